@@ -1,0 +1,629 @@
+//! The campaign file format, version 1: the typed form of a campaign YAML file.
+//!
+//! These types are the single source of truth for the format: `schemas/campaign.schema.json`
+//! is generated from them (see [`crate::schema`]), and the validator deserialises into them
+//! after the schema has passed. Doc comments become the schema's descriptions, so they are
+//! written for the programme manager who reads them in an editor tooltip.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The accents the voicebot offers for robocalls (exact spelling, `estako` included).
+pub const ROBOCALL_ACCENTS: [&str; 45] = [
+    "afrikaans",
+    "akan",
+    "amharic",
+    "arabic",
+    "bajju",
+    "bekwarra",
+    "benin",
+    "bette",
+    "chichewa",
+    "ebira",
+    "eggon",
+    "epie",
+    "estako",
+    "french",
+    "fulani",
+    "ga",
+    "gerawa",
+    "hausa",
+    "ibibio",
+    "idoma",
+    "igala",
+    "igbo",
+    "ijaw",
+    "isindebele",
+    "isoko",
+    "kanuri",
+    "kinyarwanda",
+    "luganda",
+    "nupe",
+    "nyandang",
+    "ogbia",
+    "ogoni",
+    "pidgin",
+    "sepedi",
+    "sesotho",
+    "shona",
+    "siswati",
+    "swahili",
+    "tiv",
+    "tswana",
+    "twi",
+    "urhobo",
+    "xhosa",
+    "yoruba",
+    "zulu",
+];
+
+/// The accents the voicebot offers for conversation calls.
+pub const CONVERSATION_ACCENTS: [&str; 2] = ["pidgin", "english"];
+
+/// The provider's documented request limit for conversation calls, per second.
+pub const PROVIDER_REQUESTS_PER_SECOND: f64 = 5.0;
+
+/// The most `workflow_params` entries one request may carry.
+pub const MAX_BATCH_SIZE: u32 = 100;
+
+/// A campaign: who to call, with which workflow and voice, when, and how fast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "outreach campaign",
+    description = "A patient voice-call campaign for outreach (format version 1). See the README for every field."
+)]
+pub struct Campaign {
+    /// The version of this file format. Always `1`.
+    #[schemars(extend("const" = 1), example = 1)]
+    pub version: u32,
+
+    /// A stable identity for the campaign: lower-case letters, digits and dashes. The ledger
+    /// remembers who was called under this name, so do not rename a campaign that has run.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9][a-z0-9-]*$"),
+        length(min = 1, max = 64),
+        example = &"measles-reminder-lagos"
+    )]
+    pub name: String,
+
+    /// What the campaign is for, in a sentence a reviewer understands.
+    #[serde(default)]
+    #[schemars(example = &"Second-dose measles reminders for children registered in Lagos clinics")]
+    pub description: String,
+
+    /// The kind of call: `robocall` (a recorded message, the default) or `conversation`.
+    #[serde(default)]
+    pub kind: Kind,
+
+    /// The voicebot workflow to run, as shown in the Intron dashboard.
+    #[schemars(length(min = 1), example = &"9b643eb4-0799-4761-bd34-9580eb315aaf")]
+    pub workflow_id: String,
+
+    /// The voice that reads the message. Defaults to a female `pidgin` voice.
+    #[serde(default)]
+    pub voice: Voice,
+
+    /// A label for one pass of a recurring campaign, such as a month. Each patient is called
+    /// at most once per round; a new round calls everyone again.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 64), example = &"2026-12")]
+    pub round: Option<String>,
+
+    /// Where the patients come from: one or more files or inline lists.
+    #[schemars(length(min = 1))]
+    pub patients: Vec<PatientSource>,
+
+    /// The values the message needs, one template per placeholder. `{{first_name}}` inserts a
+    /// column; helpers such as `{{title first_name}}` reshape it.
+    #[serde(default)]
+    #[schemars(example = example_variables())]
+    pub variables: BTreeMap<String, String>,
+
+    /// Values to use when a patient's column is empty or missing, by column name. Without a
+    /// default, a patient whose template needs an empty column is skipped, never called with a
+    /// blank.
+    #[serde(default)]
+    #[schemars(example = example_defaults())]
+    pub defaults: BTreeMap<String, String>,
+
+    /// Labels sent with each robocall (`user_tag_identifiers`), as templates. Useful to find a
+    /// call again in the provider's dashboard. Not sent with conversation calls.
+    #[serde(default)]
+    #[schemars(example = example_tags())]
+    pub tags: BTreeMap<String, String>,
+
+    /// Opt-out lists: anyone whose number appears here is never called.
+    #[serde(default)]
+    pub exclude: Vec<ExclusionSource>,
+
+    /// How to recognise the same patient twice: `phone` (the normalised phone number, the
+    /// default) or the name of a column such as `patient_id`. The first row wins.
+    #[serde(default = "default_dedupe")]
+    #[schemars(length(min = 1), example = &"phone")]
+    pub dedupe: String,
+
+    /// When calls may be placed.
+    pub schedule: Schedule,
+
+    /// How fast and in what batches calls are placed, and what happens when they fail.
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+fn example_variables() -> serde_json::Value {
+    serde_json::json!({"name": "{{title first_name}}", "date": "{{date appointment 'd MMMM'}}"})
+}
+
+fn example_defaults() -> serde_json::Value {
+    serde_json::json!({"clinic": "your health centre"})
+}
+
+fn example_tags() -> serde_json::Value {
+    serde_json::json!({"patient_id": "{{patient_id}}"})
+}
+
+fn default_dedupe() -> String {
+    "phone".to_owned()
+}
+
+/// The kind of call a campaign places.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A recorded message read to the patient, with an optional keypad reply.
+    #[default]
+    Robocall,
+    /// A two-way conversation with the voicebot.
+    Conversation,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Robocall => "robocall",
+            Kind::Conversation => "conversation",
+        }
+    }
+
+    /// The accents this kind of call accepts.
+    pub fn accents(self) -> &'static [&'static str] {
+        match self {
+            Kind::Robocall => &ROBOCALL_ACCENTS,
+            Kind::Conversation => &CONVERSATION_ACCENTS,
+        }
+    }
+}
+
+/// The voice that reads the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Voice {
+    /// The accent: one of the 45 robocall accents (such as `yoruba`, `hausa`, `igbo`,
+    /// `pidgin`), or `pidgin`/`english` for conversation calls.
+    #[serde(default = "default_accent")]
+    #[schemars(extend("enum" = all_accents()), example = &"yoruba")]
+    pub accent: String,
+    /// `female` (the default) or `male`.
+    #[serde(default)]
+    pub gender: Gender,
+}
+
+fn all_accents() -> Vec<&'static str> {
+    let mut all: Vec<&str> = ROBOCALL_ACCENTS.to_vec();
+    all.push("english");
+    all
+}
+
+fn default_accent() -> String {
+    "pidgin".to_owned()
+}
+
+impl Default for Voice {
+    fn default() -> Self {
+        Voice {
+            accent: default_accent(),
+            gender: Gender::default(),
+        }
+    }
+}
+
+/// The gender of the voice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    #[default]
+    Female,
+    Male,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Female => "female",
+            Gender::Male => "male",
+        }
+    }
+}
+
+/// The formats a patient or exclusion file can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    /// Comma-separated (or another `delimiter`) text with a header row.
+    Csv,
+    /// An Excel workbook; the first row of the sheet is the header.
+    Xlsx,
+    /// An OpenDocument spreadsheet; the first row of the sheet is the header.
+    Ods,
+    /// A JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl FileFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Xlsx => "xlsx",
+            FileFormat::Ods => "ods",
+            FileFormat::Json => "json",
+            FileFormat::Ndjson => "ndjson",
+        }
+    }
+
+    /// The format a file name's extension implies, if any.
+    pub fn from_path(path: &str) -> Option<FileFormat> {
+        let ext = std::path::Path::new(path)
+            .extension()?
+            .to_str()?
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "tsv" | "txt" => Some(FileFormat::Csv),
+            "xlsx" | "xlsm" => Some(FileFormat::Xlsx),
+            "ods" => Some(FileFormat::Ods),
+            "json" => Some(FileFormat::Json),
+            "ndjson" | "jsonl" => Some(FileFormat::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// One inline record: column name to value.
+pub type Record = BTreeMap<String, serde_json::Value>;
+
+/// A list of patients: a file beside the campaign, or records written inline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientSource {
+    /// A patient file, relative to the campaign file. Give either `file` or `inline`.
+    #[serde(default)]
+    #[schemars(length(min = 1), example = &"patients/lagos-measles.csv")]
+    pub file: Option<String>,
+
+    /// The file's format. Normally worked out from the file name (`.csv`, `.xlsx`, `.ods`,
+    /// `.json`, `.ndjson`).
+    #[serde(default)]
+    pub format: Option<FileFormat>,
+
+    /// For spreadsheets: the sheet to read. Defaults to the first sheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
+
+    /// For CSV files: the character between columns. Defaults to a comma.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 1), example = &";")]
+    pub delimiter: Option<String>,
+
+    /// Patients written in the campaign file itself, one record per patient. Quote phone
+    /// numbers: `phone: "+2348031234567"`.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<BTreeMap<String, InlineValue>>>")]
+    pub inline: Option<Vec<Record>>,
+
+    /// The column holding the phone number. Defaults to `phone`.
+    #[serde(default = "default_phone_column")]
+    #[schemars(length(min = 1), example = &"phone")]
+    pub phone_column: String,
+
+    /// The country for numbers written without a country code, as a two-letter code
+    /// (`NG` for Nigeria): `08031234567` becomes `+2348031234567`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Z]{2}$"), example = &"NG")]
+    pub default_country: Option<String>,
+
+    /// Only call numbers from these countries (two-letter codes). Empty means any country.
+    #[serde(default)]
+    #[schemars(example = vec!["NG"])]
+    pub allowed_countries: Vec<CountryCode>,
+
+    /// The time zone of these patients, if it differs from the campaign's (IANA name).
+    #[serde(default)]
+    #[schemars(example = &"Africa/Accra")]
+    pub timezone: Option<String>,
+}
+
+/// An opt-out list: numbers that must never be called.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSource {
+    /// An opt-out file, relative to the campaign file. Give either `file` or `inline`.
+    /// If the file is missing or unreadable, nothing is called.
+    #[serde(default)]
+    #[schemars(length(min = 1), example = &"opt-outs.csv")]
+    pub file: Option<String>,
+
+    /// The file's format. Normally worked out from the file name.
+    #[serde(default)]
+    pub format: Option<FileFormat>,
+
+    /// For spreadsheets: the sheet to read. Defaults to the first sheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
+
+    /// For CSV files: the character between columns. Defaults to a comma.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 1))]
+    pub delimiter: Option<String>,
+
+    /// Numbers written in the campaign file itself, one record each.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<BTreeMap<String, InlineValue>>>")]
+    pub inline: Option<Vec<Record>>,
+
+    /// The column holding the phone number. Defaults to `phone`.
+    #[serde(default = "default_phone_column")]
+    #[schemars(length(min = 1))]
+    pub phone_column: String,
+
+    /// The country for numbers written without a country code (two-letter code).
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Z]{2}$"), example = &"NG")]
+    pub default_country: Option<String>,
+}
+
+/// A two-letter country code such as `NG`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct CountryCode(#[schemars(regex(pattern = r"^[A-Z]{2}$"))] pub String);
+
+/// A value in an inline record: text, a number or a yes/no.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // only describes the schema of inline values
+enum InlineValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
+fn default_phone_column() -> String {
+    "phone".to_owned()
+}
+
+/// What a source has in common, whether it lists patients or opt-outs.
+pub trait Source {
+    fn file(&self) -> Option<&str>;
+    fn format(&self) -> Option<FileFormat>;
+    fn sheet(&self) -> Option<&str>;
+    fn delimiter(&self) -> Option<&str>;
+    fn inline(&self) -> Option<&[Record]>;
+    fn phone_column(&self) -> &str;
+    fn default_country(&self) -> Option<&str>;
+
+    /// The format given, or the one the file name implies.
+    fn resolved_format(&self) -> Option<FileFormat> {
+        self.format().or_else(|| self.file().and_then(FileFormat::from_path))
+    }
+}
+
+macro_rules! impl_source {
+    ($t:ty) => {
+        impl Source for $t {
+            fn file(&self) -> Option<&str> {
+                self.file.as_deref()
+            }
+            fn format(&self) -> Option<FileFormat> {
+                self.format
+            }
+            fn sheet(&self) -> Option<&str> {
+                self.sheet.as_deref()
+            }
+            fn delimiter(&self) -> Option<&str> {
+                self.delimiter.as_deref()
+            }
+            fn inline(&self) -> Option<&[Record]> {
+                self.inline.as_deref()
+            }
+            fn phone_column(&self) -> &str {
+                &self.phone_column
+            }
+            fn default_country(&self) -> Option<&str> {
+                self.default_country.as_deref()
+            }
+        }
+    };
+}
+impl_source!(PatientSource);
+impl_source!(ExclusionSource);
+
+/// When calls may be placed, in the campaign's time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// The campaign's time zone, as an IANA name such as `Africa/Lagos`.
+    #[schemars(length(min = 1), example = &"Africa/Lagos")]
+    pub timezone: String,
+
+    /// The calling windows: calls are only placed inside one of them.
+    #[schemars(length(min = 1))]
+    pub windows: Vec<Window>,
+
+    /// No call before this date (`2026-12-01`) or local date and time (`2026-12-01T09:00`).
+    #[serde(default)]
+    #[schemars(example = &"2026-12-01")]
+    pub not_before: Option<String>,
+
+    /// No call after this date (the whole day counts) or local date and time.
+    #[serde(default)]
+    #[schemars(example = &"2026-12-31")]
+    pub not_after: Option<String>,
+}
+
+/// A calling window: some days of the week, between two local times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The days this window applies to: `monday` … `sunday`, or `weekdays`, `weekends`,
+    /// `every_day`.
+    #[schemars(length(min = 1), example = vec![Day::Weekdays])]
+    pub days: Vec<Day>,
+    /// The local time the window opens, as `HH:MM` (24-hour clock). Quote it: `"09:00"`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"), example = &"09:00")]
+    pub from: String,
+    /// The local time the window closes, as `HH:MM` (24-hour clock), after `from`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-4]):[0-5][0-9]$"), example = &"17:00")]
+    pub until: String,
+}
+
+/// A day, or a group of days, of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Day {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+    /// Monday to Friday.
+    Weekdays,
+    /// Saturday and Sunday.
+    Weekends,
+    /// Every day of the week.
+    EveryDay,
+}
+
+/// How fast and in what batches calls are placed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// Patients per request to the voicebot (1 to 100).
+    #[serde(default = "default_batch_size")]
+    #[schemars(range(min = 1, max = 100), example = 50)]
+    pub batch_size: u32,
+
+    /// The most requests per second. The provider documents 5 per second for conversation
+    /// calls.
+    #[serde(default = "default_rps")]
+    #[schemars(range(min = 0.01, max = 1000.0), example = 5)]
+    pub requests_per_second: f64,
+
+    /// The most requests waiting for an answer at once (1 to 64).
+    #[serde(default = "default_concurrency")]
+    #[schemars(range(min = 1, max = 64), example = 2)]
+    pub concurrency: u32,
+
+    /// The most calls one run places. No limit when absent.
+    #[serde(default)]
+    #[schemars(range(min = 1), example = 5000)]
+    pub max_calls: Option<u64>,
+
+    /// Whether and when to call again after a failed or unanswered call.
+    #[serde(default)]
+    pub retry: Retry,
+
+    /// What to do with calls whose fate is unknown after a crash or a lost answer: `hold`
+    /// (report them and never call again, the default) or `resend`.
+    #[serde(default)]
+    pub in_doubt: InDoubt,
+}
+
+fn default_batch_size() -> u32 {
+    50
+}
+fn default_rps() -> f64 {
+    PROVIDER_REQUESTS_PER_SECOND
+}
+fn default_concurrency() -> u32 {
+    2
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            batch_size: default_batch_size(),
+            requests_per_second: default_rps(),
+            concurrency: default_concurrency(),
+            max_calls: None,
+            retry: Retry::default(),
+            in_doubt: InDoubt::default(),
+        }
+    }
+}
+
+/// The retry policy for calls that ended badly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// How many times a patient may be called in all, the first call included (1 means no
+    /// retry, the default; at most 5).
+    #[serde(default = "default_attempts")]
+    #[schemars(range(min = 1, max = 5), example = 2)]
+    pub attempts: u32,
+
+    /// How long to wait before calling again, such as `30m`, `2h` or `1d`.
+    #[serde(default = "default_retry_delay")]
+    #[schemars(example = &"2h")]
+    pub delay: String,
+
+    /// Which outcomes are called again: `failed` and/or `no_answer`.
+    #[serde(default = "default_retry_on")]
+    pub outcomes: Vec<RetryOutcome>,
+}
+
+fn default_attempts() -> u32 {
+    1
+}
+fn default_retry_delay() -> String {
+    "1h".to_owned()
+}
+fn default_retry_on() -> Vec<RetryOutcome> {
+    vec![RetryOutcome::Failed, RetryOutcome::NoAnswer]
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: default_attempts(),
+            delay: default_retry_delay(),
+            outcomes: default_retry_on(),
+        }
+    }
+}
+
+/// An outcome that may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOutcome {
+    /// The call could not be completed.
+    Failed,
+    /// The patient did not pick up.
+    NoAnswer,
+}
+
+/// What to do with calls in doubt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InDoubt {
+    /// Report them and never call again without an operator's word.
+    #[default]
+    Hold,
+    /// Call them again.
+    Resend,
+}

@@ -1,0 +1,383 @@
+//! Reporters: the only code that formats results for people and machines. One trait, one
+//! implementation per output format; callers pick one from the `Format` setting.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde_json::json;
+
+use crate::diagnostic::{Diagnostic, FileReport, Severity};
+
+/// Output formats of `outreach validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: each problem with the offending line underlined.
+    Human,
+    /// A documented JSON document (`format`, `version`, `files`, `summary`).
+    Json,
+    /// JUnit XML: one test case per file, for CI test dashboards.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
+}
+
+/// Writes validation results in one format.
+pub trait Reporter {
+    fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The reporter for a format. `color` applies to the human format only.
+pub fn reporter(format: Format, color: bool) -> Box<dyn Reporter> {
+    match format {
+        Format::Human => Box::new(Human { color }),
+        Format::Json => Box::new(Json),
+        Format::Junit => Box::new(Junit),
+        Format::Github => Box::new(Github),
+    }
+}
+
+/// Totals over a set of file reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub valid: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(reports: &[FileReport]) -> Self {
+        let mut s = Summary::default();
+        for r in reports {
+            s.files += 1;
+            s.valid += usize::from(r.is_valid());
+            s.errors += r.errors();
+            s.warnings += r.warnings();
+        }
+        s
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The human format, rendered with miette.
+pub struct Human {
+    pub color: bool,
+}
+
+struct Shown<'a> {
+    diag: &'a Diagnostic,
+    message: String,
+    source: Option<NamedSource<String>>,
+    label: Option<LabeledSpan>,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+}
+
+impl Human {
+    fn render(&self, report: &FileReport, diag: &Diagnostic) -> String {
+        let path = report.path.display().to_string();
+        let located = diag.span.zip(report.source.as_ref());
+        let (source, label, message) = match located {
+            Some((span, text)) => {
+                // Underline the first line of the value only: a whole mapping is noise.
+                let start = span.start.offset.min(text.len());
+                let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                let end = span.end.offset.clamp(start, line_end);
+                let len = if end > start {
+                    text[start..end].trim_end().len().max(1)
+                } else {
+                    usize::from(start < text.len())
+                };
+                let label = LabeledSpan::new_with_span(Some(label_for(diag)), (start, len));
+                (
+                    Some(NamedSource::new(path, text.clone())),
+                    Some(label),
+                    diag.message.clone(),
+                )
+            }
+            None => (None, None, format!("{path}: {}", diag.message)),
+        };
+        let shown = Shown {
+            diag,
+            message,
+            source,
+            label,
+        };
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(120)
+            .with_links(false)
+            .with_context_lines(1);
+        let mut out = String::new();
+        handler
+            .render_report(&mut out, &shown)
+            .expect("rendering to a String cannot fail");
+        out
+    }
+}
+
+fn label_for(diag: &Diagnostic) -> String {
+    match diag.code {
+        "unknown-key" => "unknown field".to_owned(),
+        "missing-key" => "required field missing here".to_owned(),
+        c if c.starts_with("yaml-") => "here".to_owned(),
+        _ => "here".to_owned(),
+    }
+}
+
+impl Reporter for Human {
+    fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+        for r in reports {
+            if r.diagnostics.is_empty() {
+                writeln!(out, "ok: {}", r.path.display())?;
+                continue;
+            }
+            for d in &r.diagnostics {
+                write!(out, "{}", self.render(r, d))?;
+                writeln!(out)?;
+            }
+            let verdict = if r.is_valid() { "valid" } else { "INVALID" };
+            writeln!(
+                out,
+                "{}: {verdict} ({}, {})",
+                r.path.display(),
+                plural(r.errors(), "error"),
+                plural(r.warnings(), "warning")
+            )?;
+        }
+        let s = Summary::of(reports);
+        writeln!(
+            out,
+            "\n{} checked: {} valid, {} invalid ({}, {})",
+            plural(s.files, "file"),
+            s.valid,
+            s.files - s.valid,
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning")
+        )
+    }
+}
+
+/// The JSON format. Its shape is documented in the README and versioned by `version`.
+pub struct Json;
+
+/// The version of the JSON output of `validate`.
+pub const VALIDATE_JSON_VERSION: u32 = 1;
+
+fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    let mut v = json!({
+        "severity": d.severity,
+        "code": d.code,
+        "message": d.message,
+        "pointer": d.pointer,
+        "line": null,
+        "column": null,
+        "end_line": null,
+        "end_column": null,
+        "help": d.help,
+    });
+    if let Some(s) = d.span {
+        v["line"] = json!(s.start.line);
+        v["column"] = json!(s.start.column);
+        v["end_line"] = json!(s.end.line);
+        v["end_column"] = json!(s.end.column);
+    }
+    v
+}
+
+impl Reporter for Json {
+    fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+        let s = Summary::of(reports);
+        let files: Vec<_> = reports
+            .iter()
+            .map(|r| {
+                json!({
+                    "path": r.path.display().to_string(),
+                    "valid": r.is_valid(),
+                    "errors": r.errors(),
+                    "warnings": r.warnings(),
+                    "diagnostics": r.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let doc = json!({
+            "format": "outreach-validate",
+            "version": VALIDATE_JSON_VERSION,
+            "valid": s.valid == s.files,
+            "files": files,
+            "summary": {
+                "files": s.files,
+                "valid": s.valid,
+                "invalid": s.files - s.valid,
+                "errors": s.errors,
+                "warnings": s.warnings,
+            },
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)
+    }
+}
+
+/// JUnit XML.
+pub struct Junit;
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn one_line(r: &FileReport, d: &Diagnostic) -> String {
+    let place = d.span.map_or_else(
+        || r.path.display().to_string(),
+        |s| format!("{}:{}:{}", r.path.display(), s.start.line, s.start.column),
+    );
+    let help = d.help.as_ref().map(|h| format!(" (help: {h})")).unwrap_or_default();
+    format!("{place}: {}[{}]: {}{help}", d.severity.as_str(), d.code, d.message)
+}
+
+impl Reporter for Junit {
+    fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+        let s = Summary::of(reports);
+        let failures = s.files - s.valid;
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuites name="outreach validate" tests="{}" failures="{failures}" errors="0">"#,
+            s.files
+        )?;
+        writeln!(
+            out,
+            r#"  <testsuite name="outreach validate" tests="{}" failures="{failures}" errors="0" skipped="0">"#,
+            s.files
+        )?;
+        for r in reports {
+            let name = xml_escape(&r.path.display().to_string());
+            write!(out, r#"    <testcase classname="outreach.validate" name="{name}""#)?;
+            let lines: Vec<String> = r.diagnostics.iter().map(|d| one_line(r, d)).collect();
+            if r.is_valid() && lines.is_empty() {
+                writeln!(out, "/>")?;
+                continue;
+            }
+            writeln!(out, ">")?;
+            if r.is_valid() {
+                writeln!(out, "      <system-out>{}</system-out>", xml_escape(&lines.join("\n")))?;
+            } else {
+                writeln!(
+                    out,
+                    r#"      <failure type="invalid-campaign" message="{}">{}</failure>"#,
+                    xml_escape(&format!("{} in {}", plural(r.errors(), "error"), r.path.display())),
+                    xml_escape(&lines.join("\n"))
+                )?;
+            }
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+        writeln!(out, "</testsuites>")
+    }
+}
+
+/// GitHub Actions workflow commands (`::error file=…,line=…::message`).
+pub struct Github;
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl Reporter for Github {
+    fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
+        for r in reports {
+            for d in &r.diagnostics {
+                let mut props = vec![format!("file={}", gh_property(&r.path.display().to_string()))];
+                if let Some(s) = d.span {
+                    props.push(format!("line={}", s.start.line));
+                    props.push(format!("col={}", s.start.column));
+                    if s.end.line == s.start.line {
+                        props.push(format!("endColumn={}", s.end.column));
+                    }
+                }
+                props.push(format!("title={}", gh_property(&format!("outreach {}", d.code))));
+                let mut message = d.message.clone();
+                if let Some(h) = &d.help {
+                    message.push_str("\nhelp: ");
+                    message.push_str(h);
+                }
+                writeln!(out, "::{} {}::{}", d.severity.as_str(), props.join(","), gh_data(&message))?;
+            }
+        }
+        let s = Summary::of(reports);
+        writeln!(
+            out,
+            "{} checked: {} valid, {} invalid ({}, {})",
+            plural(s.files, "file"),
+            s.valid,
+            s.files - s.valid,
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning")
+        )
+    }
+}

@@ -1,0 +1,352 @@
+//! Per-patient templates: the handlebars registry with the helpers a programme manager
+//! needs, and a static pass that lists the columns and helpers a template uses, so that
+//! mistakes are found before anyone is called.
+//!
+//! Helpers (documented in the README):
+//! - `{{upper x}}`, `{{lower x}}`, `{{title x}}` (Title Case), `{{trim x}}`
+//! - `{{default x "fallback"}}`: `x`, or the fallback when `x` is empty or missing
+//! - `{{date x "%d %B %Y"}}`: reformat a date column (`2026-12-03`, `03/12/2026`, …) with a
+//!   strftime format
+//! - `{{mask x}}`: keep the last 4 characters, mask the rest (`*******4567`)
+
+use std::collections::BTreeSet;
+
+use handlebars::template::{HelperTemplate, Parameter, TemplateElement};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, Template,
+};
+
+/// Helpers this tool registers.
+pub const HELPERS: [&str; 7] = ["upper", "lower", "title", "trim", "default", "date", "mask"];
+
+/// Helpers and block helpers handlebars provides that make sense in a message.
+const BUILTINS: [&str; 12] = [
+    "if", "unless", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len",
+];
+
+/// What a template refers to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct References {
+    /// Columns read, by their first path segment (`appt.date` reads column `appt`).
+    pub columns: BTreeSet<String>,
+    /// Helper names that are not known.
+    pub unknown_helpers: BTreeSet<String>,
+    /// Features that are not allowed in campaign templates (partials, decorators).
+    pub unsupported: BTreeSet<String>,
+}
+
+/// A template that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    /// 1-based line and column inside the template, when known.
+    pub position: Option<(usize, usize)>,
+}
+
+/// Parses a template and lists what it refers to.
+pub fn references(source: &str) -> Result<References, SyntaxError> {
+    let template = Template::compile(source).map_err(|e| SyntaxError {
+        message: e.reason().to_string(),
+        position: e.pos(),
+    })?;
+    let mut refs = References::default();
+    walk(&template.elements, &mut refs);
+    Ok(refs)
+}
+
+fn is_helper(name: &str) -> bool {
+    HELPERS.contains(&name) || BUILTINS.contains(&name)
+}
+
+fn walk(elements: &[TemplateElement], refs: &mut References) {
+    for element in elements {
+        match element {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
+                expression(h, refs);
+            }
+            TemplateElement::HelperBlock(h) => {
+                expression(h, refs);
+                if let Some(t) = &h.template {
+                    walk(&t.elements, refs);
+                }
+                if let Some(t) = &h.inverse {
+                    walk(&t.elements, refs);
+                }
+            }
+            TemplateElement::DecoratorExpression(_) | TemplateElement::DecoratorBlock(_) => {
+                refs.unsupported.insert("decorators ({{* …}})".to_owned());
+            }
+            TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
+                refs.unsupported.insert("partials ({{> …}})".to_owned());
+            }
+            // Raw text, comments, and element kinds added by future handlebars versions.
+            _ => {}
+        }
+    }
+}
+
+fn expression(h: &HelperTemplate, refs: &mut References) {
+    let plain = h.params.is_empty() && h.hash.is_empty() && !h.block;
+    match &h.name {
+        Parameter::Name(name) => {
+            if plain && !is_helper(name) {
+                column(name, refs);
+            } else if !is_helper(name) {
+                refs.unknown_helpers.insert(name.clone());
+            }
+        }
+        Parameter::Path(path) => {
+            if let handlebars::Path::Relative((_, raw)) = path {
+                if plain || !is_helper(raw) {
+                    if plain {
+                        column(raw, refs);
+                    } else {
+                        refs.unknown_helpers.insert(raw.clone());
+                    }
+                }
+            }
+        }
+        Parameter::Subexpression(s) => sub(s, refs),
+        _ => {}
+    }
+    for p in h.params.iter().chain(h.hash.values()) {
+        param(p, refs);
+    }
+}
+
+fn sub(s: &handlebars::template::Subexpression, refs: &mut References) {
+    if let TemplateElement::Expression(h) = s.element.as_ref() {
+        expression(h, refs);
+    }
+}
+
+fn param(p: &Parameter, refs: &mut References) {
+    match p {
+        Parameter::Path(handlebars::Path::Relative((_, raw))) => column(raw, refs),
+        Parameter::Name(name) => column(name, refs),
+        Parameter::Subexpression(s) => sub(s, refs),
+        _ => {}
+    }
+}
+
+fn column(raw: &str, refs: &mut References) {
+    let first = raw
+        .trim_start_matches("this.")
+        .trim_start_matches("./")
+        .split(['.', '/'])
+        .next()
+        .unwrap_or(raw);
+    let first = first.trim_start_matches('[').trim_end_matches(']');
+    if !first.is_empty() && first != "this" && !first.starts_with('@') {
+        refs.columns.insert(first.to_owned());
+    }
+}
+
+/// A registry configured for patient messages: strict (a missing value is an error, never
+/// an empty string), no HTML escaping (`O'Brien` stays `O'Brien`), and the helpers above.
+pub fn registry() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    hb.register_helper("upper", Box::new(upper));
+    hb.register_helper("lower", Box::new(lower));
+    hb.register_helper("title", Box::new(title));
+    hb.register_helper("trim", Box::new(trim));
+    hb.register_helper("default", Box::new(default));
+    hb.register_helper("date", Box::new(date));
+    hb.register_helper("mask", Box::new(mask));
+    hb
+}
+
+fn text_param(h: &Helper<'_>, index: usize, name: &str) -> Result<String, RenderError> {
+    let value = h
+        .param(index)
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", index))?
+        .value();
+    match value {
+        serde_json::Value::String(s) => Ok(s.clone()),
+        serde_json::Value::Null => {
+            Err(RenderErrorReason::Other(format!("`{name}` has no value to work on")).into())
+        }
+        other => Ok(other.to_string()),
+    }
+}
+
+fn upper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&text_param(h, 0, "upper")?.to_uppercase())?;
+    Ok(())
+}
+
+fn lower(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&text_param(h, 0, "lower")?.to_lowercase())?;
+    Ok(())
+}
+
+fn trim(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(text_param(h, 0, "trim")?.trim())?;
+    Ok(())
+}
+
+/// Title Case: the first letter of each word upper-case, the rest lower-case.
+pub fn title_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            if start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            start = false;
+        } else {
+            out.push(c);
+            start = c.is_whitespace() || c == '-';
+        }
+    }
+    out
+}
+
+fn title(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&title_case(&text_param(h, 0, "title")?))?;
+    Ok(())
+}
+
+fn default(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = h.param(0).map(|p| p.value().clone());
+    let text = match value {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s,
+        Some(v) if !v.is_null() && !v.is_string() => v.to_string(),
+        _ => text_param(h, 1, "default")?,
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+/// Masks all but the last four characters: `+2348031234567` → `**********4567`.
+pub fn mask_text(s: &str) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
+}
+
+fn mask(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&mask_text(&text_param(h, 0, "mask")?))?;
+    Ok(())
+}
+
+/// Reads a date written as `2026-12-03`, `2026/12/03`, `03/12/2026` (day first, as in
+/// Nigeria) or `2026-12-03T09:30`.
+pub fn parse_date(s: &str) -> Option<jiff::civil::Date> {
+    let s = s.trim();
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return Some(d);
+    }
+    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+        return Some(dt.date());
+    }
+    for fmt in ["%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] {
+        if let Ok(d) = jiff::civil::Date::strptime(fmt, s) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn date(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let raw = text_param(h, 0, "date")?;
+    let format = h
+        .param(1)
+        .and_then(|p| p.value().as_str().map(ToOwned::to_owned))
+        .unwrap_or_else(|| "%-d %B %Y".to_owned());
+    let date = parse_date(&raw).ok_or_else(|| {
+        RenderErrorReason::Other(format!("`{raw}` is not a date (write it as 2026-12-03)"))
+    })?;
+    let text = jiff::fmt::strtime::format(&format, date)
+        .map_err(|e| RenderErrorReason::Other(format!("bad date format `{format}`: {e}")))?;
+    out.write(&text)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lists_columns_and_unknown_helpers() {
+        let r = references("Hello {{title first_name}}, see you {{date appt '%d %B'}} {{clinic}} {{shout x}}").unwrap();
+        assert_eq!(
+            r.columns.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["appt", "clinic", "first_name", "x"]
+        );
+        assert_eq!(r.unknown_helpers.iter().map(String::as_str).collect::<Vec<_>>(), ["shout"]);
+        let r = references("{{#if ward}}{{ward}}{{else}}{{default town \"here\"}}{{/if}}").unwrap();
+        assert_eq!(r.columns.len(), 2);
+        assert!(r.unknown_helpers.is_empty());
+    }
+
+    #[test]
+    fn reports_syntax_errors() {
+        assert!(references("Hello {{name").is_err());
+        assert!(references("{{#if a}}x").is_err());
+    }
+
+    #[test]
+    fn helpers_render() {
+        let hb = registry();
+        let data = json!({"n": "ADA o'brien", "d": "03/12/2026", "p": "+2348031234567", "e": ""});
+        let r = |t: &str| hb.render_template(t, &data).unwrap();
+        assert_eq!(r("{{title n}}"), "Ada O'brien");
+        assert_eq!(r("{{upper n}}"), "ADA O'BRIEN");
+        assert_eq!(r("{{date d '%d %B %Y'}}"), "03 December 2026");
+        assert_eq!(r("{{mask p}}"), "**********4567");
+        assert_eq!(r("{{default e 'your clinic'}}"), "your clinic");
+        assert!(hb.render_template("{{missing}}", &data).is_err());
+    }
+}

@@ -1,0 +1,619 @@
+//! The validate stage: one campaign file → a [`FileReport`] with every problem found, and, when
+//! there is none, the typed [`Campaign`].
+//!
+//! Order: read (size, UTF-8) → YAML with traps ([`crate::document`]) → JSON schema
+//! ([`crate::schema`]) → semantic rules that a schema cannot express (this module).
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::campaign::{
+    Campaign, Delivery, ExclusionSource, Kind, PROVIDER_REQUESTS_PER_SECOND, PatientSource,
+    Schedule, Source, Voice,
+};
+use crate::diagnostic::{Diagnostic, FileReport};
+use crate::document::{self, Document, escape};
+use crate::schema;
+use crate::source::{self, SourceError};
+use crate::template;
+use crate::yaml::MAX_FILE_BYTES;
+
+/// A checked campaign file.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub report: FileReport,
+    /// The campaign, when the file has no errors.
+    pub campaign: Option<Campaign>,
+}
+
+/// Checks one campaign file from disk.
+pub fn check_file(path: &Path) -> Checked {
+    let mut report = FileReport::new(path);
+    let text = match read_text(path) {
+        Ok(text) => text,
+        Err(d) => {
+            report.diagnostics.push(*d);
+            return Checked {
+                report,
+                campaign: None,
+            };
+        }
+    };
+    let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    check_text(path, &text, &base)
+}
+
+fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        Box::new(Diagnostic::error("unreadable-file", format!("cannot read the file: {e}")))
+    })?;
+    let mut bytes = Vec::new();
+    // Read one byte past the limit to tell "too large" without reading a huge file whole.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Box::new(Diagnostic::error("unreadable-file", format!("cannot read the file: {e}"))))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Box::new(
+            Diagnostic::error(
+                "file-too-large",
+                format!("the file is larger than {} KiB, far more than a campaign needs", MAX_FILE_BYTES / 1024),
+            )
+            .help("list patients in a patient file (`patients: [{file: patients.csv}]`), not in the campaign"),
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err(Box::new(
+            Diagnostic::error("not-text", "the file is not text (it holds binary data)")
+                .help("campaign files are YAML text; is this the right file?"),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Box::new(
+            Diagnostic::error(
+                "not-text",
+                format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+            .help("save the file as UTF-8 in your editor"),
+        )
+    })?;
+    Ok(text.strip_prefix('\u{feff}').map(ToOwned::to_owned).unwrap_or(text))
+}
+
+/// Checks campaign text; `base` is the directory that relative source paths start from.
+pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
+    let mut report = FileReport::new(path);
+    report.source = Some(text.to_owned());
+    let (doc, mut diags) = document::load(text);
+    let mut campaign = None;
+    if let Some(doc) = doc {
+        let traps: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
+        let schema_diags = schema::check(&doc, &traps);
+        // Semantic rules run on every section that has the right shape, even when the schema
+        // found problems elsewhere, so every problem shows at once. Values the schema
+        // rejected are removed first (defaults stand in) and not reported twice.
+        let flagged: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
+        let rejected: HashSet<String> = schema_diags.iter().map(|d| d.pointer.clone()).collect();
+        diags.extend(schema_diags);
+        let partial = Partial::from(&doc.value, &rejected);
+        diags.extend(
+            semantic(&partial, &doc, base)
+                .into_iter()
+                .filter(|d| !flagged.contains(&d.pointer)),
+        );
+        if let Ok(c) = serde_json::from_value::<Campaign>(doc.value.clone()) {
+            campaign = Some(c);
+        }
+    }
+    report.diagnostics = diags;
+    report.sort();
+    let campaign = campaign.filter(|_| report.is_valid());
+    Checked { report, campaign }
+}
+
+/// The sections of a campaign that have the right shape, for the semantic rules.
+struct Partial {
+    kind: Kind,
+    voice: Voice,
+    variables: BTreeMap<String, String>,
+    defaults: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
+    dedupe: String,
+    patients: Vec<(usize, PatientSource)>,
+    exclude: Vec<(usize, ExclusionSource)>,
+    schedule: Option<Schedule>,
+    delivery: Option<Delivery>,
+}
+
+impl Partial {
+    fn from(value: &Value, flagged: &HashSet<String>) -> Self {
+        let mut pruned = value.clone();
+        for pointer in flagged {
+            remove(&mut pruned, pointer);
+        }
+        fn section<T: DeserializeOwned>(v: &Value, key: &str) -> Option<T> {
+            v.get(key).and_then(|s| serde_json::from_value(s.clone()).ok())
+        }
+        fn items<T: DeserializeOwned>(v: &Value, key: &str) -> Vec<(usize, T)> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .enumerate()
+                        .filter_map(|(i, s)| serde_json::from_value(s.clone()).ok().map(|s| (i, s)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Partial {
+            kind: section(&pruned, "kind").unwrap_or_default(),
+            voice: section(&pruned, "voice").unwrap_or_default(),
+            variables: section(&pruned, "variables").unwrap_or_default(),
+            defaults: section(&pruned, "defaults").unwrap_or_default(),
+            tags: section(&pruned, "tags").unwrap_or_default(),
+            dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
+            patients: items(&pruned, "patients"),
+            exclude: items(&pruned, "exclude"),
+            schedule: section(&pruned, "schedule"),
+            delivery: section(&pruned, "delivery"),
+        }
+    }
+}
+
+/// Removes the value at a JSON pointer, if its parent is an object.
+fn remove(value: &mut Value, pointer: &str) {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+        map.remove(&key.replace("~1", "/").replace("~0", "~"));
+    }
+}
+
+/// The rules a JSON schema cannot express.
+fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let at = |p: &str| doc.span(p);
+
+    // The voice must suit the kind of call.
+    if !c.kind.accents().contains(&c.voice.accent.as_str()) {
+        let allowed = c.kind.accents();
+        let mut d = Diagnostic::error(
+            "accent-not-for-kind",
+            format!("{} calls cannot use the `{}` accent", c.kind.as_str(), c.voice.accent),
+        )
+        .at("/voice/accent", at("/voice/accent").or_else(|| doc.key_span("/kind")));
+        d = if allowed.len() <= 5 {
+            d.help(format!("for {} calls use one of: {}", c.kind.as_str(), allowed.join(", ")))
+        } else {
+            let names: Vec<String> = allowed.iter().map(|s| (*s).to_owned()).collect();
+            match schema::suggest(&c.voice.accent, &names) {
+                Some(s) => d.help(format!("did you mean `{s}`? See the README for all {} accents", allowed.len())),
+                None => d.help(format!("see the README for the {} {} accents", allowed.len(), c.kind.as_str())),
+            }
+        };
+        out.push(d);
+    }
+
+    if c.kind == Kind::Conversation && !c.tags.is_empty() {
+        out.push(
+            Diagnostic::error("tags-on-conversation", "conversation calls cannot carry tags")
+                .at("/tags", doc.key_span("/tags"))
+                .help("remove `tags`; conversation entries only carry the message variables"),
+        );
+    }
+
+    // Templates: parse, and collect the columns they read.
+    let mut used: Vec<(String, String)> = Vec::new(); // (pointer, column)
+    for (section, templates) in [("variables", &c.variables), ("tags", &c.tags)] {
+        for (name, text) in templates {
+            let pointer = format!("/{section}/{}", escape(name));
+            match template::references(text) {
+                Err(e) => out.push(
+                    Diagnostic::error(
+                        "template-syntax",
+                        format!("the template for `{name}` does not parse: {}", explain_syntax(text, &e.message)),
+                    )
+                    .at(pointer.clone(), at(&pointer))
+                    .help("templates look like `{{first_name}}` or `{{title first_name}}`; check the braces"),
+                ),
+                Ok(refs) => {
+                    for helper in &refs.unknown_helpers {
+                        let known: Vec<String> = template::HELPERS.iter().map(|s| (*s).to_owned()).collect();
+                        let mut d = Diagnostic::error(
+                            "template-unknown-helper",
+                            format!("the template for `{name}` uses `{helper}`, which is not a known helper"),
+                        )
+                        .at(pointer.clone(), at(&pointer));
+                        d = match schema::suggest(helper, &known) {
+                            Some(s) => d.help(format!("did you mean `{s}`? Helpers: {}", template::HELPERS.join(", "))),
+                            None => d.help(format!("the helpers are: {}", template::HELPERS.join(", "))),
+                        };
+                        out.push(d);
+                    }
+                    for feature in &refs.unsupported {
+                        out.push(
+                            Diagnostic::error(
+                                "template-unsupported",
+                                format!("the template for `{name}` uses {feature}, which campaigns do not support"),
+                            )
+                            .at(pointer.clone(), at(&pointer)),
+                        );
+                    }
+                    for col in refs.columns {
+                        used.push((pointer.clone(), col));
+                    }
+                }
+            }
+        }
+    }
+
+    // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
+    for (i, s) in &c.patients {
+        let pointer = format!("/patients/{i}");
+        let mut needed: Vec<(String, String)> = vec![(format!("{pointer}/phone_column"), s.phone_column.clone())];
+        if c.dedupe != "phone" {
+            needed.push(("/dedupe".to_owned(), c.dedupe.clone()));
+        }
+        needed.extend(used.iter().filter(|(_, col)| !c.defaults.contains_key(col)).cloned());
+        check_source(s, &pointer, base, doc, &needed, "patient", &mut out);
+        if let Some(tz) = &s.timezone {
+            check_timezone(tz, &format!("{pointer}/timezone"), doc, &mut out);
+        }
+        for (j, country) in s.allowed_countries.iter().enumerate() {
+            check_country(&country.0, &format!("{pointer}/allowed_countries/{j}"), doc, &mut out);
+        }
+    }
+    for (i, s) in &c.exclude {
+        let pointer = format!("/exclude/{i}");
+        let needed = vec![(format!("{pointer}/phone_column"), s.phone_column.clone())];
+        check_source(s, &pointer, base, doc, &needed, "opt-out", &mut out);
+    }
+
+    // Defaults that nothing uses are probably a typo of a column name.
+    let used_cols: BTreeSet<&str> = used.iter().map(|(_, c)| c.as_str()).collect();
+    for name in c.defaults.keys() {
+        if !used_cols.contains(name.as_str()) {
+            let pointer = format!("/defaults/{}", escape(name));
+            out.push(
+                Diagnostic::warning("default-unused", format!("the default for `{name}` is not used by any template"))
+                    .at(pointer.clone(), doc.key_span(&pointer)),
+            );
+        }
+    }
+
+    if let Some(schedule) = &c.schedule {
+        check_schedule(schedule, doc, &mut out);
+    }
+    if let Some(delivery) = &c.delivery {
+        check_delivery(c.kind, delivery, doc, &mut out);
+    }
+    out
+}
+
+fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec<Diagnostic>) {
+    let at = |p: &str| doc.span(p);
+    if kind == Kind::Conversation && delivery.requests_per_second > PROVIDER_REQUESTS_PER_SECOND {
+        out.push(
+            Diagnostic::warning(
+                "rate-above-provider-limit",
+                format!(
+                    "{} requests per second is above the provider's documented limit of {PROVIDER_REQUESTS_PER_SECOND} for conversation calls",
+                    delivery.requests_per_second
+                ),
+            )
+            .at("/delivery/requests_per_second", at("/delivery/requests_per_second"))
+            .help("requests above the limit are refused (429) and slow the campaign down"),
+        );
+    }
+    if parse_duration(&delivery.retry.delay).is_none() {
+        out.push(
+            Diagnostic::error("bad-duration", format!("`{}` is not a length of time", delivery.retry.delay))
+                .at("/delivery/retry/delay", at("/delivery/retry/delay"))
+                .help("write it like `30m`, `2h` or `1d`"),
+        );
+    }
+    if delivery.retry.attempts > 1 && delivery.retry.outcomes.is_empty() {
+        out.push(
+            Diagnostic::error("retry-without-outcomes", "retries are allowed but no outcome is retried")
+                .at("/delivery/retry/outcomes", at("/delivery/retry/outcomes"))
+                .help("list `failed` and/or `no_answer`, or set `attempts: 1`"),
+        );
+    }
+}
+
+fn explain_syntax(text: &str, reason: &str) -> String {
+    let open = text.matches("{{").count();
+    let close = text.matches("}}").count();
+    if open > close {
+        "a `{{` is not closed with `}}`".to_owned()
+    } else if close > open {
+        "a `}}` has no `{{` before it".to_owned()
+    } else if text.contains("{{#") || text.contains("{{/") {
+        format!("a block (`{{{{#if …}}}}` … `{{{{/if}}}}`) is not closed or not opened ({reason})")
+    } else {
+        reason.to_owned()
+    }
+}
+
+fn check_source(
+    s: &dyn Source,
+    pointer: &str,
+    base: &Path,
+    doc: &Document,
+    needed: &[(String, String)],
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(country) = s.default_country() {
+        check_country(country, &format!("{pointer}/default_country"), doc, out);
+    }
+    if let Some(d) = s.delimiter()
+        && d.chars().count() == 1
+        && !d.is_ascii()
+    {
+        out.push(
+            Diagnostic::error("bad-delimiter", format!("the delimiter `{d}` is not a plain ASCII character"))
+                .at(format!("{pointer}/delimiter"), doc.span(&format!("{pointer}/delimiter"))),
+        );
+    }
+    let file_ptr = format!("{pointer}/file");
+    let columns = match source::columns(s, base) {
+        Ok(cols) => cols,
+        Err(e) => {
+            let (code, target, help) = match &e {
+                SourceError::Missing(_) => (
+                    "source-missing",
+                    file_ptr,
+                    if what == "opt-out" {
+                        "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
+                    } else {
+                        "check the path; it is relative to the campaign file"
+                    },
+                ),
+                SourceError::Unreadable(..) | SourceError::NoHeader(_) => {
+                    ("source-unreadable", file_ptr, "check that the file is in the format its name says")
+                }
+                SourceError::NoSheet { .. } => (
+                    "source-no-sheet",
+                    format!("{pointer}/sheet"),
+                    "sheet names are case-sensitive",
+                ),
+                SourceError::UnknownFormat(_) => (
+                    "source-unknown-format",
+                    file_ptr,
+                    "add `format: csv` (or xlsx, ods, json, ndjson)",
+                ),
+                SourceError::Neither | SourceError::Both => (
+                    "source-file-or-inline",
+                    pointer.to_owned(),
+                    "give `file: patients.csv` or an `inline:` list of records",
+                ),
+            };
+            let span = doc.span(&target);
+            out.push(
+                Diagnostic::error(code, format!("{what} source {}: {e}", source_label(pointer)))
+                    .at(target, span)
+                    .help(help),
+            );
+            return;
+        }
+    };
+    let format = s.resolved_format();
+    if s.sheet().is_some() && !matches!(format, Some(crate::campaign::FileFormat::Xlsx | crate::campaign::FileFormat::Ods)) {
+        let p = format!("{pointer}/sheet");
+        out.push(
+            Diagnostic::error("source-option-mismatch", "`sheet` only applies to spreadsheets (xlsx, ods)")
+                .at(p.clone(), doc.key_span(&p)),
+        );
+    }
+    if s.delimiter().is_some() && format != Some(crate::campaign::FileFormat::Csv) {
+        let p = format!("{pointer}/delimiter");
+        out.push(
+            Diagnostic::error("source-option-mismatch", "`delimiter` only applies to CSV files")
+                .at(p.clone(), doc.key_span(&p)),
+        );
+    }
+    let name = s.file().map_or_else(
+        || format!("the inline records of {what} source {} have", source_label(pointer)),
+        |f| format!("`{f}` has"),
+    );
+    let mut reported = BTreeSet::new();
+    for (ptr, col) in needed {
+        if columns.iter().any(|c| c == col) || !reported.insert((ptr.clone(), col.clone())) {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            "source-missing-column",
+            format!("{name} no column `{col}`, which {}", purpose(ptr)),
+        )
+        .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
+        let known = columns.clone();
+        d = match schema::suggest(col, &known) {
+            Some(s) => d.help(format!("did you mean `{s}`? Its columns: {}", columns.join(", "))),
+            None => d.help(format!("its columns: {}", columns.join(", "))),
+        };
+        out.push(d);
+    }
+}
+
+fn source_label(pointer: &str) -> String {
+    let n = pointer.rsplit('/').next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    format!("{}", n + 1)
+}
+
+fn purpose(pointer: &str) -> String {
+    if pointer.ends_with("/phone_column") {
+        "should hold the phone numbers".to_owned()
+    } else if pointer == "/dedupe" {
+        "`dedupe` names".to_owned()
+    } else {
+        let mut parts = pointer.trim_start_matches('/').splitn(2, '/');
+        let section = parts.next().unwrap_or("");
+        let name = parts.next().unwrap_or("");
+        let section = if section == "tags" { "tag" } else { "variable" };
+        format!("the {section} `{name}` uses (or give it a value under `defaults`)")
+    }
+}
+
+fn check_country(code: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
+    if code.len() == 2 && code.parse::<phonenumber::country::Id>().is_err() {
+        out.push(
+            Diagnostic::error("unknown-country", format!("`{code}` is not a country code"))
+                .at(pointer, doc.span(pointer))
+                .help("use a two-letter ISO 3166 code such as NG, GH, KE or ZA"),
+        );
+    }
+}
+
+fn check_timezone(tz: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
+    if jiff::tz::TimeZone::get(tz).is_err() {
+        let hint = if tz.eq_ignore_ascii_case("wat") || tz.eq_ignore_ascii_case("lagos") {
+            "Nigeria is `Africa/Lagos`".to_owned()
+        } else {
+            "use an IANA name such as `Africa/Lagos`, `Africa/Accra` or `Africa/Nairobi`".to_owned()
+        };
+        out.push(
+            Diagnostic::error("unknown-timezone", format!("`{tz}` is not a known time zone"))
+                .at(pointer, doc.span(pointer))
+                .help(hint),
+        );
+    }
+}
+
+fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
+    check_timezone(&s.timezone, "/schedule/timezone", doc, out);
+    for (i, w) in s.windows.iter().enumerate() {
+        let (Some(from), Some(until)) = (parse_clock(&w.from), parse_clock(&w.until)) else {
+            continue; // the schema reports the form
+        };
+        if from >= until {
+            let p = format!("/schedule/windows/{i}/until");
+            out.push(
+                Diagnostic::error(
+                    "window-order",
+                    format!("this window closes at {} but opens at {}: it must close after it opens", w.until, w.from),
+                )
+                .at(p.clone(), doc.span(&p))
+                .help("a window cannot cross midnight; split it into two windows"),
+            );
+        }
+    }
+    let mut bounds = Vec::new();
+    for (field, value, end_of_day) in [("not_before", &s.not_before, false), ("not_after", &s.not_after, true)] {
+        let Some(value) = value else { continue };
+        let p = format!("/schedule/{field}");
+        match parse_bound(value, end_of_day) {
+            Some(dt) => bounds.push(dt),
+            None => out.push(
+                Diagnostic::error("bad-date", format!("`{value}` is not a date"))
+                    .at(p.clone(), doc.span(&p))
+                    .help("write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00"),
+            ),
+        }
+    }
+    if let (Some(nb), Some(na), [b, a]) = (&s.not_before, &s.not_after, bounds.as_slice())
+        && b > a
+    {
+        out.push(
+            Diagnostic::error("dates-order", format!("`not_after` ({na}) is before `not_before` ({nb})"))
+                .at("/schedule/not_after", doc.span("/schedule/not_after"))
+                .help("swap the two dates"),
+        );
+    }
+}
+
+/// `HH:MM` → minutes since midnight (24:00 allowed as the end of the day).
+pub fn parse_clock(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+}
+
+/// A schedule bound: a date (start or end of day) or a local date-time.
+pub fn parse_bound(s: &str, end_of_day: bool) -> Option<jiff::civil::DateTime> {
+    if let Ok(d) = s.parse::<jiff::civil::Date>()
+        && s.len() == 10
+    {
+        return Some(if end_of_day {
+            d.to_datetime(jiff::civil::Time::MAX)
+        } else {
+            d.to_datetime(jiff::civil::Time::MIN)
+        });
+    }
+    s.parse::<jiff::civil::DateTime>().ok()
+}
+
+/// A length of time such as `30m`, `2h`, `1d` or `1h 30m`.
+pub fn parse_duration(s: &str) -> Option<jiff::SignedDuration> {
+    let span: jiff::Span = s.trim().parse().ok()?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .ok()?;
+    (d.is_positive()).then_some(d)
+}
+
+/// Expands paths into campaign files: files as given, directories searched recursively
+/// for `*.yaml`/`*.yml`, sorted. A path that does not exist is an error.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk_dir(p, &mut found)?;
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let ty = entry.file_type()?;
+        if ty.is_dir() {
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            if !hidden {
+                walk_dir(&path, out)?;
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2h"), Some(jiff::SignedDuration::from_hours(2)));
+        assert_eq!(parse_duration("1d"), Some(jiff::SignedDuration::from_hours(24)));
+        assert_eq!(parse_duration("30m"), Some(jiff::SignedDuration::from_mins(30)));
+        assert!(parse_duration("soon").is_none());
+        assert!(parse_duration("0s").is_none());
+    }
+
+    #[test]
+    fn clocks() {
+        assert_eq!(parse_clock("09:30"), Some(570));
+        assert_eq!(parse_clock("24:00"), Some(1440));
+        assert_eq!(parse_clock("24:30"), None);
+    }
+}
