@@ -1,0 +1,832 @@
+//! The HTTP face of the replica: axum routes, the request middleware (faults, auth, rate
+//! limits, journal, logs), the accept loop and the callback dispatcher.
+
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower::ServiceExt as _;
+
+use crate::clock::{VirtualClock, rfc3339, wall_ms};
+use crate::config::{FaultRule, MockConfig, OutcomeMix, Route};
+use crate::error::ApiError;
+use crate::faults::{Before, Faults};
+use crate::journal::{Journal, JournalEntry, MAX_STORED_BODY};
+use crate::limiter::RateLimiter;
+use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
+use crate::validate::{CallKind, parse_json};
+use crate::wire::{BatchCreated, Deleted, Envelope};
+
+/// Largest request body read (100 entries of 4000-character variables fit comfortably).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Callback deliveries remembered by `GET /__mock/callbacks`.
+const MAX_DELIVERIES: usize = 1_000;
+
+/// One callback delivery, as listed by `GET /__mock/callbacks`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub request_id: String,
+    pub url: String,
+    pub attempts: u32,
+    pub delivered: bool,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub time: String,
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    api_keys: Option<HashSet<String>>,
+    callback: crate::config::CallbackConfig,
+    replica: Mutex<ReplicaState>,
+    clock: VirtualClock,
+    limiter: Mutex<RateLimiter>,
+    limiter_origin: Instant,
+    faults: Mutex<Faults>,
+    journal: Mutex<Journal>,
+    seq: AtomicU64,
+    deliveries: Mutex<VecDeque<Delivery>>,
+    wake: Notify,
+    http: reqwest::Client,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves plain data behind; keep serving.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    fn new(config: &MockConfig) -> anyhow::Result<Self> {
+        let journal_file = match &config.journal_file {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open the journal file {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let clock = VirtualClock::system(config.time_scale);
+        let replica = ReplicaState::new(ReplicaSettings::from(config), clock.now_ms());
+        Ok(Self {
+            api_keys: (!config.api_keys.is_empty())
+                .then(|| config.api_keys.iter().cloned().collect()),
+            callback: config.callback,
+            replica: Mutex::new(replica),
+            clock,
+            limiter: Mutex::new(RateLimiter::new(config.rate_limits.clone())),
+            limiter_origin: Instant::now(),
+            faults: Mutex::new(Faults::new(config.seed, config.faults.clone())),
+            journal: Mutex::new(Journal::new(config.journal_capacity, journal_file)),
+            seq: AtomicU64::new(0),
+            deliveries: Mutex::new(VecDeque::new()),
+            wake: Notify::new(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_millis(config.callback.timeout_ms))
+                .build()
+                .context("cannot build the callback HTTP client")?,
+        })
+    }
+
+    /// Checks the bearer key and the route's rate limit.
+    fn admit(&self, headers: &HeaderMap, route: Option<Route>) -> Result<(), ApiError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::new(
+                401,
+                "missing Authorization header; send 'Authorization: Bearer <api-key>'",
+            ));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .and_then(|text| text.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim())
+            .filter(|key| !key.is_empty())
+            .ok_or_else(|| ApiError::new(401, "Authorization must be 'Bearer <api-key>'"))?;
+        if let Some(keys) = &self.api_keys
+            && !keys.contains(key)
+        {
+            return Err(ApiError::new(401, "unknown API key"));
+        }
+        if let Some(route) = route {
+            let mut limiter = lock(&self.limiter);
+            if let Err(secs) = limiter.check(key, route, self.limiter_origin.elapsed()) {
+                let limit = limiter.limit(route).unwrap_or(0);
+                return Err(ApiError::new(
+                    429,
+                    format!(
+                        "rate limit exceeded: at most {limit} requests per second on the {route} route; retry after {secs} s"
+                    ),
+                )
+                .with_retry_after(secs));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Closes the request's connection without a response when notified.
+#[derive(Clone)]
+struct ConnectionKill(Arc<Notify>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(Envelope::error(self.message))).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+fn ok<T: Serialize>(message: &str, data: T) -> Response {
+    axum::Json(Envelope::ok(message, data)).into_response()
+}
+
+/// Which rate-limit and fault route a path belongs to.
+fn classify(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix("/voicebot/v1/")?;
+    match rest {
+        "call" | "robocall/call" => Some(Route::Robocall),
+        "convobot/call" => Some(Route::Conversation),
+        _ if rest.starts_with("status/") => Some(Route::Status),
+        _ if rest == "workflows" || rest.starts_with("workflows/") => Some(Route::Workflows),
+        _ if rest.starts_with("requests/") => Some(Route::Requests),
+        _ => None,
+    }
+}
+
+/// Faults, auth, rate limit, then the handler; journals and logs every request.
+async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let time_ms = wall_ms();
+    let seq = shared.seq.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = request.into_parts();
+    let method = parts.method.clone();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let headers = parts.headers.clone();
+    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    let is_control = parts.uri.path().starts_with("/__mock/");
+    let route = classify(parts.uri.path());
+
+    let (body, response, fault) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Err(_) => (
+            Bytes::new(),
+            Some(
+                ApiError::new(413, format!("the request body exceeds {MAX_BODY} bytes"))
+                    .into_response(),
+            ),
+            None,
+        ),
+        Ok(body) => {
+            let decision = match route {
+                Some(route) if !is_control => lock(&shared.faults).decide(route, seq),
+                _ => crate::faults::Decision::default(),
+            };
+            if let Some(latency) = decision.latency {
+                tokio::time::sleep(latency).await;
+            }
+            let (response, fault) = match decision.before {
+                Some(Before::DropConnection) => (None, Some("drop_connection")),
+                Some(Before::Error(code)) => (
+                    Some(
+                        ApiError::new(
+                            code,
+                            format!("injected fault: {code} before processing; nothing was done"),
+                        )
+                        .into_response(),
+                    ),
+                    Some("error"),
+                ),
+                Some(Before::TooManyRequests(secs)) => (
+                    Some(
+                        ApiError::new(
+                            429,
+                            format!("rate limit exceeded (injected fault); retry after {secs} s"),
+                        )
+                        .with_retry_after(secs)
+                        .into_response(),
+                    ),
+                    Some("too_many_requests"),
+                ),
+                None => {
+                    let admitted = if is_control {
+                        Ok(())
+                    } else {
+                        shared.admit(&parts.headers, route)
+                    };
+                    if let Err(error) = admitted {
+                        (Some(error.into_response()), None)
+                    } else {
+                        let request = Request::from_parts(parts, Body::from(body.clone()));
+                        let response = next.run(request).await;
+                        if decision.drop_response {
+                            (None, Some("drop_response"))
+                        } else {
+                            (Some(response), None)
+                        }
+                    }
+                }
+            };
+            (body, response, fault)
+        }
+    };
+
+    let status = response.as_ref().map(|r| r.status().as_u16());
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        target: "voicebot_mock::request",
+        %method,
+        path = %path,
+        status = status.map_or_else(|| "closed".to_owned(), |s| s.to_string()),
+        latency_ms = latency_us / 1000,
+        fault = fault.unwrap_or("-"),
+        "request"
+    );
+    let body_len = body.len();
+    let stored = if body_len > MAX_STORED_BODY {
+        body.slice(..MAX_STORED_BODY)
+    } else {
+        body
+    };
+    lock(&shared.journal).push(JournalEntry {
+        seq,
+        time_ms,
+        method,
+        path,
+        headers,
+        body: stored,
+        body_len,
+        status,
+        fault,
+        latency_us,
+    });
+    match (response, kill) {
+        (Some(response), _) => response,
+        (None, Some(kill)) => {
+            kill.0.notify_one();
+            // The connection task drops this future together with the connection.
+            std::future::pending::<Response>().await
+        }
+        (None, None) => ApiError::new(
+            500,
+            "cannot drop a connection outside the mock's own server",
+        )
+        .into_response(),
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+async fn robocall(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    place(&shared, &body, CallKind::Robocall)
+}
+
+async fn conversation(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    place(&shared, &body, CallKind::Conversation)
+}
+
+fn place(shared: &Shared, body: &[u8], kind: CallKind) -> ApiResult {
+    let value = parse_json(body)?;
+    let now = shared.clock.now_ms();
+    let (batch_id, wake) = {
+        let mut replica = lock(&shared.replica);
+        let before = replica.next_callback_ms();
+        let batch_id = replica.place_calls(&value, kind, now)?;
+        (batch_id, replica.next_callback_ms() != before)
+    };
+    if wake {
+        shared.wake.notify_one();
+    }
+    Ok(ok(
+        "batch request created successfully",
+        BatchCreated { batch_id },
+    ))
+}
+
+async fn status(State(shared): State<Arc<Shared>>, Path(call_id): Path<String>) -> ApiResult {
+    let now = shared.clock.now_ms();
+    let status = lock(&shared.replica).call_status(&call_id, now)?;
+    Ok(ok("call status found", status))
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    page: Option<u64>,
+    limit: Option<u64>,
+}
+
+fn query<T>(
+    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::invalid(format!("invalid query string: {}", e.body_text())))
+}
+
+async fn create_workflow(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let value = parse_json(&body)?;
+    let now = shared.clock.now_ms();
+    let workflow = lock(&shared.replica).create_workflow(&value, now)?;
+    Ok(ok("workflow created successfully", workflow))
+}
+
+async fn list_workflows(
+    State(shared): State<Arc<Shared>>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let page = query(page)?;
+    let list =
+        lock(&shared.replica).list_workflows(page.page.unwrap_or(1), page.limit.unwrap_or(20));
+    Ok(ok("workflows found", list))
+}
+
+async fn get_workflow(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let workflow = lock(&shared.replica).get_workflow(&id)?;
+    Ok(ok("workflow found", workflow))
+}
+
+async fn patch_workflow(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let value = parse_json(&body)?;
+    let now = shared.clock.now_ms();
+    let workflow = lock(&shared.replica).patch_workflow(&id, &value, now)?;
+    Ok(ok("workflow updated successfully", workflow))
+}
+
+async fn delete_workflow(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    lock(&shared.replica).delete_workflow(&id)?;
+    Ok(ok("workflow deleted successfully", Deleted { id }))
+}
+
+async fn workflow_requests(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let now = shared.clock.now_ms();
+    let list = lock(&shared.replica).workflow_batches(&id, now)?;
+    Ok(ok("requests found", list))
+}
+
+async fn batch(State(shared): State<Arc<Shared>>, Path(batch_id): Path<String>) -> ApiResult {
+    let now = shared.clock.now_ms();
+    let batch = lock(&shared.replica).batch(&batch_id, now)?;
+    Ok(ok("request found", batch))
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(format!(
+        "no such endpoint: {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        405,
+        format!(
+            "method {} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+// ---- /__mock/ controls ----
+
+async fn health(State(shared): State<Arc<Shared>>) -> Response {
+    let calls = lock(&shared.replica).call_count();
+    ok("mock is running", json!({"calls": calls}))
+}
+
+#[derive(Debug, Deserialize)]
+struct Since {
+    since: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn journal(
+    State(shared): State<Arc<Shared>>,
+    since: Result<Query<Since>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let since = query(since)?;
+    let journal = lock(&shared.journal);
+    let entries = journal.since(since.since.unwrap_or(0), since.limit.unwrap_or(usize::MAX));
+    Ok(ok(
+        "journal",
+        json!({
+            "capacity": journal.capacity(),
+            "dropped": journal.dropped(),
+            "entries": entries,
+        }),
+    ))
+}
+
+async fn clear_journal(State(shared): State<Arc<Shared>>) -> Response {
+    lock(&shared.journal).clear();
+    ok("journal cleared", json!({}))
+}
+
+#[derive(Debug, Deserialize)]
+struct Offset {
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+async fn calls(
+    State(shared): State<Arc<Shared>>,
+    offset: Result<Query<Offset>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let offset = query(offset)?;
+    let now = shared.clock.now_ms();
+    let replica = lock(&shared.replica);
+    let from = offset.offset.unwrap_or(0);
+    let calls = replica.mock_calls(from, offset.limit.unwrap_or(10_000).min(100_000), now);
+    Ok(ok(
+        "calls",
+        json!({"total": replica.call_count(), "offset": from, "calls": calls}),
+    ))
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    let now = shared.clock.now_ms();
+    lock(&shared.replica).reset(now);
+    lock(&shared.journal).clear();
+    lock(&shared.limiter).clear();
+    lock(&shared.deliveries).clear();
+    shared.wake.notify_one();
+    ok("mock state reset", json!({}))
+}
+
+fn clock_view(shared: &Shared) -> Value {
+    let now = shared.clock.now_ms();
+    json!({"now": rfc3339(now), "now_ms": now, "time_scale": shared.clock.scale()})
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Response {
+    ok("clock", clock_view(&shared))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: Option<f64>,
+    ms: Option<u64>,
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let value = parse_json(&body)?;
+    let advance: Advance = serde_json::from_value(value).map_err(|e| {
+        ApiError::invalid(format!("expected {{\"seconds\": N}} or {{\"ms\": N}}: {e}"))
+    })?;
+    let by_ms = match (advance.seconds, advance.ms) {
+        (Some(secs), None) if secs.is_finite() && secs >= 0.0 => {
+            // Seconds to whole milliseconds; bounded by the check below.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // checked non-negative
+            let ms = (secs * 1000.0).round() as u64;
+            ms
+        }
+        (None, Some(ms)) => ms,
+        _ => {
+            return Err(ApiError::invalid(
+                "send exactly one of seconds (a number >= 0) or ms (a whole number)",
+            ));
+        }
+    };
+    shared.clock.advance(by_ms);
+    shared.wake.notify_one();
+    Ok(ok("clock advanced", clock_view(&shared)))
+}
+
+fn faults_view(shared: &Shared) -> Value {
+    json!({"faults": lock(&shared.faults).rules()})
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+    ok("faults", faults_view(&shared))
+}
+
+fn parse_rules(value: Value) -> Result<Vec<FaultRule>, ApiError> {
+    let list = match value {
+        Value::Object(mut map) if map.contains_key("faults") => {
+            map.remove("faults").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    let rules: Vec<FaultRule> = match list {
+        Value::Array(_) => serde_json::from_value(list),
+        single => serde_json::from_value(single).map(|rule| vec![rule]),
+    }
+    .map_err(|e| ApiError::invalid(format!("invalid fault rule: {e}")))?;
+    for (index, rule) in rules.iter().enumerate() {
+        rule.validate()
+            .map_err(|e| ApiError::invalid(format!("faults[{index}]: {e}")))?;
+    }
+    Ok(rules)
+}
+
+async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let rules = parse_rules(parse_json(&body)?)?;
+    lock(&shared.faults).set(rules);
+    Ok(ok("faults replaced", faults_view(&shared)))
+}
+
+async fn add_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let rules = parse_rules(parse_json(&body)?)?;
+    {
+        let mut faults = lock(&shared.faults);
+        for rule in rules {
+            faults.add(rule);
+        }
+    }
+    Ok(ok("faults added", faults_view(&shared)))
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+    lock(&shared.faults).set(Vec::new());
+    ok("faults cleared", faults_view(&shared))
+}
+
+async fn get_outcomes(State(shared): State<Arc<Shared>>) -> Response {
+    ok("outcomes", lock(&shared.replica).outcomes())
+}
+
+async fn put_outcomes(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let mix: OutcomeMix = serde_json::from_value(parse_json(&body)?)
+        .map_err(|e| ApiError::invalid(format!("invalid outcome mix: {e}")))?;
+    mix.validate()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    lock(&shared.replica).set_outcomes(mix);
+    Ok(ok("outcomes replaced", mix))
+}
+
+async fn callbacks(State(shared): State<Arc<Shared>>) -> Response {
+    let deliveries: Vec<Delivery> = lock(&shared.deliveries).iter().cloned().collect();
+    ok("callbacks", json!({"deliveries": deliveries}))
+}
+
+/// The complete router, with the observing middleware.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/voicebot/v1/call", post(robocall))
+        .route("/voicebot/v1/robocall/call", post(robocall))
+        .route("/voicebot/v1/convobot/call", post(conversation))
+        .route("/voicebot/v1/status/{call_id}", get(status))
+        .route(
+            "/voicebot/v1/workflows",
+            post(create_workflow).get(list_workflows),
+        )
+        .route(
+            "/voicebot/v1/workflows/{id}",
+            get(get_workflow)
+                .patch(patch_workflow)
+                .delete(delete_workflow),
+        )
+        .route(
+            "/voicebot/v1/workflows/{id}/requests",
+            get(workflow_requests),
+        )
+        .route("/voicebot/v1/requests/{batch_id}", get(batch))
+        .route("/__mock/health", get(health))
+        .route("/__mock/journal", get(journal).delete(clear_journal))
+        .route("/__mock/calls", get(calls))
+        .route("/__mock/reset", post(reset))
+        .route("/__mock/clock", get(clock))
+        .route("/__mock/clock/advance", post(advance))
+        .route(
+            "/__mock/faults",
+            get(get_faults)
+                .put(put_faults)
+                .post(add_faults)
+                .delete(clear_faults),
+        )
+        .route("/__mock/outcomes", get(get_outcomes).put(put_outcomes))
+        .route("/__mock/callbacks", get(callbacks))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), observe))
+        .with_state(shared)
+}
+
+async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let kill = Arc::new(Notify::new());
+            let handle = ConnectionKill(Arc::clone(&kill));
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(handle.clone());
+                    let app = app.clone();
+                    async move {
+                        Ok::<_, Infallible>(
+                            app.oneshot(request.map(Body::new))
+                                .await
+                                .unwrap_or_else(|never| match never {}),
+                        )
+                    }
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                () = kill.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        });
+    }
+}
+
+async fn deliver(shared: Arc<Shared>, due: DueCallback, mut shutdown: watch::Receiver<bool>) {
+    let mut attempts = 0;
+    let mut delivered = false;
+    let mut last_status = None;
+    let mut last_error = None;
+    for attempt in 0..=shared.callback.retries {
+        if attempt > 0 {
+            let backoff = Duration::from_millis(
+                shared
+                    .callback
+                    .backoff_ms
+                    .saturating_mul(1 << (attempt - 1).min(16)),
+            );
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        attempts += 1;
+        let sent = tokio::select! {
+            sent = shared.http.post(&due.url).json(&due.payload).send() => sent,
+            _ = shutdown.changed() => break,
+        };
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                last_status = Some(response.status().as_u16());
+                delivered = true;
+                break;
+            }
+            Ok(response) => last_status = Some(response.status().as_u16()),
+            Err(error) => last_error = Some(error.to_string()),
+        }
+    }
+    tracing::info!(
+        target: "voicebot_mock::callback",
+        request_id = %due.payload.request_id,
+        attempts,
+        delivered,
+        "callback"
+    );
+    lock(&shared.replica).callback_done(due.epoch, due.batch, delivered);
+    let mut deliveries = lock(&shared.deliveries);
+    if deliveries.len() >= MAX_DELIVERIES {
+        deliveries.pop_front();
+    }
+    deliveries.push_back(Delivery {
+        request_id: due.payload.request_id,
+        url: due.url,
+        attempts,
+        delivered,
+        last_status,
+        last_error,
+        time: rfc3339(wall_ms()),
+    });
+}
+
+async fn dispatch_callbacks(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    // Checked at least this often, so journal files are flushed and scaled time is seen.
+    const TICK: Duration = Duration::from_millis(250);
+    loop {
+        let now = shared.clock.now_ms();
+        let (due, next) = {
+            let mut replica = lock(&shared.replica);
+            (replica.due_callbacks(now), replica.next_callback_ms())
+        };
+        for callback in due {
+            tokio::spawn(deliver(Arc::clone(&shared), callback, shutdown.clone()));
+        }
+        lock(&shared.journal).flush();
+        let wait = next
+            .and_then(|at| shared.clock.real_until(at))
+            .map_or(TICK, |d| d.clamp(Duration::from_millis(1), TICK));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shared.wake.notified() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    lock(&shared.journal).flush();
+}
+
+/// A mock server running in this process. Stops on `shutdown` or when dropped.
+pub struct RunningMock {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RunningMock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningMock")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningMock {
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address (the real port when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, closes connections, stops callbacks and flushes the journal file.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+        lock(&self.shared.journal).flush();
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Starts the mock on `addr` (port 0: a free port) and returns once it accepts connections.
+pub async fn start(config: MockConfig, addr: SocketAddr) -> anyhow::Result<RunningMock> {
+    config.validate()?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let shared = Arc::new(Shared::new(&config)?);
+    let (shutdown, receiver) = watch::channel(false);
+    let app = router(Arc::clone(&shared));
+    let tasks = vec![
+        tokio::spawn(serve(listener, app, receiver.clone())),
+        tokio::spawn(dispatch_callbacks(Arc::clone(&shared), receiver)),
+    ];
+    Ok(RunningMock {
+        addr,
+        shutdown,
+        tasks,
+        shared,
+    })
+}
