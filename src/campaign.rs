@@ -416,7 +416,8 @@ pub trait Source {
 
     /// The format given, or the one the file name implies.
     fn resolved_format(&self) -> Option<FileFormat> {
-        self.format().or_else(|| self.file().and_then(FileFormat::from_path))
+        self.format()
+            .or_else(|| self.file().and_then(FileFormat::from_path))
     }
 }
 

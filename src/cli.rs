@@ -14,7 +14,12 @@ use crate::report::Format;
 ///
 /// Exit codes: 0 success, 1 the tool ran and found problems, 2 the tool could not run.
 #[derive(Debug, Parser)]
-#[command(name = "outreach", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "outreach",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -50,4 +55,10 @@ pub enum Command {
     /// Editors with the YAML language server use it for completion and hover help: start a
     /// campaign file with `# yaml-language-server: $schema=<path to the schema>`.
     Schema,
+    /// Run the bundled voicebot mock server: a stateful replica of the API for dry runs.
+    ///
+    /// Serves the voicebot endpoints on loopback, with the `/__mock/` controls (journal,
+    /// calls, faults, clock). The documented samples work against it verbatim. See
+    /// mock-server/README.md.
+    MockServer(mock_server::MockArgs),
 }

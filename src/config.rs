@@ -15,6 +15,7 @@ pub enum Config {
         color: bool,
     },
     Schema,
+    MockServer(mock_server::MockArgs),
 }
 
 impl Config {
@@ -37,6 +38,7 @@ impl Config {
                 color,
             },
             Command::Schema => Config::Schema,
+            Command::MockServer(args) => Config::MockServer(args),
         }
     }
 }

@@ -109,9 +109,7 @@ impl FileReport {
 
     /// Sorts diagnostics by position so output reads top to bottom.
     pub fn sort(&mut self) {
-        self.diagnostics.sort_by_key(|d| {
-            d.span
-                .map_or((0, 0), |s| (s.start.line, s.start.column))
-        });
+        self.diagnostics
+            .sort_by_key(|d| d.span.map_or((0, 0), |s| (s.start.line, s.start.column)));
     }
 }

@@ -85,10 +85,28 @@ pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
                     "start from one of the examples in campaigns/, or run `outreach schema` to see every field",
                 ),
             };
-            let span = (e.kind != LoadErrorKind::Empty).then_some(e.span);
+            let help = if e.kind == LoadErrorKind::Syntax && e.message.contains("quoted") {
+                "a quote (\" or ') opened here is not closed; close it on the same line"
+            } else if e.kind == LoadErrorKind::Syntax
+                && (e.message.contains("alias") || e.message.contains("anchor"))
+            {
+                "an alias (`*name`) needs an anchor (`&name`) defined before it; to write a `*`, put the text in quotes"
+            } else {
+                help
+            };
+            let span = if e.kind == LoadErrorKind::Empty {
+                let start = crate::yaml::Pos {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                };
+                Span { start, end: start }
+            } else {
+                e.span
+            };
             diags.push(
                 Diagnostic::error(code, e.message)
-                    .at("", span)
+                    .at("", Some(span))
                     .help(help),
             );
             return (None, diags);
@@ -129,8 +147,11 @@ fn convert(
             for (k, v) in pairs {
                 let NodeKind::Scalar { text: name, .. } = &k.kind else {
                     diags.push(
-                        Diagnostic::error("yaml-complex-key", "a key must be a plain word, not a list or mapping")
-                            .at(pointer.clone(), Some(k.span)),
+                        Diagnostic::error(
+                            "yaml-complex-key",
+                            "a key must be a plain word, not a list or mapping",
+                        )
+                        .at(pointer.clone(), Some(k.span)),
                     );
                     continue;
                 };
@@ -187,7 +208,9 @@ fn scalar(
         diags.push(
             Diagnostic::error(
                 "yaml-ambiguous-boolean",
-                format!("`{text}` without quotes means yes/no to some YAML tools and text to others"),
+                format!(
+                    "`{text}` without quotes means yes/no to some YAML tools and text to others"
+                ),
             )
             .at(pointer, Some(span))
             .help(format!(
@@ -201,7 +224,10 @@ fn scalar(
         diags.push(
             Diagnostic::error(
                 "yaml-leading-zero",
-                format!("`{text}` is read as the number {}, dropping its leading zero", digits.trim_start_matches('0')),
+                format!(
+                    "`{text}` is read as the number {}, dropping its leading zero",
+                    digits.trim_start_matches('0')
+                ),
             )
             .at(pointer, Some(span))
             .help(format!("write \"{text}\" in quotes to keep it as written")),

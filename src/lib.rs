@@ -64,5 +64,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
         }
+        Config::MockServer(args) => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(mock_server::run(args))?;
+            Ok(Outcome::Success)
+        }
     }
 }

@@ -20,7 +20,12 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
-        Err(e) if is_broken_pipe(&e) || flushed.as_ref().is_err_and(|f| f.kind() == std::io::ErrorKind::BrokenPipe) => {
+        Err(e)
+            if is_broken_pipe(&e)
+                || flushed
+                    .as_ref()
+                    .is_err_and(|f| f.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
             // `outreach validate | head` closed the pipe: not an error.
             ExitCode::SUCCESS
         }

@@ -124,6 +124,15 @@ impl Human {
         let path = report.path.display().to_string();
         let located = diag.span.zip(report.source.as_ref());
         let (source, label, message) = match located {
+            // An empty file has nothing to underline.
+            Some((span, text)) if text.trim().is_empty() => (
+                None,
+                None,
+                format!(
+                    "{path}:{}:{}: {}",
+                    span.start.line, span.start.column, diag.message
+                ),
+            ),
             Some((span, text)) => {
                 // Underline the first line of the value only: a whole mapping is noise.
                 let start = span.start.offset.min(text.len());
@@ -141,7 +150,17 @@ impl Human {
                     diag.message.clone(),
                 )
             }
-            None => (None, None, format!("{path}: {}", diag.message)),
+            None => match diag.span {
+                Some(s) => (
+                    None,
+                    None,
+                    format!(
+                        "{path}:{}:{}: {}",
+                        s.start.line, s.start.column, diag.message
+                    ),
+                ),
+                None => (None, None, format!("{path}: {}", diag.message)),
+            },
         };
         let shown = Shown {
             diag,
@@ -292,8 +311,17 @@ fn one_line(r: &FileReport, d: &Diagnostic) -> String {
         || r.path.display().to_string(),
         |s| format!("{}:{}:{}", r.path.display(), s.start.line, s.start.column),
     );
-    let help = d.help.as_ref().map(|h| format!(" (help: {h})")).unwrap_or_default();
-    format!("{place}: {}[{}]: {}{help}", d.severity.as_str(), d.code, d.message)
+    let help = d
+        .help
+        .as_ref()
+        .map(|h| format!(" (help: {h})"))
+        .unwrap_or_default();
+    format!(
+        "{place}: {}[{}]: {}{help}",
+        d.severity.as_str(),
+        d.code,
+        d.message
+    )
 }
 
 impl Reporter for Junit {
@@ -313,7 +341,10 @@ impl Reporter for Junit {
         )?;
         for r in reports {
             let name = xml_escape(&r.path.display().to_string());
-            write!(out, r#"    <testcase classname="outreach.validate" name="{name}""#)?;
+            write!(
+                out,
+                r#"    <testcase classname="outreach.validate" name="{name}""#
+            )?;
             let lines: Vec<String> = r.diagnostics.iter().map(|d| one_line(r, d)).collect();
             if r.is_valid() && lines.is_empty() {
                 writeln!(out, "/>")?;
@@ -321,12 +352,20 @@ impl Reporter for Junit {
             }
             writeln!(out, ">")?;
             if r.is_valid() {
-                writeln!(out, "      <system-out>{}</system-out>", xml_escape(&lines.join("\n")))?;
+                writeln!(
+                    out,
+                    "      <system-out>{}</system-out>",
+                    xml_escape(&lines.join("\n"))
+                )?;
             } else {
                 writeln!(
                     out,
                     r#"      <failure type="invalid-campaign" message="{}">{}</failure>"#,
-                    xml_escape(&format!("{} in {}", plural(r.errors(), "error"), r.path.display())),
+                    xml_escape(&format!(
+                        "{} in {}",
+                        plural(r.errors(), "error"),
+                        r.path.display()
+                    )),
                     xml_escape(&lines.join("\n"))
                 )?;
             }
@@ -341,7 +380,9 @@ impl Reporter for Junit {
 pub struct Github;
 
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn gh_property(s: &str) -> String {
@@ -352,7 +393,10 @@ impl Reporter for Github {
     fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
         for r in reports {
             for d in &r.diagnostics {
-                let mut props = vec![format!("file={}", gh_property(&r.path.display().to_string()))];
+                let mut props = vec![format!(
+                    "file={}",
+                    gh_property(&r.path.display().to_string())
+                )];
                 if let Some(s) = d.span {
                     props.push(format!("line={}", s.start.line));
                     props.push(format!("col={}", s.start.column));
@@ -360,13 +404,22 @@ impl Reporter for Github {
                         props.push(format!("endColumn={}", s.end.column));
                     }
                 }
-                props.push(format!("title={}", gh_property(&format!("outreach {}", d.code))));
+                props.push(format!(
+                    "title={}",
+                    gh_property(&format!("outreach {}", d.code))
+                ));
                 let mut message = d.message.clone();
                 if let Some(h) = &d.help {
                     message.push_str("\nhelp: ");
                     message.push_str(h);
                 }
-                writeln!(out, "::{} {}::{}", d.severity.as_str(), props.join(","), gh_data(&message))?;
+                writeln!(
+                    out,
+                    "::{} {}::{}",
+                    d.severity.as_str(),
+                    props.join(","),
+                    gh_data(&message)
+                )?;
             }
         }
         let s = Summary::of(reports);

@@ -37,7 +37,10 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Checks the document against the schema. Pointers in `skip` already have a diagnostic
 /// (a YAML trap) and are not reported twice.
-pub fn check(doc: &Document, skip: &HashSet<String>) -> Vec<Diagnostic> {
+pub fn check<S: std::hash::BuildHasher>(
+    doc: &Document,
+    skip: &HashSet<String, S>,
+) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     for error in validator().iter_errors(&doc.value) {
         let pointer = error.instance_path().as_str().to_owned();
@@ -57,7 +60,10 @@ fn field_name(pointer: &str) -> String {
             if last.bytes().all(|b| b.is_ascii_digit()) {
                 let parent = &pointer[..pointer.len() - last.len() - 1];
                 let name = parent.rsplit('/').next().unwrap_or("");
-                format!("item {} of `{name}`", last.parse::<usize>().unwrap_or(0) + 1)
+                format!(
+                    "item {} of `{name}`",
+                    last.parse::<usize>().unwrap_or(0) + 1
+                )
             } else {
                 format!("`{}`", last.replace("~1", "/").replace("~0", "~"))
             }
@@ -145,7 +151,11 @@ fn describe(
             let name = property.as_str().unwrap_or_default();
             Diagnostic::error(
                 "missing-key",
-                format!("`{name}` is required {}", where_(pointer)),
+                if pointer.is_empty() {
+                    format!("the campaign has no `{name}`, which is required")
+                } else {
+                    format!("{} has no `{name}`, which is required", field_name(pointer))
+                },
             )
             .at(pointer, doc.key_span(pointer))
             .help(required_help(name))
@@ -170,16 +180,20 @@ fn describe(
             d
         }
         ValidationErrorKind::Enum { options } => {
-            let given = instance.as_str().map_or_else(|| instance.to_string(), ToOwned::to_owned);
+            let given = instance
+                .as_str()
+                .map_or_else(|| instance.to_string(), ToOwned::to_owned);
             let choices: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(ToOwned::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(ToOwned::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let mut d = Diagnostic::error(
-                "not-allowed-value",
-                format!("{what} cannot be `{given}`"),
-            )
-            .at(pointer, span);
+            let mut d =
+                Diagnostic::error("not-allowed-value", format!("{what} cannot be `{given}`"))
+                    .at(pointer, span);
             d = match suggest(&given, &choices) {
                 Some(s) => d.help(format!("did you mean `{s}`? Allowed: {}", list(options))),
                 None => d.help(format!("allowed values: {}", list(options))),
@@ -209,17 +223,18 @@ fn describe(
                 })
                 .collect();
             if consts.is_empty() {
-                Diagnostic::error("wrong-value", format!("{what} does not fit any allowed form"))
-                    .at(pointer, span)
+                Diagnostic::error(
+                    "wrong-value",
+                    format!("{what} does not fit any allowed form"),
+                )
+                .at(pointer, span)
             } else {
                 let given = instance
                     .as_str()
                     .map_or_else(|| instance.to_string(), ToOwned::to_owned);
-                let mut d = Diagnostic::error(
-                    "not-allowed-value",
-                    format!("{what} cannot be `{given}`"),
-                )
-                .at(pointer, span);
+                let mut d =
+                    Diagnostic::error("not-allowed-value", format!("{what} cannot be `{given}`"))
+                        .at(pointer, span);
                 let all = consts.join(", ");
                 d = match suggest(&given, &consts) {
                     Some(s) => d.help(format!("did you mean `{s}`? Allowed: {all}")),
@@ -228,23 +243,24 @@ fn describe(
                 d
             }
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            Diagnostic::error(
-                "out-of-range",
-                format!("{what} is {instance}, below the smallest allowed value, {limit}"),
-            )
-            .at(pointer, span)
-        }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            Diagnostic::error(
-                "out-of-range",
-                format!("{what} is {instance}, above the largest allowed value, {limit}"),
-            )
-            .at(pointer, span)
-        }
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+            "out-of-range",
+            format!("{what} is {instance}, below the smallest allowed value, {limit}"),
+        )
+        .at(pointer, span),
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
+            "out-of-range",
+            format!("{what} is {instance}, above the largest allowed value, {limit}"),
+        )
+        .at(pointer, span),
         ValidationErrorKind::MinItems { limit } => Diagnostic::error(
             "too-few-items",
-            format!("{what} needs at least {limit} item{}", if *limit == 1 { "" } else { "s" }),
+            format!(
+                "{what} needs at least {limit} item{}",
+                if *limit == 1 { "" } else { "s" }
+            ),
         )
         .at(pointer, span),
         ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
@@ -262,7 +278,10 @@ fn describe(
         }
         ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
             "bad-text",
-            format!("{what} must be at most {limit} character{} long", if *limit == 1 { "" } else { "s" }),
+            format!(
+                "{what} must be at most {limit} character{} long",
+                if *limit == 1 { "" } else { "s" }
+            ),
         )
         .at(pointer, span),
         ValidationErrorKind::Pattern { .. } => {
@@ -272,7 +291,8 @@ fn describe(
                 .help(pattern_help(pointer))
         }
         ValidationErrorKind::Format { format } => {
-            Diagnostic::error("bad-text", format!("{what} is not a valid {format}")).at(pointer, span)
+            Diagnostic::error("bad-text", format!("{what} is not a valid {format}"))
+                .at(pointer, span)
         }
         other => Diagnostic::error(
             "wrong-value",
@@ -297,11 +317,12 @@ fn required_help(name: &str) -> String {
         "name" => "add a stable name such as `name: measles-reminder-lagos`".to_owned(),
         "workflow_id" => "add the id of the voicebot workflow to run".to_owned(),
         "patients" => "add at least one patient source, such as `- file: patients.csv`".to_owned(),
-        "schedule" => {
-            "add a schedule with a `timezone` and at least one calling window".to_owned()
-        }
+        "schedule" => "add a schedule with a `timezone` and at least one calling window".to_owned(),
         "timezone" => "add the time zone, such as `timezone: Africa/Lagos`".to_owned(),
-        "windows" => "add at least one window: `- {days: [weekdays], from: \"09:00\", until: \"17:00\"}`".to_owned(),
+        "windows" => {
+            "add at least one window: `- {days: [weekdays], from: \"09:00\", until: \"17:00\"}`"
+                .to_owned()
+        }
         "days" => "add the days, such as `days: [weekdays]`".to_owned(),
         "from" | "until" => format!("add `{name}` as a time such as \"09:00\""),
         _ => format!("add `{name}`"),
@@ -315,7 +336,8 @@ fn pattern_help(pointer: &str) -> String {
     } else if pointer == "/round" {
         "use letters, digits, dots, dashes and underscores, such as \"2026-12\"".to_owned()
     } else if last == "from" || last == "until" {
-        "write the time as \"HH:MM\" on a 24-hour clock, in quotes, such as \"09:00\" or \"17:30\"".to_owned()
+        "write the time as \"HH:MM\" on a 24-hour clock, in quotes, such as \"09:00\" or \"17:30\""
+            .to_owned()
     } else if last == "default_country" || pointer.contains("/allowed_countries/") {
         "use the two-letter country code in capitals, such as \"NG\" or \"GH\"".to_owned()
     } else {
@@ -367,7 +389,10 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
                 None => return node,
             }
         } else if let Some(branches) = node.get("anyOf").and_then(Value::as_array) {
-            match branches.iter().find(|b| b.get("type").and_then(Value::as_str) != Some("null")) {
+            match branches
+                .iter()
+                .find(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+            {
                 Some(b) => node = b,
                 None => return node,
             }

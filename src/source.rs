@@ -55,7 +55,8 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
             if !path.exists() {
                 return Err(SourceError::Missing(path));
             }
-            let unreadable = |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
+            let unreadable =
+                |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
             match format {
                 FileFormat::Csv => {
                     let delimiter = source
@@ -72,7 +73,11 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                         .iter()
                         .enumerate()
                         .map(|(i, h)| {
-                            let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { h };
+                            let h = if i == 0 {
+                                h.trim_start_matches('\u{feff}')
+                            } else {
+                                h
+                            };
                             h.trim().to_owned()
                         })
                         .collect();
@@ -84,15 +89,21 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                 FileFormat::Xlsx | FileFormat::Ods => spreadsheet_columns(&path, source.sheet()),
                 FileFormat::Json => {
                     let file = File::open(&path).map_err(|e| unreadable(&e))?;
-                    let value: serde_json::Value =
-                        serde_json::from_reader(BufReader::new(file)).map_err(|e| unreadable(&e))?;
+                    let value: serde_json::Value = serde_json::from_reader(BufReader::new(file))
+                        .map_err(|e| unreadable(&e))?;
                     let records = value.as_array().ok_or_else(|| {
-                        SourceError::Unreadable(path.clone(), "expected a JSON array of records".to_owned())
+                        SourceError::Unreadable(
+                            path.clone(),
+                            "expected a JSON array of records".to_owned(),
+                        )
                     })?;
                     let mut keys = Vec::new();
                     for (i, r) in records.iter().enumerate() {
                         let obj = r.as_object().ok_or_else(|| {
-                            SourceError::Unreadable(path.clone(), format!("record {} is not an object", i + 1))
+                            SourceError::Unreadable(
+                                path.clone(),
+                                format!("record {} is not an object", i + 1),
+                            )
                         })?;
                         keys.push(obj.keys().cloned().collect::<Vec<_>>());
                     }
@@ -108,7 +119,10 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                         }
                         let value: serde_json::Map<String, serde_json::Value> =
                             serde_json::from_str(&line).map_err(|e| {
-                                SourceError::Unreadable(path.clone(), format!("line {}: {e}", i + 1))
+                                SourceError::Unreadable(
+                                    path.clone(),
+                                    format!("line {}: {e}", i + 1),
+                                )
                             })?;
                         keys.push(value.keys().cloned().collect::<Vec<_>>());
                     }
@@ -145,7 +159,10 @@ fn spreadsheet_columns(path: &Path, sheet: Option<&str>) -> Result<Vec<String>, 
         .rows()
         .next()
         .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?;
-    Ok(header.iter().map(|c| c.to_string().trim().to_owned()).collect())
+    Ok(header
+        .iter()
+        .map(|c| c.to_string().trim().to_owned())
+        .collect())
 }
 
 fn union<I, K>(records: I) -> Vec<String>

@@ -96,15 +96,11 @@ fn expression(h: &HelperTemplate, refs: &mut References) {
                 refs.unknown_helpers.insert(name.clone());
             }
         }
-        Parameter::Path(path) => {
-            if let handlebars::Path::Relative((_, raw)) = path {
-                if plain || !is_helper(raw) {
-                    if plain {
-                        column(raw, refs);
-                    } else {
-                        refs.unknown_helpers.insert(raw.clone());
-                    }
-                }
+        Parameter::Path(handlebars::Path::Relative((_, raw))) => {
+            if plain {
+                column(raw, refs);
+            } else if !is_helper(raw) {
+                refs.unknown_helpers.insert(raw.clone());
             }
         }
         Parameter::Subexpression(s) => sub(s, refs),
@@ -320,12 +316,21 @@ mod tests {
 
     #[test]
     fn lists_columns_and_unknown_helpers() {
-        let r = references("Hello {{title first_name}}, see you {{date appt '%d %B'}} {{clinic}} {{shout x}}").unwrap();
+        let r = references(
+            "Hello {{title first_name}}, see you {{date appt '%d %B'}} {{clinic}} {{shout x}}",
+        )
+        .unwrap();
         assert_eq!(
             r.columns.iter().map(String::as_str).collect::<Vec<_>>(),
             ["appt", "clinic", "first_name", "x"]
         );
-        assert_eq!(r.unknown_helpers.iter().map(String::as_str).collect::<Vec<_>>(), ["shout"]);
+        assert_eq!(
+            r.unknown_helpers
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["shout"]
+        );
         let r = references("{{#if ward}}{{ward}}{{else}}{{default town \"here\"}}{{/if}}").unwrap();
         assert_eq!(r.columns.len(), 2);
         assert!(r.unknown_helpers.is_empty());

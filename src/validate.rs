@@ -22,7 +22,7 @@ use crate::document::{self, Document, escape};
 use crate::schema;
 use crate::source::{self, SourceError};
 use crate::template;
-use crate::yaml::MAX_FILE_BYTES;
+use crate::yaml::{MAX_FILE_BYTES, Pos, Span};
 
 /// A checked campaign file.
 #[derive(Debug, Clone)]
@@ -45,19 +45,29 @@ pub fn check_file(path: &Path) -> Checked {
             };
         }
     };
-    let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let base = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     check_text(path, &text, &base)
 }
 
 fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
     let file = std::fs::File::open(path).map_err(|e| {
-        Box::new(Diagnostic::error("unreadable-file", format!("cannot read the file: {e}")))
+        Box::new(Diagnostic::error(
+            "unreadable-file",
+            format!("cannot read the file: {e}"),
+        ))
     })?;
     let mut bytes = Vec::new();
     // Read one byte past the limit to tell "too large" without reading a huge file whole.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Box::new(Diagnostic::error("unreadable-file", format!("cannot read the file: {e}"))))?;
+        .map_err(|e| {
+            Box::new(Diagnostic::error(
+                "unreadable-file",
+                format!("cannot read the file: {e}"),
+            ))
+        })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Box::new(
             Diagnostic::error(
@@ -67,22 +77,48 @@ fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
             .help("list patients in a patient file (`patients: [{file: patients.csv}]`), not in the campaign"),
         ));
     }
-    if bytes.contains(&0) {
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return Err(Box::new(
             Diagnostic::error("not-text", "the file is not text (it holds binary data)")
+                .at("", Some(byte_span(&bytes, nul)))
                 .help("campaign files are YAML text; is this the right file?"),
         ));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let span = byte_span(e.as_bytes(), at);
         Box::new(
             Diagnostic::error(
                 "not-text",
-                format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                "the file is not UTF-8 text: a character here is in another encoding",
             )
+            .at("", Some(span))
             .help("save the file as UTF-8 in your editor"),
         )
     })?;
-    Ok(text.strip_prefix('\u{feff}').map(ToOwned::to_owned).unwrap_or(text))
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(ToOwned::to_owned)
+        .unwrap_or(text))
+}
+
+/// The line and column of a byte in a file that is not (all) text.
+fn byte_span(bytes: &[u8], at: usize) -> Span {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let pos = Pos {
+        line,
+        column: at - line_start + 1,
+        offset: at,
+    };
+    Span {
+        start: pos,
+        end: pos,
+    }
 }
 
 /// Checks campaign text; `base` is the directory that relative source paths start from.
@@ -136,20 +172,6 @@ impl Partial {
         for pointer in flagged {
             remove(&mut pruned, pointer);
         }
-        fn section<T: DeserializeOwned>(v: &Value, key: &str) -> Option<T> {
-            v.get(key).and_then(|s| serde_json::from_value(s.clone()).ok())
-        }
-        fn items<T: DeserializeOwned>(v: &Value, key: &str) -> Vec<(usize, T)> {
-            v.get(key)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .enumerate()
-                        .filter_map(|(i, s)| serde_json::from_value(s.clone()).ok().map(|s| (i, s)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        }
         Partial {
             kind: section(&pruned, "kind").unwrap_or_default(),
             voice: section(&pruned, "voice").unwrap_or_default(),
@@ -163,6 +185,22 @@ impl Partial {
             delivery: section(&pruned, "delivery"),
         }
     }
+}
+
+fn section<T: DeserializeOwned>(v: &Value, key: &str) -> Option<T> {
+    v.get(key)
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+}
+fn items<T: DeserializeOwned>(v: &Value, key: &str) -> Vec<(usize, T)> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .enumerate()
+                .filter_map(|(i, s)| serde_json::from_value(s.clone()).ok().map(|s| (i, s)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Removes the value at a JSON pointer, if its parent is an object.
@@ -185,16 +223,34 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
         let allowed = c.kind.accents();
         let mut d = Diagnostic::error(
             "accent-not-for-kind",
-            format!("{} calls cannot use the `{}` accent", c.kind.as_str(), c.voice.accent),
+            format!(
+                "{} calls cannot use the `{}` accent",
+                c.kind.as_str(),
+                c.voice.accent
+            ),
         )
-        .at("/voice/accent", at("/voice/accent").or_else(|| doc.key_span("/kind")));
+        .at(
+            "/voice/accent",
+            at("/voice/accent").or_else(|| doc.key_span("/kind")),
+        );
         d = if allowed.len() <= 5 {
-            d.help(format!("for {} calls use one of: {}", c.kind.as_str(), allowed.join(", ")))
+            d.help(format!(
+                "for {} calls use one of: {}",
+                c.kind.as_str(),
+                allowed.join(", ")
+            ))
         } else {
             let names: Vec<String> = allowed.iter().map(|s| (*s).to_owned()).collect();
             match schema::suggest(&c.voice.accent, &names) {
-                Some(s) => d.help(format!("did you mean `{s}`? See the README for all {} accents", allowed.len())),
-                None => d.help(format!("see the README for the {} {} accents", allowed.len(), c.kind.as_str())),
+                Some(s) => d.help(format!(
+                    "did you mean `{s}`? See the README for all {} accents",
+                    allowed.len()
+                )),
+                None => d.help(format!(
+                    "see the README for the {} {} accents",
+                    allowed.len(),
+                    c.kind.as_str()
+                )),
             }
         };
         out.push(d);
@@ -202,9 +258,12 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
 
     if c.kind == Kind::Conversation && !c.tags.is_empty() {
         out.push(
-            Diagnostic::error("tags-on-conversation", "conversation calls cannot carry tags")
-                .at("/tags", doc.key_span("/tags"))
-                .help("remove `tags`; conversation entries only carry the message variables"),
+            Diagnostic::error(
+                "tags-on-conversation",
+                "conversation calls cannot carry tags",
+            )
+            .at("/tags", doc.key_span("/tags"))
+            .help("remove `tags`; conversation entries only carry the message variables"),
         );
     }
 
@@ -256,17 +315,27 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
     for (i, s) in &c.patients {
         let pointer = format!("/patients/{i}");
-        let mut needed: Vec<(String, String)> = vec![(format!("{pointer}/phone_column"), s.phone_column.clone())];
+        let mut needed: Vec<(String, String)> =
+            vec![(format!("{pointer}/phone_column"), s.phone_column.clone())];
         if c.dedupe != "phone" {
             needed.push(("/dedupe".to_owned(), c.dedupe.clone()));
         }
-        needed.extend(used.iter().filter(|(_, col)| !c.defaults.contains_key(col)).cloned());
+        needed.extend(
+            used.iter()
+                .filter(|(_, col)| !c.defaults.contains_key(col))
+                .cloned(),
+        );
         check_source(s, &pointer, base, doc, &needed, "patient", &mut out);
         if let Some(tz) = &s.timezone {
             check_timezone(tz, &format!("{pointer}/timezone"), doc, &mut out);
         }
         for (j, country) in s.allowed_countries.iter().enumerate() {
-            check_country(&country.0, &format!("{pointer}/allowed_countries/{j}"), doc, &mut out);
+            check_country(
+                &country.0,
+                &format!("{pointer}/allowed_countries/{j}"),
+                doc,
+                &mut out,
+            );
         }
     }
     for (i, s) in &c.exclude {
@@ -281,8 +350,11 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
         if !used_cols.contains(name.as_str()) {
             let pointer = format!("/defaults/{}", escape(name));
             out.push(
-                Diagnostic::warning("default-unused", format!("the default for `{name}` is not used by any template"))
-                    .at(pointer.clone(), doc.key_span(&pointer)),
+                Diagnostic::warning(
+                    "default-unused",
+                    format!("the default for `{name}` is not used by any template"),
+                )
+                .at(pointer.clone(), doc.key_span(&pointer)),
             );
         }
     }
@@ -313,16 +385,22 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
     }
     if parse_duration(&delivery.retry.delay).is_none() {
         out.push(
-            Diagnostic::error("bad-duration", format!("`{}` is not a length of time", delivery.retry.delay))
-                .at("/delivery/retry/delay", at("/delivery/retry/delay"))
-                .help("write it like `30m`, `2h` or `1d`"),
+            Diagnostic::error(
+                "bad-duration",
+                format!("`{}` is not a length of time", delivery.retry.delay),
+            )
+            .at("/delivery/retry/delay", at("/delivery/retry/delay"))
+            .help("write it like `30m`, `2h` or `1d`"),
         );
     }
     if delivery.retry.attempts > 1 && delivery.retry.outcomes.is_empty() {
         out.push(
-            Diagnostic::error("retry-without-outcomes", "retries are allowed but no outcome is retried")
-                .at("/delivery/retry/outcomes", at("/delivery/retry/outcomes"))
-                .help("list `failed` and/or `no_answer`, or set `attempts: 1`"),
+            Diagnostic::error(
+                "retry-without-outcomes",
+                "retries are allowed but no outcome is retried",
+            )
+            .at("/delivery/retry/outcomes", at("/delivery/retry/outcomes"))
+            .help("list `failed` and/or `no_answer`, or set `attempts: 1`"),
         );
     }
 }
@@ -358,8 +436,14 @@ fn check_source(
         && !d.is_ascii()
     {
         out.push(
-            Diagnostic::error("bad-delimiter", format!("the delimiter `{d}` is not a plain ASCII character"))
-                .at(format!("{pointer}/delimiter"), doc.span(&format!("{pointer}/delimiter"))),
+            Diagnostic::error(
+                "bad-delimiter",
+                format!("the delimiter `{d}` is not a plain ASCII character"),
+            )
+            .at(
+                format!("{pointer}/delimiter"),
+                doc.span(&format!("{pointer}/delimiter")),
+            ),
         );
     }
     let file_ptr = format!("{pointer}/file");
@@ -376,9 +460,11 @@ fn check_source(
                         "check the path; it is relative to the campaign file"
                     },
                 ),
-                SourceError::Unreadable(..) | SourceError::NoHeader(_) => {
-                    ("source-unreadable", file_ptr, "check that the file is in the format its name says")
-                }
+                SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
+                    "source-unreadable",
+                    file_ptr,
+                    "check that the file is in the format its name says",
+                ),
                 SourceError::NoSheet { .. } => (
                     "source-no-sheet",
                     format!("{pointer}/sheet"),
@@ -397,30 +483,49 @@ fn check_source(
             };
             let span = doc.span(&target);
             out.push(
-                Diagnostic::error(code, format!("{what} source {}: {e}", source_label(pointer)))
-                    .at(target, span)
-                    .help(help),
+                Diagnostic::error(
+                    code,
+                    format!("{what} source {}: {e}", source_label(pointer)),
+                )
+                .at(target, span)
+                .help(help),
             );
             return;
         }
     };
     let format = s.resolved_format();
-    if s.sheet().is_some() && !matches!(format, Some(crate::campaign::FileFormat::Xlsx | crate::campaign::FileFormat::Ods)) {
+    if s.sheet().is_some()
+        && !matches!(
+            format,
+            Some(crate::campaign::FileFormat::Xlsx | crate::campaign::FileFormat::Ods)
+        )
+    {
         let p = format!("{pointer}/sheet");
         out.push(
-            Diagnostic::error("source-option-mismatch", "`sheet` only applies to spreadsheets (xlsx, ods)")
-                .at(p.clone(), doc.key_span(&p)),
+            Diagnostic::error(
+                "source-option-mismatch",
+                "`sheet` only applies to spreadsheets (xlsx, ods)",
+            )
+            .at(p.clone(), doc.key_span(&p)),
         );
     }
     if s.delimiter().is_some() && format != Some(crate::campaign::FileFormat::Csv) {
         let p = format!("{pointer}/delimiter");
         out.push(
-            Diagnostic::error("source-option-mismatch", "`delimiter` only applies to CSV files")
-                .at(p.clone(), doc.key_span(&p)),
+            Diagnostic::error(
+                "source-option-mismatch",
+                "`delimiter` only applies to CSV files",
+            )
+            .at(p.clone(), doc.key_span(&p)),
         );
     }
     let name = s.file().map_or_else(
-        || format!("the inline records of {what} source {} have", source_label(pointer)),
+        || {
+            format!(
+                "the inline records of {what} source {} have",
+                source_label(pointer)
+            )
+        },
         |f| format!("`{f}` has"),
     );
     let mut reported = BTreeSet::new();
@@ -435,7 +540,10 @@ fn check_source(
         .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
         let known = columns.clone();
         d = match schema::suggest(col, &known) {
-            Some(s) => d.help(format!("did you mean `{s}`? Its columns: {}", columns.join(", "))),
+            Some(s) => d.help(format!(
+                "did you mean `{s}`? Its columns: {}",
+                columns.join(", ")
+            )),
             None => d.help(format!("its columns: {}", columns.join(", "))),
         };
         out.push(d);
@@ -443,7 +551,11 @@ fn check_source(
 }
 
 fn source_label(pointer: &str) -> String {
-    let n = pointer.rsplit('/').next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let n = pointer
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
     format!("{}", n + 1)
 }
 
@@ -479,9 +591,12 @@ fn check_timezone(tz: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnos
             "use an IANA name such as `Africa/Lagos`, `Africa/Accra` or `Africa/Nairobi`".to_owned()
         };
         out.push(
-            Diagnostic::error("unknown-timezone", format!("`{tz}` is not a known time zone"))
-                .at(pointer, doc.span(pointer))
-                .help(hint),
+            Diagnostic::error(
+                "unknown-timezone",
+                format!("`{tz}` is not a known time zone"),
+            )
+            .at(pointer, doc.span(pointer))
+            .help(hint),
         );
     }
 }
@@ -497,7 +612,10 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::error(
                     "window-order",
-                    format!("this window closes at {} but opens at {}: it must close after it opens", w.until, w.from),
+                    format!(
+                        "this window closes at {} but opens at {}: it must close after it opens",
+                        w.until, w.from
+                    ),
                 )
                 .at(p.clone(), doc.span(&p))
                 .help("a window cannot cross midnight; split it into two windows"),
@@ -505,7 +623,10 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
         }
     }
     let mut bounds = Vec::new();
-    for (field, value, end_of_day) in [("not_before", &s.not_before, false), ("not_after", &s.not_after, true)] {
+    for (field, value, end_of_day) in [
+        ("not_before", &s.not_before, false),
+        ("not_after", &s.not_after, true),
+    ] {
         let Some(value) = value else { continue };
         let p = format!("/schedule/{field}");
         match parse_bound(value, end_of_day) {
@@ -513,7 +634,9 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
             None => out.push(
                 Diagnostic::error("bad-date", format!("`{value}` is not a date"))
                     .at(p.clone(), doc.span(&p))
-                    .help("write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00"),
+                    .help(
+                        "write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00",
+                    ),
             ),
         }
     }
@@ -521,9 +644,12 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
         && b > a
     {
         out.push(
-            Diagnostic::error("dates-order", format!("`not_after` ({na}) is before `not_before` ({nb})"))
-                .at("/schedule/not_after", doc.span("/schedule/not_after"))
-                .help("swap the two dates"),
+            Diagnostic::error(
+                "dates-order",
+                format!("`not_after` ({na}) is before `not_before` ({nb})"),
+            )
+            .at("/schedule/not_after", doc.span("/schedule/not_after"))
+            .help("swap the two dates"),
         );
     }
 }
@@ -563,7 +689,8 @@ pub fn parse_duration(s: &str) -> Option<jiff::SignedDuration> {
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk_dir(p, &mut found)?;
@@ -582,7 +709,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
         let path = entry.path();
         let ty = entry.file_type()?;
         if ty.is_dir() {
-            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if !hidden {
                 walk_dir(&path, out)?;
             }
@@ -603,9 +733,18 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("2h"), Some(jiff::SignedDuration::from_hours(2)));
-        assert_eq!(parse_duration("1d"), Some(jiff::SignedDuration::from_hours(24)));
-        assert_eq!(parse_duration("30m"), Some(jiff::SignedDuration::from_mins(30)));
+        assert_eq!(
+            parse_duration("2h"),
+            Some(jiff::SignedDuration::from_hours(2))
+        );
+        assert_eq!(
+            parse_duration("1d"),
+            Some(jiff::SignedDuration::from_hours(24))
+        );
+        assert_eq!(
+            parse_duration("30m"),
+            Some(jiff::SignedDuration::from_mins(30))
+        );
         assert!(parse_duration("soon").is_none());
         assert!(parse_duration("0s").is_none());
     }

@@ -287,7 +287,7 @@ pub fn load(text: &str) -> Result<Node, LoadError> {
     root.ok_or(LoadError {
         kind: LoadErrorKind::Empty,
         span: Span::default(),
-        message: "the file is empty".to_owned(),
+        message: "the file holds no campaign (it is empty or has only comments)".to_owned(),
     })
 }
 
@@ -497,12 +497,16 @@ mod tests {
 
     #[test]
     fn refuses_alias_bombs() {
+        use std::fmt::Write as _;
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..9 {
-            let prev = if i == 0 { "a".to_owned() } else { format!("l{}", i - 1) };
-            text.push_str(&format!(
-                "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
-            ));
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                format!("l{}", i - 1)
+            };
+            let items = vec![format!("*{prev}"); 10].join(", ");
+            writeln!(text, "l{i}: &l{i} [{items}]").unwrap();
         }
         let err = load(&text).unwrap_err();
         assert_eq!(err.kind, LoadErrorKind::TooManyNodes);
@@ -511,7 +515,10 @@ mod tests {
     #[test]
     fn resolves_the_core_schema() {
         assert_eq!(resolve_plain("08031234567"), Resolved::Int(8_031_234_567));
-        assert_eq!(resolve_plain("+2348031234567"), Resolved::Int(2_348_031_234_567));
+        assert_eq!(
+            resolve_plain("+2348031234567"),
+            Resolved::Int(2_348_031_234_567)
+        );
         assert_eq!(resolve_plain("no"), Resolved::Str);
         assert_eq!(resolve_plain("true"), Resolved::Bool(true));
         assert_eq!(resolve_plain("1.5"), Resolved::Float(1.5));

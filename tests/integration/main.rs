@@ -1,0 +1,26 @@
+//! The integration test binary: drives the real `outreach` binary (and, from the mock-server
+//! issue on, the real mock server over loopback HTTP).
+
+mod loader_props;
+mod schema;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (tests run with it as the working directory).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A command for the `outreach` binary, run from the repository root, without colour.
+pub fn outreach() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("outreach").expect("the outreach binary is built");
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("INTRON_API_KEY");
+    cmd
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new("tests/fixtures").join(path)
+}
