@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::plan_report::PlanFormat;
 use crate::report::Format;
 
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
@@ -49,6 +50,38 @@ pub enum Command {
         /// Output format: human, json, junit, or github (annotations for GitHub Actions).
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Show exactly who would be called, with what words, and who is left out and why.
+    ///
+    /// Reads every patient source, normalises phone numbers, applies opt-outs and dedupe,
+    /// renders the variables and tags for each patient, and groups the calls into batches.
+    /// Printed output masks phone numbers and patient data unless --unmask; --out saves the
+    /// full plan (unmasked, owner-only permissions) for review and for `apply`.
+    ///
+    /// Exit codes: 0 planned, 1 problems (invalid campaign; with --strict, rows skipped for
+    /// a template), 2 could not run. With --detailed-exitcode, as `terraform plan`: 0 nothing
+    /// to call, 2 calls pending, 1 any error.
+    Plan {
+        /// The campaign file.
+        campaign: PathBuf,
+        /// Save the full plan as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Output format: human, json (a summary document for CI) or markdown (a pull-request comment).
+        #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+        /// Show phone numbers and patient data in printed output (never in pull requests!).
+        #[arg(long)]
+        unmask: bool,
+        /// Fail (exit 1) when any row is skipped because a template has no value for it.
+        #[arg(long)]
+        strict: bool,
+        /// Exit 0 when there is nothing to call, 2 when calls are pending, 1 on any error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// How many rendered calls the printed output shows.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        sample: usize,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, ColorChoice, Command};
+use crate::plan_report::PlanFormat;
 use crate::report::Format;
 
 /// What to do, fully resolved.
@@ -14,11 +15,31 @@ pub enum Config {
         format: Format,
         color: bool,
     },
+    Plan(PlanSettings),
     Schema,
     MockServer(mock_server::MockArgs),
 }
 
+/// Settings of `outreach plan`.
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+pub struct PlanSettings {
+    pub campaign: PathBuf,
+    pub out: Option<PathBuf>,
+    pub format: PlanFormat,
+    pub unmask: bool,
+    pub strict: bool,
+    pub detailed_exitcode: bool,
+    pub sample: usize,
+    pub color: bool,
+}
+
 impl Config {
+    /// Whether exit codes follow `terraform plan -detailed-exitcode`.
+    pub fn detailed_exitcode(&self) -> bool {
+        matches!(self, Config::Plan(p) if p.detailed_exitcode)
+    }
+
     pub fn from_cli(cli: Cli) -> Self {
         let color = match cli.color {
             ColorChoice::Always => true,
@@ -37,6 +58,24 @@ impl Config {
                 format,
                 color,
             },
+            Command::Plan {
+                campaign,
+                out,
+                format,
+                unmask,
+                strict,
+                detailed_exitcode,
+                sample,
+            } => Config::Plan(PlanSettings {
+                campaign,
+                out,
+                format,
+                unmask,
+                strict,
+                detailed_exitcode,
+                sample,
+                color,
+            }),
             Command::Schema => Config::Schema,
             Command::MockServer(args) => Config::MockServer(args),
         }

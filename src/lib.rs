@@ -8,6 +8,11 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod document;
+pub mod logging;
+pub mod phone;
+pub mod plan;
+pub mod plan_report;
+pub mod render;
 pub mod report;
 pub mod schema;
 pub mod source;
@@ -28,6 +33,8 @@ pub enum Outcome {
     Success,
     /// The tool worked and found problems (exit 1).
     Problems,
+    /// A plan has calls to place (exit 2 with `--detailed-exitcode`, else 0).
+    Pending,
 }
 
 /// Runs a command, writing its results to `out`.
@@ -60,6 +67,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 Outcome::Problems
             })
         }
+        Config::Plan(settings) => run_plan(&settings, out),
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
@@ -71,4 +79,53 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
     }
+}
+
+fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    if !s.campaign.is_file() {
+        anyhow::bail!("{}: no such campaign file", s.campaign.display());
+    }
+    let checked = validate::check_file(&s.campaign);
+    let Some(campaign) = checked.campaign else {
+        // The plan of an invalid campaign means nothing: show why it is invalid.
+        let format = match s.format {
+            plan_report::PlanFormat::Json => report::Format::Json,
+            _ => report::Format::Human,
+        };
+        report::reporter(format, s.color).validation(std::slice::from_ref(&checked.report), out)?;
+        return Ok(Outcome::Problems);
+    };
+    let mut overview = plan::Overview::new(s.sample);
+    let summary = match &s.out {
+        Some(path) => plan::save(&campaign, &s.campaign, path, &mut overview)?,
+        None => plan::plan(&campaign, &s.campaign, &mut overview)?,
+    };
+    let strict_failed = s.strict && overview.template_skips > 0;
+    let saved = s.out.as_deref().filter(|_| !strict_failed);
+    if strict_failed && let Some(path) = &s.out {
+        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    let view = plan_report::PlanView {
+        campaign: &campaign,
+        campaign_path: &s.campaign,
+        overview: &overview,
+        unmask: s.unmask,
+        saved_to: saved,
+        message_unchecked: Some(
+            "no target given, so the workflow's message and placeholders were not fetched",
+        ),
+    };
+    plan_report::write(s.format, &view, out)?;
+    if strict_failed {
+        tracing::error!(
+            "--strict: {} rows were skipped because a template has no value for them; no plan saved",
+            overview.template_skips
+        );
+        return Ok(Outcome::Problems);
+    }
+    Ok(if summary.calls > 0 {
+        Outcome::Pending
+    } else {
+        Outcome::Success
+    })
 }

@@ -5,21 +5,28 @@ use clap::Parser;
 use outreach::{Outcome, cli::Cli, config::Config};
 
 fn main() -> ExitCode {
+    // `plan --detailed-exitcode` follows Terraform: any error, bad flags included, is 1.
+    let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
+    let failed = if detailed { 1 } else { 2 };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are successes; any other flag problem is "could not run".
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if e.use_stderr() { failed } else { 0 });
         }
     };
+    outreach::logging::init();
+    let config = Config::from_cli(cli);
+    let detailed = config.detailed_exitcode();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = outreach::run(Config::from_cli(cli), &mut out);
+    let result = outreach::run(config, &mut out);
     let flushed = out.flush();
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
+        Ok(Outcome::Pending) => ExitCode::from(if detailed { 2 } else { 0 }),
         Err(e)
             if is_broken_pipe(&e)
                 || flushed
@@ -34,7 +41,7 @@ fn main() -> ExitCode {
             {
                 eprintln!("error: {e:#}");
             }
-            ExitCode::from(2)
+            ExitCode::from(if detailed { 1 } else { 2 })
         }
     }
 }

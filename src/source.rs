@@ -181,3 +181,305 @@ where
     }
     out
 }
+
+/// One data row of a source: its position and its cells, in header order.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Where the row is: the line for CSV and NDJSON, the sheet row for spreadsheets, the
+    /// record's position (from 1) for JSON arrays and inline lists.
+    pub number: u64,
+    pub cells: csv::StringRecord,
+    /// The phone cell was stored as a number in a spreadsheet (its leading `0` or `+` is lost).
+    pub numeric_phone: bool,
+}
+
+/// A problem with one row (the rest of the source is still read).
+#[derive(Debug, Clone)]
+pub struct RowError {
+    pub number: u64,
+    pub message: String,
+}
+
+/// The rows of a source, streamed: memory does not grow with the number of rows (spreadsheets
+/// excepted: calamine reads a sheet whole).
+pub struct Rows {
+    pub header: Vec<String>,
+    /// The file read, for digests and messages; `None` for inline records.
+    pub path: Option<PathBuf>,
+    iter: Box<dyn Iterator<Item = Result<Row, RowError>> + Send>,
+}
+
+impl Iterator for Rows {
+    type Item = Result<Row, RowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.iter.next()
+    }
+}
+
+/// The text of a JSON cell value: strings as they are, numbers and booleans as written,
+/// null as empty, nested values as JSON.
+fn cell_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn record_row(
+    number: u64,
+    obj: &serde_json::Map<String, serde_json::Value>,
+    header: &[String],
+) -> Row {
+    let cells: csv::StringRecord = header
+        .iter()
+        .map(|h| obj.get(h).map(cell_text).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .into();
+    Row {
+        number,
+        cells,
+        numeric_phone: false,
+    }
+}
+
+/// Opens a source for streaming. `phone_column` is used to flag numeric spreadsheet cells.
+pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
+    let header = columns(source, base)?;
+    match (source.file(), source.inline()) {
+        (None, Some(records)) => {
+            let rows: Vec<Result<Row, RowError>> = records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let obj: serde_json::Map<String, serde_json::Value> =
+                        r.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    Ok(record_row(i as u64 + 1, &obj, &header))
+                })
+                .collect();
+            Ok(Rows {
+                header,
+                path: None,
+                iter: Box::new(rows.into_iter()),
+            })
+        }
+        (Some(file), None) => {
+            let path = resolve_path(base, file);
+            let format = source
+                .resolved_format()
+                .ok_or_else(|| SourceError::UnknownFormat(path.clone()))?;
+            let unreadable =
+                |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
+            let iter: Box<dyn Iterator<Item = Result<Row, RowError>> + Send> = match format {
+                FileFormat::Csv => {
+                    let delimiter = source
+                        .delimiter()
+                        .and_then(|d| d.bytes().next())
+                        .unwrap_or(b',');
+                    let reader = csv::ReaderBuilder::new()
+                        .delimiter(delimiter)
+                        .flexible(true)
+                        .from_path(&path)
+                        .map_err(|e| unreadable(&e))?;
+                    Box::new(CsvRows {
+                        reader,
+                        width: header.len(),
+                    })
+                }
+                FileFormat::Xlsx | FileFormat::Ods => Box::new(
+                    spreadsheet_rows(&path, source.sheet(), source.phone_column(), &header)?
+                        .into_iter(),
+                ),
+                FileFormat::Json => Box::new(json_rows(&path, header.clone())?),
+                FileFormat::Ndjson => {
+                    let file = File::open(&path).map_err(|e| unreadable(&e))?;
+                    let header2 = header.clone();
+                    Box::new(BufReader::new(file).lines().enumerate().filter_map(
+                        move |(i, line)| {
+                            let number = i as u64 + 1;
+                            let line = match line {
+                                Ok(l) => l,
+                                Err(e) => {
+                                    return Some(Err(RowError {
+                                        number,
+                                        message: e.to_string(),
+                                    }));
+                                }
+                            };
+                            if line.trim().is_empty() {
+                                return None;
+                            }
+                            Some(
+                                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+                                    &line,
+                                )
+                                .map(|obj| record_row(number, &obj, &header2))
+                                .map_err(|e| RowError {
+                                    number,
+                                    message: format!("not a JSON object: {e}"),
+                                }),
+                            )
+                        },
+                    ))
+                }
+            };
+            Ok(Rows {
+                header,
+                path: Some(path),
+                iter,
+            })
+        }
+        (Some(_), Some(_)) => Err(SourceError::Both),
+        (None, None) => Err(SourceError::Neither),
+    }
+}
+
+struct CsvRows {
+    reader: csv::Reader<File>,
+    width: usize,
+}
+
+impl Iterator for CsvRows {
+    type Item = Result<Row, RowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut record = csv::StringRecord::new();
+        match self.reader.read_record(&mut record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let number = record.position().map_or(0, csv::Position::line);
+                if record.len() != self.width && record.iter().all(|c| c.trim().is_empty()) {
+                    // A blank line: nothing to call, nothing to report.
+                    return self.next();
+                }
+                Some(Ok(Row {
+                    number,
+                    cells: record,
+                    numeric_phone: false,
+                }))
+            }
+            Err(e) => {
+                let number = e.position().map_or(0, csv::Position::line);
+                Some(Err(RowError {
+                    number,
+                    message: e.to_string(),
+                }))
+            }
+        }
+    }
+}
+
+fn spreadsheet_rows(
+    path: &Path,
+    sheet: Option<&str>,
+    phone_column: &str,
+    header: &[String],
+) -> Result<Vec<Result<Row, RowError>>, SourceError> {
+    use calamine::{Data, Reader};
+    let mut workbook = calamine::open_workbook_auto(path)
+        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let name = match sheet {
+        Some(s) => s.to_owned(),
+        None => workbook
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?,
+    };
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let phone = header.iter().position(|h| h == phone_column);
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
+    Ok(range
+        .rows()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, cells)| cells.iter().any(|c| !matches!(c, Data::Empty)))
+        .map(|(i, cells)| {
+            let numeric_phone = phone
+                .and_then(|p| cells.get(p))
+                .is_some_and(|c| matches!(c, Data::Float(_) | Data::Int(_)));
+            let text: Vec<String> = (0..header.len())
+                .map(|j| match cells.get(j) {
+                    None | Some(Data::Empty) => String::new(),
+                    Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{f:.0}")
+                    }
+                    Some(Data::DateTime(d)) => {
+                        excel_date(d.as_f64()).unwrap_or_else(|| d.to_string())
+                    }
+                    Some(c) => c.to_string().trim().to_owned(),
+                })
+                .collect();
+            Ok(Row {
+                number: first_row + i as u64,
+                cells: text.into(),
+                numeric_phone,
+            })
+        })
+        .collect())
+}
+
+/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> Option<String> {
+    if !(0.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation)] // bounded by the range check above
+    let days = serial.floor() as i64;
+    let date = jiff::civil::date(1899, 12, 30)
+        .checked_add(jiff::Span::new().days(days))
+        .ok()?;
+    Some(date.to_string())
+}
+
+/// Streams the records of a JSON array from a parser thread through a bounded channel, so a
+/// large file is never held whole.
+fn json_rows(
+    path: &Path,
+    header: Vec<String>,
+) -> Result<impl Iterator<Item = Result<Row, RowError>> + Send + use<>, SourceError> {
+    use serde::de::{Deserializer as _, SeqAccess, Visitor};
+    struct Records {
+        tx: std::sync::mpsc::SyncSender<Result<Row, RowError>>,
+        header: Vec<String>,
+    }
+    impl<'de> Visitor<'de> for Records {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON array of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut number = 0u64;
+            while let Some(value) = seq.next_element::<serde_json::Value>()? {
+                number += 1;
+                let row = match value.as_object() {
+                    Some(obj) => Ok(record_row(number, obj, &self.header)),
+                    None => Err(RowError {
+                        number,
+                        message: "this record is not an object".to_owned(),
+                    }),
+                };
+                if self.tx.send(row).is_err() {
+                    break; // the reader stopped
+                }
+            }
+            Ok(())
+        }
+    }
+    let file =
+        File::open(path).map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Row, RowError>>(1024);
+
+    std::thread::spawn(move || {
+        let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
+        let err_tx = tx.clone();
+        if let Err(e) = de.deserialize_seq(Records { tx, header }) {
+            let _ = err_tx.send(Err(RowError {
+                number: 0,
+                message: format!("the file stops being valid JSON: {e}"),
+            }));
+        }
+    });
+    Ok(rx.into_iter())
+}

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use handlebars::template::{HelperTemplate, Parameter, TemplateElement};
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason, Template,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason,
+    Template,
 };
 
 /// Helpers this tool registers.
@@ -145,61 +145,94 @@ pub fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
-    hb.register_helper("upper", Box::new(upper));
-    hb.register_helper("lower", Box::new(lower));
-    hb.register_helper("title", Box::new(title));
-    hb.register_helper("trim", Box::new(trim));
-    hb.register_helper("default", Box::new(default));
-    hb.register_helper("date", Box::new(date));
-    hb.register_helper("mask", Box::new(mask));
+    for name in HELPERS {
+        hb.register_helper(name, Box::new(Shared(name)));
+    }
     hb
 }
 
-fn text_param(h: &Helper<'_>, index: usize, name: &str) -> Result<String, RenderError> {
-    let value = h
-        .param(index)
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", index))?
-        .value();
-    match value {
-        serde_json::Value::String(s) => Ok(s.clone()),
-        serde_json::Value::Null => {
-            Err(RenderErrorReason::Other(format!("`{name}` has no value to work on")).into())
+/// Applies one of this tool's helpers to text arguments. Shared by the handlebars helpers and
+/// the fast renderer ([`crate::render`]), so both give the same result.
+pub fn apply(helper: &str, args: &[&str]) -> Result<String, String> {
+    let arg = |i: usize| {
+        args.get(i).copied().ok_or_else(|| {
+            format!(
+                "`{helper}` needs {} argument{}",
+                i + 1,
+                if i == 0 { "" } else { "s" }
+            )
+        })
+    };
+    Ok(match helper {
+        "upper" => arg(0)?.to_uppercase(),
+        "lower" => arg(0)?.to_lowercase(),
+        "title" => title_case(arg(0)?),
+        "trim" => arg(0)?.trim().to_owned(),
+        "mask" => mask_text(arg(0)?),
+        "default" => {
+            let v = arg(0)?;
+            if v.trim().is_empty() {
+                arg(1)?.to_owned()
+            } else {
+                v.to_owned()
+            }
         }
-        other => Ok(other.to_string()),
+        "date" => {
+            let raw = arg(0)?;
+            let format = args.get(1).copied().unwrap_or("%-d %B %Y");
+            let date = parse_date(raw)
+                .ok_or_else(|| format!("`{raw}` is not a date (write it as 2026-12-03)"))?;
+            jiff::fmt::strtime::format(format, date)
+                .map_err(|e| format!("bad date format `{format}`: {e}"))?
+        }
+        other => return Err(format!("`{other}` is not a helper")),
+    })
+}
+
+/// The text of a JSON value as a template argument (numbers as written, `true`/`false`).
+pub fn value_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 
-fn upper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&text_param(h, 0, "upper")?.to_uppercase())?;
-    Ok(())
-}
+/// The handlebars side of every helper: evaluate the params, then [`apply`]. A missing
+/// argument is reported as a missing variable naming the column, like strict mode does for
+/// `{{column}}`; `default` alone accepts a missing first argument.
+#[derive(Clone, Copy)]
+struct Shared(&'static str);
 
-fn lower(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&text_param(h, 0, "lower")?.to_lowercase())?;
-    Ok(())
-}
-
-fn trim(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(text_param(h, 0, "trim")?.trim())?;
-    Ok(())
+impl HelperDef for Shared {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let mut args = Vec::with_capacity(h.params().len());
+        for (i, p) in h.params().iter().enumerate() {
+            match value_text(p.value()) {
+                Some(t) => args.push(t),
+                None if self.0 == "default" && i == 0 => args.push(String::new()),
+                None => {
+                    return Err(RenderErrorReason::MissingVariable(
+                        p.relative_path()
+                            .cloned()
+                            .or_else(|| Some(format!("argument {} of {}", i + 1, self.0))),
+                    )
+                    .into());
+                }
+            }
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = apply(self.0, &refs).map_err(RenderErrorReason::Other)?;
+        out.write(&text)?;
+        Ok(())
+    }
 }
 
 /// Title Case: the first letter of each word upper-case, the rest lower-case.
@@ -222,34 +255,6 @@ pub fn title_case(s: &str) -> String {
     out
 }
 
-fn title(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&title_case(&text_param(h, 0, "title")?))?;
-    Ok(())
-}
-
-fn default(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = h.param(0).map(|p| p.value().clone());
-    let text = match value {
-        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s,
-        Some(v) if !v.is_null() && !v.is_string() => v.to_string(),
-        _ => text_param(h, 1, "default")?,
-    };
-    out.write(&text)?;
-    Ok(())
-}
-
 /// Masks all but the last four characters: `+2348031234567` → `**********4567`.
 pub fn mask_text(s: &str) -> String {
     let n = s.chars().count();
@@ -257,17 +262,6 @@ pub fn mask_text(s: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i + 4 < n { '*' } else { c })
         .collect()
-}
-
-fn mask(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&mask_text(&text_param(h, 0, "mask")?))?;
-    Ok(())
 }
 
 /// Reads a date written as `2026-12-03`, `2026/12/03`, `03/12/2026` (day first, as in
@@ -286,27 +280,6 @@ pub fn parse_date(s: &str) -> Option<jiff::civil::Date> {
         }
     }
     None
-}
-
-fn date(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let raw = text_param(h, 0, "date")?;
-    let format = h
-        .param(1)
-        .and_then(|p| p.value().as_str().map(ToOwned::to_owned))
-        .unwrap_or_else(|| "%-d %B %Y".to_owned());
-    let date = parse_date(&raw).ok_or_else(|| {
-        RenderErrorReason::Other(format!("`{raw}` is not a date (write it as 2026-12-03)"))
-    })?;
-    let text = jiff::fmt::strtime::format(&format, date)
-        .map_err(|e| RenderErrorReason::Other(format!("bad date format `{format}`: {e}")))?;
-    out.write(&text)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,196 @@
+//! Phone hygiene: raw text from a patient list → an E.164 number the voicebot can call, or
+//! the reason it cannot be called.
+
+use phonenumber::country::Id;
+use phonenumber::metadata::DATABASE;
+use phonenumber::{Mode, Type};
+
+/// Why a number is not called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneProblem {
+    /// The cell is empty.
+    Missing,
+    /// Not a phone number, or not a valid one for its country.
+    Invalid,
+    /// A local number with no `default_country` to complete it.
+    NoCountry,
+    /// A valid number that is not a mobile or fixed line (toll-free, premium, …).
+    NotALine(&'static str),
+    /// From a country the campaign does not allow.
+    CountryNotAllowed(String),
+}
+
+impl PhoneProblem {
+    /// A stable code for reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PhoneProblem::Missing => "missing-phone",
+            PhoneProblem::Invalid | PhoneProblem::NoCountry => "invalid-phone",
+            PhoneProblem::NotALine(_) => "not-a-phone-line",
+            PhoneProblem::CountryNotAllowed(_) => "country-not-allowed",
+        }
+    }
+
+    /// What happened, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            PhoneProblem::Missing => "no phone number".to_owned(),
+            PhoneProblem::Invalid => "not a valid phone number".to_owned(),
+            PhoneProblem::NoCountry => {
+                "a local number, and the source has no default_country to complete it".to_owned()
+            }
+            PhoneProblem::NotALine(kind) => format!("a {kind} number, not a mobile or fixed line"),
+            PhoneProblem::CountryNotAllowed(c) => {
+                format!("a number from {c}, which the campaign does not allow")
+            }
+        }
+    }
+}
+
+/// A normalised phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    /// E.164: `+` and up to 15 digits.
+    pub e164: String,
+    /// The two-letter country, when the number maps to one.
+    pub country: Option<String>,
+}
+
+impl Phone {
+    /// The number as an integer (E.164 has at most 15 digits), for compact dedupe sets.
+    pub fn as_u64(&self) -> u64 {
+        self.e164[1..].parse().unwrap_or(0)
+    }
+}
+
+/// Normalises `raw` to E.164. `default_country` completes local numbers; `allowed` (empty:
+/// any) restricts countries.
+pub fn normalise(
+    raw: &str,
+    default_country: Option<Id>,
+    allowed: &[Id],
+) -> Result<Phone, PhoneProblem> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(PhoneProblem::Missing);
+    }
+    // Accept spaces, dashes, dots and brackets; anything else that is not a digit (letters,
+    // a second `+`) makes the number invalid rather than silently dropped.
+    let mut cleaned = String::with_capacity(trimmed.len());
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '0'..='9' => cleaned.push(c),
+            '+' if i == 0 => cleaned.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' | '/' => {}
+            _ => return Err(PhoneProblem::Invalid),
+        }
+    }
+    if cleaned.len() < 4 {
+        return Err(PhoneProblem::Invalid);
+    }
+    let international = cleaned.starts_with('+') || cleaned.starts_with("00");
+    let cleaned = match cleaned.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => cleaned,
+    };
+    if !international && default_country.is_none() {
+        return Err(PhoneProblem::NoCountry);
+    }
+    let number = phonenumber::parse(if international { None } else { default_country }, &cleaned)
+        .map_err(|_| PhoneProblem::Invalid)?;
+    if !number.is_valid_with(&DATABASE) {
+        return Err(PhoneProblem::Invalid);
+    }
+    match number.number_type(&DATABASE) {
+        Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
+        Type::TollFree => return Err(PhoneProblem::NotALine("toll-free")),
+        Type::PremiumRate => return Err(PhoneProblem::NotALine("premium-rate")),
+        Type::SharedCost => return Err(PhoneProblem::NotALine("shared-cost")),
+        Type::Voip => return Err(PhoneProblem::NotALine("VoIP")),
+        Type::PersonalNumber => return Err(PhoneProblem::NotALine("personal")),
+        Type::Pager => return Err(PhoneProblem::NotALine("pager")),
+        Type::Uan => return Err(PhoneProblem::NotALine("UAN")),
+        Type::Voicemail => return Err(PhoneProblem::NotALine("voicemail")),
+        _ => return Err(PhoneProblem::Invalid),
+    }
+    let country = number.country().id();
+    if !allowed.is_empty() && !country.is_some_and(|c| allowed.contains(&c)) {
+        let name = country.map_or_else(|| format!("+{}", number.code().value()), id_str);
+        return Err(PhoneProblem::CountryNotAllowed(name));
+    }
+    Ok(Phone {
+        e164: number.format().mode(Mode::E164).to_string(),
+        country: country.map(id_str),
+    })
+}
+
+fn id_str(id: Id) -> String {
+    id.as_ref().to_owned()
+}
+
+/// Parses a two-letter country code.
+pub fn country(code: &str) -> Option<Id> {
+    code.parse().ok()
+}
+
+/// Masks a number for logs and printed plans: `+2348031234567` → `+234*******4567`.
+pub fn mask(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    let keep_start = if chars.first() == Some(&'+') { 4 } else { 1 }.min(chars.len());
+    let keep_end = 4.min(chars.len().saturating_sub(keep_start));
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_start || i >= chars.len() - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ng(raw: &str) -> Result<String, PhoneProblem> {
+        normalise(raw, Some(Id::NG), &[]).map(|p| p.e164)
+    }
+
+    #[test]
+    fn normalises_nigerian_numbers() {
+        assert_eq!(ng("08076960623").unwrap(), "+2348076960623");
+        assert_eq!(ng("+2348076960623").unwrap(), "+2348076960623");
+        assert_eq!(ng("+234 807 696 0623").unwrap(), "+2348076960623");
+        assert_eq!(ng("0807-696-0623").unwrap(), "+2348076960623");
+        assert_eq!(ng("(0807) 696.0623").unwrap(), "+2348076960623");
+        assert_eq!(ng("002348076960623").unwrap(), "+2348076960623");
+    }
+
+    #[test]
+    fn rejects_bad_numbers() {
+        assert_eq!(ng("12345"), Err(PhoneProblem::Invalid));
+        assert_eq!(ng(""), Err(PhoneProblem::Missing));
+        assert_eq!(ng("0803 CALL ME"), Err(PhoneProblem::Invalid));
+        assert_eq!(ng("+234803123456"), Err(PhoneProblem::Invalid));
+        assert_eq!(
+            normalise("08031234567", None, &[]),
+            Err(PhoneProblem::NoCountry)
+        );
+    }
+
+    #[test]
+    fn restricts_countries() {
+        let ghana = normalise("+233241234567", Some(Id::NG), &[Id::NG]);
+        assert_eq!(ghana, Err(PhoneProblem::CountryNotAllowed("GH".to_owned())));
+        assert!(normalise("+233241234567", Some(Id::NG), &[Id::NG, Id::GH]).is_ok());
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask("+2348031234567"), "+234******4567");
+        assert_eq!(mask("123"), "123");
+    }
+}

@@ -1,0 +1,716 @@
+//! The plan stage: a valid campaign → every call it would place, in batches, and every row
+//! left out with its reason. Rows stream from the sources through a [`Sink`], so memory
+//! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+use crate::campaign::{Campaign, Kind, Source};
+use crate::phone::{self, PhoneProblem};
+use crate::render::{Rendered, Renderer};
+use crate::source::{self, SourceError};
+
+/// The `format` of a saved plan document.
+pub const PLAN_FORMAT: &str = "outreach-plan";
+/// The version of the saved plan document.
+pub const PLAN_VERSION: u32 = 1;
+/// The tag that carries a robocall's idempotency key.
+pub const KEY_TAG: &str = "outreach_key";
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "opt-out list {label}: {source}; nothing is planned while an opt-out list cannot be read"
+    )]
+    Exclusion { label: String, source: SourceError },
+    #[error(
+        "opt-out list {label}, {location}: {message}; nothing is planned while an opt-out list cannot be read"
+    )]
+    ExclusionRow {
+        label: String,
+        location: String,
+        message: String,
+    },
+    #[error("patient source {label}: {source}")]
+    Source { label: String, source: SourceError },
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{0}")]
+    Template(String),
+    #[error("writing the plan: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// One call to place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The idempotency key: derived from the campaign name, round and number.
+    pub key: String,
+    /// E.164.
+    pub phone: String,
+    /// Index into [`Header::sources`].
+    pub source: usize,
+    /// The row in the source (see [`source::Row::number`]).
+    pub row: u64,
+    pub rendered: Rendered,
+}
+
+/// A row that is not called, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub source: usize,
+    pub row: u64,
+    /// A stable reason code: `invalid-phone`, `missing-phone`, `not-a-phone-line`,
+    /// `country-not-allowed`, `phone-stored-as-number`, `opted-out`, `duplicate`,
+    /// `missing-value`, `template-error`, `unreadable-row`.
+    pub code: &'static str,
+    pub reason: String,
+    /// The phone cell as written (masked when printed).
+    pub phone: Option<String>,
+}
+
+impl Skip {
+    /// Whether the skip comes from a template (what `plan --strict` refuses).
+    pub fn is_template(&self) -> bool {
+        matches!(self.code, "missing-value" | "template-error")
+    }
+}
+
+/// A source as recorded in the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// `patients` or `exclude`.
+    pub role: &'static str,
+    /// The file as written in the campaign, or `inline`.
+    pub label: String,
+    /// `sha256:<hex>` of the file; inline records are covered by the campaign's digest.
+    pub sha256: Option<String>,
+    /// The time zone its calls are placed in (patients only).
+    pub timezone: Option<String>,
+}
+
+/// What a plan is about: written before the calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    pub campaign_file: String,
+    pub campaign_sha256: String,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// Counts over the whole plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Patient rows read.
+    pub rows: u64,
+    pub calls: u64,
+    pub batches: u64,
+    pub skipped: u64,
+    /// Skipped rows per reason code.
+    pub skipped_by_reason: BTreeMap<&'static str, u64>,
+    /// Numbers loaded from the opt-out lists.
+    pub opt_outs: u64,
+    /// Opt-out entries that are not valid numbers (they cannot match a valid patient number).
+    pub opt_outs_unusable: u64,
+}
+
+/// Receives the plan as it is made.
+pub trait Sink {
+    fn header(&mut self, header: &Header, campaign: &Campaign) -> io::Result<()>;
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()>;
+    fn skip(&mut self, skip: &Skip) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// The idempotency key of a call: stable across runs, unique per campaign, round and number.
+pub fn call_key(campaign: &str, round: Option<&str>, phone: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(campaign.as_bytes());
+    h.update([0x1f]);
+    h.update(round.unwrap_or("").as_bytes());
+    h.update([0x1f]);
+    h.update(phone.as_bytes());
+    let digest = h.finalize();
+    let mut key = String::with_capacity(35);
+    key.push_str("ok-");
+    for b in &digest[..16] {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{b:02x}");
+    }
+    key
+}
+
+/// `sha256:<hex>` of a file.
+pub fn file_digest(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("sha256:{:x}", h.finalize()))
+}
+
+fn label(s: &dyn Source, role: &str, index: usize) -> String {
+    s.file().map_or_else(
+        || format!("inline records of {role} source {}", index + 1),
+        ToOwned::to_owned,
+    )
+}
+
+/// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
+pub fn plan(
+    campaign: &Campaign,
+    campaign_path: &Path,
+    sink: &mut dyn Sink,
+) -> Result<Summary, PlanError> {
+    let base = campaign_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let io_err = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| PlanError::Io { path, source }
+    };
+
+    // The header: digests of the campaign and every source file.
+    let mut sources = Vec::new();
+    for (i, s) in campaign.patients.iter().enumerate() {
+        sources.push(SourceInfo {
+            role: "patients",
+            label: label(s, "patient", i),
+            sha256: match s.file() {
+                Some(f) => {
+                    let p = source::resolve_path(&base, f);
+                    Some(file_digest(&p).map_err(|e| PlanError::Source {
+                        label: f.to_owned(),
+                        source: SourceError::Unreadable(p.clone(), e.to_string()),
+                    })?)
+                }
+                None => None,
+            },
+            timezone: Some(
+                s.timezone
+                    .clone()
+                    .unwrap_or_else(|| campaign.schedule.timezone.clone()),
+            ),
+        });
+    }
+    for (i, s) in campaign.exclude.iter().enumerate() {
+        let lbl = label(s, "opt-out", i);
+        sources.push(SourceInfo {
+            role: "exclude",
+            label: lbl.clone(),
+            sha256: match s.file() {
+                Some(f) => {
+                    let p = source::resolve_path(&base, f);
+                    Some(file_digest(&p).map_err(|e| PlanError::Exclusion {
+                        label: lbl.clone(),
+                        source: if p.exists() {
+                            SourceError::Unreadable(p.clone(), e.to_string())
+                        } else {
+                            SourceError::Missing(p.clone())
+                        },
+                    })?)
+                }
+                None => None,
+            },
+            timezone: None,
+        });
+    }
+    let header = Header {
+        campaign_file: campaign_path.display().to_string(),
+        campaign_sha256: file_digest(campaign_path).map_err(io_err(campaign_path))?,
+        sources,
+    };
+    sink.header(&header, campaign)?;
+
+    let mut summary = Summary::default();
+
+    // Opt-outs first, failing closed: an unreadable list stops the plan.
+    let mut opted_out: HashSet<u64> = HashSet::new();
+    for (i, s) in campaign.exclude.iter().enumerate() {
+        let lbl = label(s, "opt-out", i);
+        let rows = source::open(s, &base).map_err(|e| PlanError::Exclusion {
+            label: lbl.clone(),
+            source: e,
+        })?;
+        let phone_idx = rows.header.iter().position(|h| h == s.phone_column());
+        let country = s.default_country().and_then(phone::country);
+        for row in rows {
+            let row = row.map_err(|e| PlanError::ExclusionRow {
+                label: lbl.clone(),
+                location: format!("row {}", e.number),
+                message: e.message,
+            })?;
+            let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
+            match phone::normalise(raw, country, &[]) {
+                Ok(p) => {
+                    opted_out.insert(p.as_u64());
+                    summary.opt_outs += 1;
+                }
+                Err(PhoneProblem::Missing) => {}
+                Err(_) => summary.opt_outs_unusable += 1,
+            }
+        }
+    }
+
+    let renderer = Renderer::new(&campaign.variables, &campaign.tags, &campaign.defaults)
+        .map_err(PlanError::Template)?;
+    let batch_size = campaign.delivery.batch_size.max(1) as usize;
+    let mut seen_phone: HashMap<u64, (usize, u64)> = HashMap::new();
+    let mut seen_column: HashMap<String, (usize, u64)> = HashMap::new();
+    let mut batch: Vec<Call> = Vec::with_capacity(batch_size);
+    let round = campaign.round.as_deref();
+
+    for (si, s) in campaign.patients.iter().enumerate() {
+        let lbl = label(s, "patient", si);
+        let rows = source::open(s, &base).map_err(|e| PlanError::Source {
+            label: lbl.clone(),
+            source: e,
+        })?;
+        let timezone = s
+            .timezone
+            .clone()
+            .unwrap_or_else(|| campaign.schedule.timezone.clone());
+        let phone_idx = rows.header.iter().position(|h| h == &s.phone_column);
+        let dedupe_idx = (campaign.dedupe != "phone")
+            .then(|| rows.header.iter().position(|h| h == &campaign.dedupe))
+            .flatten();
+        let country = s.default_country.as_deref().and_then(phone::country);
+        let allowed: Vec<_> = s
+            .allowed_countries
+            .iter()
+            .filter_map(|c| phone::country(&c.0))
+            .collect();
+        let bound = renderer.bind(&rows.header);
+
+        for row in rows {
+            summary.rows += 1;
+            let mut skip = |code: &'static str,
+                            reason: String,
+                            phone: Option<String>,
+                            row: u64|
+             -> io::Result<()> {
+                summary.skipped += 1;
+                *summary.skipped_by_reason.entry(code).or_default() += 1;
+                sink.skip(&Skip {
+                    source: si,
+                    row,
+                    code,
+                    reason,
+                    phone,
+                })
+            };
+            let row = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    skip("unreadable-row", e.message, None, e.number)?;
+                    continue;
+                }
+            };
+            let raw = phone_idx
+                .and_then(|i| row.cells.get(i))
+                .unwrap_or("")
+                .to_owned();
+            if row.numeric_phone {
+                skip(
+                    "phone-stored-as-number",
+                    "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
+                    Some(raw),
+                    row.number,
+                )?;
+                continue;
+            }
+            let number = match phone::normalise(&raw, country, &allowed) {
+                Ok(p) => p,
+                Err(problem) => {
+                    skip(problem.code(), problem.describe(), Some(raw), row.number)?;
+                    continue;
+                }
+            };
+            let n = number.as_u64();
+            if opted_out.contains(&n) {
+                skip(
+                    "opted-out",
+                    "the number is on an opt-out list".to_owned(),
+                    Some(raw),
+                    row.number,
+                )?;
+                continue;
+            }
+            let first = match dedupe_idx {
+                None => seen_phone.get(&n).copied(),
+                Some(i) => {
+                    let v = row.cells.get(i).unwrap_or("").trim();
+                    if v.is_empty() {
+                        None
+                    } else {
+                        seen_column.get(v).copied()
+                    }
+                }
+            };
+            if let Some((fs, fr)) = first {
+                let what = if dedupe_idx.is_some() {
+                    format!("the same `{}`", campaign.dedupe)
+                } else {
+                    "the same number".to_owned()
+                };
+                let place = if fs == si {
+                    format!("row {fr}")
+                } else {
+                    format!(
+                        "row {fr} of {}",
+                        label(&campaign.patients[fs], "patient", fs)
+                    )
+                };
+                skip(
+                    "duplicate",
+                    format!("{what} as {place}, which is called instead"),
+                    Some(raw),
+                    row.number,
+                )?;
+                continue;
+            }
+            // The first row of a number (or key) wins, even when it is skipped below.
+            match dedupe_idx {
+                None => {
+                    seen_phone.insert(n, (si, row.number));
+                }
+                Some(i) => {
+                    let v = row.cells.get(i).unwrap_or("").trim();
+                    if !v.is_empty() {
+                        seen_column.insert(v.to_owned(), (si, row.number));
+                    }
+                    // Two keys must never call one number twice.
+                    if let Some(&(fs, fr)) = seen_phone.get(&n) {
+                        let place = if fs == si {
+                            format!("row {fr}")
+                        } else {
+                            format!(
+                                "row {fr} of {}",
+                                label(&campaign.patients[fs], "patient", fs)
+                            )
+                        };
+                        skip(
+                            "duplicate",
+                            format!("the same number as {place}, which is called instead"),
+                            Some(raw),
+                            row.number,
+                        )?;
+                        continue;
+                    }
+                    seen_phone.insert(n, (si, row.number));
+                }
+            }
+            let values = match bound.render(&row.cells) {
+                Ok(r) => r,
+                Err(problem) => {
+                    skip(problem.code(), problem.describe(), Some(raw), row.number)?;
+                    continue;
+                }
+            };
+            batch.push(Call {
+                key: call_key(&campaign.name, round, &number.e164),
+                phone: number.e164,
+                source: si,
+                row: row.number,
+                rendered: values,
+            });
+            summary.calls += 1;
+            if batch.len() == batch_size {
+                sink.batch(summary.batches, &timezone, &batch)?;
+                summary.batches += 1;
+                batch.clear();
+            }
+        }
+        // Batches never mix sources, so each has one time zone.
+        if !batch.is_empty() {
+            sink.batch(summary.batches, &timezone, &batch)?;
+            summary.batches += 1;
+            batch.clear();
+        }
+    }
+    sink.finish(&summary)?;
+    Ok(summary)
+}
+
+/// The request entry of a call, exactly as it will be sent: robocall entries nest
+/// `workflow_variables` and `user_tag_identifiers` (with the idempotency key); conversation
+/// entries are flat and carry only the variables.
+pub fn entry(kind: Kind, call: &Call) -> serde_json::Value {
+    match kind {
+        Kind::Robocall => {
+            let mut tags: serde_json::Map<String, serde_json::Value> = call
+                .rendered
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            tags.insert(
+                KEY_TAG.to_owned(),
+                serde_json::Value::String(call.key.clone()),
+            );
+            serde_json::to_value(mock_server::wire::RobocallParam {
+                phone_number: call.phone.clone(),
+                workflow_variables: call.rendered.variables.clone(),
+                user_tag_identifiers: Some(tags),
+            })
+            .expect("wire types serialise")
+        }
+        Kind::Conversation => serde_json::to_value(mock_server::wire::ConversationParam {
+            phone_number: call.phone.clone(),
+            user_tag_identifiers: None,
+            variables: call.rendered.variables.clone(),
+        })
+        .expect("wire types serialise"),
+    }
+}
+
+/// Writes the full plan as JSON, streaming the batches. Skips are kept until the end.
+pub struct JsonPlanWriter<W: Write> {
+    out: W,
+    kind: Kind,
+    first_batch: bool,
+    skips: Vec<Skip>,
+}
+
+impl<W: Write> JsonPlanWriter<W> {
+    pub fn new(out: W) -> Self {
+        JsonPlanWriter {
+            out,
+            kind: Kind::Robocall,
+            first_batch: true,
+            skips: Vec::new(),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Sink for JsonPlanWriter<W> {
+    fn header(&mut self, header: &Header, c: &Campaign) -> io::Result<()> {
+        self.kind = c.kind;
+        let head = json!({
+            "format": PLAN_FORMAT,
+            "version": PLAN_VERSION,
+            "created_at": jiff::Timestamp::now().to_string(),
+            "tool": format!("outreach {}", env!("CARGO_PKG_VERSION")),
+            "campaign": {
+                "name": c.name,
+                "description": c.description,
+                "kind": c.kind,
+                "workflow_id": c.workflow_id,
+                "round": c.round,
+                "file": header.campaign_file,
+                "sha256": header.campaign_sha256,
+            },
+            "sources": header.sources,
+            "settings": {
+                "voice": c.voice,
+                "variables": c.variables,
+                "defaults": c.defaults,
+                "tags": c.tags,
+                "dedupe": c.dedupe,
+                "schedule": c.schedule,
+                "delivery": c.delivery,
+            },
+        });
+        // Write the head object without its closing brace, then stream the batches.
+        let text = serde_json::to_string(&head).map_err(io::Error::other)?;
+        self.out.write_all(&text.as_bytes()[..text.len() - 1])?;
+        self.out.write_all(b",\"batches\":[")
+    }
+
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        if !self.first_batch {
+            self.out.write_all(b",")?;
+        }
+        self.first_batch = false;
+        let calls: Vec<_> = calls
+            .iter()
+            .map(|c| {
+                json!({
+                    "key": c.key,
+                    "source": c.source,
+                    "row": c.row,
+                    "entry": entry(self.kind, c),
+                })
+            })
+            .collect();
+        serde_json::to_writer(
+            &mut self.out,
+            &json!({"index": index, "timezone": timezone, "calls": calls}),
+        )
+        .map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        self.skips.push(skip.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.out.write_all(b"],\"skipped\":")?;
+        serde_json::to_writer(&mut self.out, &self.skips).map_err(io::Error::other)?;
+        self.out.write_all(b",\"summary\":")?;
+        serde_json::to_writer(&mut self.out, summary).map_err(io::Error::other)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
+}
+
+/// Keeps what a printed report needs: a sample of calls and the skips grouped by reason.
+#[derive(Debug, Default)]
+pub struct Overview {
+    pub header: Option<Header>,
+    pub sample: Vec<Call>,
+    pub sample_size: usize,
+    /// Per reason: the count and the first few skips.
+    pub skips: BTreeMap<&'static str, (u64, Vec<Skip>)>,
+    pub template_skips: u64,
+    pub summary: Summary,
+}
+
+/// How many skips of each reason a printed report lists.
+pub const SKIP_EXAMPLES: usize = 5;
+
+impl Overview {
+    pub fn new(sample_size: usize) -> Self {
+        Overview {
+            sample_size,
+            ..Overview::default()
+        }
+    }
+}
+
+impl Sink for Overview {
+    fn header(&mut self, header: &Header, _: &Campaign) -> io::Result<()> {
+        self.header = Some(header.clone());
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, _: &str, calls: &[Call]) -> io::Result<()> {
+        let room = self.sample_size.saturating_sub(self.sample.len());
+        self.sample.extend(calls.iter().take(room).cloned());
+        Ok(())
+    }
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        if skip.is_template() {
+            self.template_skips += 1;
+        }
+        let entry = self.skips.entry(skip.code).or_default();
+        entry.0 += 1;
+        if entry.1.len() < SKIP_EXAMPLES {
+            entry.1.push(skip.clone());
+        }
+        Ok(())
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary = summary.clone();
+        Ok(())
+    }
+}
+
+/// Sends the plan to two sinks.
+pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+
+impl Sink for Tee<'_> {
+    fn header(&mut self, header: &Header, c: &Campaign) -> io::Result<()> {
+        self.0.header(header, c)?;
+        self.1.header(header, c)
+    }
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        self.0.batch(index, timezone, calls)?;
+        self.1.batch(index, timezone, calls)
+    }
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        self.0.skip(skip)?;
+        self.1.skip(skip)
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.0.finish(summary)?;
+        self.1.finish(summary)
+    }
+}
+
+/// Saves a plan to `path` atomically, readable by its owner only (it holds patient data).
+pub fn save(
+    campaign: &Campaign,
+    campaign_path: &Path,
+    path: &Path,
+    report: &mut Overview,
+) -> Result<Summary, PlanError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("plan.json"),
+        std::process::id()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&tmp).map_err(|source| PlanError::Io {
+        path: tmp.display().to_string(),
+        source,
+    })?;
+    let mut writer = JsonPlanWriter::new(BufWriter::new(file));
+    let result = plan(campaign, campaign_path, &mut Tee(&mut writer, report));
+    match result {
+        Ok(summary) => {
+            let file = writer
+                .into_inner()
+                .into_inner()
+                .map_err(|e| PlanError::Write(e.into_error()))?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path).map_err(|source| PlanError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_and_distinct() {
+        let a = call_key("c", Some("2026-12"), "+2348031234567");
+        assert_eq!(a, call_key("c", Some("2026-12"), "+2348031234567"));
+        assert_ne!(a, call_key("c", Some("2027-01"), "+2348031234567"));
+        assert_ne!(a, call_key("d", Some("2026-12"), "+2348031234567"));
+        assert_ne!(
+            call_key("c", None, "+2348031234567"),
+            call_key("c", Some(""), "+2348031234568")
+        );
+        assert_eq!(a.len(), 35);
+    }
+}

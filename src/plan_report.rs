@@ -1,0 +1,363 @@
+//! Printed plans: for people (human), for pull-request comments (markdown) and for CI (json).
+//! Phone numbers and values that come from patient data are masked unless `--unmask`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::campaign::Campaign;
+use crate::phone;
+use crate::plan::{Call, Overview, Skip};
+use crate::template;
+
+/// Output formats of `outreach plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A summary, a sample of calls and the skipped rows grouped by reason.
+    Human,
+    /// The same as a JSON document (`format: outreach-plan-summary`), for CI.
+    Json,
+    /// A pull-request comment: summary table, sample, skip reasons.
+    Markdown,
+}
+
+/// Everything a printed plan shows.
+pub struct PlanView<'a> {
+    pub campaign: &'a Campaign,
+    pub campaign_path: &'a Path,
+    pub overview: &'a Overview,
+    pub unmask: bool,
+    pub saved_to: Option<&'a Path>,
+    /// Why the message was not checked against the workflow (no target), if it was not.
+    pub message_unchecked: Option<&'a str>,
+}
+
+/// `Ada Okafor` → `A*** O***`.
+pub fn mask_words(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(c) => format!("{c}***"),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl PlanView<'_> {
+    /// Variables and tags whose templates read patient columns (those are masked).
+    fn patient_derived(&self) -> BTreeMap<String, bool> {
+        let mut out = BTreeMap::new();
+        for (section, map) in [("v", &self.campaign.variables), ("t", &self.campaign.tags)] {
+            for (name, t) in map {
+                let derived = template::references(t).map_or(true, |r| !r.columns.is_empty());
+                out.insert(format!("{section}:{name}"), derived);
+            }
+        }
+        out
+    }
+
+    fn phone(&self, p: &str) -> String {
+        if self.unmask {
+            p.to_owned()
+        } else {
+            phone::mask(p)
+        }
+    }
+
+    fn value(&self, derived: &BTreeMap<String, bool>, key: &str, v: &str) -> String {
+        if self.unmask || !derived.get(key).copied().unwrap_or(true) {
+            v.to_owned()
+        } else {
+            mask_words(v)
+        }
+    }
+
+    fn source_label(&self, index: usize) -> String {
+        self.overview
+            .header
+            .as_ref()
+            .and_then(|h| h.sources.get(index))
+            .map_or_else(|| format!("source {}", index + 1), |s| s.label.clone())
+    }
+
+    fn skip_line(&self, s: &Skip) -> String {
+        let phone = s
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                format!(
+                    " ({})",
+                    if self.unmask {
+                        p.to_owned()
+                    } else {
+                        phone::mask(p.trim())
+                    }
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{} row {}{phone}: {}",
+            self.source_label(s.source),
+            s.row,
+            s.reason
+        )
+    }
+
+    fn call_fields(&self, derived: &BTreeMap<String, bool>, c: &Call) -> (String, String) {
+        let vars = c
+            .rendered
+            .variables
+            .iter()
+            .map(|(k, v)| format!("{k}={}", self.value(derived, &format!("v:{k}"), v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tags = c
+            .rendered
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}={}", self.value(derived, &format!("t:{k}"), v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (vars, tags)
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Writes a plan in a format.
+pub fn write(format: PlanFormat, view: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        PlanFormat::Human => human(view, out),
+        PlanFormat::Json => json_summary(view, out),
+        PlanFormat::Markdown => markdown(view, out),
+    }
+}
+
+fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let c = v.campaign;
+    let s = &v.overview.summary;
+    let derived = v.patient_derived();
+    writeln!(out, "Plan for {} ({})", c.name, v.campaign_path.display())?;
+    let round = c
+        .round
+        .as_deref()
+        .map(|r| format!(" · round {r}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {} · workflow {} · {} {} voice{round}",
+        c.kind.as_str(),
+        c.workflow_id,
+        c.voice.accent,
+        c.voice.gender.as_str()
+    )?;
+    if let Some(why) = v.message_unchecked {
+        writeln!(out, "  message not checked: {why}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "  patient rows read  {}", s.rows)?;
+    writeln!(
+        out,
+        "  calls to place     {} in {}",
+        s.calls,
+        plural(s.batches, "batch")
+    )?;
+    writeln!(out, "  rows skipped       {}", s.skipped)?;
+    if !c.exclude.is_empty() {
+        write!(out, "  opt-out numbers    {}", s.opt_outs)?;
+        if s.opt_outs_unusable > 0 {
+            write!(
+                out,
+                " ({} entries are not valid numbers)",
+                s.opt_outs_unusable
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !v.overview.sample.is_empty() {
+        writeln!(out)?;
+        let masked = if v.unmask {
+            ""
+        } else {
+            "; numbers and patient data masked, --unmask to show"
+        };
+        writeln!(
+            out,
+            "Sample ({} of {}{masked}):",
+            v.overview.sample.len(),
+            s.calls
+        )?;
+        for call in &v.overview.sample {
+            let (vars, tags) = v.call_fields(&derived, call);
+            write!(out, "  {}  {vars}", v.phone(&call.phone))?;
+            if !tags.is_empty() {
+                write!(out, "  [tags: {tags}]")?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if !v.overview.skips.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Skipped, by reason:")?;
+        for (code, (count, examples)) in &v.overview.skips {
+            writeln!(out, "  {code} ({count})")?;
+            for e in examples {
+                writeln!(out, "    {}", v.skip_line(e))?;
+            }
+            if *count > examples.len() as u64 {
+                writeln!(out, "    … and {} more", count - examples.len() as u64)?;
+            }
+        }
+    }
+    writeln!(out)?;
+    match v.saved_to {
+        Some(p) => writeln!(
+            out,
+            "Saved the full plan to {} (readable by you only: it holds patient data).",
+            p.display()
+        ),
+        None => writeln!(
+            out,
+            "Nothing saved: pass --out plan.json to keep the full plan."
+        ),
+    }
+}
+
+fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let derived = v.patient_derived();
+    let sample: Vec<_> = v
+        .overview
+        .sample
+        .iter()
+        .map(|c| {
+            json!({
+                "phone_number": v.phone(&c.phone),
+                "variables": c.rendered.variables.iter().map(|(k, x)| (k.clone(), v.value(&derived, &format!("v:{k}"), x))).collect::<BTreeMap<_, _>>(),
+                "tags": c.rendered.tags.iter().map(|(k, x)| (k.clone(), v.value(&derived, &format!("t:{k}"), x))).collect::<BTreeMap<_, _>>(),
+                "source": v.source_label(c.source),
+                "row": c.row,
+            })
+        })
+        .collect();
+    let skipped: BTreeMap<_, _> = v
+        .overview
+        .skips
+        .iter()
+        .map(|(code, (count, examples))| {
+            (
+                *code,
+                json!({
+                    "count": count,
+                    "examples": examples.iter().map(|e| json!({
+                        "source": v.source_label(e.source),
+                        "row": e.row,
+                        "reason": e.reason,
+                    })).collect::<Vec<_>>(),
+                }),
+            )
+        })
+        .collect();
+    let doc = json!({
+        "format": "outreach-plan-summary",
+        "version": 1,
+        "campaign": {
+            "name": v.campaign.name,
+            "file": v.campaign_path.display().to_string(),
+            "kind": v.campaign.kind,
+            "workflow_id": v.campaign.workflow_id,
+            "round": v.campaign.round,
+        },
+        "message_checked": v.message_unchecked.is_none(),
+        "masked": !v.unmask,
+        "summary": v.overview.summary,
+        "sample": sample,
+        "skipped": skipped,
+        "saved_to": v.saved_to.map(|p| p.display().to_string()),
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let c = v.campaign;
+    let s = &v.overview.summary;
+    let derived = v.patient_derived();
+    let mut md = String::new();
+    let _ = writeln!(md, "### outreach plan: `{}`\n", c.name);
+    let _ = writeln!(
+        md,
+        "`{}` · {} · workflow `{}` · {} {} voice{}\n",
+        v.campaign_path.display(),
+        c.kind.as_str(),
+        c.workflow_id,
+        c.voice.accent,
+        c.voice.gender.as_str(),
+        c.round
+            .as_deref()
+            .map(|r| format!(" · round `{r}`"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(md, "| | count |\n|---|---:|");
+    let _ = writeln!(md, "| patient rows read | {} |", s.rows);
+    let _ = writeln!(md, "| **calls to place** | **{}** |", s.calls);
+    let _ = writeln!(md, "| batches | {} |", s.batches);
+    let _ = writeln!(md, "| rows skipped | {} |", s.skipped);
+    if !c.exclude.is_empty() {
+        let _ = writeln!(md, "| opt-out numbers | {} |", s.opt_outs);
+    }
+    if let Some(why) = v.message_unchecked {
+        let _ = writeln!(md, "\n> The message was not checked: {why}.");
+    }
+    if !v.overview.sample.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Sample: {} of {} calls{}</summary>\n",
+            v.overview.sample.len(),
+            s.calls,
+            if v.unmask { "" } else { " (masked)" }
+        );
+        let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
+        for call in &v.overview.sample {
+            let (vars, tags) = v.call_fields(&derived, call);
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} |",
+                v.phone(&call.phone),
+                md_escape(&vars),
+                md_escape(&tags)
+            );
+        }
+        let _ = writeln!(md, "\n</details>");
+    }
+    if !v.overview.skips.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n#### Skipped rows\n\n| reason | rows | for example |\n|---|---:|---|"
+        );
+        for (code, (count, examples)) in &v.overview.skips {
+            let example = examples
+                .first()
+                .map(|e| md_escape(&v.skip_line(e)))
+                .unwrap_or_default();
+            let _ = writeln!(md, "| `{code}` | {count} | {example} |");
+        }
+    }
+    out.write_all(md.as_bytes())
+}
