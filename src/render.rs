@@ -226,7 +226,7 @@ impl Bound<'_> {
                     out.push_str(self.value(row, col).ok_or_else(|| RenderProblem::Missing {
                         template: c.name.clone(),
                         column: col.clone(),
-                    })?)
+                    })?);
                 }
                 Piece::Helper(helper, args) => {
                     let mut values: Vec<&str> = Vec::with_capacity(args.len());

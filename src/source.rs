@@ -30,6 +30,9 @@ pub enum SourceError {
     Both,
 }
 
+/// How many NDJSON records are read to learn the columns.
+const HEADER_SCAN_RECORDS: usize = 1000;
+
 /// The path of a source file, relative to the campaign's directory.
 pub fn resolve_path(base: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
@@ -110,21 +113,32 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                     Ok(union(keys))
                 }
                 FileFormat::Ndjson => {
+                    // The columns are the keys of the first records; a line that is not a
+                    // JSON object is skipped here and reported as a row by the plan.
                     let file = File::open(&path).map_err(|e| unreadable(&e))?;
                     let mut keys = Vec::new();
-                    for (i, line) in BufReader::new(file).lines().enumerate() {
+                    let mut read = 0;
+                    for line in BufReader::new(file).lines() {
                         let line = line.map_err(|e| unreadable(&e))?;
                         if line.trim().is_empty() {
                             continue;
                         }
-                        let value: serde_json::Map<String, serde_json::Value> =
-                            serde_json::from_str(&line).map_err(|e| {
-                                SourceError::Unreadable(
-                                    path.clone(),
-                                    format!("line {}: {e}", i + 1),
-                                )
-                            })?;
-                        keys.push(value.keys().cloned().collect::<Vec<_>>());
+                        read += 1;
+                        if read > HEADER_SCAN_RECORDS {
+                            break;
+                        }
+                        if let Ok(value) = serde_json::from_str::<
+                            serde_json::Map<String, serde_json::Value>,
+                        >(&line)
+                        {
+                            keys.push(value.keys().cloned().collect::<Vec<_>>());
+                        }
+                    }
+                    if keys.is_empty() && read > 0 {
+                        return Err(SourceError::Unreadable(
+                            path,
+                            "no line is a JSON object".to_owned(),
+                        ));
                     }
                     Ok(union(keys))
                 }
@@ -281,9 +295,15 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
                         .flexible(true)
                         .from_path(&path)
                         .map_err(|e| unreadable(&e))?;
+                    let lines = File::open(&path).map_err(|e| unreadable(&e))?;
                     Box::new(CsvRows {
                         reader,
                         width: header.len(),
+                        lines: LineCounter {
+                            reader: BufReader::new(lines),
+                            byte: 0,
+                            line: 1,
+                        },
                     })
                 }
                 FileFormat::Xlsx | FileFormat::Ods => Box::new(
@@ -337,6 +357,49 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
 struct CsvRows {
     reader: csv::Reader<File>,
     width: usize,
+    lines: LineCounter,
+}
+
+/// Turns byte offsets into line numbers by reading the file alongside the CSV parser (whose
+/// own line count drifts on CRLF files and quoted line breaks).
+struct LineCounter {
+    reader: BufReader<File>,
+    byte: u64,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.byte < byte {
+            let Ok(buf) = self.reader.fill_buf() else {
+                break;
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let take = usize::try_from(byte - self.byte)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            self.line += buf[..take].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.byte += take as u64;
+            self.reader.consume(take);
+        }
+        // The parser reports a record as starting at the previous line's terminator; blank
+        // lines before it are skipped too. Step over them to the record's first byte.
+        while let Ok(buf) = self.reader.fill_buf() {
+            let run = buf
+                .iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count();
+            if run == 0 {
+                break;
+            }
+            self.line += buf[..run].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.byte += run as u64;
+            self.reader.consume(run);
+        }
+        self.line
+    }
 }
 
 impl Iterator for CsvRows {
@@ -346,7 +409,9 @@ impl Iterator for CsvRows {
         match self.reader.read_record(&mut record) {
             Ok(false) => None,
             Ok(true) => {
-                let number = record.position().map_or(0, csv::Position::line);
+                let number = record
+                    .position()
+                    .map_or(0, |p| self.lines.line_at(p.byte()));
                 if record.len() != self.width && record.iter().all(|c| c.trim().is_empty()) {
                     // A blank line: nothing to call, nothing to report.
                     return self.next();
@@ -358,7 +423,7 @@ impl Iterator for CsvRows {
                 }))
             }
             Err(e) => {
-                let number = e.position().map_or(0, csv::Position::line);
+                let number = e.position().map_or(0, |p| self.lines.line_at(p.byte()));
                 Some(Err(RowError {
                     number,
                     message: e.to_string(),

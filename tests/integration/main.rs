@@ -2,6 +2,8 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod loader_props;
+mod plan;
+mod plan_props;
 mod schema;
 mod validate;
 

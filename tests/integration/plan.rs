@@ -1,0 +1,312 @@
+//! `outreach plan` on fixtures covering each source kind, phone case and skip reason, and on
+//! every example campaign (snapshot-tested).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::{fixture, outreach};
+
+/// Runs `plan --format json` and returns (exit code, summary document).
+fn summary(campaign: &str, extra: &[&str]) -> (i32, Value) {
+    let out = outreach()
+        .args(["plan", "--format", "json"])
+        .arg(fixture(campaign))
+        .args(extra)
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{campaign}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), doc)
+}
+
+fn skipped_rows(doc: &Value) -> BTreeMap<String, Vec<u64>> {
+    doc["skipped"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v["examples"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["row"].as_u64().unwrap())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Plans to a file and returns the saved plan.
+fn saved(campaign: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    outreach()
+        .args(["plan"])
+        .arg(fixture(campaign))
+        .arg("--out")
+        .arg(&path)
+        .assert()
+        .success();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the plan holds patient data");
+    }
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn calls(plan: &Value) -> Vec<&Value> {
+    plan["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["calls"].as_array().unwrap())
+        .collect()
+}
+
+#[test]
+fn csv_phone_cases_and_every_skip_reason() {
+    let (code, doc) = summary("plan/csv-robocall.yaml", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["summary"]["rows"], 12);
+    assert_eq!(doc["summary"]["calls"], 3);
+    assert_eq!(doc["summary"]["batches"], 2, "batch_size 2");
+    let rows = skipped_rows(&doc);
+    let expect: BTreeMap<String, Vec<u64>> = [
+        ("invalid-phone", vec![5, 13]),   // 12345; letters in the number
+        ("country-not-allowed", vec![6]), // Ghana, not allowed
+        ("duplicate", vec![7]),           // same number as line 2, written differently
+        ("opted-out", vec![8]),           // on the opt-out list, written with dashes
+        ("missing-phone", vec![9]),       // empty cell
+        ("missing-value", vec![10]),      // no first name, no default
+        ("template-error", vec![11]),     // "next week" is not a date
+        ("not-a-phone-line", vec![12]),   // a US toll-free number
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(rows, expect);
+    assert_eq!(doc["summary"]["opt_outs"], 1);
+    assert_eq!(doc["summary"]["opt_outs_unusable"], 1);
+}
+
+#[test]
+fn robocall_payload_nests_variables_and_tags_with_the_key() {
+    let plan = saved("plan/csv-robocall.yaml");
+    assert_eq!(plan["format"], "outreach-plan");
+    assert_eq!(plan["version"], 1);
+    assert!(
+        plan["campaign"]["sha256"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(plan["sources"][0]["label"], "patients.csv");
+    assert_eq!(plan["sources"][1]["role"], "exclude");
+    let calls = calls(&plan);
+    let numbers: Vec<&str> = calls
+        .iter()
+        .map(|c| c["entry"]["phone_number"].as_str().unwrap())
+        .collect();
+    // Valid local, valid international with spaces, brackets and dashes: all E.164.
+    assert_eq!(
+        numbers,
+        ["+2348031234567", "+2348051234567", "+2347065550192"]
+    );
+    let first = calls[0];
+    assert_eq!(first["entry"]["workflow_variables"]["name"], "Ada");
+    assert_eq!(first["entry"]["workflow_variables"]["date"], "3 December");
+    assert_eq!(first["entry"]["user_tag_identifiers"]["patient_id"], "P01");
+    assert_eq!(
+        first["entry"]["user_tag_identifiers"]["outreach_key"],
+        first["key"]
+    );
+    assert_eq!(first["row"], 2);
+    // An empty clinic takes the declared default; a day-first date is understood.
+    assert_eq!(
+        calls[1]["entry"]["workflow_variables"]["clinic"],
+        "your clinic"
+    );
+    assert_eq!(
+        calls[2]["entry"]["workflow_variables"]["date"],
+        "3 December"
+    );
+    assert_eq!(plan["summary"]["calls"], 3);
+    assert_eq!(plan["skipped"].as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn conversation_payload_is_flat_and_json_sources_stream() {
+    let plan = saved("plan/json-conversation.yaml");
+    let calls = calls(&plan);
+    assert_eq!(calls.len(), 3);
+    let entry = calls[0]["entry"].as_object().unwrap();
+    let keys: Vec<&str> = entry.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["phone_number", "medicine", "name"],
+        "flat: variables beside the number, no tags"
+    );
+    assert_eq!(entry["name"], "Musa Danjuma");
+    let reasons: Vec<&str> = plan["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["missing-value", "duplicate", "unreadable-row"]);
+    // Batches never mix sources.
+    assert_eq!(plan["batches"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn spreadsheets_by_sheet_name_and_numeric_phone_cells() {
+    let (_, doc) = summary("plan/sheets.yaml", &["--unmask"]);
+    assert_eq!(doc["summary"]["calls"], 2);
+    let rows = skipped_rows(&doc);
+    assert_eq!(rows["phone-stored-as-number"], [4]);
+    assert_eq!(
+        rows["duplicate"],
+        [2, 3],
+        "the ODS rows repeat the XLSX numbers"
+    );
+    assert_eq!(doc["sample"][0]["phone_number"], "+2348037778888");
+    assert_eq!(doc["sample"][0]["source"], "patients.xlsx");
+}
+
+#[test]
+fn csv_with_bom_crlf_quotes_and_another_delimiter() {
+    let plan = saved("plan/semicolon.yaml");
+    let calls = calls(&plan);
+    assert_eq!(calls.len(), 3);
+    assert_eq!(
+        calls[0]["entry"]["workflow_variables"]["name"],
+        "Okafor; Ada"
+    );
+    assert_eq!(
+        calls[0]["entry"]["workflow_variables"]["note"],
+        "line one\r\nline two"
+    );
+    assert_eq!(
+        calls[2]["entry"]["workflow_variables"]["note"],
+        "has \"quotes\""
+    );
+    assert_eq!(
+        calls[2]["row"], 6,
+        "rows are the file's lines, counting the multi-line field"
+    );
+}
+
+#[test]
+fn dedupe_on_a_column_never_calls_a_number_twice() {
+    let (_, doc) = summary("plan/inline-dedupe-column.yaml", &[]);
+    assert_eq!(doc["summary"]["calls"], 2);
+    assert_eq!(skipped_rows(&doc)["duplicate"], [2, 3]);
+}
+
+#[test]
+fn an_unreadable_opt_out_list_stops_the_plan() {
+    let (code, doc) = summary("plan/broken-opt-out.yaml", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        doc["files"][0]["diagnostics"][0]["code"],
+        "source-unreadable"
+    );
+    // And a missing one.
+    let out = outreach()
+        .args(["plan"])
+        .arg(fixture("invalid/missing-exclusion-file.yaml"))
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("without it nobody is called"), "{text}");
+}
+
+#[test]
+fn strict_refuses_template_skips_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    outreach()
+        .args(["plan", "--strict"])
+        .arg(fixture("plan/csv-robocall.yaml"))
+        .arg("--out")
+        .arg(&path)
+        .assert()
+        .code(1);
+    assert!(!path.exists());
+    // Without template skips, --strict passes.
+    outreach()
+        .args(["plan", "--strict"])
+        .arg(fixture("plan/csv-only-ng.yaml"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn detailed_exitcode_follows_terraform() {
+    outreach()
+        .args(["plan", "--detailed-exitcode"])
+        .arg(fixture("plan/csv-only-ng.yaml"))
+        .assert()
+        .code(2);
+    outreach()
+        .args(["plan", "--detailed-exitcode", "--bogus"])
+        .assert()
+        .code(1);
+    outreach()
+        .args(["plan", "--detailed-exitcode", "no/such.yaml"])
+        .assert()
+        .code(1);
+    outreach()
+        .args(["plan", "--detailed-exitcode"])
+        .arg(fixture("invalid/bad-accent.yaml"))
+        .assert()
+        .code(1);
+    outreach().args(["plan", "no/such.yaml"]).assert().code(2);
+}
+
+#[test]
+fn printed_plans_mask_patient_data() {
+    let out = outreach()
+        .args(["plan", "campaigns/measles-reminder.yaml"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!text.contains("8031234567"), "{text}");
+    assert!(!text.contains("Adaeze"), "{text}");
+    assert!(text.contains("+234******4567"));
+    let out = outreach()
+        .args(["plan", "campaigns/measles-reminder.yaml", "--unmask"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("+2348031234567") && text.contains("Adaeze"),
+        "{text}"
+    );
+}
+
+#[test]
+fn example_plans() {
+    for name in ["measles-reminder", "refill-followup", "smoke-test"] {
+        for (format, ext) in [("human", "txt"), ("markdown", "md")] {
+            let out = outreach()
+                .args(["plan", "--format", format])
+                .arg(format!("campaigns/{name}.yaml"))
+                .assert()
+                .success();
+            let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+            insta::with_settings!({
+                snapshot_path => "snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("outreach plan --format {format} campaigns/{name}.yaml"),
+            }, {
+                insta::assert_snapshot!(format!("plan-{name}-{ext}"), text);
+            });
+        }
+    }
+}
