@@ -64,7 +64,14 @@ impl Outcome {
 #[derive(Debug)]
 struct WorkflowRecord {
     workflow: Workflow,
-    id: Arc<str>,
+    /// Index in `targets` of the workflow's current id and callback URL.
+    target: u32,
+}
+
+/// What a batch needs of its workflow, shared by all batches placed between two edits of it.
+#[derive(Debug)]
+struct Target {
+    workflow_id: Arc<str>,
     call_back_url: Option<Arc<str>>,
 }
 
@@ -80,8 +87,7 @@ enum CallbackState {
 
 #[derive(Debug)]
 struct BatchRecord {
-    workflow_id: Arc<str>,
-    call_back_url: Option<Arc<str>>,
+    target: u32,
     created_ms: u64,
     final_ms: u64,
     first_call: u32,
@@ -101,7 +107,8 @@ struct CallRecord {
     duration_secs: u32,
     outcome: Outcome,
     reply: Option<Box<str>>,
-    phone: Box<str>,
+    /// The E.164 number's digits (at most 15, so they fit).
+    phone: u64,
     /// Compact JSON object text.
     variables: Box<str>,
     /// Compact JSON object text.
@@ -145,6 +152,7 @@ pub struct ReplicaState {
     codec: IdCodec,
     workflow_counter: u64,
     workflows: Vec<WorkflowRecord>,
+    targets: Vec<Target>,
     batches: Vec<BatchRecord>,
     calls: Vec<CallRecord>,
     /// Calls placed so far per phone number (keyed by a hash of the number).
@@ -171,6 +179,7 @@ impl ReplicaState {
             codec,
             workflow_counter: 0,
             workflows: Vec::new(),
+            targets: Vec::new(),
             batches: Vec::new(),
             calls: Vec::new(),
             attempts: HashMap::new(),
@@ -182,25 +191,28 @@ impl ReplicaState {
 
     fn seed_workflows(&mut self, now_ms: u64) {
         let stamp = rfc3339(now_ms);
-        self.workflows = self
-            .settings
-            .workflows
-            .iter()
-            .cloned()
-            .map(|mut workflow| {
-                workflow.created_at.get_or_insert_with(|| stamp.clone());
-                workflow.updated_at.get_or_insert_with(|| stamp.clone());
-                Self::record(workflow)
-            })
-            .collect();
+        self.workflows = Vec::new();
+        self.targets = Vec::new();
+        for mut workflow in self.settings.workflows.clone() {
+            workflow.created_at.get_or_insert_with(|| stamp.clone());
+            workflow.updated_at.get_or_insert_with(|| stamp.clone());
+            let record = self.record(workflow);
+            self.workflows.push(record);
+        }
     }
 
-    fn record(workflow: Workflow) -> WorkflowRecord {
-        WorkflowRecord {
-            id: Arc::from(workflow.id.as_str()),
+    /// A record for `workflow`, with a fresh target.
+    fn record(&mut self, workflow: Workflow) -> WorkflowRecord {
+        let target = self.push_target(&workflow);
+        WorkflowRecord { workflow, target }
+    }
+
+    fn push_target(&mut self, workflow: &Workflow) -> u32 {
+        self.targets.push(Target {
+            workflow_id: Arc::from(workflow.id.as_str()),
             call_back_url: workflow.call_back_url.as_deref().map(Arc::from),
-            workflow,
-        }
+        });
+        u32::try_from(self.targets.len() - 1).unwrap_or(u32::MAX)
     }
 
     /// Forgets every batch, call and created workflow; seeded workflows come back. Ids
@@ -287,8 +299,8 @@ impl ReplicaState {
         } else {
             Vec::new()
         };
-        let workflow_id = Arc::clone(&record.id);
-        let call_back_url = record.call_back_url.clone();
+        let target = record.target;
+        let has_callback = self.targets[target as usize].call_back_url.is_some();
         let batch_index = u32::try_from(self.batches.len())
             .map_err(|_| ApiError::new(507, "the mock is full"))?;
         let first_call =
@@ -301,15 +313,14 @@ impl ReplicaState {
         }
         let call_count = u32::try_from(self.calls.len()).unwrap_or(u32::MAX) - first_call;
         let final_ms = now_ms + u64::from(batch_final);
-        let callback = if call_back_url.is_some() {
+        let callback = if has_callback {
             self.pending_callbacks.insert((final_ms, batch_index));
             CallbackState::Waiting
         } else {
             CallbackState::None
         };
         self.batches.push(BatchRecord {
-            workflow_id,
-            call_back_url,
+            target,
             created_ms: now_ms,
             final_ms,
             first_call,
@@ -388,7 +399,7 @@ impl ReplicaState {
             duration_secs: duration,
             outcome,
             reply,
-            phone: entry.phone_number.into_boxed_str(),
+            phone: phone_digits(&entry.phone_number),
             variables: variables.into_boxed_str(),
             tags: entry
                 .tags
@@ -417,7 +428,7 @@ impl ReplicaState {
             call_duration_in_seconds: is_final.then_some(u64::from(call.duration_secs)),
             processing_status: status,
             batch_id: Some(self.codec.encode(IdKind::Batch, u64::from(call.batch))),
-            phone_number: Some(call.phone.to_string()),
+            phone_number: Some(format!("+{}", call.phone)),
             user_tag_identifiers: call
                 .tags
                 .as_deref()
@@ -469,7 +480,7 @@ impl ReplicaState {
         };
         Batch {
             batch_id: self.codec.encode(IdKind::Batch, index as u64),
-            workflow_id: Some(batch.workflow_id.to_string()),
+            workflow_id: Some(self.targets[batch.target as usize].workflow_id.to_string()),
             status,
             created_at: Some(rfc3339(batch.created_ms)),
             stats: counts,
@@ -494,7 +505,7 @@ impl ReplicaState {
             .batches
             .iter()
             .enumerate()
-            .filter(|(_, b)| &*b.workflow_id == workflow_id)
+            .filter(|(_, b)| &*self.targets[b.target as usize].workflow_id == workflow_id)
             .map(|(i, _)| self.batch_of(i, now_ms, false))
             .collect();
         Ok(BatchList { requests })
@@ -519,7 +530,8 @@ impl ReplicaState {
             updated_at: Some(stamp),
         };
         apply(&mut workflow, fields);
-        self.workflows.push(Self::record(workflow.clone()));
+        let record = self.record(workflow.clone());
+        self.workflows.push(record);
         Ok(workflow)
     }
 
@@ -558,15 +570,16 @@ impl ReplicaState {
         now_ms: u64,
     ) -> Result<Workflow, ApiError> {
         let fields = validate::workflow_fields(body, false)?;
-        let record = self
+        let index = self
             .workflows
-            .iter_mut()
-            .find(|w| w.workflow.id == id)
+            .iter()
+            .position(|w| w.workflow.id == id)
             .ok_or_else(|| Self::workflow_not_found(id))?;
-        apply(&mut record.workflow, fields);
-        record.workflow.updated_at = Some(rfc3339(now_ms));
-        record.call_back_url = record.workflow.call_back_url.as_deref().map(Arc::from);
-        Ok(record.workflow.clone())
+        let mut workflow = self.workflows[index].workflow.clone();
+        apply(&mut workflow, fields);
+        workflow.updated_at = Some(rfc3339(now_ms));
+        self.workflows[index] = self.record(workflow.clone());
+        Ok(workflow)
     }
 
     /// `DELETE /voicebot/v1/workflows/{id}`. Its batches stay readable.
@@ -595,7 +608,10 @@ impl ReplicaState {
             let batch = self.batch_of(index as usize, now_ms, true);
             let record = &mut self.batches[index as usize];
             record.callback = CallbackState::Sending;
-            let Some(url) = record.call_back_url.as_deref() else {
+            let Some(url) = self.targets[record.target as usize]
+                .call_back_url
+                .as_deref()
+            else {
                 continue;
             };
             due.push(DueCallback {
@@ -639,8 +655,8 @@ impl ReplicaState {
                 MockCall {
                     call_id: self.codec.encode(IdKind::Call, index as u64),
                     batch_id: self.codec.encode(IdKind::Batch, u64::from(call.batch)),
-                    workflow_id: batch.workflow_id.to_string(),
-                    phone_number: call.phone.to_string(),
+                    workflow_id: self.targets[batch.target as usize].workflow_id.to_string(),
+                    phone_number: format!("+{}", call.phone),
                     attempt: call.attempt,
                     workflow_variables: serde_json::from_str(&call.variables)
                         .unwrap_or_else(|_| Value::Object(Map::new())),
@@ -680,6 +696,11 @@ impl ReplicaState {
     pub fn batch_final_ms(&self, batch_id: &str) -> Option<u64> {
         self.batch_index(batch_id).map(|i| self.batches[i].final_ms)
     }
+}
+
+/// The digits of a validated E.164 number.
+fn phone_digits(phone: &str) -> u64 {
+    phone.trim_start_matches('+').parse().unwrap_or(0)
 }
 
 fn apply(workflow: &mut Workflow, fields: WorkflowFields) {
