@@ -7,6 +7,7 @@
 //!
 //! See `mock-server/README.md` for the endpoints, the `/__mock/` controls and the faults.
 
+mod chunked;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::chunked::ChunkedVec;
 use crate::clock::rfc3339;
 use crate::config::{CallTiming, MockConfig, OutcomeMix};
 use crate::error::ApiError;
@@ -153,8 +154,8 @@ pub struct ReplicaState {
     workflow_counter: u64,
     workflows: Vec<WorkflowRecord>,
     targets: Vec<Target>,
-    batches: Vec<BatchRecord>,
-    calls: Vec<CallRecord>,
+    batches: ChunkedVec<BatchRecord>,
+    calls: ChunkedVec<CallRecord>,
     /// Calls placed so far per phone number (keyed by a hash of the number).
     attempts: HashMap<u64, u32>,
     /// Batches with a callback URL that are not final yet: (final time, batch index).
@@ -180,8 +181,8 @@ impl ReplicaState {
             workflow_counter: 0,
             workflows: Vec::new(),
             targets: Vec::new(),
-            batches: Vec::new(),
-            calls: Vec::new(),
+            batches: ChunkedVec::default(),
+            calls: ChunkedVec::default(),
             attempts: HashMap::new(),
             pending_callbacks: BTreeSet::new(),
         };
@@ -221,8 +222,8 @@ impl ReplicaState {
         self.epoch += 1;
         self.codec = IdCodec::new(self.settings.seed, self.epoch);
         self.workflow_counter = 0;
-        self.batches = Vec::new();
-        self.calls = Vec::new();
+        self.batches = ChunkedVec::default();
+        self.calls = ChunkedVec::default();
         self.attempts = HashMap::new();
         self.pending_callbacks.clear();
         self.seed_workflows(now_ms);
