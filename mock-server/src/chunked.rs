@@ -75,3 +75,84 @@ mod tests {
         assert_eq!(v.iter().count(), v.len());
     }
 }
+
+/// Bytes per text chunk.
+const TEXT_CHUNK: usize = 1024 * 1024;
+
+/// A place in a [`TextArena`]. Length 0 stands for "absent".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextRef {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+impl TextRef {
+    pub fn is_absent(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Append-only text storage in large chunks: no allocation per stored string, so stored
+/// call data costs its length and nothing more.
+#[derive(Debug, Default)]
+pub struct TextArena {
+    chunks: Vec<String>,
+}
+
+impl TextArena {
+    pub fn push(&mut self, text: &str) -> TextRef {
+        if text.is_empty() {
+            return TextRef::default();
+        }
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|last| last.capacity() - last.len() >= text.len());
+        if !fits {
+            self.chunks
+                .push(String::with_capacity(TEXT_CHUNK.max(text.len())));
+        }
+        let chunk = self.chunks.len() - 1;
+        let last = &mut self.chunks[chunk];
+        let start = last.len();
+        last.push_str(text);
+        TextRef {
+            chunk: u32::try_from(chunk).unwrap_or(u32::MAX),
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The text at `at`; empty when absent.
+    pub fn get(&self, at: TextRef) -> &str {
+        if at.is_absent() {
+            return "";
+        }
+        let start = at.start as usize;
+        self.chunks
+            .get(at.chunk as usize)
+            .and_then(|chunk| chunk.get(start..start + at.len as usize))
+            .unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn stores_and_reads_back() {
+        let mut arena = TextArena::default();
+        let a = arena.push("hello");
+        let none = arena.push("");
+        let big = "x".repeat(TEXT_CHUNK + 1);
+        let b = arena.push(&big);
+        let c = arena.push("é");
+        assert_eq!(arena.get(a), "hello");
+        assert!(none.is_absent());
+        assert_eq!(arena.get(none), "");
+        assert_eq!(arena.get(b), big);
+        assert_eq!(arena.get(c), "é");
+    }
+}

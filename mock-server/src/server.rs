@@ -272,11 +272,8 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         "request"
     );
     let body_len = body.len();
-    let stored = if body_len > MAX_STORED_BODY {
-        body.slice(..MAX_STORED_BODY)
-    } else {
-        body
-    };
+    // A copy: a slice would keep hyper's whole read buffer alive for as long as the entry.
+    let stored = Bytes::copy_from_slice(&body[..body_len.min(MAX_STORED_BODY)]);
     lock(&shared.journal).push(JournalEntry {
         seq,
         time_ms,

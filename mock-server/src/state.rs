@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::chunked::ChunkedVec;
+use crate::chunked::{ChunkedVec, TextArena, TextRef};
 use crate::clock::rfc3339;
 use crate::config::{CallTiming, MockConfig, OutcomeMix};
 use crate::error::ApiError;
@@ -107,13 +107,14 @@ struct CallRecord {
     final_ms: u32,
     duration_secs: u32,
     outcome: Outcome,
-    reply: Option<Box<str>>,
+    /// The chosen response option; absent unless replied.
+    reply: TextRef,
     /// The E.164 number's digits (at most 15, so they fit).
     phone: u64,
     /// Compact JSON object text.
-    variables: Box<str>,
-    /// Compact JSON object text.
-    tags: Option<Box<str>>,
+    variables: TextRef,
+    /// Compact JSON object text; absent when no tags were sent.
+    tags: TextRef,
 }
 
 /// A call as listed by `GET /__mock/calls`.
@@ -156,6 +157,8 @@ pub struct ReplicaState {
     targets: Vec<Target>,
     batches: ChunkedVec<BatchRecord>,
     calls: ChunkedVec<CallRecord>,
+    /// Variables, tags and replies of calls.
+    text: TextArena,
     /// Calls placed so far per phone number (keyed by a hash of the number).
     attempts: HashMap<u64, u32>,
     /// Batches with a callback URL that are not final yet: (final time, batch index).
@@ -183,6 +186,7 @@ impl ReplicaState {
             targets: Vec::new(),
             batches: ChunkedVec::default(),
             calls: ChunkedVec::default(),
+            text: TextArena::default(),
             attempts: HashMap::new(),
             pending_callbacks: BTreeSet::new(),
         };
@@ -224,6 +228,7 @@ impl ReplicaState {
         self.workflow_counter = 0;
         self.batches = ChunkedVec::default();
         self.calls = ChunkedVec::default();
+        self.text = TextArena::default();
         self.attempts = HashMap::new();
         self.pending_callbacks.clear();
         self.seed_workflows(now_ms);
@@ -384,14 +389,21 @@ impl ReplicaState {
             Outcome::Failed => (ringing, 0),
             Outcome::NoAnswer => (timing.no_answer_after_secs, 0),
         };
-        let reply = (outcome == Outcome::Replied).then(|| {
+        let reply = if outcome == Outcome::Replied {
             let len = reply_keys.len() as u64;
             // Index below len, a small vector length.
             #[allow(clippy::cast_possible_truncation)] // < reply_keys.len()
             let index = (mix(h ^ 4) % len) as usize;
-            Box::from(reply_keys[index].as_str())
-        });
+            self.text.push(&reply_keys[index])
+        } else {
+            TextRef::default()
+        };
         let variables = serde_json::to_string(&entry.variables).unwrap_or_else(|_| "{}".to_owned());
+        let variables = self.text.push(&variables);
+        let tags = match entry.tags {
+            Some(tags) => self.text.push(&Value::Object(tags).to_string()),
+            None => TextRef::default(),
+        };
         CallRecord {
             batch,
             attempt,
@@ -401,10 +413,8 @@ impl ReplicaState {
             outcome,
             reply,
             phone: phone_digits(&entry.phone_number),
-            variables: variables.into_boxed_str(),
-            tags: entry
-                .tags
-                .map(|tags| Value::Object(tags).to_string().into_boxed_str()),
+            variables,
+            tags,
         }
     }
 
@@ -430,16 +440,21 @@ impl ReplicaState {
             processing_status: status,
             batch_id: Some(self.codec.encode(IdKind::Batch, u64::from(call.batch))),
             phone_number: Some(format!("+{}", call.phone)),
-            user_tag_identifiers: call
-                .tags
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok()),
-            reply: if is_final {
-                call.reply.as_deref().map(str::to_owned)
-            } else {
-                None
-            },
+            user_tag_identifiers: self.tags_of(call),
+            reply: self.reply_of(call, is_final),
         }
+    }
+
+    fn tags_of(&self, call: &CallRecord) -> Option<Map<String, Value>> {
+        if call.tags.is_absent() {
+            return None;
+        }
+        serde_json::from_str(self.text.get(call.tags)).ok()
+    }
+
+    /// The reply, shown once the call is final.
+    fn reply_of(&self, call: &CallRecord, is_final: bool) -> Option<String> {
+        (is_final && !call.reply.is_absent()).then(|| self.text.get(call.reply).to_owned())
     }
 
     fn call_index(&self, call_id: &str) -> Option<usize> {
@@ -659,20 +674,12 @@ impl ReplicaState {
                     workflow_id: self.targets[batch.target as usize].workflow_id.to_string(),
                     phone_number: format!("+{}", call.phone),
                     attempt: call.attempt,
-                    workflow_variables: serde_json::from_str(&call.variables)
+                    workflow_variables: serde_json::from_str(self.text.get(call.variables))
                         .unwrap_or_else(|_| Value::Object(Map::new())),
-                    user_tag_identifiers: call
-                        .tags
-                        .as_deref()
-                        .and_then(|t| serde_json::from_str(t).ok())
-                        .unwrap_or(Value::Null),
+                    user_tag_identifiers: self.tags_of(call).map_or(Value::Null, Value::Object),
                     processing_status: status,
                     outcome: call.outcome,
-                    reply: if is_final {
-                        call.reply.as_deref().map(str::to_owned)
-                    } else {
-                        None
-                    },
+                    reply: self.reply_of(call, is_final),
                     call_duration_in_seconds: is_final.then_some(u64::from(call.duration_secs)),
                     created_at: rfc3339(batch.created_ms),
                     final_at: rfc3339(batch.created_ms + u64::from(call.final_ms)),
