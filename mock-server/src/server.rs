@@ -260,13 +260,14 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         }
     };
 
+    // `None`: the connection is closed without a response (logged as status 0).
     let status = response.as_ref().map(|r| r.status().as_u16());
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
         target: "voicebot_mock::request",
         %method,
         path = %path,
-        status = status.map_or_else(|| "closed".to_owned(), |s| s.to_string()),
+        status = status.unwrap_or(0),
         latency_ms = latency_us / 1000,
         fault = fault.unwrap_or("-"),
         "request"

@@ -905,6 +905,21 @@ mod tests {
         assert_eq!(s.get_workflow(&created.id).unwrap_err().status, 404);
     }
 
+    /// Guards the per-call memory budget (about 300 bytes per call at most).
+    #[test]
+    fn records_stay_small() {
+        assert!(
+            std::mem::size_of::<CallRecord>() <= 72,
+            "{}",
+            std::mem::size_of::<CallRecord>()
+        );
+        assert!(
+            std::mem::size_of::<BatchRecord>() <= 32,
+            "{}",
+            std::mem::size_of::<BatchRecord>()
+        );
+    }
+
     #[test]
     fn reset_forgets_ids() {
         let mut s = state(1);
