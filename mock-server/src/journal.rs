@@ -22,7 +22,8 @@ pub struct JournalEntry {
     pub time_ms: u64,
     pub method: Method,
     pub path: String,
-    pub headers: HeaderMap,
+    /// `name: value` lines from [`capture_headers`], the key already redacted.
+    pub headers: String,
     pub body: Bytes,
     pub body_len: usize,
     /// The status sent, or `None` when the connection was closed without a response.
@@ -47,21 +48,37 @@ pub struct JournalView {
     pub body_truncated: bool,
 }
 
+/// Copies request headers as `name: value` lines, with the API key redacted (only the
+/// scheme of `Authorization` is kept). A copy, not the `HeaderMap`: its values are slices of
+/// the connection's read buffer and would keep whole buffers alive in the ring.
+pub fn capture_headers(headers: &HeaderMap) -> String {
+    let mut text = String::new();
+    for (name, value) in headers {
+        text.push_str(name.as_str());
+        text.push_str(": ");
+        if name == axum::http::header::AUTHORIZATION {
+            match value.to_str().unwrap_or("").split_once(' ') {
+                Some((scheme, _)) => {
+                    text.push_str(scheme);
+                    text.push_str(" [redacted]");
+                }
+                None => text.push_str("[redacted]"),
+            }
+        } else {
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        text.push('\n');
+    }
+    text
+}
+
 impl JournalEntry {
     pub fn view(&self) -> JournalView {
         let mut headers = Map::new();
-        for (name, value) in &self.headers {
-            let text = if name == axum::http::header::AUTHORIZATION {
-                // Never journal a key: keep only the scheme.
-                let raw = value.to_str().unwrap_or("");
-                match raw.split_once(' ') {
-                    Some((scheme, _)) => format!("{scheme} [redacted]"),
-                    None => "[redacted]".to_owned(),
-                }
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            headers.insert(name.as_str().to_owned(), Value::String(text));
+        for line in self.headers.lines() {
+            if let Some((name, value)) = line.split_once(": ") {
+                headers.insert(name.to_owned(), Value::String(value.to_owned()));
+            }
         }
         let body = if self.body.is_empty() {
             Value::Null
@@ -173,7 +190,7 @@ mod tests {
             time_ms: 0,
             method: Method::POST,
             path: "/voicebot/v1/call".into(),
-            headers,
+            headers: capture_headers(&headers),
             body: Bytes::from_static(br#"{"a":1}"#),
             body_len: 7,
             status: Some(200),
@@ -196,5 +213,11 @@ mod tests {
         assert_eq!(views[0].body["a"], 1);
         let text = serde_json::to_string(&views).unwrap();
         assert!(!text.contains("secret-key"));
+        assert!(
+            !journal
+                .entries
+                .iter()
+                .any(|e| e.headers.contains("secret-key"))
+        );
     }
 }

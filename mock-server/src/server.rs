@@ -29,7 +29,7 @@ use crate::clock::{VirtualClock, rfc3339, wall_ms};
 use crate::config::{FaultRule, MockConfig, OutcomeMix, Route};
 use crate::error::ApiError;
 use crate::faults::{Before, Faults};
-use crate::journal::{Journal, JournalEntry, MAX_STORED_BODY};
+use crate::journal::{Journal, JournalEntry, MAX_STORED_BODY, capture_headers};
 use crate::limiter::RateLimiter;
 use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
 use crate::validate::{CallKind, parse_json};
@@ -192,7 +192,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let headers = parts.headers.clone();
+    let headers = capture_headers(&parts.headers);
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let is_control = parts.uri.path().starts_with("/__mock/");
     let route = classify(parts.uri.path());
