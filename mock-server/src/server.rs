@@ -33,7 +33,7 @@ use crate::journal::{Journal, JournalEntry, MAX_STORED_BODY, capture_headers};
 use crate::limiter::RateLimiter;
 use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
 use crate::validate::{CallKind, parse_json};
-use crate::wire::{BatchCreated, Deleted, Envelope};
+use crate::wire::{BatchCreated, Deleted, Envelope, ErrorEnvelope};
 
 /// Largest request body read (100 entries of 4000-character variables fit comfortably).
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -154,7 +154,7 @@ struct ConnectionKill(Arc<Notify>);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(Envelope::error(self.message))).into_response();
+        let mut response = (status, axum::Json(ErrorEnvelope::error(self.message))).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
@@ -264,7 +264,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let status = response.as_ref().map(|r| r.status().as_u16());
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
-        target: "voicebot_mock::request",
+        target: "mock_server::request",
         %method,
         path = %path,
         status = status.unwrap_or(0),
@@ -632,6 +632,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__mock/callbacks", get(callbacks))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // `observe` already read the body under MAX_BODY; axum's own 2 MB cap would answer
+        // larger bodies without the envelope.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), observe))
         .with_state(shared)
 }
@@ -715,7 +718,7 @@ async fn deliver(shared: Arc<Shared>, due: DueCallback, mut shutdown: watch::Rec
         }
     }
     tracing::info!(
-        target: "voicebot_mock::callback",
+        target: "mock_server::callback",
         request_id = %due.payload.request_id,
         attempts,
         delivered,

@@ -144,9 +144,18 @@ impl<T> Envelope<T> {
 }
 
 /// The body of an error response: `{"status": "Error", "message": "...", "data": {}}`.
-pub type ErrorEnvelope = Envelope<Value>;
+/// Every field is optional when parsing, since error bodies of the live service are undocumented.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    #[serde(default)]
+    pub data: Value,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub status: String,
+}
 
-impl Envelope<Value> {
+impl ErrorEnvelope {
     /// An error envelope with empty `data`.
     pub fn error(message: impl Into<String>) -> Self {
         Self {
@@ -572,6 +581,16 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&param).unwrap(),
             json!({"name": "John Doe", "phone_number": "+1234567890"})
+        );
+    }
+
+    #[test]
+    fn error_bodies_parse_whatever_they_hold() {
+        let parsed: ErrorEnvelope = serde_json::from_str(r#"{"message":"nope"}"#).unwrap();
+        assert_eq!(parsed.message, "nope");
+        assert_eq!(
+            serde_json::to_value(ErrorEnvelope::error("bad")).unwrap(),
+            json!({"data": {}, "message": "bad", "status": "Error"})
         );
     }
 
