@@ -76,6 +76,7 @@ start_mock() {
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 ROWS=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1. Throughput and latency: the mock.
 start_mock
@@ -120,11 +121,13 @@ else
   PER_CALL_STEADY=$PER_CALL_ALL
 fi
 
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cat <<EOF
 ## Voicebot mock: load benchmark ($(date -u +%Y-%m-%d), \`bench/mock/run.sh\`)
 
 Machine: $(nproc) cores ($CPU), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $(rustc --version).
+Load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER (other work shares these cores).
 Load: \`bench/mock/loadgen\` (hyper HTTP/1.1 client, $CONNECTIONS keep-alive connections, $LOADGEN_THREADS thread), on the same machine as the server;
 \`POST /voicebot/v1/call\` with the seed's one-entry body; $REQUESTS requests per row after $WARMUP warm-up requests.
 The mock runs with defaults (\`RUST_LOG=warn\`: no per-request log lines; journal ring of 10,000 entries kept),
