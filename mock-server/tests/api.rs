@@ -1214,3 +1214,71 @@ async fn envelope_parses_into_wire_types() {
     let parsed: Envelope<BatchCreated> = serde_json::from_value(body).unwrap();
     assert_eq!(parsed.status, "Ok");
 }
+
+#[tokio::test]
+async fn conversation_route_is_limited_to_5_per_second_by_default() {
+    let h = Harness::start(test_config()).await;
+    let body = json!({"workflow_id": SEED_CONVERSATION_WORKFLOW, "workflow_params": [{"phone_number": "+2348000000001", "name": "A"}]});
+    let mut accepted = 0;
+    let mut limited = None;
+    for _ in 0..30 {
+        let response = h
+            .http
+            .post(h.url("/voicebot/v1/convobot/call"))
+            .header("Authorization", KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::OK);
+        accepted += 1;
+    }
+    let response = limited.expect("a 429 within 30 rapid requests at 5 per second");
+    assert!(accepted >= 5, "the bucket holds 5 tokens: {accepted}");
+    assert!(response.headers().contains_key("retry-after"));
+    // The robocall route is not limited by default.
+    for i in 0..10 {
+        h.robocall(&format!("+23480000010{i:02}")).await;
+    }
+}
+
+#[tokio::test]
+async fn injected_429_share_and_patch_validation() {
+    let h = Harness::start(test_config()).await;
+    set_faults(
+        &h,
+        json!([{"route": "robocall", "too_many_requests_rate": 1.0, "retry_after_secs": 2}]),
+    )
+    .await;
+    let response = h
+        .http
+        .post(h.url("/voicebot/v1/call"))
+        .header("Authorization", KEY)
+        .json(&seed_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "2");
+    assert_eq!(h.calls().await.len(), 0);
+    let path = format!("/voicebot/v1/workflows/{SEED_ROBOCALL_WORKFLOW}");
+    for (body, message) in [
+        (
+            json!({"status": "PAUSED"}),
+            "status 'PAUSED' must be ACTIVE or INACTIVE",
+        ),
+        (json!({"name": ""}), "name must be a non-empty string"),
+        (
+            json!({"include_reply": "yes"}),
+            "include_reply must be true or false",
+        ),
+    ] {
+        let (status, reply) = h.send(reqwest::Method::PATCH, &path, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply["message"], message);
+    }
+}
