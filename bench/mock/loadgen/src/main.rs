@@ -27,8 +27,19 @@ struct Args {
 fn parse_args() -> Args {
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("usage: loadgen URL BODY_FILE [options]");
-    let body = Bytes::from(std::fs::read(args.next().expect("missing BODY_FILE")).expect("cannot read BODY_FILE"));
-    let mut parsed = Args { url, body, connections: 64, requests: 100_000, threads: 1, auth: "Bearer bench-key".to_owned(), format: "json".to_owned(), label: String::new() };
+    let body = Bytes::from(
+        std::fs::read(args.next().expect("missing BODY_FILE")).expect("cannot read BODY_FILE"),
+    );
+    let mut parsed = Args {
+        url,
+        body,
+        connections: 64,
+        requests: 100_000,
+        threads: 1,
+        auth: "Bearer bench-key".to_owned(),
+        format: "json".to_owned(),
+        label: String::new(),
+    };
     while let Some(flag) = args.next() {
         let value = args.next().expect("flag without value");
         match flag.as_str() {
@@ -72,13 +83,14 @@ async fn connection(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
-            Ok(pair) => pair,
-            Err(_) => {
-                tally.errors += 1;
-                continue;
-            }
-        };
+        let (mut sender, conn) =
+            match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+                Ok(pair) => pair,
+                Err(_) => {
+                    tally.errors += 1;
+                    continue;
+                }
+            };
         tokio::spawn(conn);
         loop {
             if remaining.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 {
