@@ -60,6 +60,9 @@ wait_port() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# CPU time (user + system) of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK_HZ=$(getconf CLK_TCK)
 
 load() { # url label requests
   "$LOADGEN" "$1" "$HERE/body.json" --connections "$CONNECTIONS" --threads "$LOADGEN_THREADS" \
@@ -103,12 +106,14 @@ RSS_FIRST=""
 LONG_ROWS=()
 while ((SENT < LONG_REQUESTS)); do
   N=$((LONG_REQUESTS - SENT < CHUNK ? LONG_REQUESTS - SENT : CHUNK))
+  CPU_BEFORE=$(cpu_ticks "$MOCK_PID")
   ROW=$(load "http://127.0.0.1:$MOCK_PORT/voicebot/v1/call" "long run, requests $((SENT + 1))–$((SENT + N))" "$N")
   LONG_ROWS+=("$ROW")
   SENT=$((SENT + N))
   RSS=$(rss_kb "$MOCK_PID")
+  CPU_US=$((($(cpu_ticks "$MOCK_PID") - CPU_BEFORE) * 1000000 / TICK_HZ / N))
   [[ -z $RSS_FIRST ]] && RSS_FIRST=$RSS
-  MEM_ROWS+=("| $SENT | $((RSS / 1024)) |")
+  MEM_ROWS+=("| $SENT | $((RSS / 1024)) | $CPU_US |")
   log "$SENT requests, RSS $((RSS / 1024)) MiB"
 done
 RSS_END=$(rss_kb "$MOCK_PID")
@@ -142,8 +147,11 @@ Memory of the mock over $LONG_REQUESTS requests (one call stored per request; RS
 start $((RSS_START / 1024)) MiB, end $((RSS_END / 1024)) MiB: **$PER_CALL_ALL bytes per stored call** overall,
 $PER_CALL_STEADY bytes per call after the first $CHUNK (journal ring and buffers already full). Budget: about 300 bytes per call.
 
-| requests sent | RSS MiB |
-|---|---|
+Server CPU time per request (user + system, from \`/proc/PID/stat\`) shows whether the cost grows with the stored state;
+it depends much less than req/s on what else runs on the machine.
+
+| requests sent | RSS MiB | server CPU µs per request in the last chunk |
+|---|---|---|
 $(printf '%s\n' "${MEM_ROWS[@]}")
 
 Throughput during the long run:
