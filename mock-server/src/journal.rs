@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 
 use axum::http::{HeaderMap, Method};
-use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -14,23 +13,24 @@ use crate::clock::rfc3339;
 /// Bytes of a request body kept per entry.
 pub const MAX_STORED_BODY: usize = 16 * 1024;
 
-/// One request as received.
+/// One request as received. Path, headers and body share one allocation.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub seq: u64,
     /// Real wall-clock time of arrival, ms since the Unix epoch.
     pub time_ms: u64,
     pub method: Method,
-    pub path: String,
-    /// `name: value` lines from [`capture_headers`], the key already redacted.
-    pub headers: String,
-    pub body: Bytes,
-    pub body_len: usize,
     /// The status sent, or `None` when the connection was closed without a response.
     pub status: Option<u16>,
     /// The injected fault, if any.
     pub fault: Option<&'static str>,
     pub latency_us: u64,
+    /// Length of the whole request body (the stored part is cut at [`MAX_STORED_BODY`]).
+    pub body_len: usize,
+    /// The path, then `name: value` header lines (key redacted), then the stored body.
+    data: Vec<u8>,
+    path_len: usize,
+    headers_len: usize,
 }
 
 /// The JSON shape of a journal entry (also one NDJSON line).
@@ -48,43 +48,100 @@ pub struct JournalView {
     pub body_truncated: bool,
 }
 
-/// Copies request headers as `name: value` lines, with the API key redacted (only the
+/// Appends request headers as `name: value` lines, with the API key redacted (only the
 /// scheme of `Authorization` is kept). A copy, not the `HeaderMap`: its values are slices of
 /// the connection's read buffer and would keep whole buffers alive in the ring.
-pub fn capture_headers(headers: &HeaderMap) -> String {
-    let mut text = String::new();
+fn capture_headers(headers: &HeaderMap, text: &mut Vec<u8>) {
     for (name, value) in headers {
-        text.push_str(name.as_str());
-        text.push_str(": ");
+        text.extend_from_slice(name.as_str().as_bytes());
+        text.extend_from_slice(b": ");
         if name == axum::http::header::AUTHORIZATION {
-            match value.to_str().unwrap_or("").split_once(' ') {
-                Some((scheme, _)) => {
-                    text.push_str(scheme);
-                    text.push_str(" [redacted]");
+            match value.as_bytes().iter().position(|b| *b == b' ') {
+                Some(space) => {
+                    text.extend_from_slice(&value.as_bytes()[..space]);
+                    text.extend_from_slice(b" [redacted]");
                 }
-                None => text.push_str("[redacted]"),
+                None => text.extend_from_slice(b"[redacted]"),
             }
         } else {
-            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            text.extend_from_slice(value.as_bytes());
         }
-        text.push('\n');
+        text.push(b'\n');
     }
-    text
 }
 
 impl JournalEntry {
+    /// Records a request's line and headers on arrival; `body_hint` sizes the buffer.
+    pub fn capture(
+        seq: u64,
+        time_ms: u64,
+        method: Method,
+        path: &str,
+        headers: &HeaderMap,
+        body_hint: usize,
+    ) -> Self {
+        let mut data =
+            Vec::with_capacity(path.len() + 64 * headers.len() + body_hint.min(MAX_STORED_BODY));
+        data.extend_from_slice(path.as_bytes());
+        let path_len = data.len();
+        capture_headers(headers, &mut data);
+        let headers_len = data.len() - path_len;
+        Self {
+            seq,
+            time_ms,
+            method,
+            status: None,
+            fault: None,
+            latency_us: 0,
+            body_len: 0,
+            data,
+            path_len,
+            headers_len,
+        }
+    }
+
+    /// Adds the body (cut at [`MAX_STORED_BODY`]) and the outcome.
+    pub fn finish(
+        &mut self,
+        body: &[u8],
+        status: Option<u16>,
+        fault: Option<&'static str>,
+        latency_us: u64,
+    ) {
+        self.body_len = body.len();
+        self.data
+            .extend_from_slice(&body[..body.len().min(MAX_STORED_BODY)]);
+        self.status = status;
+        self.fault = fault;
+        self.latency_us = latency_us;
+    }
+
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.data[..self.path_len]).unwrap_or("")
+    }
+
+    fn headers_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.data[self.path_len..self.path_len + self.headers_len])
+    }
+
+    /// The stored part of the body.
+    pub fn body(&self) -> &[u8] {
+        &self.data[self.path_len + self.headers_len..]
+    }
+
     pub fn view(&self) -> JournalView {
         let mut headers = Map::new();
-        for line in self.headers.lines() {
+        for line in self.headers_text().lines() {
             if let Some((name, value)) = line.split_once(": ") {
                 headers.insert(name.to_owned(), Value::String(value.to_owned()));
             }
         }
-        let body = if self.body.is_empty() {
+        let stored = self.body();
+        let body = if stored.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&self.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&self.body).into_owned()))
+            serde_json::from_slice(stored)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(stored).into_owned()))
         };
         // Microseconds to fractional milliseconds.
         #[allow(clippy::cast_precision_loss)] // latencies are small
@@ -93,13 +150,13 @@ impl JournalEntry {
             seq: self.seq,
             time: rfc3339(self.time_ms),
             method: self.method.to_string(),
-            path: self.path.clone(),
+            path: self.path().to_owned(),
             status: self.status,
             fault: self.fault,
             latency_ms,
             headers,
             body,
-            body_truncated: self.body_len > self.body.len(),
+            body_truncated: self.body_len > stored.len(),
         }
     }
 }
@@ -185,18 +242,10 @@ mod tests {
     fn entry(seq: u64) -> JournalEntry {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer secret-key".parse().unwrap());
-        JournalEntry {
-            seq,
-            time_ms: 0,
-            method: Method::POST,
-            path: "/voicebot/v1/call".into(),
-            headers: capture_headers(&headers),
-            body: Bytes::from_static(br#"{"a":1}"#),
-            body_len: 7,
-            status: Some(200),
-            fault: None,
-            latency_us: 1500,
-        }
+        let mut entry =
+            JournalEntry::capture(seq, 0, Method::POST, "/voicebot/v1/call", &headers, 7);
+        entry.finish(br#"{"a":1}"#, Some(200), None, 1500);
+        entry
     }
 
     #[test]
@@ -217,7 +266,7 @@ mod tests {
             !journal
                 .entries
                 .iter()
-                .any(|e| e.headers.contains("secret-key"))
+                .any(|e| e.headers_text().contains("secret-key"))
         );
     }
 }

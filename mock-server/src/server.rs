@@ -29,7 +29,7 @@ use crate::clock::{VirtualClock, rfc3339, wall_ms};
 use crate::config::{FaultRule, MockConfig, OutcomeMix, Route};
 use crate::error::ApiError;
 use crate::faults::{Before, Faults};
-use crate::journal::{Journal, JournalEntry, MAX_STORED_BODY, capture_headers};
+use crate::journal::{Journal, JournalEntry};
 use crate::limiter::RateLimiter;
 use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
 use crate::validate::{CallKind, parse_json};
@@ -187,12 +187,23 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let time_ms = wall_ms();
     let seq = shared.seq.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
-    let method = parts.method.clone();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let headers = capture_headers(&parts.headers);
+    let body_hint = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut entry = JournalEntry::capture(
+        seq,
+        time_ms,
+        parts.method.clone(),
+        parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path(), |pq| pq.as_str()),
+        &parts.headers,
+        body_hint,
+    );
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let is_control = parts.uri.path().starts_with("/__mock/");
     let route = classify(parts.uri.path());
@@ -265,28 +276,16 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
         target: "mock_server::request",
-        %method,
-        path = %path,
+        method = %entry.method,
+        path = %entry.path(),
         status = status.unwrap_or(0),
         latency_ms = latency_us / 1000,
         fault = fault.unwrap_or("-"),
         "request"
     );
-    let body_len = body.len();
     // A copy: a slice would keep hyper's whole read buffer alive for as long as the entry.
-    let stored = Bytes::copy_from_slice(&body[..body_len.min(MAX_STORED_BODY)]);
-    lock(&shared.journal).push(JournalEntry {
-        seq,
-        time_ms,
-        method,
-        path,
-        headers,
-        body: stored,
-        body_len,
-        status,
-        fault,
-        latency_us,
-    });
+    entry.finish(&body, status, fault, latency_us);
+    lock(&shared.journal).push(entry);
     match (response, kill) {
         (Some(response), _) => response,
         (None, Some(kill)) => {
@@ -318,7 +317,7 @@ fn place(shared: &Shared, body: &[u8], kind: CallKind) -> ApiResult {
     let (batch_id, wake) = {
         let mut replica = lock(&shared.replica);
         let before = replica.next_callback_ms();
-        let batch_id = replica.place_calls(&value, kind, now)?;
+        let batch_id = replica.place_calls(value, kind, now)?;
         (batch_id, replica.next_callback_ms() != before)
     };
     if wake {

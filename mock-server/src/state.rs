@@ -159,6 +159,8 @@ pub struct ReplicaState {
     calls: ChunkedVec<CallRecord>,
     /// Variables, tags and replies of calls.
     text: TextArena,
+    /// A reused serialisation buffer.
+    scratch: Vec<u8>,
     /// Calls placed so far per phone number (keyed by a hash of the number).
     attempts: HashMap<u64, u32>,
     /// Batches with a callback URL that are not final yet: (final time, batch index).
@@ -187,6 +189,7 @@ impl ReplicaState {
             batches: ChunkedVec::default(),
             calls: ChunkedVec::default(),
             text: TextArena::default(),
+            scratch: Vec::new(),
             attempts: HashMap::new(),
             pending_callbacks: BTreeSet::new(),
         };
@@ -263,7 +266,7 @@ impl ReplicaState {
     /// call per entry, returning the batch id.
     pub fn place_calls(
         &mut self,
-        body: &Value,
+        body: Value,
         kind: CallKind,
         now_ms: u64,
     ) -> Result<String, ApiError> {
@@ -398,8 +401,14 @@ impl ReplicaState {
         } else {
             TextRef::default()
         };
-        let variables = serde_json::to_string(&entry.variables).unwrap_or_else(|_| "{}".to_owned());
-        let variables = self.text.push(&variables);
+        // Serialised into a reused buffer: no allocation per call.
+        self.scratch.clear();
+        let variables = match serde_json::to_writer(&mut self.scratch, &entry.variables) {
+            Ok(()) => self
+                .text
+                .push(std::str::from_utf8(&self.scratch).unwrap_or("{}")),
+            Err(_) => self.text.push("{}"),
+        };
         let tags = match entry.tags {
             Some(tags) => self.text.push(&Value::Object(tags).to_string()),
             None => TextRef::default(),
@@ -804,7 +813,7 @@ mod tests {
         let mut s = state(1);
         let batch_id = s
             .place_calls(
-                &body(&["+2348000000001", "+2348000000002"]),
+                body(&["+2348000000001", "+2348000000002"]),
                 CallKind::Robocall,
                 1_000_000,
             )
@@ -837,12 +846,12 @@ mod tests {
         let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
         let mut forward = state(5);
         forward
-            .place_calls(&body(&refs), CallKind::Robocall, 0)
+            .place_calls(body(&refs), CallKind::Robocall, 0)
             .unwrap();
         let mut backward = state(5);
         let reversed: Vec<&str> = refs.iter().rev().copied().collect();
         backward
-            .place_calls(&body(&reversed), CallKind::Robocall, 0)
+            .place_calls(body(&reversed), CallKind::Robocall, 0)
             .unwrap();
         let outcome_of = |s: &ReplicaState| {
             let mut v: Vec<(String, Outcome, String)> = s
@@ -856,12 +865,12 @@ mod tests {
         assert_eq!(outcome_of(&forward), outcome_of(&backward));
         let mut other_seed = state(6);
         other_seed
-            .place_calls(&body(&refs), CallKind::Robocall, 0)
+            .place_calls(body(&refs), CallKind::Robocall, 0)
             .unwrap();
         assert_ne!(outcome_of(&forward), outcome_of(&other_seed));
         // A second attempt to the same number is a fresh draw with attempt 2.
         forward
-            .place_calls(&body(&refs[..1]), CallKind::Robocall, 0)
+            .place_calls(body(&refs[..1]), CallKind::Robocall, 0)
             .unwrap();
         assert_eq!(forward.mock_calls(40, 1, 0)[0].attempt, 2);
     }
@@ -872,19 +881,25 @@ mod tests {
         let mut b = body(&["+2348000000001"]);
         b["workflow_id"] = json!(SEED_CONVERSATION_WORKFLOW);
         assert_eq!(
-            s.place_calls(&b, CallKind::Robocall, 0).unwrap_err().status,
+            s.place_calls(b.clone(), CallKind::Robocall, 0)
+                .unwrap_err()
+                .status,
             409
         );
         b["workflow_id"] = json!("nope");
         assert_eq!(
-            s.place_calls(&b, CallKind::Robocall, 0).unwrap_err().status,
+            s.place_calls(b.clone(), CallKind::Robocall, 0)
+                .unwrap_err()
+                .status,
             404
         );
         s.patch_workflow(SEED_ROBOCALL_WORKFLOW, &json!({"status": "INACTIVE"}), 0)
             .unwrap();
         b["workflow_id"] = json!(SEED_ROBOCALL_WORKFLOW);
         assert_eq!(
-            s.place_calls(&b, CallKind::Robocall, 0).unwrap_err().status,
+            s.place_calls(b.clone(), CallKind::Robocall, 0)
+                .unwrap_err()
+                .status,
             409
         );
         let created = s
@@ -894,9 +909,7 @@ mod tests {
             )
             .unwrap();
         let convo = json!({"workflow_id": created.id, "workflow_params": [{"phone_number": "+2348000000001"}]});
-        let err = s
-            .place_calls(&convo, CallKind::Conversation, 0)
-            .unwrap_err();
+        let err = s.place_calls(convo, CallKind::Conversation, 0).unwrap_err();
         assert_eq!(
             err.message,
             "workflow_params[0].name is required: the workflow message uses the placeholder {{name}}"
@@ -924,7 +937,7 @@ mod tests {
     fn reset_forgets_ids() {
         let mut s = state(1);
         let batch_id = s
-            .place_calls(&body(&["+2348000000001"]), CallKind::Robocall, 0)
+            .place_calls(body(&["+2348000000001"]), CallKind::Robocall, 0)
             .unwrap();
         s.reset(0);
         assert_eq!(s.batch(&batch_id, 0).unwrap_err().status, 404);

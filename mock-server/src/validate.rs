@@ -77,6 +77,16 @@ fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
+/// A scalar as owned text, moving strings.
+fn into_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 /// `+` then 7 to 15 digits, the first not 0.
 pub fn is_e164(phone: &str) -> bool {
     let Some(digits) = phone.strip_prefix('+') else {
@@ -87,15 +97,18 @@ pub fn is_e164(phone: &str) -> bool {
         && !digits.starts_with('0')
 }
 
-/// Checks a call POST body: structure, sizes, accent, gender and entries.
+/// Checks a call POST body: structure, sizes, accent, gender and entries. Takes the body by
+/// value so that entries move their strings instead of copying them.
 pub fn call_request(
-    body: &Value,
+    body: Value,
     kind: CallKind,
     max_params: usize,
 ) -> Result<CallRequest, ApiError> {
-    let map = object(body)?;
-    let workflow_id = required_string(map, "workflow_id")?;
-    let params = match map.get("workflow_params") {
+    let Value::Object(mut map) = body else {
+        return Err(ApiError::invalid("the request body must be a JSON object"));
+    };
+    let workflow_id = required_string(&map, "workflow_id")?;
+    let params = match map.remove("workflow_params") {
         None | Some(Value::Null) => {
             return Err(ApiError::invalid(
                 "workflow_params is required (phone number is required for each entry)",
@@ -122,7 +135,7 @@ pub fn call_request(
         CallKind::Robocall => (&ROBOCALL_ACCENTS, crate::wire::DEFAULT_ROBOCALL_ACCENT),
         CallKind::Conversation => (&CONVERSATION_ACCENTS, CONVERSATION_ACCENTS[0]),
     };
-    let accent = match optional_string(map, "tts_voice_accent")? {
+    let accent = match optional_string(&map, "tts_voice_accent")? {
         None => default_accent.to_owned(),
         Some(accent) if accents.contains(&accent.as_str()) => accent,
         Some(accent) => {
@@ -136,7 +149,7 @@ pub fn call_request(
             )));
         }
     };
-    let gender = match optional_string(map, "tts_voice_gender")? {
+    let gender = match optional_string(&map, "tts_voice_gender")? {
         None => crate::wire::DEFAULT_GENDER.to_owned(),
         Some(gender) if GENDERS.contains(&gender.as_str()) => gender,
         Some(gender) => {
@@ -146,7 +159,7 @@ pub fn call_request(
         }
     };
     let entries = params
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| entry(item, index, kind))
         .collect::<Result<_, _>>()?;
@@ -159,64 +172,72 @@ pub fn call_request(
     })
 }
 
-fn entry(item: &Value, index: usize, kind: CallKind) -> Result<Entry, ApiError> {
-    let at = format!("workflow_params[{index}]");
-    let map = item
-        .as_object()
-        .ok_or_else(|| ApiError::invalid(format!("{at} must be an object")))?;
-    let phone_number = match map.get("phone_number") {
+fn entry(item: Value, index: usize, kind: CallKind) -> Result<Entry, ApiError> {
+    // Built only for error messages.
+    let at = || format!("workflow_params[{index}]");
+    let Value::Object(mut map) = item else {
+        return Err(ApiError::invalid(format!("{} must be an object", at())));
+    };
+    let phone_number = match map.remove("phone_number") {
         None | Some(Value::Null) => {
-            return Err(ApiError::invalid(format!("{at}.phone_number is required")));
+            return Err(ApiError::invalid(format!(
+                "{}.phone_number is required",
+                at()
+            )));
         }
-        Some(Value::String(phone)) => phone.clone(),
+        Some(Value::String(phone)) => phone,
         Some(_) => {
             return Err(ApiError::invalid(format!(
-                "{at}.phone_number must be a string"
+                "{}.phone_number must be a string",
+                at()
             )));
         }
     };
     if !is_e164(&phone_number) {
         return Err(ApiError::invalid(format!(
-            "{at}.phone_number '{phone_number}' is not an E.164 number (+ then 7 to 15 digits)"
+            "{}.phone_number '{phone_number}' is not an E.164 number (+ then 7 to 15 digits)",
+            at()
         )));
     }
-    let tags = match map.get("user_tag_identifiers") {
+    let tags = match map.remove("user_tag_identifiers") {
         None | Some(Value::Null) => None,
-        Some(Value::Object(tags)) => Some(tags.clone()),
+        Some(Value::Object(tags)) => Some(tags),
         Some(_) => {
             return Err(ApiError::invalid(format!(
-                "{at}.user_tag_identifiers must be an object"
+                "{}.user_tag_identifiers must be an object",
+                at()
             )));
         }
     };
     let mut variables = BTreeMap::new();
     match kind {
-        CallKind::Robocall => match map.get("workflow_variables") {
+        CallKind::Robocall => match map.remove("workflow_variables") {
             None | Some(Value::Null) => {}
             Some(Value::Object(vars)) => {
                 for (name, value) in vars {
-                    let text = scalar_text(value).ok_or_else(|| {
+                    let text = into_text(value).ok_or_else(|| {
                         ApiError::invalid(format!(
-                            "{at}.workflow_variables.{name} must be a string"
+                            "{}.workflow_variables.{name} must be a string",
+                            at()
                         ))
                     })?;
-                    variables.insert(name.clone(), text);
+                    variables.insert(name, text);
                 }
             }
             Some(_) => {
                 return Err(ApiError::invalid(format!(
-                    "{at}.workflow_variables must be an object"
+                    "{}.workflow_variables must be an object",
+                    at()
                 )));
             }
         },
         CallKind::Conversation => {
+            // `phone_number` and `user_tag_identifiers` were removed above.
             for (name, value) in map {
-                if name == "phone_number" || name == "user_tag_identifiers" {
-                    continue;
-                }
-                let text = scalar_text(value)
-                    .ok_or_else(|| ApiError::invalid(format!("{at}.{name} must be a string")))?;
-                variables.insert(name.clone(), text);
+                let text = into_text(value).ok_or_else(|| {
+                    ApiError::invalid(format!("{}.{name} must be a string", at()))
+                })?;
+                variables.insert(name, text);
             }
         }
     }
@@ -420,7 +441,7 @@ mod tests {
     use serde_json::json;
 
     fn robocall(body: &Value) -> Result<CallRequest, ApiError> {
-        call_request(body, CallKind::Robocall, 100)
+        call_request(body.clone(), CallKind::Robocall, 100)
     }
 
     #[test]
@@ -458,7 +479,7 @@ mod tests {
         english["tts_voice_accent"] = json!("english");
         let err = robocall(&english).unwrap_err();
         assert!(err.message.starts_with("tts_voice_accent 'english'"));
-        assert!(call_request(&english, CallKind::Conversation, 100).is_ok());
+        assert!(call_request(english.clone(), CallKind::Conversation, 100).is_ok());
         let mut gender = base(json!([{"phone_number": "+2348000000001"}]));
         gender["tts_voice_gender"] = json!("other");
         assert!(
