@@ -5,6 +5,7 @@
 #
 # Environment (defaults in brackets):
 #   REQUESTS        requests per throughput run [500000]
+#   ROUNDS          alternating rounds mock / httpmock, so both see the same machine load [3]
 #   LONG_REQUESTS   requests of the memory run, sent in chunks of CHUNK [5000000]
 #   CHUNK           requests per memory sample [1000000]
 #   CONNECTIONS     keep-alive connections of the load generator [64]
@@ -17,6 +18,7 @@ HERE=$ROOT/bench/mock
 OUT=$ROOT/bench/out/mock
 TOOLS=$ROOT/bench/out/tools
 REQUESTS=${REQUESTS:-500000}
+ROUNDS=${ROUNDS:-3}
 LONG_REQUESTS=${LONG_REQUESTS:-5000000}
 CHUNK=${CHUNK:-1000000}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -81,21 +83,45 @@ stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 ROWS=()
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# 1. Throughput and latency: the mock.
-start_mock
-load "http://127.0.0.1:$MOCK_PORT/voicebot/v1/call" warmup "$WARMUP" >/dev/null
-ROWS+=("$(load "http://127.0.0.1:$MOCK_PORT/voicebot/v1/call" "voicebot mock (stateful)" "$REQUESTS")")
-stop "$MOCK_PID"
+# A measured round against a server: a table row with the server's CPU time per request.
+round_row() { # url label pid
+  local before after row cpu
+  before=$(cpu_ticks "$3")
+  row=$(load "$1" "$2" "$REQUESTS")
+  after=$(cpu_ticks "$3")
+  cpu=$(((after - before) * 1000000 / TICK_HZ / REQUESTS))
+  echo "$row $cpu |"
+}
+rps_of() { awk -F'|' '{gsub(/ /, "", $4); print $4}' <<<"$1"; }
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-# 2. The same request against httpmock's standalone server with a static mock.
+# 1 and 2. Throughput and latency: both servers up at once, measured in alternating rounds,
+# so that changes in the machine's load hit both alike.
+start_mock
 RUST_LOG=warn "$HTTPMOCK_BIN" --port "$HTTPMOCK_PORT" --mock-files-dir "$HERE/httpmock" \
   --disable-access-log --request-history-limit 1 >"$OUT/httpmock.log" 2>&1 &
 HTTPMOCK_PID=$!
 PIDS+=("$HTTPMOCK_PID")
 wait_port "$HTTPMOCK_PORT"
-load "http://127.0.0.1:$HTTPMOCK_PORT/voicebot/v1/call" warmup "$WARMUP" >/dev/null
-ROWS+=("$(load "http://127.0.0.1:$HTTPMOCK_PORT/voicebot/v1/call" "httpmock 0.9.0 standalone (static)" "$REQUESTS")")
+MOCK_URL=http://127.0.0.1:$MOCK_PORT/voicebot/v1/call
+HTTPMOCK_URL=http://127.0.0.1:$HTTPMOCK_PORT/voicebot/v1/call
+load "$MOCK_URL" warmup "$WARMUP" >/dev/null
+load "$HTTPMOCK_URL" warmup "$WARMUP" >/dev/null
+MOCK_RPS=()
+HTTPMOCK_RPS=()
+for ((round = 1; round <= ROUNDS; round++)); do
+  ROW=$(round_row "$MOCK_URL" "voicebot mock (stateful), round $round" "$MOCK_PID")
+  ROWS+=("$ROW")
+  MOCK_RPS+=("$(rps_of "$ROW")")
+  ROW=$(round_row "$HTTPMOCK_URL" "httpmock 0.9.0 standalone (static), round $round" "$HTTPMOCK_PID")
+  ROWS+=("$ROW")
+  HTTPMOCK_RPS+=("$(rps_of "$ROW")")
+  log "round $round done"
+done
+stop "$MOCK_PID"
 stop "$HTTPMOCK_PID"
+MOCK_MEDIAN=$(printf '%s\n' "${MOCK_RPS[@]}" | median)
+HTTPMOCK_MEDIAN=$(printf '%s\n' "${HTTPMOCK_RPS[@]}" | median)
 
 # 3. Memory over a long run: a fresh mock, RSS sampled after every chunk.
 start_mock
@@ -134,13 +160,16 @@ cat <<EOF
 Machine: $(nproc) cores ($CPU), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr), $(rustc --version).
 Load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER (other work shares these cores).
 Load: \`bench/mock/loadgen\` (hyper HTTP/1.1 client, $CONNECTIONS keep-alive connections, $LOADGEN_THREADS thread), on the same machine as the server;
-\`POST /voicebot/v1/call\` with the seed's one-entry body; $REQUESTS requests per row after $WARMUP warm-up requests.
+\`POST /voicebot/v1/call\` with the seed's one-entry body; $REQUESTS requests per row after $WARMUP warm-up requests,
+$ROUNDS alternating rounds per server (both servers up at once).
 The mock runs with defaults (\`RUST_LOG=warn\`: no per-request log lines; journal ring of 10,000 entries kept),
 so every request is validated, journaled and stored as a call. httpmock answers the same canned body from a static YAML mock
 (\`--disable-access-log --request-history-limit 1\`).
 
-| server | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |
-|---|---|---|---|---|---|---|---|---|
+Median req/s: **voicebot mock $MOCK_MEDIAN**, httpmock $HTTPMOCK_MEDIAN.
+
+| server | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | server CPU µs/request |
+|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
 Memory of the mock over $LONG_REQUESTS requests (one call stored per request; RSS from \`/proc/PID/status\`):
