@@ -543,6 +543,23 @@ pub struct Delivery {
     /// (report them and never call again, the default) or `resend`.
     #[serde(default)]
     pub in_doubt: InDoubt,
+
+    /// At most this many calls to one number within a period, counting every campaign that
+    /// shares the ledger. Checked right before each send.
+    #[serde(default)]
+    pub frequency_cap: Option<FrequencyCap>,
+}
+
+/// A per-patient limit on calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCap {
+    /// The most calls to one number within `per` (1 to 100).
+    #[schemars(range(min = 1, max = 100), example = 2)]
+    pub calls: u32,
+    /// The period, such as `7d` or `24h`.
+    #[schemars(example = &"7d")]
+    pub per: String,
 }
 
 fn default_batch_size() -> u32 {
@@ -564,6 +581,7 @@ impl Default for Delivery {
             max_calls: None,
             retry: Retry::default(),
             in_doubt: InDoubt::default(),
+            frequency_cap: None,
         }
     }
 }

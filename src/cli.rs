@@ -30,6 +30,31 @@ pub struct Cli {
     pub color: ColorChoice,
 }
 
+/// Where calls go, and where their record is kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// Use the bundled mock server, started in-process: no calls reach anyone.
+    #[arg(long, conflicts_with = "api_url")]
+    pub mock: bool,
+    /// The voicebot API base URL.
+    #[arg(long, value_name = "URL", default_value = crate::client::LIVE_URL)]
+    pub api_url: String,
+    /// Read the API key from this file (otherwise from INTRON_API_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// The ledger file (default: .outreach/state.db beside the campaign).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+/// Output formats of `outreach report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -82,6 +107,114 @@ pub enum Command {
         /// How many rendered calls the printed output shows.
         #[arg(long, default_value_t = 5, value_name = "N")]
         sample: usize,
+    },
+    /// Place the calls: exactly once, at the provider's pace, surviving crashes.
+    ///
+    /// Plans first (or reads a plan saved with `plan --out`, refusing it when the campaign or
+    /// a source changed since), records every call in the ledger before its request leaves,
+    /// sends in batches within the calling windows, and follows the calls to their outcome.
+    /// Calls the server may have placed (a 5xx, a lost answer, a crash) are "in doubt": they
+    /// are looked up on the server and never re-sent blindly.
+    ///
+    /// The API key comes from INTRON_API_KEY or --api-key-file, never from the campaign.
+    /// Against anything but the mock, apply asks for confirmation unless --yes.
+    ///
+    /// Exit codes: 0 every due call was placed (or nothing is due now), 1 some calls were
+    /// rejected, could not be sent or are in doubt, 2 could not run (401, ledger in use, stale
+    /// plan, no terminal without --yes, server unreachable), 130 interrupted.
+    Apply {
+        /// A campaign file, or a plan saved with `outreach plan --out`.
+        input: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Confirm that this is the campaign's first run against this target with this ledger.
+        #[arg(long)]
+        new_ledger: bool,
+        /// Place at most N calls in this run (the smaller of this and delivery.max_calls wins).
+        #[arg(long, value_name = "N")]
+        max_calls: Option<u64>,
+        /// Go through every step except sending (recorded under a separate dry-run target).
+        #[arg(long)]
+        dry_run: bool,
+        /// Outside a calling window (or with retries scheduled later), exit instead of waiting.
+        #[arg(long)]
+        no_wait: bool,
+        /// Do not follow accepted calls to their outcome.
+        #[arg(long)]
+        no_follow: bool,
+        /// With --mock, wait for calling windows as a live run would. By default the mock
+        /// places calls at any hour (so CI dry runs do not depend on the time of day) and
+        /// reports when a live run would have waited.
+        #[arg(long, requires = "mock")]
+        enforce_schedule: bool,
+        /// Re-send calls in doubt that cannot be looked up on the server (risks a second call).
+        #[arg(long)]
+        resend_in_doubt: bool,
+        /// Calls in doubt are only declared "never placed" when the server does not list
+        /// them this many seconds after they were sent (a request may still be in flight).
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        in_doubt_grace: u64,
+        /// How long to follow accepted calls, in seconds.
+        #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+        follow_timeout: u64,
+        /// Print the summary as JSON (for CI).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the ledger: calls per state for each campaign and target.
+    Status {
+        /// A campaign file: show only this campaign (and use the ledger beside it).
+        campaign: Option<PathBuf>,
+        /// The ledger file (default: .outreach/state.db beside the campaign, or in the current directory).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a campaign's outcomes: answered, failed, unanswered, replies, durations.
+    Report {
+        /// The campaign file.
+        campaign: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Show phone numbers of pending and in-doubt calls.
+        #[arg(long)]
+        unmask: bool,
+    },
+    /// Stop sending for a campaign, for every run that uses the same ledger.
+    Pause {
+        /// The campaign file.
+        campaign: PathBuf,
+        /// The ledger file (default: .outreach/state.db beside the campaign).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
+    /// Restart sending for a paused campaign.
+    Resume {
+        /// The campaign file.
+        campaign: PathBuf,
+        /// The ledger file (default: .outreach/state.db beside the campaign).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
+    /// Delete patient data (numbers, rows, replies) from the ledger past a retention period,
+    /// keeping the counts.
+    Purge {
+        /// Purge attempts last updated longer ago than this, such as 90d.
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+        /// A campaign file whose ledger to purge (default: .outreach/state.db here).
+        campaign: Option<PathBuf>,
+        /// The ledger file.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

@@ -1,9 +1,14 @@
 //! Settings resolved once from flags and the environment.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use anyhow::Context as _;
+use secrecy::SecretString;
+
+use crate::apply::{ApplySettings, Target};
+use crate::cli::{Cli, ColorChoice, Command, ReportFormat, TargetArgs};
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
 
@@ -16,8 +21,66 @@ pub enum Config {
         color: bool,
     },
     Plan(PlanSettings),
+    Apply(ApplySettings),
+    Status {
+        campaign: Option<PathBuf>,
+        state: PathBuf,
+        json: bool,
+    },
+    Report {
+        campaign: PathBuf,
+        state: PathBuf,
+        target: String,
+        format: ReportFormat,
+        unmask: bool,
+    },
+    Pause {
+        campaign: PathBuf,
+        state: PathBuf,
+    },
+    Resume {
+        campaign: PathBuf,
+        state: PathBuf,
+    },
+    Purge {
+        state: PathBuf,
+        older_than: jiff::SignedDuration,
+    },
     Schema,
     MockServer(mock_server::MockArgs),
+}
+
+/// The API key: `--api-key-file`, else `INTRON_API_KEY`. Never from a campaign file.
+fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = &args.api_key_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+        let key = text.trim();
+        if key.is_empty() {
+            anyhow::bail!("the API key file {} is empty", path.display());
+        }
+        return Ok(Some(SecretString::from(key.to_owned())));
+    }
+    Ok(std::env::var("INTRON_API_KEY")
+        .ok()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .map(SecretString::from))
+}
+
+fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
+    state.unwrap_or_else(|| match campaign {
+        Some(c) => crate::apply::default_state(c),
+        None => PathBuf::from(".outreach/state.db"),
+    })
+}
+
+fn target_id(args: &TargetArgs) -> String {
+    if args.mock {
+        "mock".to_owned()
+    } else {
+        args.api_url.trim_end_matches('/').to_owned()
+    }
 }
 
 /// Settings of `outreach plan`.
@@ -40,7 +103,7 @@ impl Config {
         matches!(self, Config::Plan(p) if p.detailed_exitcode)
     }
 
-    pub fn from_cli(cli: Cli) -> Self {
+    pub fn from_cli(cli: Cli) -> anyhow::Result<Self> {
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -48,7 +111,7 @@ impl Config {
                 std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
         };
-        match cli.command {
+        Ok(match cli.command {
             Command::Validate { paths, format } => Config::Validate {
                 paths: if paths.is_empty() {
                     vec![PathBuf::from("campaigns")]
@@ -76,8 +139,85 @@ impl Config {
                 sample,
                 color,
             }),
+            Command::Apply {
+                input,
+                target,
+                yes,
+                new_ledger,
+                max_calls,
+                dry_run,
+                no_wait,
+                no_follow,
+                enforce_schedule,
+                resend_in_doubt,
+                in_doubt_grace,
+                follow_timeout,
+                json,
+            } => Config::Apply(ApplySettings {
+                in_doubt_grace: Duration::from_secs(in_doubt_grace),
+                enforce_schedule: enforce_schedule || !target.mock,
+                key: api_key(&target)?,
+                target: if target.mock {
+                    Target::Mock
+                } else {
+                    Target::Url(target.api_url.clone())
+                },
+                state: target.state.clone(),
+                input,
+                yes,
+                new_ledger,
+                max_calls,
+                dry_run,
+                no_wait,
+                no_follow,
+                resend_in_doubt,
+                json,
+                follow_timeout: Duration::from_secs(follow_timeout),
+                request_timeout: Duration::from_secs(30),
+            }),
+            Command::Status {
+                campaign,
+                state,
+                json,
+            } => Config::Status {
+                state: state_for(state, campaign.as_deref()),
+                campaign,
+                json,
+            },
+            Command::Report {
+                campaign,
+                target,
+                format,
+                unmask,
+            } => Config::Report {
+                state: state_for(target.state.clone(), Some(&campaign)),
+                target: target_id(&target),
+                campaign,
+                format,
+                unmask,
+            },
+            Command::Pause { campaign, state } => Config::Pause {
+                state: state_for(state, Some(&campaign)),
+                campaign,
+            },
+            Command::Resume { campaign, state } => Config::Resume {
+                state: state_for(state, Some(&campaign)),
+                campaign,
+            },
+            Command::Purge {
+                older_than,
+                campaign,
+                state,
+            } => Config::Purge {
+                state: state_for(state, campaign.as_deref()),
+                older_than: crate::validate::parse_duration(&older_than).with_context(|| {
+                    format!(
+                        "--older-than `{older_than}` is not a length of time (write it like 90d)"
+                    )
+                })?,
+            },
             Command::Schema => Config::Schema,
             Command::MockServer(args) => Config::MockServer(args),
-        }
+        })
     }
 }

@@ -3,12 +3,16 @@
 //! Stages, each a module with its own typed artifact, in one direction:
 //! `yaml` → `document` (load) → `schema` + `validate` → (plan, apply: later issues).
 
+pub mod apply;
 pub mod campaign;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod diagnostic;
 pub mod document;
+pub mod ledger;
 pub mod logging;
+pub mod outcomes;
 pub mod phone;
 pub mod plan;
 pub mod plan_report;
@@ -18,6 +22,7 @@ pub mod schema;
 pub mod source;
 pub mod template;
 pub mod validate;
+pub mod windows;
 pub mod yaml;
 
 use std::io::Write;
@@ -35,6 +40,8 @@ pub enum Outcome {
     Problems,
     /// A plan has calls to place (exit 2 with `--detailed-exitcode`, else 0).
     Pending,
+    /// Stopped by Ctrl-C (exit 130).
+    Interrupted,
 }
 
 /// Runs a command, writing its results to `out`.
@@ -68,6 +75,70 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             })
         }
         Config::Plan(settings) => run_plan(&settings, out),
+        Config::Apply(settings) => run_apply(&settings, out),
+        Config::Status {
+            campaign,
+            state,
+            json,
+        } => {
+            let name = campaign.as_deref().map(campaign_name).transpose()?;
+            let ledger = open_existing(&state)?;
+            outcomes::status(&ledger, name.as_deref(), json, out)?;
+            Ok(Outcome::Success)
+        }
+        Config::Report {
+            campaign,
+            state,
+            target,
+            format,
+            unmask,
+        } => {
+            let checked = validate::check_file(&campaign);
+            let c = checked
+                .campaign
+                .with_context(|| format!("{} is not a valid campaign", campaign.display()))?;
+            let ledger = open_existing(&state)?;
+            let figures = outcomes::Figures::compute(&ledger, &target, &c)?;
+            outcomes::write(&figures, format, unmask, out)?;
+            Ok(Outcome::Success)
+        }
+        Config::Pause { campaign, state } => {
+            let name = campaign_name(&campaign)?;
+            ledger::Ledger::open(&state)?.pause(&name)?;
+            writeln!(
+                out,
+                "Paused {name}: runs using {} stop sending before their next batch. `outreach resume {}` restarts them.",
+                state.display(),
+                campaign.display()
+            )?;
+            Ok(Outcome::Success)
+        }
+        Config::Resume { campaign, state } => {
+            let name = campaign_name(&campaign)?;
+            let was = ledger::Ledger::open(&state)?.resume(&name)?;
+            writeln!(
+                out,
+                "{}",
+                if was {
+                    format!("Resumed {name}.")
+                } else {
+                    format!("{name} was not paused.")
+                }
+            )?;
+            Ok(Outcome::Success)
+        }
+        Config::Purge { state, older_than } => {
+            let ledger = open_existing(&state)?;
+            let before = jiff::Timestamp::now()
+                .checked_sub(older_than)
+                .context("--older-than is too long")?;
+            let n = ledger.purge(&before.to_string())?;
+            writeln!(
+                out,
+                "Purged patient data from {n} call records last updated before {before}; counts and outcomes are kept."
+            )?;
+            Ok(Outcome::Success)
+        }
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
@@ -127,5 +198,58 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         Outcome::Pending
     } else {
         Outcome::Success
+    })
+}
+
+/// The `name` of a campaign file (which need not be otherwise valid).
+fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
+    let checked = validate::check_file(path);
+    if let Some(c) = checked.campaign {
+        return Ok(c.name);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (doc, _) = document::load(&text);
+    doc.and_then(|d| {
+        d.value
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(ToOwned::to_owned)
+    })
+    .with_context(|| format!("{} has no campaign name", path.display()))
+}
+
+fn open_existing(state: &std::path::Path) -> anyhow::Result<ledger::Ledger> {
+    if !state.exists() {
+        anyhow::bail!(
+            "no ledger at {}: nothing has been applied with it yet",
+            state.display()
+        );
+    }
+    Ok(ledger::Ledger::open(state)?)
+}
+
+fn run_apply(s: &apply::ApplySettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            tracing::warn!("stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once; the ledger stays consistent)");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // Every ledger write is a committed transaction: calls in flight stay `sending`
+                // and are resolved as in doubt by the next run.
+                std::process::exit(130);
+            }
+        }
+    });
+    let end = runtime.block_on(apply::apply(s, interrupted, out))?;
+    Ok(match end {
+        apply::ApplyEnd::Done => Outcome::Success,
+        apply::ApplyEnd::Problems => Outcome::Problems,
+        apply::ApplyEnd::Interrupted => Outcome::Interrupted,
     })
 }

@@ -3,10 +3,15 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the stderr logger once.
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,outreach=info,mock_server=info"));
+/// Installs the stderr logger once. `serving` also logs the mock's requests (for `outreach
+/// mock-server`); an in-process mock under `apply --mock` stays quiet.
+pub fn init(serving: bool) {
+    let default = if serving {
+        "warn,outreach=info,mock_server=info"
+    } else {
+        "warn,outreach=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,8 +16,17 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { failed } else { 0 });
         }
     };
-    outreach::logging::init();
-    let config = Config::from_cli(cli);
+    let config = match Config::from_cli(cli) {
+        Ok(c) => c,
+        Err(e) => {
+            #[allow(clippy::print_stderr)] // main is where errors reach the user
+            {
+                eprintln!("error: {e:#}");
+            }
+            return ExitCode::from(failed);
+        }
+    };
+    outreach::logging::init(matches!(config, Config::MockServer(_)));
     let detailed = config.detailed_exitcode();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -27,6 +36,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
         Ok(Outcome::Pending) => ExitCode::from(if detailed { 2 } else { 0 }),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(e)
             if is_broken_pipe(&e)
                 || flushed

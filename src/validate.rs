@@ -393,6 +393,21 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
             .help("write it like `30m`, `2h` or `1d`"),
         );
     }
+    if let Some(cap) = &delivery.frequency_cap
+        && parse_duration(&cap.per).is_none()
+    {
+        out.push(
+            Diagnostic::error(
+                "bad-duration",
+                format!("`{}` is not a length of time", cap.per),
+            )
+            .at(
+                "/delivery/frequency_cap/per",
+                at("/delivery/frequency_cap/per"),
+            )
+            .help("write it like `24h` or `7d`"),
+        );
+    }
     if delivery.retry.attempts > 1 && delivery.retry.outcomes.is_empty() {
         out.push(
             Diagnostic::error(

@@ -1,0 +1,1378 @@
+//! The apply stage: place the planned calls exactly once, at the provider's pace, and follow
+//! them to their outcome.
+//!
+//! Order of importance: never call a patient twice by accident (write-ahead ledger, in-doubt
+//! calls never re-sent blindly); never lose track of a call (every attempt is recorded before
+//! its request leaves); respect opt-outs, calling hours and the provider's limits; keep the
+//! operator informed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead as _, IsTerminal as _, Write};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use backon::BackoffBuilder as _;
+use jiff::Timestamp;
+use mock_server::wire::ProcessingStatus;
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::campaign::{Campaign, InDoubt, Kind, RetryOutcome, Source as _};
+use crate::client::{Client, LookupError, SendError};
+use crate::ledger::{Attempt, CallState, Ledger, NewCall};
+use crate::phone;
+use crate::plan::{self, Call, Header, Sink, Skip, Summary};
+use crate::source;
+use crate::validate;
+use crate::windows::Calendar;
+
+/// Where calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The bundled mock, started in-process.
+    Mock,
+    /// Any voicebot-compatible server (the live service by default).
+    Url(String),
+}
+
+/// Settings of `outreach apply`.
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // each is an independent flag of the command
+pub struct ApplySettings {
+    /// A campaign file, or a saved plan.
+    pub input: PathBuf,
+    pub target: Target,
+    /// The API key (from `INTRON_API_KEY` or `--api-key-file`).
+    pub key: Option<SecretString>,
+    pub yes: bool,
+    pub new_ledger: bool,
+    pub max_calls: Option<u64>,
+    pub dry_run: bool,
+    pub no_wait: bool,
+    pub no_follow: bool,
+    /// Wait for calling windows (always, except against the mock unless asked).
+    pub enforce_schedule: bool,
+    pub resend_in_doubt: bool,
+    /// How long after sending a call that the server does not list counts as never placed.
+    pub in_doubt_grace: Duration,
+    /// The ledger file (default `.outreach/state.db` beside the campaign).
+    pub state: Option<PathBuf>,
+    pub json: bool,
+    /// How long to follow accepted calls to their outcome.
+    pub follow_timeout: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+/// How an apply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyEnd {
+    /// Every due call was placed, or nothing is due now (exit 0).
+    Done,
+    /// Some calls were rejected, could not be sent, or are in doubt (exit 1).
+    Problems,
+    /// Ctrl-C (exit 130).
+    Interrupted,
+}
+
+/// Counts of one run, reported at the end.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Calls in the plan.
+    pub planned: u64,
+    /// Planned calls already placed (or settled) by earlier runs.
+    pub already_done: u64,
+    /// Calls due in this run (after `--max-calls`).
+    pub due: u64,
+    /// Calls left for a later run by `--max-calls`.
+    pub capped: u64,
+    /// Calls whose retry is scheduled after this run.
+    pub retry_later: u64,
+    pub sent: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub not_sent: u64,
+    pub in_doubt: u64,
+    pub answered: u64,
+    pub failed: u64,
+    pub no_answer: u64,
+    /// Accepted calls whose outcome was not known when following stopped.
+    pub unfollowed: u64,
+    /// Earlier in-doubt calls resolved by looking them up on the server.
+    pub resolved: u64,
+    /// Calls skipped right before sending: opted out since the plan was made.
+    pub opted_out_since_plan: u64,
+    /// Calls skipped right before sending: the frequency cap is reached.
+    pub capped_by_frequency: u64,
+    /// HTTP requests that placed calls (429s and retries included).
+    pub requests: u64,
+    pub rate_limited: u64,
+}
+
+/// A planned call, with where it goes.
+#[derive(Debug, Clone)]
+struct Planned {
+    call: Call,
+    source_label: String,
+    timezone: String,
+}
+
+/// Collects calls from the plan stage.
+#[derive(Default)]
+struct Collect {
+    header: Option<Header>,
+    calls: Vec<Planned>,
+    skipped: u64,
+}
+
+impl Sink for Collect {
+    fn header(&mut self, header: &Header, _: &Campaign) -> std::io::Result<()> {
+        self.header = Some(header.clone());
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, timezone: &str, calls: &[Call]) -> std::io::Result<()> {
+        let labels = self
+            .header
+            .as_ref()
+            .map(|h| h.sources.clone())
+            .unwrap_or_default();
+        for c in calls {
+            self.calls.push(Planned {
+                call: c.clone(),
+                source_label: labels
+                    .get(c.source)
+                    .map_or_else(String::new, |s| s.label.clone()),
+                timezone: timezone.to_owned(),
+            });
+        }
+        Ok(())
+    }
+    fn skip(&mut self, _: &Skip) -> std::io::Result<()> {
+        self.skipped += 1;
+        Ok(())
+    }
+    fn finish(&mut self, _: &Summary) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The campaign and its calls, from a campaign file or a saved plan.
+struct Loaded {
+    campaign: Campaign,
+    campaign_path: PathBuf,
+    calls: Vec<Planned>,
+}
+
+fn load(input: &Path) -> anyhow::Result<Loaded> {
+    let text = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let looks_like_plan = text.first() == Some(&b'{')
+        && serde_json::from_slice::<Value>(&text)
+            .ok()
+            .is_some_and(|v| v.get("format").and_then(Value::as_str) == Some(plan::PLAN_FORMAT));
+    if looks_like_plan {
+        return load_plan(input, &text);
+    }
+    let checked = validate::check_file(input);
+    let Some(campaign) = checked.campaign else {
+        bail!(
+            "{} is not a valid campaign (run `outreach validate {}` to see why)",
+            input.display(),
+            input.display()
+        );
+    };
+    let mut collect = Collect::default();
+    plan::plan(&campaign, input, &mut collect)?;
+    Ok(Loaded {
+        campaign,
+        campaign_path: input.to_path_buf(),
+        calls: collect.calls,
+    })
+}
+
+/// A saved plan: refused when the campaign or a source changed since it was made.
+fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
+    let doc: Value = serde_json::from_slice(text)
+        .with_context(|| format!("{} is not a plan", path.display()))?;
+    let version = doc.get("version").and_then(Value::as_u64).unwrap_or(0);
+    if version != u64::from(plan::PLAN_VERSION) {
+        bail!(
+            "{} is a version {version} plan; this outreach reads version {}",
+            path.display(),
+            plan::PLAN_VERSION
+        );
+    }
+    let campaign_file = doc["campaign"]["file"]
+        .as_str()
+        .context("the plan names no campaign file")?;
+    let campaign_path = PathBuf::from(campaign_file);
+    let stale = |what: &str| {
+        anyhow::anyhow!(
+            "the plan {} is stale: {what} changed since it was made; make a new plan with `outreach plan {} --out {}`",
+            path.display(),
+            campaign_path.display(),
+            path.display()
+        )
+    };
+    let digest = plan::file_digest(&campaign_path).with_context(|| {
+        format!(
+            "the plan's campaign {} cannot be read",
+            campaign_path.display()
+        )
+    })?;
+    if Some(digest.as_str()) != doc["campaign"]["sha256"].as_str() {
+        return Err(stale(&format!("the campaign {}", campaign_path.display())));
+    }
+    let base = campaign_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let sources = doc["sources"].as_array().cloned().unwrap_or_default();
+    for s in &sources {
+        if let Some(expected) = s["sha256"].as_str() {
+            let label = s["label"].as_str().unwrap_or_default();
+            let actual = plan::file_digest(&source::resolve_path(&base, label)).ok();
+            if actual.as_deref() != Some(expected) {
+                return Err(stale(&format!("the source {label}")));
+            }
+        }
+    }
+    let checked = validate::check_file(&campaign_path);
+    let campaign = checked.campaign.with_context(|| {
+        format!(
+            "the plan's campaign {} is not valid",
+            campaign_path.display()
+        )
+    })?;
+    let mut calls = Vec::new();
+    for batch in doc["batches"].as_array().cloned().unwrap_or_default() {
+        let timezone = batch["timezone"]
+            .as_str()
+            .unwrap_or(&campaign.schedule.timezone)
+            .to_owned();
+        for c in batch["calls"].as_array().cloned().unwrap_or_default() {
+            let entry = &c["entry"];
+            let source = usize::try_from(c["source"].as_u64().unwrap_or(0)).unwrap_or(0);
+            let mut variables = BTreeMap::new();
+            let mut tags = BTreeMap::new();
+            match campaign.kind {
+                Kind::Robocall => {
+                    for (k, v) in entry["workflow_variables"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default()
+                    {
+                        variables.insert(k, v.as_str().unwrap_or_default().to_owned());
+                    }
+                    for (k, v) in entry["user_tag_identifiers"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default()
+                    {
+                        if k != plan::KEY_TAG {
+                            tags.insert(k, v.as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                }
+                Kind::Conversation => {
+                    for (k, v) in entry.as_object().cloned().unwrap_or_default() {
+                        if k != "phone_number" {
+                            variables.insert(k, v.as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                }
+            }
+            calls.push(Planned {
+                call: Call {
+                    key: c["key"].as_str().unwrap_or_default().to_owned(),
+                    phone: entry["phone_number"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    source,
+                    row: c["row"].as_u64().unwrap_or(0),
+                    rendered: crate::render::Rendered { variables, tags },
+                },
+                source_label: sources
+                    .get(source)
+                    .and_then(|s| s["label"].as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                timezone: timezone.clone(),
+            });
+        }
+    }
+    Ok(Loaded {
+        campaign,
+        campaign_path,
+        calls,
+    })
+}
+
+/// Reads the opt-out lists again, failing closed.
+fn opt_outs(campaign: &Campaign, campaign_path: &Path) -> anyhow::Result<HashSet<u64>> {
+    let base = campaign_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut out = HashSet::new();
+    for (i, s) in campaign.exclude.iter().enumerate() {
+        let rows = source::open(s, &base).map_err(|e| {
+            anyhow::anyhow!(
+                "opt-out list {}: {e}; nothing is sent while an opt-out list cannot be read",
+                i + 1
+            )
+        })?;
+        let idx = rows.header.iter().position(|h| h == s.phone_column());
+        let country = s.default_country().and_then(phone::country);
+        for row in rows {
+            let row = row.map_err(|e| {
+                anyhow::anyhow!(
+                    "opt-out list {}, row {}: {}; nothing is sent",
+                    i + 1,
+                    e.number,
+                    e.message
+                )
+            })?;
+            if let Ok(p) = phone::normalise(
+                idx.and_then(|i| row.cells.get(i)).unwrap_or(""),
+                country,
+                &[],
+            ) {
+                out.insert(p.as_u64());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The ledger path for a campaign.
+pub fn default_state(campaign_path: &Path) -> PathBuf {
+    campaign_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        .join(".outreach")
+        .join("state.db")
+}
+
+fn call_route(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Robocall => "/voicebot/v1/call",
+        Kind::Conversation => "/voicebot/v1/convobot/call",
+    }
+}
+
+/// Asks a yes/no question on the terminal.
+fn confirm(question: &str) -> bool {
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{question} [type yes to go on] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && answer.trim().eq_ignore_ascii_case("yes")
+}
+
+/// A due call: which attempt, and the planned call.
+#[derive(Debug, Clone)]
+struct Due {
+    planned: Planned,
+    attempt: u32,
+}
+
+struct Shared {
+    ledger: Mutex<Ledger>,
+    counts: Mutex<RunCounts>,
+    interrupted: Arc<AtomicBool>,
+    stop: AtomicBool,
+    fatal: Mutex<Option<String>>,
+    target_id: String,
+    campaign: Campaign,
+    run_id: String,
+    round: String,
+    sent_calls: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs `outreach apply`. Results go to `out`; progress to the log (stderr).
+pub async fn apply(
+    s: &ApplySettings,
+    interrupted: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ApplyEnd> {
+    let loaded = load(&s.input)?;
+    let campaign = loaded.campaign.clone();
+    let round = campaign.round.clone().unwrap_or_default();
+
+    // The target and its key. The key never comes from the campaign.
+    let mut mock = None;
+    let (base, target_id) = match &s.target {
+        Target::Mock => {
+            let running = mock_server::start(
+                mock_server::MockConfig::default(),
+                ([127, 0, 0, 1], 0).into(),
+            )
+            .await?;
+            let url = running.url();
+            mock = Some(running);
+            (url, "mock".to_owned())
+        }
+        Target::Url(u) => (
+            u.trim_end_matches('/').to_owned(),
+            u.trim_end_matches('/').to_owned(),
+        ),
+    };
+    let target_id = if s.dry_run {
+        format!("dry-run:{target_id}")
+    } else {
+        target_id
+    };
+    let live = matches!(s.target, Target::Url(_)) && !s.dry_run;
+    let key = match (&s.key, &s.target) {
+        (Some(k), _) => k.clone(),
+        (None, Target::Mock) => SecretString::from("outreach-mock-key"),
+        (None, Target::Url(_)) if s.dry_run => SecretString::from("dry-run"),
+        (None, Target::Url(_)) => bail!(
+            "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
+        ),
+    };
+    let client = Client::new(&base, key, s.request_timeout).map_err(anyhow::Error::msg)?;
+
+    // The ledger, locked for this run.
+    let state_path = s
+        .state
+        .clone()
+        .unwrap_or_else(|| default_state(&loaded.campaign_path));
+    let mut ledger = Ledger::open(&state_path)?;
+    let holder = format!(
+        "pid {} on {}, applying {} since {}",
+        std::process::id(),
+        crate::ledger::hostname(),
+        campaign.name,
+        Timestamp::now()
+    );
+    ledger.lock(&holder)?;
+
+    // A brand-new ledger for a campaign sent to a live target is how everyone gets called twice.
+    if live && !s.new_ledger && !ledger.knows_campaign(&target_id, &campaign.name)? {
+        let question = format!(
+            "The ledger {} has no record of campaign `{}` on {base}. If it ran before from another machine or ledger, everyone would be called again.",
+            state_path.display(),
+            campaign.name
+        );
+        if !(std::io::stdin().is_terminal()
+            && confirm(&format!("{question} Is this its first run?")))
+        {
+            bail!(
+                "{question} Pass --new-ledger if this is the campaign's first run, or point --state at the ledger it used."
+            );
+        }
+    }
+
+    let run_id = ledger.start_run(&target_id, &campaign.name, &round)?;
+    let shared = Arc::new(Shared {
+        ledger: Mutex::new(ledger),
+        counts: Mutex::new(RunCounts {
+            planned: loaded.calls.len() as u64,
+            ..RunCounts::default()
+        }),
+        interrupted,
+        stop: AtomicBool::new(false),
+        fatal: Mutex::new(None),
+        target_id: target_id.clone(),
+        campaign: campaign.clone(),
+        run_id: run_id.clone(),
+        round: round.clone(),
+        sent_calls: AtomicU64::new(0),
+    });
+
+    let result = run(s, &shared, &client, &loaded, live, &base).await;
+    let counts = lock(&shared.counts).clone();
+    let fatal = lock(&shared.fatal).clone();
+    let end = match (&result, &fatal) {
+        (Err(_), _) | (_, Some(_)) => None,
+        (Ok(end), None) => Some(*end),
+    };
+    let status = match end {
+        Some(ApplyEnd::Done) => "done",
+        Some(ApplyEnd::Problems) => "problems",
+        Some(ApplyEnd::Interrupted) => "interrupted",
+        None => "failed",
+    };
+    lock(&shared.ledger).end_run(&run_id, status, &serde_json::to_string(&counts)?)?;
+    report(
+        out,
+        s,
+        &campaign,
+        &base,
+        &target_id,
+        &state_path,
+        &counts,
+        status,
+        s.json,
+    )?;
+    if let Some(m) = mock {
+        m.shutdown().await;
+    }
+    if let Some(f) = fatal {
+        bail!(f);
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)] // one summary's facts
+fn report(
+    out: &mut dyn Write,
+    s: &ApplySettings,
+    c: &Campaign,
+    base: &str,
+    target: &str,
+    state: &Path,
+    n: &RunCounts,
+    status: &str,
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        let doc = json!({
+            "format": "outreach-apply",
+            "version": 1,
+            "campaign": c.name,
+            "round": c.round,
+            "target": target,
+            "dry_run": s.dry_run,
+            "ledger": state.display().to_string(),
+            "status": status,
+            "counts": n,
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        return writeln!(out);
+    }
+    let where_ = if target == "mock" {
+        "the bundled mock server".to_owned()
+    } else {
+        base.to_owned()
+    };
+    let dry = if s.dry_run {
+        " (dry run: nothing was sent)"
+    } else {
+        ""
+    };
+    writeln!(out, "Applied {} to {where_}{dry}: {status}", c.name)?;
+    let rows: [(&str, u64); 17] = [
+        ("calls in the plan", n.planned),
+        ("placed by earlier runs", n.already_done),
+        ("due in this run", n.due),
+        ("left for later (--max-calls)", n.capped),
+        ("retries scheduled later", n.retry_later),
+        ("sent", n.sent),
+        ("accepted", n.accepted),
+        ("rejected", n.rejected),
+        ("could not be sent", n.not_sent),
+        ("in doubt", n.in_doubt),
+        ("answered", n.answered),
+        ("failed", n.failed),
+        ("not answered", n.no_answer),
+        ("outcome not known yet", n.unfollowed),
+        ("earlier in-doubt calls resolved", n.resolved),
+        ("opted out since the plan", n.opted_out_since_plan),
+        ("held by the frequency cap", n.capped_by_frequency),
+    ];
+    for (label, value) in rows {
+        if value > 0 || matches!(label, "calls in the plan" | "sent") {
+            writeln!(out, "  {label:<32} {value:>8}")?;
+        }
+    }
+    writeln!(
+        out,
+        "  {:<32} {:>8}",
+        "requests (429s)",
+        format!("{} ({})", n.requests, n.rate_limited)
+    )?;
+    writeln!(out, "Ledger: {}", state.display())
+}
+
+/// Calls due now, from the plan and the ledger's history.
+fn due_calls(
+    shared: &Shared,
+    calls: &[Planned],
+    now: Timestamp,
+) -> anyhow::Result<(Vec<Due>, u64, u64, Option<Timestamp>)> {
+    let history =
+        lock(&shared.ledger).history(&shared.target_id, &shared.campaign.name, &shared.round)?;
+    let retry = &shared.campaign.delivery.retry;
+    let mut due = Vec::new();
+    let (mut done, mut later) = (0, 0);
+    let mut next_retry: Option<Timestamp> = None;
+    for p in calls {
+        match history.get(&p.call.key) {
+            None => due.push(Due {
+                planned: p.clone(),
+                attempt: 1,
+            }),
+            Some(h) if h.state == CallState::NotSent => due.push(Due {
+                planned: p.clone(),
+                attempt: h.attempt,
+            }),
+            Some(h) => {
+                let retryable = match h.state {
+                    CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
+                    CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
+                    _ => false,
+                };
+                let at = h
+                    .retry_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<Timestamp>().ok());
+                match at {
+                    Some(at) if retryable && h.attempt < retry.attempts => {
+                        if at <= now {
+                            due.push(Due {
+                                planned: p.clone(),
+                                attempt: h.attempt + 1,
+                            });
+                        } else {
+                            later += 1;
+                            next_retry = Some(next_retry.map_or(at, |n: Timestamp| n.min(at)));
+                        }
+                    }
+                    _ => done += 1,
+                }
+            }
+        }
+    }
+    Ok((due, done, later, next_retry))
+}
+
+async fn sleep_interruptible(shared: &Shared, d: Duration) {
+    let step = Duration::from_millis(200);
+    let mut left = d;
+    while !left.is_zero() && !shared.interrupted.load(Ordering::SeqCst) {
+        let t = left.min(step);
+        tokio::time::sleep(t).await;
+        left = left.saturating_sub(t);
+    }
+}
+
+async fn run(
+    s: &ApplySettings,
+    shared: &Arc<Shared>,
+    client: &Client,
+    loaded: &Loaded,
+    live: bool,
+    base: &str,
+) -> anyhow::Result<ApplyEnd> {
+    let campaign = &shared.campaign;
+    reconcile(s, shared, client).await?;
+
+    let cap = match (s.max_calls, campaign.delivery.max_calls) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut sent_this_run: u64 = 0;
+    let mut first_pass = true;
+    loop {
+        let now = Timestamp::now();
+        let (mut due, done, later, _) = due_calls(shared, &loaded.calls, now)?;
+        {
+            let mut c = lock(&shared.counts);
+            if first_pass {
+                c.already_done = done;
+            }
+            c.retry_later = later;
+        }
+        if let Some(cap) = cap {
+            let room = usize::try_from(cap.saturating_sub(sent_this_run)).unwrap_or(usize::MAX);
+            if due.len() > room {
+                lock(&shared.counts).capped = (due.len() - room) as u64;
+                due.truncate(room);
+            }
+        }
+        lock(&shared.counts).due += due.len() as u64;
+
+        if first_pass && live && !due.is_empty() && !s.yes {
+            let question = format!(
+                "About to place {} calls for `{}` on {base}.",
+                due.len(),
+                campaign.name
+            );
+            if !std::io::stdin().is_terminal() {
+                bail!("{question} No terminal to confirm on: pass --yes to go ahead.");
+            }
+            if !confirm(&format!("{question} Go ahead?")) {
+                bail!("not confirmed; nothing was sent");
+            }
+        }
+        first_pass = false;
+
+        if !due.is_empty() {
+            let end = send_all(s, shared, client, loaded, due).await?;
+            sent_this_run = shared.sent_calls.load(Ordering::SeqCst);
+            if end != ApplyEnd::Done {
+                return Ok(finish(shared, end));
+            }
+            if !s.no_follow && !s.dry_run {
+                follow(s, shared, client).await?;
+            }
+        }
+        if shared.interrupted.load(Ordering::SeqCst) {
+            return Ok(finish(shared, ApplyEnd::Interrupted));
+        }
+        // Stopped by the schedule (--no-wait), a pause (--no-wait) or a fatal error.
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        // Retries that come due: wait for them unless told not to.
+        let (due_now, _, _, next) = due_calls(shared, &loaded.calls, Timestamp::now())?;
+        let capped_out = cap.is_some_and(|c| sent_this_run >= c);
+        if !due_now.is_empty() && !capped_out && !s.dry_run {
+            continue;
+        }
+        let Some(at) = next else { break };
+        // A run waits for retries that come due while it would be following calls anyway;
+        // later ones are sent by the first run after they come due (run apply on a schedule).
+        let soon = at.duration_since(Timestamp::now()).unsigned_abs() <= s.follow_timeout;
+        if s.no_wait || s.no_follow || s.dry_run || capped_out || !soon {
+            tracing::info!(
+                "{} retries are scheduled; the next is due at {at}; run apply again then",
+                lock(&shared.counts).retry_later
+            );
+            break;
+        }
+        let wait = at.duration_since(Timestamp::now()).unsigned_abs();
+        tracing::info!(
+            "waiting {:.0} s for the next retry (due at {at}); Ctrl-C stops",
+            wait.as_secs_f64()
+        );
+        sleep_interruptible(shared, wait).await;
+        if shared.interrupted.load(Ordering::SeqCst) {
+            return Ok(finish(shared, ApplyEnd::Interrupted));
+        }
+    }
+    Ok(finish(shared, ApplyEnd::Done))
+}
+
+fn finish(shared: &Shared, end: ApplyEnd) -> ApplyEnd {
+    if end != ApplyEnd::Done {
+        return end;
+    }
+    let c = lock(&shared.counts);
+    if c.rejected + c.not_sent + c.in_doubt > 0 {
+        ApplyEnd::Problems
+    } else {
+        ApplyEnd::Done
+    }
+}
+
+/// Looks up calls left `sending` or `in_doubt` by earlier runs, and settles what it can.
+async fn reconcile(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> anyhow::Result<()> {
+    let campaign = &shared.campaign;
+    let unresolved = lock(&shared.ledger).attempts(
+        &shared.target_id,
+        &campaign.name,
+        &shared.round,
+        &[CallState::Sending, CallState::InDoubt],
+    )?;
+    if unresolved.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(
+        "{} calls from an earlier run are in doubt; looking them up on the server",
+        unresolved.len()
+    );
+    let found = if s.dry_run {
+        None
+    } else {
+        lookup(client, campaign).await?
+    };
+    let mut ledger = lock(&shared.ledger);
+    let mut counts = lock(&shared.counts);
+    for a in &unresolved {
+        let hit = found.as_ref().and_then(|f| match campaign.kind {
+            Kind::Robocall => f.by_key.get(&a.key),
+            Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
+        });
+        match (hit, &found) {
+            (Some(call), _) => {
+                ledger.settle(
+                    &shared.target_id,
+                    &[(&a.key, a.attempt)],
+                    CallState::Accepted,
+                    call.batch_id.as_deref(),
+                    Some("found on the server after a crash or a lost answer"),
+                )?;
+                counts.resolved += 1;
+            }
+            // The server lists every batch of the workflow and this call is in none of them:
+            // it was never placed, so it may be sent, once no request can still be in flight.
+            (None, Some(_)) if settled_long_ago(a, s.in_doubt_grace) => {
+                ledger.settle(
+                    &shared.target_id,
+                    &[(&a.key, a.attempt)],
+                    CallState::NotSent,
+                    None,
+                    Some("not found on the server: never placed"),
+                )?;
+                counts.resolved += 1;
+            }
+            // Not listed yet, but a request may still be in flight: left as it is (not
+            // touched, so the grace period runs from the send) for the next run to look up.
+            (None, Some(_)) => counts.in_doubt += 1,
+            (None, None) => {
+                let resend = s.resend_in_doubt || campaign.delivery.in_doubt == InDoubt::Resend;
+                if resend {
+                    ledger.settle(
+                        &shared.target_id,
+                        &[(&a.key, a.attempt)],
+                        CallState::NotSent,
+                        None,
+                        Some("in doubt; re-sent by the operator's or the campaign's choice"),
+                    )?;
+                } else {
+                    ledger.settle(
+                        &shared.target_id,
+                        &[(&a.key, a.attempt)],
+                        CallState::InDoubt,
+                        None,
+                        Some("in doubt: the server cannot be asked; held (see --resend-in-doubt)"),
+                    )?;
+                    counts.in_doubt += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an attempt was last touched longer ago than `grace`.
+fn settled_long_ago(a: &Attempt, grace: Duration) -> bool {
+    a.updated_at
+        .parse::<Timestamp>()
+        .is_ok_and(|t| Timestamp::now().duration_since(t).unsigned_abs() >= grace)
+}
+
+struct Found {
+    by_key: HashMap<String, mock_server::wire::CallStatus>,
+    by_phone: HashMap<String, mock_server::wire::CallStatus>,
+}
+
+/// Every call of the campaign's workflow on the server, by idempotency key (robocalls carry it
+/// in their tags) and by number. `None` when the server does not offer the lookup endpoints.
+async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<Found>> {
+    let batches = match client.workflow_batches(&campaign.workflow_id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(LookupError::Unauthorized) => {
+            bail!("the API key was refused (401) while looking up calls in doubt")
+        }
+        Err(LookupError::Other(e)) => {
+            tracing::warn!("cannot look up calls in doubt: {e}");
+            return Ok(None);
+        }
+    };
+    let mut found = Found {
+        by_key: HashMap::new(),
+        by_phone: HashMap::new(),
+    };
+    for b in batches {
+        let Some(detail) = client
+            .batch(&b.batch_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("looking up batch {}: {e}", b.batch_id))?
+        else {
+            return Ok(None);
+        };
+        for mut call in detail.request_calls.unwrap_or_default() {
+            if call.batch_id.is_none() {
+                call.batch_id = Some(b.batch_id.clone());
+            }
+            if let Some(k) = call
+                .user_tag_identifiers
+                .as_ref()
+                .and_then(|t| t.get(plan::KEY_TAG))
+                .and_then(Value::as_str)
+            {
+                found.by_key.insert(k.to_owned(), call.clone());
+            }
+            if let Some(p) = &call.phone_number {
+                found.by_phone.insert(p.clone(), call.clone());
+            }
+        }
+    }
+    Ok(Some(found))
+}
+
+/// Sends every due call in batches, paced and bounded.
+async fn send_all(
+    s: &ApplySettings,
+    shared: &Arc<Shared>,
+    client: &Client,
+    loaded: &Loaded,
+    due: Vec<Due>,
+) -> anyhow::Result<ApplyEnd> {
+    let campaign = &shared.campaign;
+    let batch_size = campaign.delivery.batch_size.max(1) as usize;
+    // Batches never mix time zones: each is checked against its own calendar.
+    let mut by_zone: BTreeMap<String, Vec<Due>> = BTreeMap::new();
+    for d in due {
+        by_zone
+            .entry(d.planned.timezone.clone())
+            .or_default()
+            .push(d);
+    }
+    let mut calendars: HashMap<String, Calendar> = HashMap::new();
+    for tz in by_zone.keys() {
+        calendars.insert(
+            tz.clone(),
+            Calendar::new(&campaign.schedule, tz).map_err(anyhow::Error::msg)?,
+        );
+    }
+    let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
+    let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
+    let quota = governor::Quota::with_period(period)
+        .context("requests_per_second is out of range")?
+        .allow_burst(NonZeroU32::MIN);
+    let limiter = Arc::new(governor::RateLimiter::direct(quota));
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        campaign.delivery.concurrency.max(1) as usize,
+    ));
+    let mut tasks = tokio::task::JoinSet::new();
+    let total: usize = by_zone.values().map(Vec::len).sum();
+    let mut progress = Progress::new(total as u64);
+    let mut warned_schedule = false;
+
+    for (tz, calls) in by_zone {
+        let calendar = &calendars[&tz];
+        for chunk in calls.chunks(batch_size) {
+            // Before each send: interrupted? paused? inside the window?
+            loop {
+                if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
+                if let Some(since) = paused {
+                    tracing::warn!(
+                        "campaign {} is paused (since {since}); waiting for `outreach resume`",
+                        campaign.name
+                    );
+                    if s.no_wait {
+                        shared.stop.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    sleep_interruptible(shared, Duration::from_secs(2)).await;
+                    continue;
+                }
+                let now = Timestamp::now();
+                if calendar.is_open(now) {
+                    break;
+                }
+                if !s.enforce_schedule {
+                    if !warned_schedule {
+                        let when = calendar.next_open(now).map_or_else(
+                            || "never (past not_after)".to_owned(),
+                            |t| calendar.local(t),
+                        );
+                        tracing::warn!(
+                            "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
+                        );
+                        warned_schedule = true;
+                    }
+                    break;
+                }
+                match calendar.next_open(now) {
+                    None => {
+                        tracing::warn!(
+                            "the schedule does not open again (past not_after); nothing more is sent"
+                        );
+                        shared.stop.store(true, Ordering::SeqCst);
+                    }
+                    Some(at) if s.no_wait => {
+                        tracing::warn!(
+                            "outside the calling window; the next window opens {} (--no-wait: stopping)",
+                            calendar.local(at)
+                        );
+                        shared.stop.store(true, Ordering::SeqCst);
+                    }
+                    Some(at) => {
+                        tracing::info!(
+                            "outside the calling window; waiting until {}",
+                            calendar.local(at)
+                        );
+                        sleep_interruptible(shared, at.duration_since(now).unsigned_abs()).await;
+                        continue;
+                    }
+                }
+                break;
+            }
+            if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            // Opt-outs and the frequency cap are checked again right before the send.
+            let mut batch: Vec<Due> = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let n =
+                    phone::normalise(&d.planned.call.phone, None, &[]).map_or(0, |p| p.as_u64());
+                if opted_out.contains(&n) {
+                    lock(&shared.counts).opted_out_since_plan += 1;
+                    continue;
+                }
+                if let Some(cap) = &campaign.delivery.frequency_cap {
+                    let window = validate::parse_duration(&cap.per).unwrap_or_default();
+                    let since = Timestamp::now()
+                        .checked_sub(window)
+                        .unwrap_or(Timestamp::MIN)
+                        .to_string();
+                    let recent = lock(&shared.ledger).recent_calls(
+                        &shared.target_id,
+                        &d.planned.call.phone,
+                        &since,
+                    )?;
+                    if recent >= u64::from(cap.calls) {
+                        lock(&shared.counts).capped_by_frequency += 1;
+                        continue;
+                    }
+                }
+                batch.push(d.clone());
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .context("the send queue closed")?;
+            limiter.until_ready().await;
+            if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let shared2 = Arc::clone(shared);
+            let client2 = client.clone();
+            let dry = s.dry_run;
+            let limiter2 = Arc::clone(&limiter);
+            tasks.spawn(async move {
+                let _permit = permit;
+                send_batch(&shared2, &client2, &batch, dry, &limiter2).await
+            });
+            while let Some(r) = tasks.try_join_next() {
+                r.context("a send task failed")??;
+            }
+            progress.update(shared.sent_calls.load(Ordering::SeqCst));
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.context("a send task failed")??;
+    }
+    progress.update(shared.sent_calls.load(Ordering::SeqCst));
+    if lock(&shared.fatal).is_some() {
+        return Ok(ApplyEnd::Problems);
+    }
+    if shared.interrupted.load(Ordering::SeqCst) {
+        return Ok(ApplyEnd::Interrupted);
+    }
+    Ok(ApplyEnd::Done)
+}
+
+/// Periodic progress lines on stderr.
+struct Progress {
+    total: u64,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let now = std::time::Instant::now();
+        Progress {
+            total,
+            started: now,
+            last: now,
+        }
+    }
+
+    fn update(&mut self, sent: u64) {
+        let now = std::time::Instant::now();
+        if now.duration_since(self.last) >= Duration::from_secs(2) || sent == self.total {
+            let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
+            #[allow(clippy::cast_precision_loss)] // a rate for people
+            let rate = sent as f64 / secs;
+            tracing::info!("sent {sent}/{} calls ({rate:.1} calls/s)", self.total);
+            self.last = now;
+        }
+    }
+}
+
+/// Sends one batch: write-ahead, POST with the retries the failure allows, then settle.
+async fn send_batch(
+    shared: &Shared,
+    client: &Client,
+    batch: &[Due],
+    dry_run: bool,
+    limiter: &governor::DefaultDirectRateLimiter,
+) -> anyhow::Result<()> {
+    let campaign = &shared.campaign;
+    let attempts: Vec<(&str, u32)> = batch
+        .iter()
+        .map(|d| (d.planned.call.key.as_str(), d.attempt))
+        .collect();
+    {
+        let new: Vec<NewCall<'_>> = batch
+            .iter()
+            .map(|d| NewCall {
+                key: &d.planned.call.key,
+                attempt: d.attempt,
+                phone: &d.planned.call.phone,
+                source: &d.planned.source_label,
+                row: d.planned.call.row,
+            })
+            .collect();
+        lock(&shared.ledger).begin(
+            &shared.run_id,
+            &shared.target_id,
+            &campaign.name,
+            &shared.round,
+            &new,
+        )?;
+    }
+    let n = batch.len() as u64;
+    lock(&shared.counts).sent += n;
+    if dry_run {
+        lock(&shared.ledger).settle(
+            &shared.target_id,
+            &attempts,
+            CallState::NotSent,
+            None,
+            Some("dry run: not sent"),
+        )?;
+        shared.sent_calls.fetch_add(n, Ordering::SeqCst);
+        return Ok(());
+    }
+    let body = request_body(campaign, batch);
+    let mut backoff = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(30))
+        .with_max_times(8)
+        .with_jitter()
+        .build();
+    let result = loop {
+        lock(&shared.counts).requests += 1;
+        let r = client.place(call_route(campaign.kind), &body).await;
+        let wait = match &r {
+            Err(SendError::RateLimited { retry_after }) => {
+                lock(&shared.counts).rate_limited += 1;
+                backoff
+                    .next()
+                    .map(|b| retry_after.map_or(b, |ra| ra.max(b)))
+            }
+            Err(SendError::NotSent(_)) => backoff.next(),
+            _ => None,
+        };
+        match wait {
+            Some(d) if !shared.interrupted.load(Ordering::SeqCst) => {
+                tracing::debug!("retrying a batch in {:.1} s", d.as_secs_f64());
+                tokio::time::sleep(d).await;
+                limiter.until_ready().await;
+            }
+            _ => break r,
+        }
+    };
+    let mut ledger = lock(&shared.ledger);
+    let mut counts = lock(&shared.counts);
+    match result {
+        Ok(created) => {
+            ledger.settle(
+                &shared.target_id,
+                &attempts,
+                CallState::Accepted,
+                Some(&created.batch_id),
+                None,
+            )?;
+            counts.accepted += n;
+        }
+        Err(SendError::Unauthorized(m)) => {
+            ledger.settle(
+                &shared.target_id,
+                &attempts,
+                CallState::NotSent,
+                None,
+                Some("401: the API key was refused"),
+            )?;
+            counts.not_sent += n;
+            *lock(&shared.fatal) = Some(format!(
+                "the API key was refused (401): {m}; stopped, nothing more is sent"
+            ));
+            shared.stop.store(true, Ordering::SeqCst);
+        }
+        Err(SendError::Rejected { status, message }) => {
+            ledger.settle(
+                &shared.target_id,
+                &attempts,
+                CallState::Rejected,
+                None,
+                Some(&format!("{status}: {message}")),
+            )?;
+            counts.rejected += n;
+            tracing::warn!("a batch of {n} calls was rejected ({status}): {message}");
+        }
+        Err(e @ (SendError::NotSent(_) | SendError::RateLimited { .. })) => {
+            ledger.settle(
+                &shared.target_id,
+                &attempts,
+                CallState::NotSent,
+                None,
+                Some(&e.to_string()),
+            )?;
+            counts.not_sent += n;
+            tracing::warn!("a batch of {n} calls could not be sent: {e}");
+        }
+        Err(SendError::InDoubt(m)) => {
+            ledger.settle(
+                &shared.target_id,
+                &attempts,
+                CallState::InDoubt,
+                None,
+                Some(&m),
+            )?;
+            counts.in_doubt += n;
+            tracing::warn!(
+                "a batch of {n} calls is in doubt (the server may have placed them): {m}"
+            );
+        }
+    }
+    shared.sent_calls.fetch_add(n, Ordering::SeqCst);
+    Ok(())
+}
+
+/// The request body of a batch, with both voice settings always sent.
+fn request_body(campaign: &Campaign, batch: &[Due]) -> Value {
+    let entries: Vec<Value> = batch
+        .iter()
+        .map(|d| plan::entry(campaign.kind, &d.planned.call))
+        .collect();
+    json!({
+        "workflow_id": campaign.workflow_id,
+        "tts_voice_accent": campaign.voice.accent,
+        "tts_voice_gender": campaign.voice.gender.as_str(),
+        "workflow_params": entries,
+    })
+}
+
+/// Follows accepted calls to their outcome through the batch endpoint, with backoff, until
+/// all are final or the follow deadline passes.
+async fn follow(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> anyhow::Result<()> {
+    let campaign = &shared.campaign;
+    let deadline = std::time::Instant::now() + s.follow_timeout;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let accepted: Vec<Attempt> = lock(&shared.ledger).attempts(
+            &shared.target_id,
+            &campaign.name,
+            &shared.round,
+            &[CallState::Accepted],
+        )?;
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        let mut by_batch: BTreeMap<String, Vec<&Attempt>> = BTreeMap::new();
+        for a in &accepted {
+            if let Some(b) = &a.batch_id {
+                by_batch.entry(b.clone()).or_default().push(a);
+            }
+        }
+        let mut unsupported = false;
+        for (batch_id, attempts) in &by_batch {
+            let detail = match client.batch(batch_id).await {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    unsupported = true;
+                    continue;
+                }
+                Err(LookupError::Unauthorized) => {
+                    bail!("the API key was refused (401) while following calls")
+                }
+                Err(LookupError::Other(e)) => {
+                    tracing::debug!("following batch {batch_id}: {e}");
+                    continue;
+                }
+            };
+            let calls = detail.request_calls.unwrap_or_default();
+            for a in attempts {
+                let status = calls.iter().find(|c| match campaign.kind {
+                    Kind::Robocall => {
+                        c.user_tag_identifiers
+                            .as_ref()
+                            .and_then(|t| t.get(plan::KEY_TAG))
+                            .and_then(Value::as_str)
+                            == Some(&a.key)
+                    }
+                    Kind::Conversation => c.phone_number.as_deref() == a.phone.as_deref(),
+                });
+                let Some(status) = status else { continue };
+                let state = match status.processing_status {
+                    ProcessingStatus::Processed => CallState::Answered,
+                    ProcessingStatus::Failed => CallState::Failed,
+                    ProcessingStatus::Timeout => CallState::NoAnswer,
+                    _ => continue,
+                };
+                let retry = &campaign.delivery.retry;
+                let retryable = match state {
+                    CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
+                    CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
+                    _ => false,
+                };
+                let retry_at = (retryable && a.attempt < retry.attempts)
+                    .then(|| validate::parse_duration(&retry.delay))
+                    .flatten()
+                    .and_then(|d| Timestamp::now().checked_add(d).ok())
+                    .map(|t| t.to_string());
+                #[allow(clippy::cast_precision_loss)] // seconds of a phone call
+                let duration = status.call_duration_in_seconds.map(|d| d as f64);
+                lock(&shared.ledger).outcome(
+                    &shared.target_id,
+                    &a.key,
+                    a.attempt,
+                    state,
+                    Some(&status.call_id),
+                    duration,
+                    status.reply.as_deref(),
+                    retry_at.as_deref(),
+                )?;
+                let mut c = lock(&shared.counts);
+                match state {
+                    CallState::Answered => c.answered += 1,
+                    CallState::Failed => c.failed += 1,
+                    _ => c.no_answer += 1,
+                }
+            }
+        }
+        if unsupported {
+            tracing::warn!(
+                "the server does not report batches, so outcomes cannot be followed; the calls stay accepted"
+            );
+            lock(&shared.counts).unfollowed = accepted.len() as u64;
+            return Ok(());
+        }
+        if shared.interrupted.load(Ordering::SeqCst) || std::time::Instant::now() >= deadline {
+            let left = lock(&shared.ledger)
+                .attempts(
+                    &shared.target_id,
+                    &campaign.name,
+                    &shared.round,
+                    &[CallState::Accepted],
+                )?
+                .len();
+            lock(&shared.counts).unfollowed = left as u64;
+            if left > 0 {
+                tracing::info!(
+                    "stopped following with {left} outcomes not known yet; `outreach status` shows them later"
+                );
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
