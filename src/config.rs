@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::campaign::Kind;
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
@@ -16,6 +17,7 @@ pub enum Config {
         color: bool,
     },
     Plan(PlanSettings),
+    Init(InitSettings),
     Schema,
     MockServer(mock_server::MockArgs),
 }
@@ -31,6 +33,24 @@ pub struct PlanSettings {
     pub strict: bool,
     pub detailed_exitcode: bool,
     pub sample: usize,
+    pub color: bool,
+}
+
+/// Settings of `outreach init`.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+pub struct InitSettings {
+    pub dir: PathBuf,
+    pub patients: PathBuf,
+    pub phone_column: Option<String>,
+    pub country: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<Kind>,
+    pub out: Option<PathBuf>,
+    pub yes: bool,
+    pub force: bool,
+    /// Ask to confirm each guess: on a terminal, without --yes.
+    pub interactive: bool,
     pub color: bool,
 }
 
@@ -74,6 +94,35 @@ impl Config {
                 strict,
                 detailed_exitcode,
                 sample,
+                color,
+            }),
+            Command::Init {
+                dir,
+                patients,
+                phone_column,
+                country,
+                name,
+                kind,
+                out,
+                yes,
+                force,
+            } => Config::Init(InitSettings {
+                dir,
+                patients,
+                phone_column,
+                country,
+                name,
+                kind: kind.map(|k| {
+                    if k == "conversation" {
+                        Kind::Conversation
+                    } else {
+                        Kind::Robocall
+                    }
+                }),
+                out,
+                yes,
+                force,
+                interactive: !yes && std::io::stdin().is_terminal(),
                 color,
             }),
             Command::Schema => Config::Schema,

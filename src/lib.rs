@@ -2,6 +2,7 @@
 //!
 //! Stages, each a module with its own typed artifact, in one direction:
 //! `yaml` → `document` (load) → `schema` + `validate` → (plan, apply: later issues).
+//! Beside them, `init` (`guess` → `starter`) writes a starter campaign from a patient file.
 
 pub mod campaign;
 pub mod cli;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod document;
 pub mod guess;
+pub mod init;
 pub mod logging;
 pub mod phone;
 pub mod plan;
@@ -70,6 +72,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             })
         }
         Config::Plan(settings) => run_plan(&settings, out),
+        Config::Init(settings) => init::run(&settings, &mut std::io::stdin().lock(), out),
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)

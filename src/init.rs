@@ -1,0 +1,580 @@
+//! `outreach init`: a patient file → a starter campaign beside it, checked at once.
+//!
+//! Reads the file's header and first rows ([`crate::guess`]), says what it guessed and how
+//! sure it is, confirms each guess on a terminal (unless `--yes` or a flag decided it),
+//! writes the commented campaign ([`crate::starter`]), then validates and plans it with the
+//! same code and reporters as `validate` and `plan` (printed plans masked).
+
+use std::io::{BufRead, Write};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use crate::Outcome;
+use crate::campaign::{FileFormat, Kind, PatientSource};
+use crate::config::InitSettings;
+use crate::guess::{self, PhoneScore, Sample};
+use crate::plan;
+use crate::plan_report::{self, PlanFormat, PlanView};
+use crate::report;
+use crate::starter::{self, Starter};
+use crate::validate;
+
+/// The schema, relative to a checkout's root.
+const SCHEMA_PATH: &str = "schemas/campaign.schema.json";
+
+/// How many tries an answer gets before `init` gives up.
+const TRIES: usize = 3;
+
+/// Runs `outreach init`. `input` answers the questions asked on a terminal.
+pub fn run(
+    s: &InitSettings,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let patients = &s.patients;
+    let mut name = match &s.name {
+        Some(n) if guess::valid_name(n) => n.clone(),
+        Some(n) => bail!(
+            "--name {n}: a campaign name is lower-case letters, digits and dashes (at most 64), such as {}",
+            guess::campaign_name(patients)
+        ),
+        None => guess::campaign_name(patients),
+    };
+    if !patients.is_file() {
+        bail!("{}: no such patient file", patients.display());
+    }
+    // Refuse early when the file is known to exist (asked again after the questions, which
+    // may change the name).
+    refuse_existing(&target_path(s, &name), s.force)?;
+    let file = patients
+        .to_str()
+        .with_context(|| format!("{}: the file name is not UTF-8", patients.display()))?
+        .to_owned();
+    let named_format = FileFormat::from_path(&file);
+    let format = match named_format {
+        Some(f) => f,
+        None => guess::sniff_format(patients)
+            .with_context(|| format!("cannot read {}", patients.display()))?,
+    };
+    let delimiter = if format == FileFormat::Csv {
+        Some(
+            guess::sniff_delimiter(patients)
+                .with_context(|| format!("cannot read {}", patients.display()))?,
+        )
+    } else {
+        None
+    };
+    let sheet = if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
+        match guess::pick_sheet(patients)
+            .with_context(|| format!("cannot read the patient file {}", patients.display()))?
+        {
+            Some(found) => Some(found),
+            None => bail!(
+                "{}: no sheet has a header and a patient row",
+                patients.display()
+            ),
+        }
+    } else {
+        None
+    };
+    let mut source = PatientSource {
+        file: Some(file.clone()),
+        format: Some(format),
+        sheet: sheet.as_ref().map(|(name, _)| name.clone()),
+        delimiter: delimiter.map(|d| char::from(d).to_string()),
+        inline: None,
+        phone_column: s.phone_column.clone().unwrap_or_else(|| "phone".to_owned()),
+        default_country: None,
+        allowed_countries: Vec::new(),
+        timezone: None,
+    };
+    let base = Path::new("");
+    let mut sample = guess::read_sample(&source, base)
+        .with_context(|| format!("cannot read the patient file {}", patients.display()))?;
+    if sample.rows.is_empty() {
+        bail!("{}: no patient rows to learn from", patients.display());
+    }
+    let given_country = match &s.country {
+        Some(c) => {
+            let upper = c.to_ascii_uppercase();
+            if crate::phone::country(&upper).is_none() {
+                bail!("--country {c}: not a two-letter country code such as NG");
+            }
+            Some(upper)
+        }
+        None => None,
+    };
+
+    writeln!(
+        out,
+        "Read {} ({}, {}, {}{})",
+        patients.display(),
+        format.as_str(),
+        plural(sample.header.len() as u64, "column"),
+        plural(sample.total_rows, "row"),
+        match delimiter {
+            Some(b',') | None => String::new(),
+            Some(b'\t') => ", tab-separated".to_owned(),
+            Some(d) => format!(", separated by `{}`", char::from(d)),
+        }
+    )?;
+    if let Some((name, first)) = &sheet {
+        writeln!(
+            out,
+            "  sheet: `{name}`{}",
+            if *first {
+                ""
+            } else {
+                " (the first sheet with patients)"
+            }
+        )?;
+    }
+    if sample.unreadable_rows > 0 {
+        writeln!(
+            out,
+            "  warning: {} could not be read; `outreach plan` lists them",
+            plural(sample.unreadable_rows, "row")
+        )?;
+    }
+
+    // The phone column and country: given, or guessed from the values.
+    let mut phone = match &s.phone_column {
+        Some(col) => given_column(&sample, col, given_country.as_deref())?,
+        None => guess::guess_phone_column(&sample, given_country.as_deref())
+            .map_err(|tried| no_phone_column(patients, &tried))?,
+    };
+    let mut kind = s.kind.unwrap_or_default();
+    report_guesses(s, &phone, &name, kind, out)?;
+
+    if s.interactive {
+        writeln!(
+            out,
+            "Press Enter to accept a guess, or type another answer."
+        )?;
+        if s.phone_column.is_none() {
+            let header = sample.header.clone();
+            let col = ask(input, out, "Phone column", &phone.column, |a| {
+                if header.iter().any(|h| h == a) {
+                    Ok(a.to_owned())
+                } else {
+                    Err(format!(
+                        "no column `{a}`; the columns: {}",
+                        header.join(", ")
+                    ))
+                }
+            })?;
+            if col != phone.column {
+                phone = given_column(&sample, &col, given_country.as_deref())?;
+                writeln!(out, "  phone column: {}", guess::describe_phone(&phone))?;
+            }
+        }
+        if s.country.is_none() {
+            let current = phone.country.country.clone().unwrap_or_default();
+            let country = ask(input, out, "Country of local numbers", &current, |a| {
+                let upper = a.to_ascii_uppercase();
+                if upper.is_empty() || crate::phone::country(&upper).is_some() {
+                    Ok(upper)
+                } else {
+                    Err(format!("`{a}` is not a two-letter country code such as NG"))
+                }
+            })?;
+            if !country.is_empty() && Some(&country) != phone.country.country.as_ref() {
+                phone = given_column(&sample, &phone.column.clone(), Some(&country))?;
+                writeln!(
+                    out,
+                    "  country: {}",
+                    guess::describe_country(&phone.country)
+                )?;
+            }
+        }
+        if s.name.is_none() {
+            name = ask(input, out, "Campaign name", &name, |a| {
+                if guess::valid_name(a) {
+                    Ok(a.to_owned())
+                } else {
+                    Err("lower-case letters, digits and dashes, at most 64".to_owned())
+                }
+            })?;
+        }
+        if s.kind.is_none() {
+            let answer = ask(
+                input,
+                out,
+                "Kind (robocall or conversation)",
+                kind.as_str(),
+                |a| {
+                    parse_kind(a)
+                        .map(|k| k.as_str().to_owned())
+                        .ok_or_else(|| "robocall or conversation".to_owned())
+                },
+            )?;
+            kind = parse_kind(&answer).unwrap_or_default();
+        }
+    } else if !s.yes
+        && (s.phone_column.is_none() || s.country.is_none() || s.name.is_none() || s.kind.is_none())
+    {
+        writeln!(
+            out,
+            "  (no terminal to confirm on: guesses accepted; --phone-column, --country, --name and --kind choose, --yes silences this)"
+        )?;
+    }
+
+    if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
+        // Numbers typed into a spreadsheet lose their leading 0 or +: `plan` skips them.
+        source.phone_column.clone_from(&phone.column);
+        sample = guess::read_sample(&source, base)
+            .with_context(|| format!("cannot read the patient file {}", patients.display()))?;
+        if sample.numeric_phones > 0 {
+            writeln!(
+                out,
+                "  warning: {} of {} sampled phone cells are stored as numbers, which loses a leading 0 or +; `plan` skips them: format the column as text in the spreadsheet",
+                sample.numeric_phones,
+                sample.rows.len()
+            )?;
+        }
+    }
+
+    // Where to write, and never over a file without --force.
+    let target = target_path(s, &name);
+    refuse_existing(&target, s.force)?;
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir_abs = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let patients_abs = patients
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", patients.display()))?;
+    let file_rel = slashes(&relative(&dir_abs, &patients_abs));
+    let schema = dir_abs
+        .ancestors()
+        .map(|a| a.join(SCHEMA_PATH))
+        .find(|p| p.is_file())
+        .map_or_else(
+            || starter::SCHEMA_URL.to_owned(),
+            |p| slashes(&relative(&dir_abs, &p)),
+        );
+
+    let country = phone.country.country.clone();
+    let others = guess::other_phone_columns(&sample, &phone);
+    let proposals = guess::propose(&sample, phone.index, &others, kind == Kind::Robocall);
+    let text = starter::yaml(&Starter {
+        name: &name,
+        kind,
+        schema: &schema,
+        file: &file_rel,
+        format: named_format.is_none().then_some(format),
+        delimiter: delimiter.filter(|&d| d != b','),
+        sheet: sheet
+            .as_ref()
+            .filter(|(_, first)| !first)
+            .map(|(name, _)| name.as_str()),
+        phone: &phone,
+        country: country.as_deref(),
+        allowed_countries: country.as_ref().is_some_and(|c| mostly_from(&phone, c)),
+        proposals: &proposals,
+        rows: sample.total_rows,
+        sampled_rows: sample.rows.len(),
+    });
+    write_file(&target, &text, s.force)?;
+    writeln!(out, "Wrote {}", target.display())?;
+    writeln!(out)?;
+
+    // Check it as `validate` and `plan` would.
+    let checked = validate::check_file(&target);
+    report::reporter(report::Format::Human, s.color)
+        .validation(std::slice::from_ref(&checked.report), out)?;
+    let Some(campaign) = checked.campaign else {
+        return Ok(Outcome::Problems);
+    };
+    writeln!(out)?;
+    let mut overview = plan::Overview::new(5);
+    plan::plan(&campaign, &target, &mut overview)
+        .with_context(|| format!("planning {}", target.display()))?;
+    plan_report::write(
+        PlanFormat::Human,
+        &PlanView {
+            campaign: &campaign,
+            campaign_path: &target,
+            overview: &overview,
+            unmask: false,
+            saved_to: None,
+            message_unchecked: Some(
+                "the workflow is the mock's demo; set your own workflow_id and variables",
+            ),
+        },
+        out,
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Next: edit {} (look for REPLACE: the workflow, the message's variables), then `outreach plan {}`.",
+        target.display(),
+        target.display()
+    )?;
+    Ok(Outcome::Success)
+}
+
+/// Where the campaign goes: --out, or DIR/<name>.yaml.
+fn target_path(s: &InitSettings, name: &str) -> PathBuf {
+    s.out
+        .clone()
+        .unwrap_or_else(|| s.dir.join(format!("{name}.yaml")))
+}
+
+fn refuse_existing(target: &Path, force: bool) -> anyhow::Result<()> {
+    if target.exists() && !force {
+        bail!(
+            "{} already exists: pass --force to overwrite it, or --out to write elsewhere",
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+fn plural(n: impl Into<u64>, word: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn parse_kind(s: &str) -> Option<Kind> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "robocall" => Some(Kind::Robocall),
+        "conversation" => Some(Kind::Conversation),
+        _ => None,
+    }
+}
+
+/// The score of a column the user named.
+fn given_column(
+    sample: &Sample,
+    column: &str,
+    country: Option<&str>,
+) -> anyhow::Result<PhoneScore> {
+    let Some(index) = sample.header.iter().position(|h| h == column) else {
+        bail!(
+            "--phone-column {column}: the file has no such column (its columns: {})",
+            sample.header.join(", ")
+        );
+    };
+    Ok(guess::score_column(
+        column,
+        index,
+        &sample.values(index),
+        country,
+    ))
+}
+
+fn no_phone_column(patients: &Path, tried: &[PhoneScore]) -> anyhow::Error {
+    let mut tried: Vec<&PhoneScore> = tried.iter().collect();
+    tried.sort_by_key(|s| s.index);
+    let list = tried
+        .iter()
+        .map(|s| format!("`{}` ({} of {} valid)", s.column, s.valid, s.sampled))
+        .collect::<Vec<_>>()
+        .join(", ");
+    anyhow::anyhow!(
+        "{}: no column looks like phone numbers (at least {}% of a column's values must be valid numbers); tried {list}. Name it with --phone-column, and the country of local numbers with --country",
+        patients.display(),
+        (guess::MIN_PHONE_SHARE * 100.0).round()
+    )
+}
+
+/// Whether most valid sampled numbers (4 in 5) are from `country`: then the starter campaign
+/// allows only that country, and `plan` lists the others for the user to decide.
+fn mostly_from(phone: &PhoneScore, country: &str) -> bool {
+    let g = &phone.country;
+    let foreign: usize = g
+        .by_country
+        .iter()
+        .filter(|(c, _)| c != country)
+        .map(|(_, n)| n)
+        .sum();
+    phone.valid > 0 && foreign * 5 <= phone.valid
+}
+
+fn report_guesses(
+    s: &InitSettings,
+    phone: &PhoneScore,
+    name: &str,
+    kind: Kind,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let how = |given: bool| if given { "given" } else { "guessed" };
+    writeln!(
+        out,
+        "  phone column ({}): {}",
+        how(s.phone_column.is_some()),
+        guess::describe_phone(phone)
+    )?;
+    writeln!(
+        out,
+        "  country ({}): {}",
+        how(s.country.is_some()),
+        guess::describe_country(&phone.country)
+    )?;
+    if phone.percent() < 80 {
+        writeln!(
+            out,
+            "  warning: only {}% of the sampled phone numbers are valid; `plan` lists the others",
+            phone.percent()
+        )?;
+    }
+    writeln!(
+        out,
+        "  campaign name ({}): {name}",
+        if s.name.is_some() {
+            "given"
+        } else {
+            "from the file name"
+        }
+    )?;
+    writeln!(
+        out,
+        "  kind ({}): {}",
+        if s.kind.is_some() { "given" } else { "default" },
+        kind.as_str()
+    )
+}
+
+/// Asks a question on the terminal. Enter (or the end of input) accepts `default`; a wrong
+/// answer is explained and asked again.
+fn ask(
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    question: &str,
+    default: &str,
+    check: impl Fn(&str) -> Result<String, String>,
+) -> anyhow::Result<String> {
+    for _ in 0..TRIES {
+        write!(out, "{question} [{default}]: ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if input.read_line(&mut line)? == 0 {
+            writeln!(out)?;
+            return Ok(default.to_owned());
+        }
+        let answer = line.trim();
+        if answer.is_empty() {
+            return Ok(default.to_owned());
+        }
+        match check(answer) {
+            Ok(v) => return Ok(v),
+            Err(why) => writeln!(out, "  {why}")?,
+        }
+    }
+    bail!("no usable answer to \"{question}\" after {TRIES} tries")
+}
+
+/// Writes the campaign; without `force`, never over an existing file (even one created since
+/// the check above).
+fn write_file(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists: pass --force to overwrite it",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
+        }
+    })?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The path of `to` from the directory `from` (both absolute and resolved).
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<Component> = from.components().collect();
+    let to_parts: Vec<Component> = to.components().collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to_parts[common..] {
+        rel.push(c.as_os_str());
+    }
+    rel
+}
+
+/// A path with `/` between its parts, as campaign files write them on every system.
+fn slashes(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let r = |a: &str, b: &str| slashes(&relative(Path::new(a), Path::new(b)));
+        assert_eq!(
+            r("/w/campaigns", "/w/campaigns/patients/x.csv"),
+            "patients/x.csv"
+        );
+        assert_eq!(
+            r("/w/campaigns/new", "/w/schemas/s.json"),
+            "../../schemas/s.json"
+        );
+        assert_eq!(r("/w", "/w/x.csv"), "x.csv");
+    }
+
+    #[test]
+    fn asks_until_an_answer_fits() {
+        let mut out = Vec::new();
+        let mut input: &[u8] = b"maybe\nconversation\n";
+        let k = ask(&mut input, &mut out, "Kind", "robocall", |a| {
+            parse_kind(a)
+                .map(|k| k.as_str().to_owned())
+                .ok_or_else(|| "robocall or conversation".to_owned())
+        })
+        .unwrap();
+        assert_eq!(k, "conversation");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Kind [robocall]: "), "{text}");
+        assert!(text.contains("robocall or conversation"), "{text}");
+
+        let mut input: &[u8] = b"\n";
+        let k = ask(&mut input, &mut Vec::new(), "Kind", "robocall", |a| {
+            Ok(a.to_owned())
+        });
+        assert_eq!(k.unwrap(), "robocall", "Enter accepts the guess");
+        let mut input: &[u8] = b"";
+        let k = ask(&mut input, &mut Vec::new(), "Kind", "robocall", |a| {
+            Ok(a.to_owned())
+        });
+        assert_eq!(k.unwrap(), "robocall", "end of input accepts the guess");
+        let mut input: &[u8] = b"x\ny\nz\n";
+        assert!(
+            ask(&mut input, &mut Vec::new(), "Q", "d", |_| Err(
+                "no".to_owned()
+            ))
+            .is_err()
+        );
+    }
+}
