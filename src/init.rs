@@ -167,6 +167,12 @@ pub fn run(
             if col != phone.column {
                 phone = given_column(&sample, &col, given_country.as_deref())?;
                 writeln!(out, "  phone column: {}", guess::describe_phone(&phone))?;
+                writeln!(
+                    out,
+                    "  country: {}",
+                    guess::describe_country(&phone.country)
+                )?;
+                warn_if_few_valid(&phone, out)?;
             }
         }
         if s.country.is_none() {
@@ -186,6 +192,7 @@ pub fn run(
                     "  country: {}",
                     guess::describe_country(&phone.country)
                 )?;
+                warn_if_few_valid(&phone, out)?;
             }
         }
         if s.name.is_none() {
@@ -421,13 +428,7 @@ fn report_guesses(
         how(s.country.is_some()),
         guess::describe_country(&phone.country)
     )?;
-    if phone.percent() < 80 {
-        writeln!(
-            out,
-            "  warning: only {}% of the sampled phone numbers are valid; `plan` lists the others",
-            phone.percent()
-        )?;
-    }
+    warn_if_few_valid(phone, out)?;
     writeln!(
         out,
         "  campaign name ({}): {name}",
@@ -443,6 +444,17 @@ fn report_guesses(
         if s.kind.is_some() { "given" } else { "default" },
         kind.as_str()
     )
+}
+
+fn warn_if_few_valid(phone: &PhoneScore, out: &mut dyn Write) -> std::io::Result<()> {
+    if phone.percent() < 80 {
+        writeln!(
+            out,
+            "  warning: only {}% of the sampled phone numbers are valid; `plan` lists the others",
+            phone.percent()
+        )?;
+    }
+    Ok(())
 }
 
 /// Asks a question on the terminal. Enter (or the end of input) accepts `default`; a wrong
@@ -529,6 +541,75 @@ fn slashes(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(dir: &Path, patients: PathBuf) -> InitSettings {
+        InitSettings {
+            dir: dir.to_path_buf(),
+            patients,
+            phone_column: None,
+            country: None,
+            name: None,
+            kind: None,
+            out: None,
+            yes: false,
+            force: false,
+            interactive: true,
+            color: false,
+        }
+    }
+
+    #[test]
+    fn on_a_terminal_each_guess_is_confirmed_or_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let patients = dir.path().join("list.csv");
+        std::fs::write(
+            &patients,
+            "name,mobile_no,alt\nAda,08031234567,0241234567\nTolu,08051234567,0201234567\n",
+        )
+        .unwrap();
+        let s = settings(dir.path(), patients);
+        // Phone column: a wrong answer, then `alt`; country: Enter (GH, re-guessed for
+        // `alt`); name: changed; kind: conversation.
+        let mut input: &[u8] = b"phone\nalt\n\nghana-list\nconversation\n";
+        let mut out = Vec::new();
+        let outcome = run(&s, &mut input, &mut out).unwrap();
+        let printed = String::from_utf8(out).unwrap();
+        assert_eq!(outcome, Outcome::Success, "{printed}");
+        assert!(printed.contains("Phone column [mobile_no]: "), "{printed}");
+        assert!(printed.contains("no column `phone`"), "{printed}");
+        assert!(
+            printed.contains("Country of local numbers [GH]: "),
+            "{printed}"
+        );
+        assert!(printed.contains("Campaign name [list]: "), "{printed}");
+        assert!(!printed.contains("no terminal"), "{printed}");
+        let text = std::fs::read_to_string(dir.path().join("ghana-list.yaml")).unwrap();
+        assert!(text.contains("phone_column: alt\n"), "{text}");
+        assert!(text.contains("default_country: GH\n"), "{text}");
+        assert!(text.contains("kind: conversation\n"), "{text}");
+        assert!(
+            text.contains("`mobile_no` left out: it holds phone numbers too"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn with_yes_nothing_is_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let patients = dir.path().join("list.json");
+        std::fs::write(&patients, r#"[{"tel": "+254712345678", "n": "Wanjiru"}]"#).unwrap();
+        let mut s = settings(dir.path(), patients);
+        s.yes = true;
+        s.interactive = false;
+        let mut out = Vec::new();
+        let outcome = run(&s, &mut &b""[..], &mut out).unwrap();
+        let printed = String::from_utf8(out).unwrap();
+        assert_eq!(outcome, Outcome::Success, "{printed}");
+        assert!(!printed.contains("]: "), "no question asked: {printed}");
+        let text = std::fs::read_to_string(dir.path().join("list.yaml")).unwrap();
+        assert!(text.contains("timezone: Africa/Nairobi"), "{text}");
+        assert!(text.contains("accent: swahili"), "{text}");
+    }
 
     #[test]
     fn relative_paths() {
