@@ -94,7 +94,7 @@ pub enum Command {
     /// Exit codes: 0 written and valid, 1 written but invalid, 2 nothing written (the file
     /// exists, the patient file cannot be read, no column holds phone numbers).
     Init {
-        /// The directory to write the campaign in (default: the current directory).
+        /// The directory to write the campaign in.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// The patient file to start from.

@@ -266,6 +266,7 @@ pub fn run(
             |p| slashes(&relative(&dir_abs, &p)),
         );
 
+    let opt_out = opt_out_beside(&patients_abs).map(|p| slashes(&relative(&dir_abs, &p)));
     let country = phone.country.country.clone();
     let others = guess::other_phone_columns(&sample, &phone);
     let proposals = guess::propose(&sample, phone.index, &others, kind == Kind::Robocall);
@@ -284,6 +285,7 @@ pub fn run(
         country: country.as_deref(),
         allowed_countries: country.as_ref().is_some_and(|c| mostly_from(&phone, c)),
         proposals: &proposals,
+        opt_out: opt_out.as_deref(),
         rows: sample.total_rows,
         sampled_rows: sample.rows.len(),
     });
@@ -324,6 +326,29 @@ pub fn run(
         target.display()
     )?;
     Ok(Outcome::Success)
+}
+
+/// A file beside the patient file whose name says it is an opt-out list (`opt-outs.csv`,
+/// `Opt Out List.xlsx`), to suggest under `exclude`.
+fn opt_out_beside(patients: &Path) -> Option<PathBuf> {
+    let dir = patients.parent()?;
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p != patients && p.is_file())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            let squashed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+            (squashed.contains("optout") || squashed.contains("donotcall"))
+                && FileFormat::from_path(&name).is_some()
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// Where the campaign goes: --out, or DIR/<name>.yaml.

@@ -39,6 +39,8 @@ pub struct Starter<'a> {
     /// Restrict calls to `country`: nearly every sampled number is from there.
     pub allowed_countries: bool,
     pub proposals: &'a [Proposal],
+    /// An opt-out list found beside the patient file, relative to the campaign.
+    pub opt_out: Option<&'a str>,
     /// Data rows in the file.
     pub rows: u64,
     /// Rows the guesses were made from.
@@ -328,8 +330,6 @@ pub fn yaml(s: &Starter<'_>) -> String {
             }
         }
         let _ = writeln!(w);
-    } else if !tags.is_empty() {
-        let _ = writeln!(w, "# (Conversation calls take no tags.)");
     }
 
     // Opt-outs and dedupe.
@@ -337,9 +337,20 @@ pub fn yaml(s: &Starter<'_>) -> String {
         w,
         "# Opt-out lists: anyone whose number is on one is never called. A missing or unreadable"
     );
-    let _ = writeln!(w, "# list stops everything. Add yours:");
+    if s.opt_out.is_some() {
+        let _ = writeln!(
+            w,
+            "# list stops everything. This one lies beside the patient file: check it, then uncomment."
+        );
+    } else {
+        let _ = writeln!(w, "# list stops everything. Add yours:");
+    }
     let _ = writeln!(w, "# exclude:");
-    let _ = writeln!(w, "#   - file: opt-outs.csv");
+    let _ = writeln!(
+        w,
+        "#   - file: {}",
+        quoted(s.opt_out.unwrap_or("opt-outs.csv"))
+    );
     let _ = writeln!(w, "#     phone_column: phone");
     let _ = writeln!(w, "#     default_country: {}", s.country.unwrap_or("NG"));
     let _ = writeln!(

@@ -161,6 +161,9 @@ fn the_measles_file_proposes_names_dates_and_a_tag() {
         "allowed_countries: [NG]",
         "  max_calls: 10 ",
         "  in_doubt: hold",
+        // The opt-out list beside the patient file is suggested, not used unreviewed.
+        "# list stops everything. This one lies beside the patient file: check it, then uncomment.\n# exclude:\n#   - file: \"",
+        "/campaigns/patients/opt-outs.csv\"\n",
     ] {
         assert!(r.text.contains(line), "missing {line:?} in\n{}", r.text);
     }
@@ -210,6 +213,10 @@ fn inside_a_checkout_paths_are_relative_to_the_campaign() {
     assert!(
         text.contains("  - file: \"patients/lagos-measles.csv\"\n"),
         "{text}"
+    );
+    assert!(
+        !text.contains("beside the patient file"),
+        "no opt-out list beside the patients: {text}"
     );
     validate(&campaign);
 }
