@@ -721,7 +721,12 @@ pub fn propose(
     other_phones: &[usize],
     tags_allowed: bool,
 ) -> Vec<Proposal> {
-    let mut used: Vec<String> = Vec::new();
+    // Names the request already uses beside the variables and tags.
+    let mut used: Vec<String> = vec![
+        "phone_number".to_owned(),
+        "user_tag_identifiers".to_owned(),
+        crate::plan::KEY_TAG.to_owned(),
+    ];
     let mut out = Vec::new();
     for (i, column) in sample.header.iter().enumerate() {
         if i == phone_index {
@@ -929,6 +934,19 @@ mod tests {
                 c.timezone
             );
         }
+    }
+
+    #[test]
+    fn proposals_avoid_the_names_the_request_uses() {
+        let s = sample(
+            &["tel", "Phone Number", "phone_number", "outreach_key"],
+            &[&["08031234567", "x", "y", "z"]],
+        );
+        let keys: Vec<String> = propose(&s, 0, &[], true)
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        assert_eq!(keys, ["phone_number_2", "phone_number_3", "outreach_key_2"]);
     }
 
     #[test]

@@ -353,9 +353,13 @@ fn opt_out_beside(patients: &Path) -> Option<PathBuf> {
 
 /// Where the campaign goes: --out, or DIR/<name>.yaml.
 fn target_path(s: &InitSettings, name: &str) -> PathBuf {
-    s.out
-        .clone()
-        .unwrap_or_else(|| s.dir.join(format!("{name}.yaml")))
+    let file = format!("{name}.yaml");
+    match &s.out {
+        Some(out) => out.clone(),
+        // `x.yaml` rather than `./x.yaml` in messages.
+        None if s.dir == Path::new(".") => PathBuf::from(file),
+        None => s.dir.join(file),
+    }
 }
 
 fn refuse_existing(target: &Path, force: bool) -> anyhow::Result<()> {
