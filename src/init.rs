@@ -640,6 +640,54 @@ mod tests {
         assert!(text.contains("accent: swahili"), "{text}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 24,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Whatever the columns are called, the campaign written validates (exit 1 "should
+        /// not happen"): names YAML or handlebars would misread, brackets, quotes, dots.
+        #[test]
+        fn any_header_gives_a_valid_campaign(
+            headers in proptest::collection::vec(
+                "[ -~]{0,10}|\\PC{0,6}|yes|No|on|~|null|date|title|this|else|phone_number|outreach_key|é ü",
+                1..5,
+            ),
+            conversation in proptest::bool::ANY,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let patients = dir.path().join("p.csv");
+            let mut w = csv::Writer::from_path(&patients).unwrap();
+            let mut header = vec!["tel".to_owned()];
+            header.extend(headers.iter().cloned());
+            w.write_record(&header).unwrap();
+            for (i, phone) in ["08031234567", "0805 123 4567", "+2347065550192"].iter().enumerate() {
+                let mut row = vec![(*phone).to_owned()];
+                row.extend(headers.iter().enumerate().map(|(j, _)| match (i + j) % 3 {
+                    0 => "2026-12-03".to_owned(),
+                    1 => "ada obi".to_owned(),
+                    _ => String::new(),
+                }));
+                w.write_record(&row).unwrap();
+            }
+            w.flush().unwrap();
+            drop(w);
+            let mut s = settings(dir.path(), patients);
+            s.yes = true;
+            s.interactive = false;
+            s.kind = Some(if conversation { Kind::Conversation } else { Kind::Robocall });
+            let mut out = Vec::new();
+            let outcome = run(&s, &mut &b""[..], &mut out);
+            let printed = String::from_utf8_lossy(&out);
+            let text = std::fs::read_to_string(dir.path().join("p.yaml")).unwrap_or_default();
+            proptest::prop_assert!(
+                matches!(outcome, Ok(Outcome::Success)),
+                "{outcome:?}\n{printed}\n{text}"
+            );
+        }
+    }
+
     #[test]
     fn relative_paths() {
         let r = |a: &str, b: &str| slashes(&relative(Path::new(a), Path::new(b)));
