@@ -9,9 +9,20 @@ use std::fmt::Write as _;
 use crate::campaign::{CONVERSATION_ACCENTS, FileFormat, Kind, PROVIDER_REQUESTS_PER_SECOND};
 use crate::guess::{self, ColumnKind, PhoneScore, Proposal, Role};
 
-/// The voicebot mock's seeded robocall workflow: a starter campaign plans (and applies
-/// against the mock) before the user has a workflow of their own.
-pub const MOCK_WORKFLOW_ID: &str = "9b643eb4-0799-4761-bd34-9580eb315aaf";
+/// The voicebot mock's seeded workflow of a kind, and its message: a starter campaign plans
+/// (and runs against the mock) before the user has a workflow of their own.
+pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
+    let id = match kind {
+        Kind::Robocall => mock_server::config::SEED_ROBOCALL_WORKFLOW,
+        Kind::Conversation => mock_server::config::SEED_CONVERSATION_WORKFLOW,
+    };
+    let message = mock_server::config::seeded_workflows()
+        .into_iter()
+        .find(|w| w.id == id)
+        .map(|w| w.message)
+        .unwrap_or_default();
+    (id, message)
+}
 
 /// The published schema, for campaigns written outside a checkout.
 pub const SCHEMA_URL: &str = concat!(
@@ -134,15 +145,17 @@ pub fn yaml(s: &Starter<'_>) -> String {
         "# robocall: a recorded message; conversation: a two-way voicebot call."
     );
     let _ = writeln!(w, "kind: {}", s.kind.as_str());
+    let (workflow, message) = demo_workflow(s.kind);
     let _ = writeln!(
         w,
         "# REPLACE with your workflow's id from the Intron dashboard. This one is the mock server's"
     );
     let _ = writeln!(
         w,
-        "# demo robocall workflow, so that `plan` (and `apply` against the mock) work at once."
+        "# demo {} workflow, so that `plan` works at once. Its message: {message:?}",
+        s.kind.as_str()
     );
-    let _ = writeln!(w, "workflow_id: {MOCK_WORKFLOW_ID}");
+    let _ = writeln!(w, "workflow_id: {workflow}");
     let _ = writeln!(
         w,
         "# The voice that reads the message. Conversation calls: pidgin or english."
@@ -463,6 +476,16 @@ fn empty_note(p: &Proposal, s: &Starter<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_workflows_are_the_mocks() {
+        let (id, message) = demo_workflow(Kind::Robocall);
+        assert_eq!(id, "9b643eb4-0799-4761-bd34-9580eb315aaf");
+        assert!(message.contains("[name]"), "{message}");
+        let (id, message) = demo_workflow(Kind::Conversation);
+        assert_eq!(id, "550e8400-e29b-41d4-a716-446655440000");
+        assert!(!message.is_empty());
+    }
 
     #[test]
     fn keys_are_quoted_when_yaml_would_read_them_otherwise() {

@@ -376,6 +376,7 @@ fn flags_decide_instead_of_guesses() {
     for line in [
         "name: ghana-check\n",
         "kind: conversation\n",
+        "workflow_id: 550e8400-e29b-41d4-a716-446655440000\n",
         "accent: english\n",
         "phone_column: other_phone\n",
         "default_country: GH\n",
