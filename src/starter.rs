@@ -152,9 +152,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
     );
     let _ = writeln!(
         w,
-        "# demo {} workflow, so that `plan` works at once. Its message: {message:?}",
+        "# demo {} workflow, so that `plan` works at once. Its message:",
         s.kind.as_str()
     );
+    let _ = writeln!(w, "#   {message:?}");
     let _ = writeln!(w, "workflow_id: {workflow}");
     let _ = writeln!(
         w,
@@ -190,11 +191,13 @@ pub fn yaml(s: &Starter<'_>) -> String {
         "# Who to call: the patient file, relative to this campaign file. Guessed by `outreach init`"
     );
     let _ = writeln!(w, "# from {} sampled rows:", s.sampled_rows);
-    let _ = writeln!(w, "#   phone column: {}", guess::describe_phone(s.phone));
-    let _ = writeln!(
+    wrapped(
         w,
-        "#   country: {}",
-        guess::describe_country(&s.phone.country)
+        &format!("phone column: {}", guess::describe_phone(s.phone)),
+    );
+    wrapped(
+        w,
+        &format!("country: {}", guess::describe_country(&s.phone.country)),
     );
     let _ = writeln!(w, "patients:");
     let _ = writeln!(w, "  - file: {}", quoted(s.file));
@@ -455,6 +458,20 @@ pub fn yaml(s: &Starter<'_>) -> String {
         "  in_doubt: hold            # a call of unknown fate after a crash: report it, never resend"
     );
     y
+}
+
+/// A comment item (`#   text`), wrapped at 92 columns (continuation lines indented).
+fn wrapped(w: &mut String, text: &str) {
+    let mut line = "#  ".to_owned();
+    for word in text.split(' ') {
+        if line.len() + word.len() + 1 > 92 && line.len() > 5 {
+            let _ = writeln!(w, "{line}");
+            "#    ".clone_into(&mut line);
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    let _ = writeln!(w, "{line}");
 }
 
 fn empty_note(p: &Proposal, s: &Starter<'_>) -> String {
