@@ -218,6 +218,19 @@ fn inside_a_checkout_paths_are_relative_to_the_campaign() {
         !text.contains("beside the patient file"),
         "no opt-out list beside the patients: {text}"
     );
+    // The whole starter campaign and what init printed, reviewed once (paths here do not
+    // depend on the machine once the temporary directory is taken out).
+    let printed = String::from_utf8(o.stdout)
+        .unwrap()
+        .replace(&repo.display().to_string(), "[DIR]");
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        description => "outreach init [DIR]/campaigns --patients [DIR]/campaigns/patients/lagos-measles.csv --yes",
+    }, {
+        insta::assert_snapshot!("init-lagos-measles-yaml", text);
+        insta::assert_snapshot!("init-lagos-measles-output", printed);
+    });
     validate(&campaign);
 }
 
