@@ -11,13 +11,13 @@ use crate::report::Format;
 /// What to do, fully resolved.
 #[derive(Debug)]
 pub enum Config {
+    Init(InitSettings),
     Validate {
         paths: Vec<PathBuf>,
         format: Format,
         color: bool,
     },
     Plan(PlanSettings),
-    Init(InitSettings),
     Schema,
     MockServer(mock_server::MockArgs),
 }
@@ -36,24 +36,6 @@ pub struct PlanSettings {
     pub color: bool,
 }
 
-/// Settings of `outreach init`.
-#[derive(Debug, Clone)]
-#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
-pub struct InitSettings {
-    pub dir: PathBuf,
-    pub patients: PathBuf,
-    pub phone_column: Option<String>,
-    pub country: Option<String>,
-    pub name: Option<String>,
-    pub kind: Option<Kind>,
-    pub out: Option<PathBuf>,
-    pub yes: bool,
-    pub force: bool,
-    /// Ask to confirm each guess: on a terminal, without --yes.
-    pub interactive: bool,
-    pub color: bool,
-}
-
 impl Config {
     /// Whether exit codes follow `terraform plan -detailed-exitcode`.
     pub fn detailed_exitcode(&self) -> bool {
@@ -69,33 +51,6 @@ impl Config {
             }
         };
         match cli.command {
-            Command::Validate { paths, format } => Config::Validate {
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from("campaigns")]
-                } else {
-                    paths
-                },
-                format,
-                color,
-            },
-            Command::Plan {
-                campaign,
-                out,
-                format,
-                unmask,
-                strict,
-                detailed_exitcode,
-                sample,
-            } => Config::Plan(PlanSettings {
-                campaign,
-                out,
-                format,
-                unmask,
-                strict,
-                detailed_exitcode,
-                sample,
-                color,
-            }),
             Command::Init {
                 dir,
                 patients,
@@ -125,8 +80,53 @@ impl Config {
                 interactive: !yes && std::io::stdin().is_terminal(),
                 color,
             }),
+            Command::Validate { paths, format } => Config::Validate {
+                paths: if paths.is_empty() {
+                    vec![PathBuf::from("campaigns")]
+                } else {
+                    paths
+                },
+                format,
+                color,
+            },
+            Command::Plan {
+                campaign,
+                out,
+                format,
+                unmask,
+                strict,
+                detailed_exitcode,
+                sample,
+            } => Config::Plan(PlanSettings {
+                campaign,
+                out,
+                format,
+                unmask,
+                strict,
+                detailed_exitcode,
+                sample,
+                color,
+            }),
             Command::Schema => Config::Schema,
             Command::MockServer(args) => Config::MockServer(args),
         }
     }
+}
+
+/// Settings of `outreach init`.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+pub struct InitSettings {
+    pub dir: PathBuf,
+    pub patients: PathBuf,
+    pub phone_column: Option<String>,
+    pub country: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<Kind>,
+    pub out: Option<PathBuf>,
+    pub yes: bool,
+    pub force: bool,
+    /// Ask to confirm each guess: on a terminal, without --yes.
+    pub interactive: bool,
+    pub color: bool,
 }

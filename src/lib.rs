@@ -72,11 +72,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             })
         }
         Config::Plan(settings) => run_plan(&settings, out),
-        Config::Init(settings) => init::run(&settings, &mut std::io::stdin().lock(), out),
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
         }
+        Config::Init(settings) => init::run(&settings, &mut std::io::stdin().lock(), out),
         Config::MockServer(args) => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
