@@ -32,69 +32,15 @@ pub fn run(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let patients = &s.patients;
-    let mut name = match &s.name {
+    // Flags first: a mistake there is reported before any file is read.
+    let name = match &s.name {
         Some(n) if guess::valid_name(n) => n.clone(),
         Some(n) => bail!(
             "--name {n}: a campaign name is lower-case letters, digits and dashes (at most 64), such as {}",
-            guess::campaign_name(patients)
+            guess::campaign_name(&s.patients)
         ),
-        None => guess::campaign_name(patients),
+        None => guess::campaign_name(&s.patients),
     };
-    if !patients.is_file() {
-        bail!("{}: no such patient file", patients.display());
-    }
-    // Refuse early when the file is known to exist (asked again after the questions, which
-    // may change the name).
-    refuse_existing(&target_path(s, &name), s.force)?;
-    let file = patients
-        .to_str()
-        .with_context(|| format!("{}: the file name is not UTF-8", patients.display()))?
-        .to_owned();
-    let named_format = FileFormat::from_path(&file);
-    let format = match named_format {
-        Some(f) => f,
-        None => guess::sniff_format(patients)
-            .with_context(|| format!("cannot read {}", patients.display()))?,
-    };
-    let delimiter = if format == FileFormat::Csv {
-        Some(
-            guess::sniff_delimiter(patients)
-                .with_context(|| format!("cannot read {}", patients.display()))?,
-        )
-    } else {
-        None
-    };
-    let sheet = if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
-        match guess::pick_sheet(patients)
-            .with_context(|| format!("cannot read the patient file {}", patients.display()))?
-        {
-            Some(found) => Some(found),
-            None => bail!(
-                "{}: no sheet has a header and a patient row",
-                patients.display()
-            ),
-        }
-    } else {
-        None
-    };
-    let mut source = PatientSource {
-        file: Some(file.clone()),
-        format: Some(format),
-        sheet: sheet.as_ref().map(|(name, _)| name.clone()),
-        delimiter: delimiter.map(|d| char::from(d).to_string()),
-        inline: None,
-        phone_column: s.phone_column.clone().unwrap_or_else(|| "phone".to_owned()),
-        default_country: None,
-        allowed_countries: Vec::new(),
-        timezone: None,
-    };
-    let base = Path::new("");
-    let mut sample = guess::read_sample(&source, base)
-        .with_context(|| format!("cannot read the patient file {}", patients.display()))?;
-    if sample.rows.is_empty() {
-        bail!("{}: no patient rows to learn from", patients.display());
-    }
     let given_country = match &s.country {
         Some(c) => {
             let upper = c.to_ascii_uppercase();
@@ -105,119 +51,30 @@ pub fn run(
         }
         None => None,
     };
+    if !s.patients.is_file() {
+        bail!("{}: no such patient file", s.patients.display());
+    }
+    // Refuse early when the file is known to exist (checked again after the questions,
+    // which may change the name).
+    refuse_existing(&target_path(s, &name), s.force)?;
 
-    writeln!(
-        out,
-        "Read {} ({}, {}, {}{})",
-        patients.display(),
-        format.as_str(),
-        plural(sample.header.len() as u64, "column"),
-        plural(sample.total_rows, "row"),
-        match delimiter {
-            Some(b',') | None => String::new(),
-            Some(b'\t') => ", tab-separated".to_owned(),
-            Some(d) => format!(", separated by `{}`", char::from(d)),
-        }
-    )?;
-    if let Some((name, first)) = &sheet {
-        writeln!(
-            out,
-            "  sheet: `{name}`{}",
-            if *first {
-                ""
-            } else {
-                " (the first sheet with patients)"
-            }
-        )?;
-    }
-    if sample.unreadable_rows > 0 {
-        writeln!(
-            out,
-            "  warning: {} could not be read; `outreach plan` lists them",
-            plural(sample.unreadable_rows, "row")
-        )?;
-    }
+    let mut file = PatientFile::read(&s.patients, s.phone_column.as_deref())?;
+    file.describe(out)?;
 
     // The phone column and country: given, or guessed from the values.
-    let mut phone = match &s.phone_column {
-        Some(col) => given_column(&sample, col, given_country.as_deref())?,
-        None => guess::guess_phone_column(&sample, given_country.as_deref())
-            .map_err(|tried| no_phone_column(patients, &tried))?,
+    let phone = match &s.phone_column {
+        Some(col) => given_column(&file.sample, col, given_country.as_deref())?,
+        None => guess::guess_phone_column(&file.sample, given_country.as_deref())
+            .map_err(|tried| no_phone_column(&s.patients, &tried))?,
     };
-    let mut kind = s.kind.unwrap_or_default();
-    report_guesses(s, &phone, &name, kind, out)?;
-
+    let mut choices = Choices {
+        phone,
+        name,
+        kind: s.kind.unwrap_or_default(),
+    };
+    report_guesses(s, &choices, out)?;
     if s.interactive {
-        writeln!(
-            out,
-            "Press Enter to accept a guess, or type another answer."
-        )?;
-        if s.phone_column.is_none() {
-            let header = sample.header.clone();
-            let col = ask(input, out, "Phone column", &phone.column, |a| {
-                if header.iter().any(|h| h == a) {
-                    Ok(a.to_owned())
-                } else {
-                    Err(format!(
-                        "no column `{a}`; the columns: {}",
-                        header.join(", ")
-                    ))
-                }
-            })?;
-            if col != phone.column {
-                phone = given_column(&sample, &col, given_country.as_deref())?;
-                writeln!(out, "  phone column: {}", guess::describe_phone(&phone))?;
-                writeln!(
-                    out,
-                    "  country: {}",
-                    guess::describe_country(&phone.country)
-                )?;
-                warn_if_few_valid(&phone, out)?;
-            }
-        }
-        if s.country.is_none() {
-            let current = phone.country.country.clone().unwrap_or_default();
-            let country = ask(input, out, "Country of local numbers", &current, |a| {
-                let upper = a.to_ascii_uppercase();
-                if upper.is_empty() || crate::phone::country(&upper).is_some() {
-                    Ok(upper)
-                } else {
-                    Err(format!("`{a}` is not a two-letter country code such as NG"))
-                }
-            })?;
-            if !country.is_empty() && Some(&country) != phone.country.country.as_ref() {
-                phone = given_column(&sample, &phone.column.clone(), Some(&country))?;
-                writeln!(
-                    out,
-                    "  country: {}",
-                    guess::describe_country(&phone.country)
-                )?;
-                warn_if_few_valid(&phone, out)?;
-            }
-        }
-        if s.name.is_none() {
-            name = ask(input, out, "Campaign name", &name, |a| {
-                if guess::valid_name(a) {
-                    Ok(a.to_owned())
-                } else {
-                    Err("lower-case letters, digits and dashes, at most 64".to_owned())
-                }
-            })?;
-        }
-        if s.kind.is_none() {
-            let answer = ask(
-                input,
-                out,
-                "Kind (robocall or conversation)",
-                kind.as_str(),
-                |a| {
-                    parse_kind(a)
-                        .map(|k| k.as_str().to_owned())
-                        .ok_or_else(|| "robocall or conversation".to_owned())
-                },
-            )?;
-            kind = parse_kind(&answer).unwrap_or_default();
-        }
+        confirm(s, &file.sample, &mut choices, input, out)?;
     } else if !s.yes
         && (s.phone_column.is_none() || s.country.is_none() || s.name.is_none() || s.kind.is_none())
     {
@@ -226,75 +83,287 @@ pub fn run(
             "  (no terminal to confirm on: guesses accepted; --phone-column, --country, --name and --kind choose, --yes silences this)"
         )?;
     }
+    file.check_numeric_phones(&choices.phone.column, out)?;
 
-    if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
-        // Numbers typed into a spreadsheet lose their leading 0 or +: `plan` skips them.
-        source.phone_column.clone_from(&phone.column);
-        sample = guess::read_sample(&source, base)
-            .with_context(|| format!("cannot read the patient file {}", patients.display()))?;
-        if sample.numeric_phones > 0 {
+    let target = write_campaign(s, &file, &choices)?;
+    writeln!(out, "Wrote {}", target.display())?;
+    writeln!(out)?;
+    check(s, &target, out)
+}
+
+/// A patient file as read: how to read it (format, delimiter, sheet) and its first rows.
+struct PatientFile {
+    path: PathBuf,
+    /// The format the file name tells, if it does.
+    named_format: Option<FileFormat>,
+    format: FileFormat,
+    /// CSV only: the delimiter sniffed.
+    delimiter: Option<u8>,
+    /// Spreadsheets only: the sheet read, and whether it is the first.
+    sheet: Option<(String, bool)>,
+    source: PatientSource,
+    sample: Sample,
+}
+
+impl PatientFile {
+    fn read(path: &Path, phone_column: Option<&str>) -> anyhow::Result<Self> {
+        let cannot = || format!("cannot read the patient file {}", path.display());
+        let file = path
+            .to_str()
+            .with_context(|| format!("{}: the file name is not UTF-8", path.display()))?
+            .to_owned();
+        let named_format = FileFormat::from_path(&file);
+        let format = match named_format {
+            Some(f) => f,
+            None => guess::sniff_format(path).with_context(cannot)?,
+        };
+        let delimiter = if format == FileFormat::Csv {
+            Some(guess::sniff_delimiter(path).with_context(cannot)?)
+        } else {
+            None
+        };
+        let sheet = if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
+            let Some(found) = guess::pick_sheet(path).with_context(cannot)? else {
+                bail!(
+                    "{}: no sheet has a header and a patient row",
+                    path.display()
+                );
+            };
+            Some(found)
+        } else {
+            None
+        };
+        let source = PatientSource {
+            file: Some(file),
+            format: Some(format),
+            sheet: sheet.as_ref().map(|(name, _)| name.clone()),
+            delimiter: delimiter.map(|d| char::from(d).to_string()),
+            inline: None,
+            phone_column: phone_column.unwrap_or("phone").to_owned(),
+            default_country: None,
+            allowed_countries: Vec::new(),
+            timezone: None,
+        };
+        let sample = guess::read_sample(&source, Path::new("")).with_context(cannot)?;
+        if sample.rows.is_empty() {
+            bail!("{}: no patient rows to learn from", path.display());
+        }
+        Ok(PatientFile {
+            path: path.to_path_buf(),
+            named_format,
+            format,
+            delimiter,
+            sheet,
+            source,
+            sample,
+        })
+    }
+
+    fn describe(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "Read {} ({}, {}, {}{})",
+            self.path.display(),
+            self.format.as_str(),
+            plural(self.sample.header.len() as u64, "column"),
+            plural(self.sample.total_rows, "row"),
+            match self.delimiter {
+                Some(b',') | None => String::new(),
+                Some(b'\t') => ", tab-separated".to_owned(),
+                Some(d) => format!(", separated by `{}`", char::from(d)),
+            }
+        )?;
+        if let Some((name, first)) = &self.sheet {
+            writeln!(
+                out,
+                "  sheet: `{name}`{}",
+                if *first {
+                    ""
+                } else {
+                    " (the first sheet with patients)"
+                }
+            )?;
+        }
+        if self.sample.unreadable_rows > 0 {
+            writeln!(
+                out,
+                "  warning: {} could not be read; `outreach plan` lists them",
+                plural(self.sample.unreadable_rows, "row")
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Numbers typed into a spreadsheet lose their leading 0 or +, and `plan` skips them:
+    /// re-reads the sample knowing the phone column, and warns.
+    fn check_numeric_phones(&mut self, column: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+        if self.sheet.is_none() {
+            return Ok(());
+        }
+        column.clone_into(&mut self.source.phone_column);
+        self.sample = guess::read_sample(&self.source, Path::new(""))
+            .with_context(|| format!("cannot read the patient file {}", self.path.display()))?;
+        if self.sample.numeric_phones > 0 {
             writeln!(
                 out,
                 "  warning: {} of {} sampled phone cells are stored as numbers, which loses a leading 0 or +; `plan` skips them: format the column as text in the spreadsheet",
-                sample.numeric_phones,
-                sample.rows.len()
+                self.sample.numeric_phones,
+                self.sample.rows.len()
             )?;
         }
+        Ok(())
     }
+}
 
-    // Where to write, and never over a file without --force.
-    let target = target_path(s, &name);
+/// What the campaign will say: given by flags, guessed, or answered.
+struct Choices {
+    phone: PhoneScore,
+    name: String,
+    kind: Kind,
+}
+
+/// Asks to confirm each guess no flag decided.
+fn confirm(
+    s: &InitSettings,
+    sample: &Sample,
+    c: &mut Choices,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Press Enter to accept a guess, or type another answer."
+    )?;
+    let given_country = s.country.as_ref().map(|c| c.to_ascii_uppercase());
+    if s.phone_column.is_none() {
+        let col = ask(input, out, "Phone column", &c.phone.column, |a| {
+            if sample.header.iter().any(|h| h == a) {
+                Ok(a.to_owned())
+            } else {
+                Err(format!(
+                    "no column `{a}`; the columns: {}",
+                    sample.header.join(", ")
+                ))
+            }
+        })?;
+        if col != c.phone.column {
+            c.phone = given_column(sample, &col, given_country.as_deref())?;
+            writeln!(out, "  phone column: {}", guess::describe_phone(&c.phone))?;
+            writeln!(
+                out,
+                "  country: {}",
+                guess::describe_country(&c.phone.country)
+            )?;
+            warn_if_few_valid(&c.phone, out)?;
+        }
+    }
+    if s.country.is_none() {
+        let current = c.phone.country.country.clone().unwrap_or_default();
+        let country = ask(input, out, "Country of local numbers", &current, |a| {
+            let upper = a.to_ascii_uppercase();
+            if upper.is_empty() || crate::phone::country(&upper).is_some() {
+                Ok(upper)
+            } else {
+                Err(format!("`{a}` is not a two-letter country code such as NG"))
+            }
+        })?;
+        if !country.is_empty() && Some(&country) != c.phone.country.country.as_ref() {
+            c.phone = given_column(sample, &c.phone.column.clone(), Some(&country))?;
+            writeln!(
+                out,
+                "  country: {}",
+                guess::describe_country(&c.phone.country)
+            )?;
+            warn_if_few_valid(&c.phone, out)?;
+        }
+    }
+    if s.name.is_none() {
+        c.name = ask(input, out, "Campaign name", &c.name, |a| {
+            if guess::valid_name(a) {
+                Ok(a.to_owned())
+            } else {
+                Err("lower-case letters, digits and dashes, at most 64".to_owned())
+            }
+        })?;
+    }
+    if s.kind.is_none() {
+        let answer = ask(
+            input,
+            out,
+            "Kind (robocall or conversation)",
+            c.kind.as_str(),
+            |a| {
+                parse_kind(a)
+                    .map(|k| k.as_str().to_owned())
+                    .ok_or_else(|| "robocall or conversation".to_owned())
+            },
+        )?;
+        c.kind = parse_kind(&answer).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Writes the starter campaign (never over a file without --force); returns its path.
+fn write_campaign(s: &InitSettings, file: &PatientFile, c: &Choices) -> anyhow::Result<PathBuf> {
+    let target = target_path(s, &c.name);
     refuse_existing(&target, s.force)?;
     let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Paths in the campaign are relative to it, between resolved paths.
     let dir_abs = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
-    let patients_abs = patients
+    let patients_abs = file
+        .path
         .canonicalize()
-        .with_context(|| format!("cannot resolve {}", patients.display()))?;
-    let file_rel = slashes(&relative(&dir_abs, &patients_abs));
+        .with_context(|| format!("cannot resolve {}", file.path.display()))?;
+    let from_campaign = |p: &Path| slashes(&relative(&dir_abs, p));
     let schema = dir_abs
         .ancestors()
         .map(|a| a.join(SCHEMA_PATH))
         .find(|p| p.is_file())
-        .map_or_else(
-            || starter::SCHEMA_URL.to_owned(),
-            |p| slashes(&relative(&dir_abs, &p)),
-        );
+        .map_or_else(|| starter::SCHEMA_URL.to_owned(), |p| from_campaign(&p));
+    let opt_out = opt_out_beside(&patients_abs).map(|p| from_campaign(&p));
+    let file_rel = from_campaign(&patients_abs);
 
-    let opt_out = opt_out_beside(&patients_abs).map(|p| slashes(&relative(&dir_abs, &p)));
-    let country = phone.country.country.clone();
-    let others = guess::other_phone_columns(&sample, &phone);
-    let proposals = guess::propose(&sample, phone.index, &others, kind == Kind::Robocall);
+    let country = c.phone.country.country.clone();
+    let others = guess::other_phone_columns(&file.sample, &c.phone);
+    let proposals = guess::propose(
+        &file.sample,
+        c.phone.index,
+        &others,
+        c.kind == Kind::Robocall,
+    );
     let text = starter::yaml(&Starter {
-        name: &name,
-        kind,
+        name: &c.name,
+        kind: c.kind,
         schema: &schema,
         file: &file_rel,
-        format: named_format.is_none().then_some(format),
-        delimiter: delimiter.filter(|&d| d != b','),
-        sheet: sheet
+        format: file.named_format.is_none().then_some(file.format),
+        delimiter: file.delimiter.filter(|&d| d != b','),
+        sheet: file
+            .sheet
             .as_ref()
             .filter(|(_, first)| !first)
             .map(|(name, _)| name.as_str()),
-        phone: &phone,
+        phone: &c.phone,
         country: country.as_deref(),
-        allowed_countries: country.as_ref().is_some_and(|c| mostly_from(&phone, c)),
+        allowed_countries: country.as_ref().is_some_and(|k| mostly_from(&c.phone, k)),
         proposals: &proposals,
         opt_out: opt_out.as_deref(),
-        rows: sample.total_rows,
-        sampled_rows: sample.rows.len(),
+        rows: file.sample.total_rows,
+        sampled_rows: file.sample.rows.len(),
     });
     write_file(&target, &text, s.force)?;
-    writeln!(out, "Wrote {}", target.display())?;
-    writeln!(out)?;
+    Ok(target)
+}
 
-    // Check it as `validate` and `plan` would.
-    let checked = validate::check_file(&target);
+/// Validates and plans the campaign written, as `validate` and `plan` would (masked).
+fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let checked = validate::check_file(target);
     report::reporter(report::Format::Human, s.color)
         .validation(std::slice::from_ref(&checked.report), out)?;
     let Some(campaign) = checked.campaign else {
@@ -302,13 +371,13 @@ pub fn run(
     };
     writeln!(out)?;
     let mut overview = plan::Overview::new(5);
-    plan::plan(&campaign, &target, &mut overview)
+    plan::plan(&campaign, target, &mut overview)
         .with_context(|| format!("planning {}", target.display()))?;
     plan_report::write(
         PlanFormat::Human,
         &PlanView {
             campaign: &campaign,
-            campaign_path: &target,
+            campaign_path: target,
             overview: &overview,
             unmask: false,
             saved_to: None,
@@ -437,13 +506,8 @@ fn mostly_from(phone: &PhoneScore, country: &str) -> bool {
     phone.valid > 0 && foreign * 5 <= phone.valid
 }
 
-fn report_guesses(
-    s: &InitSettings,
-    phone: &PhoneScore,
-    name: &str,
-    kind: Kind,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
+fn report_guesses(s: &InitSettings, c: &Choices, out: &mut dyn Write) -> std::io::Result<()> {
+    let (phone, name, kind) = (&c.phone, &c.name, c.kind);
     let how = |given: bool| if given { "given" } else { "guessed" };
     writeln!(
         out,
