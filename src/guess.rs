@@ -19,9 +19,9 @@ use crate::template;
 pub const SAMPLE_ROWS: usize = 200;
 /// How many non-empty values of a column are looked at.
 pub const SAMPLE_VALUES: usize = 50;
-/// The share of a column's sampled values that must be valid numbers for it to be the phone
-/// column.
-pub const MIN_PHONE_SHARE: f64 = 0.5;
+/// The share of a column's sampled values (in percent) that must be valid numbers for it to
+/// be the phone column.
+pub const MIN_PHONE_PERCENT: usize = 50;
 
 /// A country `init` knows how to set up: its name (for messages), the time zone of its
 /// calling windows, and the robocall accent most of its patients would understand.
@@ -228,14 +228,8 @@ impl PhoneScore {
     }
 
     fn share_ok(&self) -> bool {
-        self.valid > 0 && self.valid * 100 >= self.sampled * percent(MIN_PHONE_SHARE)
+        self.valid > 0 && self.valid * 100 >= self.sampled * MIN_PHONE_PERCENT
     }
-}
-
-fn percent(share: f64) -> usize {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a constant in 0..=1
-    let p = (share * 100.0) as usize;
-    p
 }
 
 /// The country guessed for a column's numbers, and the evidence.

@@ -489,7 +489,7 @@ fn no_phone_column(patients: &Path, tried: &[PhoneScore]) -> anyhow::Error {
     anyhow::anyhow!(
         "{}: no column looks like phone numbers (at least {}% of a column's values must be valid numbers); tried {list}. Name it with --phone-column, and the country of local numbers with --country",
         patients.display(),
-        (guess::MIN_PHONE_SHARE * 100.0).round()
+        guess::MIN_PHONE_PERCENT
     )
 }
 
