@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use crate::Outcome;
 use crate::campaign::{FileFormat, Kind, PatientSource};
 use crate::config::InitSettings;
-use crate::guess::{self, PhoneScore, Sample};
+use crate::guess::{self, PhoneScore, Proposal, Role, Sample};
 use crate::plan;
 use crate::plan_report::{self, PlanFormat, PlanView};
 use crate::report;
@@ -84,8 +84,16 @@ pub fn run(
         )?;
     }
     file.check_numeric_phones(&choices.phone.column, out)?;
+    let others = guess::other_phone_columns(&file.sample, &choices.phone);
+    let proposals = guess::propose(
+        &file.sample,
+        choices.phone.index,
+        &others,
+        choices.kind == Kind::Robocall,
+    );
+    report_proposals(&proposals, out)?;
 
-    let target = write_campaign(s, &file, &choices)?;
+    let target = write_campaign(s, &file, &choices, &proposals)?;
     writeln!(out, "Wrote {}", target.display())?;
     writeln!(out)?;
     check(s, &target, out)
@@ -304,7 +312,12 @@ fn confirm(
 }
 
 /// Writes the starter campaign (never over a file without --force); returns its path.
-fn write_campaign(s: &InitSettings, file: &PatientFile, c: &Choices) -> anyhow::Result<PathBuf> {
+fn write_campaign(
+    s: &InitSettings,
+    file: &PatientFile,
+    c: &Choices,
+    proposals: &[Proposal],
+) -> anyhow::Result<PathBuf> {
     let target = target_path(s, &c.name);
     refuse_existing(&target, s.force)?;
     let dir = target
@@ -330,13 +343,6 @@ fn write_campaign(s: &InitSettings, file: &PatientFile, c: &Choices) -> anyhow::
     let file_rel = from_campaign(&patients_abs);
 
     let country = c.phone.country.country.clone();
-    let others = guess::other_phone_columns(&file.sample, &c.phone);
-    let proposals = guess::propose(
-        &file.sample,
-        c.phone.index,
-        &others,
-        c.kind == Kind::Robocall,
-    );
     let text = starter::yaml(&Starter {
         name: &c.name,
         kind: c.kind,
@@ -352,7 +358,7 @@ fn write_campaign(s: &InitSettings, file: &PatientFile, c: &Choices) -> anyhow::
         phone: &c.phone,
         country: country.as_deref(),
         allowed_countries: country.as_ref().is_some_and(|k| mostly_from(&c.phone, k)),
-        proposals: &proposals,
+        proposals,
         opt_out: opt_out.as_deref(),
         rows: file.sample.total_rows,
         sampled_rows: file.sample.rows.len(),
@@ -537,6 +543,41 @@ fn report_guesses(s: &InitSettings, c: &Choices, out: &mut dyn Write) -> std::io
         if s.kind.is_some() { "given" } else { "default" },
         kind.as_str()
     )
+}
+
+/// One line each for the variables, the tags and the columns left out.
+fn report_proposals(proposals: &[Proposal], out: &mut dyn Write) -> std::io::Result<()> {
+    let keys = |role: &Role| {
+        proposals
+            .iter()
+            .filter(|p| &p.role == role)
+            .map(|p| match p.kind {
+                guess::ColumnKind::Name => format!("{} (a name)", p.key),
+                guess::ColumnKind::Date => format!("{} (a date)", p.key),
+                guess::ColumnKind::Id | guess::ColumnKind::Text => p.key.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let variables = keys(&Role::Variable);
+    writeln!(
+        out,
+        "  variables (one per column; keep those the message uses): {}",
+        if variables.is_empty() {
+            "none".to_owned()
+        } else {
+            variables.join(", ")
+        }
+    )?;
+    let tags = keys(&Role::Tag);
+    if !tags.is_empty() {
+        writeln!(out, "  tags: {}", tags.join(", "))?;
+    }
+    for p in proposals {
+        if let Role::Left(why) = &p.role {
+            writeln!(out, "  left out: `{}` ({why})", p.column)?;
+        }
+    }
+    Ok(())
 }
 
 fn warn_if_few_valid(phone: &PhoneScore, out: &mut dyn Write) -> std::io::Result<()> {
