@@ -64,6 +64,45 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starter campaign from a patient file, then validate and plan it.
+    ///
+    /// Reads the file's header and first rows (CSV with any common delimiter, XLSX, ODS,
+    /// JSON, NDJSON), guesses the phone column and the country from the values and says how
+    /// sure it is, proposes a variable per other column, and writes a commented campaign to
+    /// DIR/<name>.yaml. On a terminal each guess is confirmed (Enter accepts it) unless --yes;
+    /// the flags decide instead of asking. Never overwrites a file without --force.
+    ///
+    /// Exit codes: 0 written and valid, 1 written but invalid, 2 nothing written (the file
+    /// exists, the patient file cannot be read, no column holds phone numbers).
+    Init {
+        /// The directory to write the campaign in.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The patient file to start from.
+        #[arg(long, value_name = "FILE")]
+        patients: PathBuf,
+        /// The column with the phone numbers (default: guessed from the values).
+        #[arg(long, value_name = "COLUMN")]
+        phone_column: Option<String>,
+        /// The country of numbers written without a country code, such as NG (default: guessed).
+        #[arg(long, value_name = "CODE")]
+        country: Option<String>,
+        /// The campaign's name (default: from the patient file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// robocall (default) or conversation.
+        #[arg(long, value_parser = ["robocall", "conversation"])]
+        kind: Option<String>,
+        /// Where to write the campaign (default: DIR/<name>.yaml).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Accept every guess without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Overwrite the campaign file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check campaign files against the schema and the rules a schema cannot express.
     ///
     /// Reports every problem in every file at once, with file:line:column, the JSON pointer,

@@ -9,12 +9,14 @@ use secrecy::SecretString;
 
 use crate::apply::{ApplySettings, Target};
 use crate::cli::{Cli, ColorChoice, Command, ReportFormat, TargetArgs};
+use crate::campaign::Kind;
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
 
 /// What to do, fully resolved.
 #[derive(Debug)]
 pub enum Config {
+    Init(InitSettings),
     Validate {
         paths: Vec<PathBuf>,
         format: Format,
@@ -112,6 +114,35 @@ impl Config {
             }
         };
         Ok(match cli.command {
+            Command::Init {
+                dir,
+                patients,
+                phone_column,
+                country,
+                name,
+                kind,
+                out,
+                yes,
+                force,
+            } => Config::Init(InitSettings {
+                dir,
+                patients,
+                phone_column,
+                country,
+                name,
+                kind: kind.map(|k| {
+                    if k == "conversation" {
+                        Kind::Conversation
+                    } else {
+                        Kind::Robocall
+                    }
+                }),
+                out,
+                yes,
+                force,
+                interactive: !yes && std::io::stdin().is_terminal(),
+                color,
+            }),
             Command::Validate { paths, format } => Config::Validate {
                 paths: if paths.is_empty() {
                     vec![PathBuf::from("campaigns")]
@@ -220,4 +251,22 @@ impl Config {
             Command::MockServer(args) => Config::MockServer(args),
         })
     }
+}
+
+/// Settings of `outreach init`.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+pub struct InitSettings {
+    pub dir: PathBuf,
+    pub patients: PathBuf,
+    pub phone_column: Option<String>,
+    pub country: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<Kind>,
+    pub out: Option<PathBuf>,
+    pub yes: bool,
+    pub force: bool,
+    /// Ask to confirm each guess: on a terminal, without --yes.
+    pub interactive: bool,
+    pub color: bool,
 }

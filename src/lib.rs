@@ -2,6 +2,7 @@
 //!
 //! Stages, each a module with its own typed artifact, in one direction:
 //! `yaml` → `document` (load) → `schema` + `validate` → (plan, apply: later issues).
+//! Beside them, `init` (`guess` → `starter`) writes a starter campaign from a patient file.
 
 pub mod apply;
 pub mod campaign;
@@ -10,6 +11,8 @@ pub mod client;
 pub mod config;
 pub mod diagnostic;
 pub mod document;
+pub mod guess;
+pub mod init;
 pub mod ledger;
 pub mod logging;
 pub mod outcomes;
@@ -20,6 +23,7 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod source;
+pub mod starter;
 pub mod template;
 pub mod validate;
 pub mod windows;
@@ -143,6 +147,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
         }
+        Config::Init(settings) => init::run(&settings, &mut std::io::stdin().lock(), out),
         Config::MockServer(args) => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -2,6 +2,7 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod apply;
+mod init;
 mod loader_props;
 mod plan;
 mod plan_props;

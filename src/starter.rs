@@ -1,0 +1,531 @@
+//! The starter campaign `outreach init` writes: a commented YAML file, every section
+//! explained, built from the guesses of [`crate::guess`].
+//!
+//! Written as text rather than serialised, for the comments. The result is checked by the
+//! validator like any other campaign (and by the tests).
+
+use std::fmt::Write as _;
+
+use crate::campaign::{CONVERSATION_ACCENTS, FileFormat, Kind, PROVIDER_REQUESTS_PER_SECOND};
+use crate::guess::{self, ColumnKind, PhoneScore, Proposal, Role};
+
+/// The voicebot mock's seeded workflow of a kind, and its message: a starter campaign plans
+/// (and runs against the mock) before the user has a workflow of their own.
+pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
+    let id = match kind {
+        Kind::Robocall => mock_server::config::SEED_ROBOCALL_WORKFLOW,
+        Kind::Conversation => mock_server::config::SEED_CONVERSATION_WORKFLOW,
+    };
+    let message = mock_server::config::seeded_workflows()
+        .into_iter()
+        .find(|w| w.id == id)
+        .map(|w| w.message)
+        .unwrap_or_default();
+    (id, message)
+}
+
+/// The published schema, for campaigns written outside a checkout.
+pub const SCHEMA_URL: &str = concat!(
+    "https://raw.githubusercontent.com/",
+    "outreach-health/outreach/main/schemas/campaign.schema.json"
+);
+
+/// Everything the starter campaign is made of.
+#[derive(Debug)]
+pub struct Starter<'a> {
+    pub name: &'a str,
+    pub kind: Kind,
+    /// The modeline's schema: a path relative to the campaign, or [`SCHEMA_URL`].
+    pub schema: &'a str,
+    /// The patient file relative to the campaign file.
+    pub file: &'a str,
+    /// Written only when the file name does not tell the format.
+    pub format: Option<FileFormat>,
+    /// Written only when it is not a comma.
+    pub delimiter: Option<u8>,
+    /// Written only when it is not the first sheet.
+    pub sheet: Option<&'a str>,
+    pub phone: &'a PhoneScore,
+    pub country: Option<&'a str>,
+    /// Restrict calls to `country`: nearly every sampled number is from there.
+    pub allowed_countries: bool,
+    pub proposals: &'a [Proposal],
+    /// An opt-out list found beside the patient file, relative to the campaign.
+    pub opt_out: Option<&'a str>,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows the guesses were made from.
+    pub sampled_rows: usize,
+}
+
+/// A YAML double-quoted scalar (JSON strings are valid YAML).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+/// A mapping key: plain when YAML reads it as the same text, quoted otherwise.
+fn key(s: &str) -> String {
+    let plain = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain { s.to_owned() } else { quoted(s) }
+}
+
+fn plural(n: impl Into<u64>, word: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn accent(kind: Kind, country: Option<&str>) -> &'static str {
+    match kind {
+        Kind::Conversation => {
+            if country.is_none_or(|c| c == "NG") {
+                CONVERSATION_ACCENTS[0]
+            } else {
+                CONVERSATION_ACCENTS[1]
+            }
+        }
+        Kind::Robocall => country
+            .and_then(guess::country_info)
+            .map_or("pidgin", |c| c.accent),
+    }
+}
+
+/// The campaign's text.
+pub fn yaml(s: &Starter<'_>) -> String {
+    let mut y = String::new();
+    // Writing to a String cannot fail: the results below are ignored.
+    let w = &mut y;
+    let _ = writeln!(w, "# yaml-language-server: $schema={}", s.schema);
+    let _ = writeln!(w, "#");
+    let _ = writeln!(
+        w,
+        "# A starter campaign written by `outreach init` from {}.",
+        s.file
+    );
+    let _ = writeln!(
+        w,
+        "# Review every section (look for REPLACE), then run `outreach validate` and `outreach plan`."
+    );
+    let _ = writeln!(
+        w,
+        "# Every field is explained in the README (\"The campaign file\") and in your editor's hover."
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(w, "# The version of this file format: always 1.");
+    let _ = writeln!(w, "version: 1");
+    let _ = writeln!(
+        w,
+        "# The campaign's stable identity (lower-case letters, digits, dashes). The ledger remembers"
+    );
+    let _ = writeln!(
+        w,
+        "# who was called under this name: do not rename a campaign that has run."
+    );
+    let _ = writeln!(w, "name: {}", s.name);
+    let _ = writeln!(
+        w,
+        "# What the campaign is for, in a sentence a reviewer understands."
+    );
+    let file_name = s.file.rsplit('/').next().unwrap_or(s.file);
+    let _ = writeln!(
+        w,
+        "description: {}",
+        quoted(&format!("Calls to the patients listed in {file_name}"))
+    );
+    let _ = writeln!(
+        w,
+        "# robocall: a recorded message; conversation: a two-way voicebot call."
+    );
+    let _ = writeln!(w, "kind: {}", s.kind.as_str());
+    let (workflow, message) = demo_workflow(s.kind);
+    let _ = writeln!(
+        w,
+        "# REPLACE with your workflow's id from the Intron dashboard. This one is the mock server's"
+    );
+    let _ = writeln!(
+        w,
+        "# demo {} workflow, so that `plan` works at once. Its message:",
+        s.kind.as_str()
+    );
+    let _ = writeln!(w, "#   {message:?}");
+    let _ = writeln!(w, "workflow_id: {workflow}");
+    let _ = writeln!(
+        w,
+        "# The voice that reads the message. Conversation calls: pidgin or english."
+    );
+    let mut line = "# Robocalls:".to_owned();
+    for a in crate::campaign::ROBOCALL_ACCENTS {
+        if line.len() + a.len() + 1 > 92 {
+            let _ = writeln!(w, "{line}");
+            "#".clone_into(&mut line);
+        }
+        line.push(' ');
+        line.push_str(a);
+    }
+    let _ = writeln!(w, "{line}.");
+    let _ = writeln!(w, "voice:");
+    let _ = writeln!(w, "  accent: {}", accent(s.kind, s.country));
+    let _ = writeln!(w, "  gender: female");
+    let _ = writeln!(
+        w,
+        "# One pass of a recurring campaign: each patient is called at most once per round, and a"
+    );
+    let _ = writeln!(
+        w,
+        "# new round calls everyone again. Without a round, once for the campaign's whole life."
+    );
+    let _ = writeln!(w, "# round: \"2026-12\"");
+    let _ = writeln!(w);
+
+    // Patients.
+    let _ = writeln!(
+        w,
+        "# Who to call: the patient file, relative to this campaign file. Guessed by `outreach init`"
+    );
+    let _ = writeln!(w, "# from {} sampled rows:", s.sampled_rows);
+    wrapped(
+        w,
+        &format!("phone column: {}", guess::describe_phone(s.phone)),
+    );
+    wrapped(
+        w,
+        &format!("country: {}", guess::describe_country(&s.phone.country)),
+    );
+    let _ = writeln!(w, "patients:");
+    let _ = writeln!(w, "  - file: {}", quoted(s.file));
+    if let Some(f) = s.format {
+        let _ = writeln!(
+            w,
+            "    # The file name does not tell the format, so it is named."
+        );
+        let _ = writeln!(w, "    format: {}", f.as_str());
+    }
+    if let Some(sheet) = s.sheet {
+        let _ = writeln!(
+            w,
+            "    # The sheet with the patients (the first sheet has none)."
+        );
+        let _ = writeln!(w, "    sheet: {}", key(sheet));
+    }
+    if let Some(d) = s.delimiter {
+        let _ = writeln!(
+            w,
+            "    # The character between columns (sniffed from the file)."
+        );
+        let _ = writeln!(w, "    delimiter: {}", quoted(&char::from(d).to_string()));
+    }
+    let _ = writeln!(w, "    # The column with the phone numbers.");
+    let _ = writeln!(w, "    phone_column: {}", key(&s.phone.column));
+    if let Some(c) = s.country {
+        let _ = writeln!(
+            w,
+            "    # The country of numbers written without a country code (with NG, 08031234567"
+        );
+        let _ = writeln!(w, "    # becomes +2348031234567).");
+        let _ = writeln!(w, "    default_country: {c}");
+        let _ = writeln!(
+            w,
+            "    # Only numbers from these countries are called{}",
+            if s.allowed_countries {
+                ": remove the line to allow any."
+            } else {
+                ". The sampled numbers come from several\n    # countries, so any is allowed."
+            }
+        );
+        let prefix = if s.allowed_countries { "" } else { "# " };
+        let _ = writeln!(w, "    {prefix}allowed_countries: [{c}]");
+    } else {
+        let _ = writeln!(
+            w,
+            "    # REPLACE: the country of numbers written without a country code (two letters)."
+        );
+        let _ = writeln!(w, "    # default_country: NG");
+    }
+    let _ = writeln!(w);
+
+    // Variables, defaults and tags.
+    let variables: Vec<&Proposal> = s
+        .proposals
+        .iter()
+        .filter(|p| p.role == Role::Variable)
+        .collect();
+    let tags: Vec<&Proposal> = s.proposals.iter().filter(|p| p.role == Role::Tag).collect();
+    let left: Vec<&Proposal> = s
+        .proposals
+        .iter()
+        .filter(|p| matches!(p.role, Role::Left(_)))
+        .collect();
+    let _ = writeln!(
+        w,
+        "# The message's values, one per placeholder of the workflow's message: for a robocall"
+    );
+    let _ = writeln!(
+        w,
+        "# message \"Hello [name]\", give `name`. One is proposed per column: rename them after the"
+    );
+    let _ = writeln!(
+        w,
+        "# message's placeholders and delete the rest. {{{{column}}}} inserts a column, {{{{title c}}}}"
+    );
+    let _ = writeln!(
+        w,
+        "# capitalises a name, {{{{date c '%A %-d %B'}}}} writes a date as \"Thursday 3 December\"."
+    );
+    if variables.is_empty() {
+        let _ = writeln!(w, "variables: {{}}");
+    } else {
+        let _ = writeln!(w, "variables:");
+        for p in &variables {
+            let _ = writeln!(
+                w,
+                "  {}: {}{}",
+                key(&p.key),
+                quoted(&p.template),
+                empty_note(p, s)
+            );
+        }
+    }
+    for p in &left {
+        if let Role::Left(why) = &p.role {
+            let _ = writeln!(w, "  # `{}` left out: {why}", p.column);
+        }
+    }
+    let _ = writeln!(w);
+    let with_empties: Vec<&&Proposal> = variables
+        .iter()
+        .chain(tags.iter())
+        .filter(|p| p.empty > 0)
+        .collect();
+    let _ = writeln!(
+        w,
+        "# Values for patients whose column is empty, by column. Without one, such a patient is"
+    );
+    let _ = writeln!(w, "# skipped (never called with a blank).");
+    if with_empties.is_empty() {
+        let _ = writeln!(w, "# defaults:");
+        let _ = writeln!(w, "#   clinic: your health centre");
+    } else {
+        let _ = writeln!(w, "# defaults:");
+        for p in with_empties {
+            let _ = writeln!(
+                w,
+                "#   {}: REPLACE   # empty in {} of {} sampled rows",
+                key(&p.column),
+                p.empty,
+                s.sampled_rows
+            );
+        }
+    }
+    let _ = writeln!(w);
+    if s.kind == Kind::Robocall {
+        let _ = writeln!(
+            w,
+            "# Labels sent with each robocall, to find a call again in the provider's dashboard."
+        );
+        if tags.is_empty() {
+            let _ = writeln!(w, "# tags:");
+            let _ = writeln!(w, "#   patient_id: \"{{{{patient_id}}}}\"");
+        } else {
+            let _ = writeln!(w, "tags:");
+            for p in &tags {
+                let _ = writeln!(
+                    w,
+                    "  {}: {}{}",
+                    key(&p.key),
+                    quoted(&p.template),
+                    empty_note(p, s)
+                );
+            }
+        }
+        let _ = writeln!(w);
+    }
+
+    // Opt-outs and dedupe.
+    let _ = writeln!(
+        w,
+        "# Opt-out lists: anyone whose number is on one is never called. A missing or unreadable"
+    );
+    if s.opt_out.is_some() {
+        let _ = writeln!(
+            w,
+            "# list stops everything. This one lies beside the patient file: check it, then uncomment."
+        );
+    } else {
+        let _ = writeln!(w, "# list stops everything. Add yours:");
+    }
+    let _ = writeln!(w, "# exclude:");
+    let _ = writeln!(
+        w,
+        "#   - file: {}",
+        quoted(s.opt_out.unwrap_or("opt-outs.csv"))
+    );
+    let _ = writeln!(w, "#     phone_column: phone");
+    let _ = writeln!(w, "#     default_country: {}", s.country.unwrap_or("NG"));
+    let _ = writeln!(
+        w,
+        "# A patient listed twice is recognised by the normalised phone number (the first row wins)"
+    );
+    match tags.first() {
+        Some(id) => {
+            let _ = writeln!(w, "# or by a column:");
+            let _ = writeln!(w, "# dedupe: {}", key(&id.column));
+        }
+        None => {
+            let _ = writeln!(w, "# or by a column such as `dedupe: patient_id`.");
+        }
+    }
+    let _ = writeln!(w);
+
+    // Schedule.
+    let timezone = s.country.and_then(guess::country_info).map(|c| c.timezone);
+    let _ = writeln!(
+        w,
+        "# When calls may be placed, in the campaign's time zone."
+    );
+    let _ = writeln!(w, "schedule:");
+    match (timezone, s.country) {
+        (Some(tz), Some(c)) => {
+            let _ = writeln!(w, "  timezone: {tz}   # for {c}");
+        }
+        _ => {
+            let _ = writeln!(
+                w,
+                "  timezone: UTC   # REPLACE with your time zone, such as Africa/Lagos"
+            );
+        }
+    }
+    let _ = writeln!(
+        w,
+        "  # Calling windows: days (monday … sunday, weekdays, weekends, every_day) and quoted"
+    );
+    let _ = writeln!(w, "  # 24-hour times.");
+    let _ = writeln!(w, "  windows:");
+    let _ = writeln!(w, "    - days: [weekdays]");
+    let _ = writeln!(w, "      from: \"09:00\"");
+    let _ = writeln!(w, "      until: \"17:00\"");
+    let _ = writeln!(w, "  # No call before or after these dates:");
+    let _ = writeln!(w, "  # not_before: 2026-12-01");
+    let _ = writeln!(w, "  # not_after: 2026-12-20");
+    let _ = writeln!(w);
+
+    // Delivery.
+    let _ = writeln!(
+        w,
+        "# How calls go out. Cautious values to start with: raise them once a small run went well."
+    );
+    let _ = writeln!(w, "delivery:");
+    let _ = writeln!(
+        w,
+        "  batch_size: 20            # patients per request (1-100)"
+    );
+    let _ = writeln!(
+        w,
+        "  requests_per_second: 2    # the provider documents {PROVIDER_REQUESTS_PER_SECOND} for conversation calls"
+    );
+    let _ = writeln!(
+        w,
+        "  concurrency: 1            # requests waiting for an answer at once"
+    );
+    let _ = writeln!(
+        w,
+        "  max_calls: {:<14} # the most calls one run places: the file's {} today",
+        s.rows.max(1),
+        plural(s.rows, "row")
+    );
+    let _ = writeln!(w, "  retry:");
+    let _ = writeln!(
+        w,
+        "    attempts: 1             # calls per patient in all: 1 is no retry; 2 calls once more"
+    );
+    let _ = writeln!(
+        w,
+        "    delay: 2h               # the wait before calling again"
+    );
+    let _ = writeln!(
+        w,
+        "    outcomes: [no_answer]   # which outcomes are called again"
+    );
+    let _ = writeln!(
+        w,
+        "  in_doubt: hold            # a call of unknown fate after a crash: report it, never resend"
+    );
+    y
+}
+
+/// A comment item (`#   text`), wrapped at 92 columns (continuation lines indented).
+fn wrapped(w: &mut String, text: &str) {
+    let mut line = "#  ".to_owned();
+    for word in text.split(' ') {
+        if line.len() + word.len() + 1 > 92 && line.len() > 5 {
+            let _ = writeln!(w, "{line}");
+            "#    ".clone_into(&mut line);
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    let _ = writeln!(w, "{line}");
+}
+
+fn empty_note(p: &Proposal, s: &Starter<'_>) -> String {
+    let kind = match p.kind {
+        ColumnKind::Name => "   # a name",
+        ColumnKind::Date => "   # a date",
+        ColumnKind::Id | ColumnKind::Text => "",
+    };
+    if p.empty > 0 {
+        format!(
+            "   # empty in {} of {} sampled rows: see defaults",
+            p.empty, s.sampled_rows
+        )
+    } else {
+        kind.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_workflows_are_the_mocks() {
+        let (id, message) = demo_workflow(Kind::Robocall);
+        assert_eq!(id, "9b643eb4-0799-4761-bd34-9580eb315aaf");
+        assert!(message.contains("[name]"), "{message}");
+        let (id, message) = demo_workflow(Kind::Conversation);
+        assert_eq!(id, "550e8400-e29b-41d4-a716-446655440000");
+        assert!(!message.is_empty());
+    }
+
+    #[test]
+    fn keys_are_quoted_when_yaml_would_read_them_otherwise() {
+        assert_eq!(key("first_name"), "first_name");
+        assert_eq!(key("y"), "\"y\"");
+        assert_eq!(key("Off"), "\"Off\"");
+        assert_eq!(key("First Name"), "\"First Name\"");
+        assert_eq!(key("2nd"), "\"2nd\"");
+    }
+
+    #[test]
+    fn accents_suit_the_country_and_kind() {
+        assert_eq!(accent(Kind::Robocall, Some("NG")), "pidgin");
+        assert_eq!(accent(Kind::Robocall, Some("KE")), "swahili");
+        assert_eq!(accent(Kind::Robocall, Some("FR")), "pidgin");
+        assert_eq!(accent(Kind::Conversation, Some("GH")), "english");
+        assert_eq!(accent(Kind::Conversation, None), "pidgin");
+        for c in guess::LIKELY_COUNTRIES {
+            assert!(
+                crate::campaign::ROBOCALL_ACCENTS.contains(&c.accent),
+                "{}",
+                c.code
+            );
+        }
+    }
+}
