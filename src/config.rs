@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
+use crate::watch_report::WatchFormat;
 
 /// What to do, fully resolved.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ pub enum Config {
         color: bool,
     },
     Plan(PlanSettings),
+    Watch(WatchSettings),
     Schema,
     MockServer(mock_server::MockArgs),
 }
@@ -30,6 +32,18 @@ pub struct PlanSettings {
     pub unmask: bool,
     pub strict: bool,
     pub detailed_exitcode: bool,
+    pub sample: usize,
+    pub color: bool,
+}
+
+/// Settings of `outreach watch`.
+#[derive(Debug)]
+pub struct WatchSettings {
+    pub paths: Vec<PathBuf>,
+    pub format: WatchFormat,
+    /// The quiet time after the last change, in milliseconds.
+    pub debounce_ms: u64,
+    pub unmask: bool,
     pub sample: usize,
     pub color: bool,
 }
@@ -73,6 +87,24 @@ impl Config {
                 unmask,
                 strict,
                 detailed_exitcode,
+                sample,
+                color,
+            }),
+            Command::Watch {
+                paths,
+                format,
+                debounce,
+                unmask,
+                sample,
+            } => Config::Watch(WatchSettings {
+                paths: if paths.is_empty() {
+                    vec![PathBuf::from("campaigns")]
+                } else {
+                    paths
+                },
+                format,
+                debounce_ms: debounce,
+                unmask,
                 sample,
                 color,
             }),

@@ -11,6 +11,7 @@ pub mod document;
 pub mod logging;
 pub mod phone;
 pub mod plan;
+pub mod plan_diff;
 pub mod plan_report;
 pub mod render;
 pub mod report;
@@ -18,6 +19,8 @@ pub mod schema;
 pub mod source;
 pub mod template;
 pub mod validate;
+pub mod watch;
+pub mod watch_report;
 pub mod yaml;
 
 use std::io::Write;
@@ -68,6 +71,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             })
         }
         Config::Plan(settings) => run_plan(&settings, out),
+        Config::Watch(settings) => watch::run(&settings, out),
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
