@@ -6,6 +6,7 @@ mod plan;
 mod plan_props;
 mod schema;
 mod validate;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
