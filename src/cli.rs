@@ -98,7 +98,7 @@ pub enum Command {
         #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Human)]
         format: WatchFormat,
         /// Quiet time after the last change before the campaigns run again, in milliseconds.
-        #[arg(long, default_value_t = 100, value_name = "MS")]
+        #[arg(long, default_value_t = 50, value_name = "MS")]
         debounce: u64,
         /// Show phone numbers and patient data in printed output.
         #[arg(long)]

@@ -4,7 +4,7 @@
 //! [`Snapshot`] is a plan [`Sink`] that keeps what a diff needs; [`diff`] is a pure function
 //! over two snapshots, so `watch` and `plan --format markdown` can share it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 
 use crate::campaign::Campaign;
@@ -13,8 +13,9 @@ use crate::plan::{Call, Header, Sink, Skip, Summary};
 /// A plan, kept whole for comparison: every call by key, every skip, the counts.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// Calls by idempotency key.
-    pub calls: BTreeMap<String, Call>,
+    /// Calls by idempotency key (hashed: a plan holds tens of thousands of calls whose keys
+    /// share a prefix, and a diff only sorts what changed).
+    pub calls: HashMap<String, Call>,
     /// Skipped rows, by [`skip_identity`].
     pub skips: BTreeMap<(&'static str, String), Skip>,
     pub summary: Summary,
@@ -173,6 +174,9 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
         .filter(|(k, _)| !after.calls.contains_key(*k))
         .map(|(_, c)| c.clone())
         .collect();
+    d.added.sort_by(|a, b| a.key.cmp(&b.key));
+    d.removed.sort_by(|a, b| a.key.cmp(&b.key));
+    d.changed.sort_by(|a, b| a.call.key.cmp(&b.call.key));
     d.new_skips = after
         .skips
         .iter()

@@ -216,10 +216,10 @@ impl Coalescer {
         }
     }
 
-    /// Records changes seen at `now`; the quiet window starts again.
-    pub fn add(&mut self, paths: impl IntoIterator<Item = PathBuf>, now: Instant) {
+    /// Records changes made at `at`; the quiet window starts again from the latest change.
+    pub fn add(&mut self, paths: impl IntoIterator<Item = PathBuf>, at: Instant) {
         self.pending.extend(paths);
-        self.last = Some(now);
+        self.last = Some(self.last.map_or(at, |last| last.max(at)));
     }
 
     /// When the pending batch becomes due, if there is one.
@@ -390,7 +390,8 @@ fn is_change(kind: EventKind) -> bool {
 }
 
 enum Msg {
-    Changed(Vec<PathBuf>),
+    /// Changed paths, and when the latest of those changes happened.
+    Changed(Vec<PathBuf>, Instant),
     WatchError(String),
     Done(PathBuf, Box<RunResult>),
     Stop,
@@ -496,20 +497,27 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     );
     let (tx, rx) = mpsc::channel::<Msg>();
 
-    // The debouncer stitches renames and drops duplicate events; the quiet window is ours.
+    // The debouncer stitches renames and drops duplicate events; the quiet window is ours
+    // (a short debouncer timeout, as the window counts from each event's own time).
     let fs_tx = tx.clone();
     let mut debouncer = new_debouncer(
         Duration::from_millis(20),
         Some(Duration::from_millis(5)),
         move |result: DebounceEventResult| {
             let msg = match result {
-                Ok(events) => Msg::Changed(
-                    events
+                Ok(events) => {
+                    let events: Vec<_> = events
                         .into_iter()
                         .filter(|e| is_change(e.event.kind))
-                        .flat_map(|e| e.event.paths)
-                        .collect(),
-                ),
+                        .collect();
+                    // When it happened, not when the debouncer let it go: the quiet window
+                    // counts from the change itself.
+                    let Some(at) = events.iter().map(|e| e.time).max() else {
+                        // Only reads (our own runs read every watched file).
+                        return;
+                    };
+                    Msg::Changed(events.into_iter().flat_map(|e| e.event.paths).collect(), at)
+                }
                 Err(errors) => Msg::WatchError(
                     errors
                         .iter()
@@ -603,7 +611,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
             },
         };
         match msg {
-            Some(Msg::Changed(paths)) if !stopping => coalescer.add(paths, Instant::now()),
+            Some(Msg::Changed(paths, at)) if !stopping => coalescer.add(paths, at),
             Some(Msg::WatchError(message)) => {
                 reporter.event(&Event::WatchError { message: &message }, out)?;
             }
@@ -673,7 +681,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                     break;
                 }
             }
-            Some(Msg::Changed(_)) | None => {}
+            Some(Msg::Changed(..)) | None => {}
         }
         if let Some(changed) = coalescer.take_due(Instant::now()) {
             let now = discover(&roots);
@@ -855,6 +863,17 @@ mod tests {
         assert_eq!(batch.len(), 2);
         assert!(c.deadline().is_none());
         assert!(c.take_due(t0 + ms(1000)).is_none());
+    }
+
+    #[test]
+    fn the_window_counts_from_the_latest_change() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        c.add([PathBuf::from("a.yaml")], t0 + ms(50));
+        // A batch delivered late, about an earlier change, does not move the window back.
+        c.add([PathBuf::from("b.csv")], t0);
+        assert_eq!(c.deadline(), Some(t0 + ms(150)));
     }
 
     #[test]

@@ -420,3 +420,98 @@ impl Reporter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Sink as _;
+    use crate::plan_diff::diff;
+    use crate::render::Rendered;
+
+    fn campaign() -> Campaign {
+        serde_json::from_value(json!({
+            "version": 1,
+            "name": "t",
+            "workflow_id": "w",
+            "patients": [{"file": "p.csv"}],
+            "variables": {"name": "{{first_name}}", "clinic": "Yaba PHC"},
+            "schedule": {"timezone": "Africa/Lagos", "windows": [{"days": ["weekdays"], "from": "09:00", "until": "17:00"}]},
+        }))
+        .unwrap()
+    }
+
+    fn call(key: &str, phone: &str, name: &str) -> Call {
+        Call {
+            key: key.to_owned(),
+            phone: phone.to_owned(),
+            source: 0,
+            row: 2,
+            rendered: Rendered {
+                variables: [
+                    ("name".to_owned(), name.to_owned()),
+                    ("clinic".to_owned(), "Yaba PHC".to_owned()),
+                ]
+                .into(),
+                tags: BTreeMap::new(),
+            },
+        }
+    }
+
+    fn snapshot(calls: &[Call]) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.batch(0, "Africa/Lagos", calls).unwrap();
+        s.summary.calls = calls.len() as u64;
+        s.summary.batches = 1;
+        s
+    }
+
+    fn human(unmask: bool) -> String {
+        let before = snapshot(&[call("k1", "+2348031234567", "Ada")]);
+        let after = snapshot(&[
+            call("k1", "+2348031234567", "Adaeze"),
+            call("k2", "+2348039990001", "Zainab Bello"),
+        ]);
+        let d = diff(&before, &after);
+        let c = campaign();
+        let mut out = Vec::new();
+        Reporter::new(WatchFormat::Human, false, unmask, 5)
+            .event(
+                &Event::Planned {
+                    campaign_file: "c.yaml",
+                    campaign: &c,
+                    snapshot: &after,
+                    diff: &d,
+                    first: false,
+                },
+                &mut out,
+            )
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn human_diff_is_masked() {
+        let text = human(false);
+        assert!(
+            text.contains("✓ t (c.yaml): 2 calls in 1 batch, 0 skipped"),
+            "{text}"
+        );
+        assert!(text.contains("+ 1 call added"), "{text}");
+        assert!(
+            text.contains("+234******0001  clinic=Yaba PHC, name=Z*** B***"),
+            "constant values are shown, patient values masked: {text}"
+        );
+        assert!(text.contains("~ 1 call changed"), "{text}");
+        assert!(text.contains("+234******4567  name: A*** → A***"), "{text}");
+        assert!(!text.contains("Zainab") && !text.contains("8031234567"));
+    }
+
+    #[test]
+    fn human_diff_unmasked() {
+        let text = human(true);
+        assert!(
+            text.contains("+2348031234567  name: Ada → Adaeze"),
+            "{text}"
+        );
+    }
+}
