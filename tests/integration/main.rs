@@ -1,6 +1,7 @@
 //! The integration test binary: drives the real `outreach` binary (and, from the mock-server
 //! issue on, the real mock server over loopback HTTP).
 
+mod ci_workflow;
 mod loader_props;
 mod plan;
 mod plan_props;
