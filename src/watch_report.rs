@@ -355,8 +355,13 @@ impl Reporter {
         if !diff.changed.is_empty() {
             writeln!(
                 out,
-                "  ~ {} changed",
-                plural(diff.changed.len() as u64, "call", "calls")
+                "  ~ {} changed{}",
+                plural(diff.changed.len() as u64, "call", "calls"),
+                if self.unmask {
+                    ""
+                } else {
+                    " (patient values masked, --unmask to show)"
+                }
             )?;
             for c in diff.changed.iter().take(self.sample) {
                 let changes = c
