@@ -85,6 +85,14 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def version(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
@@ -151,6 +159,7 @@ def main():
                     help="milliseconds (default: the tool's default)")
     a = ap.parse_args()
 
+    load_before = loadavg()
     with tempfile.TemporaryDirectory() as d:
         campaign = os.path.join(d, "bench.yaml")
         csv = os.path.join(d, "patients.csv")
@@ -188,6 +197,8 @@ def main():
     print()
     print(f"- Machine: {machine()}; {version(['rustc', '--version'])}; build "
           f"`{commit}` ({a.binary}).")
+    print(f"- Load average (1, 5, 15 min) before: {load_before}; after: {loadavg()} "
+          "(the machine is shared).")
     print(f"- Campaign: {a.patients:,} patients from a CSV ({calls:,} calls), one opt-out "
           f"list. Debounce {watching['debounce_ms']} ms, included in every figure.")
     print("- Measured: file written → the `run` event of that file read from the watcher's "
