@@ -550,10 +550,12 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     let mut coalescer = Coalescer::new(Duration::from_millis(settings.debounce_ms));
 
     // Watches exactly `want`; a directory that cannot be watched is reported, not fatal.
+    // Returns whether a directory was newly watched.
     let mut sync_watches = |want: BTreeSet<PathBuf>,
                             watched: &mut BTreeSet<PathBuf>,
                             out: &mut dyn Write|
-     -> anyhow::Result<()> {
+     -> anyhow::Result<bool> {
+        let mut added = false;
         for gone in watched.difference(&want).cloned().collect::<Vec<_>>() {
             let _ = debouncer.unwatch(&gone);
             watched.remove(&gone);
@@ -562,6 +564,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
             match debouncer.watch(dir, RecursiveMode::NonRecursive) {
                 Ok(()) => {
                     watched.insert(dir.clone());
+                    added = true;
                 }
                 Err(e) => reporter.event(
                     &Event::WatchError {
@@ -571,7 +574,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                 )?,
             }
         }
-        Ok(())
+        Ok(added)
     };
     let want = |found: &Discovered, deps: &BTreeMap<PathBuf, Vec<PathBuf>>| {
         let mut dirs = found.dirs.clone();
@@ -584,7 +587,10 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     };
 
     let mut found = discover(&roots);
-    sync_watches(want(&found, &deps), &mut watched, out)?;
+    while sync_watches(want(&found, &deps), &mut watched, out)? {
+        // A directory that was just watched may have gained a file before its watch began.
+        found = discover(&roots);
+    }
     let names: Vec<String> = found.campaigns.iter().map(|c| display.of(c)).collect();
     reporter.event(
         &Event::Watching {
@@ -684,7 +690,12 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
             Some(Msg::Changed(..)) | None => {}
         }
         if let Some(changed) = coalescer.take_due(Instant::now()) {
-            let now = discover(&roots);
+            let mut now = discover(&roots);
+            while sync_watches(want(&now, &deps), &mut watched, out)? {
+                // A directory that was just watched (a new subdirectory) may have gained a
+                // file before its watch began: look again.
+                now = discover(&roots);
+            }
             for gone in found.campaigns.difference(&now.campaigns) {
                 deps.remove(gone);
                 last_good.remove(gone);
@@ -709,7 +720,6 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                 )?;
             }
             found = now;
-            sync_watches(want(&found, &deps), &mut watched, out)?;
             let mut todo = affected(&changed, &found.campaigns, &deps);
             todo.extend(added);
             for c in &todo {
