@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
+use crate::watch_report::WatchFormat;
 
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
 ///
@@ -254,6 +255,29 @@ pub enum Command {
         /// The ledger file.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+    },
+    /// Validate and plan campaigns again each time they or their patient files change.
+    ///
+    /// Watches campaign files (and every *.yaml/*.yml in the directories given, including
+    /// files added later) and the patient and opt-out files they name. After each change it
+    /// validates, plans, and prints what changed since the previous plan: calls added and
+    /// removed, changed variables, newly skipped rows. An invalid edit prints its problems and
+    /// the watch goes on. Plans only: the watcher never places calls. Ctrl-C stops it.
+    Watch {
+        /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
+        paths: Vec<PathBuf>,
+        /// Output format: human, or json (one event object per line, for tools).
+        #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Human)]
+        format: WatchFormat,
+        /// Quiet time after the last change before the campaigns run again, in milliseconds.
+        #[arg(long, default_value_t = 50, value_name = "MS")]
+        debounce: u64,
+        /// Show phone numbers and patient data in printed output.
+        #[arg(long)]
+        unmask: bool,
+        /// How many calls and skipped rows of each kind a change lists.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        sample: usize,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

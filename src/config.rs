@@ -8,10 +8,11 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 
 use crate::apply::{ApplySettings, Target};
-use crate::cli::{Cli, ColorChoice, Command, ReportFormat, TargetArgs};
 use crate::campaign::Kind;
+use crate::cli::{Cli, ColorChoice, Command, ReportFormat, TargetArgs};
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
+use crate::watch_report::WatchFormat;
 
 /// What to do, fully resolved.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ pub enum Config {
         state: PathBuf,
         older_than: jiff::SignedDuration,
     },
+    Watch(WatchSettings),
     Schema,
     MockServer(mock_server::MockArgs),
 }
@@ -95,6 +97,18 @@ pub struct PlanSettings {
     pub unmask: bool,
     pub strict: bool,
     pub detailed_exitcode: bool,
+    pub sample: usize,
+    pub color: bool,
+}
+
+/// Settings of `outreach watch`.
+#[derive(Debug)]
+pub struct WatchSettings {
+    pub paths: Vec<PathBuf>,
+    pub format: WatchFormat,
+    /// The quiet time after the last change, in milliseconds.
+    pub debounce_ms: u64,
+    pub unmask: bool,
     pub sample: usize,
     pub color: bool,
 }
@@ -247,6 +261,24 @@ impl Config {
                     )
                 })?,
             },
+            Command::Watch {
+                paths,
+                format,
+                debounce,
+                unmask,
+                sample,
+            } => Config::Watch(WatchSettings {
+                paths: if paths.is_empty() {
+                    vec![PathBuf::from("campaigns")]
+                } else {
+                    paths
+                },
+                format,
+                debounce_ms: debounce,
+                unmask,
+                sample,
+                color,
+            }),
             Command::Schema => Config::Schema,
             Command::MockServer(args) => Config::MockServer(args),
         })

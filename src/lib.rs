@@ -18,6 +18,7 @@ pub mod logging;
 pub mod outcomes;
 pub mod phone;
 pub mod plan;
+pub mod plan_diff;
 pub mod plan_report;
 pub mod render;
 pub mod report;
@@ -26,6 +27,8 @@ pub mod source;
 pub mod starter;
 pub mod template;
 pub mod validate;
+pub mod watch;
+pub mod watch_report;
 pub mod windows;
 pub mod yaml;
 
@@ -143,6 +146,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             )?;
             Ok(Outcome::Success)
         }
+        Config::Watch(settings) => watch::run(&settings, out),
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)

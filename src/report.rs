@@ -233,7 +233,7 @@ pub struct Json;
 /// The version of the JSON output of `validate`.
 pub const VALIDATE_JSON_VERSION: u32 = 1;
 
-fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
     let mut v = json!({
         "severity": d.severity,
         "code": d.code,

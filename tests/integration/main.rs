@@ -2,12 +2,14 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod apply;
+mod ci_workflow;
 mod init;
 mod loader_props;
 mod plan;
 mod plan_props;
 mod schema;
 mod validate;
+mod watch;
 
 use std::path::{Path, PathBuf};
 

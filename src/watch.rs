@@ -1,0 +1,969 @@
+//! `outreach watch`: validate and plan campaigns again each time they, or the patient and
+//! opt-out files they read, change; print what changed since the previous plan.
+//!
+//! Pieces, each testable alone:
+//! - [`discover`] finds the campaign files under the given paths and the directories to watch;
+//! - the file watcher (`notify` + `notify-debouncer-full`) watches **directories**, never
+//!   files, each NonRecursive, and events are filtered by path: editors that save by writing a
+//!   temporary file and renaming it over the original replace the inode, and a watch on the
+//!   file itself would go silent after the first save;
+//! - [`Coalescer`] waits for a quiet moment after the last change (the clock is passed in);
+//! - [`SingleFlight`] / [`Dispatcher`] run each campaign at most once at a time, with at most
+//!   one re-run queued behind a running one;
+//! - a [`Step`] does the work for one campaign (today: validate, then plan), off the main
+//!   thread; the main thread alone holds state and reports.
+//!
+//! The watcher never places calls on a live target: half-finished edits are saved too.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+
+use crate::campaign::Campaign;
+use crate::config::WatchSettings;
+use crate::diagnostic::FileReport;
+use crate::plan;
+use crate::plan_diff::{self, Snapshot};
+use crate::source;
+use crate::validate;
+use crate::watch_report::{Event, Reporter};
+
+/// What a [`Step`] made of one campaign.
+#[derive(Debug)]
+pub enum StepOutput {
+    /// The campaign has errors: nothing was planned (or applied).
+    Invalid(FileReport),
+    /// The campaign is valid but could not be planned (an unreadable opt-out list, …).
+    Failed(String),
+    /// The plan.
+    Planned {
+        campaign: Box<Campaign>,
+        snapshot: Snapshot,
+    },
+}
+
+/// The work done for one campaign on each change. `watch` runs validate → plan; an apply
+/// step (to the mock only) can wrap this one.
+pub trait Step: Send + Sync {
+    fn run(&self, campaign: &Path) -> StepOutput;
+}
+
+/// Validate, then plan.
+#[derive(Debug, Default)]
+pub struct PlanStep;
+
+impl Step for PlanStep {
+    fn run(&self, path: &Path) -> StepOutput {
+        let checked = validate::check_file(path);
+        let Some(campaign) = checked.campaign else {
+            return StepOutput::Invalid(checked.report);
+        };
+        let mut snapshot = Snapshot::default();
+        match plan::plan(&campaign, path, &mut snapshot) {
+            Ok(_) => StepOutput::Planned {
+                campaign: Box::new(campaign),
+                snapshot,
+            },
+            Err(e) => StepOutput::Failed(e.to_string()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Single flight
+
+/// At most one run per key at a time, and at most one queued behind it: changes that arrive
+/// while a run is under way are all covered by the single re-run that follows it.
+#[derive(Debug)]
+pub struct SingleFlight<K: Ord> {
+    /// Running keys, and whether a re-run is queued.
+    running: BTreeMap<K, bool>,
+}
+
+impl<K: Ord> Default for SingleFlight<K> {
+    fn default() -> Self {
+        SingleFlight {
+            running: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Clone> SingleFlight<K> {
+    /// Asks for a run of `key`. `true`: start it now. `false`: one is running; a re-run is
+    /// queued (once, however often this is called).
+    pub fn request(&mut self, key: &K) -> bool {
+        if let Some(queued) = self.running.get_mut(key) {
+            *queued = true;
+            false
+        } else {
+            self.running.insert(key.clone(), false);
+            true
+        }
+    }
+
+    /// A run of `key` ended. `true`: a re-run was queued; start it now (it counts as running).
+    pub fn finished(&mut self, key: &K) -> bool {
+        match self.running.get_mut(key) {
+            Some(queued) if *queued => {
+                *queued = false;
+                true
+            }
+            Some(_) => {
+                self.running.remove(key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// A run of `key` ended and no re-run is wanted (stopping, or the campaign is gone).
+    pub fn abandon(&mut self, key: &K) {
+        self.running.remove(key);
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty()
+    }
+}
+
+/// Starts runs on their own threads, single-flight per key; each result is handed to `done`.
+pub struct Dispatcher<K: Ord, R> {
+    flight: SingleFlight<K>,
+    run: Arc<dyn Fn(&K) -> R + Send + Sync>,
+    done: Arc<dyn Fn(K, R) + Send + Sync>,
+}
+
+impl<K, R> Dispatcher<K, R>
+where
+    K: Ord + Clone + Send + 'static,
+    R: Send + 'static,
+{
+    pub fn new(
+        run: Arc<dyn Fn(&K) -> R + Send + Sync>,
+        done: Arc<dyn Fn(K, R) + Send + Sync>,
+    ) -> Self {
+        Dispatcher {
+            flight: SingleFlight::default(),
+            run,
+            done,
+        }
+    }
+
+    /// Runs `key` now, or queues one re-run if it is running.
+    pub fn request(&mut self, key: &K) {
+        if self.flight.request(key) {
+            self.spawn(key.clone());
+        }
+    }
+
+    /// Must be called with each result handed to `done`: starts the queued re-run, if any.
+    /// Returns whether one was started.
+    pub fn finished(&mut self, key: &K) -> bool {
+        let again = self.flight.finished(key);
+        if again {
+            self.spawn(key.clone());
+        }
+        again
+    }
+
+    /// Must be called instead of [`Dispatcher::finished`] when no re-run is wanted.
+    pub fn abandon(&mut self, key: &K) {
+        self.flight.abandon(key);
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.flight.is_idle()
+    }
+
+    fn spawn(&self, key: K) {
+        let run = Arc::clone(&self.run);
+        let done = Arc::clone(&self.done);
+        std::thread::spawn(move || {
+            let result = run(&key);
+            done(key, result);
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Quiet window
+
+/// Collects changed paths until nothing has changed for `quiet`: a burst of saves
+/// (format-on-save, `git checkout` of many files) becomes one batch. The debouncer alone
+/// does not give this: it releases each event once that event is old enough, so a burst
+/// longer than one of its ticks arrives in pieces. The caller passes the time in.
+#[derive(Debug)]
+pub struct Coalescer {
+    quiet: Duration,
+    pending: BTreeSet<PathBuf>,
+    last: Option<Instant>,
+}
+
+impl Coalescer {
+    pub fn new(quiet: Duration) -> Self {
+        Coalescer {
+            quiet,
+            pending: BTreeSet::new(),
+            last: None,
+        }
+    }
+
+    /// Records changes made at `at`; the quiet window starts again from the latest change.
+    pub fn add(&mut self, paths: impl IntoIterator<Item = PathBuf>, at: Instant) {
+        self.pending.extend(paths);
+        self.last = Some(self.last.map_or(at, |last| last.max(at)));
+    }
+
+    /// When the pending batch becomes due, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.last.map(|t| t + self.quiet)
+    }
+
+    /// The pending batch, if the quiet window has passed at `now`.
+    pub fn take_due(&mut self, now: Instant) -> Option<BTreeSet<PathBuf>> {
+        let due = self.deadline().is_some_and(|d| now >= d);
+        due.then(|| {
+            self.last = None;
+            std::mem::take(&mut self.pending)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Discovery
+
+/// A path given on the command line, made absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// A campaign file (it may be deleted and created again while watching).
+    File(PathBuf),
+    /// A directory searched recursively for `*.yaml` / `*.yml`, as `validate` does.
+    Dir(PathBuf),
+}
+
+impl Root {
+    /// Resolves a command-line path; it must exist when the watch starts.
+    pub fn resolve(path: &Path) -> anyhow::Result<Root> {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot watch {}", path.display()))?;
+        let abs = std::fs::canonicalize(path)
+            .with_context(|| format!("cannot watch {}", path.display()))?;
+        Ok(if meta.is_dir() {
+            Root::Dir(abs)
+        } else {
+            Root::File(abs)
+        })
+    }
+}
+
+/// Campaign files found, and the directories to watch for them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Discovered {
+    pub campaigns: BTreeSet<PathBuf>,
+    pub dirs: BTreeSet<PathBuf>,
+}
+
+fn is_campaign_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+fn walk(dir: &Path, found: &mut Discovered) {
+    found.dirs.insert(dir.to_path_buf());
+    // A directory that vanished mid-walk is simply not there any more.
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(ty) = entry.file_type() else { continue };
+        if ty.is_dir() {
+            if !is_hidden(&path) {
+                walk(&path, found);
+            }
+        } else if is_campaign_name(&path) {
+            found.campaigns.insert(path);
+        }
+    }
+}
+
+/// Finds the campaign files under `roots` as they are now, and the directories to watch:
+/// every directory searched (so new campaigns are seen) and the parent of each file root (so
+/// a file replaced by rename is seen).
+pub fn discover(roots: &[Root]) -> Discovered {
+    let mut found = Discovered::default();
+    for root in roots {
+        match root {
+            Root::Dir(d) => walk(d, &mut found),
+            Root::File(f) => {
+                if let Some(parent) = f.parent() {
+                    found.dirs.insert(parent.to_path_buf());
+                }
+                if f.is_file() {
+                    found.campaigns.insert(f.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Removes `.` and `..` without touching the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The form of a path that file events report: its directory resolved (symbolic links too)
+/// when it exists.
+fn event_form(path: &Path) -> PathBuf {
+    let path = lexical(path);
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => {
+            std::fs::canonicalize(dir).map_or(path.clone(), |d| d.join(name))
+        }
+        _ => path,
+    }
+}
+
+/// The patient and opt-out files a campaign names, read from its YAML even when the campaign
+/// is invalid (a missing patient file is a reason to watch for it). `None` when the YAML
+/// itself cannot be read.
+pub fn references(campaign: &Path) -> Option<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(campaign).ok()?;
+    let (doc, _) = crate::document::load(&text);
+    let doc = doc?;
+    let base = campaign.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for section in ["patients", "exclude"] {
+        for item in doc
+            .value
+            .get(section)
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(file) = item.get("file").and_then(serde_json::Value::as_str) {
+                out.push(event_form(&source::resolve_path(base, file)));
+            }
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// The loop
+
+/// Whether an event can change what a plan reads. Reads are reported too (inotify's open and
+/// close), and a run reads every file it watches: counting them would re-run forever.
+fn is_change(kind: EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_)
+        | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
+enum Msg {
+    /// Changed paths, and when the latest of those changes happened.
+    Changed(Vec<PathBuf>, Instant),
+    WatchError(String),
+    Done(PathBuf, Box<RunResult>),
+    Stop,
+}
+
+/// The result of one run, with the files the campaign names at that moment.
+#[derive(Debug)]
+pub struct RunResult {
+    pub references: Option<Vec<PathBuf>>,
+    pub output: StepOutput,
+}
+
+/// Shows paths relative to the working directory where they are under it.
+struct Display {
+    cwd: Option<PathBuf>,
+}
+
+impl Display {
+    fn of(&self, path: &Path) -> String {
+        self.cwd
+            .as_deref()
+            .and_then(|cwd| path.strip_prefix(cwd).ok())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// Campaigns whose file or named files are among `changed`.
+fn affected(
+    changed: &BTreeSet<PathBuf>,
+    campaigns: &BTreeSet<PathBuf>,
+    deps: &BTreeMap<PathBuf, Vec<PathBuf>>,
+) -> BTreeSet<PathBuf> {
+    campaigns
+        .iter()
+        .filter(|c| {
+            changed.contains(*c)
+                || deps
+                    .get(*c)
+                    .is_some_and(|d| d.iter().any(|p| changed.contains(p)))
+        })
+        .cloned()
+        .collect()
+}
+
+fn install_stop_handler(tx: Sender<Msg>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal handler")?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            #[cfg(unix)]
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            loop {
+                #[cfg(unix)]
+                {
+                    let sigterm = async {
+                        match term.as_mut() {
+                            Some(t) => {
+                                t.recv().await;
+                            }
+                            None => std::future::pending::<()>().await,
+                        }
+                    };
+                    tokio::select! {
+                        r = tokio::signal::ctrl_c() => if r.is_err() { return },
+                        () = sigterm => {}
+                    }
+                }
+                #[cfg(not(unix))]
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+                if tx.send(Msg::Stop).is_err() {
+                    return;
+                }
+            }
+        });
+    });
+    Ok(())
+}
+
+/// Watches the campaigns of `settings` until Ctrl-C, reporting to `out`.
+pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crate::Outcome> {
+    let roots = settings
+        .paths
+        .iter()
+        .map(|p| Root::resolve(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let display = Display {
+        cwd: std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok()),
+    };
+    let reporter = Reporter::new(
+        settings.format,
+        settings.color,
+        settings.unmask,
+        settings.sample,
+    );
+    let (tx, rx) = mpsc::channel::<Msg>();
+
+    // The debouncer stitches renames and drops duplicate events; the quiet window is ours
+    // (a short debouncer timeout, as the window counts from each event's own time).
+    let fs_tx = tx.clone();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(20),
+        Some(Duration::from_millis(5)),
+        move |result: DebounceEventResult| {
+            let msg = match result {
+                Ok(events) => {
+                    let events: Vec<_> = events
+                        .into_iter()
+                        .filter(|e| is_change(e.event.kind))
+                        .collect();
+                    // When it happened, not when the debouncer let it go: the quiet window
+                    // counts from the change itself.
+                    let Some(at) = events.iter().map(|e| e.time).max() else {
+                        // Only reads (our own runs read every watched file).
+                        return;
+                    };
+                    Msg::Changed(events.into_iter().flat_map(|e| e.event.paths).collect(), at)
+                }
+                Err(errors) => Msg::WatchError(
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            };
+            let _ = fs_tx.send(msg);
+        },
+    )
+    .context("cannot start the file watcher")?;
+    install_stop_handler(tx.clone())?;
+
+    let step: Arc<dyn Step> = Arc::new(PlanStep);
+    let done_tx = tx.clone();
+    let mut dispatcher: Dispatcher<PathBuf, RunResult> = Dispatcher::new(
+        Arc::new(move |path: &PathBuf| RunResult {
+            references: references(path),
+            output: step.run(path),
+        }),
+        Arc::new(move |path, result| {
+            let _ = done_tx.send(Msg::Done(path, Box::new(result)));
+        }),
+    );
+
+    let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut deps: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut last_good: BTreeMap<PathBuf, Snapshot> = BTreeMap::new();
+    let mut coalescer = Coalescer::new(Duration::from_millis(settings.debounce_ms));
+
+    // Watches exactly `want`; a directory that cannot be watched is reported, not fatal.
+    // Returns whether a directory was newly watched.
+    let mut sync_watches = |want: BTreeSet<PathBuf>,
+                            watched: &mut BTreeSet<PathBuf>,
+                            out: &mut dyn Write|
+     -> anyhow::Result<bool> {
+        let mut added = false;
+        for gone in watched.difference(&want).cloned().collect::<Vec<_>>() {
+            let _ = debouncer.unwatch(&gone);
+            watched.remove(&gone);
+        }
+        for dir in want.difference(&watched.clone()) {
+            match debouncer.watch(dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    watched.insert(dir.clone());
+                    added = true;
+                }
+                Err(e) => reporter.event(
+                    &Event::WatchError {
+                        message: &format!("cannot watch {}: {e}", display.of(dir)),
+                    },
+                    out,
+                )?,
+            }
+        }
+        Ok(added)
+    };
+    let want = |found: &Discovered, deps: &BTreeMap<PathBuf, Vec<PathBuf>>| {
+        let mut dirs = found.dirs.clone();
+        for p in deps.values().flatten() {
+            if let Some(parent) = p.parent().filter(|d| d.is_dir()) {
+                dirs.insert(parent.to_path_buf());
+            }
+        }
+        dirs
+    };
+
+    let mut found = discover(&roots);
+    while sync_watches(want(&found, &deps), &mut watched, out)? {
+        // A directory that was just watched may have gained a file before its watch began.
+        found = discover(&roots);
+    }
+    let names: Vec<String> = found.campaigns.iter().map(|c| display.of(c)).collect();
+    reporter.event(
+        &Event::Watching {
+            campaigns: &names,
+            debounce_ms: settings.debounce_ms,
+        },
+        out,
+    )?;
+    for c in &found.campaigns {
+        dispatcher.request(c);
+    }
+
+    let mut stopping = false;
+    loop {
+        let msg = match coalescer.deadline() {
+            Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            },
+        };
+        match msg {
+            Some(Msg::Changed(paths, at)) if !stopping => coalescer.add(paths, at),
+            Some(Msg::WatchError(message)) => {
+                reporter.event(&Event::WatchError { message: &message }, out)?;
+            }
+            Some(Msg::Stop) => {
+                if stopping {
+                    // A second Ctrl-C: stop without waiting for the runs under way.
+                    break;
+                }
+                stopping = true;
+                if dispatcher.is_idle() {
+                    break;
+                }
+            }
+            Some(Msg::Done(path, result)) => {
+                let current = found.campaigns.contains(&path);
+                if current {
+                    if let Some(refs) = result.references {
+                        deps.insert(path.clone(), refs);
+                        sync_watches(want(&found, &deps), &mut watched, out)?;
+                    }
+                    let shown = display.of(&path);
+                    match result.output {
+                        StepOutput::Invalid(mut report) => {
+                            report.path = PathBuf::from(&shown);
+                            reporter.event(
+                                &Event::Invalid {
+                                    campaign: &shown,
+                                    report: &report,
+                                },
+                                out,
+                            )?;
+                        }
+                        StepOutput::Failed(message) => reporter.event(
+                            &Event::Failed {
+                                campaign: &shown,
+                                message: &message,
+                            },
+                            out,
+                        )?,
+                        StepOutput::Planned { campaign, snapshot } => {
+                            let previous = last_good.get(&path);
+                            let diff = plan_diff::diff(
+                                previous.unwrap_or(&Snapshot::default()),
+                                &snapshot,
+                            );
+                            reporter.event(
+                                &Event::Planned {
+                                    campaign_file: &shown,
+                                    campaign: &campaign,
+                                    snapshot: &snapshot,
+                                    diff: &diff,
+                                    first: previous.is_none(),
+                                },
+                                out,
+                            )?;
+                            last_good.insert(path.clone(), snapshot);
+                        }
+                    }
+                }
+                if stopping || !current {
+                    // Stopping, or the campaign went away while it ran: no re-run.
+                    dispatcher.abandon(&path);
+                } else {
+                    dispatcher.finished(&path);
+                }
+                if stopping && dispatcher.is_idle() {
+                    break;
+                }
+            }
+            Some(Msg::Changed(..)) | None => {}
+        }
+        if let Some(changed) = coalescer.take_due(Instant::now()) {
+            let mut now = discover(&roots);
+            while sync_watches(want(&now, &deps), &mut watched, out)? {
+                // A directory that was just watched (a new subdirectory) may have gained a
+                // file before its watch began: look again.
+                now = discover(&roots);
+            }
+            for gone in found.campaigns.difference(&now.campaigns) {
+                deps.remove(gone);
+                last_good.remove(gone);
+                reporter.event(
+                    &Event::Removed {
+                        campaign: &display.of(gone),
+                    },
+                    out,
+                )?;
+            }
+            let added: Vec<PathBuf> = now
+                .campaigns
+                .difference(&found.campaigns)
+                .cloned()
+                .collect();
+            for new in &added {
+                reporter.event(
+                    &Event::Added {
+                        campaign: &display.of(new),
+                    },
+                    out,
+                )?;
+            }
+            found = now;
+            let mut todo = affected(&changed, &found.campaigns, &deps);
+            todo.extend(added);
+            for c in &todo {
+                dispatcher.request(c);
+            }
+        }
+    }
+    reporter.event(&Event::Stopped, out)?;
+    Ok(crate::Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::mpsc::Receiver;
+
+    #[test]
+    fn single_flight_queues_one_rerun() {
+        let mut f = SingleFlight::default();
+        assert!(f.request(&"a"));
+        assert!(!f.request(&"a"));
+        assert!(!f.request(&"a"));
+        assert!(f.request(&"b"), "other campaigns run alongside");
+        assert!(f.finished(&"a"), "one re-run for the two requests");
+        assert!(!f.finished(&"a"));
+        assert!(!f.finished(&"b"));
+        assert!(f.is_idle());
+    }
+
+    #[test]
+    fn single_flight_abandon_drops_the_queued_rerun() {
+        let mut f = SingleFlight::default();
+        assert!(f.request(&1));
+        assert!(!f.request(&1));
+        f.abandon(&1);
+        assert!(f.is_idle());
+        assert!(f.request(&1), "a later change runs again");
+    }
+
+    /// A run function that announces each start and waits for a go-ahead, so the test
+    /// decides when each run ends: no sleeps, no timing.
+    struct Gate {
+        started: Receiver<(u32, usize)>,
+        release: Sender<()>,
+        results: Receiver<(u32, usize)>,
+    }
+
+    fn gated() -> (Dispatcher<u32, usize>, Gate) {
+        let (started_tx, started) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let (results_tx, results) = mpsc::channel();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let count = Arc::new(Mutex::new(0usize));
+        let started_tx = Mutex::new(started_tx);
+        let results_tx = Mutex::new(results_tx);
+        let d = Dispatcher::new(
+            Arc::new(move |k: &u32| {
+                let n = {
+                    let mut c = count.lock().unwrap();
+                    *c += 1;
+                    *c
+                };
+                started_tx.lock().unwrap().send((*k, n)).unwrap();
+                release_rx.lock().unwrap().recv().unwrap();
+                n
+            }),
+            Arc::new(move |k, n| results_tx.lock().unwrap().send((k, n)).unwrap()),
+        );
+        (
+            d,
+            Gate {
+                started,
+                release,
+                results,
+            },
+        )
+    }
+
+    #[test]
+    fn changes_during_a_run_queue_exactly_one_rerun() {
+        let (mut d, gate) = gated();
+        d.request(&7);
+        assert_eq!(gate.started.recv().unwrap(), (7, 1));
+        // Five changes arrive while the first run is under way.
+        for _ in 0..5 {
+            d.request(&7);
+        }
+        gate.release.send(()).unwrap();
+        assert_eq!(gate.results.recv().unwrap(), (7, 1));
+        assert!(d.finished(&7), "the queued re-run starts");
+        assert_eq!(gate.started.recv().unwrap(), (7, 2));
+        gate.release.send(()).unwrap();
+        assert_eq!(gate.results.recv().unwrap(), (7, 2));
+        assert!(!d.finished(&7), "nothing more was queued");
+        assert!(d.is_idle());
+        assert!(gate.started.try_recv().is_err(), "exactly two runs");
+    }
+
+    #[test]
+    fn a_change_after_a_run_runs_again() {
+        let (mut d, gate) = gated();
+        d.request(&1);
+        assert_eq!(gate.started.recv().unwrap(), (1, 1));
+        gate.release.send(()).unwrap();
+        assert_eq!(gate.results.recv().unwrap(), (1, 1));
+        assert!(!d.finished(&1));
+        d.request(&1);
+        assert_eq!(gate.started.recv().unwrap(), (1, 2));
+        gate.release.send(()).unwrap();
+        assert_eq!(gate.results.recv().unwrap(), (1, 2));
+        assert!(!d.finished(&1));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::event::{CreateKind, DataChange, RemoveKind, RenameMode};
+        assert!(!is_change(EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!is_change(EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(!is_change(EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::AccessTime
+        ))));
+        for kind in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Remove(RemoveKind::File),
+        ] {
+            assert!(is_change(kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn coalescer_waits_for_quiet() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        assert!(c.deadline().is_none());
+        c.add([PathBuf::from("a.yaml")], t0);
+        c.add([PathBuf::from("b.csv")], t0 + ms(80));
+        assert!(
+            c.take_due(t0 + ms(150)).is_none(),
+            "the window restarted at 80 ms"
+        );
+        let batch = c.take_due(t0 + ms(180)).unwrap();
+        assert_eq!(batch.len(), 2);
+        assert!(c.deadline().is_none());
+        assert!(c.take_due(t0 + ms(1000)).is_none());
+    }
+
+    #[test]
+    fn the_window_counts_from_the_latest_change() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        c.add([PathBuf::from("a.yaml")], t0 + ms(50));
+        // A batch delivered late, about an earlier change, does not move the window back.
+        c.add([PathBuf::from("b.csv")], t0);
+        assert_eq!(c.deadline(), Some(t0 + ms(150)));
+    }
+
+    #[test]
+    fn a_burst_is_one_batch() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        for i in 0..50 {
+            c.add([PathBuf::from("a.yaml")], t0 + ms(i * 10));
+            assert!(c.take_due(t0 + ms(i * 10 + 5)).is_none());
+        }
+        assert_eq!(c.take_due(t0 + ms(590)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn changed_files_map_to_their_campaigns() {
+        let campaigns: BTreeSet<PathBuf> = ["/c/a.yaml", "/c/b.yaml"].map(PathBuf::from).into();
+        let deps: BTreeMap<PathBuf, Vec<PathBuf>> = [
+            (
+                PathBuf::from("/c/a.yaml"),
+                vec![PathBuf::from("/p/shared.csv")],
+            ),
+            (
+                PathBuf::from("/c/b.yaml"),
+                vec![PathBuf::from("/p/shared.csv"), PathBuf::from("/p/b.csv")],
+            ),
+        ]
+        .into();
+        let changed = |p: &[&str]| p.iter().map(PathBuf::from).collect::<BTreeSet<_>>();
+        assert_eq!(
+            affected(&changed(&["/p/b.csv"]), &campaigns, &deps),
+            changed(&["/c/b.yaml"])
+        );
+        assert_eq!(
+            affected(&changed(&["/p/shared.csv"]), &campaigns, &deps),
+            campaigns
+        );
+        assert_eq!(
+            affected(&changed(&["/c/a.yaml", "/c/x.tmp"]), &campaigns, &deps),
+            changed(&["/c/a.yaml"])
+        );
+        assert!(affected(&changed(&["/p/other.csv"]), &campaigns, &deps).is_empty());
+    }
+
+    #[test]
+    fn discovery_and_references() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(
+            root.join("sub/a.yaml"),
+            "patients:\n  - file: ../data/p.csv\nexclude:\n  - file: opt.csv\n  - inline: []\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("b.yml"), "x: [").unwrap();
+        std::fs::write(root.join(".git/c.yaml"), "").unwrap();
+        std::fs::write(root.join("notes.txt"), "").unwrap();
+        let found = discover(&[Root::Dir(root.clone())]);
+        assert_eq!(
+            found.campaigns,
+            [root.join("b.yml"), root.join("sub/a.yaml")].into()
+        );
+        assert!(found.dirs.contains(&root.join("sub")));
+        assert!(!found.dirs.contains(&root.join(".git")));
+        assert_eq!(
+            references(&root.join("sub/a.yaml")).unwrap(),
+            [root.join("data/p.csv"), root.join("sub/opt.csv")]
+        );
+        assert!(
+            references(&root.join("b.yml")).is_none(),
+            "unparseable YAML"
+        );
+
+        let file = discover(&[Root::File(root.join("gone.yaml"))]);
+        assert!(
+            file.campaigns.is_empty(),
+            "a file root that is not there now"
+        );
+        assert_eq!(file.dirs, [root.clone()].into());
+    }
+}

@@ -1,0 +1,522 @@
+//! The reporter of `outreach watch`: one event at a time, for people (human) or as JSON lines
+//! for tools and tests. Phone numbers and values drawn from patient data are masked unless
+//! `--unmask`, as in `plan`'s printed output.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::campaign::Campaign;
+use crate::diagnostic::FileReport;
+use crate::phone;
+use crate::plan::{Call, Skip};
+use crate::plan_diff::{Field, PlanDiff, Snapshot};
+use crate::plan_report::mask_words;
+use crate::report::{self, diagnostic_json};
+use crate::template;
+
+/// Output formats of `outreach watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WatchFormat {
+    /// For people: what changed since the previous plan, diagnostics with the line underlined.
+    Human,
+    /// One JSON object per line (`{"event": "run", …}`), for tools and tests.
+    Json,
+}
+
+/// What the watcher has to say.
+pub enum Event<'a> {
+    /// Watching started; the first runs follow.
+    Watching {
+        campaigns: &'a [String],
+        debounce_ms: u64,
+    },
+    /// A campaign file appeared under a watched path.
+    Added { campaign: &'a str },
+    /// A campaign file went away; its plan is forgotten.
+    Removed { campaign: &'a str },
+    /// The campaign has errors; nothing was planned and the last good plan stands.
+    Invalid {
+        campaign: &'a str,
+        report: &'a FileReport,
+    },
+    /// The campaign is valid but could not be planned.
+    Failed { campaign: &'a str, message: &'a str },
+    /// A new plan, and how it differs from the previous good one.
+    Planned {
+        campaign_file: &'a str,
+        campaign: &'a Campaign,
+        snapshot: &'a Snapshot,
+        diff: &'a PlanDiff,
+        /// No earlier plan of this campaign in this session.
+        first: bool,
+    },
+    /// The file watcher reported a problem (a directory that cannot be watched, …).
+    WatchError { message: &'a str },
+    /// Ctrl-C: the watcher stopped.
+    Stopped,
+}
+
+/// Writes watch events in one format.
+pub struct Reporter {
+    format: WatchFormat,
+    color: bool,
+    unmask: bool,
+    /// How many calls and skips of each kind a change lists.
+    sample: usize,
+}
+
+/// Masks what a printed diff shows.
+struct Masker {
+    unmask: bool,
+    /// `v:name` / `t:name` → whether the template reads patient columns.
+    derived: BTreeMap<String, bool>,
+}
+
+impl Masker {
+    fn new(campaign: &Campaign, unmask: bool) -> Self {
+        let mut derived = BTreeMap::new();
+        for (prefix, map) in [("v", &campaign.variables), ("t", &campaign.tags)] {
+            for (name, t) in map {
+                let d = template::references(t).map_or(true, |r| !r.columns.is_empty());
+                derived.insert(format!("{prefix}:{name}"), d);
+            }
+        }
+        Masker { unmask, derived }
+    }
+
+    fn phone(&self, p: &str) -> String {
+        if self.unmask {
+            p.to_owned()
+        } else {
+            phone::mask(p.trim())
+        }
+    }
+
+    fn value(&self, field: Field, name: &str, v: &str) -> String {
+        let key = match field {
+            Field::Variable => format!("v:{name}"),
+            Field::Tag => format!("t:{name}"),
+        };
+        // A value whose template is gone (a removed variable) is masked: we cannot tell.
+        if self.unmask || !self.derived.get(&key).copied().unwrap_or(true) {
+            v.to_owned()
+        } else {
+            mask_words(v)
+        }
+    }
+
+    fn values(&self, field: Field, map: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        map.iter()
+            .map(|(k, v)| (k.clone(), self.value(field, k, v)))
+            .collect()
+    }
+}
+
+fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::Variable => "variable",
+        Field::Tag => "tag",
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Reporter {
+    pub fn new(format: WatchFormat, color: bool, unmask: bool, sample: usize) -> Self {
+        Reporter {
+            format,
+            color,
+            unmask,
+            sample,
+        }
+    }
+
+    /// Writes one event and flushes, so a reader sees it at once.
+    pub fn event(&self, event: &Event<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            WatchFormat::Json => {
+                serde_json::to_writer(&mut *out, &self.json(event))?;
+                writeln!(out)?;
+            }
+            WatchFormat::Human => self.human(event, out)?,
+        }
+        out.flush()
+    }
+
+    fn call_json(m: &Masker, c: &Call, sources: &[String]) -> Value {
+        json!({
+            "phone": m.phone(&c.phone),
+            "source": sources.get(c.source),
+            "row": c.row,
+            "variables": m.values(Field::Variable, &c.rendered.variables),
+            "tags": m.values(Field::Tag, &c.rendered.tags),
+        })
+    }
+
+    fn skip_json(m: &Masker, s: &Skip, sources: &[String]) -> Value {
+        json!({
+            "code": s.code,
+            "source": sources.get(s.source),
+            "row": s.row,
+            "reason": s.reason,
+            "phone": s.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| m.phone(p)),
+        })
+    }
+
+    fn json(&self, event: &Event<'_>) -> Value {
+        match event {
+            Event::Watching {
+                campaigns,
+                debounce_ms,
+            } => json!({"event": "watching", "campaigns": campaigns, "debounce_ms": debounce_ms}),
+            Event::Added { campaign } => json!({"event": "added", "campaign": campaign}),
+            Event::Removed { campaign } => json!({"event": "removed", "campaign": campaign}),
+            Event::Invalid { campaign, report } => json!({
+                "event": "invalid",
+                "campaign": campaign,
+                "errors": report.errors(),
+                "warnings": report.warnings(),
+                "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+            }),
+            Event::Failed { campaign, message } => {
+                json!({"event": "failed", "campaign": campaign, "message": message})
+            }
+            Event::Planned {
+                campaign_file,
+                campaign,
+                snapshot,
+                diff,
+                first,
+            } => {
+                let m = Masker::new(campaign, self.unmask);
+                let src = &snapshot.sources;
+                let s = &snapshot.summary;
+                let n = self.sample;
+                json!({
+                    "event": "run",
+                    "campaign": campaign_file,
+                    "name": campaign.name,
+                    "first": first,
+                    "sha256": snapshot.campaign_sha256,
+                    "rows": s.rows,
+                    "calls": s.calls,
+                    "batches": s.batches,
+                    "skipped": s.skipped,
+                    "skipped_by_reason": s.skipped_by_reason,
+                    "masked": !self.unmask,
+                    "diff": {
+                        "calls_before": diff.calls_before,
+                        "calls_after": diff.calls_after,
+                        "added": diff.added.len(),
+                        "removed": diff.removed.len(),
+                        "changed": diff.changed.len(),
+                        "new_skips": diff.new_skips.len(),
+                        "resolved_skips": diff.resolved_skips,
+                        "skip_counts": diff.skip_counts.iter().map(|(k, (b, a))| (*k, json!({"before": b, "after": a}))).collect::<BTreeMap<_, _>>(),
+                        "examples": {
+                            "added": diff.added.iter().take(n).map(|c| Self::call_json(&m, c, src)).collect::<Vec<_>>(),
+                            "removed": diff.removed.iter().take(n).map(|c| Self::call_json(&m, c, src)).collect::<Vec<_>>(),
+                            "changed": diff.changed.iter().take(n).map(|c| json!({
+                                "phone": m.phone(&c.call.phone),
+                                "changes": c.changes.iter().map(|f| json!({
+                                    "field": field_name(f.field),
+                                    "name": f.name,
+                                    "before": f.before.as_deref().map(|v| m.value(f.field, &f.name, v)),
+                                    "after": f.after.as_deref().map(|v| m.value(f.field, &f.name, v)),
+                                })).collect::<Vec<_>>(),
+                            })).collect::<Vec<_>>(),
+                            "new_skips": diff.new_skips.iter().take(n).map(|k| Self::skip_json(&m, k, src)).collect::<Vec<_>>(),
+                        },
+                    },
+                })
+            }
+            Event::WatchError { message } => json!({"event": "watch-error", "message": message}),
+            Event::Stopped => json!({"event": "stopped"}),
+        }
+    }
+
+    fn human(&self, event: &Event<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match event {
+            Event::Watching {
+                campaigns,
+                debounce_ms,
+            } => {
+                writeln!(
+                    out,
+                    "Watching {} ({} ms after the last change); Ctrl-C to stop.",
+                    plural(campaigns.len() as u64, "campaign", "campaigns"),
+                    debounce_ms
+                )?;
+                writeln!(
+                    out,
+                    "Plans only: the watcher never places calls on a live target."
+                )
+            }
+            Event::Added { campaign } => writeln!(out, "\n+ new campaign file {campaign}"),
+            Event::Removed { campaign } => {
+                writeln!(out, "\n- campaign file {campaign} is gone; forgot its plan")
+            }
+            Event::Invalid { campaign, report } => {
+                writeln!(
+                    out,
+                    "\n✗ {campaign} is invalid ({}); nothing planned, the last good plan stands:",
+                    plural(report.errors() as u64, "error", "errors")
+                )?;
+                report::reporter(report::Format::Human, self.color)
+                    .validation(std::slice::from_ref(*report), out)
+            }
+            Event::Failed { campaign, message } => {
+                writeln!(out, "\n✗ {campaign}: cannot plan: {message}")
+            }
+            Event::Planned {
+                campaign_file,
+                campaign,
+                snapshot,
+                diff,
+                first,
+            } => self.human_plan(campaign_file, campaign, snapshot, diff, *first, out),
+            Event::WatchError { message } => writeln!(out, "\n! watcher: {message}"),
+            Event::Stopped => writeln!(out, "\nStopped."),
+        }
+    }
+
+    fn human_plan(
+        &self,
+        file: &str,
+        campaign: &Campaign,
+        snapshot: &Snapshot,
+        diff: &PlanDiff,
+        first: bool,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let m = Masker::new(campaign, self.unmask);
+        let s = &snapshot.summary;
+        let src = &snapshot.sources;
+        writeln!(
+            out,
+            "\n✓ {} ({file}): {} in {}, {} skipped",
+            campaign.name,
+            plural(s.calls, "call", "calls"),
+            plural(s.batches, "batch", "batches"),
+            s.skipped
+        )?;
+        if first {
+            return Ok(());
+        }
+        if diff.is_empty() {
+            return writeln!(out, "  no change since the previous plan");
+        }
+        let fields = |c: &Call| {
+            c.rendered
+                .variables
+                .iter()
+                .map(|(k, v)| format!("{k}={}", m.value(Field::Variable, k, v)))
+                .chain(
+                    c.rendered
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!("[{k}={}]", m.value(Field::Tag, k, v))),
+                )
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let more = |out: &mut dyn Write, total: usize| -> io::Result<()> {
+            if total > self.sample {
+                writeln!(out, "      … and {} more", total - self.sample)?;
+            }
+            Ok(())
+        };
+        if !diff.added.is_empty() {
+            writeln!(
+                out,
+                "  + {} added",
+                plural(diff.added.len() as u64, "call", "calls")
+            )?;
+            for c in diff.added.iter().take(self.sample) {
+                writeln!(out, "      {}  {}", m.phone(&c.phone), fields(c))?;
+            }
+            more(out, diff.added.len())?;
+        }
+        if !diff.removed.is_empty() {
+            writeln!(
+                out,
+                "  - {} removed",
+                plural(diff.removed.len() as u64, "call", "calls")
+            )?;
+            for c in diff.removed.iter().take(self.sample) {
+                writeln!(out, "      {}  {}", m.phone(&c.phone), fields(c))?;
+            }
+            more(out, diff.removed.len())?;
+        }
+        if !diff.changed.is_empty() {
+            writeln!(
+                out,
+                "  ~ {} changed{}",
+                plural(diff.changed.len() as u64, "call", "calls"),
+                if self.unmask {
+                    ""
+                } else {
+                    " (patient values masked, --unmask to show)"
+                }
+            )?;
+            for c in diff.changed.iter().take(self.sample) {
+                let changes = c
+                    .changes
+                    .iter()
+                    .map(|f| {
+                        let show = |v: &Option<String>| {
+                            v.as_deref()
+                                .map_or("(none)".to_owned(), |v| m.value(f.field, &f.name, v))
+                        };
+                        let name = match f.field {
+                            Field::Variable => f.name.clone(),
+                            Field::Tag => format!("tag {}", f.name),
+                        };
+                        format!("{name}: {} → {}", show(&f.before), show(&f.after))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                writeln!(out, "      {}  {changes}", m.phone(&c.call.phone))?;
+            }
+            more(out, diff.changed.len())?;
+        }
+        if !diff.new_skips.is_empty() {
+            writeln!(
+                out,
+                "  ! {} newly skipped",
+                plural(diff.new_skips.len() as u64, "row", "rows")
+            )?;
+            for k in diff.new_skips.iter().take(self.sample) {
+                let label = src.get(k.source).map_or("source", String::as_str);
+                let phone = k
+                    .phone
+                    .as_deref()
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| format!(" ({})", m.phone(p)))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "      {label} row {}{phone}: {}: {}",
+                    k.row, k.code, k.reason
+                )?;
+            }
+            more(out, diff.new_skips.len())?;
+        }
+        if diff.resolved_skips > 0 {
+            writeln!(
+                out,
+                "  ✓ {} no longer skipped",
+                plural(diff.resolved_skips, "row", "rows")
+            )?;
+        }
+        if !diff.skip_counts.is_empty() {
+            let counts = diff
+                .skip_counts
+                .iter()
+                .map(|(code, (b, a))| format!("{code} {b} → {a}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            writeln!(out, "  skipped by reason: {counts}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Sink as _;
+    use crate::plan_diff::diff;
+    use crate::render::Rendered;
+
+    fn campaign() -> Campaign {
+        serde_json::from_value(json!({
+            "version": 1,
+            "name": "t",
+            "workflow_id": "w",
+            "patients": [{"file": "p.csv"}],
+            "variables": {"name": "{{first_name}}", "clinic": "Yaba PHC"},
+            "schedule": {"timezone": "Africa/Lagos", "windows": [{"days": ["weekdays"], "from": "09:00", "until": "17:00"}]},
+        }))
+        .unwrap()
+    }
+
+    fn call(key: &str, phone: &str, name: &str) -> Call {
+        Call {
+            key: key.to_owned(),
+            phone: phone.to_owned(),
+            source: 0,
+            row: 2,
+            rendered: Rendered {
+                variables: [
+                    ("name".to_owned(), name.to_owned()),
+                    ("clinic".to_owned(), "Yaba PHC".to_owned()),
+                ]
+                .into(),
+                tags: BTreeMap::new(),
+            },
+        }
+    }
+
+    fn snapshot(calls: &[Call]) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.batch(0, "Africa/Lagos", calls).unwrap();
+        s.summary.calls = calls.len() as u64;
+        s.summary.batches = 1;
+        s
+    }
+
+    fn human(unmask: bool) -> String {
+        let before = snapshot(&[call("k1", "+2348031234567", "Ada")]);
+        let after = snapshot(&[
+            call("k1", "+2348031234567", "Adaeze"),
+            call("k2", "+2348039990001", "Zainab Bello"),
+        ]);
+        let d = diff(&before, &after);
+        let c = campaign();
+        let mut out = Vec::new();
+        Reporter::new(WatchFormat::Human, false, unmask, 5)
+            .event(
+                &Event::Planned {
+                    campaign_file: "c.yaml",
+                    campaign: &c,
+                    snapshot: &after,
+                    diff: &d,
+                    first: false,
+                },
+                &mut out,
+            )
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn human_diff_is_masked() {
+        let text = human(false);
+        assert!(
+            text.contains("✓ t (c.yaml): 2 calls in 1 batch, 0 skipped"),
+            "{text}"
+        );
+        assert!(text.contains("+ 1 call added"), "{text}");
+        assert!(
+            text.contains("+234******0001  clinic=Yaba PHC, name=Z*** B***"),
+            "constant values are shown, patient values masked: {text}"
+        );
+        assert!(text.contains("~ 1 call changed"), "{text}");
+        assert!(text.contains("+234******4567  name: A*** → A***"), "{text}");
+        assert!(!text.contains("Zainab") && !text.contains("8031234567"));
+    }
+
+    #[test]
+    fn human_diff_unmasked() {
+        let text = human(true);
+        assert!(
+            text.contains("+2348031234567  name: Ada → Adaeze"),
+            "{text}"
+        );
+    }
+}
