@@ -147,6 +147,16 @@ pub enum Command {
         /// How many rendered calls the printed output shows.
         #[arg(long, default_value_t = 5, value_name = "N")]
         sample: usize,
+        /// Check the workflow on the bundled mock server (started in-process).
+        #[arg(long, conflicts_with = "api_url")]
+        mock: bool,
+        /// Check the workflow on this server: it exists, fits the campaign's kind, is active,
+        /// gets a value for every placeholder, and every message stays within 4000 characters.
+        #[arg(long, value_name = "URL")]
+        api_url: Option<String>,
+        /// Read the API key from this file (otherwise from INTRON_API_KEY), with --api-url.
+        #[arg(long, value_name = "FILE")]
+        api_key_file: Option<PathBuf>,
     },
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///

@@ -99,6 +99,9 @@ pub struct PlanSettings {
     pub detailed_exitcode: bool,
     pub sample: usize,
     pub color: bool,
+    /// Where to check the workflow, if anywhere.
+    pub target: Option<Target>,
+    pub key: Option<SecretString>,
 }
 
 /// Settings of `outreach watch`.
@@ -174,7 +177,21 @@ impl Config {
                 strict,
                 detailed_exitcode,
                 sample,
+                mock,
+                api_url,
+                api_key_file,
             } => Config::Plan(PlanSettings {
+                key: api_key(&TargetArgs {
+                    mock,
+                    api_url: api_url.clone().unwrap_or_default(),
+                    api_key_file,
+                    state: None,
+                })?,
+                target: if mock {
+                    Some(Target::Mock)
+                } else {
+                    api_url.map(Target::Url)
+                },
                 campaign,
                 out,
                 format,

@@ -30,6 +30,7 @@ pub mod validate;
 pub mod watch;
 pub mod watch_report;
 pub mod windows;
+pub mod workflow_check;
 pub mod yaml;
 
 use std::io::Write;
@@ -161,6 +162,47 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Fetches the campaign's workflow from a target and checks it.
+fn check_workflow(
+    target: &apply::Target,
+    key: Option<secrecy::SecretString>,
+    campaign: &campaign::Campaign,
+) -> anyhow::Result<workflow_check::WorkflowCheck> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let (base, name, mock) = match target {
+            apply::Target::Mock => {
+                let m = mock_server::start(
+                    mock_server::MockConfig::default(),
+                    ([127, 0, 0, 1], 0).into(),
+                )
+                .await?;
+                (m.url(), "the bundled mock".to_owned(), Some(m))
+            }
+            apply::Target::Url(u) => (u.clone(), u.clone(), None),
+        };
+        let key = match (key, &mock) {
+            (Some(k), _) => k,
+            (None, Some(_)) => secrecy::SecretString::from("outreach-mock-key"),
+            (None, None) => anyhow::bail!(
+                "no API key to fetch the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
+            ),
+        };
+        let client = client::Client::new(&base, key, std::time::Duration::from_secs(30))
+            .map_err(anyhow::Error::msg)?;
+        let workflow = client
+            .workflow(&campaign.workflow_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching the workflow from {name}: {e}"))?;
+        if let Some(m) = mock {
+            m.shutdown().await;
+        }
+        Ok(workflow_check::WorkflowCheck::new(
+            &name, campaign, workflow,
+        ))
+    })
+}
+
 fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if !s.campaign.is_file() {
         anyhow::bail!("{}: no such campaign file", s.campaign.display());
@@ -176,10 +218,31 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         return Ok(Outcome::Problems);
     };
     let mut overview = plan::Overview::new(s.sample);
-    let summary = match &s.out {
-        Some(path) => plan::save(&campaign, &s.campaign, path, &mut overview)?,
-        None => plan::plan(&campaign, &s.campaign, &mut overview)?,
+    let mut check = match &s.target {
+        Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
+        None => None,
     };
+    let summary = {
+        let mut null = plan::NullSink;
+        let mut lengths;
+        let mut sink: Box<dyn plan::Sink + '_> = match check.as_mut() {
+            Some(c) => {
+                lengths = workflow_check::Lengths {
+                    check: c,
+                    kind: campaign.kind,
+                };
+                Box::new(plan::Tee(&mut overview, &mut lengths))
+            }
+            None => Box::new(plan::Tee(&mut overview, &mut null)),
+        };
+        match &s.out {
+            Some(path) => plan::save(&campaign, &s.campaign, path, sink.as_mut())?,
+            None => plan::plan(&campaign, &s.campaign, sink.as_mut())?,
+        }
+    };
+    if let Some(c) = check.as_mut() {
+        c.finish();
+    }
     let strict_failed = s.strict && overview.template_skips > 0;
     let saved = s.out.as_deref().filter(|_| !strict_failed);
     if strict_failed && let Some(path) = &s.out {
@@ -191,11 +254,17 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         overview: &overview,
         unmask: s.unmask,
         saved_to: saved,
-        message_unchecked: Some(
-            "no target given, so the workflow's message and placeholders were not fetched",
+        message_unchecked: check.is_none().then_some(
+            "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched",
         ),
+        workflow: check.as_ref(),
     };
     plan_report::write(s.format, &view, out)?;
+    if let Some(c) = &check
+        && !c.problems.is_empty()
+    {
+        return Ok(Outcome::Problems);
+    }
     if strict_failed {
         tracing::error!(
             "--strict: {} rows were skipped because a template has no value for them; no plan saved",

@@ -12,6 +12,7 @@ use crate::campaign::Campaign;
 use crate::phone;
 use crate::plan::{Call, Overview, Skip};
 use crate::template;
+use crate::workflow_check::WorkflowCheck;
 
 /// Output formats of `outreach plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,6 +34,8 @@ pub struct PlanView<'a> {
     pub saved_to: Option<&'a Path>,
     /// Why the message was not checked against the workflow (no target), if it was not.
     pub message_unchecked: Option<&'a str>,
+    /// The check of the workflow on a target, when one was given.
+    pub workflow: Option<&'a WorkflowCheck>,
 }
 
 /// `Ada Okafor` → `A*** O***`.
@@ -110,6 +113,16 @@ impl PlanView<'_> {
         )
     }
 
+    /// The message as the patient hears it, with patient data masked unless --unmask.
+    fn heard(&self, derived: &BTreeMap<String, bool>, c: &Call) -> Option<String> {
+        let w = self.workflow?;
+        let mut shown = c.clone();
+        for (k, val) in &mut shown.rendered.variables {
+            *val = self.value(derived, &format!("v:{k}"), val);
+        }
+        w.heard(self.campaign.kind, &shown)
+    }
+
     fn call_fields(&self, derived: &BTreeMap<String, bool>, c: &Call) -> (String, String) {
         let vars = c
             .rendered
@@ -167,6 +180,30 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(why) = v.message_unchecked {
         writeln!(out, "  message not checked: {why}")?;
     }
+    if let Some(w) = v.workflow {
+        match &w.workflow {
+            Some(wf) => writeln!(
+                out,
+                "  workflow on {}: \"{}\" ({}, {}), message: \"{}\"",
+                w.target,
+                wf.name,
+                wf.workflow_type.as_str(),
+                wf.status.as_str(),
+                wf.message
+            )?,
+            None => writeln!(out, "  workflow on {}: not found", w.target)?,
+        }
+        if w.problems.is_empty() {
+            writeln!(
+                out,
+                "  message checked: every placeholder has a value; the longest message is {} characters (limit 4000)",
+                w.longest
+            )?;
+        }
+        for p in &w.problems {
+            writeln!(out, "  PROBLEM: {p}")?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "  patient rows read  {}", s.rows)?;
     writeln!(
@@ -207,6 +244,9 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
                 write!(out, "  [tags: {tags}]")?;
             }
             writeln!(out)?;
+            if let Some(heard) = v.heard(&derived, call) {
+                writeln!(out, "      hears: \"{heard}\"")?;
+            }
         }
     }
     if !v.overview.skips.is_empty() {
@@ -249,6 +289,7 @@ fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "tags": c.rendered.tags.iter().map(|(k, x)| (k.clone(), v.value(&derived, &format!("t:{k}"), x))).collect::<BTreeMap<_, _>>(),
                 "source": v.source_label(c.source),
                 "row": c.row,
+                "heard": v.heard(&derived, c),
             })
         })
         .collect();
@@ -281,6 +322,15 @@ fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             "round": v.campaign.round,
         },
         "message_checked": v.message_unchecked.is_none(),
+        "workflow": v.workflow.map(|w| json!({
+            "target": w.target,
+            "found": w.workflow.is_some(),
+            "name": w.workflow.as_ref().map(|x| x.name.clone()),
+            "message": w.workflow.as_ref().map(|x| x.message.clone()),
+            "longest_message": w.longest,
+            "too_long": w.too_long,
+            "problems": w.problems,
+        })),
         "masked": !v.unmask,
         "summary": v.overview.summary,
         "sample": sample,
@@ -324,6 +374,22 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(why) = v.message_unchecked {
         let _ = writeln!(md, "\n> The message was not checked: {why}.");
+    }
+    if let Some(w) = v.workflow {
+        if let Some(wf) = &w.workflow {
+            let _ = writeln!(
+                md,
+                "\nWorkflow on {}: **{}** ({}, {}): _{}_",
+                w.target,
+                md_escape(&wf.name),
+                wf.workflow_type.as_str(),
+                wf.status.as_str(),
+                md_escape(&wf.message)
+            );
+        }
+        for p in &w.problems {
+            let _ = writeln!(md, "\n> **Problem:** {}", md_escape(p));
+        }
     }
     if !v.overview.sample.is_empty() {
         let _ = writeln!(

@@ -43,7 +43,7 @@ impl Mock {
         })
     }
 
-    fn get(&self, path: &str) -> Value {
+    pub fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.url);
         self.rt.block_on(async {
             reqwest::Client::new()
@@ -57,7 +57,7 @@ impl Mock {
         })
     }
 
-    fn send(&self, method: reqwest::Method, path: &str, body: &Value) {
+    pub fn send(&self, method: reqwest::Method, path: &str, body: &Value) {
         let url = format!("{}{path}", self.url);
         self.rt.block_on(async {
             let r = reqwest::Client::new()

@@ -310,3 +310,81 @@ fn example_plans() {
         }
     }
 }
+
+#[test]
+fn with_a_target_the_workflow_and_message_are_checked() {
+    // The bundled mock: the example's workflow fits, and the sample shows what is heard.
+    let out = outreach()
+        .args([
+            "plan",
+            "--mock",
+            "--format",
+            "json",
+            "campaigns/measles-reminder.yaml",
+        ])
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["message_checked"], true);
+    assert_eq!(doc["workflow"]["problems"], serde_json::json!([]));
+    assert_eq!(
+        doc["sample"][0]["heard"],
+        "Hello A***, this is a reminder from your clinic."
+    );
+
+    // Against a server by URL: each problem a reviewer must see, exit 1.
+    let mock = crate::apply::Mock::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    let base = |kind: &str, workflow: &str, variables: &str| {
+        format!(
+            "version: 1\nname: checks\nkind: {kind}\nworkflow_id: {workflow}\npatients:\n  - inline:\n      - {{phone: \"08031234567\", first: Ada, long: \"{}\"}}\n    default_country: NG\nvariables:\n{variables}schedule:\n  timezone: Africa/Lagos\n  windows: [{{days: [every_day], from: \"08:00\", until: \"20:00\"}}]\n",
+            "x".repeat(4100)
+        )
+    };
+    let cases = [
+        (
+            base(
+                "robocall",
+                "9b643eb4-0799-4761-bd34-9580eb315aaf",
+                "  first: \"{{first}}\"\n",
+            ),
+            "with no value in `variables`: name",
+        ),
+        (
+            base(
+                "conversation",
+                "9b643eb4-0799-4761-bd34-9580eb315aaf",
+                "  name: \"{{first}}\"\n",
+            ),
+            "of type ROBOCALL, but the campaign places conversation calls",
+        ),
+        (
+            base("robocall", "no-such-workflow", "  name: \"{{first}}\"\n"),
+            "does not exist",
+        ),
+        (
+            base(
+                "robocall",
+                "9b643eb4-0799-4761-bd34-9580eb315aaf",
+                "  name: \"{{long}}\"\n",
+            ),
+            "exceed the 4000-character message limit",
+        ),
+    ];
+    for (i, (yaml, expected)) in cases.iter().enumerate() {
+        let path = write(&format!("c{i}.yaml"), yaml);
+        let out = outreach()
+            .env("INTRON_API_KEY", "k")
+            .args(["plan", "--api-url", &mock.url])
+            .arg(&path)
+            .assert()
+            .code(1);
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(text.contains(expected), "case {i}: {text}");
+    }
+}

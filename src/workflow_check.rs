@@ -1,0 +1,213 @@
+//! What a reviewer must see before a run, checked against the target: the workflow exists,
+//! its type fits the campaign's kind, it is active, every placeholder of its message gets a
+//! value, and every rendered message stays within the 4000-character limit.
+
+use std::collections::BTreeSet;
+use std::io;
+
+use mock_server::wire::{MAX_MESSAGE_CHARS, Workflow, WorkflowStatus, WorkflowType};
+
+use crate::campaign::{Campaign, Kind};
+use crate::plan::{Call, Header, Sink, Summary};
+
+/// The result of checking a campaign against its workflow on a target.
+#[derive(Debug, Clone, Default)]
+pub struct WorkflowCheck {
+    /// Where the workflow was fetched from (`the bundled mock`, or a URL).
+    pub target: String,
+    pub workflow: Option<Workflow>,
+    /// Problems that make the campaign unfit to run, in words.
+    pub problems: Vec<String>,
+    /// Calls whose message would exceed the limit, and the first few (source, row, length).
+    pub too_long: u64,
+    pub too_long_examples: Vec<(usize, u64, usize)>,
+    /// The longest rendered message, in characters.
+    pub longest: usize,
+}
+
+/// The placeholders of a message: `[name]` for robocalls, `{{name}}` for conversations.
+pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
+    let (open, close) = match kind {
+        Kind::Robocall => ("[", "]"),
+        Kind::Conversation => ("{{", "}}"),
+    };
+    let mut out = BTreeSet::new();
+    let mut rest = message;
+    while let Some(start) = rest.find(open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(close) else { break };
+        let name = after[..end].trim();
+        if !name.is_empty() && !name.contains(char::is_whitespace) {
+            out.insert(name.to_owned());
+        }
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+/// The message as a patient would hear it.
+pub fn substitute(
+    kind: Kind,
+    message: &str,
+    values: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut text = message.to_owned();
+    for (k, v) in values {
+        let token = match kind {
+            Kind::Robocall => format!("[{k}]"),
+            Kind::Conversation => format!("{{{{{k}}}}}"),
+        };
+        text = text.replace(&token, v);
+        if kind == Kind::Conversation {
+            text = text.replace(&format!("{{{{ {k} }}}}"), v);
+        }
+    }
+    text
+}
+
+impl WorkflowCheck {
+    /// Checks the workflow fetched from the target (`None`: not found there).
+    pub fn new(target: &str, campaign: &Campaign, workflow: Option<Workflow>) -> WorkflowCheck {
+        let mut check = WorkflowCheck {
+            target: target.to_owned(),
+            ..WorkflowCheck::default()
+        };
+        let Some(w) = workflow else {
+            check.problems.push(format!(
+                "the workflow {} does not exist on {target}",
+                campaign.workflow_id
+            ));
+            return check;
+        };
+        let expected = match campaign.kind {
+            Kind::Robocall => WorkflowType::Robocall,
+            Kind::Conversation => WorkflowType::Conversation,
+        };
+        if w.workflow_type != expected {
+            check.problems.push(format!(
+                "the workflow is of type {}, but the campaign places {} calls",
+                w.workflow_type.as_str(),
+                campaign.kind.as_str()
+            ));
+        }
+        if w.status != WorkflowStatus::Active {
+            check
+                .problems
+                .push(format!("the workflow is {}, not ACTIVE", w.status.as_str()));
+        }
+        let missing: Vec<String> = placeholders(campaign.kind, &w.message)
+            .into_iter()
+            .filter(|p| !campaign.variables.contains_key(p))
+            .collect();
+        if !missing.is_empty() {
+            check.problems.push(format!(
+                "the message uses {} with no value in `variables`: {}",
+                if missing.len() == 1 {
+                    "a placeholder"
+                } else {
+                    "placeholders"
+                },
+                missing.join(", ")
+            ));
+        }
+        check.workflow = Some(w);
+        check
+    }
+
+    /// Adds the too-long problem once every call was seen.
+    pub fn finish(&mut self) {
+        if self.too_long > 0 {
+            let examples: Vec<String> = self
+                .too_long_examples
+                .iter()
+                .map(|(s, r, n)| format!("source {} row {r} ({n} characters)", s + 1))
+                .collect();
+            self.problems.push(format!(
+                "{} calls would exceed the {MAX_MESSAGE_CHARS}-character message limit, e.g. {}",
+                self.too_long,
+                examples.join(", ")
+            ));
+        }
+    }
+
+    /// The message a call's patient would hear, if the workflow is known.
+    pub fn heard(&self, kind: Kind, call: &Call) -> Option<String> {
+        self.workflow
+            .as_ref()
+            .map(|w| substitute(kind, &w.message, &call.rendered.variables))
+    }
+}
+
+/// Measures every rendered message while planning.
+pub struct Lengths<'a> {
+    pub check: &'a mut WorkflowCheck,
+    pub kind: Kind,
+}
+
+impl Sink for Lengths<'_> {
+    fn header(&mut self, _: &Header, _: &Campaign) -> io::Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, _: &str, calls: &[Call]) -> io::Result<()> {
+        let Some(w) = &self.check.workflow else {
+            return Ok(());
+        };
+        let message = w.message.clone();
+        for c in calls {
+            let n = substitute(self.kind, &message, &c.rendered.variables)
+                .chars()
+                .count();
+            self.check.longest = self.check.longest.max(n);
+            if n > MAX_MESSAGE_CHARS {
+                self.check.too_long += 1;
+                if self.check.too_long_examples.len() < 3 {
+                    self.check.too_long_examples.push((c.source, c.row, n));
+                }
+            }
+        }
+        Ok(())
+    }
+    fn skip(&mut self, _: &crate::plan::Skip) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_placeholders_of_each_kind() {
+        let p = placeholders(
+            Kind::Robocall,
+            "Hello [name], see you on [date] at [ clinic ]. [ ]",
+        );
+        assert_eq!(
+            p.into_iter().collect::<Vec<_>>(),
+            ["clinic", "date", "name"]
+        );
+        let p = placeholders(
+            Kind::Conversation,
+            "Hi {{name}}, your {{ medicine }} is ready",
+        );
+        assert_eq!(p.into_iter().collect::<Vec<_>>(), ["medicine", "name"]);
+    }
+
+    #[test]
+    fn substitutes_values() {
+        let vars = [("name".to_owned(), "Ada".to_owned())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            substitute(Kind::Robocall, "Hello [name]!", &vars),
+            "Hello Ada!"
+        );
+        assert_eq!(
+            substitute(Kind::Conversation, "Hi {{name}} and {{ name }}", &vars),
+            "Hi Ada and Ada"
+        );
+    }
+}
