@@ -708,6 +708,7 @@ async fn run(
         }
         first_pass = false;
 
+        let sent_before = shared.sent_calls.load(Ordering::SeqCst);
         if !due.is_empty() {
             let end = send_all(s, shared, client, loaded, due).await?;
             sent_this_run = shared.sent_calls.load(Ordering::SeqCst);
@@ -728,7 +729,10 @@ async fn run(
         // Retries that come due: wait for them unless told not to.
         let (due_now, _, _, next) = due_calls(shared, &loaded.calls, Timestamp::now())?;
         let capped_out = cap.is_some_and(|c| sent_this_run >= c);
-        if !due_now.is_empty() && !capped_out && !s.dry_run {
+        // Go round again only for calls that became due (retries) while something was sent;
+        // calls held back before the send (frequency cap, opt-outs) stay for a later run.
+        let progressed = shared.sent_calls.load(Ordering::SeqCst) > sent_before;
+        if !due_now.is_empty() && !capped_out && !s.dry_run && progressed {
             continue;
         }
         let Some(at) = next else { break };

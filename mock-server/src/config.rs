@@ -477,9 +477,11 @@ impl FaultRule {
         if let Some(bad) = self
             .error_statuses
             .iter()
-            .find(|s| !(500..=599).contains(*s))
+            .find(|s| !(500..=599).contains(*s) && **s != 401)
         {
-            return Err(format!("error_statuses must be 5xx codes, got {bad}"));
+            return Err(format!(
+                "error_statuses must be 5xx codes or 401 (a revoked key), got {bad}"
+            ));
         }
         if let Some(Latency::Range([min, max])) = self.latency_ms
             && min > max

@@ -648,3 +648,137 @@ fn sigkill_at_random_moments_never_calls_anyone_twice() {
     }
     assert_exactly_once(&mock, &c);
 }
+
+#[test]
+fn a_key_revoked_mid_run_stops_everything_with_exit_2() {
+    let mock = Mock::fast();
+    let c = campaign(
+        20,
+        "delivery: {batch_size: 1, requests_per_second: 4, concurrency: 1}\n",
+    );
+    let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
+    wait_until(|| mock.calls().len() >= 2, "two calls");
+    mock.set_faults(
+        &serde_json::json!([{"route": "robocall", "error_rate": 1.0, "error_statuses": [401]}]),
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("401"), "{}", text(&out));
+    let placed = mock.calls().len();
+    assert!(placed < 20, "stopped at once");
+    // What was placed is recorded; the rest is not sent, and nothing twice once the key works.
+    mock.set_faults(&serde_json::json!([]));
+    let out = apply(&c, &mock.url, &["--no-follow"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_exactly_once(&mock, &c);
+}
+
+#[test]
+fn pause_stops_sending_until_resume() {
+    let mock = Mock::fast();
+    let c = campaign(4, "");
+    let pause = outreach()
+        .args(["pause"])
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(pause.status.success(), "{}", text(&pause));
+    let out = apply(&c, &mock.url, &["--no-wait", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("paused"), "{}", text(&out));
+    assert!(mock.calls().is_empty());
+    let status = outreach()
+        .args(["status", "--json"])
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let resume = outreach()
+        .args(["resume"])
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(text(&resume).contains("Resumed"), "{}", text(&resume));
+    let out = apply(&c, &mock.url, &["--no-follow"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_exactly_once(&mock, &c);
+    let status = outreach()
+        .args(["status", "--json"])
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(s["campaigns"][0]["states"]["accepted"], 4, "{s}");
+}
+
+#[test]
+fn the_frequency_cap_holds_across_campaigns_sharing_a_ledger() {
+    let mock = Mock::fast();
+    let c = campaign(3, "delivery: {frequency_cap: {calls: 1, per: 7d}}\n");
+    assert_eq!(
+        apply(&c, &mock.url, &["--no-follow"]).status.code(),
+        Some(0)
+    );
+    // The same patients in another campaign on the same ledger: capped, nobody called again.
+    let other = c.path.with_file_name("other.yaml");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&c.path)
+            .unwrap()
+            .replace("name: apply-test", "name: apply-other"),
+    )
+    .unwrap();
+    let out = apply_input(&other, &c, &mock.url, &["--no-follow", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["counts"]["capped_by_frequency"], 3, "{s}");
+    assert_eq!(mock.calls().len(), 3);
+}
+
+#[test]
+fn dry_runs_send_nothing_and_never_count_toward_the_target() {
+    let mock = Mock::fast();
+    let c = campaign(3, "");
+    let out = apply(&c, &mock.url, &["--dry-run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(mock.calls().is_empty());
+    // The real run still places every call.
+    let out = apply(&c, &mock.url, &["--no-follow", "--json"]);
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["counts"]["accepted"], 3, "{s}");
+    assert_exactly_once(&mock, &c);
+}
+
+#[test]
+fn purge_removes_numbers_and_keeps_counts() {
+    let mock = Mock::fast();
+    let c = campaign(2, "");
+    assert_eq!(apply(&c, &mock.url, &[]).status.code(), Some(0));
+    // Records are purged once they are older than the retention period.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out2 = outreach()
+        .args(["purge", "--older-than", "1s"])
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(out2.status.success(), "{}", text(&out2));
+    assert!(
+        text(&out2).contains("Purged patient data from 2 call records"),
+        "{}",
+        text(&out2)
+    );
+    let report = report_json(&c, &mock.url);
+    assert_eq!(report["patients_called"], 2);
+    let db = std::fs::read(c.state()).unwrap();
+    assert!(!String::from_utf8_lossy(&db).contains(&c.numbers[0]));
+}
