@@ -453,7 +453,7 @@ pub async fn apply(
         std::process::id(),
         crate::ledger::hostname(),
         campaign.name,
-        Timestamp::now()
+        crate::clock::now()
     );
     ledger.lock(&holder)?;
 
@@ -675,7 +675,7 @@ async fn run(
     let mut sent_this_run: u64 = 0;
     let mut first_pass = true;
     loop {
-        let now = Timestamp::now();
+        let now = crate::clock::now();
         let (mut due, done, later, _) = due_calls(shared, &loaded.calls, now)?;
         {
             let mut c = lock(&shared.counts);
@@ -727,7 +727,7 @@ async fn run(
             break;
         }
         // Retries that come due: wait for them unless told not to.
-        let (due_now, _, _, next) = due_calls(shared, &loaded.calls, Timestamp::now())?;
+        let (due_now, _, _, next) = due_calls(shared, &loaded.calls, crate::clock::now())?;
         let capped_out = cap.is_some_and(|c| sent_this_run >= c);
         // Go round again only for calls that became due (retries) while something was sent;
         // calls held back before the send (frequency cap, opt-outs) stay for a later run.
@@ -738,7 +738,7 @@ async fn run(
         let Some(at) = next else { break };
         // A run waits for retries that come due while it would be following calls anyway;
         // later ones are sent by the first run after they come due (run apply on a schedule).
-        let soon = at.duration_since(Timestamp::now()).unsigned_abs() <= s.follow_timeout;
+        let soon = at.duration_since(crate::clock::now()).unsigned_abs() <= s.follow_timeout;
         if s.no_wait || s.no_follow || s.dry_run || capped_out || !soon {
             tracing::info!(
                 "{} retries are scheduled; the next is due at {at}; run apply again then",
@@ -746,7 +746,7 @@ async fn run(
             );
             break;
         }
-        let wait = at.duration_since(Timestamp::now()).unsigned_abs();
+        let wait = at.duration_since(crate::clock::now()).unsigned_abs();
         tracing::info!(
             "waiting {:.0} s for the next retry (due at {at}); Ctrl-C stops",
             wait.as_secs_f64()
@@ -855,7 +855,7 @@ async fn reconcile(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> 
 fn settled_long_ago(a: &Attempt, grace: Duration) -> bool {
     a.updated_at
         .parse::<Timestamp>()
-        .is_ok_and(|t| Timestamp::now().duration_since(t).unsigned_abs() >= grace)
+        .is_ok_and(|t| crate::clock::now().duration_since(t).unsigned_abs() >= grace)
 }
 
 struct Found {
@@ -969,7 +969,7 @@ async fn send_all(
                     sleep_interruptible(shared, Duration::from_secs(2)).await;
                     continue;
                 }
-                let now = Timestamp::now();
+                let now = crate::clock::now();
                 if calendar.is_open(now) {
                     break;
                 }
@@ -1025,7 +1025,7 @@ async fn send_all(
                 }
                 if let Some(cap) = &campaign.delivery.frequency_cap {
                     let window = validate::parse_duration(&cap.per).unwrap_or_default();
-                    let since = Timestamp::now()
+                    let since = crate::clock::now()
                         .checked_sub(window)
                         .unwrap_or(Timestamp::MIN)
                         .to_string();
@@ -1330,7 +1330,7 @@ async fn follow(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> any
                 let retry_at = (retryable && a.attempt < retry.attempts)
                     .then(|| validate::parse_duration(&retry.delay))
                     .flatten()
-                    .and_then(|d| Timestamp::now().checked_add(d).ok())
+                    .and_then(|d| crate::clock::now().checked_add(d).ok())
                     .map(|t| t.to_string());
                 #[allow(clippy::cast_precision_loss)] // seconds of a phone call
                 let duration = status.call_duration_in_seconds.map(|d| d as f64);

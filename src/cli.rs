@@ -157,6 +157,10 @@ pub enum Command {
         /// Read the API key from this file (otherwise from INTRON_API_KEY), with --api-url.
         #[arg(long, value_name = "FILE")]
         api_key_file: Option<PathBuf>,
+        /// The ledger whose calls the plan subtracts (default: .outreach/state.db beside the
+        /// campaign, when it exists), for the target given (--mock, --api-url, else the live API).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
     },
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///

@@ -102,6 +102,7 @@ pub struct PlanSettings {
     /// Where to check the workflow, if anywhere.
     pub target: Option<Target>,
     pub key: Option<SecretString>,
+    pub state: Option<PathBuf>,
 }
 
 /// Settings of `outreach watch`.
@@ -180,7 +181,9 @@ impl Config {
                 mock,
                 api_url,
                 api_key_file,
+                state,
             } => Config::Plan(PlanSettings {
+                state,
                 key: api_key(&TargetArgs {
                     mock,
                     api_url: api_url.clone().unwrap_or_default(),

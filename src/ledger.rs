@@ -161,7 +161,7 @@ pub struct Ledger {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now().to_string()
+    crate::clock::now().to_string()
 }
 
 impl Ledger {

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod campaign;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod diagnostic;
 pub mod document;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod starter;
+pub mod subtract;
 pub mod template;
 pub mod validate;
 pub mod watch;
@@ -137,7 +139,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         Config::Purge { state, older_than } => {
             let ledger = open_existing(&state)?;
-            let before = jiff::Timestamp::now()
+            let before = clock::now()
                 .checked_sub(older_than)
                 .context("--older-than is too long")?;
             let n = ledger.purge(&before.to_string())?;
@@ -222,10 +224,29 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
         None => None,
     };
-    let summary = {
+    // Once calls were made, the plan subtracts them (per target, as apply records them).
+    let target_id = match &s.target {
+        Some(apply::Target::Mock) => "mock".to_owned(),
+        Some(apply::Target::Url(u)) => u.trim_end_matches('/').to_owned(),
+        None => client::LIVE_URL.to_owned(),
+    };
+    let state = s
+        .state
+        .clone()
+        .unwrap_or_else(|| apply::default_state(&s.campaign));
+    let history = if state.exists() {
+        Some(ledger::Ledger::open(&state)?.history(
+            &target_id,
+            &campaign.name,
+            campaign.round.as_deref().unwrap_or(""),
+        )?)
+    } else {
+        None
+    };
+    {
         let mut null = plan::NullSink;
         let mut lengths;
-        let mut sink: Box<dyn plan::Sink + '_> = match check.as_mut() {
+        let mut report: Box<dyn plan::Sink + '_> = match check.as_mut() {
             Some(c) => {
                 lengths = workflow_check::Lengths {
                     check: c,
@@ -235,11 +256,22 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
             }
             None => Box::new(plan::Tee(&mut overview, &mut null)),
         };
+        let make = |sink: &mut dyn plan::Sink| match history {
+            Some(h) if !h.is_empty() => plan::plan(
+                &campaign,
+                &s.campaign,
+                &mut subtract::Subtract::new(sink, &campaign, h, &target_id),
+            ),
+            _ => plan::plan(&campaign, &s.campaign, sink),
+        };
         match &s.out {
-            Some(path) => plan::save(&campaign, &s.campaign, path, sink.as_mut())?,
-            None => plan::plan(&campaign, &s.campaign, sink.as_mut())?,
-        }
-    };
+            Some(path) => {
+                plan::save_with(path, |writer| make(&mut plan::Tee(writer, report.as_mut())))?
+            }
+            None => make(report.as_mut())?,
+        };
+    }
+    let summary = overview.summary.clone();
     if let Some(c) = check.as_mut() {
         c.finish();
     }

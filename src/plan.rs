@@ -671,6 +671,17 @@ pub fn save(
     path: &Path,
     report: &mut dyn Sink,
 ) -> Result<Summary, PlanError> {
+    save_with(path, |writer| {
+        plan(campaign, campaign_path, &mut Tee(writer, report))
+    })
+}
+
+/// Saves a plan to `path` atomically, owner-only; `make` runs the plan into the file's sink
+/// (through whatever filters the caller puts in front of it).
+pub fn save_with(
+    path: &Path,
+    make: impl FnOnce(&mut dyn Sink) -> Result<Summary, PlanError>,
+) -> Result<Summary, PlanError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -694,7 +705,7 @@ pub fn save(
         source,
     })?;
     let mut writer = JsonPlanWriter::new(BufWriter::new(file));
-    let result = plan(campaign, campaign_path, &mut Tee(&mut writer, report));
+    let result = make(&mut writer);
     match result {
         Ok(summary) => {
             let file = writer

@@ -143,10 +143,10 @@ impl PlanView<'_> {
 }
 
 fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
+    match (n, word) {
+        (1, _) => format!("{n} {word}"),
+        (_, "batch") => format!("{n} batches"),
+        _ => format!("{n} {word}s"),
     }
 }
 

@@ -782,3 +782,73 @@ fn purge_removes_numbers_and_keeps_counts() {
     let db = std::fs::read(c.state()).unwrap();
     assert!(!String::from_utf8_lossy(&db).contains(&c.numbers[0]));
 }
+
+#[test]
+fn a_window_that_opens_across_a_dst_change_is_waited_for() {
+    // New York springs forward on 2026-03-08 at 02:00 EST → 03:00 EDT. A Sunday window from
+    // 02:00 to 04:00 opens at 03:00 EDT (07:00 UTC). The clock seam starts the run two
+    // seconds before that; apply waits, says until when, then sends.
+    let mock = Mock::fast();
+    let c = campaign(2, "");
+    let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
+        "  timezone: Africa/Lagos\n  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
+        "  timezone: America/New_York\n  windows: [{days: [sunday], from: \"02:00\", until: \"04:00\"}]\n",
+    );
+    std::fs::write(&c.path, yaml).unwrap();
+    let out = outreach()
+        .env("INTRON_API_KEY", KEY)
+        .env("OUTREACH_FAKE_NOW", "2026-03-08T06:59:58Z")
+        .args([
+            "apply",
+            "--yes",
+            "--new-ledger",
+            "--no-follow",
+            "--api-url",
+            &mock.url,
+            "--state",
+        ])
+        .arg(c.state())
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("waiting until Sun 8 Mar 2026 03:00 EDT"),
+        "{}",
+        text(&out)
+    );
+    assert_exactly_once(&mock, &c);
+}
+
+#[test]
+fn unanswered_calls_are_retried_after_the_delay_up_to_the_attempts() {
+    let mock = Mock::fast();
+    mock.send(
+        reqwest::Method::PUT,
+        "/__mock/outcomes",
+        &serde_json::json!({"no_answer": 1}),
+    );
+    let c = campaign(
+        3,
+        "delivery: {retry: {attempts: 2, delay: 1s, outcomes: [no_answer]}}\n",
+    );
+    let out = apply(&c, &mock.url, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut phones: Vec<String> = mock.calls().into_iter().map(|(p, _)| p).collect();
+    phones.sort();
+    let mut expected: Vec<String> = c.numbers.iter().chain(&c.numbers).cloned().collect();
+    expected.sort();
+    assert_eq!(
+        phones, expected,
+        "each patient twice: the call and its one retry"
+    );
+    let report = report_json(&c, &mock.url);
+    assert_eq!(report["patients_called"], 3);
+    assert_eq!(report["attempts"], 6);
+    assert_eq!(report["no_answer"], 3);
+    // Attempts are spent: a new run calls nobody.
+    let again = apply(&c, &mock.url, &["--json"]);
+    let s: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(s["counts"]["sent"], 0, "{s}");
+    assert_eq!(mock.calls().len(), 6);
+}

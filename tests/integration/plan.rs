@@ -7,6 +7,10 @@ use serde_json::Value;
 
 use crate::{fixture, outreach};
 
+/// A ledger path that does not exist: the example plans must not depend on what a local
+/// `apply --mock` left in campaigns/.outreach/.
+const NO_LEDGER: &str = "/nonexistent/outreach-test/state.db";
+
 /// Runs `plan --format json` and returns (exit code, summary document).
 fn summary(campaign: &str, extra: &[&str]) -> (i32, Value) {
     let out = outreach()
@@ -272,7 +276,12 @@ fn detailed_exitcode_follows_terraform() {
 #[test]
 fn printed_plans_mask_patient_data() {
     let out = outreach()
-        .args(["plan", "campaigns/measles-reminder.yaml"])
+        .args([
+            "plan",
+            "campaigns/measles-reminder.yaml",
+            "--state",
+            NO_LEDGER,
+        ])
         .assert()
         .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
@@ -280,7 +289,13 @@ fn printed_plans_mask_patient_data() {
     assert!(!text.contains("Adaeze"), "{text}");
     assert!(text.contains("+234******4567"));
     let out = outreach()
-        .args(["plan", "campaigns/measles-reminder.yaml", "--unmask"])
+        .args([
+            "plan",
+            "campaigns/measles-reminder.yaml",
+            "--unmask",
+            "--state",
+            NO_LEDGER,
+        ])
         .assert()
         .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
@@ -297,6 +312,7 @@ fn example_plans() {
             let out = outreach()
                 .args(["plan", "--format", format])
                 .arg(format!("campaigns/{name}.yaml"))
+                .args(["--state", NO_LEDGER])
                 .assert()
                 .success();
             let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
@@ -321,6 +337,8 @@ fn with_a_target_the_workflow_and_message_are_checked() {
             "--format",
             "json",
             "campaigns/measles-reminder.yaml",
+            "--state",
+            NO_LEDGER,
         ])
         .assert()
         .success();
@@ -387,4 +405,50 @@ fn with_a_target_the_workflow_and_message_are_checked() {
         let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
         assert!(text.contains(expected), "case {i}: {text}");
     }
+}
+
+#[test]
+fn planning_after_an_apply_shows_nothing_new_to_call() {
+    let mock = crate::apply::Mock::fast();
+    let c = crate::apply::campaign(5, "");
+    let plan = |extra: &[&str]| {
+        outreach()
+            .args([
+                "plan",
+                "--detailed-exitcode",
+                "--format",
+                "json",
+                "--api-url",
+                &mock.url,
+                "--state",
+            ])
+            .arg(c.state())
+            .arg(&c.path)
+            .args(extra)
+            .env("INTRON_API_KEY", crate::apply::KEY)
+            .output()
+            .unwrap()
+    };
+    let before = plan(&[]);
+    assert_eq!(before.status.code(), Some(2), "calls pending");
+    let out = crate::apply::apply(&c, &mock.url, &["--no-follow"]);
+    assert_eq!(out.status.code(), Some(0));
+    let after = plan(&[]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "nothing to call: {}",
+        String::from_utf8_lossy(&after.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(doc["summary"]["calls"], 0);
+    assert_eq!(doc["summary"]["skipped_by_reason"]["already-called"], 5);
+    // Another target's ledger is separate: against the mock target nothing was called yet.
+    let other = outreach()
+        .args(["plan", "--detailed-exitcode", "--mock", "--state"])
+        .arg(c.state())
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2));
 }

@@ -1,0 +1,131 @@
+//! Plans subtract what the ledger says was already done: a patient called in this round is
+//! skipped (`already-called`), so planning again after an apply shows nothing new to call.
+//! Calls that the retry policy makes due again stay in the plan.
+
+use std::collections::HashMap;
+use std::io;
+
+use crate::campaign::{Campaign, RetryOutcome};
+use crate::ledger::{CallState, KeyHistory};
+use crate::plan::{Call, Header, Sink, Skip, Summary};
+
+/// Wraps a sink, turning calls the ledger already holds into skips and re-batching the rest.
+pub struct Subtract<'a> {
+    inner: &'a mut dyn Sink,
+    history: HashMap<String, KeyHistory>,
+    campaign: &'a Campaign,
+    pending: Vec<Call>,
+    pending_zone: String,
+    batches: u64,
+    removed: u64,
+    target: String,
+}
+
+impl<'a> Subtract<'a> {
+    pub fn new(
+        inner: &'a mut dyn Sink,
+        campaign: &'a Campaign,
+        history: HashMap<String, KeyHistory>,
+        target: &str,
+    ) -> Self {
+        Subtract {
+            inner,
+            history,
+            campaign,
+            pending: Vec::new(),
+            pending_zone: String::new(),
+            batches: 0,
+            removed: 0,
+            target: target.to_owned(),
+        }
+    }
+
+    /// Why the ledger takes this call out of the plan, if it does.
+    fn done(&self, key: &str) -> Option<String> {
+        let h = self.history.get(key)?;
+        let retry = &self.campaign.delivery.retry;
+        let retryable = match h.state {
+            CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
+            CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
+            CallState::NotSent => return None,
+            _ => false,
+        };
+        if retryable && h.attempt < retry.attempts {
+            return None;
+        }
+        Some(format!(
+            "already {} (attempt {}) on {}",
+            match h.state {
+                CallState::Answered => "called and answered",
+                CallState::Failed => "called (failed)",
+                CallState::NoAnswer => "called (not answered)",
+                CallState::InDoubt | CallState::Sending => "sent, and in doubt",
+                CallState::Rejected => "rejected by the server",
+                _ => "called",
+            },
+            h.attempt,
+            self.target
+        ))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let calls = std::mem::take(&mut self.pending);
+        self.inner.batch(self.batches, &self.pending_zone, &calls)?;
+        self.batches += 1;
+        Ok(())
+    }
+}
+
+impl Sink for Subtract<'_> {
+    fn header(&mut self, header: &Header, campaign: &Campaign) -> io::Result<()> {
+        self.inner.header(header, campaign)
+    }
+
+    fn batch(&mut self, _: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        if timezone != self.pending_zone {
+            self.flush()?;
+            timezone.clone_into(&mut self.pending_zone);
+        }
+        let size = self.campaign.delivery.batch_size.max(1) as usize;
+        for c in calls {
+            if let Some(reason) = self.done(&c.key) {
+                self.removed += 1;
+                self.inner.skip(&Skip {
+                    source: c.source,
+                    row: c.row,
+                    code: "already-called",
+                    reason,
+                    phone: Some(c.phone.clone()),
+                })?;
+                continue;
+            }
+            self.pending.push(c.clone());
+            if self.pending.len() == size {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        self.inner.skip(skip)
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.flush()?;
+        let mut summary = summary.clone();
+        summary.calls -= self.removed;
+        summary.skipped += self.removed;
+        summary.batches = self.batches;
+        if self.removed > 0 {
+            *summary
+                .skipped_by_reason
+                .entry("already-called")
+                .or_default() += self.removed;
+        }
+        self.inner.finish(&summary)
+    }
+}
