@@ -1064,13 +1064,19 @@ async fn send_all(
             while let Some(r) = tasks.try_join_next() {
                 r.context("a send task failed")??;
             }
-            progress.update(shared.sent_calls.load(Ordering::SeqCst));
+            progress.update(
+                shared.sent_calls.load(Ordering::SeqCst),
+                &lock(&shared.counts).clone(),
+            );
         }
     }
     while let Some(r) = tasks.join_next().await {
         r.context("a send task failed")??;
     }
-    progress.update(shared.sent_calls.load(Ordering::SeqCst));
+    progress.update(
+        shared.sent_calls.load(Ordering::SeqCst),
+        &lock(&shared.counts).clone(),
+    );
     if lock(&shared.fatal).is_some() {
         return Ok(ApplyEnd::Problems);
     }
@@ -1080,31 +1086,69 @@ async fn send_all(
     Ok(ApplyEnd::Done)
 }
 
-/// Periodic progress lines on stderr.
+/// Progress: a bar on a terminal (sent, accepted, in doubt, rate), periodic log lines
+/// otherwise (CI logs).
 struct Progress {
     total: u64,
     started: std::time::Instant,
     last: std::time::Instant,
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
     fn new(total: u64) -> Self {
         let now = std::time::Instant::now();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sent  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
         Progress {
             total,
             started: now,
             last: now,
+            bar,
         }
     }
 
-    fn update(&mut self, sent: u64) {
+    fn update(&mut self, sent: u64, counts: &RunCounts) {
         let now = std::time::Instant::now();
+        let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
+        #[allow(clippy::cast_precision_loss)] // a rate for people
+        let rate = sent as f64 / secs;
+        if let Some(bar) = &self.bar {
+            bar.set_position(sent);
+            bar.set_message(format!(
+                "accepted {}, in doubt {}, rejected {}, {rate:.1} calls/s",
+                counts.accepted, counts.in_doubt, counts.rejected
+            ));
+            if sent >= self.total {
+                bar.finish_and_clear();
+            }
+            return;
+        }
         if now.duration_since(self.last) >= Duration::from_secs(2) || sent == self.total {
-            let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
-            #[allow(clippy::cast_precision_loss)] // a rate for people
-            let rate = sent as f64 / secs;
-            tracing::info!("sent {sent}/{} calls ({rate:.1} calls/s)", self.total);
+            tracing::info!(
+                "sent {sent}/{} calls ({rate:.1} calls/s): accepted {}, in doubt {}, rejected {}",
+                self.total,
+                counts.accepted,
+                counts.in_doubt,
+                counts.rejected
+            );
             self.last = now;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
