@@ -633,3 +633,61 @@ fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<(String, Breakdown)>)> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_short_campaign_is_bucketed_by_the_local_hour_with_empty_hours_kept() {
+        let tz = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let t = timeline(
+            &[
+                (at("2026-12-01T08:59:00Z"), CallState::Answered),
+                (at("2026-12-01T11:10:00Z"), CallState::NoAnswer),
+                (at("2026-12-01T11:50:00Z"), CallState::InDoubt),
+            ],
+            &tz,
+        );
+        assert_eq!(t.bucket, "hour");
+        let starts: Vec<_> = t.buckets.iter().map(|b| b.start.as_str()).collect();
+        // 08:59 UTC is 09:59 in Lagos (UTC+1).
+        assert_eq!(
+            starts,
+            [
+                "2026-12-01 09:00",
+                "2026-12-01 10:00",
+                "2026-12-01 11:00",
+                "2026-12-01 12:00"
+            ]
+        );
+        assert_eq!(t.buckets[0].calls.answered, 1);
+        assert_eq!(t.buckets[1].calls.total, 0);
+        assert_eq!(t.buckets[3].calls.no_answer, 1);
+        assert_eq!(t.buckets[3].calls.in_doubt, 1);
+    }
+
+    #[test]
+    fn two_days_or_more_are_bucketed_by_the_local_day() {
+        let tz = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let t = timeline(
+            &[
+                // 23:30 UTC on 1 December is 00:30 on 2 December in Lagos.
+                (at("2026-12-01T23:30:00Z"), CallState::Failed),
+                (at("2026-12-05T10:00:00Z"), CallState::Answered),
+            ],
+            &tz,
+        );
+        assert_eq!(t.bucket, "day");
+        assert_eq!(t.buckets.len(), 4);
+        assert_eq!(t.buckets[0].start, "2026-12-02");
+        assert_eq!(t.buckets[0].calls.failed, 1);
+        assert_eq!(t.buckets[3].start, "2026-12-05");
+        assert_eq!(t.buckets[3].calls.answered, 1);
+        assert!(timeline(&[], &tz).buckets.is_empty());
+    }
+}

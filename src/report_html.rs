@@ -311,8 +311,8 @@ fn escape(s: &str) -> String {
 /// Horizontal stacked bars, one per row, scaled to the largest row total. Hand-written SVG:
 /// a few rectangles need no charting library.
 fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)]) -> String {
-    const WIDTH: u32 = 560;
-    const LABEL: u32 = 150;
+    const WIDTH: u32 = 600;
+    const LABEL: u32 = 190;
     const ROW: u32 = 20;
     const BAR: u32 = 14;
     let legend_rows = if series.len() > 1 {
@@ -360,13 +360,13 @@ fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)
     }
     for (r, (label, values)) in rows.iter().enumerate() {
         let y = top + u32::try_from(r).unwrap_or(0) * ROW;
-        let shown: String = if label.chars().count() > 22 {
+        let shown: String = if label.chars().count() > 28 {
             format!(
                 "…{}",
                 label
                     .chars()
                     .rev()
-                    .take(21)
+                    .take(27)
                     .collect::<Vec<_>>()
                     .into_iter()
                     .rev()

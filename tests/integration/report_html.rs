@@ -395,6 +395,8 @@ impl Drop for Browser {
 struct Seen {
     problems: Vec<String>,
     screenshot: Vec<u8>,
+    /// The page printed with its own `@page` rules.
+    pdf: Vec<u8>,
 }
 
 /// Loads a page, collects script errors, requests other than the page itself, failed
@@ -444,6 +446,11 @@ fn look_at(chromium: &Path, page: &Path) -> Seen {
             }).length"}),
     );
     let shot = b.call(s, "Page.captureScreenshot", &json!({"format": "png"}));
+    let pdf = b.call(
+        s,
+        "Page.printToPDF",
+        &json!({"preferCSSPageSize": true, "printBackground": true}),
+    );
     let mut problems = Vec::new();
     let unlabelled = check["result"]["value"].as_u64().unwrap_or(u64::MAX);
     if unlabelled > 0 {
@@ -479,9 +486,13 @@ fn look_at(chromium: &Path, page: &Path) -> Seen {
     let screenshot = base64::engine::general_purpose::STANDARD
         .decode(shot["data"].as_str().unwrap_or_default())
         .unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf["data"].as_str().unwrap_or_default())
+        .unwrap();
     Seen {
         problems,
         screenshot,
+        pdf,
     }
 }
 
@@ -514,6 +525,23 @@ fn the_example_campaigns_report_renders_in_chromium() {
     let seen = look_at(&chromium, &page);
     assert_eq!(seen.problems, Vec::<String>::new());
     assert!(seen.screenshot.starts_with(b"\x89PNG"), "a PNG screenshot");
+    // It prints on A4 (595 × 842 points), by its own @page rule.
+    let pdf = String::from_utf8_lossy(&seen.pdf);
+    let media = pdf
+        .split("/MediaBox [0 0 ")
+        .nth(1)
+        .expect("a PDF with a page size");
+    let size: Vec<f64> = media
+        .split(']')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        (size[0] - 595.3).abs() < 2.0 && (size[1] - 841.9).abs() < 2.0,
+        "A4 pages: {size:?}"
+    );
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-example.png");
     std::fs::write(&shot, &seen.screenshot).unwrap();
     // `OUTREACH_UPDATE_SCREENSHOT=1 cargo test report_html` refreshes the README's picture.
@@ -542,4 +570,34 @@ fn the_example_campaigns_report_renders_in_chromium() {
     );
     assert!(all.contains("failed request"), "{all}");
     assert!(all.contains("1 charts without their numbers"), "{all}");
+}
+
+#[test]
+fn calls_in_doubt_are_listed_masked_unless_unmask() {
+    let mock = Mock::fast();
+    mock.set_faults(&json!([{"route": "robocall", "drop_response_rate": 1.0}]));
+    let c = campaign(3, "delivery: {batch_size: 3}\n");
+    let out = apply(&c, &mock.url, &["--no-follow"]);
+    assert_eq!(out.status.code(), Some(1), "in doubt");
+    let masked = String::from_utf8(report(&c, &mock.url, &["--format", "html"])).unwrap();
+    let json: Value =
+        serde_json::from_slice(&report(&c, &mock.url, &["--format", "json"])).unwrap();
+    assert_eq!(json["in_doubt"], 3);
+    assert_same_figures(&masked, &json);
+    assert!(masked.contains("Still pending or in doubt (3)"));
+    for number in &c.numbers {
+        assert!(!masked.contains(number.as_str()), "{number} is masked");
+        assert!(
+            masked.contains(&number[number.len() - 4..]),
+            "its last digits show"
+        );
+    }
+    let unmasked =
+        String::from_utf8(report(&c, &mock.url, &["--format", "html", "--unmask"])).unwrap();
+    for number in &c.numbers {
+        assert!(
+            unmasked.contains(number.as_str()),
+            "--unmask shows {number}"
+        );
+    }
 }
