@@ -54,6 +54,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Csv,
+    /// One self-contained page: charts as inline SVG, each with its numbers; prints on A4.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -235,9 +237,12 @@ pub enum Command {
         campaign: PathBuf,
         #[command(flatten)]
         target: TargetArgs,
-        /// Output format.
+        /// Output format: table, json, csv, or html (a self-contained page with charts).
         #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Show phone numbers of pending and in-doubt calls.
         #[arg(long)]
         unmask: bool,

@@ -35,6 +35,8 @@ pub enum Config {
         state: PathBuf,
         target: String,
         format: ReportFormat,
+        /// Write the report here instead of to standard output.
+        out: Option<PathBuf>,
         unmask: bool,
     },
     Pause {
@@ -253,12 +255,14 @@ impl Config {
                 campaign,
                 target,
                 format,
+                out,
                 unmask,
             } => Config::Report {
                 state: state_for(target.state.clone(), Some(&campaign)),
                 target: target_id(&target),
                 campaign,
                 format,
+                out,
                 unmask,
             },
             Command::Pause { campaign, state } => Config::Pause {

@@ -23,6 +23,7 @@ pub mod plan_diff;
 pub mod plan_report;
 pub mod render;
 pub mod report;
+pub mod report_html;
 pub mod schema;
 pub mod source;
 pub mod starter;
@@ -101,6 +102,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             state,
             target,
             format,
+            out: file,
             unmask,
         } => {
             let checked = validate::check_file(&campaign);
@@ -108,8 +110,30 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 .campaign
                 .with_context(|| format!("{} is not a valid campaign", campaign.display()))?;
             let ledger = open_existing(&state)?;
-            let figures = outcomes::Figures::compute(&ledger, &target, &c)?;
-            outcomes::write(&figures, format, unmask, out)?;
+            let figures = outcomes::Figures::compute(&ledger, &target, &c, &campaign)?;
+            if let Some(e) = &figures.plan_error {
+                tracing::warn!(
+                    "the campaign could not be planned, so the report has no planned or skipped counts: {e}"
+                );
+            }
+            match file {
+                Some(path) => {
+                    let mut w = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("cannot write {}", path.display()))?,
+                    );
+                    outcomes::write(&figures, format, unmask, &mut w)?;
+                    w.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(
+                        out,
+                        "Wrote the report of {} to {}",
+                        figures.campaign,
+                        path.display()
+                    )?;
+                }
+                None => outcomes::write(&figures, format, unmask, out)?,
+            }
             Ok(Outcome::Success)
         }
         Config::Pause { campaign, state } => {

@@ -7,6 +7,7 @@ mod init;
 mod loader_props;
 mod plan;
 mod plan_props;
+mod report_html;
 mod schema;
 mod validate;
 mod watch;

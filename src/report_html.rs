@@ -1,0 +1,434 @@
+//! `outreach report --format html`: one self-contained page (no script, no network, styles
+//! inline) rendered from [`crate::outcomes::Figures`] with the project's handlebars.
+//!
+//! Every chart is inline SVG with a table of its numbers beside it. Every number carries
+//! `data-measure="<JSON pointer>"`: where the same figure sits in `report --format json`, so
+//! a test (or a reader) can check that the page and the JSON agree.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use handlebars::Handlebars;
+use serde_json::{Value, json};
+
+use crate::outcomes::{Breakdown, Figures};
+
+const TEMPLATE: &str = include_str!("report.html.hbs");
+
+/// Open calls listed on the page; the rest are counted.
+const OPEN_LISTED: usize = 200;
+
+/// Colours of the states: the Okabe–Ito palette, told apart with every common colour
+/// blindness (and each chart has its numbers beside it anyway).
+const STATE_COLOURS: [(&str, &str, &str); 7] = [
+    ("answered", "Reached (answered)", "#009E73"),
+    ("failed", "Failed", "#D55E00"),
+    ("no_answer", "Unanswered", "#E69F00"),
+    ("in_doubt", "In doubt", "#CC79A7"),
+    ("pending", "Pending", "#56B4E9"),
+    ("rejected", "Rejected", "#F0E442"),
+    ("not_sent", "Not sent", "#0072B2"),
+];
+
+/// The colour of single-series charts.
+const PLAIN: &str = "#0072B2";
+
+/// Writes the page. `figures` are already masked as asked; `masked` says whether they are.
+pub fn write(figures: &Figures, masked: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_template_string("report", TEMPLATE)
+        .map_err(io::Error::other)?;
+    let page = hb
+        .render("report", &context(figures, masked))
+        .map_err(io::Error::other)?;
+    out.write_all(page.as_bytes())
+}
+
+/// A JSON pointer token (RFC 6901).
+fn token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn cell(measure: String, value: String) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("measure".to_owned(), Value::String(measure));
+    m.insert("value".to_owned(), Value::String(value));
+    Value::Object(m)
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// The view the template renders.
+fn context(f: &Figures, masked: bool) -> Value {
+    let mut headline = Vec::new();
+    let mut add = |label: &str, measure: &str, value: String, unit: &str| {
+        headline.push(json!({"label": label, "measure": measure, "value": value, "unit": unit}));
+    };
+    if let Some(p) = &f.plan {
+        add("Patient rows read", "/plan/rows", p.rows.to_string(), "");
+        add("Patients planned", "/plan/calls", p.calls.to_string(), "");
+        add("Rows skipped", "/plan/skipped", p.skipped.to_string(), "");
+        add("Opted out", "/plan/opted_out", p.opted_out.to_string(), "");
+    }
+    add(
+        "Patients called",
+        "/patients_called",
+        f.patients_called.to_string(),
+        "",
+    );
+    add("Calls placed", "/attempts", f.attempts.to_string(), "");
+    add(
+        "Reached (answered)",
+        "/answered",
+        f.answered.to_string(),
+        "",
+    );
+    add("Failed", "/failed", f.failed.to_string(), "");
+    add("Unanswered", "/no_answer", f.no_answer.to_string(), "");
+    add("In doubt", "/in_doubt", f.in_doubt.to_string(), "");
+    add("Pending", "/pending", f.pending.to_string(), "");
+    add("Rejected", "/rejected", f.rejected.to_string(), "");
+    add("Not sent", "/not_sent", f.not_sent.to_string(), "");
+    add(
+        "Average duration",
+        "/average_duration",
+        number(f.average_duration),
+        "s",
+    );
+    add("Success rate", "/success_rate", number(f.success_rate), "%");
+
+    let mut sections = Vec::new();
+    if let Some(p) = &f.plan {
+        let rows: Vec<(String, String, u64)> = p
+            .skipped_by_reason
+            .iter()
+            .map(|(code, n)| {
+                (
+                    code.clone(),
+                    format!("/plan/skipped_by_reason/{}", token(code)),
+                    *n,
+                )
+            })
+            .collect();
+        sections.push(single_section(
+            "skipped",
+            "Rows skipped, by reason",
+            "Patient rows the plan leaves out, and why (from planning the campaign now).",
+            "reason",
+            "rows",
+            &rows,
+        ));
+    }
+    sections.push(breakdown_section(
+        "timeline",
+        &format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
+        "Calls placed (retries included) by when they were sent, and what became of them.",
+        if f.timeline.bucket == "day" {
+            "day"
+        } else {
+            "hour"
+        },
+        &f.timeline
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                (
+                    b.start.clone(),
+                    Some(format!("/timeline/buckets/{i}/start")),
+                    format!("/timeline/buckets/{i}/calls"),
+                    &b.calls,
+                )
+            })
+            .collect::<Vec<_>>(),
+    ));
+    sections.push(breakdown_section(
+        "by-source",
+        "Outcomes by source",
+        "Patients by the file they were read from, by the outcome of their latest call.",
+        "source",
+        &f.by_source
+            .iter()
+            .map(|(k, b)| (k.clone(), None, format!("/by_source/{}", token(k)), b))
+            .collect::<Vec<_>>(),
+    ));
+    sections.push(breakdown_section(
+        "by-accent",
+        "Outcomes by accent",
+        "Patients by the voice accent they were called with.",
+        "accent",
+        &f.by_accent
+            .iter()
+            .map(|(k, b)| (k.clone(), None, format!("/by_accent/{}", token(k)), b))
+            .collect::<Vec<_>>(),
+    ));
+    sections.push(breakdown_section(
+        "by-attempt",
+        "Outcomes by attempt (the retry funnel)",
+        "Patients by the number of their latest attempt and its outcome.",
+        "attempt",
+        &f.by_attempt
+            .iter()
+            .map(|(n, b)| (n.to_string(), None, format!("/by_attempt/{n}"), b))
+            .collect::<Vec<_>>(),
+    ));
+    let replies: Vec<(String, String, u64)> = f
+        .replies
+        .iter()
+        .map(|(k, n)| (k.clone(), format!("/replies/{}", token(k)), *n))
+        .collect();
+    sections.push(single_section(
+        "replies",
+        "Reply options chosen",
+        "Answered calls by the option the patient chose.",
+        "option",
+        "answered calls",
+        &replies,
+    ));
+
+    let open: Vec<Value> = f
+        .open
+        .iter()
+        .take(OPEN_LISTED)
+        .enumerate()
+        .map(|(i, o)| {
+            json!({
+                "phone": cell(format!("/open/{i}/phone"), o.phone.clone().unwrap_or_else(|| "(purged)".to_owned())),
+                "state": cell(format!("/open/{i}/state"), o.state.clone()),
+                "attempt": cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
+                "source": cell(format!("/open/{i}/source"), o.source.clone().unwrap_or_default()),
+                "row": cell(format!("/open/{i}/row"), o.row.map(|r| r.to_string()).unwrap_or_default()),
+            })
+        })
+        .collect();
+
+    let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
+    json!({
+        "campaign": f.campaign,
+        "round": f.round,
+        "target": f.target,
+        "timezone": f.timezone,
+        "first": opt(f.first.as_ref()),
+        "last": opt(f.last.as_ref()),
+        "first_local": opt(f.first_local.as_ref()),
+        "last_local": opt(f.last_local.as_ref()),
+        "plan_error": f.plan_error,
+        "headline": headline,
+        "sections": sections,
+        "open": open,
+        "open_total": f.open.len(),
+        "open_more": f.open.len().saturating_sub(OPEN_LISTED),
+        "masked": masked,
+        "states": STATE_COLOURS.iter().map(|(k, label, colour)| json!({"key": k, "label": label, "colour": colour})).collect::<Vec<_>>(),
+    })
+}
+
+/// A chart of one count per row, with its table.
+fn single_section(
+    id: &str,
+    title: &str,
+    intro: &str,
+    row_header: &str,
+    column: &str,
+    rows: &[(String, String, u64)],
+) -> Value {
+    let svg = stacked_bars(
+        title,
+        &rows
+            .iter()
+            .map(|(label, _, n)| (label.clone(), vec![*n]))
+            .collect::<Vec<_>>(),
+        &[(column, PLAIN)],
+    );
+    json!({
+        "id": id,
+        "title": title,
+        "intro": intro,
+        "svg": svg,
+        "row_header": row_header,
+        "columns": [{"label": column, "colour": ""}],
+        "rows": rows.iter().map(|(label, measure, n)| json!({
+            "label": label,
+            "label_measure": Value::Null,
+            "cells": [cell(measure.clone(), n.to_string())],
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A stacked chart of outcomes per row, with its table (total and every state).
+fn breakdown_section(
+    id: &str,
+    title: &str,
+    intro: &str,
+    row_header: &str,
+    rows: &[(String, Option<String>, String, &Breakdown)],
+) -> Value {
+    let series: Vec<(&str, &str)> = STATE_COLOURS.iter().map(|(_, l, c)| (*l, *c)).collect();
+    let svg = stacked_bars(
+        title,
+        &rows
+            .iter()
+            .map(|(label, _, _, b)| {
+                (
+                    label.clone(),
+                    Breakdown::STATES.iter().map(|s| b.get(s)).collect(),
+                )
+            })
+            .collect::<Vec<_>>(),
+        &series,
+    );
+    let mut columns = vec![json!({"label": "total", "colour": ""})];
+    columns.extend(
+        STATE_COLOURS
+            .iter()
+            .map(|(_, label, colour)| json!({"label": label, "colour": colour})),
+    );
+    json!({
+        "id": id,
+        "title": title,
+        "intro": intro,
+        "svg": svg,
+        "row_header": row_header,
+        "columns": columns,
+        "rows": rows.iter().map(|(label, label_measure, base, b)| {
+            let mut cells = vec![cell(format!("{base}/total"), b.total.to_string())];
+            cells.extend(Breakdown::STATES.iter().map(|s| cell(format!("{base}/{s}"), b.get(s).to_string())));
+            json!({"label": label, "label_measure": label_measure, "cells": cells})
+        }).collect::<Vec<_>>(),
+    })
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Horizontal stacked bars, one per row, scaled to the largest row total. Hand-written SVG:
+/// a few rectangles need no charting library.
+fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)]) -> String {
+    const WIDTH: u32 = 600;
+    const LABEL: u32 = 190;
+    const ROW: u32 = 20;
+    const BAR: u32 = 14;
+    let legend_rows = if series.len() > 1 {
+        u32::try_from(series.len().div_ceil(4)).unwrap_or(1)
+    } else {
+        0
+    };
+    let top = 8 + legend_rows * 18;
+    let count = u32::try_from(rows.len()).unwrap_or(u32::MAX).max(1);
+    let height = top + count * ROW + 8;
+    let max = rows
+        .iter()
+        .map(|(_, v)| v.iter().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let plot = f64::from(WIDTH - LABEL - 50);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart-svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{}"><title>{}</title>"#,
+        escape(title),
+        escape(title)
+    );
+    if legend_rows > 0 {
+        for (i, (label, colour)) in series.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(0);
+            let x = 4 + (i % 4) * 135;
+            let y = 6 + (i / 4) * 18;
+            let _ = write!(
+                s,
+                r##"<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}" stroke="#333" stroke-width="0.5"/><text x="{}" y="{}" font-size="11">{}</text>"##,
+                x + 16,
+                y + 10,
+                escape(label)
+            );
+        }
+    }
+    if rows.is_empty() {
+        let _ = write!(
+            s,
+            r##"<text x="4" y="{}" font-size="12" fill="#555">nothing recorded</text>"##,
+            top + 14
+        );
+    }
+    for (r, (label, values)) in rows.iter().enumerate() {
+        let y = top + u32::try_from(r).unwrap_or(0) * ROW;
+        let shown: String = if label.chars().count() > 28 {
+            format!(
+                "…{}",
+                label
+                    .chars()
+                    .rev()
+                    .take(27)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            )
+        } else {
+            label.clone()
+        };
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>"#,
+            LABEL - 6,
+            y + 11,
+            escape(&shown)
+        );
+        let mut x = f64::from(LABEL);
+        for (v, (name, colour)) in values.iter().zip(series) {
+            if *v == 0 {
+                continue;
+            }
+            #[allow(clippy::cast_precision_loss)] // pixels
+            let w = *v as f64 * plot / max as f64;
+            let _ = write!(
+                s,
+                r##"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="{BAR}" fill="{colour}" stroke="#333" stroke-width="0.5"><title>{}: {v}</title></rect>"##,
+                escape(name)
+            );
+            x += w;
+        }
+        let total: u64 = values.iter().sum();
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{}" font-size="11">{total}</text>"#,
+            x + 4.0,
+            y + 11
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_escape_slashes_and_tildes() {
+        assert_eq!(token("patients/a~b.csv"), "patients~1a~0b.csv");
+    }
+
+    #[test]
+    fn an_empty_report_renders_without_script_or_network() {
+        let mut out = Vec::new();
+        write(&Figures::default(), true, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        for banned in ["<script", "http://", "https://", "src=", "url(", "<link"] {
+            assert!(!page.contains(banned), "{banned}");
+        }
+        assert_eq!(
+            page.matches("<svg").count(),
+            page.matches("<figure class=\"chart\"").count()
+        );
+    }
+}
