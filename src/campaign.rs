@@ -10,57 +10,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The accents the voicebot offers for robocalls (exact spelling, `estako` included).
-pub const ROBOCALL_ACCENTS: [&str; 45] = [
-    "afrikaans",
-    "akan",
-    "amharic",
-    "arabic",
-    "bajju",
-    "bekwarra",
-    "benin",
-    "bette",
-    "chichewa",
-    "ebira",
-    "eggon",
-    "epie",
-    "estako",
-    "french",
-    "fulani",
-    "ga",
-    "gerawa",
-    "hausa",
-    "ibibio",
-    "idoma",
-    "igala",
-    "igbo",
-    "ijaw",
-    "isindebele",
-    "isoko",
-    "kanuri",
-    "kinyarwanda",
-    "luganda",
-    "nupe",
-    "nyandang",
-    "ogbia",
-    "ogoni",
-    "pidgin",
-    "sepedi",
-    "sesotho",
-    "shona",
-    "siswati",
-    "swahili",
-    "tiv",
-    "tswana",
-    "twi",
-    "urhobo",
-    "xhosa",
-    "yoruba",
-    "zulu",
-];
+/// The accents the voicebot offers for robocalls (exact spelling, `estako` included), as
+/// the wire contract defines them.
+pub const ROBOCALL_ACCENTS: [&str; 45] = mock_server::wire::ROBOCALL_ACCENTS;
 
 /// The accents the voicebot offers for conversation calls.
-pub const CONVERSATION_ACCENTS: [&str; 2] = ["pidgin", "english"];
+pub const CONVERSATION_ACCENTS: [&str; 2] = mock_server::wire::CONVERSATION_ACCENTS;
 
 /// The provider's documented request limit for conversation calls, per second.
 pub const PROVIDER_REQUESTS_PER_SECOND: f64 = 5.0;
