@@ -262,7 +262,12 @@ pub enum Command {
     /// files added later) and the patient and opt-out files they name. After each change it
     /// validates, plans, and prints what changed since the previous plan: calls added and
     /// removed, changed variables, newly skipped rows. An invalid edit prints its problems and
-    /// the watch goes on. Plans only: the watcher never places calls. Ctrl-C stops it.
+    /// the watch goes on. Ctrl-C stops it.
+    ///
+    /// With --apply --mock, each good plan is also applied to one bundled mock server started
+    /// for the session (never to a live target: --apply requires --mock), so each apply shows
+    /// the calls that change would place. Calls are recorded in the ledger as `apply --mock`
+    /// records them, and the ledger is locked while applying.
     Watch {
         /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
         paths: Vec<PathBuf>,
@@ -278,6 +283,17 @@ pub enum Command {
         /// How many calls and skipped rows of each kind a change lists.
         #[arg(long, default_value_t = 5, value_name = "N")]
         sample: usize,
+        /// After each good plan, apply it to the session's mock server (requires --mock).
+        /// Outcomes are not followed and calling windows are not waited for.
+        #[arg(long, requires = "mock")]
+        apply: bool,
+        /// With --apply: the target is the bundled mock server, started once for the session.
+        /// There is no live target for the watcher.
+        #[arg(long, requires = "apply")]
+        mock: bool,
+        /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
+        #[arg(long, value_name = "FILE", requires = "apply")]
+        state: Option<PathBuf>,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

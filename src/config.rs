@@ -111,6 +111,10 @@ pub struct WatchSettings {
     pub unmask: bool,
     pub sample: usize,
     pub color: bool,
+    /// `--apply --mock`: apply each good plan to the session's mock.
+    pub apply: bool,
+    /// With `apply`: the ledger (default: beside each campaign).
+    pub state: Option<PathBuf>,
 }
 
 impl Config {
@@ -219,6 +223,7 @@ impl Config {
                 json,
                 follow_timeout: Duration::from_secs(follow_timeout),
                 request_timeout: Duration::from_secs(30),
+                locked: None,
             }),
             Command::Status {
                 campaign,
@@ -267,7 +272,13 @@ impl Config {
                 debounce,
                 unmask,
                 sample,
+                apply,
+                mock,
+                state,
             } => Config::Watch(WatchSettings {
+                // clap makes --apply require --mock; checked again so no path reaches a live target.
+                apply: apply && mock,
+                state,
                 paths: if paths.is_empty() {
                     vec![PathBuf::from("campaigns")]
                 } else {

@@ -28,6 +28,7 @@ pub mod starter;
 pub mod template;
 pub mod validate;
 pub mod watch;
+pub mod watch_apply;
 pub mod watch_report;
 pub mod windows;
 pub mod yaml;
