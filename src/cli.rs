@@ -147,6 +147,11 @@ pub enum Command {
         /// How many rendered calls the printed output shows.
         #[arg(long, default_value_t = 5, value_name = "N")]
         sample: usize,
+        /// Add a "What changed" section: the differences from this plan, saved earlier with
+        /// --out (in CI, the base branch's plan): calls added and removed, changed variables,
+        /// newly skipped rows. Masked unless --unmask (json: the counts only).
+        #[arg(long, value_name = "PLAN.json")]
+        compare: Option<PathBuf>,
     },
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///

@@ -99,6 +99,8 @@ pub struct PlanSettings {
     pub detailed_exitcode: bool,
     pub sample: usize,
     pub color: bool,
+    /// A plan saved earlier (`--out`) to show the changes from.
+    pub compare: Option<PathBuf>,
 }
 
 /// Settings of `outreach watch`.
@@ -178,6 +180,7 @@ impl Config {
                 strict,
                 detailed_exitcode,
                 sample,
+                compare,
             } => Config::Plan(PlanSettings {
                 campaign,
                 out,
@@ -187,6 +190,7 @@ impl Config {
                 detailed_exitcode,
                 sample,
                 color,
+                compare,
             }),
             Command::Apply {
                 input,

@@ -390,6 +390,7 @@ fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result
             message_unchecked: Some(
                 "the workflow is the mock's demo; set your own workflow_id and variables",
             ),
+            changes: None,
         },
         out,
     )?;

@@ -176,10 +176,38 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         report::reporter(format, s.color).validation(std::slice::from_ref(&checked.report), out)?;
         return Ok(Outcome::Problems);
     };
+    // The plan to compare with is read first: a bad --compare is known before any work.
+    let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
-    let summary = match &s.out {
-        Some(path) => plan::save(&campaign, &s.campaign, path, &mut overview)?,
-        None => plan::plan(&campaign, &s.campaign, &mut overview)?,
+    let mut now = plan_diff::Snapshot::default();
+    let summary = {
+        // The snapshot is only kept (it holds every call) when there is something to compare.
+        let mut nothing = plan::Discard;
+        let snapshot: &mut dyn plan::Sink = if before.is_some() {
+            &mut now
+        } else {
+            &mut nothing
+        };
+        let mut sink = plan::Tee(&mut overview, snapshot);
+        match &s.out {
+            Some(path) => plan::save(&campaign, &s.campaign, path, &mut sink)?,
+            None => plan::plan(&campaign, &s.campaign, &mut sink)?,
+        }
+    };
+    if campaign.kind == campaign::Kind::Conversation {
+        // A saved conversation plan holds the entries as sent, and those carry no tags.
+        for c in now.calls.values_mut() {
+            c.rendered.tags.clear();
+        }
+    }
+    let changes = match (&before, &s.compare) {
+        (Some(before), Some(path)) => Some(plan_report::Changes {
+            against: path,
+            diff: plan_diff::diff(before, &now),
+            sources: now.sources.clone(),
+            sample: s.sample,
+        }),
+        _ => None,
     };
     let strict_failed = s.strict && overview.template_skips > 0;
     let saved = s.out.as_deref().filter(|_| !strict_failed);
@@ -195,6 +223,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         message_unchecked: Some(
             "no target given, so the workflow's message and placeholders were not fetched",
         ),
+        changes: changes.as_ref(),
     };
     plan_report::write(s.format, &view, out)?;
     if strict_failed {
@@ -209,6 +238,16 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     } else {
         Outcome::Success
     })
+}
+
+/// A plan saved with `plan --out`, for `plan --compare`.
+fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<plan_diff::Snapshot> {
+    let text = std::fs::read(path)
+        .with_context(|| format!("cannot read the plan to compare with, {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
+    plan_diff::Snapshot::from_saved_plan(&doc)
+        .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
 }
 
 /// The `name` of a campaign file (which need not be otherwise valid).
