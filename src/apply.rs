@@ -38,6 +38,9 @@ pub enum Target {
     Mock,
     /// Any voicebot-compatible server (the live service by default).
     Url(String),
+    /// A bundled mock already running at this URL (`watch --apply --mock` starts one per
+    /// session): recorded in the ledger as `mock`, like [`Target::Mock`], and never live.
+    RunningMock(String),
 }
 
 /// Settings of `outreach apply`.
@@ -67,6 +70,10 @@ pub struct ApplySettings {
     pub follow_timeout: Duration,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// Told once the input is loaded (a saved plan checked for staleness) and the ledger is
+    /// locked: from then on the run no longer reads the campaign file's calls. `watch --apply`
+    /// reports the apply as under way at that moment.
+    pub locked: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// How an apply ended.
@@ -425,6 +432,7 @@ pub async fn apply(
             u.trim_end_matches('/').to_owned(),
             u.trim_end_matches('/').to_owned(),
         ),
+        Target::RunningMock(u) => (u.trim_end_matches('/').to_owned(), "mock".to_owned()),
     };
     let target_id = if s.dry_run {
         format!("dry-run:{target_id}")
@@ -434,7 +442,7 @@ pub async fn apply(
     let live = matches!(s.target, Target::Url(_)) && !s.dry_run;
     let key = match (&s.key, &s.target) {
         (Some(k), _) => k.clone(),
-        (None, Target::Mock) => SecretString::from("outreach-mock-key"),
+        (None, Target::Mock | Target::RunningMock(_)) => SecretString::from("outreach-mock-key"),
         (None, Target::Url(_)) if s.dry_run => SecretString::from("dry-run"),
         (None, Target::Url(_)) => bail!(
             "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
@@ -456,6 +464,9 @@ pub async fn apply(
         crate::clock::now()
     );
     ledger.lock(&holder)?;
+    if let Some(tx) = &s.locked {
+        let _ = tx.send(());
+    }
 
     // A brand-new ledger for a campaign sent to a live target is how everyone gets called twice.
     if live && !s.new_ledger && !ledger.knows_campaign(&target_id, &campaign.name)? {

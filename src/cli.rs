@@ -163,6 +163,11 @@ pub enum Command {
         /// campaign, when it exists), for the target given (--mock, --api-url, else the live API).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Add a "What changed" section: the differences from this plan, saved earlier with
+        /// --out (in CI, the base branch's plan): calls added and removed, changed variables,
+        /// newly skipped rows. Masked unless --unmask (json: the counts only).
+        #[arg(long, value_name = "PLAN.json")]
+        compare: Option<PathBuf>,
     },
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///
@@ -281,7 +286,12 @@ pub enum Command {
     /// files added later) and the patient and opt-out files they name. After each change it
     /// validates, plans, and prints what changed since the previous plan: calls added and
     /// removed, changed variables, newly skipped rows. An invalid edit prints its problems and
-    /// the watch goes on. Plans only: the watcher never places calls. Ctrl-C stops it.
+    /// the watch goes on. Ctrl-C stops it.
+    ///
+    /// With --apply --mock, each good plan is also applied to one bundled mock server started
+    /// for the session (never to a live target: --apply requires --mock), so each apply shows
+    /// the calls that change would place. Calls are recorded in the ledger as `apply --mock`
+    /// records them, and the ledger is locked while applying.
     Watch {
         /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
         paths: Vec<PathBuf>,
@@ -297,6 +307,17 @@ pub enum Command {
         /// How many calls and skipped rows of each kind a change lists.
         #[arg(long, default_value_t = 5, value_name = "N")]
         sample: usize,
+        /// After each good plan, apply it to the session's mock server (requires --mock).
+        /// Outcomes are not followed and calling windows are not waited for.
+        #[arg(long, requires = "mock")]
+        apply: bool,
+        /// With --apply: the target is the bundled mock server, started once for the session.
+        /// There is no live target for the watcher.
+        #[arg(long, requires = "apply")]
+        mock: bool,
+        /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
+        #[arg(long, value_name = "FILE", requires = "apply")]
+        state: Option<PathBuf>,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

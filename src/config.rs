@@ -105,6 +105,8 @@ pub struct PlanSettings {
     pub target: Option<Target>,
     pub key: Option<SecretString>,
     pub state: Option<PathBuf>,
+    /// A plan saved earlier (`--out`) to show the changes from.
+    pub compare: Option<PathBuf>,
 }
 
 /// Settings of `outreach watch`.
@@ -117,6 +119,10 @@ pub struct WatchSettings {
     pub unmask: bool,
     pub sample: usize,
     pub color: bool,
+    /// `--apply --mock`: apply each good plan to the session's mock.
+    pub apply: bool,
+    /// With `apply`: the ledger (default: beside each campaign).
+    pub state: Option<PathBuf>,
 }
 
 impl Config {
@@ -184,6 +190,7 @@ impl Config {
                 api_url,
                 api_key_file,
                 state,
+                compare,
             } => Config::Plan(PlanSettings {
                 state,
                 key: api_key(&TargetArgs {
@@ -205,6 +212,7 @@ impl Config {
                 detailed_exitcode,
                 sample,
                 color,
+                compare,
             }),
             Command::Apply {
                 input,
@@ -241,6 +249,7 @@ impl Config {
                 json,
                 follow_timeout: Duration::from_secs(follow_timeout),
                 request_timeout: Duration::from_secs(30),
+                locked: None,
             }),
             Command::Status {
                 campaign,
@@ -291,7 +300,13 @@ impl Config {
                 debounce,
                 unmask,
                 sample,
+                apply,
+                mock,
+                state,
             } => Config::Watch(WatchSettings {
+                // clap makes --apply require --mock; checked again so no path reaches a live target.
+                apply: apply && mock,
+                state,
                 paths: if paths.is_empty() {
                     vec![PathBuf::from("campaigns")]
                 } else {

@@ -391,6 +391,7 @@ fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result
                 "the workflow is the mock's demo; set your own workflow_id and variables",
             ),
             workflow: None,
+            changes: None,
         },
         out,
     )?;

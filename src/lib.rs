@@ -31,6 +31,7 @@ pub mod subtract;
 pub mod template;
 pub mod validate;
 pub mod watch;
+pub mod watch_apply;
 pub mod watch_report;
 pub mod windows;
 pub mod workflow_check;
@@ -206,6 +207,9 @@ fn check_workflow(
                 (m.url(), "the bundled mock".to_owned(), Some(m))
             }
             apply::Target::Url(u) => (u.clone(), u.clone(), None),
+            apply::Target::RunningMock(u) => {
+                (u.clone(), "the watch session's mock".to_owned(), None)
+            }
         };
         let key = match (key, &mock) {
             (Some(k), _) => k,
@@ -243,6 +247,8 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         report::reporter(format, s.color).validation(std::slice::from_ref(&checked.report), out)?;
         return Ok(Outcome::Problems);
     };
+    // The plan to compare with is read first: a bad --compare is known before any work.
+    let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
     let mut check = match &s.target {
         Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
@@ -250,7 +256,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     };
     // Once calls were made, the plan subtracts them (per target, as apply records them).
     let target_id = match &s.target {
-        Some(apply::Target::Mock) => "mock".to_owned(),
+        Some(apply::Target::Mock | apply::Target::RunningMock(_)) => "mock".to_owned(),
         Some(apply::Target::Url(u)) => u.trim_end_matches('/').to_owned(),
         None => client::LIVE_URL.to_owned(),
     };
@@ -267,19 +273,29 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     } else {
         None
     };
+    let mut now = plan_diff::Snapshot::default();
     {
-        let mut null = plan::NullSink;
+        // The snapshot is only kept (it holds every call) when there is something to compare.
+        let mut nothing = plan::Discard;
+        let snapshot: &mut dyn plan::Sink = if before.is_some() {
+            &mut now
+        } else {
+            &mut nothing
+        };
+        let mut null = plan::Discard;
         let mut lengths;
-        let mut report: Box<dyn plan::Sink + '_> = match check.as_mut() {
+        let measure: &mut dyn plan::Sink = match check.as_mut() {
             Some(c) => {
                 lengths = workflow_check::Lengths {
                     check: c,
                     kind: campaign.kind,
                 };
-                Box::new(plan::Tee(&mut overview, &mut lengths))
+                &mut lengths
             }
-            None => Box::new(plan::Tee(&mut overview, &mut null)),
+            None => &mut null,
         };
+        let mut inner = plan::Tee(snapshot, measure);
+        let mut report = plan::Tee(&mut overview, &mut inner);
         let make = |sink: &mut dyn plan::Sink| match history {
             Some(h) if !h.is_empty() => plan::plan(
                 &campaign,
@@ -290,11 +306,26 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         };
         match &s.out {
             Some(path) => {
-                plan::save_with(path, |writer| make(&mut plan::Tee(writer, report.as_mut())))?
+                plan::save_with(path, |writer| make(&mut plan::Tee(writer, &mut report)))?
             }
-            None => make(report.as_mut())?,
+            None => make(&mut report)?,
         };
     }
+    if campaign.kind == campaign::Kind::Conversation {
+        // A saved conversation plan holds the entries as sent, and those carry no tags.
+        for c in now.calls.values_mut() {
+            c.rendered.tags.clear();
+        }
+    }
+    let changes = match (&before, &s.compare) {
+        (Some(before), Some(path)) => Some(plan_report::Changes {
+            against: path,
+            diff: plan_diff::diff(before, &now),
+            sources: now.sources.clone(),
+            sample: s.sample,
+        }),
+        _ => None,
+    };
     let summary = overview.summary.clone();
     if let Some(c) = check.as_mut() {
         c.finish();
@@ -314,6 +345,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
             "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched",
         ),
         workflow: check.as_ref(),
+        changes: changes.as_ref(),
     };
     plan_report::write(s.format, &view, out)?;
     if let Some(c) = &check
@@ -333,6 +365,16 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     } else {
         Outcome::Success
     })
+}
+
+/// A plan saved with `plan --out`, for `plan --compare`.
+fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<plan_diff::Snapshot> {
+    let text = std::fs::read(path)
+        .with_context(|| format!("cannot read the plan to compare with, {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
+    plan_diff::Snapshot::from_saved_plan(&doc)
+        .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
 }
 
 /// The `name` of a campaign file (which need not be otherwise valid).

@@ -624,10 +624,11 @@ impl Sink for Overview {
     }
 }
 
-/// A sink that keeps nothing.
-pub struct NullSink;
+/// Keeps nothing (the other half of a [`Tee`] that is not always wanted).
+#[derive(Debug, Default)]
+pub struct Discard;
 
-impl Sink for NullSink {
+impl Sink for Discard {
     fn header(&mut self, _: &Header, _: &Campaign) -> io::Result<()> {
         Ok(())
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::campaign::Campaign;
 use crate::phone;
 use crate::plan::{Call, Overview, Skip};
+use crate::plan_diff::{Field, PlanDiff};
 use crate::template;
 use crate::workflow_check::WorkflowCheck;
 
@@ -36,6 +37,51 @@ pub struct PlanView<'a> {
     pub message_unchecked: Option<&'a str>,
     /// The check of the workflow on a target, when one was given.
     pub workflow: Option<&'a WorkflowCheck>,
+    /// What changed since a plan saved earlier (`plan --compare`).
+    pub changes: Option<&'a Changes<'a>>,
+}
+
+/// What changed since a plan saved earlier (`plan --compare PLAN.json`).
+pub struct Changes<'a> {
+    /// The saved plan compared with.
+    pub against: &'a Path,
+    pub diff: PlanDiff,
+    /// Source labels of the new plan (for newly skipped rows).
+    pub sources: Vec<String>,
+    /// How many examples of each kind to list.
+    pub sample: usize,
+}
+
+impl Changes<'_> {
+    /// How many calls changed each variable or tag, by its printed name.
+    fn changed_fields(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for c in &self.diff.changed {
+            for f in &c.changes {
+                let name = match f.field {
+                    Field::Variable => f.name.clone(),
+                    Field::Tag => format!("tag {}", f.name),
+                };
+                *out.entry(name).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    fn counts(&self) -> [(&'static str, String); 6] {
+        let d = &self.diff;
+        [
+            (
+                "calls to place",
+                format!("{} → {}", d.calls_before, d.calls_after),
+            ),
+            ("calls added", d.added.len().to_string()),
+            ("calls removed", d.removed.len().to_string()),
+            ("calls with changed values", d.changed.len().to_string()),
+            ("rows newly skipped", d.new_skips.len().to_string()),
+            ("rows no longer skipped", d.resolved_skips.to_string()),
+        ]
+    }
 }
 
 /// `Ada Okafor` → `A*** O***`.
@@ -121,6 +167,67 @@ impl PlanView<'_> {
             *val = self.value(derived, &format!("v:{k}"), val);
         }
         w.heard(self.campaign.kind, &shown)
+    }
+
+    /// Example lines of a comparison: (mark, phone, detail), masked as the rest of the output.
+    fn change_examples(&self, ch: &Changes<'_>) -> Vec<(&'static str, String, String)> {
+        let derived = self.patient_derived();
+        let key = |f: Field, name: &str| match f {
+            Field::Variable => format!("v:{name}"),
+            Field::Tag => format!("t:{name}"),
+        };
+        let mut out = Vec::new();
+        let d = &ch.diff;
+        for (mark, calls) in [("+", &d.added), ("-", &d.removed)] {
+            for c in calls.iter().take(ch.sample) {
+                let (vars, tags) = self.call_fields(&derived, c);
+                let detail = if tags.is_empty() {
+                    vars
+                } else {
+                    format!("{vars} [tags: {tags}]")
+                };
+                out.push((mark, self.phone(&c.phone), detail));
+            }
+        }
+        for c in d.changed.iter().take(ch.sample) {
+            let detail = c
+                .changes
+                .iter()
+                .map(|f| {
+                    let show = |v: &Option<String>| {
+                        v.as_deref().map_or("(none)".to_owned(), |v| {
+                            self.value(&derived, &key(f.field, &f.name), v)
+                        })
+                    };
+                    let name = match f.field {
+                        Field::Variable => f.name.clone(),
+                        Field::Tag => format!("tag {}", f.name),
+                    };
+                    format!("{name}: {} → {}", show(&f.before), show(&f.after))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(("~", self.phone(&c.call.phone), detail));
+        }
+        for k in d.new_skips.iter().take(ch.sample) {
+            let label = ch
+                .sources
+                .get(k.source)
+                .cloned()
+                .unwrap_or_else(|| format!("source {}", k.source + 1));
+            let phone = k
+                .phone
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| self.phone(p.trim()))
+                .unwrap_or_default();
+            out.push((
+                "!",
+                phone,
+                format!("{label} row {}: {}: {}", k.row, k.code, k.reason),
+            ));
+        }
+        out
     }
 
     fn call_fields(&self, derived: &BTreeMap<String, bool>, c: &Call) -> (String, String) {
@@ -224,6 +331,9 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if let Some(ch) = v.changes {
+        human_changes(v, ch, out)?;
+    }
     if !v.overview.sample.is_empty() {
         writeln!(out)?;
         let masked = if v.unmask {
@@ -276,6 +386,39 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
+fn human_changes(v: &PlanView<'_>, ch: &Changes<'_>, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    if ch.diff.is_empty() {
+        return writeln!(
+            out,
+            "What changed since {}: nothing (the same numbers, words and skips).",
+            ch.against.display()
+        );
+    }
+    writeln!(out, "What changed since {}:", ch.against.display())?;
+    for (label, value) in ch.counts() {
+        writeln!(out, "  {label:<27} {value}")?;
+    }
+    let fields = ch.changed_fields();
+    if !fields.is_empty() {
+        let list = fields
+            .iter()
+            .map(|(name, n)| format!("{name} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(out, "  changed values: {list}")?;
+    }
+    let examples = v.change_examples(ch);
+    if !examples.is_empty() {
+        let masked = if v.unmask { "" } else { " (masked)" };
+        writeln!(out, "  for example{masked}:")?;
+        for (mark, phone, detail) in examples {
+            writeln!(out, "    {mark} {phone}  {detail}")?;
+        }
+    }
+    Ok(())
+}
+
 fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let derived = v.patient_derived();
     let sample: Vec<_> = v
@@ -311,7 +454,7 @@ fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "format": "outreach-plan-summary",
         "version": 1,
         "campaign": {
@@ -337,12 +480,77 @@ fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         "skipped": skipped,
         "saved_to": v.saved_to.map(|p| p.display().to_string()),
     });
+    if let Some(ch) = v.changes {
+        let d = &ch.diff;
+        // Counts only: the examples would carry patient data into CI logs.
+        doc["changes"] = json!({
+            "against": ch.against.display().to_string(),
+            "calls_before": d.calls_before,
+            "calls_after": d.calls_after,
+            "added": d.added.len(),
+            "removed": d.removed.len(),
+            "changed": d.changed.len(),
+            "changed_fields": ch.changed_fields(),
+            "new_skips": d.new_skips.len(),
+            "resolved_skips": d.resolved_skips,
+        });
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown_changes(v: &PlanView<'_>, ch: &Changes<'_>, md: &mut String) {
+    let against = ch.against.file_name().map_or_else(
+        || ch.against.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let _ = writeln!(md, "\n#### What changed\n");
+    if ch.diff.is_empty() {
+        let _ = writeln!(
+            md,
+            "No change from the plan compared with (`{}`): the same numbers, the same words, the same skipped rows.",
+            md_escape(&against)
+        );
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Compared with the plan `{}`.\n\n| | |\n|---|---:|",
+        md_escape(&against)
+    );
+    for (label, value) in ch.counts() {
+        let _ = writeln!(md, "| {label} | {value} |");
+    }
+    let fields = ch.changed_fields();
+    if !fields.is_empty() {
+        let list = fields
+            .iter()
+            .map(|(name, n)| format!("`{}` ({n})", md_escape(name)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(md, "\nChanged values: {list}.");
+    }
+    let examples = v.change_examples(ch);
+    if !examples.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Examples{}</summary>\n\n| | phone | change |\n|---|---|---|",
+            if v.unmask { "" } else { " (masked)" }
+        );
+        for (mark, phone, detail) in examples {
+            let phone = if phone.is_empty() {
+                String::new()
+            } else {
+                format!("`{phone}`")
+            };
+            let _ = writeln!(md, "| {mark} | {phone} | {} |", md_escape(&detail));
+        }
+        let _ = writeln!(md, "\n</details>");
+    }
 }
 
 fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -390,6 +598,9 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         for p in &w.problems {
             let _ = writeln!(md, "\n> **Problem:** {}", md_escape(p));
         }
+    }
+    if let Some(ch) = v.changes {
+        markdown_changes(v, ch, &mut md);
     }
     if !v.overview.sample.is_empty() {
         let _ = writeln!(

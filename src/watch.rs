@@ -10,8 +10,9 @@
 //! - [`Coalescer`] waits for a quiet moment after the last change (the clock is passed in);
 //! - [`SingleFlight`] / [`Dispatcher`] run each campaign at most once at a time, with at most
 //!   one re-run queued behind a running one;
-//! - a [`Step`] does the work for one campaign (today: validate, then plan), off the main
-//!   thread; the main thread alone holds state and reports.
+//! - a [`Step`] does the work for one campaign (validate, then plan; with `--apply --mock`,
+//!   then apply to the session's mock: [`crate::watch_apply`]), off the main thread, handing
+//!   each result over as it comes; the main thread alone holds state and reports.
 //!
 //! The watcher never places calls on a live target: half-finished edits are saved too.
 
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,7 @@ use crate::plan;
 use crate::plan_diff::{self, Snapshot};
 use crate::source;
 use crate::validate;
+use crate::watch_apply::ApplyStep;
 use crate::watch_report::{Event, Reporter};
 
 /// What a [`Step`] made of one campaign.
@@ -48,12 +51,26 @@ pub enum StepOutput {
         campaign: Box<Campaign>,
         snapshot: Snapshot,
     },
+    /// The plan just handed over is being applied (to the session's mock).
+    Applying,
+    /// How the apply of that plan ended: its status and counts, or why it could not run.
+    Applied(Result<Applied, String>),
 }
 
-/// The work done for one campaign on each change. `watch` runs validate → plan; an apply
-/// step (to the mock only) can wrap this one.
+/// The end of one apply, from `apply`'s JSON summary (`format: outreach-apply`).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// `done`, `problems` or `interrupted`.
+    pub status: String,
+    /// `apply`'s counts (planned, already_done, sent, accepted, …).
+    pub counts: serde_json::Value,
+}
+
+/// The work done for one campaign on each change: validate → plan, and with `--apply --mock`
+/// → apply. Each result goes to `emit` as soon as it is known, so the plan is reported while
+/// its apply runs.
 pub trait Step: Send + Sync {
-    fn run(&self, campaign: &Path) -> StepOutput;
+    fn run(&self, campaign: &Path, emit: &mut dyn FnMut(StepOutput));
 }
 
 /// Validate, then plan.
@@ -61,19 +78,19 @@ pub trait Step: Send + Sync {
 pub struct PlanStep;
 
 impl Step for PlanStep {
-    fn run(&self, path: &Path) -> StepOutput {
+    fn run(&self, path: &Path, emit: &mut dyn FnMut(StepOutput)) {
         let checked = validate::check_file(path);
         let Some(campaign) = checked.campaign else {
-            return StepOutput::Invalid(checked.report);
+            return emit(StepOutput::Invalid(checked.report));
         };
         let mut snapshot = Snapshot::default();
-        match plan::plan(&campaign, path, &mut snapshot) {
+        emit(match plan::plan(&campaign, path, &mut snapshot) {
             Ok(_) => StepOutput::Planned {
                 campaign: Box::new(campaign),
                 snapshot,
             },
             Err(e) => StepOutput::Failed(e.to_string()),
-        }
+        });
     }
 }
 
@@ -393,11 +410,14 @@ enum Msg {
     /// Changed paths, and when the latest of those changes happened.
     Changed(Vec<PathBuf>, Instant),
     WatchError(String),
-    Done(PathBuf, Box<RunResult>),
+    /// A result of a run under way (a run may hand over a plan, then its apply).
+    Output(PathBuf, Box<RunResult>),
+    /// A run ended; its outputs were all sent before this.
+    Done(PathBuf),
     Stop,
 }
 
-/// The result of one run, with the files the campaign names at that moment.
+/// A result of one run; the first carries the files the campaign names at that moment.
 #[derive(Debug)]
 pub struct RunResult {
     pub references: Option<Vec<PathBuf>>,
@@ -532,15 +552,33 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     .context("cannot start the file watcher")?;
     install_stop_handler(tx.clone())?;
 
-    let step: Arc<dyn Step> = Arc::new(PlanStep);
+    // Set on Ctrl-C: an apply under way stops sending (the ledger stays consistent).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let step: Arc<dyn Step> = if settings.apply {
+        Arc::new(ApplyStep::start(
+            settings.state.clone(),
+            Arc::clone(&interrupted),
+        )?)
+    } else {
+        Arc::new(PlanStep)
+    };
+    let apply_target = settings.apply.then_some("the session's mock server");
+    let output_tx = tx.clone();
     let done_tx = tx.clone();
-    let mut dispatcher: Dispatcher<PathBuf, RunResult> = Dispatcher::new(
-        Arc::new(move |path: &PathBuf| RunResult {
-            references: references(path),
-            output: step.run(path),
+    let mut dispatcher: Dispatcher<PathBuf, ()> = Dispatcher::new(
+        Arc::new(move |path: &PathBuf| {
+            let tx = output_tx.clone();
+            let mut refs = Some(references(path));
+            step.run(path, &mut |output| {
+                let result = RunResult {
+                    references: refs.take().flatten(),
+                    output,
+                };
+                let _ = tx.send(Msg::Output(path.clone(), Box::new(result)));
+            });
         }),
-        Arc::new(move |path, result| {
-            let _ = done_tx.send(Msg::Done(path, Box::new(result)));
+        Arc::new(move |path, ()| {
+            let _ = done_tx.send(Msg::Done(path));
         }),
     );
 
@@ -596,6 +634,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
         &Event::Watching {
             campaigns: &names,
             debounce_ms: settings.debounce_ms,
+            apply_to: apply_target,
         },
         out,
     )?;
@@ -627,13 +666,13 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                     break;
                 }
                 stopping = true;
+                interrupted.store(true, Ordering::SeqCst);
                 if dispatcher.is_idle() {
                     break;
                 }
             }
-            Some(Msg::Done(path, result)) => {
-                let current = found.campaigns.contains(&path);
-                if current {
+            Some(Msg::Output(path, result)) => {
+                if found.campaigns.contains(&path) {
                     if let Some(refs) = result.references {
                         deps.insert(path.clone(), refs);
                         sync_watches(want(&found, &deps), &mut watched, out)?;
@@ -675,8 +714,29 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                             )?;
                             last_good.insert(path.clone(), snapshot);
                         }
+                        StepOutput::Applying => {
+                            reporter.event(&Event::Applying { campaign: &shown }, out)?;
+                        }
+                        StepOutput::Applied(Ok(applied)) => reporter.event(
+                            &Event::Applied {
+                                campaign: &shown,
+                                status: &applied.status,
+                                counts: &applied.counts,
+                            },
+                            out,
+                        )?,
+                        StepOutput::Applied(Err(message)) => reporter.event(
+                            &Event::ApplyFailed {
+                                campaign: &shown,
+                                message: &message,
+                            },
+                            out,
+                        )?,
                     }
                 }
+            }
+            Some(Msg::Done(path)) => {
+                let current = found.campaigns.contains(&path);
                 if stopping || !current {
                     // Stopping, or the campaign went away while it ran: no re-run.
                     dispatcher.abandon(&path);

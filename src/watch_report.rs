@@ -31,6 +31,8 @@ pub enum Event<'a> {
     Watching {
         campaigns: &'a [String],
         debounce_ms: u64,
+        /// With `--apply --mock`: where good plans are applied.
+        apply_to: Option<&'a str>,
     },
     /// A campaign file appeared under a watched path.
     Added { campaign: &'a str },
@@ -52,6 +54,16 @@ pub enum Event<'a> {
         /// No earlier plan of this campaign in this session.
         first: bool,
     },
+    /// The plan just reported is being applied to the session's mock (`--apply --mock`).
+    Applying { campaign: &'a str },
+    /// The apply ended: `apply`'s status and counts.
+    Applied {
+        campaign: &'a str,
+        status: &'a str,
+        counts: &'a Value,
+    },
+    /// The apply could not run (the ledger is in use, the plan went stale, …).
+    ApplyFailed { campaign: &'a str, message: &'a str },
     /// The file watcher reported a problem (a directory that cannot be watched, …).
     WatchError { message: &'a str },
     /// Ctrl-C: the watcher stopped.
@@ -172,7 +184,21 @@ impl Reporter {
             Event::Watching {
                 campaigns,
                 debounce_ms,
-            } => json!({"event": "watching", "campaigns": campaigns, "debounce_ms": debounce_ms}),
+                apply_to,
+            } => {
+                json!({"event": "watching", "campaigns": campaigns, "debounce_ms": debounce_ms, "apply": apply_to.map(|_| "mock")})
+            }
+            Event::Applying { campaign } => json!({"event": "applying", "campaign": campaign}),
+            Event::Applied {
+                campaign,
+                status,
+                counts,
+            } => {
+                json!({"event": "apply", "campaign": campaign, "target": "mock", "status": status, "counts": counts})
+            }
+            Event::ApplyFailed { campaign, message } => {
+                json!({"event": "apply-failed", "campaign": campaign, "message": message})
+            }
             Event::Added { campaign } => json!({"event": "added", "campaign": campaign}),
             Event::Removed { campaign } => json!({"event": "removed", "campaign": campaign}),
             Event::Invalid { campaign, report } => json!({
@@ -244,6 +270,7 @@ impl Reporter {
             Event::Watching {
                 campaigns,
                 debounce_ms,
+                apply_to,
             } => {
                 writeln!(
                     out,
@@ -251,10 +278,46 @@ impl Reporter {
                     plural(campaigns.len() as u64, "campaign", "campaigns"),
                     debounce_ms
                 )?;
-                writeln!(
+                match apply_to {
+                    Some(target) => writeln!(
+                        out,
+                        "Applying each good plan to {target}; the watcher never places calls on a live target."
+                    ),
+                    None => writeln!(
+                        out,
+                        "Plans only: the watcher never places calls on a live target."
+                    ),
+                }
+            }
+            Event::Applying { campaign } => {
+                writeln!(out, "  … applying {campaign} to the mock")
+            }
+            Event::Applied {
+                campaign,
+                status,
+                counts,
+            } => {
+                let n = |k: &str| counts[k].as_u64().unwrap_or(0);
+                write!(
                     out,
-                    "Plans only: the watcher never places calls on a live target."
-                )
+                    "  → applied {campaign} to the mock ({status}): {} placed, {} accepted",
+                    plural(n("sent"), "call", "calls"),
+                    n("accepted")
+                )?;
+                for (key, label) in [
+                    ("already_done", "placed before"),
+                    ("rejected", "rejected"),
+                    ("not_sent", "not sent"),
+                    ("in_doubt", "in doubt"),
+                ] {
+                    if n(key) > 0 {
+                        write!(out, ", {} {label}", n(key))?;
+                    }
+                }
+                writeln!(out)
+            }
+            Event::ApplyFailed { campaign, message } => {
+                writeln!(out, "  ✗ {campaign}: not applied: {message}")
             }
             Event::Added { campaign } => writeln!(out, "\n+ new campaign file {campaign}"),
             Event::Removed { campaign } => {

@@ -1,13 +1,16 @@
 //! The example CI workflow (examples/ci/campaigns.yml, described in docs/gitops.md): its
-//! review steps run as written on the example campaigns, and its apply steps keep the safety
-//! rules. `outreach apply` is not built yet; when it is, run the `dry-run` step here too, and
-//! the `apply` step with `--api-url` pointing at a mock server.
+//! review steps (validate, base plan, plan with what changed, dry run) run as written on the
+//! example campaigns in a throw-away git repository; its merge-to-main `apply` step runs as
+//! written too, with one change: `--api-url` points it at an in-process mock server instead
+//! of the live API. Its safety rules are checked as text.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::apply::{KEY, Mock};
 use crate::root;
 
 fn workflow() -> Value {
@@ -40,22 +43,95 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Runs a step's script as GitHub Actions does (`bash -e -o pipefail`), with `outreach` on
-/// the PATH.
+/// the PATH and `RUNNER_TEMP` / `BASE_PLANS` in the directory's `runner/`.
 fn run_step(script: &str, dir: &Path) -> std::process::Output {
+    run_step_with(script, dir, &[])
+}
+
+fn run_step_with(script: &str, dir: &Path, env: &[(&str, &OsStr)]) -> std::process::Output {
     let bin = assert_cmd::cargo::cargo_bin("outreach");
     let path = format!(
         "{}:{}",
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new("bash")
-        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+    let runner = dir.join("runner");
+    std::fs::create_dir_all(&runner).unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
-        .env_remove("INTRON_API_KEY")
+        .env("RUNNER_TEMP", &runner)
+        .env("BASE_PLANS", runner.join("base-plans"))
+        .env_remove("INTRON_API_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=ci",
+            "-c",
+            "user.email=ci@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
         .output()
-        .unwrap()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A repository whose runner directory (made by [`run_step_with`]) stays out of commits.
+fn init(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join(".git/info/exclude"), "runner/\nvolume/\n").unwrap();
+}
+
+fn commit(dir: &Path, message: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// JSON documents printed one after another (`apply --json` per campaign).
+fn documents(bytes: &[u8]) -> Vec<Value> {
+    serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Opens every calling window to the whole day and drops `not_before`/`not_after`, so that a
+/// test of the live `apply` step (which keeps to the schedule, unlike `--mock`) does not
+/// depend on the day or the hour it runs at.
+fn all_day(campaign: &Path) {
+    let text = std::fs::read_to_string(campaign).unwrap();
+    let mut out = String::new();
+    let mut in_windows = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if (in_windows && line.starts_with("    "))
+            || t.starts_with("not_before:")
+            || t.starts_with("not_after:")
+        {
+            continue;
+        }
+        in_windows = line.trim() == "windows:";
+        out.push_str(line);
+        out.push('\n');
+        if in_windows {
+            out.push_str("    - {days: [every_day], from: \"00:00\", until: \"24:00\"}\n");
+        }
+    }
+    std::fs::write(campaign, out).unwrap();
 }
 
 #[test]
@@ -81,6 +157,184 @@ fn review_steps_run_as_written() {
         );
     }
     assert!(comment.contains("(masked)"), "{comment}");
+    assert!(
+        !comment.contains("What changed"),
+        "no base plans, no comparison: {comment}"
+    );
+
+    // The dry run: the whole apply of every campaign against the in-process mock.
+    let dry = step(&wf, "review", "dry-run")["run"].as_str().unwrap();
+    let out = run_step(dry, dir.path());
+    assert!(out.status.success(), "{out:?}");
+    let runs = documents(&out.stdout);
+    assert_eq!(runs.len(), 3, "one summary per campaign: {out:?}");
+    for r in &runs {
+        assert_eq!(r["format"], "outreach-apply");
+        assert_eq!(r["target"], "mock", "{r}");
+        assert_eq!(r["status"], "done", "{r}");
+        assert!(r["counts"]["accepted"].as_u64().unwrap() > 0, "{r}");
+    }
+    assert!(dir.path().join("runner/dry-run.db").exists());
+}
+
+#[test]
+fn the_plan_comment_says_what_the_pull_request_changes() {
+    let wf = workflow();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_dir(&root().join("campaigns"), &repo.join("campaigns"));
+    init(repo);
+    commit(repo, "base");
+    git(repo, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    // The pull request: one more patient, and new words for a variable.
+    let csv = repo.join("campaigns/patients/lagos-measles.csv");
+    let mut patients = std::fs::read_to_string(&csv).unwrap();
+    let first_row = patients.lines().nth(1).unwrap().to_owned();
+    assert!(first_row.contains(",0803"), "{first_row}");
+    // Another patient: another id, another number of the same length.
+    patients.push_str(
+        &first_row
+            .replacen("LG-0001", "LG-9001", 1)
+            .replacen(",0803", ",0813", 1),
+    );
+    patients.push('\n');
+    std::fs::write(&csv, patients).unwrap();
+    let refill = repo.join("campaigns/refill-followup.yaml");
+    let text = std::fs::read_to_string(&refill).unwrap();
+    std::fs::write(&refill, text.replacen("{{", "Hello {{", 1)).unwrap();
+    commit(repo, "the pull request");
+
+    let env = [("GITHUB_BASE_REF", OsStr::new("main"))];
+    let base = step(&wf, "review", "base-plan")["run"].as_str().unwrap();
+    let out = run_step_with(base, repo, &env);
+    assert!(out.status.success(), "{out:?}");
+    let plans = repo.join("runner/base-plans");
+    for f in ["measles-reminder", "refill-followup", "smoke-test"] {
+        assert!(plans.join(format!("{f}.yaml.json")).exists(), "{f}");
+    }
+
+    let plan = step(&wf, "review", "plan")["run"].as_str().unwrap();
+    let out = run_step_with(plan, repo, &env);
+    assert!(out.status.success(), "{out:?}");
+    let comment = std::fs::read_to_string(repo.join("plan-comment.md")).unwrap();
+    let section = |name: &str| {
+        let start = comment
+            .find(&format!("### outreach plan: `{name}"))
+            .unwrap_or_else(|| panic!("{name} in {comment}"));
+        let rest = &comment[start + 4..];
+        rest[..rest.find("### outreach plan").unwrap_or(rest.len())].to_owned()
+    };
+    let measles = section("measles-reminder-lagos");
+    assert!(measles.contains("#### What changed"), "{measles}");
+    assert!(measles.contains("| calls added | 1 |"), "{measles}");
+    assert!(measles.contains("(masked)"), "{measles}");
+    let refill = section("refill-followup");
+    assert!(refill.contains("| calls with changed values |"), "{refill}");
+    assert!(
+        !refill.contains("| calls with changed values | 0 |"),
+        "{refill}"
+    );
+    assert!(refill.contains("Changed values: `"), "{refill}");
+    let smoke = section("smoke-test");
+    assert!(smoke.contains("No change from the plan"), "{smoke}");
+}
+
+#[test]
+fn the_merge_apply_step_runs_against_a_mock() {
+    let wf = workflow();
+    let script = step(&wf, "apply", "apply")["run"].as_str().unwrap();
+    let mock = Mock::fast();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    // Before: no campaigns yet. The push adds all three.
+    copy_dir(
+        &root().join("campaigns/patients"),
+        &repo.join("campaigns/patients"),
+    );
+    init(repo);
+    let empty = commit(repo, "patients only");
+    for f in [
+        "measles-reminder.yaml",
+        "refill-followup.yaml",
+        "smoke-test.yaml",
+    ] {
+        let to = repo.join("campaigns").join(f);
+        std::fs::copy(root().join("campaigns").join(f), &to).unwrap();
+        all_day(&to);
+    }
+    let added = commit(repo, "three campaigns");
+
+    let ledger_dir = repo.join("volume");
+    std::fs::create_dir_all(&ledger_dir).unwrap();
+    let ledger = ledger_dir.join("state.db");
+    // The step as written, but aimed at the mock: the one change made to it.
+    let aimed = |before: &str, after: &str| {
+        let s = script
+            .replace("${{ github.event.before }}", before)
+            .replace("${{ github.sha }}", after);
+        assert_eq!(s.matches("outreach apply ").count(), 2, "{s}");
+        let s = s.replace(
+            "outreach apply ",
+            &format!("outreach apply --api-url {} ", mock.url),
+        );
+        assert!(!s.contains("${{"), "{s}");
+        s
+    };
+    let run = |before: &str, after: &str, ledger: &Path| {
+        run_step_with(
+            &aimed(before, after),
+            repo,
+            &[
+                ("INTRON_API_KEY", OsStr::new(KEY)),
+                ("OUTREACH_LEDGER", ledger.as_os_str()),
+            ],
+        )
+    };
+
+    let out = run(&empty, &added, &ledger);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let runs = documents(&out.stdout);
+    assert_eq!(runs.len(), 3, "{out:?}");
+    let accepted: u64 = runs
+        .iter()
+        .map(|r| r["counts"]["accepted"].as_u64().unwrap())
+        .sum();
+    for r in &runs {
+        assert_eq!(r["target"], mock.url.as_str(), "{r}");
+        assert_eq!(r["status"], "done", "{r}");
+        assert!(r["counts"]["accepted"].as_u64().unwrap() > 0, "{r}");
+    }
+    let calls = mock.calls();
+    assert!(accepted > 0);
+    assert_eq!(calls.len() as u64, accepted, "the mock received the calls");
+    let mut keys = calls.clone();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), calls.len(), "each call once");
+
+    // A later push changes a campaign's words: it is in the ledger, so it runs without
+    // --new-ledger, and nobody is called again.
+    let measles = repo.join("campaigns/measles-reminder.yaml");
+    let text = std::fs::read_to_string(&measles).unwrap();
+    std::fs::write(&measles, text.replacen("{{", "Hello {{", 1)).unwrap();
+    let modified = commit(repo, "new words");
+    let out = run(&added, &modified, &ledger);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let runs = documents(&out.stdout);
+    assert_eq!(runs.len(), 1, "only the changed campaign: {out:?}");
+    assert_eq!(runs[0]["counts"]["sent"], 0, "{}", runs[0]);
+    assert_eq!(mock.calls().len(), calls.len());
+
+    // The same push with the ledger lost (a new, empty volume): the job stops rather than
+    // call everyone again.
+    let lost = ledger_dir.join("lost.db");
+    let out = run(&added, &modified, &lost);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--new-ledger"),
+        "{out:?}"
+    );
+    assert_eq!(mock.calls().len(), calls.len(), "nobody called twice");
 }
 
 #[test]

@@ -452,3 +452,124 @@ fn planning_after_an_apply_shows_nothing_new_to_call() {
         .unwrap();
     assert_eq!(other.status.code(), Some(2));
 }
+
+/// `plan --compare`: a plan saved before an edit, compared with the plan after it.
+#[test]
+fn compare_says_what_changed_since_a_saved_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["csv-robocall.yaml", "patients.csv", "opt-outs.csv"] {
+        std::fs::copy(
+            crate::root().join(fixture("plan")).join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
+    }
+    let campaign = dir.path().join("csv-robocall.yaml");
+    let base = dir.path().join("base.json");
+    let out = outreach()
+        .arg("plan")
+        .arg(&campaign)
+        .arg("--out")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // Unchanged: the section says so.
+    let md = outreach()
+        .args(["plan", "--format", "markdown"])
+        .arg(&campaign)
+        .arg("--compare")
+        .arg(&base)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(md.status.success(), "{md:?}");
+    assert!(text.contains("#### What changed"), "{text}");
+    assert!(text.contains("No change from the plan"), "{text}");
+
+    // New words for every call, one more patient, one more unusable row.
+    let yaml = std::fs::read_to_string(&campaign).unwrap();
+    std::fs::write(
+        &campaign,
+        yaml.replace("{{title first_name}}", "{{upper first_name}}"),
+    )
+    .unwrap();
+    let csv = dir.path().join("patients.csv");
+    let mut rows = std::fs::read_to_string(&csv).unwrap();
+    rows.push_str(
+        "P90,Zainab,08039990001,2026-12-04,Ikeja GH\nP91,Funke,99999,2026-12-04,Ikeja GH\n",
+    );
+    std::fs::write(&csv, rows).unwrap();
+
+    let md = outreach()
+        .args(["plan", "--format", "markdown"])
+        .arg(&campaign)
+        .arg("--compare")
+        .arg(&base)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&md.stdout).into_owned();
+    assert!(md.status.success(), "{md:?}");
+    assert!(text.contains("| calls added | 1 |"), "{text}");
+    assert!(text.contains("| calls removed | 0 |"), "{text}");
+    assert!(text.contains("| rows newly skipped | 1 |"), "{text}");
+    assert!(text.contains("Changed values: `name` ("), "{text}");
+    assert!(
+        text.contains("<summary>Examples (masked)</summary>"),
+        "{text}"
+    );
+    assert!(text.contains("`+234******0001`"), "masked number: {text}");
+    assert!(
+        !text.contains("08039990001") && !text.contains("Zainab"),
+        "{text}"
+    );
+    assert!(text.contains("name=Z***"), "masked value: {text}");
+
+    // Unmasked on request, and in the human output too.
+    let human = outreach()
+        .arg("plan")
+        .arg(&campaign)
+        .arg("--compare")
+        .arg(&base)
+        .args(["--unmask", "--sample", "100"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(text.contains("What changed since"), "{text}");
+    assert!(text.contains("+2348039990001"), "{text}");
+    assert!(text.contains("name: Ada → ADA"), "{text}");
+
+    // JSON: the counts only.
+    let (_, doc) = summary_of(&campaign, &["--compare", base.to_str().unwrap()]);
+    assert_eq!(doc["changes"]["added"], 1, "{doc}");
+    assert_eq!(doc["changes"]["new_skips"], 1, "{doc}");
+    assert_eq!(
+        doc["changes"]["changed_fields"]["name"]
+            .as_u64()
+            .map(|n| n > 0),
+        Some(true)
+    );
+
+    // Not a plan: the tool cannot do its job.
+    let bad = outreach()
+        .arg("plan")
+        .arg(&campaign)
+        .arg("--compare")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
+
+fn summary_of(campaign: &std::path::Path, extra: &[&str]) -> (i32, Value) {
+    let out = outreach()
+        .args(["plan", "--format", "json"])
+        .arg(campaign)
+        .args(extra)
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), doc)
+}

@@ -24,6 +24,10 @@ struct Watch {
 
 impl Watch {
     fn start(paths: &[&Path], debounce_ms: u64) -> Watch {
+        Watch::start_with(paths, debounce_ms, &[])
+    }
+
+    fn start_with(paths: &[&Path], debounce_ms: u64, extra: &[&std::ffi::OsStr]) -> Watch {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("outreach"))
             .current_dir(root())
             .env("NO_COLOR", "1")
@@ -31,6 +35,7 @@ impl Watch {
             .arg("watch")
             .args(paths)
             .args(["--format", "json", "--debounce", &debounce_ms.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -376,4 +381,110 @@ fn a_path_that_does_not_exist_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-dir"));
+}
+
+/// Issue 7, acceptance: "a change during a running apply queues one re-run". The apply is
+/// slow for real, not by a test-only code path: 40 patients, one per request, at
+/// `requests_per_second: 2` take about 20 s, and the edits are made as soon as the apply
+/// starts. Nothing here depends on how long anything takes beyond that.
+#[test]
+fn a_change_during_a_running_apply_queues_one_rerun() {
+    const PATIENTS: u64 = 40;
+    let c = crate::apply::campaign(
+        usize::try_from(PATIENTS).unwrap(),
+        "delivery:\n  batch_size: 1\n  requests_per_second: 2\n  concurrency: 1\n",
+    );
+    let state = c.state();
+    let mut w = Watch::start_with(
+        &[&c.path],
+        50,
+        &[
+            "--apply".as_ref(),
+            "--mock".as_ref(),
+            "--state".as_ref(),
+            state.as_os_str(),
+        ],
+    );
+    let first = w.expect_run_of_current(&c.path);
+    assert_eq!(first["calls"], PATIENTS);
+    w.expect("the first apply to start", |e| e["event"] == "applying");
+
+    // Two edits while it runs.
+    let edit1 = edit(&c.path, "name: \"{{name}}\"", "name: \"{{upper name}}\"");
+    std::fs::write(&c.path, &edit1).unwrap();
+    let edit2 = edit(&c.path, "{{upper name}}", "{{lower name}}");
+    save_by_rename(&c.path, &edit2);
+    let final_sha = outreach::plan::file_digest(&c.path).unwrap();
+
+    // Meanwhile the ledger is locked: a concurrent `outreach apply` on it is refused.
+    let other = crate::outreach()
+        .args(["apply", "--mock", "--no-follow", "--state"])
+        .arg(&state)
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("in use"), "{stderr}");
+
+    let applied = w.expect("the first apply to end", |e| {
+        e["event"] == "apply" || e["event"] == "apply-failed"
+    });
+    assert_eq!(applied["event"], "apply", "{applied}");
+    assert_eq!(applied["status"], "done", "{applied}");
+    assert_eq!(applied["counts"]["planned"], PATIENTS);
+    assert_eq!(applied["counts"]["accepted"], PATIENTS, "{applied}");
+
+    // Exactly one re-run, after the running apply ended, of the file as last saved.
+    let after_first_apply = w.seen.len();
+    let rerun = w.expect("the re-run", |e| e["event"] == "run");
+    assert_eq!(rerun["sha256"], final_sha.as_str(), "{rerun}");
+    assert_eq!(rerun["diff"]["changed"], PATIENTS, "{rerun}");
+    w.expect("the re-run's apply to start", |e| e["event"] == "applying");
+    let second = w.expect("the re-run's apply", |e| {
+        e["event"] == "apply" || e["event"] == "apply-failed"
+    });
+    assert_eq!(second["event"], "apply", "{second}");
+    // The same mock and ledger: nobody is called twice.
+    assert_eq!(second["counts"]["already_done"], PATIENTS, "{second}");
+    assert_eq!(second["counts"]["sent"], 0, "{second}");
+
+    // An invalid save: diagnostics, and nothing applied from it.
+    let valid = std::fs::read_to_string(&c.path).unwrap();
+    std::fs::write(&c.path, valid.replace("accent: yoruba", "acent: yoruba")).unwrap();
+    w.expect("diagnostics", |e| e["event"] == "invalid");
+    // A last valid save marks the end: if anything else had been queued, it would show up
+    // before this save's run.
+    std::fs::write(&c.path, valid.replace("round: \"t1\"", "round: \"t2\"")).unwrap();
+    let marker = w.expect_run_of_current(&c.path);
+    let later: Vec<&str> = w.seen[after_first_apply..]
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        later,
+        ["run", "applying", "apply", "invalid", "run"],
+        "one re-run, then nothing applied from the invalid file"
+    );
+    assert_eq!(
+        marker["diff"]["added"], PATIENTS,
+        "a new round is new calls"
+    );
+    w.stop();
+}
+
+#[test]
+fn apply_requires_the_mock() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::outreach()
+        .arg("watch")
+        .arg(dir.path())
+        .arg("--apply")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--mock"),
+        "{out:?}"
+    );
 }
