@@ -45,7 +45,7 @@ Load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER.
 |---|---|---|
 | outcome | $outcome | pass |
 | runs after the kills to finish | ${runs:-unknown} | at most 40 |
-| wall time of the test (kills and runs) | $wall s | |
+| wall time of the test ($KILLS killed runs, then the runs to finish) | $wall s | |
 ${failure:+
 Failure: \`$failure\` (full output in \`$OUT/test.log\`).}
 MD
