@@ -220,9 +220,11 @@ mod tests {
         }
     }
 
-    /// The validity check as written before the single-search shortcut.
+    /// The validity check as written before the single-search shortcut (the same parse as
+    /// `normalise`: no default country for international numbers).
     fn reference(raw: &str, country: Id) -> Option<(String, Type)> {
-        let n = phonenumber::parse(Some(country), raw).ok()?;
+        let default = (!raw.starts_with('+')).then_some(country);
+        let n = phonenumber::parse(default, raw).ok()?;
         if !n.is_valid_with(&DATABASE) {
             return None;
         }
