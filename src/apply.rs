@@ -1084,6 +1084,8 @@ async fn send_all(
     while let Some(r) = tasks.join_next().await {
         r.context("a send task failed")??;
     }
+    // The last batches' `accepted` settles, before anything reads the states.
+    lock(&shared.ledger).flush()?;
     progress.update(
         shared.sent_calls.load(Ordering::SeqCst),
         &lock(&shared.counts).clone(),
@@ -1242,13 +1244,10 @@ async fn send_batch(
     let mut counts = lock(&shared.counts);
     match result {
         Ok(created) => {
-            ledger.settle(
-                &shared.target_id,
-                &attempts,
-                CallState::Accepted,
-                Some(&created.batch_id),
-                None,
-            )?;
+            // Committed with the next batch's write-ahead transaction (one fsync instead of
+            // two per batch); a crash before that leaves these `sending`, found on the server
+            // by the next run's lookup.
+            ledger.accept_later(&shared.target_id, &attempts, &created.batch_id);
             counts.accepted += n;
         }
         Err(SendError::Unauthorized(m)) => {

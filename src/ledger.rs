@@ -158,6 +158,41 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     lock: Option<File>,
+    /// `accepted` settles not committed yet: they ride with the next write transaction.
+    deferred: Vec<Deferred>,
+}
+
+/// An `accepted` settle waiting for the next commit (see [`Ledger::accept_later`]).
+struct Deferred {
+    target: String,
+    attempts: Vec<(String, u32)>,
+    batch_id: String,
+    at: String,
+}
+
+const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
+     WHERE target = ?1 AND key = ?2 AND attempt = ?7";
+
+/// Writes the deferred `accepted` settles inside a caller's transaction.
+fn write_deferred(tx: &rusqlite::Transaction<'_>, deferred: &[Deferred]) -> rusqlite::Result<()> {
+    if deferred.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(SETTLE_SQL)?;
+    for d in deferred {
+        for (key, attempt) in &d.attempts {
+            stmt.execute(params![
+                d.target,
+                key,
+                CallState::Accepted.as_str(),
+                d.batch_id,
+                None::<&str>,
+                d.at,
+                attempt
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 fn now() -> String {
@@ -196,6 +231,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             lock: None,
+            deferred: Vec::new(),
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -399,7 +435,8 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Records calls as `sending`, in one transaction, before their request leaves.
+    /// Records calls as `sending`, in one transaction, before their request leaves. The
+    /// transaction also commits the `accepted` settles deferred since the last commit.
     pub fn begin(
         &mut self,
         run_id: &str,
@@ -414,6 +451,7 @@ impl Ledger {
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
+        write_deferred(&tx, &self.deferred).map_err(sql)?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -432,7 +470,47 @@ impl Ledger {
                 .map_err(sql)?;
             }
         }
-        tx.commit().map_err(sql)
+        tx.commit().map_err(sql)?;
+        self.deferred.clear();
+        Ok(())
+    }
+
+    /// Records that attempts were accepted (the server answered with `batch_id`), to be
+    /// committed with the next write transaction ([`Ledger::begin`], [`Ledger::settle`]) or
+    /// [`Ledger::flush`] rather than by a commit (an fsync) of its own.
+    ///
+    /// Safe for exactly-once: the write-ahead `sending` row is already committed, and a crash
+    /// before the deferred commit leaves the attempt `sending`, which the next run treats as in
+    /// doubt and looks up on the server (where it is found), as after a crash in flight. Reads
+    /// of states ([`Ledger::attempts`], [`Ledger::history`], …) see it only after the commit:
+    /// flush before reading.
+    pub fn accept_later(&mut self, target: &str, attempts: &[(&str, u32)], batch_id: &str) {
+        self.deferred.push(Deferred {
+            target: target.to_owned(),
+            attempts: attempts
+                .iter()
+                .map(|(k, a)| ((*k).to_owned(), *a))
+                .collect(),
+            batch_id: batch_id.to_owned(),
+            at: now(),
+        });
+    }
+
+    /// Commits the deferred `accepted` settles, if any.
+    pub fn flush(&mut self) -> Result<(), LedgerError> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |source| LedgerError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        write_deferred(&tx, &self.deferred).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.deferred.clear();
+        Ok(())
     }
 
     /// Moves attempts to a state, with the batch id and a message where known.
@@ -450,13 +528,9 @@ impl Ledger {
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
+        write_deferred(&tx, &self.deferred).map_err(sql)?;
         {
-            let mut stmt = tx
-                .prepare_cached(
-                    "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
-                     WHERE target = ?1 AND key = ?2 AND attempt = ?7",
-                )
-                .map_err(sql)?;
+            let mut stmt = tx.prepare_cached(SETTLE_SQL).map_err(sql)?;
             let t = now();
             for (key, attempt) in attempts {
                 stmt.execute(params![
@@ -471,7 +545,9 @@ impl Ledger {
                 .map_err(sql)?;
             }
         }
-        tx.commit().map_err(sql)
+        tx.commit().map_err(sql)?;
+        self.deferred.clear();
+        Ok(())
     }
 
     /// Records a call's final (or newly known) outcome.
@@ -632,6 +708,14 @@ impl Ledger {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
             .map_err(self.sql())?;
         Ok(n as u64)
+    }
+}
+
+impl Drop for Ledger {
+    /// Best effort: deferred settles not committed are left `sending`, which the next run
+    /// resolves by looking them up (see [`Ledger::accept_later`]).
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 

@@ -1,9 +1,9 @@
 //! Phone hygiene: raw text from a patient list → an E.164 number the voicebot can call, or
 //! the reason it cannot be called.
 
+use phonenumber::Type;
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
-use phonenumber::{Mode, Type};
 
 /// Why a number is not called.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,11 @@ pub fn normalise(
     }
     let number = phonenumber::parse(if international { None } else { default_country }, &cleaned)
         .map_err(|_| PhoneProblem::Invalid)?;
-    if !number.is_valid_with(&DATABASE) {
+    // Validity is "the number matches a type of its region's metadata"; `number_type` does
+    // that same search (a dozen regexes) on the national number without its leading zeros,
+    // so when it has none one search answers both questions. With leading zeros (Italy) the
+    // two differ and both are asked.
+    if number.national().zeros() > 0 && !number.is_valid_with(&DATABASE) {
         return Err(PhoneProblem::Invalid);
     }
     match number.number_type(&DATABASE) {
@@ -118,8 +122,11 @@ pub fn normalise(
         let name = country.map_or_else(|| format!("+{}", number.code().value()), id_str);
         return Err(PhoneProblem::CountryNotAllowed(name));
     }
+    // E.164 is `+`, the country code and the national number (leading zeros included): what
+    // `number.format().mode(Mode::E164)` writes, without the formatter's search for a
+    // national format pattern (regexes), which E.164 does not use.
     Ok(Phone {
-        e164: number.format().mode(Mode::E164).to_string(),
+        e164: format!("+{}{}", number.code().value(), number.national()),
         country: country.map(id_str),
     })
 }
@@ -186,6 +193,67 @@ mod tests {
         let ghana = normalise("+233241234567", Some(Id::NG), &[Id::NG]);
         assert_eq!(ghana, Err(PhoneProblem::CountryNotAllowed("GH".to_owned())));
         assert!(normalise("+233241234567", Some(Id::NG), &[Id::NG, Id::GH]).is_ok());
+    }
+
+    /// The E.164 text is built by hand; it must be what the formatter writes.
+    #[test]
+    fn e164_matches_the_formatter() {
+        for (raw, country) in [
+            ("08076960623", Id::NG),
+            ("+2348076960623", Id::NG),
+            ("+233241234567", Id::NG),
+            ("0612345678", Id::IT),
+            ("+390612345678", Id::IT),
+            ("020 7946 0018", Id::GB),
+            ("(202) 555-0143", Id::US),
+            ("0712 345678", Id::KE),
+        ] {
+            let Ok(p) = normalise(raw, Some(country), &[]) else {
+                continue;
+            };
+            let parsed = phonenumber::parse(Some(country), raw).unwrap();
+            assert_eq!(
+                p.e164,
+                parsed.format().mode(phonenumber::Mode::E164).to_string(),
+                "{raw}"
+            );
+        }
+    }
+
+    /// The validity check as written before the single-search shortcut (the same parse as
+    /// `normalise`: no default country for international numbers).
+    fn reference(raw: &str, country: Id) -> Option<(String, Type)> {
+        let default = (!raw.starts_with('+')).then_some(country);
+        let n = phonenumber::parse(default, raw).ok()?;
+        if !n.is_valid_with(&DATABASE) {
+            return None;
+        }
+        Some((
+            n.format().mode(phonenumber::Mode::E164).to_string(),
+            n.number_type(&DATABASE),
+        ))
+    }
+
+    proptest::proptest! {
+        /// One type search gives the same verdict as validity plus type (the shortcut above).
+        #[test]
+        fn the_shortcut_agrees_with_the_reference(
+            digits in "[0-9]{6,13}",
+            which in 0usize..6,
+            plus in proptest::bool::ANY,
+        ) {
+            let country = [Id::NG, Id::GH, Id::KE, Id::IT, Id::US, Id::GB][which];
+            let raw = if plus { format!("+{digits}") } else { digits };
+            // normalise reads a leading 00 as +; the reference would not.
+            proptest::prop_assume!(!raw.starts_with("00"));
+            let ours = normalise(&raw, Some(country), &[]);
+            match reference(&raw, country) {
+                Some((e164, Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile)) => {
+                    proptest::prop_assert_eq!(ours.map(|p| p.e164), Ok(e164));
+                }
+                _ => proptest::prop_assert!(ours.is_err(), "{raw}: {ours:?}"),
+            }
+        }
     }
 
     #[test]
