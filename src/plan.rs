@@ -162,6 +162,20 @@ pub fn file_digest(path: &Path) -> io::Result<String> {
     Ok(format!("sha256:{:x}", h.finalize()))
 }
 
+/// Where the row a duplicate repeats is: `row 4`, or `row 4 of other.csv` in another source.
+fn first_row(
+    campaign: &Campaign,
+    source: usize,
+    (first_source, first_row): (usize, u64),
+) -> String {
+    if first_source == source {
+        format!("row {first_row}")
+    } else {
+        let other = label(&campaign.patients[first_source], "patient", first_source);
+        format!("row {first_row} of {other}")
+    }
+}
+
 fn label(s: &dyn Source, role: &str, index: usize) -> String {
     s.file().map_or_else(
         || format!("inline records of {role} source {}", index + 1),
@@ -366,14 +380,7 @@ pub fn plan(
                 } else {
                     "the same number".to_owned()
                 };
-                let place = if fs == si {
-                    format!("row {fr}")
-                } else {
-                    format!(
-                        "row {fr} of {}",
-                        label(&campaign.patients[fs], "patient", fs)
-                    )
-                };
+                let place = first_row(campaign, si, (fs, fr));
                 skip(
                     "duplicate",
                     format!("{what} as {place}, which is called instead"),
@@ -394,14 +401,7 @@ pub fn plan(
                     }
                     // Two keys must never call one number twice.
                     if let Some(&(fs, fr)) = seen_phone.get(&n) {
-                        let place = if fs == si {
-                            format!("row {fr}")
-                        } else {
-                            format!(
-                                "row {fr} of {}",
-                                label(&campaign.patients[fs], "patient", fs)
-                            )
-                        };
+                        let place = first_row(campaign, si, (fs, fr));
                         skip(
                             "duplicate",
                             format!("the same number as {place}, which is called instead"),
