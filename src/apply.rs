@@ -22,7 +22,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::campaign::{Campaign, InDoubt, Kind, RetryOutcome, Source as _};
+use crate::campaign::{Campaign, InDoubt, Kind, Source as _};
 use crate::client::{Client, LookupError, SendError};
 use crate::ledger::{Attempt, CallState, Ledger, NewCall};
 use crate::phone;
@@ -629,11 +629,7 @@ fn due_calls(
                 attempt: h.attempt,
             }),
             Some(h) => {
-                let retryable = match h.state {
-                    CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
-                    CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
-                    _ => false,
-                };
+                let retryable = h.state.retried_by(retry);
                 let at = h
                     .retry_at
                     .as_deref()
@@ -1376,11 +1372,7 @@ async fn follow(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> any
                     _ => continue,
                 };
                 let retry = &campaign.delivery.retry;
-                let retryable = match state {
-                    CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
-                    CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
-                    _ => false,
-                };
+                let retryable = state.retried_by(retry);
                 let retry_at = (retryable && a.attempt < retry.attempts)
                     .then(|| validate::parse_duration(&retry.delay))
                     .flatten()

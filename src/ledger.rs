@@ -74,6 +74,17 @@ impl CallState {
         !matches!(self, CallState::Rejected | CallState::NotSent)
     }
 
+    /// Whether a retry policy may call again after an attempt that ended in this state
+    /// (attempts left aside).
+    pub fn retried_by(self, retry: &crate::campaign::Retry) -> bool {
+        use crate::campaign::RetryOutcome;
+        match self {
+            CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
+            CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
+            _ => false,
+        }
+    }
+
     /// Whether the outcome is final.
     pub fn is_final(self) -> bool {
         matches!(

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 
-use crate::campaign::{Campaign, RetryOutcome};
+use crate::campaign::Campaign;
 use crate::ledger::{CallState, KeyHistory};
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
@@ -44,13 +44,10 @@ impl<'a> Subtract<'a> {
     fn done(&self, key: &str) -> Option<String> {
         let h = self.history.get(key)?;
         let retry = &self.campaign.delivery.retry;
-        let retryable = match h.state {
-            CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
-            CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
-            CallState::NotSent => return None,
-            _ => false,
-        };
-        if retryable && h.attempt < retry.attempts {
+        if h.state == CallState::NotSent {
+            return None;
+        }
+        if h.state.retried_by(retry) && h.attempt < retry.attempts {
             return None;
         }
         Some(format!(
