@@ -63,8 +63,11 @@ pub struct ApplySettings {
     pub resend_in_doubt: bool,
     /// How long after sending a call that the server does not list counts as never placed.
     pub in_doubt_grace: Duration,
-    /// The ledger file (default `.outreach/state.db` beside the campaign).
+    /// The ledger file (default `.outreach/state.db` beside the campaign), or a Postgres URL.
     pub state: Option<PathBuf>,
+    /// How long a runner's claims and heartbeat hold before other runners take its work over
+    /// (shared Postgres ledgers).
+    pub lease: Duration,
     pub json: bool,
     /// How long to follow accepted calls to their outcome.
     pub follow_timeout: Duration,
@@ -116,6 +119,8 @@ pub struct RunCounts {
     pub opted_out_since_plan: u64,
     /// Calls skipped right before sending: the frequency cap is reached.
     pub capped_by_frequency: u64,
+    /// Calls claimed that another runner had recorded first (shared ledgers): not sent here.
+    pub taken_elsewhere: u64,
     /// HTTP requests that placed calls (429s and retries included).
     pub requests: u64,
     pub rate_limited: u64,
@@ -399,6 +404,8 @@ struct Shared {
     run_id: String,
     round: String,
     sent_calls: AtomicU64,
+    /// Calls this run claimed (shared ledgers), for its heartbeat.
+    claimed: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -484,7 +491,7 @@ pub async fn apply(
         }
     }
 
-    let run_id = ledger.start_run(&target_id, &campaign.name, &round)?;
+    let run_id = ledger.start_run(&target_id, &campaign.name, &round, s.lease)?;
     let shared = Arc::new(Shared {
         ledger: Mutex::new(ledger),
         counts: Mutex::new(RunCounts {
@@ -499,9 +506,25 @@ pub async fn apply(
         run_id: run_id.clone(),
         round: round.clone(),
         sent_calls: AtomicU64::new(0),
+        claimed: AtomicU64::new(0),
     });
 
+    // The heartbeat: `status` shows the run alive, and its claims stay leased while it works.
+    let heartbeat = {
+        let shared = Arc::clone(&shared);
+        let every = (s.lease / 3).max(Duration::from_millis(200));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let claimed = shared.claimed.load(Ordering::SeqCst);
+                if let Err(e) = lock(&shared.ledger).heartbeat(&shared.run_id, claimed) {
+                    tracing::warn!("heartbeat: {e}");
+                }
+            }
+        })
+    };
     let result = run(s, &shared, &client, &loaded, live, &base).await;
+    heartbeat.abort();
     let counts = lock(&shared.counts).clone();
     let fatal = lock(&shared.fatal).clone();
     let end = match (&result, &fatal) {
@@ -673,7 +696,8 @@ async fn run(
     base: &str,
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
-    reconcile(s, shared, client).await?;
+    reconcile(s, shared, client, true).await?;
+    let is_shared = lock(&shared.ledger).is_shared();
 
     let cap = match (s.max_calls, campaign.delivery.max_calls) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -716,11 +740,15 @@ async fn run(
         first_pass = false;
 
         let sent_before = shared.sent_calls.load(Ordering::SeqCst);
+        let mut reopened = 0;
         if !due.is_empty() {
             let end = send_all(s, shared, client, loaded, due).await?;
             sent_this_run = shared.sent_calls.load(Ordering::SeqCst);
             if end != ApplyEnd::Done {
                 return Ok(finish(shared, end));
+            }
+            if is_shared {
+                reopened = settle_others(s, shared, client).await?;
             }
             if !s.no_follow && !s.dry_run {
                 follow(s, shared, client).await?;
@@ -738,7 +766,8 @@ async fn run(
         let capped_out = cap.is_some_and(|c| sent_this_run >= c);
         // Go round again only for calls that became due (retries) while something was sent;
         // calls held back before the send (frequency cap, opt-outs) stay for a later run.
-        let progressed = shared.sent_calls.load(Ordering::SeqCst) > sent_before;
+        // On a shared ledger, calls a stopped runner never placed are due again too.
+        let progressed = shared.sent_calls.load(Ordering::SeqCst) > sent_before || reopened > 0;
         if !due_now.is_empty() && !capped_out && !s.dry_run && progressed {
             continue;
         }
@@ -778,20 +807,32 @@ fn finish(shared: &Shared, end: ApplyEnd) -> ApplyEnd {
     }
 }
 
-/// Looks up calls left `sending` or `in_doubt` by earlier runs, and settles what it can.
-async fn reconcile(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> anyhow::Result<()> {
+/// Looks up calls left `sending` by runs that are over (crashed, or on a shared ledger, whose
+/// heartbeat stopped) and calls in doubt, and settles what it can. Each is moved only from
+/// the state it was read in, so runners resolving the same call never undo each other.
+/// Returns how many were found never placed (they are due again).
+/// `at_start`: the run's first look, which also takes the calls in doubt (later, only those
+/// stopped runners left `sending`: this run's own calls in doubt are for the next run, once
+/// no request can still be in flight).
+async fn reconcile(
+    s: &ApplySettings,
+    shared: &Arc<Shared>,
+    client: &Client,
+    at_start: bool,
+) -> anyhow::Result<u64> {
     let campaign = &shared.campaign;
-    let unresolved = lock(&shared.ledger).attempts(
+    let unresolved = lock(&shared.ledger).unresolved(
         &shared.target_id,
         &campaign.name,
         &shared.round,
-        &[CallState::Sending, CallState::InDoubt],
+        &shared.run_id,
+        at_start,
     )?;
     if unresolved.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     tracing::warn!(
-        "{} calls from an earlier run are in doubt; looking them up on the server",
+        "{} calls of an earlier or stopped run are in doubt; looking them up on the server",
         unresolved.len()
     );
     let found = if s.dry_run {
@@ -801,33 +842,40 @@ async fn reconcile(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> 
     };
     let mut ledger = lock(&shared.ledger);
     let mut counts = lock(&shared.counts);
+    let mut reopened = 0;
     for a in &unresolved {
         let hit = found.as_ref().and_then(|f| match campaign.kind {
             Kind::Robocall => f.by_key.get(&a.key),
             Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
         });
+        let attempt = (a.key.as_str(), a.attempt);
         match (hit, &found) {
             (Some(call), _) => {
-                ledger.settle(
+                if ledger.resolve(
                     &shared.target_id,
-                    &[(&a.key, a.attempt)],
+                    attempt,
+                    a.state,
                     CallState::Accepted,
                     call.batch_id.as_deref(),
-                    Some("found on the server after a crash or a lost answer"),
-                )?;
-                counts.resolved += 1;
+                    "found on the server after a crash or a lost answer",
+                )? {
+                    counts.resolved += 1;
+                }
             }
             // The server lists every batch of the workflow and this call is in none of them:
             // it was never placed, so it may be sent, once no request can still be in flight.
             (None, Some(_)) if settled_long_ago(a, s.in_doubt_grace) => {
-                ledger.settle(
+                if ledger.resolve(
                     &shared.target_id,
-                    &[(&a.key, a.attempt)],
+                    attempt,
+                    a.state,
                     CallState::NotSent,
                     None,
-                    Some("not found on the server: never placed"),
-                )?;
-                counts.resolved += 1;
+                    "not found on the server: never placed",
+                )? {
+                    counts.resolved += 1;
+                    reopened += 1;
+                }
             }
             // Not listed yet, but a request may still be in flight: left as it is (not
             // touched, so the grace period runs from the send) for the next run to look up.
@@ -835,27 +883,55 @@ async fn reconcile(s: &ApplySettings, shared: &Arc<Shared>, client: &Client) -> 
             (None, None) => {
                 let resend = s.resend_in_doubt || campaign.delivery.in_doubt == InDoubt::Resend;
                 if resend {
-                    ledger.settle(
+                    if ledger.resolve(
                         &shared.target_id,
-                        &[(&a.key, a.attempt)],
+                        attempt,
+                        a.state,
                         CallState::NotSent,
                         None,
-                        Some("in doubt; re-sent by the operator's or the campaign's choice"),
-                    )?;
+                        "in doubt; re-sent by the operator's or the campaign's choice",
+                    )? {
+                        reopened += 1;
+                    }
                 } else {
-                    ledger.settle(
+                    ledger.resolve(
                         &shared.target_id,
-                        &[(&a.key, a.attempt)],
+                        attempt,
+                        a.state,
                         CallState::InDoubt,
                         None,
-                        Some("in doubt: the server cannot be asked; held (see --resend-in-doubt)"),
+                        "in doubt: the server cannot be asked; held (see --resend-in-doubt)",
                     )?;
                     counts.in_doubt += 1;
                 }
             }
         }
     }
-    Ok(())
+    Ok(reopened)
+}
+
+/// On a shared ledger, after this runner's share is sent: waits for the calls other live
+/// runners are sending to be answered, then looks up those that stopped runners left
+/// `sending`. Returns how many were found never placed (due again).
+async fn settle_others(
+    s: &ApplySettings,
+    shared: &Arc<Shared>,
+    client: &Client,
+) -> anyhow::Result<u64> {
+    loop {
+        let n = lock(&shared.ledger).in_flight_elsewhere(
+            &shared.target_id,
+            &shared.campaign.name,
+            &shared.round,
+            &shared.run_id,
+        )?;
+        if n == 0 || shared.interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        tracing::debug!("{n} calls are being sent by other runners; waiting for their answers");
+        sleep_interruptible(shared, Duration::from_millis(500)).await;
+    }
+    reconcile(s, shared, client, false).await
 }
 
 /// Whether an attempt was last touched longer ago than `grace`.
@@ -916,6 +992,101 @@ async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<F
     Ok(Some(found))
 }
 
+/// The share of `requests_per_second` that runners on a shared ledger use together.
+const SHARED_PACE: f64 = 0.95;
+
+/// The pace of call requests: in-process for one runner (SQLite), or a budget in the shared
+/// ledger that every runner of the campaign draws on (Postgres).
+enum Pacer {
+    Local(governor::DefaultDirectRateLimiter),
+    Shared { scope: String, period: f64 },
+}
+
+impl Pacer {
+    /// Waits for the next request slot.
+    async fn ready(&self, shared: &Shared) -> anyhow::Result<()> {
+        match self {
+            Pacer::Local(limiter) => limiter.until_ready().await,
+            Pacer::Shared { scope, period } => {
+                let wait = lock(&shared.ledger)
+                    .rate_slot(scope, *period)
+                    .unwrap_or(Ok(0.0))?;
+                if wait > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the next batches come from: this run's own list (SQLite: the run holds the ledger's
+/// lock), or claims on the work shared by every runner (Postgres).
+enum Queue<'a> {
+    Local(BTreeMap<String, std::collections::VecDeque<Due>>),
+    Shared {
+        planned: HashMap<&'a str, &'a Planned>,
+        /// With a call cap: how many more calls this run may claim.
+        budget: Option<usize>,
+    },
+}
+
+impl Queue<'_> {
+    /// Up to `n` due calls of one time zone.
+    fn next(&mut self, shared: &Shared, tz: &str, n: usize) -> anyhow::Result<Vec<Due>> {
+        match self {
+            Queue::Local(by_zone) => {
+                let q = by_zone.get_mut(tz).map(|q| {
+                    let k = n.min(q.len());
+                    q.drain(..k).collect()
+                });
+                Ok(q.unwrap_or_default())
+            }
+            Queue::Shared { planned, budget } => {
+                let n = budget.map_or(n, |b| b.min(n));
+                if n == 0 {
+                    return Ok(Vec::new());
+                }
+                let claimed = lock(&shared.ledger).claim(
+                    &shared.run_id,
+                    &shared.target_id,
+                    &shared.campaign.name,
+                    &shared.round,
+                    tz,
+                    n,
+                )?;
+                if let Some(b) = budget {
+                    *b -= claimed.len().min(*b);
+                }
+                shared
+                    .claimed
+                    .fetch_add(claimed.len() as u64, Ordering::SeqCst);
+                let mut out = Vec::with_capacity(claimed.len());
+                let mut unknown = Vec::new();
+                for (key, attempt) in claimed {
+                    match planned.get(key.as_str()) {
+                        Some(p) => out.push(Due {
+                            planned: (*p).clone(),
+                            attempt,
+                        }),
+                        None => unknown.push((key, attempt)),
+                    }
+                }
+                if !unknown.is_empty() {
+                    // Another runner planned a different version of the campaign: its calls
+                    // are left to it (the lease runs out and it, or a runner that knows
+                    // them, claims them again).
+                    tracing::warn!(
+                        "{} claimed calls are not in this runner's plan (do all runners apply the same campaign file?); left for the others",
+                        unknown.len()
+                    );
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
 /// Sends every due call in batches, paced and bounded.
 async fn send_all(
     s: &ApplySettings,
@@ -926,16 +1097,26 @@ async fn send_all(
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
     let batch_size = campaign.delivery.batch_size.max(1) as usize;
+    let is_shared = lock(&shared.ledger).is_shared();
+    let total = due.len() as u64;
     // Batches never mix time zones: each is checked against its own calendar.
-    let mut by_zone: BTreeMap<String, Vec<Due>> = BTreeMap::new();
+    let mut by_zone: BTreeMap<String, std::collections::VecDeque<Due>> = BTreeMap::new();
     for d in due {
         by_zone
             .entry(d.planned.timezone.clone())
             .or_default()
-            .push(d);
+            .push_back(d);
     }
+    // Every zone of the plan: shared work put back by another runner may be in any of them.
+    let zones: Vec<String> = if is_shared {
+        let all: std::collections::BTreeSet<&str> =
+            loaded.calls.iter().map(|p| p.timezone.as_str()).collect();
+        all.into_iter().map(ToOwned::to_owned).collect()
+    } else {
+        by_zone.keys().cloned().collect()
+    };
     let mut calendars: HashMap<String, Calendar> = HashMap::new();
-    for tz in by_zone.keys() {
+    for tz in &zones {
         calendars.insert(
             tz.clone(),
             Calendar::new(&campaign.schedule, tz).map_err(anyhow::Error::msg)?,
@@ -943,138 +1124,222 @@ async fn send_all(
     }
     let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
-    let quota = governor::Quota::with_period(period)
-        .context("requests_per_second is out of range")?
-        .allow_burst(NonZeroU32::MIN);
-    let limiter = Arc::new(governor::RateLimiter::direct(quota));
+    let pacer = if is_shared {
+        // 5% under the limit: the provider counts arrivals, and requests from several
+        // runners reach it with different delays after their slots.
+        Pacer::Shared {
+            scope: format!("{}\u{1f}{}", shared.target_id, campaign.name),
+            period: period.as_secs_f64() / SHARED_PACE,
+        }
+    } else {
+        let quota = governor::Quota::with_period(period)
+            .context("requests_per_second is out of range")?
+            .allow_burst(NonZeroU32::MIN);
+        Pacer::Local(governor::RateLimiter::direct(quota))
+    };
+    let pacer = Arc::new(pacer);
+    let mut queue = if is_shared {
+        // Every runner adds the calls it finds due; each is added once and claimed once.
+        let work: Vec<(&str, u32, &str)> = by_zone
+            .values()
+            .flatten()
+            .map(|d| {
+                (
+                    d.planned.call.key.as_str(),
+                    d.attempt,
+                    d.planned.timezone.as_str(),
+                )
+            })
+            .collect();
+        lock(&shared.ledger).enqueue(&shared.target_id, &campaign.name, &shared.round, &work)?;
+        let capped = s.max_calls.is_some() || campaign.delivery.max_calls.is_some();
+        Queue::Shared {
+            planned: loaded
+                .calls
+                .iter()
+                .map(|p| (p.call.key.as_str(), p))
+                .collect(),
+            budget: capped.then_some(usize::try_from(total).unwrap_or(usize::MAX)),
+        }
+    } else {
+        Queue::Local(by_zone)
+    };
     let permits = Arc::new(tokio::sync::Semaphore::new(
         campaign.delivery.concurrency.max(1) as usize,
     ));
     let mut tasks = tokio::task::JoinSet::new();
-    let total: usize = by_zone.values().map(Vec::len).sum();
-    let mut progress = Progress::new(total as u64);
+    let mut progress = Progress::new(total);
     let mut warned_schedule = false;
 
-    for (tz, calls) in by_zone {
-        let calendar = &calendars[&tz];
-        for chunk in calls.chunks(batch_size) {
-            // Before each send: interrupted? paused? inside the window?
+    'rounds: loop {
+        let claimed_before = shared.claimed.load(Ordering::SeqCst);
+        for tz in &zones {
+            let calendar = &calendars[tz];
             loop {
-                if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
-                if let Some(since) = paused {
-                    tracing::warn!(
-                        "campaign {} is paused (since {since}); waiting for `outreach resume`",
-                        campaign.name
-                    );
-                    if s.no_wait {
-                        shared.stop.store(true, Ordering::SeqCst);
+                // Before each batch: interrupted? paused? inside the window?
+                loop {
+                    if shared.interrupted.load(Ordering::SeqCst)
+                        || shared.stop.load(Ordering::SeqCst)
+                    {
                         break;
                     }
-                    sleep_interruptible(shared, Duration::from_secs(2)).await;
-                    continue;
-                }
-                let now = crate::clock::now();
-                if calendar.is_open(now) {
-                    break;
-                }
-                if !s.enforce_schedule {
-                    if !warned_schedule {
-                        let when = calendar.next_open(now).map_or_else(
-                            || "never (past not_after)".to_owned(),
-                            |t| calendar.local(t),
-                        );
+                    let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
+                    if let Some(since) = paused {
                         tracing::warn!(
-                            "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
+                            "campaign {} is paused (since {since}); waiting for `outreach resume`",
+                            campaign.name
                         );
-                        warned_schedule = true;
-                    }
-                    break;
-                }
-                match calendar.next_open(now) {
-                    None => {
-                        tracing::warn!(
-                            "the schedule does not open again (past not_after); nothing more is sent"
-                        );
-                        shared.stop.store(true, Ordering::SeqCst);
-                    }
-                    Some(at) if s.no_wait => {
-                        tracing::warn!(
-                            "outside the calling window; the next window opens {} (--no-wait: stopping)",
-                            calendar.local(at)
-                        );
-                        shared.stop.store(true, Ordering::SeqCst);
-                    }
-                    Some(at) => {
-                        tracing::info!(
-                            "outside the calling window; waiting until {}",
-                            calendar.local(at)
-                        );
-                        sleep_interruptible(shared, at.duration_since(now).unsigned_abs()).await;
+                        if s.no_wait {
+                            shared.stop.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        sleep_interruptible(shared, Duration::from_secs(2)).await;
                         continue;
                     }
+                    let now = crate::clock::now();
+                    if calendar.is_open(now) {
+                        break;
+                    }
+                    if !s.enforce_schedule {
+                        if !warned_schedule {
+                            let when = calendar.next_open(now).map_or_else(
+                                || "never (past not_after)".to_owned(),
+                                |t| calendar.local(t),
+                            );
+                            tracing::warn!(
+                                "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
+                            );
+                            warned_schedule = true;
+                        }
+                        break;
+                    }
+                    match calendar.next_open(now) {
+                        None => {
+                            tracing::warn!(
+                                "the schedule does not open again (past not_after); nothing more is sent"
+                            );
+                            shared.stop.store(true, Ordering::SeqCst);
+                        }
+                        Some(at) if s.no_wait => {
+                            tracing::warn!(
+                                "outside the calling window; the next window opens {} (--no-wait: stopping)",
+                                calendar.local(at)
+                            );
+                            shared.stop.store(true, Ordering::SeqCst);
+                        }
+                        Some(at) => {
+                            tracing::info!(
+                                "outside the calling window; waiting until {}",
+                                calendar.local(at)
+                            );
+                            sleep_interruptible(shared, at.duration_since(now).unsigned_abs())
+                                .await;
+                            continue;
+                        }
+                    }
+                    break;
                 }
-                break;
-            }
-            if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            // Opt-outs and the frequency cap are checked again right before the send.
-            let mut batch: Vec<Due> = Vec::with_capacity(chunk.len());
-            for d in chunk {
-                let n =
-                    phone::normalise(&d.planned.call.phone, None, &[]).map_or(0, |p| p.as_u64());
-                if opted_out.contains(&n) {
-                    lock(&shared.counts).opted_out_since_plan += 1;
-                    continue;
+                if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+                    break 'rounds;
                 }
-                if let Some(cap) = &campaign.delivery.frequency_cap {
-                    let window = validate::parse_duration(&cap.per).unwrap_or_default();
-                    let since = crate::clock::now()
-                        .checked_sub(window)
-                        .unwrap_or(Timestamp::MIN)
-                        .to_string();
-                    let recent = lock(&shared.ledger).recent_calls(
-                        &shared.target_id,
-                        &d.planned.call.phone,
-                        &since,
-                    )?;
-                    if recent >= u64::from(cap.calls) {
-                        lock(&shared.counts).capped_by_frequency += 1;
+                let chunk = queue.next(shared, tz, batch_size)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                // Opt-outs and the frequency cap are checked again right before the send.
+                let mut batch: Vec<Due> = Vec::with_capacity(chunk.len());
+                let mut dropped: Vec<(&str, u32)> = Vec::new();
+                for d in &chunk {
+                    let n = phone::normalise(&d.planned.call.phone, None, &[])
+                        .map_or(0, |p| p.as_u64());
+                    if opted_out.contains(&n) {
+                        lock(&shared.counts).opted_out_since_plan += 1;
+                        dropped.push((&d.planned.call.key, d.attempt));
                         continue;
                     }
+                    if let Some(cap) = &campaign.delivery.frequency_cap {
+                        let window = validate::parse_duration(&cap.per).unwrap_or_default();
+                        let since = crate::clock::now()
+                            .checked_sub(window)
+                            .unwrap_or(Timestamp::MIN)
+                            .to_string();
+                        let recent = lock(&shared.ledger).recent_calls(
+                            &shared.target_id,
+                            &d.planned.call.phone,
+                            &since,
+                        )?;
+                        if recent >= u64::from(cap.calls) {
+                            lock(&shared.counts).capped_by_frequency += 1;
+                            dropped.push((&d.planned.call.key, d.attempt));
+                            continue;
+                        }
+                    }
+                    batch.push(d.clone());
                 }
-                batch.push(d.clone());
+                if !dropped.is_empty() {
+                    lock(&shared.ledger).drop_work(&shared.target_id, &dropped)?;
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                let permit = permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .context("the send queue closed")?;
+                pacer.ready(shared).await?;
+                if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+                    break 'rounds;
+                }
+                let shared2 = Arc::clone(shared);
+                let client2 = client.clone();
+                let dry = s.dry_run;
+                let pacer2 = Arc::clone(&pacer);
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    send_batch(&shared2, &client2, batch, dry, &pacer2).await
+                });
+                while let Some(r) = tasks.try_join_next() {
+                    r.context("a send task failed")??;
+                }
+                progress.update(
+                    shared.sent_calls.load(Ordering::SeqCst),
+                    &lock(&shared.counts).clone(),
+                );
             }
-            if batch.is_empty() {
+        }
+        let Queue::Shared { budget, .. } = &queue else {
+            break;
+        };
+        if *budget == Some(0) {
+            break;
+        }
+        // Shared work: claim what came free (a stopped runner's lapsed leases, calls put
+        // back as never sent) until every due call is done or held by a live runner.
+        let open = lock(&shared.ledger).open_work(
+            &shared.run_id,
+            &shared.target_id,
+            &campaign.name,
+            &shared.round,
+        )?;
+        if open.unclaimed > 0 {
+            if shared.claimed.load(Ordering::SeqCst) > claimed_before {
                 continue;
             }
-            let permit = permits
-                .clone()
-                .acquire_owned()
-                .await
-                .context("the send queue closed")?;
-            limiter.until_ready().await;
-            if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let shared2 = Arc::clone(shared);
-            let client2 = client.clone();
-            let dry = s.dry_run;
-            let limiter2 = Arc::clone(&limiter);
-            tasks.spawn(async move {
-                let _permit = permit;
-                send_batch(&shared2, &client2, &batch, dry, &limiter2).await
-            });
-            while let Some(r) = tasks.try_join_next() {
-                r.context("a send task failed")??;
-            }
-            progress.update(
-                shared.sent_calls.load(Ordering::SeqCst),
-                &lock(&shared.counts).clone(),
+            // Nothing this runner can claim is left: the rest belongs to other plans.
+            tracing::warn!(
+                "{} due calls are not in this runner's plan; left for the runners that have them",
+                open.unclaimed
             );
+            break;
+        }
+        if open.leased_elsewhere == 0 {
+            break;
+        }
+        let wait = open.next_expiry.unwrap_or(1.0).clamp(0.05, 1.0);
+        sleep_interruptible(shared, Duration::from_secs_f64(wait)).await;
+        if shared.interrupted.load(Ordering::SeqCst) {
+            break;
         }
     }
     while let Some(r) = tasks.join_next().await {
@@ -1166,15 +1431,11 @@ impl Drop for Progress {
 async fn send_batch(
     shared: &Shared,
     client: &Client,
-    batch: &[Due],
+    mut batch: Vec<Due>,
     dry_run: bool,
-    limiter: &governor::DefaultDirectRateLimiter,
+    pacer: &Pacer,
 ) -> anyhow::Result<()> {
     let campaign = &shared.campaign;
-    let attempts: Vec<(&str, u32)> = batch
-        .iter()
-        .map(|d| (d.planned.call.key.as_str(), d.attempt))
-        .collect();
     {
         let new: Vec<NewCall<'_>> = batch
             .iter()
@@ -1186,14 +1447,33 @@ async fn send_batch(
                 row: d.planned.call.row,
             })
             .collect();
-        lock(&shared.ledger).begin(
+        let recorded = lock(&shared.ledger).begin(
             &shared.run_id,
             &shared.target_id,
             &campaign.name,
             &shared.round,
             &new,
         )?;
+        if recorded.len() < batch.len() {
+            // Recorded first by another runner (a lease that ran out while this one held
+            // it): theirs to send.
+            lock(&shared.counts).taken_elsewhere += (batch.len() - recorded.len()) as u64;
+            let keep: HashSet<usize> = recorded.into_iter().collect();
+            let mut i = 0;
+            batch.retain(|_| {
+                i += 1;
+                keep.contains(&(i - 1))
+            });
+        }
     }
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let batch = batch.as_slice();
+    let attempts: Vec<(&str, u32)> = batch
+        .iter()
+        .map(|d| (d.planned.call.key.as_str(), d.attempt))
+        .collect();
     let n = batch.len() as u64;
     lock(&shared.counts).sent += n;
     if dry_run {
@@ -1204,6 +1484,8 @@ async fn send_batch(
             None,
             Some("dry run: not sent"),
         )?;
+        // A dry run's calls are not put back among the shared work for another claim.
+        lock(&shared.ledger).drop_work(&shared.target_id, &attempts)?;
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
@@ -1231,7 +1513,7 @@ async fn send_batch(
             Some(d) if !shared.interrupted.load(Ordering::SeqCst) => {
                 tracing::debug!("retrying a batch in {:.1} s", d.as_secs_f64());
                 tokio::time::sleep(d).await;
-                limiter.until_ready().await;
+                pacer.ready(shared).await?;
             }
             _ => break r,
         }

@@ -43,8 +43,14 @@ pub struct TargetArgs {
     /// Read the API key from this file (otherwise from INTRON_API_KEY).
     #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
-    /// The ledger file (default: .outreach/state.db beside the campaign).
-    #[arg(long, value_name = "FILE")]
+    /// The ledger: a SQLite file (default: .outreach/state.db beside the campaign), or a
+    /// shared Postgres database (postgres://…) for several runners; see docs/scale-out.md.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "OUTREACH_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub state: Option<PathBuf>,
 }
 
@@ -161,7 +167,12 @@ pub enum Command {
         api_key_file: Option<PathBuf>,
         /// The ledger whose calls the plan subtracts (default: .outreach/state.db beside the
         /// campaign, when it exists), for the target given (--mock, --api-url, else the live API).
-        #[arg(long, value_name = "FILE")]
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
         state: Option<PathBuf>,
         /// Add a "What changed" section: the differences from this plan, saved earlier with
         /// --out (in CI, the base branch's plan): calls added and removed, changed variables,
@@ -218,6 +229,12 @@ pub enum Command {
         /// them this many seconds after they were sent (a request may still be in flight).
         #[arg(long, default_value_t = 60, value_name = "SECONDS")]
         in_doubt_grace: u64,
+        /// With a shared Postgres ledger: how long, in seconds, a runner's claimed calls and
+        /// heartbeat hold. A runner renews them while it works; when one stops (a crash, a
+        /// killed pod), the others take over its unsent calls after this long and look up the
+        /// ones it was sending.
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+        lease: f64,
         /// How long to follow accepted calls, in seconds.
         #[arg(long, default_value_t = 600, value_name = "SECONDS")]
         follow_timeout: u64,
@@ -230,7 +247,12 @@ pub enum Command {
         /// A campaign file: show only this campaign (and use the ledger beside it).
         campaign: Option<PathBuf>,
         /// The ledger file (default: .outreach/state.db beside the campaign, or in the current directory).
-        #[arg(long, value_name = "FILE")]
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
         state: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
@@ -257,7 +279,12 @@ pub enum Command {
         /// The campaign file.
         campaign: PathBuf,
         /// The ledger file (default: .outreach/state.db beside the campaign).
-        #[arg(long, value_name = "FILE")]
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
         state: Option<PathBuf>,
     },
     /// Restart sending for a paused campaign.
@@ -265,7 +292,12 @@ pub enum Command {
         /// The campaign file.
         campaign: PathBuf,
         /// The ledger file (default: .outreach/state.db beside the campaign).
-        #[arg(long, value_name = "FILE")]
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
         state: Option<PathBuf>,
     },
     /// Delete patient data (numbers, rows, replies) from the ledger past a retention period,
@@ -277,7 +309,12 @@ pub enum Command {
         /// A campaign file whose ledger to purge (default: .outreach/state.db here).
         campaign: Option<PathBuf>,
         /// The ledger file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
         state: Option<PathBuf>,
     },
     /// Validate and plan campaigns again each time they or their patient files change.
@@ -318,6 +355,19 @@ pub enum Command {
         /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
         #[arg(long, value_name = "FILE", requires = "apply")]
         state: Option<PathBuf>,
+    },
+    /// Create or upgrade the ledger's tables (apply and every other command also do it
+    /// when they open the ledger; run this first to give a database role the tables before
+    /// the runners start, or to upgrade at a moment of your choosing).
+    Migrate {
+        /// The ledger: a SQLite file, or a Postgres URL (postgres://…).
+        #[arg(
+            long,
+            value_name = "FILE|URL",
+            env = "OUTREACH_DATABASE_URL",
+            hide_env_values = true
+        )]
+        state: PathBuf,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

@@ -53,6 +53,9 @@ pub enum Config {
     },
     Watch(WatchSettings),
     Schema,
+    Migrate {
+        state: PathBuf,
+    },
     MockServer(mock_server::MockArgs),
 }
 
@@ -226,9 +229,14 @@ impl Config {
                 enforce_schedule,
                 resend_in_doubt,
                 in_doubt_grace,
+                lease,
                 follow_timeout,
                 json,
             } => Config::Apply(ApplySettings {
+                lease: Duration::try_from_secs_f64(lease)
+                    .ok()
+                    .filter(|d| *d >= Duration::from_millis(300))
+                    .context("--lease must be at least 0.3 seconds")?,
                 in_doubt_grace: Duration::from_secs(in_doubt_grace),
                 enforce_schedule: enforce_schedule || !target.mock,
                 key: api_key(&target)?,
@@ -319,6 +327,7 @@ impl Config {
                 color,
             }),
             Command::Schema => Config::Schema,
+            Command::Migrate { state } => Config::Migrate { state },
             Command::MockServer(args) => Config::MockServer(args),
         })
     }

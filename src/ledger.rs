@@ -1,5 +1,8 @@
-//! The ledger: what was sent, to whom, and what became of it. SQLite (bundled), WAL with full
-//! sync, so a committed row survives a crash and a power loss.
+//! The ledger: what was sent, to whom, and what became of it. Two backends behind one type:
+//! SQLite (bundled; the default for one machine), WAL with full sync, so a committed row
+//! survives a crash and a power loss; and Postgres (`--state postgres://…` or
+//! `OUTREACH_DATABASE_URL`), shared by several runners, which claim the due calls in leased
+//! batches and share one request budget (see docs/scale-out.md).
 //!
 //! Write-ahead protocol: a call is recorded `sending` (committed) before its request leaves;
 //! the answer moves it to `accepted`, `rejected`, `not_sent` or `in_doubt`; following the
@@ -9,15 +12,19 @@
 //! Every row carries its target (the API base URL, or `mock`, or `dry-run`), so runs against
 //! the mock or dry runs never count toward the live target.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+mod pg;
+
+pub use pg::{PG_SCHEMA_VERSION, PgError};
+
+/// The SQLite schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Where a call stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,6 +110,13 @@ pub enum LedgerError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the ledger {url}: {source}")]
+    Postgres {
+        /// The database, its password hidden.
+        url: String,
+        #[source]
+        source: PgError,
+    },
     #[error("the ledger {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -111,8 +125,12 @@ pub enum LedgerError {
     },
     #[error("the ledger {} is in use by another run ({holder}); wait for it to finish, or stop it", path.display())]
     Locked { path: PathBuf, holder: String },
-    #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {SCHEMA_VERSION})", path.display())]
-    TooNew { path: PathBuf, found: i64 },
+    #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {known})", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 }
 
 /// One call to record as `sending`.
@@ -164,9 +182,44 @@ pub struct StateCount {
     pub counts: Vec<(CallState, u64)>,
 }
 
-/// The SQLite ledger.
+/// A run still marked running: a live runner, or one that died (its heartbeat stopped).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Runner {
+    pub run_id: String,
+    pub host: String,
+    pub pid: u32,
+    pub campaign: String,
+    pub round: String,
+    pub target: String,
+    pub started_at: String,
+    /// Seconds since its last heartbeat.
+    pub heartbeat_age: f64,
+    /// Calls it has claimed so far.
+    pub claimed: u64,
+    /// Whether its heartbeat is within its lease (a dead runner's work is taken over after).
+    pub alive: bool,
+}
+
+/// Due work not done yet, seen from one runner (Postgres).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OpenWork {
+    /// Calls nobody holds: claim them.
+    pub unclaimed: u64,
+    /// Calls other runners hold a live lease on (claimed, not yet recorded as sent).
+    pub leased_elsewhere: u64,
+    /// Seconds until the first of those leases runs out.
+    pub next_expiry: Option<f64>,
+}
+
+enum Backend {
+    Sqlite(Connection),
+    Postgres(pg::Pg),
+}
+
+/// The ledger, on SQLite or Postgres.
 pub struct Ledger {
-    conn: Connection,
+    backend: Backend,
+    /// The SQLite file, or the Postgres URL with its password hidden.
     path: PathBuf,
     lock: Option<File>,
     /// `accepted` settles not committed yet: they ride with the next write transaction.
@@ -174,6 +227,7 @@ pub struct Ledger {
 }
 
 /// An `accepted` settle waiting for the next commit (see [`Ledger::accept_later`]).
+#[derive(Clone)]
 struct Deferred {
     target: String,
     attempts: Vec<(String, u32)>,
@@ -183,6 +237,15 @@ struct Deferred {
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
+
+const PG_SETTLE_SQL: &str = "UPDATE calls SET state = $3, batch_id = COALESCE($4, batch_id), message = COALESCE($5, message), updated_at = $6
+     FROM unnest($2::text[], $7::int[]) AS u(key, attempt)
+     WHERE calls.target = $1 AND calls.key = u.key AND calls.attempt = u.attempt";
+
+/// A settle of `not_sent` puts the calls back among the work to claim.
+const PG_REOPEN_SQL: &str = "UPDATE work SET done = false, claimed_by = NULL, lease_until = NULL
+     FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+     WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt";
 
 /// Writes the deferred `accepted` settles inside a caller's transaction.
 fn write_deferred(tx: &rusqlite::Transaction<'_>, deferred: &[Deferred]) -> rusqlite::Result<()> {
@@ -206,13 +269,136 @@ fn write_deferred(tx: &rusqlite::Transaction<'_>, deferred: &[Deferred]) -> rusq
     Ok(())
 }
 
+fn pg_keys(attempts: &[(String, u32)]) -> (Vec<String>, Vec<i32>) {
+    attempts
+        .iter()
+        .map(|(k, a)| (k.clone(), i32::try_from(*a).unwrap_or(i32::MAX)))
+        .unzip()
+}
+
+fn owned(attempts: &[(&str, u32)]) -> Vec<(String, u32)> {
+    attempts
+        .iter()
+        .map(|(k, a)| ((*k).to_owned(), *a))
+        .collect()
+}
+
+/// Settles attempts in a Postgres transaction (and puts `not_sent` ones back as work).
+fn pg_settle(
+    tx: &mut postgres::Transaction<'_>,
+    target: &str,
+    attempts: &[(String, u32)],
+    state: CallState,
+    batch_id: Option<&str>,
+    message: Option<&str>,
+    at: &str,
+) -> Result<(), postgres::Error> {
+    let (keys, nums) = pg_keys(attempts);
+    tx.execute(
+        PG_SETTLE_SQL,
+        &[
+            &target,
+            &keys,
+            &state.as_str(),
+            &batch_id,
+            &message,
+            &at,
+            &nums,
+        ],
+    )?;
+    if state == CallState::NotSent {
+        tx.execute(PG_REOPEN_SQL, &[&target, &keys, &nums])?;
+    }
+    Ok(())
+}
+
+fn pg_write_deferred(
+    tx: &mut postgres::Transaction<'_>,
+    deferred: &[Deferred],
+) -> Result<(), postgres::Error> {
+    for d in deferred {
+        pg_settle(
+            tx,
+            &d.target,
+            &d.attempts,
+            CallState::Accepted,
+            Some(&d.batch_id),
+            None,
+            &d.at,
+        )?;
+    }
+    Ok(())
+}
+
 fn now() -> String {
     crate::clock::now().to_string()
 }
 
+/// Whether a ledger location names a Postgres database rather than a SQLite file.
+pub fn is_postgres(location: &Path) -> bool {
+    location
+        .to_str()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// A Postgres URL fit to print: its password (in the user part or a `password=` option)
+/// replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (auth, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail, None),
+    };
+    let query = query.map_or_else(String::new, |q| {
+        let kept: Vec<&str> = q
+            .split('&')
+            .map(|kv| {
+                if kv.starts_with("password=") {
+                    "password=***"
+                } else {
+                    kv
+                }
+            })
+            .collect();
+        format!("?{}", kept.join("&"))
+    });
+    let auth = match auth.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{user}:***@{host}")
+        }
+        _ => auth.to_owned(),
+    };
+    format!("{scheme}://{auth}{path}{query}")
+}
+
 impl Ledger {
-    /// Opens (creating if needed, owner-only) the ledger at `path` and applies migrations.
-    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+    /// Opens the ledger at `location` and applies migrations: a SQLite file (created if
+    /// needed, owner-only), or a Postgres database when `location` is a `postgres://` URL.
+    pub fn open(location: &Path) -> Result<Self, LedgerError> {
+        if is_postgres(location) {
+            let url = location.to_string_lossy().into_owned();
+            let shown = redact(&url);
+            let pg = pg::Pg::connect(&url).map_err(|source| LedgerError::Postgres {
+                url: shown.clone(),
+                source,
+            })?;
+            let mut ledger = Ledger {
+                backend: Backend::Postgres(pg),
+                path: PathBuf::from(shown),
+                lock: None,
+                deferred: Vec::new(),
+            };
+            ledger.migrate()?;
+            return Ok(ledger);
+        }
+        let path = location;
         let io = |source| LedgerError::Io {
             path: path.to_path_buf(),
             source,
@@ -239,7 +425,7 @@ impl Ledger {
         )
         .map_err(sql)?;
         let mut ledger = Ledger {
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             lock: None,
             deferred: Vec::new(),
@@ -248,9 +434,15 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// The ledger's file.
+    /// The ledger's file, or its Postgres URL with the password hidden.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether several runners may share this ledger (Postgres): due calls are then claimed
+    /// from the database in leased batches, and the request budget is shared.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
@@ -260,25 +452,63 @@ impl Ledger {
         }
     }
 
+    fn pg_err(&self) -> impl Fn(PgError) -> LedgerError + '_ {
+        |source| LedgerError::Postgres {
+            url: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Runs `f` on the Postgres connection.
+    fn pg<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> Option<Result<R, LedgerError>> {
+        match &self.backend {
+            Backend::Postgres(pg) => Some(pg.run(f).map_err(self.pg_err())),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    fn conn(&self) -> &Connection {
+        match &self.backend {
+            Backend::Sqlite(c) => c,
+            Backend::Postgres(_) => unreachable!("SQLite statement on a Postgres ledger"),
+        }
+    }
+
     /// Applies the versioned migrations this build knows.
     pub fn migrate(&mut self) -> Result<(), LedgerError> {
+        if let Some(r) = self.pg(pg::migrate) {
+            return match r? {
+                Some(found) => Err(LedgerError::TooNew {
+                    path: self.path.clone(),
+                    found: i64::from(found),
+                    known: i64::from(PG_SCHEMA_VERSION),
+                }),
+                None => Ok(()),
+            };
+        }
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
             source,
         };
-        let version: i64 = self
-            .conn
+        let Backend::Sqlite(conn) = &mut self.backend else {
+            return Ok(());
+        };
+        let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
         if version > SCHEMA_VERSION {
             return Err(LedgerError::TooNew {
                 path,
                 found: version,
+                known: SCHEMA_VERSION,
             });
         }
         if version < 1 {
-            let tx = self.conn.transaction().map_err(sql)?;
+            let tx = conn.transaction().map_err(sql)?;
             tx.execute_batch(
                 "CREATE TABLE runs (
                     id TEXT PRIMARY KEY,
@@ -325,12 +555,28 @@ impl Ledger {
             .map_err(sql)?;
             tx.commit().map_err(sql)?;
         }
+        if version < 2 {
+            // Heartbeats, so `status` shows the runner as Postgres ledgers do.
+            let tx = conn.transaction().map_err(sql)?;
+            tx.execute_batch(
+                "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+                ALTER TABLE runs ADD COLUMN lease_secs REAL NOT NULL DEFAULT 30;
+                ALTER TABLE runs ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0;
+                PRAGMA user_version = 2;",
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
         Ok(())
     }
 
     /// Takes the ledger's run lock for this process, or says who holds it. Released when the
-    /// ledger is dropped, or by the OS when the process dies.
+    /// ledger is dropped, or by the OS when the process dies. A Postgres ledger has no lock:
+    /// its runners claim work with leases instead.
     pub fn lock(&mut self, holder: &str) -> Result<(), LedgerError> {
+        if self.is_shared() {
+            return Ok(());
+        }
         let lock_path = self.path.with_extension("lock");
         let io = |source| LedgerError::Io {
             path: lock_path.clone(),
@@ -364,28 +610,99 @@ impl Ledger {
         }
     }
 
-    /// Starts a run and returns its id.
+    /// Starts a run and returns its id. `lease` is how long its claims and heartbeat hold
+    /// before other runners take its work over.
     pub fn start_run(
         &self,
         target: &str,
         campaign: &str,
         round: &str,
+        lease: std::time::Duration,
     ) -> Result<String, LedgerError> {
         let id = uuid::Uuid::now_v7().to_string();
         let host = hostname();
-        self.conn
+        let t = now();
+        let lease = lease.as_secs_f64();
+        let pid = std::process::id();
+        let (id2, target2, campaign2, round2) = (
+            id.clone(),
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+        );
+        if let Some(r) = self.pg(move |c| {
+            c.execute(
+                "INSERT INTO runs (id, target, campaign, round, started_at, host, pid, status, heartbeat_at, lease_secs)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', now(), $8)",
+                &[&id2, &target2, &campaign2, &round2, &t, &host, &i64::from(pid), &lease],
+            )
+        }) {
+            r?;
+            return Ok(id);
+        }
+        self.conn()
             .execute(
-                "INSERT INTO runs (id, target, campaign, round, started_at, host, pid, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
-                params![id, target, campaign, round, now(), host, std::process::id()],
+                "INSERT INTO runs (id, target, campaign, round, started_at, host, pid, status, heartbeat_at, lease_secs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?5, ?8)",
+                params![id, target, campaign, round, now(), hostname(), pid, lease],
             )
             .map_err(self.sql())?;
         Ok(id)
     }
 
-    /// Ends a run with a status (`done`, `problems`, `interrupted`, `failed`) and a detail.
+    /// Records that a run is alive, how many calls it has claimed, and renews the leases of
+    /// the calls it holds.
+    pub fn heartbeat(&self, run_id: &str, claimed: u64) -> Result<(), LedgerError> {
+        let claimed = i64::try_from(claimed).unwrap_or(i64::MAX);
+        let run = run_id.to_owned();
+        if let Some(r) = self.pg(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "UPDATE runs SET heartbeat_at = now(), claimed = $2 WHERE id = $1",
+                &[&run, &claimed],
+            )?;
+            tx.execute(
+                "UPDATE work SET lease_until = now() + make_interval(secs => r.lease_secs)
+                 FROM runs r WHERE r.id = $1 AND work.claimed_by = $1 AND NOT work.done",
+                &[&run],
+            )?;
+            tx.commit()
+        }) {
+            return r;
+        }
+        self.conn()
+            .execute(
+                "UPDATE runs SET heartbeat_at = ?2, claimed = ?3 WHERE id = ?1",
+                params![run_id, now(), claimed],
+            )
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// Ends a run with a status (`done`, `problems`, `interrupted`, `failed`) and a detail,
+    /// and lets go of the calls it claimed but did not send.
     pub fn end_run(&self, run_id: &str, status: &str, detail: &str) -> Result<(), LedgerError> {
-        self.conn
+        let (run, status2, detail2, t) = (
+            run_id.to_owned(),
+            status.to_owned(),
+            detail.to_owned(),
+            now(),
+        );
+        if let Some(r) = self.pg(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "UPDATE runs SET ended_at = $2, status = $3, detail = $4 WHERE id = $1",
+                &[&run, &t, &status2, &detail2],
+            )?;
+            tx.execute(
+                "UPDATE work SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1 AND NOT done",
+                &[&run],
+            )?;
+            tx.commit()
+        }) {
+            return r;
+        }
+        self.conn()
             .execute(
                 "UPDATE runs SET ended_at = ?2, status = ?3, detail = ?4 WHERE id = ?1",
                 params![run_id, now(), status, detail],
@@ -394,9 +711,88 @@ impl Ledger {
         Ok(())
     }
 
+    /// Runs still marked running (of one campaign, or all): live runners, and dead ones whose
+    /// heartbeat stopped.
+    pub fn runners(&self, campaign: Option<&str>) -> Result<Vec<Runner>, LedgerError> {
+        let cp = campaign.map(ToOwned::to_owned);
+        if let Some(r) = self.pg(move |c| {
+            let campaign = cp;
+            let rows = c.query(
+                "SELECT id, COALESCE(host, ''), COALESCE(pid, 0), campaign, round, target, started_at,
+                        EXTRACT(EPOCH FROM (now() - heartbeat_at))::float8, claimed, lease_secs
+                 FROM runs WHERE status = 'running' AND ($1::text IS NULL OR campaign = $1)
+                 ORDER BY started_at, id",
+                &[&campaign],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    let age: f64 = r.get(7);
+                    let lease: f64 = r.get(9);
+                    Runner {
+                        run_id: r.get(0),
+                        host: r.get(1),
+                        pid: u32::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                        campaign: r.get(3),
+                        round: r.get(4),
+                        target: r.get(5),
+                        started_at: r.get(6),
+                        heartbeat_age: age.max(0.0),
+                        claimed: r.get::<_, i64>(8).unsigned_abs(),
+                        alive: age < lease,
+                    }
+                })
+                .collect())
+        }) {
+            return r;
+        }
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT id, COALESCE(host, ''), COALESCE(pid, 0), campaign, round, target, started_at,
+                        COALESCE(heartbeat_at, started_at), claimed, lease_secs
+                 FROM runs WHERE status = 'running' AND (?1 IS NULL OR campaign = ?1)
+                 ORDER BY started_at, id",
+            )
+            .map_err(self.sql())?;
+        let now = crate::clock::now();
+        let rows = stmt
+            .query_map(params![campaign], |r| {
+                let beat: String = r.get(7)?;
+                let lease: f64 = r.get(9)?;
+                let age = beat
+                    .parse::<jiff::Timestamp>()
+                    .map_or(f64::INFINITY, |t| now.duration_since(t).as_secs_f64());
+                Ok(Runner {
+                    run_id: r.get(0)?,
+                    host: r.get(1)?,
+                    pid: r.get(2)?,
+                    campaign: r.get(3)?,
+                    round: r.get(4)?,
+                    target: r.get(5)?,
+                    started_at: r.get(6)?,
+                    heartbeat_age: age.max(0.0),
+                    claimed: r.get::<_, i64>(8)?.unsigned_abs(),
+                    alive: age < lease,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
     /// Whether this ledger has recorded any call of the campaign under the target.
     pub fn knows_campaign(&self, target: &str, campaign: &str) -> Result<bool, LedgerError> {
-        self.conn
+        let (t, c2) = (target.to_owned(), campaign.to_owned());
+        if let Some(r) = self.pg(move |c| {
+            Ok(c.query_one(
+                "SELECT EXISTS(SELECT 1 FROM calls WHERE target = $1 AND campaign = $2)",
+                &[&t, &c2],
+            )?
+            .get(0))
+        }) {
+            return r;
+        }
+        self.conn()
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM calls WHERE target = ?1 AND campaign = ?2)",
                 params![target, campaign],
@@ -412,27 +808,44 @@ impl Ledger {
         campaign: &str,
         round: &str,
     ) -> Result<HashMap<String, KeyHistory>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT key, attempt, state, retry_at FROM calls c
-                 WHERE target = ?1 AND campaign = ?2 AND round = ?3
-                   AND attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)",
-            )
-            .map_err(self.sql())?;
-        let rows = stmt
-            .query_map(params![target, campaign, round], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
+        let (t, c2, r2) = (target.to_owned(), campaign.to_owned(), round.to_owned());
+        let rows: Vec<(String, u32, String, Option<String>)> = if let Some(r) = self.pg(move |c| {
+            Ok(c.query(
+                "SELECT DISTINCT ON (key) key, attempt, state, retry_at FROM calls
+                 WHERE target = $1 AND campaign = $2 AND round = $3
+                 ORDER BY key, attempt DESC",
+                &[&t, &c2, &r2],
+            )?
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
+                    r.get(2),
+                    r.get(3),
+                )
             })
-            .map_err(self.sql())?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (key, attempt, state, retry_at) = row.map_err(self.sql())?;
+            .collect())
+        }) {
+            r?
+        } else {
+            let mut stmt = self
+                .conn()
+                .prepare_cached(
+                    "SELECT key, attempt, state, retry_at FROM calls c
+                     WHERE target = ?1 AND campaign = ?2 AND round = ?3
+                       AND attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)",
+                )
+                .map_err(self.sql())?;
+            stmt.query_map(params![target, campaign, round], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?
+        };
+        let mut out = HashMap::with_capacity(rows.len());
+        for (key, attempt, state, retry_at) in rows {
             let state = CallState::parse(&state).unwrap_or(CallState::InDoubt);
             out.insert(
                 key,
@@ -446,7 +859,9 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Records calls as `sending`, in one transaction, before their request leaves. The
+    /// Records calls as `sending`, in one transaction, before their request leaves, and
+    /// returns the positions (in `calls`) of those it recorded: a call already recorded (sent
+    /// by another runner, or by this one earlier) is not, and must not be sent. The
     /// transaction also commits the `accepted` settles deferred since the last commit.
     pub fn begin(
         &mut self,
@@ -455,35 +870,98 @@ impl Ledger {
         campaign: &str,
         round: &str,
         calls: &[NewCall<'_>],
-    ) -> Result<(), LedgerError> {
+    ) -> Result<Vec<usize>, LedgerError> {
+        let t = now();
+        if self.is_shared() {
+            let deferred = self.deferred.clone();
+            let (run, tg, cp, rd) = (
+                run_id.to_owned(),
+                target.to_owned(),
+                campaign.to_owned(),
+                round.to_owned(),
+            );
+            let keys: Vec<String> = calls.iter().map(|c| c.key.to_owned()).collect();
+            let nums: Vec<i32> = calls
+                .iter()
+                .map(|c| i32::try_from(c.attempt).unwrap_or(i32::MAX))
+                .collect();
+            let phones: Vec<String> = calls.iter().map(|c| c.phone.to_owned()).collect();
+            let sources: Vec<String> = calls.iter().map(|c| c.source.to_owned()).collect();
+            let rows: Vec<i64> = calls
+                .iter()
+                .map(|c| i64::try_from(c.row).unwrap_or(i64::MAX))
+                .collect();
+            let recorded = self
+                .pg(move |c| {
+                    let mut tx = c.transaction()?;
+                    pg_write_deferred(&mut tx, &deferred)?;
+                    let got = tx.query(
+                        "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
+                         SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5
+                         FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[]) AS u(key, attempt, phone, source, row)
+                         ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+                         WHERE calls.state = 'not_sent'
+                         RETURNING key, attempt",
+                        &[&tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows],
+                    )?;
+                    tx.execute(
+                        "UPDATE work SET done = true
+                         FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+                         WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
+                        &[&tg, &keys, &nums],
+                    )?;
+                    tx.commit()?;
+                    let got: HashSet<(String, i32)> =
+                        got.iter().map(|r| (r.get(0), r.get(1))).collect();
+                    Ok(keys
+                        .into_iter()
+                        .zip(nums)
+                        .enumerate()
+                        .filter(|(_, ka)| got.contains(ka))
+                        .map(|(i, _)| i)
+                        .collect())
+                })
+                .unwrap_or_else(|| Ok(Vec::new()))?;
+            self.deferred.clear();
+            return Ok(recorded);
+        }
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sql)?;
+        let Backend::Sqlite(conn) = &mut self.backend else {
+            unreachable!("checked above")
+        };
+        let tx = conn.transaction().map_err(sql)?;
         write_deferred(&tx, &self.deferred).map_err(sql)?;
+        let mut recorded = Vec::with_capacity(calls.len());
         {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10)
                      ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10
-                     WHERE calls.state = 'not_sent'",
+                     WHERE calls.state = 'not_sent'
+                     RETURNING 1",
                 )
                 .map_err(sql)?;
-            let t = now();
-            for c in calls {
+            for (i, c) in calls.iter().enumerate() {
                 let row = i64::try_from(c.row).unwrap_or(i64::MAX);
-                stmt.execute(params![
-                    target, campaign, round, c.key, c.attempt, c.phone, c.source, row, run_id, t
-                ])
-                .map_err(sql)?;
+                let mut rows = stmt
+                    .query(params![
+                        target, campaign, round, c.key, c.attempt, c.phone, c.source, row, run_id,
+                        t
+                    ])
+                    .map_err(sql)?;
+                if rows.next().map_err(sql)?.is_some() {
+                    recorded.push(i);
+                }
             }
         }
         tx.commit().map_err(sql)?;
         self.deferred.clear();
-        Ok(())
+        Ok(recorded)
     }
 
     /// Records that attempts were accepted (the server answered with `batch_id`), to be
@@ -498,10 +976,7 @@ impl Ledger {
     pub fn accept_later(&mut self, target: &str, attempts: &[(&str, u32)], batch_id: &str) {
         self.deferred.push(Deferred {
             target: target.to_owned(),
-            attempts: attempts
-                .iter()
-                .map(|(k, a)| ((*k).to_owned(), *a))
-                .collect(),
+            attempts: owned(attempts),
             batch_id: batch_id.to_owned(),
             at: now(),
         });
@@ -512,19 +987,43 @@ impl Ledger {
         if self.deferred.is_empty() {
             return Ok(());
         }
+        let deferred = std::mem::take(&mut self.deferred);
+        if self.is_shared() {
+            let d2 = deferred.clone();
+            let r = self
+                .pg(move |c| {
+                    let mut tx = c.transaction()?;
+                    pg_write_deferred(&mut tx, &d2)?;
+                    tx.commit()
+                })
+                .unwrap_or(Ok(()));
+            if r.is_err() {
+                self.deferred = deferred;
+            }
+            return r;
+        }
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sql)?;
-        write_deferred(&tx, &self.deferred).map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        self.deferred.clear();
+        let Backend::Sqlite(conn) = &mut self.backend else {
+            unreachable!("checked above")
+        };
+        let r = (|| {
+            let tx = conn.transaction()?;
+            write_deferred(&tx, &deferred)?;
+            tx.commit()
+        })();
+        if let Err(e) = r {
+            self.deferred = deferred;
+            return Err(sql(e));
+        }
         Ok(())
     }
 
-    /// Moves attempts to a state, with the batch id and a message where known.
+    /// Moves attempts to a state, with the batch id and a message where known. On a shared
+    /// ledger, attempts moved to `not_sent` go back among the work to claim.
     pub fn settle(
         &mut self,
         target: &str,
@@ -533,16 +1032,41 @@ impl Ledger {
         batch_id: Option<&str>,
         message: Option<&str>,
     ) -> Result<(), LedgerError> {
+        let t = now();
+        if self.is_shared() {
+            let deferred = std::mem::take(&mut self.deferred);
+            let d2 = deferred.clone();
+            let (tg, att, b, m) = (
+                target.to_owned(),
+                owned(attempts),
+                batch_id.map(ToOwned::to_owned),
+                message.map(ToOwned::to_owned),
+            );
+            let r = self
+                .pg(move |c| {
+                    let mut tx = c.transaction()?;
+                    pg_write_deferred(&mut tx, &d2)?;
+                    pg_settle(&mut tx, &tg, &att, state, b.as_deref(), m.as_deref(), &t)?;
+                    tx.commit()
+                })
+                .unwrap_or(Ok(()));
+            if r.is_err() {
+                self.deferred = deferred;
+            }
+            return r;
+        }
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sql)?;
+        let Backend::Sqlite(conn) = &mut self.backend else {
+            unreachable!("checked above")
+        };
+        let tx = conn.transaction().map_err(sql)?;
         write_deferred(&tx, &self.deferred).map_err(sql)?;
         {
             let mut stmt = tx.prepare_cached(SETTLE_SQL).map_err(sql)?;
-            let t = now();
             for (key, attempt) in attempts {
                 stmt.execute(params![
                     target,
@@ -561,6 +1085,52 @@ impl Ledger {
         Ok(())
     }
 
+    /// Moves one attempt from the state it was read in to another, unless something else
+    /// moved it meanwhile (another runner resolving the same call). Returns whether it moved.
+    pub fn resolve(
+        &mut self,
+        target: &str,
+        attempt: (&str, u32),
+        from: CallState,
+        to: CallState,
+        batch_id: Option<&str>,
+        message: &str,
+    ) -> Result<bool, LedgerError> {
+        self.flush()?;
+        let t = now();
+        let (tg, key, num, b, m) = (
+            target.to_owned(),
+            attempt.0.to_owned(),
+            i32::try_from(attempt.1).unwrap_or(i32::MAX),
+            batch_id.map(ToOwned::to_owned),
+            message.to_owned(),
+        );
+        if let Some(r) = self.pg(move |c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE calls SET state = $5, batch_id = COALESCE($6, batch_id), message = $7, updated_at = $8
+                 WHERE target = $1 AND key = $2 AND attempt = $3 AND state = $4",
+                &[&tg, &key, &num, &from.as_str(), &to.as_str(), &b, &m, &t],
+            )?;
+            if n > 0 && to == CallState::NotSent {
+                tx.execute(PG_REOPEN_SQL, &[&tg, &vec![key], &vec![num]])?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
+        }) {
+            return r;
+        }
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE calls SET state = ?5, batch_id = COALESCE(?6, batch_id), message = ?7, updated_at = ?8
+                 WHERE target = ?1 AND key = ?2 AND attempt = ?3 AND state = ?4",
+                params![target, attempt.0, attempt.1, from.as_str(), to.as_str(), batch_id, message, now()],
+            )
+            .map_err(self.sql())?;
+        Ok(n > 0)
+    }
+
     /// Records a call's final (or newly known) outcome.
     #[allow(clippy::too_many_arguments)] // one row's columns
     pub fn outcome(
@@ -574,7 +1144,26 @@ impl Ledger {
         reply: Option<&str>,
         retry_at: Option<&str>,
     ) -> Result<(), LedgerError> {
-        self.conn
+        let t = now();
+        let (tg, k, num, cid, rep, ra) = (
+            target.to_owned(),
+            key.to_owned(),
+            i32::try_from(attempt).unwrap_or(i32::MAX),
+            call_id.map(ToOwned::to_owned),
+            reply.map(ToOwned::to_owned),
+            retry_at.map(ToOwned::to_owned),
+        );
+        if let Some(r) = self.pg(move |c| {
+            c.execute(
+                "UPDATE calls SET state = $4, call_id = COALESCE($5, call_id), duration = $6, reply = $7, retry_at = $8, updated_at = $9
+                 WHERE target = $1 AND key = $2 AND attempt = $3",
+                &[&tg, &k, &num, &state.as_str(), &cid, &duration, &rep, &ra, &t],
+            )
+        }) {
+            r?;
+            return Ok(());
+        }
+        self.conn()
             .execute(
                 "UPDATE calls SET state = ?4, call_id = COALESCE(?5, call_id), duration = ?6, reply = ?7, retry_at = ?8, updated_at = ?9
                  WHERE target = ?1 AND key = ?2 AND attempt = ?3",
@@ -592,30 +1181,305 @@ impl Ledger {
         round: &str,
         states: &[CallState],
     ) -> Result<Vec<Attempt>, LedgerError> {
+        let all = self.select_attempts(
+            "target = ?1 AND campaign = ?2 AND round = ?3",
+            "target = $1 AND campaign = $2 AND round = $3",
+            target,
+            campaign,
+            round,
+            None,
+        )?;
+        Ok(all
+            .into_iter()
+            .filter(|a| states.is_empty() || states.contains(&a.state))
+            .collect())
+    }
+
+    /// Calls to look up on the server: those left `sending` by runs that are over (a crash:
+    /// this run holds the SQLite lock, so every other run is) or, on Postgres, whose heartbeat
+    /// stopped for longer than their lease; and, with `in_doubt`, the calls in doubt.
+    pub fn unresolved(
+        &self,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        run_id: &str,
+        in_doubt: bool,
+    ) -> Result<Vec<Attempt>, LedgerError> {
+        let doubt = if in_doubt {
+            "state = 'in_doubt'"
+        } else {
+            "false"
+        };
+        self.select_attempts(
+            &format!(
+                "target = ?1 AND campaign = ?2 AND round = ?3
+                 AND ({doubt} OR (state = 'sending' AND run_id <> ?4))"
+            ),
+            &format!("target = $1 AND campaign = $2 AND round = $3
+             AND ({doubt} OR (state = 'sending' AND run_id IN (
+                 SELECT id FROM runs WHERE id <> $4
+                   AND (status <> 'running' OR heartbeat_at < now() - make_interval(secs => lease_secs)))))"),
+            target,
+            campaign,
+            round,
+            Some(run_id),
+        )
+    }
+
+    /// Calls being sent by other live runners (Postgres): their answers are still to come.
+    pub fn in_flight_elsewhere(
+        &self,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        run_id: &str,
+    ) -> Result<u64, LedgerError> {
+        let (tg, cp, rd, run) = (
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+            run_id.to_owned(),
+        );
+        self.pg(move |c| {
+            Ok(c.query_one(
+                "SELECT COUNT(*) FROM calls WHERE target = $1 AND campaign = $2 AND round = $3
+                   AND state = 'sending' AND run_id IN (
+                     SELECT id FROM runs WHERE id <> $4 AND status = 'running'
+                       AND heartbeat_at >= now() - make_interval(secs => lease_secs))",
+                &[&tg, &cp, &rd, &run],
+            )?
+            .get::<_, i64>(0)
+            .unsigned_abs())
+        })
+        .unwrap_or(Ok(0))
+    }
+
+    fn select_attempts(
+        &self,
+        sqlite_where: &str,
+        pg_where: &str,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        run_id: Option<&str>,
+    ) -> Result<Vec<Attempt>, LedgerError> {
+        const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at";
+        let pg_sql =
+            format!("SELECT {COLUMNS} FROM calls WHERE {pg_where} ORDER BY created_at, key");
+        let (tg, cp, rd, run) = (
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+            run_id.map(ToOwned::to_owned),
+        );
+        if let Some(r) = self.pg(move |c| {
+            let rows = match &run {
+                Some(run) => c.query(&pg_sql, &[&tg, &cp, &rd, run])?,
+                None => c.query(&pg_sql, &[&tg, &cp, &rd])?,
+            };
+            Ok(rows
+                .iter()
+                .map(|r| Attempt {
+                    campaign: r.get(0),
+                    round: r.get(1),
+                    key: r.get(2),
+                    attempt: u32::try_from(r.get::<_, i32>(3)).unwrap_or(0),
+                    phone: r.get(4),
+                    state: CallState::parse(r.get(5)).unwrap_or(CallState::InDoubt),
+                    batch_id: r.get(6),
+                    call_id: r.get(7),
+                    reply: r.get(8),
+                    duration: r.get(9),
+                    message: r.get(10),
+                    source: r.get(11),
+                    row: r.get::<_, Option<i64>>(12).map(i64::unsigned_abs),
+                    created_at: r.get(13),
+                    updated_at: r.get(14),
+                })
+                .collect())
+        }) {
+            return r;
+        }
         let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at
-                 FROM calls WHERE target = ?1 AND campaign = ?2 AND round = ?3 ORDER BY created_at, key",
-            )
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM calls WHERE {sqlite_where} ORDER BY created_at, key"
+            ))
             .map_err(self.sql())?;
-        let rows = stmt
-            .query_map(params![target, campaign, round], row_to_attempt)
-            .map_err(self.sql())?;
-        let mut out = Vec::new();
-        for r in rows {
-            let a = r.map_err(self.sql())?;
-            if states.is_empty() || states.contains(&a.state) {
-                out.push(a);
+        let rows = match run_id {
+            Some(run) => stmt.query_map(params![target, campaign, round, run], row_to_attempt),
+            None => stmt.query_map(params![target, campaign, round], row_to_attempt),
+        }
+        .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// Adds due calls to the shared work (Postgres), once however many runners add them.
+    /// `calls` are (key, attempt, time zone), in plan order.
+    pub fn enqueue(
+        &self,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        calls: &[(&str, u32, &str)],
+    ) -> Result<(), LedgerError> {
+        for (n, chunk) in calls.chunks(10_000).enumerate() {
+            let base = i64::try_from(n * 10_000).unwrap_or(i64::MAX);
+            let keys: Vec<String> = chunk.iter().map(|c| c.0.to_owned()).collect();
+            let nums: Vec<i32> = chunk
+                .iter()
+                .map(|c| i32::try_from(c.1).unwrap_or(i32::MAX))
+                .collect();
+            let zones: Vec<String> = chunk.iter().map(|c| c.2.to_owned()).collect();
+            let seqs: Vec<i64> = (0..chunk.len())
+                .map(|i| base + i64::try_from(i).unwrap_or(0))
+                .collect();
+            let (tg, cp, rd) = (target.to_owned(), campaign.to_owned(), round.to_owned());
+            if let Some(r) = self.pg(move |c| {
+                c.execute(
+                    "INSERT INTO work (target, campaign, round, key, attempt, timezone, seq)
+                     SELECT $1, $2, $3, u.key, u.attempt, u.tz, u.seq
+                     FROM unnest($4::text[], $5::int[], $6::text[], $7::int8[]) AS u(key, attempt, tz, seq)
+                     ON CONFLICT (target, key, attempt) DO NOTHING",
+                    &[&tg, &cp, &rd, &keys, &nums, &zones, &seqs],
+                )
+            }) {
+                r?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Claims up to `n` unclaimed due calls of one time zone for a run (Postgres), leased for
+    /// its lease: `FOR UPDATE SKIP LOCKED`, so runners never wait on each other's claims.
+    pub fn claim(
+        &self,
+        run_id: &str,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        timezone: &str,
+        n: usize,
+    ) -> Result<Vec<(String, u32)>, LedgerError> {
+        let (run, tg, cp, rd, tz) = (
+            run_id.to_owned(),
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+            timezone.to_owned(),
+        );
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.pg(move |c| {
+            let rows = c.query(
+                "WITH picked AS (
+                    SELECT target, key, attempt FROM work
+                    WHERE target = $1 AND campaign = $2 AND round = $3 AND timezone = $4 AND NOT done
+                      AND (lease_until IS NULL OR lease_until < now())
+                    ORDER BY seq LIMIT $5
+                    FOR UPDATE SKIP LOCKED)
+                 UPDATE work w SET claimed_by = $6,
+                        lease_until = now() + make_interval(secs => (SELECT lease_secs FROM runs WHERE id = $6))
+                 FROM picked p WHERE w.target = p.target AND w.key = p.key AND w.attempt = p.attempt
+                 RETURNING w.key, w.attempt, w.seq",
+                &[&tg, &cp, &rd, &tz, &n, &run],
+            )?;
+            let mut got: Vec<(i64, String, u32)> = rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.get(2),
+                        r.get(0),
+                        u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
+                    )
+                })
+                .collect();
+            got.sort_unstable();
+            Ok(got.into_iter().map(|(_, k, a)| (k, a)).collect())
+        })
+        .unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Marks claimed calls done without sending them (opted out or capped since the plan).
+    pub fn drop_work(&self, target: &str, attempts: &[(&str, u32)]) -> Result<(), LedgerError> {
+        let (tg, att) = (target.to_owned(), owned(attempts));
+        self.pg(move |c| {
+            let (keys, nums) = pg_keys(&att);
+            c.execute(
+                "UPDATE work SET done = true FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
+                &[&tg, &keys, &nums],
+            )
+            .map(|_| ())
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// Due work not done yet, as one runner sees it (Postgres).
+    pub fn open_work(
+        &self,
+        run_id: &str,
+        target: &str,
+        campaign: &str,
+        round: &str,
+    ) -> Result<OpenWork, LedgerError> {
+        let (run, tg, cp, rd) = (
+            run_id.to_owned(),
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+        );
+        self.pg(move |c| {
+            let r = c.query_one(
+                "SELECT
+                    COUNT(*) FILTER (WHERE lease_until IS NULL OR lease_until < now()),
+                    COUNT(*) FILTER (WHERE lease_until >= now() AND claimed_by IS DISTINCT FROM $4),
+                    EXTRACT(EPOCH FROM (MIN(lease_until) FILTER (WHERE lease_until >= now() AND claimed_by IS DISTINCT FROM $4) - now()))::float8
+                 FROM work WHERE target = $1 AND campaign = $2 AND round = $3 AND NOT done",
+                &[&tg, &cp, &rd, &run],
+            )?;
+            Ok(OpenWork {
+                unclaimed: r.get::<_, i64>(0).unsigned_abs(),
+                leased_elsewhere: r.get::<_, i64>(1).unsigned_abs(),
+                next_expiry: r.get(2),
+            })
+        })
+        .unwrap_or(Ok(OpenWork::default()))
+    }
+
+    /// Reserves the next request slot of a shared budget (Postgres) and returns how long to
+    /// wait for it, in seconds: every runner of the scope together sends at most one request
+    /// per `period` seconds. `None` on SQLite, whose single run paces itself.
+    pub fn rate_slot(&self, scope: &str, period: f64) -> Option<Result<f64, LedgerError>> {
+        let scope = scope.to_owned();
+        self.pg(move |c| {
+            Ok(c.query_one(
+                "INSERT INTO rate_budget AS b (scope, tat) VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+                 ON CONFLICT (scope) DO UPDATE SET tat = GREATEST(b.tat, clock_timestamp()) + make_interval(secs => $2)
+                 RETURNING EXTRACT(EPOCH FROM (tat - clock_timestamp()))::float8 - $2",
+                &[&scope, &period],
+            )?
+            .get::<_, f64>(0)
+            .max(0.0))
+        })
     }
 
     /// How many attempts that may have reached `phone` were recorded since `since` (RFC
     /// 3339), across every campaign under the target: the frequency cap's count.
     pub fn recent_calls(&self, target: &str, phone: &str, since: &str) -> Result<u64, LedgerError> {
-        self.conn
+        let (tg, ph, si) = (target.to_owned(), phone.to_owned(), since.to_owned());
+        if let Some(r) = self.pg(move |c| {
+            Ok(c.query_one(
+                "SELECT COUNT(*) FROM calls WHERE target = $1 AND phone = $2 AND created_at >= $3
+                 AND state NOT IN ('rejected', 'not_sent')",
+                &[&tg, &ph, &si],
+            )?
+            .get::<_, i64>(0)
+            .unsigned_abs())
+        }) {
+            return r;
+        }
+        self.conn()
             .query_row(
                 "SELECT COUNT(*) FROM calls WHERE target = ?1 AND phone = ?2 AND created_at >= ?3
                  AND state NOT IN ('rejected', 'not_sent')",
@@ -628,7 +1492,17 @@ impl Ledger {
 
     /// Pauses sending of a campaign for every run on this ledger.
     pub fn pause(&self, campaign: &str) -> Result<(), LedgerError> {
-        self.conn
+        let (cp, t) = (campaign.to_owned(), now());
+        if let Some(r) = self.pg(move |c| {
+            c.execute(
+                "INSERT INTO pauses (campaign, since) VALUES ($1, $2) ON CONFLICT (campaign) DO NOTHING",
+                &[&cp, &t],
+            )
+        }) {
+            r?;
+            return Ok(());
+        }
+        self.conn()
             .execute(
                 "INSERT INTO pauses (campaign, since) VALUES (?1, ?2) ON CONFLICT (campaign) DO NOTHING",
                 params![campaign, now()],
@@ -639,8 +1513,14 @@ impl Ledger {
 
     /// Resumes a paused campaign. Returns whether it was paused.
     pub fn resume(&self, campaign: &str) -> Result<bool, LedgerError> {
+        let cp = campaign.to_owned();
+        if let Some(r) =
+            self.pg(move |c| c.execute("DELETE FROM pauses WHERE campaign = $1", &[&cp]))
+        {
+            return Ok(r? > 0);
+        }
         let n = self
-            .conn
+            .conn()
             .execute("DELETE FROM pauses WHERE campaign = ?1", params![campaign])
             .map_err(self.sql())?;
         Ok(n > 0)
@@ -648,7 +1528,16 @@ impl Ledger {
 
     /// Since when a campaign is paused, if it is.
     pub fn paused_since(&self, campaign: &str) -> Result<Option<String>, LedgerError> {
-        self.conn
+        let cp = campaign.to_owned();
+        if let Some(r) = self.pg(move |c| {
+            Ok(
+                c.query_opt("SELECT since FROM pauses WHERE campaign = $1", &[&cp])?
+                    .map(|r| r.get(0)),
+            )
+        }) {
+            return r;
+        }
+        self.conn()
             .query_row(
                 "SELECT since FROM pauses WHERE campaign = ?1",
                 params![campaign],
@@ -660,29 +1549,54 @@ impl Ledger {
 
     /// Counts per state for every campaign round and target (or one campaign).
     pub fn counts(&self, campaign: Option<&str>) -> Result<Vec<StateCount>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT c.target, c.campaign, c.round, c.state, COUNT(*) FROM calls c
-                 WHERE (?1 IS NULL OR c.campaign = ?1)
-                   AND c.attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)
-                 GROUP BY c.target, c.campaign, c.round, c.state ORDER BY c.campaign, c.round, c.target",
-            )
-            .map_err(self.sql())?;
-        let rows = stmt
-            .query_map(params![campaign], |r| {
+        let cp = campaign.map(ToOwned::to_owned);
+        let rows: Vec<(String, String, String, String, u64)> = if let Some(r) = self.pg(move |c| {
+            Ok(c.query(
+                "SELECT target, campaign, round, state, COUNT(*) FROM (
+                    SELECT DISTINCT ON (target, key) target, campaign, round, state FROM calls
+                    WHERE ($1::text IS NULL OR campaign = $1)
+                    ORDER BY target, key, attempt DESC) latest
+                 GROUP BY target, campaign, round, state ORDER BY campaign, round, target",
+                &[&cp],
+            )?
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get::<_, i64>(4).unsigned_abs(),
+                )
+            })
+            .collect())
+        }) {
+            r?
+        } else {
+            let mut stmt = self
+                .conn()
+                .prepare(
+                    "SELECT c.target, c.campaign, c.round, c.state, COUNT(*) FROM calls c
+                     WHERE (?1 IS NULL OR c.campaign = ?1)
+                       AND c.attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)
+                     GROUP BY c.target, c.campaign, c.round, c.state ORDER BY c.campaign, c.round, c.target",
+                )
+                .map_err(self.sql())?;
+            stmt.query_map(params![campaign], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
                     r.get::<_, i64>(4)?.unsigned_abs(),
                 ))
             })
-            .map_err(self.sql())?;
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?
+        };
         let mut out: Vec<StateCount> = Vec::new();
-        for r in rows {
-            let (target, campaign, round, state, n) = r.map_err(self.sql())?;
+        for (target, campaign, round, state, n) in rows {
             let state = CallState::parse(&state).unwrap_or(CallState::InDoubt);
             match out.last_mut() {
                 Some(last)
@@ -707,15 +1621,28 @@ impl Ledger {
     /// `before` (RFC 3339), keeping their states and outcomes so counts stay right. Returns
     /// how many attempts were purged.
     pub fn purge(&self, before: &str) -> Result<u64, LedgerError> {
+        let b = before.to_owned();
+        if let Some(r) = self.pg(move |c| {
+            let n = c.execute(
+                "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
+                 WHERE updated_at < $1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
+                &[&b],
+            )?;
+            // Old row versions still hold the numbers until vacuumed.
+            c.batch_execute("VACUUM calls")?;
+            Ok(n)
+        }) {
+            return r;
+        }
         let n = self
-            .conn
+            .conn()
             .execute(
                 "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
                  WHERE updated_at < ?1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
                 params![before],
             )
             .map_err(self.sql())?;
-        self.conn
+        self.conn()
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
             .map_err(self.sql())?;
         Ok(n as u64)
@@ -779,7 +1706,9 @@ mod tests {
     fn write_ahead_then_settle() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("state.db")).unwrap();
-        let run = l.start_run("mock", "c", "r").unwrap();
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
         l.begin(&run, "mock", "c", "r", &[call("k1"), call("k2")])
             .unwrap();
         let h = l.history("mock", "c", "r").unwrap();
@@ -807,12 +1736,31 @@ mod tests {
                 .is_empty()
         );
         assert!(l.knows_campaign("mock", "c").unwrap());
-        l.start_run("live", "c", "r").unwrap();
+        l.start_run("live", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
         assert!(
             !l.knows_campaign("live", "c").unwrap(),
             "a run that sent nothing does not count"
         );
         assert!(!l.knows_campaign("live", "c").unwrap());
+    }
+
+    #[test]
+    fn passwords_never_show_in_a_printed_url() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.example:5432/outreach?sslmode=disable"),
+            "postgres://app:***@db.example:5432/outreach?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgresql://db/outreach?user=app&password=s3cret"),
+            "postgresql://db/outreach?user=app&password=***"
+        );
+        assert_eq!(
+            redact("postgres://app@localhost/outreach"),
+            "postgres://app@localhost/outreach"
+        );
+        assert!(is_postgres(Path::new("postgres://x/y")));
+        assert!(!is_postgres(Path::new(".outreach/state.db")));
     }
 
     #[test]
@@ -838,7 +1786,9 @@ mod tests {
         assert!(l.paused_since("c").unwrap().is_some());
         assert!(l.resume("c").unwrap());
         assert!(l.paused_since("c").unwrap().is_none());
-        let run = l.start_run("mock", "c", "r").unwrap();
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
         l.begin(&run, "mock", "c", "r", &[call("k1")]).unwrap();
         l.outcome(
             "mock",

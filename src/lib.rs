@@ -175,6 +175,21 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Config::Watch(settings) => watch::run(&settings, out),
+        Config::Migrate { state } => {
+            // Opening applies the migrations; a newer schema is refused there.
+            let ledger = ledger::Ledger::open(&state)?;
+            let version = if ledger.is_shared() {
+                i64::from(ledger::PG_SCHEMA_VERSION)
+            } else {
+                ledger::SCHEMA_VERSION
+            };
+            writeln!(
+                out,
+                "The ledger {} is at schema version {version}.",
+                ledger.path().display()
+            )?;
+            Ok(Outcome::Success)
+        }
         Config::Schema => {
             out.write_all(schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
@@ -264,7 +279,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         .state
         .clone()
         .unwrap_or_else(|| apply::default_state(&s.campaign));
-    let history = if state.exists() {
+    let history = if state.exists() || ledger::is_postgres(&state) {
         Some(ledger::Ledger::open(&state)?.history(
             &target_id,
             &campaign.name,
@@ -396,7 +411,7 @@ fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 fn open_existing(state: &std::path::Path) -> anyhow::Result<ledger::Ledger> {
-    if !state.exists() {
+    if !state.exists() && !ledger::is_postgres(state) {
         anyhow::bail!(
             "no ledger at {}: nothing has been applied with it yet",
             state.display()

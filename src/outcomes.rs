@@ -25,6 +25,7 @@ pub fn status(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let counts = ledger.counts(campaign)?;
+    let runners = ledger.runners(campaign)?;
     if json {
         let rows: Vec<_> = counts
             .iter()
@@ -41,12 +42,34 @@ pub fn status(
             .collect();
         serde_json::to_writer_pretty(
             &mut *out,
-            &json!({"format": "outreach-status", "version": 1, "ledger": ledger.path().display().to_string(), "campaigns": rows}),
+            &json!({"format": "outreach-status", "version": 1, "ledger": ledger.path().display().to_string(), "campaigns": rows, "runners": runners}),
         )?;
         writeln!(out)?;
         return Ok(());
     }
     writeln!(out, "Ledger {}", ledger.path().display())?;
+    let stopped = runners.iter().filter(|r| !r.alive).count();
+    if !runners.is_empty() {
+        writeln!(out, "Runners")?;
+        for r in runners.iter().filter(|r| r.alive) {
+            let round = if r.round.is_empty() {
+                String::new()
+            } else {
+                format!(" round {}", r.round)
+            };
+            writeln!(
+                out,
+                "  {} pid {} on {}: {}{round}, heartbeat {:.0} s ago, {} calls claimed",
+                r.host, r.pid, r.target, r.campaign, r.heartbeat_age, r.claimed,
+            )?;
+        }
+        if stopped > 0 {
+            writeln!(
+                out,
+                "  {stopped} stopped without finishing (crashed or killed): the calls they were sending are looked up by the next run"
+            )?;
+        }
+    }
     if counts.is_empty() {
         writeln!(
             out,

@@ -86,6 +86,7 @@ impl ApplyStep {
             enforce_schedule: false,
             resend_in_doubt: false,
             in_doubt_grace: Duration::from_secs(60),
+            lease: Duration::from_secs(30),
             state: self.state.clone(),
             json: true,
             follow_timeout: Duration::ZERO,

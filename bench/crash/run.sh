@@ -22,7 +22,7 @@ cargo test --release --locked -q -p outreach --test integration --no-run 2>"$OUT
 s=$(date +%s.%N)
 OUTREACH_CRASH_PATIENTS=$PATIENTS OUTREACH_CRASH_KILLS=$KILLS \
   cargo test --release --locked -q -p outreach --test integration -- \
-  --exact apply::sigkill_at_random_moments_never_calls_anyone_twice --nocapture >"$OUT/test.log" 2>&1
+  --exact apply::sigkill_at_random_moments_never_calls_anyone_twice::sqlite --nocapture >"$OUT/test.log" 2>&1
 rc=$?
 e=$(date +%s.%N)
 wall=$(echo "$e - $s" | bc -l | xargs printf '%.1f')

@@ -8,6 +8,7 @@ use std::process::Output;
 use mock_server::MockConfig;
 use serde_json::Value;
 
+use crate::on_both_backends;
 use crate::outreach;
 
 /// A mock server on a random loopback port, with its own runtime.
@@ -116,9 +117,12 @@ impl Drop for Mock {
 
 /// A campaign of `n` patients in a temp dir; `extra` is appended to the YAML.
 pub struct Campaign {
-    pub dir: tempfile::TempDir,
-    pub path: PathBuf,
     pub numbers: Vec<String>,
+    pub path: PathBuf,
+    /// The ledger: a SQLite file in `dir`, or a Postgres database of the test's own.
+    state: PathBuf,
+    pub db: Option<crate::backend::TestDb>,
+    pub dir: tempfile::TempDir,
 }
 
 pub fn campaign(n: usize, delivery: &str) -> Campaign {
@@ -151,12 +155,37 @@ schedule:
     );
     let path = dir.path().join("campaign.yaml");
     std::fs::write(&path, yaml).unwrap();
-    Campaign { dir, path, numbers }
+    let (state, db) = crate::backend::ledger_for(dir.path());
+    Campaign {
+        numbers,
+        path,
+        state,
+        db,
+        dir,
+    }
 }
 
 impl Campaign {
     pub fn state(&self) -> PathBuf {
-        self.dir.path().join("state.db")
+        self.state.clone()
+    }
+
+    /// What the ledger holds, as text: the SQLite files' bytes, or every Postgres row.
+    pub fn ledger_text(&self) -> String {
+        if let Some(db) = &self.db {
+            return db.dump();
+        }
+        let mut out = String::new();
+        for file in [
+            self.state(),
+            self.state().with_extension("db-wal"),
+            self.state().with_extension("lock"),
+        ] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        out
     }
 }
 
@@ -218,315 +247,319 @@ fn report_json(c: &Campaign, url: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn a_whole_campaign_is_applied_and_followed_to_final_states() {
-    let mock = Mock::fast();
-    let c = campaign(
-        25,
-        "delivery: {batch_size: 10, requests_per_second: 50, concurrency: 2}\n",
-    );
-    let out = apply(&c, &mock.url, &["--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["counts"]["accepted"], 25);
-    assert_eq!(summary["counts"]["unfollowed"], 0);
-    let finals = summary["counts"]["answered"].as_u64().unwrap()
-        + summary["counts"]["failed"].as_u64().unwrap()
-        + summary["counts"]["no_answer"].as_u64().unwrap();
-    assert_eq!(finals, 25, "{summary}");
-    assert_exactly_once(&mock, &c);
-    // Robocalls carry their idempotency key, and the request carries both voice settings.
-    assert!(
-        mock.calls()
-            .iter()
-            .all(|(_, k)| k.as_deref().is_some_and(|k| k.starts_with("ok-")))
-    );
-    let requests = mock.call_requests();
-    assert_eq!(requests.len(), 3, "batches of 10");
-    assert_eq!(requests[0]["body"]["tts_voice_accent"], "yoruba");
-    assert_eq!(requests[0]["body"]["tts_voice_gender"], "female");
-    // The report agrees.
-    let report = report_json(&c, &mock.url);
-    assert_eq!(report["patients_called"], 25);
-    assert_eq!(report["pending"], 0);
-    // A second run has nothing to do and calls nobody again.
-    let again = apply(&c, &mock.url, &["--json"]);
-    assert_eq!(again.status.code(), Some(0));
-    let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(summary["counts"]["already_done"], 25);
-    assert_eq!(summary["counts"]["sent"], 0);
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn a_whole_campaign_is_applied_and_followed_to_final_states() {
+        let mock = Mock::fast();
+        let c = campaign(
+            25,
+            "delivery: {batch_size: 10, requests_per_second: 50, concurrency: 2}\n",
+        );
+        let out = apply(&c, &mock.url, &["--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["counts"]["accepted"], 25);
+        assert_eq!(summary["counts"]["unfollowed"], 0);
+        let finals = summary["counts"]["answered"].as_u64().unwrap()
+            + summary["counts"]["failed"].as_u64().unwrap()
+            + summary["counts"]["no_answer"].as_u64().unwrap();
+        assert_eq!(finals, 25, "{summary}");
+        assert_exactly_once(&mock, &c);
+        // Robocalls carry their idempotency key, and the request carries both voice settings.
+        assert!(
+            mock.calls()
+                .iter()
+                .all(|(_, k)| k.as_deref().is_some_and(|k| k.starts_with("ok-")))
+        );
+        let requests = mock.call_requests();
+        assert_eq!(requests.len(), 3, "batches of 10");
+        assert_eq!(requests[0]["body"]["tts_voice_accent"], "yoruba");
+        assert_eq!(requests[0]["body"]["tts_voice_gender"], "female");
+        // The report agrees.
+        let report = report_json(&c, &mock.url);
+        assert_eq!(report["patients_called"], 25);
+        assert_eq!(report["pending"], 0);
+        // A second run has nothing to do and calls nobody again.
+        let again = apply(&c, &mock.url, &["--json"]);
+        assert_eq!(again.status.code(), Some(0));
+        let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(summary["counts"]["already_done"], 25);
+        assert_eq!(summary["counts"]["sent"], 0);
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn a_429_storm_is_ridden_out_with_retry_after() {
-    let mock = Mock::fast();
-    mock.set_faults(&serde_json::json!([{"route": "robocall", "too_many_requests_burst": 6, "retry_after_secs": 1}]));
-    let c = campaign(
-        12,
-        "delivery: {batch_size: 3, requests_per_second: 20, concurrency: 2}\n",
-    );
-    let out = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["counts"]["accepted"], 12);
-    assert!(
-        summary["counts"]["rate_limited"].as_u64().unwrap() >= 6,
-        "{summary}"
-    );
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn a_429_storm_is_ridden_out_with_retry_after() {
+        let mock = Mock::fast();
+        mock.set_faults(&serde_json::json!([{"route": "robocall", "too_many_requests_burst": 6, "retry_after_secs": 1}]));
+        let c = campaign(
+            12,
+            "delivery: {batch_size: 3, requests_per_second: 20, concurrency: 2}\n",
+        );
+        let out = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["counts"]["accepted"], 12);
+        assert!(
+            summary["counts"]["rate_limited"].as_u64().unwrap() >= 6,
+            "{summary}"
+        );
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn server_errors_and_dropped_connections_are_in_doubt_then_resolved() {
-    let mock = Mock::fast();
-    mock.set_faults(
-        &serde_json::json!([{"route": "robocall", "error_rate": 0.3, "drop_connection_rate": 0.2}]),
-    );
-    let c = campaign(
-        40,
-        "delivery: {batch_size: 2, requests_per_second: 100, concurrency: 2}\n",
-    );
-    let first = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    assert_eq!(
-        first.status.code(),
-        Some(1),
-        "in-doubt calls make exit 1: {}",
-        text(&first)
-    );
-    let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
-    assert!(
-        summary["counts"]["in_doubt"].as_u64().unwrap() > 0,
-        "{summary}"
-    );
-    // The faults stop; the next runs look the in-doubt calls up, find they were never
-    // placed (faults happen before processing), and send them once.
-    mock.set_faults(&serde_json::json!([]));
-    let second = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
-    let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
-    assert!(summary["counts"]["resolved"].as_u64().unwrap() > 0);
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn server_errors_and_dropped_connections_are_in_doubt_then_resolved() {
+        let mock = Mock::fast();
+        mock.set_faults(
+            &serde_json::json!([{"route": "robocall", "error_rate": 0.3, "drop_connection_rate": 0.2}]),
+        );
+        let c = campaign(
+            40,
+            "delivery: {batch_size: 2, requests_per_second: 100, concurrency: 2}\n",
+        );
+        let first = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        assert_eq!(
+            first.status.code(),
+            Some(1),
+            "in-doubt calls make exit 1: {}",
+            text(&first)
+        );
+        let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert!(
+            summary["counts"]["in_doubt"].as_u64().unwrap() > 0,
+            "{summary}"
+        );
+        // The faults stop; the next runs look the in-doubt calls up, find they were never
+        // placed (faults happen before processing), and send them once.
+        mock.set_faults(&serde_json::json!([]));
+        let second = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+        let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
+        assert!(summary["counts"]["resolved"].as_u64().unwrap() > 0);
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn a_dropped_response_after_placing_is_resolved_without_a_second_call() {
-    let mock = Mock::fast();
-    mock.set_faults(&serde_json::json!([{"route": "robocall", "drop_response_rate": 1.0}]));
-    let c = campaign(6, "delivery: {batch_size: 3, requests_per_second: 50}\n");
-    let first = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
-    let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
-    assert_eq!(summary["counts"]["in_doubt"], 6);
-    assert_eq!(
-        mock.calls().len(),
-        6,
-        "the mock placed them although the client never heard"
-    );
-    mock.set_faults(&serde_json::json!([]));
-    let second = apply(&c, &mock.url, &["--json"]);
-    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
-    let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
-    assert_eq!(summary["counts"]["resolved"], 6);
-    assert_eq!(
-        summary["counts"]["sent"], 0,
-        "found on the server: never sent again"
-    );
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn a_dropped_response_after_placing_is_resolved_without_a_second_call() {
+        let mock = Mock::fast();
+        mock.set_faults(&serde_json::json!([{"route": "robocall", "drop_response_rate": 1.0}]));
+        let c = campaign(6, "delivery: {batch_size: 3, requests_per_second: 50}\n");
+        let first = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+        let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert_eq!(summary["counts"]["in_doubt"], 6);
+        assert_eq!(
+            mock.calls().len(),
+            6,
+            "the mock placed them although the client never heard"
+        );
+        mock.set_faults(&serde_json::json!([]));
+        let second = apply(&c, &mock.url, &["--json"]);
+        assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+        let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
+        assert_eq!(summary["counts"]["resolved"], 6);
+        assert_eq!(
+            summary["counts"]["sent"], 0,
+            "found on the server: never sent again"
+        );
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn in_doubt_calls_are_held_when_the_server_cannot_be_asked() {
-    // The live service may not offer the lookup endpoints; a server without them is played
-    // here by a workflow the mock does not know for the lookup (the call route still works
-    // because faults drop the answer). Simplest faithful setup: drop every response, then
-    // delete the workflow so its batches cannot be listed.
-    let mock = Mock::fast();
-    mock.set_faults(&serde_json::json!([{"route": "robocall", "drop_response_rate": 1.0}]));
-    let c = campaign(3, "delivery: {batch_size: 3}\n");
-    assert_eq!(
-        apply(&c, &mock.url, &["--no-follow"]).status.code(),
-        Some(1)
-    );
-    mock.send(
-        reqwest::Method::DELETE,
-        "/voicebot/v1/workflows/9b643eb4-0799-4761-bd34-9580eb315aaf",
-        &Value::Null,
-    );
-    mock.set_faults(&serde_json::json!([]));
-    let held = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    let summary: Value = serde_json::from_slice(&held.stdout).unwrap();
-    assert_eq!(summary["counts"]["in_doubt"], 3, "{}", text(&held));
-    assert_eq!(summary["counts"]["sent"], 0);
-    assert_eq!(held.status.code(), Some(1));
-    assert_eq!(mock.calls().len(), 3);
+on_both_backends! {
+    fn in_doubt_calls_are_held_when_the_server_cannot_be_asked() {
+        // The live service may not offer the lookup endpoints; a server without them is played
+        // here by a workflow the mock does not know for the lookup (the call route still works
+        // because faults drop the answer). Simplest faithful setup: drop every response, then
+        // delete the workflow so its batches cannot be listed.
+        let mock = Mock::fast();
+        mock.set_faults(&serde_json::json!([{"route": "robocall", "drop_response_rate": 1.0}]));
+        let c = campaign(3, "delivery: {batch_size: 3}\n");
+        assert_eq!(
+            apply(&c, &mock.url, &["--no-follow"]).status.code(),
+            Some(1)
+        );
+        mock.send(
+            reqwest::Method::DELETE,
+            "/voicebot/v1/workflows/9b643eb4-0799-4761-bd34-9580eb315aaf",
+            &Value::Null,
+        );
+        mock.set_faults(&serde_json::json!([]));
+        let held = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        let summary: Value = serde_json::from_slice(&held.stdout).unwrap();
+        assert_eq!(summary["counts"]["in_doubt"], 3, "{}", text(&held));
+        assert_eq!(summary["counts"]["sent"], 0);
+        assert_eq!(held.status.code(), Some(1));
+        assert_eq!(mock.calls().len(), 3);
+    }
 }
 
-#[test]
-fn a_wrong_key_stops_the_run_with_exit_2() {
-    let mock = Mock::start(MockConfig {
-        api_keys: vec!["the-right-key".to_owned()],
-        ..MockConfig::default()
-    });
-    let c = campaign(4, "");
-    let out = apply(&c, &mock.url, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("401"), "{}", text(&out));
-    assert!(mock.calls().is_empty());
+on_both_backends! {
+    fn a_wrong_key_stops_the_run_with_exit_2() {
+        let mock = Mock::start(MockConfig {
+            api_keys: vec!["the-right-key".to_owned()],
+            ..MockConfig::default()
+        });
+        let c = campaign(4, "");
+        let out = apply(&c, &mock.url, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("401"), "{}", text(&out));
+        assert!(mock.calls().is_empty());
+    }
 }
 
-#[test]
-fn a_closed_window_waits_or_exits_with_no_wait() {
-    let mock = Mock::fast();
-    let c = campaign(2, "");
-    // A window that has closed for good: not_after in the past.
-    let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
-        "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
-        "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
-    );
-    std::fs::write(&c.path, yaml).unwrap();
-    let out = apply(&c, &mock.url, &["--no-wait"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("does not open again"), "{}", text(&out));
-    assert!(mock.calls().is_empty());
-    // A window later today or this week: --no-wait says when it opens.
-    let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
-        "  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
-        "  not_before: 2099-01-01\n",
-    );
-    std::fs::write(&c.path, yaml).unwrap();
-    let out = apply(&c, &mock.url, &["--no-wait"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        text(&out).contains("next window opens Thu 1 Jan 2099 00:00 WAT"),
-        "{}",
-        text(&out)
-    );
-    assert!(mock.calls().is_empty());
+on_both_backends! {
+    fn a_closed_window_waits_or_exits_with_no_wait() {
+        let mock = Mock::fast();
+        let c = campaign(2, "");
+        // A window that has closed for good: not_after in the past.
+        let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
+            "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
+            "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
+        );
+        std::fs::write(&c.path, yaml).unwrap();
+        let out = apply(&c, &mock.url, &["--no-wait"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("does not open again"), "{}", text(&out));
+        assert!(mock.calls().is_empty());
+        // A window later today or this week: --no-wait says when it opens.
+        let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
+            "  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
+            "  not_before: 2099-01-01\n",
+        );
+        std::fs::write(&c.path, yaml).unwrap();
+        let out = apply(&c, &mock.url, &["--no-wait"]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            text(&out).contains("next window opens Thu 1 Jan 2099 00:00 WAT"),
+            "{}",
+            text(&out)
+        );
+        assert!(mock.calls().is_empty());
+    }
 }
 
-#[test]
-fn max_calls_caps_a_run() {
-    let mock = Mock::fast();
-    let c = campaign(10, "delivery: {batch_size: 2, max_calls: 7}\n");
-    let out = apply(
-        &c,
-        &mock.url,
-        &["--json", "--no-follow", "--max-calls", "5"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        s["counts"]["sent"], 5,
-        "the smaller of --max-calls and delivery.max_calls"
-    );
-    assert_eq!(s["counts"]["capped"], 5);
-    assert_eq!(mock.calls().len(), 5);
-    let out = apply(&c, &mock.url, &["--json", "--no-follow"]);
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["counts"]["sent"], 5);
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn max_calls_caps_a_run() {
+        let mock = Mock::fast();
+        let c = campaign(10, "delivery: {batch_size: 2, max_calls: 7}\n");
+        let out = apply(
+            &c,
+            &mock.url,
+            &["--json", "--no-follow", "--max-calls", "5"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            s["counts"]["sent"], 5,
+            "the smaller of --max-calls and delivery.max_calls"
+        );
+        assert_eq!(s["counts"]["capped"], 5);
+        assert_eq!(mock.calls().len(), 5);
+        let out = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["counts"]["sent"], 5);
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn a_stale_plan_is_refused() {
-    let mock = Mock::fast();
-    let c = campaign(3, "");
-    let plan = c.dir.path().join("plan.json");
-    outreach()
-        .arg("plan")
-        .arg(&c.path)
-        .arg("--out")
-        .arg(&plan)
-        .assert()
-        .success();
-    // Unchanged: the plan applies.
-    let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(mock.calls().len(), 3);
-    // A patient added after planning: refused, exit 2, nothing sent.
-    let csv = c.dir.path().join("patients.csv");
-    let mut rows = std::fs::read_to_string(&csv).unwrap();
-    rows.push_str("P9,Late,08039999999\n");
-    std::fs::write(&csv, rows).unwrap();
-    let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("stale"), "{}", text(&out));
-    assert_eq!(mock.calls().len(), 3);
+on_both_backends! {
+    fn a_stale_plan_is_refused() {
+        let mock = Mock::fast();
+        let c = campaign(3, "");
+        let plan = c.dir.path().join("plan.json");
+        outreach()
+            .arg("plan")
+            .arg(&c.path)
+            .arg("--out")
+            .arg(&plan)
+            .assert()
+            .success();
+        // Unchanged: the plan applies.
+        let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(mock.calls().len(), 3);
+        // A patient added after planning: refused, exit 2, nothing sent.
+        let csv = c.dir.path().join("patients.csv");
+        let mut rows = std::fs::read_to_string(&csv).unwrap();
+        rows.push_str("P9,Late,08039999999\n");
+        std::fs::write(&csv, rows).unwrap();
+        let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).contains("stale"), "{}", text(&out));
+        assert_eq!(mock.calls().len(), 3);
+    }
 }
 
-#[test]
-fn without_a_terminal_or_yes_a_live_apply_refuses() {
-    let mock = Mock::fast();
-    let c = campaign(2, "");
-    let out = outreach()
-        .env("INTRON_API_KEY", KEY)
-        .args(["apply", "--new-ledger", "--api-url", &mock.url, "--state"])
-        .arg(c.state())
-        .arg(&c.path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("--yes"), "{}", text(&out));
-    // And a new ledger needs --new-ledger even with --yes.
-    let out = outreach()
-        .env("INTRON_API_KEY", KEY)
-        .args(["apply", "--yes", "--api-url", &mock.url, "--state"])
-        .arg(c.state())
-        .arg(&c.path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("--new-ledger"), "{}", text(&out));
-    assert!(mock.calls().is_empty());
-}
-
-#[test]
-fn the_api_key_never_appears_in_output_plans_reports_or_the_ledger() {
-    let mock = Mock::fast();
-    let c = campaign(5, "");
-    let plan = c.dir.path().join("plan.json");
-    let mut seen = Vec::new();
-    let planned = outreach()
-        .env("INTRON_API_KEY", KEY)
-        .arg("plan")
-        .arg(&c.path)
-        .arg("--out")
-        .arg(&plan)
-        .output()
-        .unwrap();
-    seen.push(text(&planned));
-    seen.push(text(&apply(&c, &mock.url, &[])));
-    mock.set_faults(&serde_json::json!([{"route": "robocall", "error_rate": 1.0}]));
-    let c2 = campaign(2, "");
-    seen.push(text(&apply(&c2, &mock.url, &["--json"])));
-    for args in [
-        vec!["status"],
-        vec!["report", "--format", "csv", "--api-url", &mock.url],
-    ] {
+on_both_backends! {
+    fn without_a_terminal_or_yes_a_live_apply_refuses() {
+        let mock = Mock::fast();
+        let c = campaign(2, "");
         let out = outreach()
-            .args(&args)
-            .arg("--state")
+            .env("INTRON_API_KEY", KEY)
+            .args(["apply", "--new-ledger", "--api-url", &mock.url, "--state"])
             .arg(c.state())
             .arg(&c.path)
             .output()
             .unwrap();
-        seen.push(text(&out));
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).contains("--yes"), "{}", text(&out));
+        // And a new ledger needs --new-ledger even with --yes.
+        let out = outreach()
+            .env("INTRON_API_KEY", KEY)
+            .args(["apply", "--yes", "--api-url", &mock.url, "--state"])
+            .arg(c.state())
+            .arg(&c.path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).contains("--new-ledger"), "{}", text(&out));
+        assert!(mock.calls().is_empty());
     }
-    for file in [
-        plan,
-        c.state(),
-        c.state().with_extension("db-wal"),
-        c.state().with_extension("lock"),
-    ] {
-        if let Ok(bytes) = std::fs::read(&file) {
-            seen.push(String::from_utf8_lossy(&bytes).into_owned());
+}
+
+on_both_backends! {
+    fn the_api_key_never_appears_in_output_plans_reports_or_the_ledger() {
+        let mock = Mock::fast();
+        let c = campaign(5, "");
+        let plan = c.dir.path().join("plan.json");
+        let mut seen = Vec::new();
+        let planned = outreach()
+            .env("INTRON_API_KEY", KEY)
+            .arg("plan")
+            .arg(&c.path)
+            .arg("--out")
+            .arg(&plan)
+            .output()
+            .unwrap();
+        seen.push(text(&planned));
+        seen.push(text(&apply(&c, &mock.url, &[])));
+        mock.set_faults(&serde_json::json!([{"route": "robocall", "error_rate": 1.0}]));
+        let c2 = campaign(2, "");
+        seen.push(text(&apply(&c2, &mock.url, &["--json"])));
+        for args in [
+            vec!["status"],
+            vec!["report", "--format", "csv", "--api-url", &mock.url],
+        ] {
+            let out = outreach()
+                .args(&args)
+                .arg("--state")
+                .arg(c.state())
+                .arg(&c.path)
+                .output()
+                .unwrap();
+            seen.push(text(&out));
         }
-    }
-    let journal = serde_json::to_string(&mock.get("/__mock/journal?limit=100000")).unwrap();
-    seen.push(journal);
-    for (i, s) in seen.iter().enumerate() {
-        assert!(!s.contains(KEY), "the key leaked in output {i}");
+        seen.push(std::fs::read_to_string(&plan).unwrap());
+        seen.push(c.ledger_text());
+        seen.push(c2.ledger_text());
+        let journal = serde_json::to_string(&mock.get("/__mock/journal?limit=100000")).unwrap();
+        seen.push(journal);
+        for (i, s) in seen.iter().enumerate() {
+            assert!(!s.contains(KEY), "the key leaked in output {i}");
+        }
     }
 }
 
@@ -573,287 +606,295 @@ fn spawn_apply(c: &Campaign, url: &str, extra: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-#[test]
-fn ctrl_c_stops_sending_records_what_is_in_flight_and_exits_130() {
-    let mock = Mock::fast();
-    let c = campaign(
-        12,
-        "delivery: {batch_size: 1, requests_per_second: 2, concurrency: 1}\n",
-    );
-    let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
-    wait_until(|| mock.calls().len() >= 2, "two calls");
-    interrupt(child.id());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let placed = mock.calls().len() as u64;
-    assert!(placed < 12, "it stopped early");
-    assert_eq!(
-        s["counts"]["accepted"].as_u64().unwrap(),
-        placed,
-        "every placed call is recorded: {s}"
-    );
-    assert_eq!(s["counts"]["in_doubt"], 0);
-    // The next run sends the rest, and nobody twice.
-    let out = apply(&c, &mock.url, &["--no-follow"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn ctrl_c_stops_sending_records_what_is_in_flight_and_exits_130() {
+        let mock = Mock::fast();
+        let c = campaign(
+            12,
+            "delivery: {batch_size: 1, requests_per_second: 2, concurrency: 1}\n",
+        );
+        let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
+        wait_until(|| mock.calls().len() >= 2, "two calls");
+        interrupt(child.id());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let placed = mock.calls().len() as u64;
+        assert!(placed < 12, "it stopped early");
+        assert_eq!(
+            s["counts"]["accepted"].as_u64().unwrap(),
+            placed,
+            "every placed call is recorded: {s}"
+        );
+        assert_eq!(s["counts"]["in_doubt"], 0);
+        // The next run sends the rest, and nobody twice.
+        let out = apply(&c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-/// Acceptance: kill the process with SIGKILL at random moments, at least 20 times, with a
-/// 10% fault mix; re-run until done; every eligible patient called exactly once. CI runs 300
-/// patients; `bench/crash/run.sh` runs the full 2,000.
-#[test]
-fn sigkill_at_random_moments_never_calls_anyone_twice() {
-    let patients: usize = std::env::var("OUTREACH_CRASH_PATIENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let kills: usize = std::env::var("OUTREACH_CRASH_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    let mock = Mock::fast();
-    mock.set_faults(&serde_json::json!([{
-        "route": "robocall",
-        "error_rate": 0.04,
-        "drop_connection_rate": 0.03,
-        "drop_response_rate": 0.03,
-    }]));
-    let c = campaign(
-        patients,
-        "delivery: {batch_size: 5, requests_per_second: 200, concurrency: 2}\n",
-    );
-    // A deterministic spread of kill moments (no rand dependency): 20 ms to ~400 ms.
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    for _ in 0..kills {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut child = spawn_apply(&c, &mock.url, &["--no-follow"]);
-        std::thread::sleep(std::time::Duration::from_millis(20 + seed % 380));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-    }
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        assert!(runs <= 40, "did not finish after 40 runs");
-        let out = apply(&c, &mock.url, &["--no-follow"]);
-        match out.status.code() {
-            Some(0) => break,
-            Some(1) => {} // new faults left calls in doubt: the next run resolves them
-            other => panic!("apply exited {other:?}: {}", text(&out)),
+// Acceptance: kill the process with SIGKILL at random moments, at least 20 times, with a
+// 10% fault mix; re-run until done; every eligible patient called exactly once. CI runs 300
+// patients; `bench/crash/run.sh` runs the full 2,000.
+on_both_backends! {
+    fn sigkill_at_random_moments_never_calls_anyone_twice() {
+        let patients: usize = std::env::var("OUTREACH_CRASH_PATIENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        let kills: usize = std::env::var("OUTREACH_CRASH_KILLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20);
+        let mock = Mock::fast();
+        mock.set_faults(&serde_json::json!([{
+            "route": "robocall",
+            "error_rate": 0.04,
+            "drop_connection_rate": 0.03,
+            "drop_response_rate": 0.03,
+        }]));
+        let c = campaign(
+            patients,
+            "delivery: {batch_size: 5, requests_per_second: 200, concurrency: 2}\n",
+        );
+        // A deterministic spread of kill moments (no rand dependency): 20 ms to ~400 ms.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..kills {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut child = spawn_apply(&c, &mock.url, &["--no-follow"]);
+            std::thread::sleep(std::time::Duration::from_millis(20 + seed % 380));
+            let _ = child.kill(); // SIGKILL
+            let _ = child.wait();
+        }
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            assert!(runs <= 40, "did not finish after 40 runs");
+            let out = apply(&c, &mock.url, &["--no-follow"]);
+            match out.status.code() {
+                Some(0) => break,
+                Some(1) => {} // new faults left calls in doubt: the next run resolves them
+                other => panic!("apply exited {other:?}: {}", text(&out)),
+            }
+        }
+        assert_exactly_once(&mock, &c);
+        // For bench/crash/run.sh, which records how many runs finishing took.
+        #[allow(clippy::print_stderr)] // a figure for the benchmark script, seen with --nocapture
+        {
+            eprintln!("crash test: {patients} patients, {kills} kills, {runs} runs to finish");
         }
     }
-    assert_exactly_once(&mock, &c);
-    // For bench/crash/run.sh, which records how many runs finishing took.
-    #[allow(clippy::print_stderr)] // a figure for the benchmark script, seen with --nocapture
-    {
-        eprintln!("crash test: {patients} patients, {kills} kills, {runs} runs to finish");
+}
+
+on_both_backends! {
+    fn a_key_revoked_mid_run_stops_everything_with_exit_2() {
+        let mock = Mock::fast();
+        let c = campaign(
+            20,
+            "delivery: {batch_size: 1, requests_per_second: 4, concurrency: 1}\n",
+        );
+        let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
+        wait_until(|| mock.calls().len() >= 2, "two calls");
+        mock.set_faults(
+            &serde_json::json!([{"route": "robocall", "error_rate": 1.0, "error_statuses": [401]}]),
+        );
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("401"), "{}", text(&out));
+        let placed = mock.calls().len();
+        assert!(placed < 20, "stopped at once");
+        // What was placed is recorded; the rest is not sent, and nothing twice once the key works.
+        mock.set_faults(&serde_json::json!([]));
+        let out = apply(&c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_exactly_once(&mock, &c);
     }
 }
 
-#[test]
-fn a_key_revoked_mid_run_stops_everything_with_exit_2() {
-    let mock = Mock::fast();
-    let c = campaign(
-        20,
-        "delivery: {batch_size: 1, requests_per_second: 4, concurrency: 1}\n",
-    );
-    let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
-    wait_until(|| mock.calls().len() >= 2, "two calls");
-    mock.set_faults(
-        &serde_json::json!([{"route": "robocall", "error_rate": 1.0, "error_statuses": [401]}]),
-    );
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("401"), "{}", text(&out));
-    let placed = mock.calls().len();
-    assert!(placed < 20, "stopped at once");
-    // What was placed is recorded; the rest is not sent, and nothing twice once the key works.
-    mock.set_faults(&serde_json::json!([]));
-    let out = apply(&c, &mock.url, &["--no-follow"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn pause_stops_sending_until_resume() {
+        let mock = Mock::fast();
+        let c = campaign(4, "");
+        let pause = outreach()
+            .args(["pause"])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.state())
+            .output()
+            .unwrap();
+        assert!(pause.status.success(), "{}", text(&pause));
+        let out = apply(&c, &mock.url, &["--no-wait", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("paused"), "{}", text(&out));
+        assert!(mock.calls().is_empty());
+        let status = outreach()
+            .args(["status", "--json"])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.state())
+            .output()
+            .unwrap();
+        assert!(status.status.success());
+        let resume = outreach()
+            .args(["resume"])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.state())
+            .output()
+            .unwrap();
+        assert!(text(&resume).contains("Resumed"), "{}", text(&resume));
+        let out = apply(&c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_exactly_once(&mock, &c);
+        let status = outreach()
+            .args(["status", "--json"])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.state())
+            .output()
+            .unwrap();
+        let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(s["campaigns"][0]["states"]["accepted"], 4, "{s}");
+    }
 }
 
-#[test]
-fn pause_stops_sending_until_resume() {
-    let mock = Mock::fast();
-    let c = campaign(4, "");
-    let pause = outreach()
-        .args(["pause"])
-        .arg(&c.path)
-        .arg("--state")
-        .arg(c.state())
-        .output()
+on_both_backends! {
+    fn the_frequency_cap_holds_across_campaigns_sharing_a_ledger() {
+        let mock = Mock::fast();
+        let c = campaign(3, "delivery: {frequency_cap: {calls: 1, per: 7d}}\n");
+        assert_eq!(
+            apply(&c, &mock.url, &["--no-follow"]).status.code(),
+            Some(0)
+        );
+        // The same patients in another campaign on the same ledger: capped, nobody called again.
+        let other = c.path.with_file_name("other.yaml");
+        std::fs::write(
+            &other,
+            std::fs::read_to_string(&c.path)
+                .unwrap()
+                .replace("name: apply-test", "name: apply-other"),
+        )
         .unwrap();
-    assert!(pause.status.success(), "{}", text(&pause));
-    let out = apply(&c, &mock.url, &["--no-wait", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("paused"), "{}", text(&out));
-    assert!(mock.calls().is_empty());
-    let status = outreach()
-        .args(["status", "--json"])
-        .arg(&c.path)
-        .arg("--state")
-        .arg(c.state())
-        .output()
-        .unwrap();
-    assert!(status.status.success());
-    let resume = outreach()
-        .args(["resume"])
-        .arg(&c.path)
-        .arg("--state")
-        .arg(c.state())
-        .output()
-        .unwrap();
-    assert!(text(&resume).contains("Resumed"), "{}", text(&resume));
-    let out = apply(&c, &mock.url, &["--no-follow"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_exactly_once(&mock, &c);
-    let status = outreach()
-        .args(["status", "--json"])
-        .arg(&c.path)
-        .arg("--state")
-        .arg(c.state())
-        .output()
-        .unwrap();
-    let s: Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(s["campaigns"][0]["states"]["accepted"], 4, "{s}");
+        let out = apply_input(&other, &c, &mock.url, &["--no-follow", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["counts"]["capped_by_frequency"], 3, "{s}");
+        assert_eq!(mock.calls().len(), 3);
+    }
 }
 
-#[test]
-fn the_frequency_cap_holds_across_campaigns_sharing_a_ledger() {
-    let mock = Mock::fast();
-    let c = campaign(3, "delivery: {frequency_cap: {calls: 1, per: 7d}}\n");
-    assert_eq!(
-        apply(&c, &mock.url, &["--no-follow"]).status.code(),
-        Some(0)
-    );
-    // The same patients in another campaign on the same ledger: capped, nobody called again.
-    let other = c.path.with_file_name("other.yaml");
-    std::fs::write(
-        &other,
-        std::fs::read_to_string(&c.path)
-            .unwrap()
-            .replace("name: apply-test", "name: apply-other"),
-    )
-    .unwrap();
-    let out = apply_input(&other, &c, &mock.url, &["--no-follow", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["counts"]["capped_by_frequency"], 3, "{s}");
-    assert_eq!(mock.calls().len(), 3);
+on_both_backends! {
+    fn dry_runs_send_nothing_and_never_count_toward_the_target() {
+        let mock = Mock::fast();
+        let c = campaign(3, "");
+        let out = apply(&c, &mock.url, &["--dry-run", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(mock.calls().is_empty());
+        // The real run still places every call.
+        let out = apply(&c, &mock.url, &["--no-follow", "--json"]);
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["counts"]["accepted"], 3, "{s}");
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn dry_runs_send_nothing_and_never_count_toward_the_target() {
-    let mock = Mock::fast();
-    let c = campaign(3, "");
-    let out = apply(&c, &mock.url, &["--dry-run", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(mock.calls().is_empty());
-    // The real run still places every call.
-    let out = apply(&c, &mock.url, &["--no-follow", "--json"]);
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["counts"]["accepted"], 3, "{s}");
-    assert_exactly_once(&mock, &c);
+on_both_backends! {
+    fn purge_removes_numbers_and_keeps_counts() {
+        let mock = Mock::fast();
+        let c = campaign(2, "");
+        assert_eq!(apply(&c, &mock.url, &[]).status.code(), Some(0));
+        // Records are purged once they are older than the retention period.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let out2 = outreach()
+            .args(["purge", "--older-than", "1s"])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.state())
+            .output()
+            .unwrap();
+        assert!(out2.status.success(), "{}", text(&out2));
+        assert!(
+            text(&out2).contains("Purged patient data from 2 call records"),
+            "{}",
+            text(&out2)
+        );
+        let report = report_json(&c, &mock.url);
+        assert_eq!(report["patients_called"], 2);
+        assert!(!c.ledger_text().contains(&c.numbers[0]));
+    }
 }
 
-#[test]
-fn purge_removes_numbers_and_keeps_counts() {
-    let mock = Mock::fast();
-    let c = campaign(2, "");
-    assert_eq!(apply(&c, &mock.url, &[]).status.code(), Some(0));
-    // Records are purged once they are older than the retention period.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let out2 = outreach()
-        .args(["purge", "--older-than", "1s"])
-        .arg(&c.path)
-        .arg("--state")
-        .arg(c.state())
-        .output()
-        .unwrap();
-    assert!(out2.status.success(), "{}", text(&out2));
-    assert!(
-        text(&out2).contains("Purged patient data from 2 call records"),
-        "{}",
-        text(&out2)
-    );
-    let report = report_json(&c, &mock.url);
-    assert_eq!(report["patients_called"], 2);
-    let db = std::fs::read(c.state()).unwrap();
-    assert!(!String::from_utf8_lossy(&db).contains(&c.numbers[0]));
+on_both_backends! {
+    fn a_window_that_opens_across_a_dst_change_is_waited_for() {
+        // New York springs forward on 2026-03-08 at 02:00 EST → 03:00 EDT. A Sunday window from
+        // 02:00 to 04:00 opens at 03:00 EDT (07:00 UTC). The clock seam starts the run two
+        // seconds before that; apply waits, says until when, then sends.
+        let mock = Mock::fast();
+        let c = campaign(2, "");
+        let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
+            "  timezone: Africa/Lagos\n  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
+            "  timezone: America/New_York\n  windows: [{days: [sunday], from: \"02:00\", until: \"04:00\"}]\n",
+        );
+        std::fs::write(&c.path, yaml).unwrap();
+        let out = outreach()
+            .env("INTRON_API_KEY", KEY)
+            .env("OUTREACH_FAKE_NOW", "2026-03-08T06:59:58Z")
+            .args([
+                "apply",
+                "--yes",
+                "--new-ledger",
+                "--no-follow",
+                "--api-url",
+                &mock.url,
+                "--state",
+            ])
+            .arg(c.state())
+            .arg(&c.path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            text(&out).contains("waiting until Sun 8 Mar 2026 03:00 EDT"),
+            "{}",
+            text(&out)
+        );
+        assert_exactly_once(&mock, &c);
+    }
 }
 
-#[test]
-fn a_window_that_opens_across_a_dst_change_is_waited_for() {
-    // New York springs forward on 2026-03-08 at 02:00 EST → 03:00 EDT. A Sunday window from
-    // 02:00 to 04:00 opens at 03:00 EDT (07:00 UTC). The clock seam starts the run two
-    // seconds before that; apply waits, says until when, then sends.
-    let mock = Mock::fast();
-    let c = campaign(2, "");
-    let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
-        "  timezone: Africa/Lagos\n  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
-        "  timezone: America/New_York\n  windows: [{days: [sunday], from: \"02:00\", until: \"04:00\"}]\n",
-    );
-    std::fs::write(&c.path, yaml).unwrap();
-    let out = outreach()
-        .env("INTRON_API_KEY", KEY)
-        .env("OUTREACH_FAKE_NOW", "2026-03-08T06:59:58Z")
-        .args([
-            "apply",
-            "--yes",
-            "--new-ledger",
-            "--no-follow",
-            "--api-url",
-            &mock.url,
-            "--state",
-        ])
-        .arg(c.state())
-        .arg(&c.path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        text(&out).contains("waiting until Sun 8 Mar 2026 03:00 EDT"),
-        "{}",
-        text(&out)
-    );
-    assert_exactly_once(&mock, &c);
-}
-
-#[test]
-fn unanswered_calls_are_retried_after_the_delay_up_to_the_attempts() {
-    let mock = Mock::fast();
-    mock.send(
-        reqwest::Method::PUT,
-        "/__mock/outcomes",
-        &serde_json::json!({"no_answer": 1}),
-    );
-    let c = campaign(
-        3,
-        "delivery: {retry: {attempts: 2, delay: 1s, outcomes: [no_answer]}}\n",
-    );
-    let out = apply(&c, &mock.url, &["--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let mut phones: Vec<String> = mock.calls().into_iter().map(|(p, _)| p).collect();
-    phones.sort();
-    let mut expected: Vec<String> = c.numbers.iter().chain(&c.numbers).cloned().collect();
-    expected.sort();
-    assert_eq!(
-        phones, expected,
-        "each patient twice: the call and its one retry"
-    );
-    let report = report_json(&c, &mock.url);
-    assert_eq!(report["patients_called"], 3);
-    assert_eq!(report["attempts"], 6);
-    assert_eq!(report["no_answer"], 3);
-    // Attempts are spent: a new run calls nobody.
-    let again = apply(&c, &mock.url, &["--json"]);
-    let s: Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(s["counts"]["sent"], 0, "{s}");
-    assert_eq!(mock.calls().len(), 6);
+on_both_backends! {
+    fn unanswered_calls_are_retried_after_the_delay_up_to_the_attempts() {
+        let mock = Mock::fast();
+        mock.send(
+            reqwest::Method::PUT,
+            "/__mock/outcomes",
+            &serde_json::json!({"no_answer": 1}),
+        );
+        let c = campaign(
+            3,
+            "delivery: {retry: {attempts: 2, delay: 1s, outcomes: [no_answer]}}\n",
+        );
+        let out = apply(&c, &mock.url, &["--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let mut phones: Vec<String> = mock.calls().into_iter().map(|(p, _)| p).collect();
+        phones.sort();
+        let mut expected: Vec<String> = c.numbers.iter().chain(&c.numbers).cloned().collect();
+        expected.sort();
+        assert_eq!(
+            phones, expected,
+            "each patient twice: the call and its one retry"
+        );
+        let report = report_json(&c, &mock.url);
+        assert_eq!(report["patients_called"], 3);
+        assert_eq!(report["attempts"], 6);
+        assert_eq!(report["no_answer"], 3);
+        // Attempts are spent: a new run calls nobody.
+        let again = apply(&c, &mock.url, &["--json"]);
+        let s: Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(s["counts"]["sent"], 0, "{s}");
+        assert_eq!(mock.calls().len(), 6);
+    }
 }

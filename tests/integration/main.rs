@@ -2,12 +2,14 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod apply;
+mod backend;
 mod ci_workflow;
 mod init;
 mod loader_props;
 mod plan;
 mod plan_props;
 mod report_html;
+mod scale_out;
 mod schema;
 mod validate;
 mod watch;
@@ -24,7 +26,8 @@ pub fn outreach() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("outreach").expect("the outreach binary is built");
     cmd.current_dir(root())
         .env("NO_COLOR", "1")
-        .env_remove("INTRON_API_KEY");
+        .env_remove("INTRON_API_KEY")
+        .env_remove("OUTREACH_DATABASE_URL");
     cmd
 }
 

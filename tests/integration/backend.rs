@@ -1,0 +1,148 @@
+//! One apply suite, two ledger backends: each test marked `on_both_backends!` runs once on
+//! a SQLite file and once on a fresh Postgres database.
+//!
+//! The Postgres runs need a server: `OUTREACH_TEST_DATABASE_URL` (a superuser URL; each test
+//! creates and drops a database of its own). `.ci/run` starts a throwaway server with
+//! `.ci/postgres.sh` and sets `OUTREACH_TEST_REQUIRE_POSTGRES=1`, so in CI they fail rather
+//! than skip when it is missing. Locally: `bash .ci/postgres.sh cargo test --workspace`.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+thread_local! {
+    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Sqlite) };
+}
+
+/// The backend of the test running on this thread.
+pub fn current() -> Backend {
+    BACKEND.with(Cell::get)
+}
+
+/// The server's URL, or `None` (with a note on how to enable the tests) when there is none.
+pub fn server_url() -> Option<String> {
+    match std::env::var("OUTREACH_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("OUTREACH_TEST_REQUIRE_POSTGRES").is_none(),
+                "OUTREACH_TEST_REQUIRE_POSTGRES is set but OUTREACH_TEST_DATABASE_URL is not: the Postgres tests must run here"
+            );
+            #[allow(clippy::print_stderr)] // tells a developer how to run what was skipped
+            {
+                eprintln!(
+                    "skipped on Postgres: set OUTREACH_TEST_DATABASE_URL to a server's superuser URL, or run `bash .ci/postgres.sh cargo test --workspace`"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Runs a test body with a backend (skipping the Postgres run when no server is configured).
+pub fn with(backend: Backend, body: fn()) {
+    if backend == Backend::Postgres && server_url().is_none() {
+        return;
+    }
+    BACKEND.with(|b| b.set(backend));
+    body();
+}
+
+/// A database created for one test, dropped with it.
+pub struct TestDb {
+    pub url: String,
+    name: String,
+    admin: String,
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub fn create() -> TestDb {
+        let admin = server_url().expect("a Postgres server for a Postgres test");
+        let name = format!(
+            "outreach_t_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the test database");
+        let (base, query) = match admin.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let prefix = match base.rfind('/') {
+            Some(i) if base[..i].ends_with('/') => base, // postgres://host (no database)
+            Some(i) => &base[..i],
+            None => base,
+        };
+        let url = format!("{}/{name}{query}", prefix.trim_end_matches('/'));
+        TestDb { url, name, admin }
+    }
+
+    /// Every row of the ledger's tables, as text (what a leak check reads).
+    pub fn dump(&self) -> String {
+        let mut c = postgres::Client::connect(&self.url, postgres::NoTls).expect("connect");
+        let mut out = String::new();
+        for table in ["runs", "calls", "pauses", "work", "rate_budget"] {
+            let rows = c
+                .query(&format!("SELECT t::text FROM {table} t"), &[])
+                .expect("dump");
+            for r in rows {
+                out.push_str(r.get::<_, &str>(0));
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// The ledger location for a test's campaign directory: a SQLite file in it, or a fresh
+/// Postgres database.
+pub fn ledger_for(dir: &std::path::Path) -> (PathBuf, Option<TestDb>) {
+    match current() {
+        Backend::Sqlite => (dir.join("state.db"), None),
+        Backend::Postgres => {
+            let db = TestDb::create();
+            (PathBuf::from(&db.url), Some(db))
+        }
+    }
+}
+
+/// Runs a test on both backends: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! on_both_backends {
+    (fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body() $body
+            #[test]
+            fn sqlite() {
+                $crate::backend::with($crate::backend::Backend::Sqlite, body);
+            }
+            #[test]
+            fn postgres() {
+                $crate::backend::with($crate::backend::Backend::Postgres, body);
+            }
+        }
+    };
+}

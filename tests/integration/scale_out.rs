@@ -1,0 +1,236 @@
+//! Several runners, one Postgres ledger, one mock server: every patient called exactly once,
+//! the campaign's request rate held by all runners together, and a killed runner's work
+//! taken over by the others. Postgres only (see `backend`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mock_server::MockConfig;
+use serde_json::Value;
+
+use crate::apply::{Campaign, KEY, Mock, campaign};
+use crate::backend::{Backend, with};
+
+fn spawn_runner(c: &Campaign, url: &str, extra: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("outreach"))
+        .env("INTRON_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+        .args([
+            "apply",
+            "--yes",
+            "--new-ledger",
+            "--no-follow",
+            "--json",
+            "--in-doubt-grace",
+            "0",
+            "--api-url",
+            url,
+            "--state",
+        ])
+        .arg(c.state())
+        .arg(&c.path)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child) -> (Option<i32>, Value, String) {
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let summary = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code(), summary, stderr)
+}
+
+/// Every eligible patient placed exactly once on the mock.
+fn assert_exactly_once(mock: &Mock, c: &Campaign) {
+    let calls = mock.calls();
+    let mut phones: Vec<&str> = calls.iter().map(|(p, _)| p.as_str()).collect();
+    phones.sort_unstable();
+    let dupes = phones.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(dupes, 0, "nobody called twice");
+    let mut expected: Vec<&str> = c.numbers.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(phones.len(), expected.len(), "every patient called");
+    assert!(phones == expected, "exactly the campaign's patients");
+}
+
+/// Arrival times (ms) of the call requests in the mock's journal (status polls and lookups
+/// are other routes).
+fn call_request_times(mock: &Mock) -> Vec<u64> {
+    let mut t: Vec<u64> = mock
+        .call_requests()
+        .iter()
+        .map(|e| {
+            let t: jiff::Timestamp = e["time"].as_str().unwrap().parse().unwrap();
+            u64::try_from(t.as_millisecond()).unwrap()
+        })
+        .collect();
+    t.sort_unstable();
+    t
+}
+
+/// The most requests in any sliding one-second window.
+fn busiest_second(times: &[u64]) -> usize {
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end] - times[start] >= 1000 {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+/// Keeps re-running one runner until nothing is left in doubt (exit 0).
+fn settle(mock: &Mock, c: &Campaign) {
+    for _ in 0..10 {
+        let (code, summary, stderr) = finish(spawn_runner(c, &mock.url, &[]));
+        match code {
+            Some(0) => return,
+            Some(1) => {}
+            other => panic!("apply exited {other:?}: {summary} {stderr}"),
+        }
+    }
+    panic!("calls still in doubt after 10 runs");
+}
+
+fn status_runners(c: &Campaign) -> Vec<Value> {
+    let out = crate::outreach()
+        .args(["status", "--json", "--state"])
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["runners"].as_array().cloned().unwrap_or_default()
+}
+
+/// Acceptance 1: four runners, 20,000 patients, a 5% fault mix.
+#[test]
+fn four_runners_share_the_work_and_the_rate() {
+    with(Backend::Postgres, || {
+        let patients: usize = std::env::var("OUTREACH_SCALE_PATIENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        let rps = 20;
+        let mock = Mock::start(MockConfig {
+            time_scale: 3600.0,
+            journal_capacity: 100_000,
+            ..MockConfig::default()
+        });
+        mock.set_faults(&serde_json::json!([{
+            "route": "robocall",
+            "error_rate": 0.02,
+            "drop_connection_rate": 0.015,
+            "drop_response_rate": 0.015,
+        }]));
+        let c = campaign(
+            patients,
+            &format!("delivery: {{batch_size: 25, requests_per_second: {rps}, concurrency: 2}}\n"),
+        );
+        // The tables exist before the runners start (they would also create them).
+        crate::outreach()
+            .args(["migrate", "--state"])
+            .arg(c.state())
+            .assert()
+            .success();
+        let runners: Vec<Child> = (0..4).map(|_| spawn_runner(&c, &mock.url, &[])).collect();
+        // `status` shows the four live runners while they work.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let live: Vec<Value> = status_runners(&c)
+                .into_iter()
+                .filter(|r| r["alive"] == true)
+                .collect();
+            if live.len() == 4 {
+                assert!(
+                    live.iter()
+                        .all(|r| r["host"].as_str().is_some_and(|h| !h.is_empty())
+                            && r["pid"].as_u64().is_some_and(|p| p > 0))
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "four runners never showed in status"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let mut claimed = 0;
+        for r in runners {
+            let (code, summary, stderr) = finish(r);
+            assert!(matches!(code, Some(0 | 1)), "{code:?}: {summary} {stderr}");
+            claimed += summary["counts"]["sent"].as_u64().unwrap_or(0);
+        }
+        assert!(claimed > 0);
+        // The runners' own phase, before any clean-up run.
+        let times = call_request_times(&mock);
+        settle(&mock, &c);
+        assert_exactly_once(&mock, &c);
+        let busiest = busiest_second(&times);
+        assert!(
+            busiest <= rps + 1,
+            "{busiest} call requests in one second; the limit is {rps}"
+        );
+        #[allow(clippy::cast_precision_loss)] // rates
+        let rate =
+            (times.len() - 1) as f64 * 1000.0 / (times[times.len() - 1] - times[0]).max(1) as f64;
+        #[allow(clippy::cast_precision_loss)]
+        let floor = 0.9 * rps as f64;
+        assert!(
+            rate >= floor,
+            "{rate:.1} requests/s over the run; at least {floor} expected"
+        );
+        #[allow(clippy::print_stderr)] // figures for bench/RESULTS.md, seen with --nocapture
+        {
+            eprintln!(
+                "four runners: {patients} patients, {} call requests, busiest second {busiest}, overall {rate:.2} requests/s (limit {rps})",
+                times.len()
+            );
+        }
+    });
+}
+
+/// Acceptance 2: a runner killed in the middle; the others take over its work after its
+/// lease runs out.
+#[test]
+fn a_killed_runners_work_is_taken_over_after_its_lease() {
+    with(Backend::Postgres, || {
+        let mock = Mock::fast();
+        let c = campaign(
+            3_000,
+            "delivery: {batch_size: 10, requests_per_second: 30, concurrency: 2}\n",
+        );
+        let lease = ["--lease", "2"];
+        let mut victim = spawn_runner(&c, &mock.url, &lease);
+        let others: Vec<Child> = (0..3)
+            .map(|_| spawn_runner(&c, &mock.url, &lease))
+            .collect();
+        // Mid-run: a third of the patients called.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while mock.calls().len() < 1_000 {
+            assert!(Instant::now() < deadline, "the runners did not get going");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        victim.kill().unwrap(); // SIGKILL
+        let _ = victim.wait();
+        for r in others {
+            let (code, summary, stderr) = finish(r);
+            assert_eq!(code, Some(0), "{summary} {stderr}");
+        }
+        assert_exactly_once(&mock, &c);
+        // The killed runner shows as stopped, not alive.
+        let runners = status_runners(&c);
+        assert_eq!(runners.len(), 1, "{runners:?}");
+        assert_eq!(runners[0]["alive"], false);
+    });
+}
