@@ -104,24 +104,21 @@ impl CallState {
 /// A ledger error.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("the ledger {}: {source}", path.display())]
+    #[error("the ledger {}: {error}", path.display())]
     Sql {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
-    #[error("the ledger {url}: {source}")]
+    #[error("the ledger {url}: {error}")]
     Postgres {
         /// The database, its password hidden.
         url: String,
-        #[source]
-        source: PgError,
+        error: PgError,
     },
-    #[error("the ledger {}: {source}", path.display())]
+    #[error("the ledger {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the ledger {} is in use by another run ({holder}); wait for it to finish, or stop it", path.display())]
     Locked { path: PathBuf, holder: String },
@@ -387,7 +384,7 @@ impl Ledger {
             let shown = redact(&url);
             let pg = pg::Pg::connect(&url).map_err(|source| LedgerError::Postgres {
                 url: shown.clone(),
-                source,
+                error: source,
             })?;
             let mut ledger = Ledger {
                 backend: Backend::Postgres(pg),
@@ -401,7 +398,7 @@ impl Ledger {
         let path = location;
         let io = |source| LedgerError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -417,7 +414,7 @@ impl Ledger {
         options.open(path).map_err(io)?;
         let sql = |source| LedgerError::Sql {
             path: path.to_path_buf(),
-            source,
+            error: source,
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.execute_batch(
@@ -448,14 +445,14 @@ impl Ledger {
     fn sql(&self) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
         |source| LedgerError::Sql {
             path: self.path.clone(),
-            source,
+            error: source,
         }
     }
 
     fn pg_err(&self) -> impl Fn(PgError) -> LedgerError + '_ {
         |source| LedgerError::Postgres {
             url: self.path.display().to_string(),
-            source,
+            error: source,
         }
     }
 
@@ -492,7 +489,7 @@ impl Ledger {
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
-            source,
+            error: source,
         };
         let Backend::Sqlite(conn) = &mut self.backend else {
             return Ok(());
@@ -580,7 +577,7 @@ impl Ledger {
         let lock_path = self.path.with_extension("lock");
         let io = |source| LedgerError::Io {
             path: lock_path.clone(),
-            source,
+            error: source,
         };
         let mut file = OpenOptions::new()
             .read(true)
@@ -928,7 +925,7 @@ impl Ledger {
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
-            source,
+            error: source,
         };
         let Backend::Sqlite(conn) = &mut self.backend else {
             unreachable!("checked above")
@@ -1005,7 +1002,7 @@ impl Ledger {
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
-            source,
+            error: source,
         };
         let Backend::Sqlite(conn) = &mut self.backend else {
             unreachable!("checked above")
@@ -1058,7 +1055,7 @@ impl Ledger {
         let path = self.path.clone();
         let sql = |source| LedgerError::Sql {
             path: path.clone(),
-            source,
+            error: source,
         };
         let Backend::Sqlite(conn) = &mut self.backend else {
             unreachable!("checked above")

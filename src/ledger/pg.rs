@@ -21,10 +21,31 @@ pub(super) struct Pg {
 /// Why a statement did not run.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
+    /// The server's message (its Display already carries its cause).
     #[error("{0}")]
-    Db(#[from] postgres::Error),
+    Db(String),
     #[error("the database connection's thread stopped")]
     Gone,
+}
+
+impl From<postgres::Error> for PgError {
+    fn from(e: postgres::Error) -> Self {
+        // A statement's error: the server's own words.
+        if let Some(db) = e.as_db_error() {
+            return PgError::Db(db.message().to_owned());
+        }
+        // The client's words, then its causes, each once (the driver repeats some).
+        let mut parts = vec![e.to_string()];
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if parts.last() != Some(&text) {
+                parts.push(text);
+            }
+            cause = c.source();
+        }
+        PgError::Db(parts.join(": "))
+    }
 }
 
 impl Pg {
@@ -46,7 +67,10 @@ impl Pg {
                 }
             })
             .map_err(|_| PgError::Gone)?;
-        ready_rx.recv().map_err(|_| PgError::Gone)??;
+        ready_rx
+            .recv()
+            .map_err(|_| PgError::Gone)?
+            .map_err(PgError::from)?;
         Ok(Pg {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -66,7 +90,10 @@ impl Pg {
                 let _ = answer.send(f(c));
             }))
             .map_err(|_| PgError::Gone)?;
-        Ok(answer_rx.recv().map_err(|_| PgError::Gone)??)
+        answer_rx
+            .recv()
+            .map_err(|_| PgError::Gone)?
+            .map_err(PgError::from)
     }
 }
 
