@@ -2,7 +2,7 @@
 # Times `outreach plan --out` on a generated 1,000,000-row patient CSV and measures its peak
 # memory (GNU time's maximum resident set size).
 #
-#   bash bench/plan/run.sh [ROWS] [RUNS]
+#   bash bench/plan/run.sh [ROWS] [RUNS]     (OUTREACH_BIN=path: time that binary)
 #
 # Prints a Markdown block for bench/RESULTS.md.
 set -euo pipefail
@@ -13,8 +13,9 @@ OUT=bench/out/plan
 mkdir -p "$OUT"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-cargo build --release --locked -q
-BIN=target/release/outreach
+# OUTREACH_BIN: time another build (a baseline) instead of building this checkout.
+if [ -z "${OUTREACH_BIN:-}" ]; then cargo build --release --locked -q; fi
+BIN=${OUTREACH_BIN:-target/release/outreach}
 if [ ! -f "$OUT/rows-$ROWS" ]; then
   rm -f "$OUT"/rows-*
   python3 bench/plan/generate.py "$OUT" "$ROWS"
