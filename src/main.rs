@@ -4,6 +4,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use outreach::{Outcome, cli::Cli, config::Config};
 
+// plan's workers allocate rows and calls that the writer frees on another thread; glibc's
+// allocator spent a quarter of plan's time on that (bench/RESULTS.md), mimalloc much less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `plan --detailed-exitcode` follows Terraform: any error, bad flags included, is 1.
     let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");

@@ -3,7 +3,7 @@
 
 use phonenumber::Type;
 use phonenumber::country::Id;
-use phonenumber::metadata::DATABASE;
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 
 /// Why a number is not called.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,16 @@ pub fn normalise(
     if number.national().zeros() > 0 && !number.is_valid_with(&DATABASE) {
         return Err(PhoneProblem::Invalid);
     }
-    match number.number_type(&DATABASE) {
+    let national = number.national().value().to_string();
+    let (kind, country) = match single_region(number.code().value()) {
+        // The common case (one region for the country code): this thread's own regexes.
+        Some(meta) => {
+            let (kind, id) = TYPES.with(|t| t.borrow_mut().number_type(meta, &national));
+            (kind.unwrap_or_else(|| number.number_type(&DATABASE)), id)
+        }
+        None => (number.number_type(&DATABASE), number.country().id()),
+    };
+    match kind {
         Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
         Type::TollFree => return Err(PhoneProblem::NotALine("toll-free")),
         Type::PremiumRate => return Err(PhoneProblem::NotALine("premium-rate")),
@@ -117,7 +126,6 @@ pub fn normalise(
         Type::Voicemail => return Err(PhoneProblem::NotALine("voicemail")),
         _ => return Err(PhoneProblem::Invalid),
     }
-    let country = number.country().id();
     if !allowed.is_empty() && !country.is_some_and(|c| allowed.contains(&c)) {
         let name = country.map_or_else(|| format!("+{}", number.code().value()), id_str);
         return Err(PhoneProblem::CountryNotAllowed(name));
@@ -129,6 +137,141 @@ pub fn normalise(
         e164: format!("+{}{}", number.code().value(), number.national()),
         country: country.map(id_str),
     })
+}
+
+/// The metadata of a country code that belongs to one region (as phonenumber's `source_for`
+/// finds it); `None` for shared codes (+1, +44, +7, …) and non-geographic ones.
+fn single_region(code: u16) -> Option<&'static Metadata> {
+    let db: &'static phonenumber::metadata::Database = &DATABASE;
+    let regions = db.region(&code)?;
+    match regions.as_slice() {
+        [one] if *one != "001" => db.by_id(*one),
+        _ => None,
+    }
+}
+
+/// One descriptor's pattern and lengths, compiled for this thread.
+struct Desc {
+    re: regex::Regex,
+    lengths: Vec<u16>,
+}
+
+impl Desc {
+    fn new(d: &Descriptor) -> Option<Desc> {
+        // phonenumber matches with `find` and asks for a match at 0: the same as an anchored
+        // match. Whitespace in the metadata's patterns is insignificant; the line break keeps
+        // the group's end out of a trailing comment.
+        let re = regex::RegexBuilder::new(&format!("^(?:{}\n)", d.national_number().as_str()))
+            .ignore_whitespace(true)
+            .build()
+            .ok()?;
+        Some(Desc {
+            re,
+            lengths: d.possible_length().to_vec(),
+        })
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
+        (self.lengths.is_empty() || self.lengths.contains(&len)) && self.re.is_match(value)
+    }
+}
+
+/// A region's number types, compiled for this thread.
+struct RegionTypes {
+    general: Desc,
+    /// In phonenumber's order of precedence.
+    special: Vec<(Type, Desc)>,
+    fixed_line: Option<Desc>,
+    mobile: Option<Desc>,
+    /// Fixed-line and mobile numbers share one pattern.
+    same_pattern: bool,
+}
+
+/// The number-type search of phonenumber's `validator::number_type`, with regexes compiled for
+/// this thread: phonenumber keeps every regex behind one process-wide mutex, on which plan's
+/// worker threads would queue.
+#[derive(Default)]
+struct Types {
+    /// By country code: the region's types (`None`: a pattern does not compile here) and its
+    /// country.
+    regions: std::collections::HashMap<u16, (Option<RegionTypes>, Option<Id>)>,
+}
+
+impl Types {
+    /// The number's type (`None` when a pattern of the region does not compile here:
+    /// phonenumber's own search answers then) and the region's country.
+    fn number_type(&mut self, meta: &Metadata, national: &str) -> (Option<Type>, Option<Id>) {
+        let (types, id) = self
+            .regions
+            .entry(meta.country_code())
+            .or_insert_with(|| (compile(meta), meta.id().parse().ok()));
+        (types.as_ref().map(|r| r.number_type(national)), *id)
+    }
+}
+
+fn compile(meta: &Metadata) -> Option<RegionTypes> {
+    let d = meta.descriptors();
+    let mut special = Vec::new();
+    for (kind, desc) in [
+        (Type::PremiumRate, d.premium_rate()),
+        (Type::TollFree, d.toll_free()),
+        (Type::SharedCost, d.shared_cost()),
+        (Type::Voip, d.voip()),
+        (Type::PersonalNumber, d.personal_number()),
+        (Type::Pager, d.pager()),
+        (Type::Uan, d.uan()),
+        (Type::Voicemail, d.voicemail()),
+    ] {
+        if let Some(desc) = desc {
+            special.push((kind, Desc::new(desc)?));
+        }
+    }
+    let fixed_line = match d.fixed_line() {
+        Some(f) => Some(Desc::new(f)?),
+        None => None,
+    };
+    let mobile = match d.mobile() {
+        Some(m) => Some(Desc::new(m)?),
+        None => None,
+    };
+    Some(RegionTypes {
+        general: Desc::new(d.general())?,
+        special,
+        same_pattern: d.fixed_line().map(|f| f.national_number().as_str())
+            == d.mobile().map(|m| m.national_number().as_str()),
+        fixed_line,
+        mobile,
+    })
+}
+
+impl RegionTypes {
+    fn number_type(&self, value: &str) -> Type {
+        if !self.general.is_match(value) {
+            return Type::Unknown;
+        }
+        for (kind, desc) in &self.special {
+            if desc.is_match(value) {
+                return *kind;
+            }
+        }
+        let mobile = |v: &str| self.mobile.as_ref().is_some_and(|m| m.is_match(v));
+        if self.fixed_line.as_ref().is_some_and(|f| f.is_match(value)) {
+            return if self.same_pattern || mobile(value) {
+                Type::FixedLineOrMobile
+            } else {
+                Type::FixedLine
+            };
+        }
+        if mobile(value) {
+            return Type::Mobile;
+        }
+        Type::Unknown
+    }
+}
+
+thread_local! {
+    static TYPES: std::cell::RefCell<Types> = std::cell::RefCell::new(Types::default());
 }
 
 fn id_str(id: Id) -> String {
@@ -164,6 +307,62 @@ mod tests {
 
     fn ng(raw: &str) -> Result<String, PhoneProblem> {
         normalise(raw, Some(Id::NG), &[]).map(|p| p.e164)
+    }
+
+    /// This thread's type search answers as phonenumber's for every example number of every
+    /// single-region country code in the metadata (and for a few non-examples).
+    #[test]
+    fn the_thread_local_type_search_agrees_with_phonenumber() {
+        let mut types = Types::default();
+        let mut checked = 0;
+        for meta in DATABASE.iter() {
+            if single_region(meta.country_code()).map(Metadata::id) != Some(meta.id()) {
+                continue;
+            }
+            let d = meta.descriptors();
+            let examples = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for example in examples
+                .into_iter()
+                .flatten()
+                .filter_map(Descriptor::example)
+            {
+                for national in [
+                    example.to_owned(),
+                    format!("{example}9"),
+                    example[1..].to_owned(),
+                ] {
+                    let Ok(number) =
+                        phonenumber::parse(None, format!("+{}{national}", meta.country_code()))
+                    else {
+                        continue;
+                    };
+                    let value = number.national().value().to_string();
+                    let (ours, id) = types.number_type(meta, &value);
+                    assert_eq!(
+                        ours,
+                        Some(number.number_type(&DATABASE)),
+                        "{} +{} {value}",
+                        meta.id(),
+                        meta.country_code()
+                    );
+                    assert_eq!(id, number.country().id(), "{}", meta.id());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} numbers checked");
     }
 
     #[test]

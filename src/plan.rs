@@ -3,7 +3,6 @@
 //! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -131,6 +130,7 @@ pub trait Sink {
 
 /// The idempotency key of a call: stable across runs, unique per campaign, round and number.
 pub fn call_key(campaign: &str, round: Option<&str>, phone: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = Sha256::new();
     h.update(campaign.as_bytes());
     h.update([0x1f]);
@@ -141,8 +141,8 @@ pub fn call_key(campaign: &str, round: Option<&str>, phone: &str) -> String {
     let mut key = String::with_capacity(35);
     key.push_str("ok-");
     for b in &digest[..16] {
-        // Writing to a String cannot fail.
-        let _ = write!(key, "{b:02x}");
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     key
 }
@@ -308,8 +308,23 @@ pub fn plan(
             .filter_map(|c| phone::country(&c.0))
             .collect();
         let bound = renderer.bind(&rows.header);
-
-        for row in rows {
+        // The costly, row-independent part (the number, the words, the key) runs on worker
+        // threads; the rest (opt-outs, first-row-wins dedupe, batches) here, in row order.
+        let prepare = |row: Result<source::Row, source::RowError>| -> Prepared {
+            let row = row?;
+            if row.numeric_phone {
+                return Ok((row, None));
+            }
+            let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
+            let number = phone::normalise(raw, country, &allowed);
+            let rest = number.map(|number| {
+                let values = bound.render(&row.cells);
+                let key = call_key(&campaign.name, round, &number.e164);
+                (number, values, key)
+            });
+            Ok((row, Some(rest)))
+        };
+        let mut consume = |prepared: Prepared| -> Result<(), PlanError> {
             summary.rows += 1;
             let mut skip = |code: &'static str,
                             reason: String,
@@ -326,31 +341,31 @@ pub fn plan(
                     phone,
                 })
             };
-            let row = match row {
+            let (row, prepared) = match prepared {
                 Ok(r) => r,
                 Err(e) => {
                     skip("unreadable-row", e.message, None, e.number)?;
-                    continue;
+                    return Ok(());
                 }
             };
             let raw = phone_idx
                 .and_then(|i| row.cells.get(i))
                 .unwrap_or("")
                 .to_owned();
-            if row.numeric_phone {
+            let Some(prepared) = prepared else {
                 skip(
                     "phone-stored-as-number",
                     "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
                     Some(raw),
                     row.number,
                 )?;
-                continue;
-            }
-            let number = match phone::normalise(&raw, country, &allowed) {
+                return Ok(());
+            };
+            let (number, values, key) = match prepared {
                 Ok(p) => p,
                 Err(problem) => {
                     skip(problem.code(), problem.describe(), Some(raw), row.number)?;
-                    continue;
+                    return Ok(());
                 }
             };
             let n = number.as_u64();
@@ -361,7 +376,7 @@ pub fn plan(
                     Some(raw),
                     row.number,
                 )?;
-                continue;
+                return Ok(());
             }
             let first = match dedupe_idx {
                 None => seen_phone.get(&n).copied(),
@@ -387,7 +402,7 @@ pub fn plan(
                     Some(raw),
                     row.number,
                 )?;
-                continue;
+                return Ok(());
             }
             // The first row of a number (or key) wins, even when it is skipped below.
             match dedupe_idx {
@@ -408,20 +423,20 @@ pub fn plan(
                             Some(raw),
                             row.number,
                         )?;
-                        continue;
+                        return Ok(());
                     }
                     seen_phone.insert(n, (si, row.number));
                 }
             }
-            let values = match bound.render(&row.cells) {
+            let values = match values {
                 Ok(r) => r,
                 Err(problem) => {
                     skip(problem.code(), problem.describe(), Some(raw), row.number)?;
-                    continue;
+                    return Ok(());
                 }
             };
             batch.push(Call {
-                key: call_key(&campaign.name, round, &number.e164),
+                key,
                 phone: number.e164,
                 source: si,
                 row: row.number,
@@ -433,7 +448,9 @@ pub fn plan(
                 summary.batches += 1;
                 batch.clear();
             }
-        }
+            Ok(())
+        };
+        in_parallel(rows, &prepare, &mut consume)?;
         // Batches never mix sources, so each has one time zone.
         if !batch.is_empty() {
             sink.batch(summary.batches, &timezone, &batch)?;
@@ -443,6 +460,83 @@ pub fn plan(
     }
     sink.finish(&summary)?;
     Ok(summary)
+}
+
+/// A row with its number, and (for a valid number) its rendered values and key; `None` for
+/// a phone cell a spreadsheet stored as a number.
+type Prepared = Result<
+    (
+        source::Row,
+        Option<
+            Result<
+                (
+                    phone::Phone,
+                    Result<Rendered, crate::render::RenderProblem>,
+                    String,
+                ),
+                PhoneProblem,
+            >,
+        >,
+    ),
+    source::RowError,
+>;
+
+/// Maps `items` with `work` on worker threads (up to two: the machine this was measured on
+/// has two cores) in chunks, and hands the results to `consume` in the items' order. A
+/// `consume` error stops the reading and is returned.
+fn in_parallel<T: Send, U: Send, E>(
+    items: impl Iterator<Item = T>,
+    work: &(dyn Fn(T) -> U + Sync),
+    consume: &mut dyn FnMut(U) -> Result<(), E>,
+) -> Result<(), E> {
+    const CHUNK: usize = 256;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 2);
+    let mut items = items;
+    std::thread::scope(|scope| {
+        let mut to = Vec::with_capacity(workers);
+        let mut from = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(2);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<U>>(2);
+            scope.spawn(move || {
+                for chunk in rx {
+                    if done_tx.send(chunk.into_iter().map(work).collect()).is_err() {
+                        break;
+                    }
+                }
+            });
+            to.push(tx);
+            from.push(done_rx);
+        }
+        // Chunks go round the workers and come back in the same round, so order is kept;
+        // at most two chunks per worker are out at a time, so memory stays bounded.
+        let (mut sent, mut received, mut exhausted) = (0usize, 0usize, false);
+        loop {
+            while !exhausted && sent - received < 2 * workers {
+                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() {
+                    exhausted = true;
+                } else {
+                    to[sent % workers]
+                        .send(chunk)
+                        .expect("a plan worker stopped");
+                    sent += 1;
+                }
+            }
+            if received == sent {
+                return Ok(());
+            }
+            let results = from[received % workers]
+                .recv()
+                .expect("a plan worker stopped");
+            received += 1;
+            for r in results {
+                consume(r)?;
+            }
+        }
+    })
 }
 
 /// The request entry of a call, exactly as it will be sent: robocall entries nest
