@@ -138,7 +138,7 @@ struct Planned {
 #[derive(Default)]
 struct Collect {
     header: Option<Header>,
-    calls: Vec<Planned>,
+    calls: Vec<Arc<Planned>>,
     skipped: u64,
 }
 
@@ -154,13 +154,13 @@ impl Sink for Collect {
             .map(|h| h.sources.clone())
             .unwrap_or_default();
         for c in calls {
-            self.calls.push(Planned {
+            self.calls.push(Arc::new(Planned {
                 call: c.clone(),
                 source_label: labels
                     .get(c.source)
                     .map_or_else(String::new, |s| s.label.clone()),
                 timezone: timezone.to_owned(),
-            });
+            }));
         }
         Ok(())
     }
@@ -177,7 +177,7 @@ impl Sink for Collect {
 struct Loaded {
     campaign: Campaign,
     campaign_path: PathBuf,
-    calls: Vec<Planned>,
+    calls: Vec<Arc<Planned>>,
 }
 
 fn load(input: &Path) -> anyhow::Result<Loaded> {
@@ -297,7 +297,7 @@ fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
                     }
                 }
             }
-            calls.push(Planned {
+            calls.push(Arc::new(Planned {
                 call: Call {
                     key: c["key"].as_str().unwrap_or_default().to_owned(),
                     phone: entry["phone_number"]
@@ -314,7 +314,7 @@ fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
                     .unwrap_or_default()
                     .to_owned(),
                 timezone: timezone.clone(),
-            });
+            }));
         }
     }
     Ok(Loaded {
@@ -389,7 +389,8 @@ fn confirm(question: &str) -> bool {
 /// A due call: which attempt, and the planned call.
 #[derive(Debug, Clone)]
 struct Due {
-    planned: Planned,
+    /// Shared with the plan: a call's words are not copied per attempt.
+    planned: Arc<Planned>,
     attempt: u32,
 }
 
@@ -632,7 +633,7 @@ fn report(
 /// Calls due now, from the plan and the ledger's history.
 fn due_calls(
     shared: &Shared,
-    calls: &[Planned],
+    calls: &[Arc<Planned>],
     now: Timestamp,
 ) -> anyhow::Result<(Vec<Due>, u64, u64, Option<Timestamp>)> {
     let history =
@@ -644,11 +645,11 @@ fn due_calls(
     for p in calls {
         match history.get(&p.call.key) {
             None => due.push(Due {
-                planned: p.clone(),
+                planned: Arc::clone(p),
                 attempt: 1,
             }),
             Some(h) if h.state == CallState::NotSent => due.push(Due {
-                planned: p.clone(),
+                planned: Arc::clone(p),
                 attempt: h.attempt,
             }),
             Some(h) => {
@@ -661,7 +662,7 @@ fn due_calls(
                     Some(at) if retryable && h.attempt < retry.attempts => {
                         if at <= now {
                             due.push(Due {
-                                planned: p.clone(),
+                                planned: Arc::clone(p),
                                 attempt: h.attempt + 1,
                             });
                         } else {
@@ -761,8 +762,25 @@ async fn run(
         if shared.stop.load(Ordering::SeqCst) {
             break;
         }
-        // Retries that come due: wait for them unless told not to.
-        let (due_now, _, _, next) = due_calls(shared, &loaded.calls, crate::clock::now())?;
+        // Retries that come due: wait for them unless told not to. Without a retry policy,
+        // with every due call recorded and none put back, nothing can be due: the ledger's
+        // history is not read again (for a large campaign that read is a tenth of the run).
+        let c = lock(&shared.counts).clone();
+        let maybe_due = is_shared
+            || campaign.delivery.retry.attempts > 1
+            || reopened > 0
+            || c.not_sent
+                + c.capped
+                + c.opted_out_since_plan
+                + c.capped_by_frequency
+                + c.taken_elsewhere
+                > 0;
+        let (due_now, next) = if maybe_due {
+            let (due_now, _, _, next) = due_calls(shared, &loaded.calls, crate::clock::now())?;
+            (due_now, next)
+        } else {
+            (Vec::new(), None)
+        };
         let capped_out = cap.is_some_and(|c| sent_this_run >= c);
         // Go round again only for calls that became due (retries) while something was sent;
         // calls held back before the send (frequency cap, opt-outs) stay for a later run.
@@ -1025,7 +1043,7 @@ impl Pacer {
 enum Queue<'a> {
     Local(BTreeMap<String, std::collections::VecDeque<Due>>),
     Shared {
-        planned: HashMap<&'a str, &'a Planned>,
+        planned: HashMap<&'a str, &'a Arc<Planned>>,
         /// With a call cap: how many more calls this run may claim.
         budget: Option<usize>,
     },
@@ -1066,7 +1084,7 @@ impl Queue<'_> {
                 for (key, attempt) in claimed {
                     match planned.get(key.as_str()) {
                         Some(p) => out.push(Due {
-                            planned: (*p).clone(),
+                            planned: Arc::clone(p),
                             attempt,
                         }),
                         None => unknown.push((key, attempt)),
@@ -1167,6 +1185,7 @@ async fn send_all(
     let permits = Arc::new(tokio::sync::Semaphore::new(
         campaign.delivery.concurrency.max(1) as usize,
     ));
+    let group_size = (campaign.delivery.concurrency as usize).clamp(1, 8);
     let mut tasks = tokio::task::JoinSet::new();
     let mut progress = Progress::new(total);
     let mut warned_schedule = false;
@@ -1242,70 +1261,64 @@ async fn send_all(
                 if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
                     break 'rounds;
                 }
-                let chunk = queue.next(shared, tz, batch_size)?;
-                if chunk.is_empty() {
-                    break;
-                }
-                // Opt-outs and the frequency cap are checked again right before the send.
-                let mut batch: Vec<Due> = Vec::with_capacity(chunk.len());
-                let mut dropped: Vec<(&str, u32)> = Vec::new();
-                for d in &chunk {
-                    let n = phone::normalise(&d.planned.call.phone, None, &[])
-                        .map_or(0, |p| p.as_u64());
-                    if opted_out.contains(&n) {
-                        lock(&shared.counts).opted_out_since_plan += 1;
-                        dropped.push((&d.planned.call.key, d.attempt));
-                        continue;
+                // A group of batches (up to the requests allowed in flight, at most 4) is
+                // written ahead in one transaction: one fsync for the group instead of one per
+                // batch. A batch written ahead and then not sent (Ctrl-C, a pause) is settled
+                // `not_sent` at once.
+                let mut group: Vec<Vec<Due>> = Vec::with_capacity(group_size);
+                let mut exhausted = false;
+                while group.len() < group_size {
+                    let chunk = queue.next(shared, tz, batch_size)?;
+                    if chunk.is_empty() {
+                        exhausted = true;
+                        break;
                     }
-                    if let Some(cap) = &campaign.delivery.frequency_cap {
-                        let window = validate::parse_duration(&cap.per).unwrap_or_default();
-                        let since = crate::clock::now()
-                            .checked_sub(window)
-                            .unwrap_or(Timestamp::MIN)
-                            .to_string();
-                        let recent = lock(&shared.ledger).recent_calls(
-                            &shared.target_id,
-                            &d.planned.call.phone,
-                            &since,
-                        )?;
-                        if recent >= u64::from(cap.calls) {
-                            lock(&shared.counts).capped_by_frequency += 1;
-                            dropped.push((&d.planned.call.key, d.attempt));
-                            continue;
-                        }
+                    let batch = recheck(shared, &opted_out, chunk)?;
+                    if !batch.is_empty() {
+                        group.push(batch);
                     }
-                    batch.push(d.clone());
                 }
-                if !dropped.is_empty() {
-                    lock(&shared.ledger).drop_work(&shared.target_id, &dropped)?;
-                }
-                if batch.is_empty() {
+                if group.is_empty() {
+                    if exhausted {
+                        break;
+                    }
                     continue;
                 }
-                let permit = permits
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .context("the send queue closed")?;
-                pacer.ready(shared).await?;
-                if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
-                    break 'rounds;
-                }
-                let shared2 = Arc::clone(shared);
-                let client2 = client.clone();
-                let dry = s.dry_run;
-                let pacer2 = Arc::clone(&pacer);
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    send_batch(&shared2, &client2, batch, dry, &pacer2).await
-                });
-                while let Some(r) = tasks.try_join_next() {
-                    r.context("a send task failed")??;
+                let mut group = write_ahead(shared, group)?.into_iter();
+                while let Some(batch) = group.next() {
+                    let permit = permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .context("the send queue closed")?;
+                    pacer.ready(shared).await?;
+                    if shared.interrupted.load(Ordering::SeqCst)
+                        || shared.stop.load(Ordering::SeqCst)
+                    {
+                        let unsent: Vec<Due> =
+                            std::iter::once(batch).chain(group).flatten().collect();
+                        settle_unsent(shared, &unsent)?;
+                        break 'rounds;
+                    }
+                    let shared2 = Arc::clone(shared);
+                    let client2 = client.clone();
+                    let dry = s.dry_run;
+                    let pacer2 = Arc::clone(&pacer);
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        send_batch(&shared2, &client2, &batch, dry, &pacer2).await
+                    });
+                    while let Some(r) = tasks.try_join_next() {
+                        r.context("a send task failed")??;
+                    }
                 }
                 progress.update(
                     shared.sent_calls.load(Ordering::SeqCst),
                     &lock(&shared.counts).clone(),
                 );
+                if exhausted {
+                    break;
+                }
             }
         }
         let Queue::Shared { budget, .. } = &queue else {
@@ -1427,18 +1440,60 @@ impl Drop for Progress {
     }
 }
 
-/// Sends one batch: write-ahead, POST with the retries the failure allows, then settle.
-async fn send_batch(
-    shared: &Shared,
-    client: &Client,
-    mut batch: Vec<Due>,
-    dry_run: bool,
-    pacer: &Pacer,
-) -> anyhow::Result<()> {
+/// Opt-outs (read again) and the frequency cap, checked right before the write-ahead: the
+/// calls of `chunk` still to send. The others leave the shared work.
+fn recheck(shared: &Shared, opted_out: &HashSet<u64>, chunk: Vec<Due>) -> anyhow::Result<Vec<Due>> {
     let campaign = &shared.campaign;
-    {
-        let new: Vec<NewCall<'_>> = batch
+    let mut batch: Vec<Due> = Vec::with_capacity(chunk.len());
+    let mut dropped: Vec<(String, u32)> = Vec::new();
+    for d in chunk {
+        // The plan's number is E.164 already: its digits are the opt-out lists' key.
+        let n = d
+            .planned
+            .call
+            .phone
+            .get(1..)
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .unwrap_or(0);
+        if opted_out.contains(&n) {
+            lock(&shared.counts).opted_out_since_plan += 1;
+            dropped.push((d.planned.call.key.clone(), d.attempt));
+            continue;
+        }
+        if let Some(cap) = &campaign.delivery.frequency_cap {
+            let window = validate::parse_duration(&cap.per).unwrap_or_default();
+            let since = crate::clock::now()
+                .checked_sub(window)
+                .unwrap_or(Timestamp::MIN)
+                .to_string();
+            let recent = lock(&shared.ledger).recent_calls(
+                &shared.target_id,
+                &d.planned.call.phone,
+                &since,
+            )?;
+            if recent >= u64::from(cap.calls) {
+                lock(&shared.counts).capped_by_frequency += 1;
+                dropped.push((d.planned.call.key.clone(), d.attempt));
+                continue;
+            }
+        }
+        batch.push(d);
+    }
+    if !dropped.is_empty() {
+        let dropped: Vec<(&str, u32)> = dropped.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+        lock(&shared.ledger).drop_work(&shared.target_id, &dropped)?;
+    }
+    Ok(batch)
+}
+
+/// Records the calls of several batches `sending` in one transaction, before any of their
+/// requests leaves, and returns the batches with only the calls recorded: a call another
+/// runner recorded first (a lease that ran out while this one held it) is theirs to send.
+fn write_ahead(shared: &Shared, group: Vec<Vec<Due>>) -> anyhow::Result<Vec<Vec<Due>>> {
+    let recorded = {
+        let new: Vec<NewCall<'_>> = group
             .iter()
+            .flatten()
             .map(|d| NewCall {
                 key: &d.planned.call.key,
                 attempt: d.attempt,
@@ -1450,26 +1505,62 @@ async fn send_batch(
         let recorded = lock(&shared.ledger).begin(
             &shared.run_id,
             &shared.target_id,
-            &campaign.name,
+            &shared.campaign.name,
             &shared.round,
             &new,
         )?;
-        if recorded.len() < batch.len() {
-            // Recorded first by another runner (a lease that ran out while this one held
-            // it): theirs to send.
-            lock(&shared.counts).taken_elsewhere += (batch.len() - recorded.len()) as u64;
-            let keep: HashSet<usize> = recorded.into_iter().collect();
-            let mut i = 0;
-            batch.retain(|_| {
-                i += 1;
-                keep.contains(&(i - 1))
-            });
+        if recorded.len() == new.len() {
+            return Ok(group);
+        }
+        recorded.into_iter().collect::<HashSet<usize>>()
+    };
+    let mut taken = 0;
+    let mut i = 0;
+    let mut out = Vec::with_capacity(group.len());
+    for mut batch in group {
+        batch.retain(|_| {
+            i += 1;
+            let keep = recorded.contains(&(i - 1));
+            taken += usize::from(!keep);
+            keep
+        });
+        if !batch.is_empty() {
+            out.push(batch);
         }
     }
-    if batch.is_empty() {
+    lock(&shared.counts).taken_elsewhere += taken as u64;
+    Ok(out)
+}
+
+/// Calls written ahead whose request never left (the run stopped first): provably not sent.
+fn settle_unsent(shared: &Shared, calls: &[Due]) -> anyhow::Result<()> {
+    if calls.is_empty() {
         return Ok(());
     }
-    let batch = batch.as_slice();
+    let attempts: Vec<(&str, u32)> = calls
+        .iter()
+        .map(|d| (d.planned.call.key.as_str(), d.attempt))
+        .collect();
+    lock(&shared.ledger).settle(
+        &shared.target_id,
+        &attempts,
+        CallState::NotSent,
+        None,
+        Some("the run stopped before this call was sent"),
+    )?;
+    Ok(())
+}
+
+/// Sends one batch, already written ahead: POST with the retries the failure allows, then
+/// settle.
+async fn send_batch(
+    shared: &Shared,
+    client: &Client,
+    batch: &[Due],
+    dry_run: bool,
+    pacer: &Pacer,
+) -> anyhow::Result<()> {
+    let campaign = &shared.campaign;
     let attempts: Vec<(&str, u32)> = batch
         .iter()
         .map(|d| (d.planned.call.key.as_str(), d.attempt))

@@ -170,8 +170,7 @@ pub(super) fn migrate(c: &mut Client) -> Result<Option<i32>, postgres::Error> {
                 PRIMARY KEY (target, key, attempt)
             );
             CREATE INDEX calls_by_phone ON calls (target, phone, created_at);
-            CREATE INDEX calls_by_batch ON calls (target, batch_id);
-            CREATE INDEX calls_by_campaign ON calls (target, campaign, round, state);
+            CREATE INDEX calls_by_round ON calls (target, campaign, round);
             CREATE INDEX calls_by_run ON calls (run_id, state);
             CREATE TABLE pauses (
                 campaign TEXT PRIMARY KEY,

@@ -634,6 +634,40 @@ on_both_backends! {
     }
 }
 
+// Batches are written ahead in groups (one commit for several); Ctrl-C between a group's
+// sends leaves none of its calls `sending`: those not sent are recorded as never sent.
+on_both_backends! {
+    fn ctrl_c_in_a_group_leaves_nothing_in_doubt() {
+        let mock = Mock::fast();
+        let c = campaign(
+            24,
+            "delivery: {batch_size: 1, requests_per_second: 2, concurrency: 4}\n",
+        );
+        let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
+        wait_until(|| mock.calls().len() >= 2, "two calls");
+        interrupt(child.id());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+        let status = outreach()
+            .args(["status", "--json", "--state"])
+            .arg(c.state())
+            .output()
+            .unwrap();
+        let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+        let states = &s["campaigns"][0]["states"];
+        assert!(states.get("sending").is_none(), "{s}");
+        assert!(states.get("in_doubt").is_none(), "{s}");
+        assert_eq!(
+            states["accepted"].as_u64().unwrap(),
+            mock.calls().len() as u64,
+            "{s}"
+        );
+        let out = apply(&c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_exactly_once(&mock, &c);
+    }
+}
+
 // Acceptance: kill the process with SIGKILL at random moments, at least 20 times, with a
 // 10% fault mix; re-run until done; every eligible patient called exactly once. CI runs 300
 // patients; `bench/crash/run.sh` runs the full 2,000.
