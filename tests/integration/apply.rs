@@ -648,17 +648,17 @@ on_both_backends! {
         interrupt(child.id());
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-        let status = outreach()
+        let listed = outreach()
             .args(["status", "--json", "--state"])
             .arg(c.state())
             .output()
             .unwrap();
-        let s: Value = serde_json::from_slice(&status.stdout).unwrap();
-        let states = &s["campaigns"][0]["states"];
-        assert!(states.get("sending").is_none(), "{s}");
-        assert!(states.get("in_doubt").is_none(), "{s}");
+        let s: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        let by_state = &s["campaigns"][0]["states"];
+        assert!(by_state.get("sending").is_none(), "{s}");
+        assert!(by_state.get("in_doubt").is_none(), "{s}");
         assert_eq!(
-            states["accepted"].as_u64().unwrap(),
+            by_state["accepted"].as_u64().unwrap(),
             mock.calls().len() as u64,
             "{s}"
         );
