@@ -35,7 +35,7 @@ cat <<MD
 ### crash test at full size ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))
 
 Command: \`bash bench/crash/run.sh $PATIENTS $KILLS\` (release test build;
-\`OUTREACH_CRASH_PATIENTS=$PATIENTS OUTREACH_CRASH_KILLS=$KILLS cargo test --release -p outreach --test integration -- --exact apply::sigkill_at_random_moments_never_calls_anyone_twice\`).
+\`OUTREACH_CRASH_PATIENTS=$PATIENTS OUTREACH_CRASH_KILLS=$KILLS cargo test --release -p outreach --test integration -- --exact apply::sigkill_at_random_moments_never_calls_anyone_twice::sqlite\`).
 The mock answers robocalls with 4% 5xx errors, 3% dropped connections and 3% dropped responses (calls placed,
 answer lost); apply is killed with SIGKILL $KILLS times at moments from 20 to 400 ms after its start, then run
 until it exits 0 (at most 40 runs); every patient must have been called exactly once.
