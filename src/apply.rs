@@ -407,6 +407,8 @@ struct Shared {
     sent_calls: AtomicU64,
     /// Calls this run claimed (shared ledgers), for its heartbeat.
     claimed: AtomicU64,
+    /// The shared request budget of the API key (a fingerprint, never the key).
+    key_scope: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -456,6 +458,7 @@ pub async fn apply(
             "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
         ),
     };
+    let key_scope = key_budget_scope(&target_id, &key);
     let client = Client::new(&base, key, s.request_timeout).map_err(anyhow::Error::msg)?;
 
     // The ledger, locked for this run.
@@ -508,6 +511,7 @@ pub async fn apply(
         round: round.clone(),
         sent_calls: AtomicU64::new(0),
         claimed: AtomicU64::new(0),
+        key_scope,
     });
 
     // The heartbeat: `status` shows the run alive, and its claims stay leased while it works.
@@ -1010,6 +1014,16 @@ async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<F
     Ok(Some(found))
 }
 
+/// The ledger's name for an API key's request budget: a SHA-256 fingerprint of the key (the
+/// key itself is never written anywhere).
+fn key_budget_scope(target: &str, key: &SecretString) -> String {
+    use secrecy::ExposeSecret as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("outreach-rate-budget\u{1f}{}", key.expose_secret()));
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{target}\u{1f}key:{hex}")
+}
+
 /// The share of `requests_per_second` that runners on a shared ledger use together.
 const SHARED_PACE: f64 = 0.95;
 
@@ -1017,7 +1031,12 @@ const SHARED_PACE: f64 = 0.95;
 /// ledger that every runner of the campaign draws on (Postgres).
 enum Pacer {
     Local(governor::DefaultDirectRateLimiter),
-    Shared { scope: String, period: f64 },
+    /// Budgets in the ledger: the campaign's (all its runners) and the API key's (every
+    /// campaign sending with it), each request costing `period` seconds of both.
+    Shared {
+        scopes: [String; 2],
+        period: f64,
+    },
 }
 
 impl Pacer {
@@ -1025,9 +1044,9 @@ impl Pacer {
     async fn ready(&self, shared: &Shared) -> anyhow::Result<()> {
         match self {
             Pacer::Local(limiter) => limiter.until_ready().await,
-            Pacer::Shared { scope, period } => {
+            Pacer::Shared { scopes, period } => {
                 let wait = lock(&shared.ledger)
-                    .rate_slot(scope, *period)
+                    .rate_slot(scopes, *period)
                     .unwrap_or(Ok(0.0))?;
                 if wait > 0.0 {
                     tokio::time::sleep(Duration::from_secs_f64(wait)).await;
@@ -1146,7 +1165,10 @@ async fn send_all(
         // 5% under the limit: the provider counts arrivals, and requests from several
         // runners reach it with different delays after their slots.
         Pacer::Shared {
-            scope: format!("{}\u{1f}{}", shared.target_id, campaign.name),
+            scopes: [
+                format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
+                shared.key_scope.clone(),
+            ],
             period: period.as_secs_f64() / SHARED_PACE,
         }
     } else {

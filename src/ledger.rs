@@ -1461,20 +1461,39 @@ impl Ledger {
         .unwrap_or(Ok(OpenWork::default()))
     }
 
-    /// Reserves the next request slot of a shared budget (Postgres) and returns how long to
-    /// wait for it, in seconds: every runner of the scope together sends at most one request
-    /// per `period` seconds. `None` on SQLite, whose single run paces itself.
-    pub fn rate_slot(&self, scope: &str, period: f64) -> Option<Result<f64, LedgerError>> {
-        let scope = scope.to_owned();
+    /// Reserves the next request slot of shared budgets (Postgres) and returns how long to
+    /// wait for it, in seconds: every runner drawing on a budget sends at most one request per
+    /// `period` seconds of it. One slot serves all `scopes` at once (the latest of theirs),
+    /// taken under their row locks in a fixed order, so runners never see two budgets in
+    /// different orders. `None` on SQLite, whose single run paces itself.
+    pub fn rate_slot(&self, scopes: &[String], period: f64) -> Option<Result<f64, LedgerError>> {
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
         self.pg(move |c| {
-            Ok(c.query_one(
-                "INSERT INTO rate_budget AS b (scope, tat) VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-                 ON CONFLICT (scope) DO UPDATE SET tat = GREATEST(b.tat, clock_timestamp()) + make_interval(secs => $2)
-                 RETURNING EXTRACT(EPOCH FROM (tat - clock_timestamp()))::float8 - $2",
-                &[&scope, &period],
-            )?
-            .get::<_, f64>(0)
-            .max(0.0))
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO rate_budget (scope, tat) SELECT s, '-infinity'::timestamptz FROM unnest($1::text[]) AS s
+                 ON CONFLICT (scope) DO NOTHING",
+                &[&scopes],
+            )?;
+            tx.query(
+                "SELECT 1 FROM rate_budget WHERE scope = ANY($1) ORDER BY scope FOR UPDATE",
+                &[&scopes],
+            )?;
+            let rows = tx.query(
+                "WITH slot AS (
+                    SELECT GREATEST(MAX(tat), clock_timestamp()) AS at FROM rate_budget WHERE scope = ANY($1))
+                 UPDATE rate_budget b SET tat = slot.at + make_interval(secs => $2)
+                 FROM slot WHERE b.scope = ANY($1)
+                 RETURNING EXTRACT(EPOCH FROM (slot.at - clock_timestamp()))::float8",
+                &[&scopes, &period],
+            )?;
+            tx.commit()?;
+            Ok(rows
+                .first()
+                .map_or(0.0, |r| r.get::<_, f64>(0))
+                .max(0.0))
         })
     }
 

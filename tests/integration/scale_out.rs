@@ -12,6 +12,15 @@ use crate::apply::{Campaign, KEY, Mock, campaign};
 use crate::backend::{Backend, with};
 
 fn spawn_runner(c: &Campaign, url: &str, extra: &[&str]) -> Child {
+    spawn_runner_at(&c.path, &c.state(), url, extra)
+}
+
+fn spawn_runner_at(
+    campaign: &std::path::Path,
+    state: &std::path::Path,
+    url: &str,
+    extra: &[&str],
+) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("outreach"))
         .env("INTRON_API_KEY", KEY)
         .env("NO_COLOR", "1")
@@ -28,8 +37,8 @@ fn spawn_runner(c: &Campaign, url: &str, extra: &[&str]) -> Child {
             url,
             "--state",
         ])
-        .arg(c.state())
-        .arg(&c.path)
+        .arg(state)
+        .arg(campaign)
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -232,5 +241,46 @@ fn a_killed_runners_work_is_taken_over_after_its_lease() {
         let runners = status_runners(&c);
         assert_eq!(runners.len(), 1, "{runners:?}");
         assert_eq!(runners[0]["alive"], false);
+    });
+}
+
+/// Two campaigns sent with one API key share the key's budget: together they stay within
+/// one campaign's `requests_per_second`.
+#[test]
+fn campaigns_sharing_an_api_key_share_its_budget() {
+    with(Backend::Postgres, || {
+        let rps = 20;
+        let mock = Mock::fast();
+        let delivery =
+            format!("delivery: {{batch_size: 10, requests_per_second: {rps}, concurrency: 2}}\n");
+        let a = campaign(600, &delivery);
+        let b = campaign(600, &delivery);
+        let other = a.dir.path().join("other.yaml");
+        std::fs::write(
+            &other,
+            std::fs::read_to_string(&b.path)
+                .unwrap()
+                .replace("name: apply-test", "name: apply-other")
+                .replace(
+                    "patients.csv",
+                    &b.dir.path().join("patients.csv").display().to_string(),
+                ),
+        )
+        .unwrap();
+        let runners = [
+            spawn_runner(&a, &mock.url, &[]),
+            spawn_runner_at(&other, &a.state(), &mock.url, &[]),
+        ];
+        for r in runners {
+            let (code, summary, stderr) = finish(r);
+            assert_eq!(code, Some(0), "{summary} {stderr}");
+        }
+        let times = call_request_times(&mock);
+        assert_eq!(times.len(), 120, "60 requests per campaign");
+        let busiest = busiest_second(&times);
+        assert!(
+            busiest <= rps + 1,
+            "{busiest} call requests in one second from two campaigns on one key; the key's budget is {rps}"
+        );
     });
 }
