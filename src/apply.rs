@@ -1020,7 +1020,13 @@ fn key_budget_scope(target: &str, key: &SecretString) -> String {
     use secrecy::ExposeSecret as _;
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(format!("outreach-rate-budget\u{1f}{}", key.expose_secret()));
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest[..12]
+        .iter()
+        .fold(String::with_capacity(24), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
     format!("{target}\u{1f}key:{hex}")
 }
 
