@@ -54,6 +54,13 @@ pub struct TargetArgs {
     pub state: Option<PathBuf>,
 }
 
+/// Summary formats of `outreach apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    Human,
+    Json,
+}
+
 /// Output formats of `outreach report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -238,8 +245,11 @@ pub enum Command {
         /// How long to follow accepted calls, in seconds.
         #[arg(long, default_value_t = 600, value_name = "SECONDS")]
         follow_timeout: u64,
-        /// Print the summary as JSON (for CI).
-        #[arg(long)]
+        /// Summary format: human (a table), or json (one object, for CI).
+        #[arg(long, short = 'f', value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Show the ledger: calls per state for each campaign and target.

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use crate::apply::{ApplySettings, Target};
 use crate::campaign::Kind;
-use crate::cli::{Cli, ColorChoice, Command, ReportFormat, TargetArgs};
+use crate::cli::{ApplyFormat, Cli, ColorChoice, Command, ReportFormat, TargetArgs};
 use crate::plan_report::PlanFormat;
 use crate::report::Format;
 use crate::watch_report::WatchFormat;
@@ -231,6 +231,7 @@ impl Config {
                 in_doubt_grace,
                 lease,
                 follow_timeout,
+                format,
                 json,
             } => Config::Apply(ApplySettings {
                 lease: Duration::try_from_secs_f64(lease)
@@ -254,7 +255,7 @@ impl Config {
                 no_wait,
                 no_follow,
                 resend_in_doubt,
-                json,
+                json: json || format == ApplyFormat::Json,
                 follow_timeout: Duration::from_secs(follow_timeout),
                 request_timeout: Duration::from_secs(30),
                 locked: None,

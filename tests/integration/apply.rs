@@ -827,8 +827,8 @@ on_both_backends! {
         let out = apply(&c, &mock.url, &["--dry-run", "--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(mock.calls().is_empty());
-        // The real run still places every call.
-        let out = apply(&c, &mock.url, &["--no-follow", "--json"]);
+        // The real run still places every call (`--format json` is `--json`).
+        let out = apply(&c, &mock.url, &["--no-follow", "--format", "json"]);
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(s["counts"]["accepted"], 3, "{s}");
         assert_exactly_once(&mock, &c);
