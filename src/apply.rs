@@ -467,6 +467,8 @@ pub async fn apply(
         .clone()
         .unwrap_or_else(|| default_state(&loaded.campaign_path));
     let mut ledger = Ledger::open(&state_path)?;
+    // What is printed of the ledger: its file, or its URL with the password hidden.
+    let state_path = ledger.path().to_path_buf();
     let holder = format!(
         "pid {} on {}, applying {} since {}",
         std::process::id(),

@@ -339,14 +339,22 @@ pub fn is_postgres(location: &Path) -> bool {
 }
 
 /// A Postgres URL fit to print: its password (in the user part or a `password=` option)
-/// replaced by `***`.
+/// replaced by `***`. The user part ends at the last `@`, so a password with an unescaped
+/// `/`, `?` or `@` is hidden whole.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (auth, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (auth, tail) = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host_and_rest) = rest.split_at(at);
+            let user = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_owned(),
+            };
+            (format!("{user}@"), &host_and_rest[1..])
+        }
+        None => (String::new(), rest),
     };
     let (path, query) = match tail.split_once('?') {
         Some((p, q)) => (p, Some(q)),
@@ -365,13 +373,6 @@ pub fn redact(url: &str) -> String {
             .collect();
         format!("?{}", kept.join("&"))
     });
-    let auth = match auth.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{user}:***@{host}")
-        }
-        _ => auth.to_owned(),
-    };
     format!("{scheme}://{auth}{path}{query}")
 }
 
@@ -1791,6 +1792,10 @@ mod tests {
         assert_eq!(
             redact("postgres://app@localhost/outreach"),
             "postgres://app@localhost/outreach"
+        );
+        assert_eq!(
+            redact("postgres://app:pa/ss?w@rd@db:5432/outreach"),
+            "postgres://app:***@db:5432/outreach"
         );
         assert!(is_postgres(Path::new("postgres://x/y")));
         assert!(!is_postgres(Path::new(".outreach/state.db")));

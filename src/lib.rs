@@ -139,11 +139,12 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         Config::Pause { campaign, state } => {
             let name = campaign_name(&campaign)?;
-            ledger::Ledger::open(&state)?.pause(&name)?;
+            let ledger = ledger::Ledger::open(&state)?;
+            ledger.pause(&name)?;
             writeln!(
                 out,
                 "Paused {name}: runs using {} stop sending before their next batch. `outreach resume {}` restarts them.",
-                state.display(),
+                ledger.path().display(),
                 campaign.display()
             )?;
             Ok(Outcome::Success)

@@ -542,6 +542,7 @@ on_both_backends! {
         for args in [
             vec!["status"],
             vec!["report", "--format", "csv", "--api-url", &mock.url],
+            vec!["pause"],
         ] {
             let out = outreach()
                 .args(&args)
@@ -559,6 +560,10 @@ on_both_backends! {
         seen.push(journal);
         for (i, s) in seen.iter().enumerate() {
             assert!(!s.contains(KEY), "the key leaked in output {i}");
+            assert!(
+                !s.contains(crate::backend::DB_PASSWORD),
+                "the database password leaked in output {i}: {s}"
+            );
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct TestDb {
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// The password in every test database's URL (see [`TestDb::create`]).
+pub const DB_PASSWORD: &str = "db-password-5e1f0c";
+
 impl TestDb {
     pub fn create() -> TestDb {
         let admin = server_url().expect("a Postgres server for a Postgres test");
@@ -83,7 +86,15 @@ impl TestDb {
             Some(i) => &base[..i],
             None => base,
         };
-        let url = format!("{}/{name}{query}", prefix.trim_end_matches('/'));
+        let mut url = format!("{}/{name}{query}", prefix.trim_end_matches('/'));
+        // A password the server (trust auth) never asks for, so that tests can check it is
+        // never printed.
+        if let Some((scheme, rest)) = url.split_once("://")
+            && let Some((user, host)) = rest.split_once('@')
+            && !user.contains(':')
+        {
+            url = format!("{scheme}://{user}:{DB_PASSWORD}@{host}");
+        }
         TestDb { url, name, admin }
     }
 
