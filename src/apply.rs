@@ -684,7 +684,13 @@ fn due_calls(
     Ok((due, done, later, next_retry))
 }
 
+/// Waits (Ctrl-C cuts it short). The deferred `accepted` settles are committed first: other
+/// runners on a shared ledger would otherwise count those calls as still being sent, and wait
+/// for them.
 async fn sleep_interruptible(shared: &Shared, d: Duration) {
+    if let Err(e) = lock(&shared.ledger).flush() {
+        tracing::warn!("{e}");
+    }
     let step = Duration::from_millis(200);
     let mut left = d;
     while !left.is_zero() && !shared.interrupted.load(Ordering::SeqCst) {
@@ -748,18 +754,21 @@ async fn run(
 
         let sent_before = shared.sent_calls.load(Ordering::SeqCst);
         let mut reopened = 0;
-        if !due.is_empty() {
+        let had_due = !due.is_empty();
+        if had_due {
             let end = send_all(s, shared, client, loaded, due).await?;
             sent_this_run = shared.sent_calls.load(Ordering::SeqCst);
             if end != ApplyEnd::Done {
                 return Ok(finish(shared, end));
             }
-            if is_shared {
-                reopened = settle_others(s, shared, client).await?;
-            }
-            if !s.no_follow && !s.dry_run {
-                follow(s, shared, client).await?;
-            }
+        }
+        // Even with nothing due here: calls other runners are sending (or stopped runners
+        // left `sending`) are this round's too; the run ends only once they are settled.
+        if is_shared && !shared.stop.load(Ordering::SeqCst) {
+            reopened = settle_others(s, shared, client).await?;
+        }
+        if had_due && !shared.stop.load(Ordering::SeqCst) && !s.no_follow && !s.dry_run {
+            follow(s, shared, client).await?;
         }
         if shared.interrupted.load(Ordering::SeqCst) {
             return Ok(finish(shared, ApplyEnd::Interrupted));
@@ -872,13 +881,11 @@ async fn reconcile(
             Kind::Robocall => f.by_key.get(&a.key),
             Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
         });
-        let attempt = (a.key.as_str(), a.attempt);
         match (hit, &found) {
             (Some(call), _) => {
                 if ledger.resolve(
                     &shared.target_id,
-                    attempt,
-                    a.state,
+                    a,
                     CallState::Accepted,
                     call.batch_id.as_deref(),
                     "found on the server after a crash or a lost answer",
@@ -891,8 +898,7 @@ async fn reconcile(
             (None, Some(_)) if settled_long_ago(a, s.in_doubt_grace) => {
                 if ledger.resolve(
                     &shared.target_id,
-                    attempt,
-                    a.state,
+                    a,
                     CallState::NotSent,
                     None,
                     "not found on the server: never placed",
@@ -909,8 +915,7 @@ async fn reconcile(
                 if resend {
                     if ledger.resolve(
                         &shared.target_id,
-                        attempt,
-                        a.state,
+                        a,
                         CallState::NotSent,
                         None,
                         "in doubt; re-sent by the operator's or the campaign's choice",
@@ -920,8 +925,7 @@ async fn reconcile(
                 } else {
                     ledger.resolve(
                         &shared.target_id,
-                        attempt,
-                        a.state,
+                        a,
                         CallState::InDoubt,
                         None,
                         "in doubt: the server cannot be asked; held (see --resend-in-doubt)",
@@ -1073,10 +1077,26 @@ enum Queue<'a> {
         planned: HashMap<&'a str, &'a Arc<Planned>>,
         /// With a call cap: how many more calls this run may claim.
         budget: Option<usize>,
+        /// Claims turned up calls this runner's plan does not have: it claims no more.
+        foreign: bool,
     },
 }
 
 impl Queue<'_> {
+    /// Whether a time zone has calls left to send (so that its calling window matters).
+    fn has_work(&self, shared: &Shared, tz: &str) -> anyhow::Result<bool> {
+        Ok(match self {
+            Queue::Local(by_zone) => by_zone.get(tz).is_some_and(|q| !q.is_empty()),
+            Queue::Shared { foreign: true, .. } => false,
+            Queue::Shared { .. } => lock(&shared.ledger).zone_has_work(
+                &shared.target_id,
+                &shared.campaign.name,
+                &shared.round,
+                tz,
+            )?,
+        })
+    }
+
     /// Up to `n` due calls of one time zone.
     fn next(&mut self, shared: &Shared, tz: &str, n: usize) -> anyhow::Result<Vec<Due>> {
         match self {
@@ -1087,9 +1107,13 @@ impl Queue<'_> {
                 });
                 Ok(q.unwrap_or_default())
             }
-            Queue::Shared { planned, budget } => {
+            Queue::Shared {
+                planned,
+                budget,
+                foreign,
+            } => {
                 let n = budget.map_or(n, |b| b.min(n));
-                if n == 0 {
+                if n == 0 || *foreign {
                     return Ok(Vec::new());
                 }
                 let claimed = lock(&shared.ledger).claim(
@@ -1119,12 +1143,16 @@ impl Queue<'_> {
                 }
                 if !unknown.is_empty() {
                     // Another runner planned a different version of the campaign: its calls
-                    // are left to it (the lease runs out and it, or a runner that knows
-                    // them, claims them again).
+                    // are let go at once for the runners that have them, and this one claims
+                    // no more (it would only claim them again).
                     tracing::warn!(
-                        "{} claimed calls are not in this runner's plan (do all runners apply the same campaign file?); left for the others",
+                        "{} claimed calls are not in this runner's plan (do all runners apply the same campaign file?); left for the others, and this runner claims no more",
                         unknown.len()
                     );
+                    let unknown: Vec<(&str, u32)> =
+                        unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+                    lock(&shared.ledger).release_work(&shared.target_id, &unknown)?;
+                    *foreign = true;
                 }
                 Ok(out)
             }
@@ -1208,6 +1236,7 @@ async fn send_all(
                 .map(|p| (p.call.key.as_str(), p))
                 .collect(),
             budget: capped.then_some(usize::try_from(total).unwrap_or(usize::MAX)),
+            foreign: false,
         }
     } else {
         Queue::Local(by_zone)
@@ -1215,7 +1244,13 @@ async fn send_all(
     let permits = Arc::new(tokio::sync::Semaphore::new(
         campaign.delivery.concurrency.max(1) as usize,
     ));
-    let group_size = (campaign.delivery.concurrency as usize).clamp(1, 8);
+    // Grouped write-ahead only at fast paces: a group's last request leaves a few periods after
+    // its record, and that delay counts against the in-doubt grace of a runner that dies.
+    let group_size = if period < Duration::from_millis(50) {
+        (campaign.delivery.concurrency as usize).clamp(1, 8)
+    } else {
+        1
+    };
     let mut tasks = tokio::task::JoinSet::new();
     let mut progress = Progress::new(total);
     let mut warned_schedule = false;
@@ -1225,6 +1260,10 @@ async fn send_all(
         for tz in &zones {
             let calendar = &calendars[tz];
             loop {
+                // A zone with nothing left is not waited for, whatever its window.
+                if !queue.has_work(shared, tz)? {
+                    break;
+                }
                 // Before each batch: interrupted? paused? inside the window?
                 loop {
                     if shared.interrupted.load(Ordering::SeqCst)
@@ -1291,7 +1330,7 @@ async fn send_all(
                 if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
                     break 'rounds;
                 }
-                // A group of batches (up to the requests allowed in flight, at most 4) is
+                // A group of batches (up to the requests allowed in flight, at most 8) is
                 // written ahead in one transaction: one fsync for the group instead of one per
                 // batch. A batch written ahead and then not sent (Ctrl-C, a pause) is settled
                 // `not_sent` at once.
@@ -1351,10 +1390,13 @@ async fn send_all(
                 }
             }
         }
-        let Queue::Shared { budget, .. } = &queue else {
+        let Queue::Shared {
+            budget, foreign, ..
+        } = &queue
+        else {
             break;
         };
-        if *budget == Some(0) {
+        if *budget == Some(0) || *foreign {
             break;
         }
         // Shared work: claim what came free (a stopped runner's lapsed leases, calls put
@@ -1591,10 +1633,30 @@ async fn send_batch(
     pacer: &Pacer,
 ) -> anyhow::Result<()> {
     let campaign = &shared.campaign;
-    let attempts: Vec<(&str, u32)> = batch
+    let mut attempts: Vec<(&str, u32)> = batch
         .iter()
         .map(|d| (d.planned.call.key.as_str(), d.attempt))
         .collect();
+    // On a shared ledger, right before the request: still ours? (A runner stalled past its
+    // lease may have had these looked up and sent by another.)
+    let owned: Vec<Due>;
+    let mut batch = batch;
+    if !dry_run && lock(&shared.ledger).is_shared() {
+        let mine = lock(&shared.ledger).still_mine(&shared.run_id, &shared.target_id, &attempts)?;
+        if mine.len() < batch.len() {
+            lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
+            tracing::warn!(
+                "{} calls written ahead by this runner were taken over by another (this runner stalled past its lease); not sent here",
+                batch.len() - mine.len()
+            );
+            owned = mine.iter().map(|&i| batch[i].clone()).collect();
+            batch = &owned;
+            attempts = mine.iter().map(|&i| attempts[i]).collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+        }
+    }
     let n = batch.len() as u64;
     lock(&shared.counts).sent += n;
     if dry_run {

@@ -168,6 +168,8 @@ pub struct Attempt {
     pub row: Option<u64>,
     pub created_at: String,
     pub updated_at: String,
+    /// The run that last recorded it.
+    pub run_id: String,
 }
 
 /// Counts per state for one campaign, round and target.
@@ -221,6 +223,8 @@ pub struct Ledger {
     lock: Option<File>,
     /// `accepted` settles not committed yet: they ride with the next write transaction.
     deferred: Vec<Deferred>,
+    /// The run started on this connection: settles touch only its rows (Postgres).
+    run: Option<String>,
 }
 
 /// An `accepted` settle waiting for the next commit (see [`Ledger::accept_later`]).
@@ -235,9 +239,13 @@ struct Deferred {
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
 
+/// Only the run's own rows: a runner that stalled past its lease does not overwrite what
+/// another runner made of its calls.
 const PG_SETTLE_SQL: &str = "UPDATE calls SET state = $3, batch_id = COALESCE($4, batch_id), message = COALESCE($5, message), updated_at = $6
      FROM unnest($2::text[], $7::int[]) AS u(key, attempt)
-     WHERE calls.target = $1 AND calls.key = u.key AND calls.attempt = u.attempt";
+     WHERE calls.target = $1 AND calls.key = u.key AND calls.attempt = u.attempt
+       AND ($8::text IS NULL OR calls.run_id = $8)
+     RETURNING calls.key, calls.attempt";
 
 /// A settle of `not_sent` puts the calls back among the work to claim.
 const PG_REOPEN_SQL: &str = "UPDATE work SET done = false, claimed_by = NULL, lease_until = NULL
@@ -281,6 +289,7 @@ fn owned(attempts: &[(&str, u32)]) -> Vec<(String, u32)> {
 }
 
 /// Settles attempts in a Postgres transaction (and puts `not_sent` ones back as work).
+#[allow(clippy::too_many_arguments)] // one UPDATE's parameters
 fn pg_settle(
     tx: &mut postgres::Transaction<'_>,
     target: &str,
@@ -289,9 +298,10 @@ fn pg_settle(
     batch_id: Option<&str>,
     message: Option<&str>,
     at: &str,
+    run: Option<&str>,
 ) -> Result<(), postgres::Error> {
     let (keys, nums) = pg_keys(attempts);
-    tx.execute(
+    let moved = tx.query(
         PG_SETTLE_SQL,
         &[
             &target,
@@ -301,9 +311,14 @@ fn pg_settle(
             &message,
             &at,
             &nums,
+            &run,
         ],
     )?;
-    if state == CallState::NotSent {
+    if state == CallState::NotSent && !moved.is_empty() {
+        let (keys, nums): (Vec<String>, Vec<i32>) = moved
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1)))
+            .unzip();
         tx.execute(PG_REOPEN_SQL, &[&target, &keys, &nums])?;
     }
     Ok(())
@@ -312,6 +327,7 @@ fn pg_settle(
 fn pg_write_deferred(
     tx: &mut postgres::Transaction<'_>,
     deferred: &[Deferred],
+    run: Option<&str>,
 ) -> Result<(), postgres::Error> {
     for d in deferred {
         pg_settle(
@@ -322,6 +338,7 @@ fn pg_write_deferred(
             Some(&d.batch_id),
             None,
             &d.at,
+            run,
         )?;
     }
     Ok(())
@@ -392,6 +409,7 @@ impl Ledger {
                 path: PathBuf::from(shown),
                 lock: None,
                 deferred: Vec::new(),
+                run: None,
             };
             ledger.migrate()?;
             return Ok(ledger);
@@ -429,6 +447,7 @@ impl Ledger {
             path: path.to_path_buf(),
             lock: None,
             deferred: Vec::new(),
+            run: None,
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -627,7 +646,7 @@ impl Ledger {
     /// Starts a run and returns its id. `lease` is how long its claims and heartbeat hold
     /// before other runners take its work over.
     pub fn start_run(
-        &self,
+        &mut self,
         target: &str,
         campaign: &str,
         round: &str,
@@ -652,6 +671,7 @@ impl Ledger {
             )
         }) {
             r?;
+            self.run = Some(id.clone());
             return Ok(id);
         }
         self.conn()
@@ -908,7 +928,7 @@ impl Ledger {
             let recorded = self
                 .pg(move |c| {
                     let mut tx = c.transaction()?;
-                    pg_write_deferred(&mut tx, &deferred)?;
+                    pg_write_deferred(&mut tx, &deferred, Some(run.as_str()))?;
                     let got = tx.query(
                         "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
                          SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5
@@ -1005,10 +1025,11 @@ impl Ledger {
         let deferred = std::mem::take(&mut self.deferred);
         if self.is_shared() {
             let d2 = deferred.clone();
+            let run = self.run.clone();
             let r = self
                 .pg(move |c| {
                     let mut tx = c.transaction()?;
-                    pg_write_deferred(&mut tx, &d2)?;
+                    pg_write_deferred(&mut tx, &d2, run.as_deref())?;
                     tx.commit()
                 })
                 .unwrap_or(Ok(()));
@@ -1051,6 +1072,7 @@ impl Ledger {
         if self.is_shared() {
             let deferred = std::mem::take(&mut self.deferred);
             let d2 = deferred.clone();
+            let run = self.run.clone();
             let (tg, att, b, m) = (
                 target.to_owned(),
                 owned(attempts),
@@ -1060,8 +1082,17 @@ impl Ledger {
             let r = self
                 .pg(move |c| {
                     let mut tx = c.transaction()?;
-                    pg_write_deferred(&mut tx, &d2)?;
-                    pg_settle(&mut tx, &tg, &att, state, b.as_deref(), m.as_deref(), &t)?;
+                    pg_write_deferred(&mut tx, &d2, run.as_deref())?;
+                    pg_settle(
+                        &mut tx,
+                        &tg,
+                        &att,
+                        state,
+                        b.as_deref(),
+                        m.as_deref(),
+                        &t,
+                        run.as_deref(),
+                    )?;
                     tx.commit()
                 })
                 .unwrap_or(Ok(()));
@@ -1100,23 +1131,26 @@ impl Ledger {
         Ok(())
     }
 
-    /// Moves one attempt from the state it was read in to another, unless something else
-    /// moved it meanwhile (another runner resolving the same call). Returns whether it moved.
+    /// Moves one attempt, as it was read (`read`: its state, run and last update), to another
+    /// state, unless anything touched it since: another runner resolving the same call, or
+    /// taking it up again and sending it. Returns whether it moved.
     pub fn resolve(
         &mut self,
         target: &str,
-        attempt: (&str, u32),
-        from: CallState,
+        read: &Attempt,
         to: CallState,
         batch_id: Option<&str>,
         message: &str,
     ) -> Result<bool, LedgerError> {
         self.flush()?;
         let t = now();
-        let (tg, key, num, b, m) = (
+        let (tg, key, num, from, run, updated, b, m) = (
             target.to_owned(),
-            attempt.0.to_owned(),
-            i32::try_from(attempt.1).unwrap_or(i32::MAX),
+            read.key.clone(),
+            i32::try_from(read.attempt).unwrap_or(i32::MAX),
+            read.state,
+            read.run_id.clone(),
+            read.updated_at.clone(),
             batch_id.map(ToOwned::to_owned),
             message.to_owned(),
         );
@@ -1124,8 +1158,8 @@ impl Ledger {
             let mut tx = c.transaction()?;
             let n = tx.execute(
                 "UPDATE calls SET state = $5, batch_id = COALESCE($6, batch_id), message = $7, updated_at = $8
-                 WHERE target = $1 AND key = $2 AND attempt = $3 AND state = $4",
-                &[&tg, &key, &num, &from.as_str(), &to.as_str(), &b, &m, &t],
+                 WHERE target = $1 AND key = $2 AND attempt = $3 AND state = $4 AND run_id = $9 AND updated_at = $10",
+                &[&tg, &key, &num, &from.as_str(), &to.as_str(), &b, &m, &t, &run, &updated],
             )?;
             if n > 0 && to == CallState::NotSent {
                 tx.execute(PG_REOPEN_SQL, &[&tg, &vec![key], &vec![num]])?;
@@ -1139,8 +1173,19 @@ impl Ledger {
             .conn()
             .execute(
                 "UPDATE calls SET state = ?5, batch_id = COALESCE(?6, batch_id), message = ?7, updated_at = ?8
-                 WHERE target = ?1 AND key = ?2 AND attempt = ?3 AND state = ?4",
-                params![target, attempt.0, attempt.1, from.as_str(), to.as_str(), batch_id, message, now()],
+                 WHERE target = ?1 AND key = ?2 AND attempt = ?3 AND state = ?4 AND run_id = ?9 AND updated_at = ?10",
+                params![
+                    target,
+                    read.key,
+                    read.attempt,
+                    read.state.as_str(),
+                    to.as_str(),
+                    batch_id,
+                    message,
+                    now(),
+                    read.run_id,
+                    read.updated_at
+                ],
             )
             .map_err(self.sql())?;
         Ok(n > 0)
@@ -1279,7 +1324,7 @@ impl Ledger {
         round: &str,
         run_id: Option<&str>,
     ) -> Result<Vec<Attempt>, LedgerError> {
-        const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at";
+        const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
         let pg_sql =
             format!("SELECT {COLUMNS} FROM calls WHERE {pg_where} ORDER BY created_at, key");
         let (tg, cp, rd, run) = (
@@ -1311,6 +1356,7 @@ impl Ledger {
                     row: r.get::<_, Option<i64>>(12).map(i64::unsigned_abs),
                     created_at: r.get(13),
                     updated_at: r.get(14),
+                    run_id: r.get(15),
                 })
                 .collect())
         }) {
@@ -1331,7 +1377,9 @@ impl Ledger {
     }
 
     /// Adds due calls to the shared work (Postgres), once however many runners add them.
-    /// `calls` are (key, attempt, time zone), in plan order.
+    /// `calls` are (key, attempt, time zone), in plan order. A call marked done but never
+    /// recorded (held back by the frequency cap or an opt-out, or only dry-run) is open again:
+    /// it is due again.
     pub fn enqueue(
         &self,
         target: &str,
@@ -1356,7 +1404,10 @@ impl Ledger {
                     "INSERT INTO work (target, campaign, round, key, attempt, timezone, seq)
                      SELECT $1, $2, $3, u.key, u.attempt, u.tz, u.seq
                      FROM unnest($4::text[], $5::int[], $6::text[], $7::int8[]) AS u(key, attempt, tz, seq)
-                     ON CONFLICT (target, key, attempt) DO NOTHING",
+                     ON CONFLICT (target, key, attempt) DO UPDATE SET done = false, claimed_by = NULL, lease_until = NULL
+                     WHERE work.done AND NOT EXISTS (
+                         SELECT 1 FROM calls c WHERE c.target = work.target AND c.key = work.key
+                           AND c.attempt = work.attempt AND c.state <> 'not_sent')",
                     &[&tg, &cp, &rd, &keys, &nums, &zones, &seqs],
                 )
             }) {
@@ -1413,6 +1464,78 @@ impl Ledger {
             Ok(got.into_iter().map(|(_, k, a)| (k, a)).collect())
         })
         .unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Which of `attempts` are still this run's to send (recorded `sending` by it), checked
+    /// right before their request leaves: a runner that stalled past its lease may have had
+    /// them looked up and sent again by another. All of them on SQLite (the run holds the
+    /// lock). Positions in `attempts`.
+    pub fn still_mine(
+        &self,
+        run_id: &str,
+        target: &str,
+        attempts: &[(&str, u32)],
+    ) -> Result<Vec<usize>, LedgerError> {
+        let (run, tg, att) = (run_id.to_owned(), target.to_owned(), owned(attempts));
+        self.pg(move |c| {
+            let (keys, nums) = pg_keys(&att);
+            let rows = c.query(
+                "SELECT c.key, c.attempt FROM calls c
+                 JOIN unnest($3::text[], $4::int[]) AS u(key, attempt) ON c.key = u.key AND c.attempt = u.attempt
+                 WHERE c.target = $1 AND c.run_id = $2 AND c.state = 'sending'",
+                &[&tg, &run, &keys, &nums],
+            )?;
+            let mine: HashSet<(String, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok(keys
+                .into_iter()
+                .zip(nums)
+                .enumerate()
+                .filter(|(_, ka)| mine.contains(ka))
+                .map(|(i, _)| i)
+                .collect())
+        })
+        .unwrap_or_else(|| Ok((0..attempts.len()).collect()))
+    }
+
+    /// Lets go of claimed calls at once, for other runners to claim (Postgres).
+    pub fn release_work(&self, target: &str, attempts: &[(&str, u32)]) -> Result<(), LedgerError> {
+        let (tg, att) = (target.to_owned(), owned(attempts));
+        self.pg(move |c| {
+            let (keys, nums) = pg_keys(&att);
+            c.execute(
+                "UPDATE work SET claimed_by = NULL, lease_until = NULL
+                 FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
+                &[&tg, &keys, &nums],
+            )
+            .map(|_| ())
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// Whether a time zone of a campaign round has shared work not done (Postgres).
+    pub fn zone_has_work(
+        &self,
+        target: &str,
+        campaign: &str,
+        round: &str,
+        timezone: &str,
+    ) -> Result<bool, LedgerError> {
+        let (tg, cp, rd, tz) = (
+            target.to_owned(),
+            campaign.to_owned(),
+            round.to_owned(),
+            timezone.to_owned(),
+        );
+        self.pg(move |c| {
+            Ok(c.query_one(
+                "SELECT EXISTS(SELECT 1 FROM work WHERE target = $1 AND campaign = $2 AND round = $3
+                   AND timezone = $4 AND NOT done)",
+                &[&tg, &cp, &rd, &tz],
+            )?
+            .get(0))
+        })
+        .unwrap_or(Ok(false))
     }
 
     /// Marks claimed calls done without sending them (opted out or capped since the plan).
@@ -1708,6 +1831,7 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         row: r.get::<_, Option<i64>>(12)?.map(i64::unsigned_abs),
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
+        run_id: r.get(15)?,
     })
 }
 
