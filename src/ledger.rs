@@ -1499,13 +1499,29 @@ impl Ledger {
 
     /// Lets go of claimed calls at once, for other runners to claim (Postgres).
     pub fn release_work(&self, target: &str, attempts: &[(&str, u32)]) -> Result<(), LedgerError> {
+        self.update_work(target, attempts, "claimed_by = NULL, lease_until = NULL")
+    }
+
+    /// Marks claimed calls done without sending them (opted out or capped since the plan).
+    pub fn drop_work(&self, target: &str, attempts: &[(&str, u32)]) -> Result<(), LedgerError> {
+        self.update_work(target, attempts, "done = true")
+    }
+
+    /// Sets `set` on the shared work of some calls (Postgres; nothing on SQLite).
+    fn update_work(
+        &self,
+        target: &str,
+        attempts: &[(&str, u32)],
+        set: &'static str,
+    ) -> Result<(), LedgerError> {
         let (tg, att) = (target.to_owned(), owned(attempts));
         self.pg(move |c| {
             let (keys, nums) = pg_keys(&att);
             c.execute(
-                "UPDATE work SET claimed_by = NULL, lease_until = NULL
-                 FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
-                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
+                &format!(
+                    "UPDATE work SET {set} FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+                     WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt"
+                ),
                 &[&tg, &keys, &nums],
             )
             .map(|_| ())
@@ -1536,21 +1552,6 @@ impl Ledger {
             .get(0))
         })
         .unwrap_or(Ok(false))
-    }
-
-    /// Marks claimed calls done without sending them (opted out or capped since the plan).
-    pub fn drop_work(&self, target: &str, attempts: &[(&str, u32)]) -> Result<(), LedgerError> {
-        let (tg, att) = (target.to_owned(), owned(attempts));
-        self.pg(move |c| {
-            let (keys, nums) = pg_keys(&att);
-            c.execute(
-                "UPDATE work SET done = true FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
-                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
-                &[&tg, &keys, &nums],
-            )
-            .map(|_| ())
-        })
-        .unwrap_or(Ok(()))
     }
 
     /// Due work not done yet, as one runner sees it (Postgres).
