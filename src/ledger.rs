@@ -300,6 +300,9 @@ fn pg_settle(
     at: &str,
     run: Option<&str>,
 ) -> Result<(), postgres::Error> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
     let (keys, nums) = pg_keys(attempts);
     let moved = tx.query(
         PG_SETTLE_SQL,
@@ -1017,45 +1020,13 @@ impl Ledger {
         });
     }
 
-    /// Commits the deferred `accepted` settles, if any.
+    /// Commits the deferred `accepted` settles, if any (a settle of no attempts: it commits
+    /// them, and keeps them for the next write if the commit fails).
     pub fn flush(&mut self) -> Result<(), LedgerError> {
         if self.deferred.is_empty() {
             return Ok(());
         }
-        let deferred = std::mem::take(&mut self.deferred);
-        if self.is_shared() {
-            let d2 = deferred.clone();
-            let run = self.run.clone();
-            let r = self
-                .pg(move |c| {
-                    let mut tx = c.transaction()?;
-                    pg_write_deferred(&mut tx, &d2, run.as_deref())?;
-                    tx.commit()
-                })
-                .unwrap_or(Ok(()));
-            if r.is_err() {
-                self.deferred = deferred;
-            }
-            return r;
-        }
-        let path = self.path.clone();
-        let sql = |source| LedgerError::Sql {
-            path: path.clone(),
-            error: source,
-        };
-        let Backend::Sqlite(conn) = &mut self.backend else {
-            unreachable!("checked above")
-        };
-        let r = (|| {
-            let tx = conn.transaction()?;
-            write_deferred(&tx, &deferred)?;
-            tx.commit()
-        })();
-        if let Err(e) = r {
-            self.deferred = deferred;
-            return Err(sql(e));
-        }
-        Ok(())
+        self.settle("", &[], CallState::Accepted, None, None)
     }
 
     /// Moves attempts to a state, with the batch id and a message where known. On a shared
