@@ -9,39 +9,23 @@ pub mod campaign;
 pub mod cli;
 pub mod client;
 pub mod clock;
-pub mod config;
-pub mod diagnostic;
-pub mod document;
-pub mod guess;
 pub mod init;
 pub mod ledger;
+pub mod load;
 pub mod logging;
-pub mod outcomes;
-pub mod phone;
+pub mod patients;
 pub mod plan;
-pub mod plan_diff;
-pub mod plan_report;
 pub mod render;
 pub mod report;
-pub mod report_html;
-pub mod schema;
-pub mod source;
-pub mod starter;
-pub mod subtract;
-pub mod template;
+pub mod settings;
 pub mod validate;
 pub mod watch;
-pub mod watch_apply;
-pub mod watch_report;
-pub mod windows;
-pub mod workflow_check;
-pub mod yaml;
 
 use std::io::Write;
 
 use anyhow::Context as _;
 
-use crate::config::Config;
+use crate::settings::Config;
 
 /// How a command ended, when it could do its job. Errors (`Err`) mean it could not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +63,17 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 .iter()
                 .map(|f| validate::check_file(f).report)
                 .collect();
-            report::reporter(format, color).validation(&reports, out)?;
-            Ok(if reports.iter().all(diagnostic::FileReport::is_valid) {
-                Outcome::Success
-            } else {
-                Outcome::Problems
-            })
+            crate::report::validation::reporter(format, color).validation(&reports, out)?;
+            Ok(
+                if reports
+                    .iter()
+                    .all(crate::load::diagnostic::FileReport::is_valid)
+                {
+                    Outcome::Success
+                } else {
+                    Outcome::Problems
+                },
+            )
         }
         Config::Plan(settings) => run_plan(&settings, out),
         Config::Apply(settings) => run_apply(&settings, out),
@@ -95,7 +84,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         } => {
             let name = campaign.as_deref().map(campaign_name).transpose()?;
             let ledger = open_existing(&state)?;
-            outcomes::status(&ledger, name.as_deref(), json, out)?;
+            crate::report::outcomes::status(&ledger, name.as_deref(), json, out)?;
             Ok(Outcome::Success)
         }
         Config::Report {
@@ -111,7 +100,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 .campaign
                 .with_context(|| format!("{} is not a valid campaign", campaign.display()))?;
             let ledger = open_existing(&state)?;
-            let figures = outcomes::Figures::compute(&ledger, &target, &c, &campaign)?;
+            let figures =
+                crate::report::outcomes::Figures::compute(&ledger, &target, &c, &campaign)?;
             if let Some(e) = &figures.plan_error {
                 tracing::warn!(
                     "the campaign could not be planned, so the report has no planned or skipped counts: {e}"
@@ -123,7 +113,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                         std::fs::File::create(&path)
                             .with_context(|| format!("cannot write {}", path.display()))?,
                     );
-                    outcomes::write(&figures, format, unmask, &mut w)?;
+                    crate::report::outcomes::write(&figures, format, unmask, &mut w)?;
                     w.flush()
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     writeln!(
@@ -133,7 +123,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                         path.display()
                     )?;
                 }
-                None => outcomes::write(&figures, format, unmask, out)?,
+                None => crate::report::outcomes::write(&figures, format, unmask, out)?,
             }
             Ok(Outcome::Success)
         }
@@ -192,7 +182,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Config::Schema => {
-            out.write_all(schema::schema_text().as_bytes())?;
+            out.write_all(crate::campaign::schema::schema_text().as_bytes())?;
             Ok(Outcome::Success)
         }
         Config::Init(settings) => init::run(&settings, &mut std::io::stdin().lock(), out),
@@ -210,7 +200,7 @@ fn check_workflow(
     target: &apply::Target,
     key: Option<secrecy::SecretString>,
     campaign: &campaign::Campaign,
-) -> anyhow::Result<workflow_check::WorkflowCheck> {
+) -> anyhow::Result<crate::plan::workflow_check::WorkflowCheck> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (base, name, mock) = match target {
@@ -243,13 +233,13 @@ fn check_workflow(
         if let Some(m) = mock {
             m.shutdown().await;
         }
-        Ok(workflow_check::WorkflowCheck::new(
+        Ok(crate::plan::workflow_check::WorkflowCheck::new(
             &name, campaign, workflow,
         ))
     })
 }
 
-fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+fn run_plan(s: &crate::settings::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if !s.campaign.is_file() {
         anyhow::bail!("{}: no such campaign file", s.campaign.display());
     }
@@ -257,10 +247,11 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     let Some(campaign) = checked.campaign else {
         // The plan of an invalid campaign means nothing: show why it is invalid.
         let format = match s.format {
-            plan_report::PlanFormat::Json => report::Format::Json,
-            _ => report::Format::Human,
+            crate::report::plan::PlanFormat::Json => crate::report::validation::Format::Json,
+            _ => crate::report::validation::Format::Human,
         };
-        report::reporter(format, s.color).validation(std::slice::from_ref(&checked.report), out)?;
+        crate::report::validation::reporter(format, s.color)
+            .validation(std::slice::from_ref(&checked.report), out)?;
         return Ok(Outcome::Problems);
     };
     // The plan to compare with is read first: a bad --compare is known before any work.
@@ -289,7 +280,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     } else {
         None
     };
-    let mut now = plan_diff::Snapshot::default();
+    let mut now = crate::plan::diff::Snapshot::default();
     {
         // The snapshot is only kept (it holds every call) when there is something to compare.
         let mut nothing = plan::Discard;
@@ -302,7 +293,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         let mut lengths;
         let measure: &mut dyn plan::Sink = match check.as_mut() {
             Some(c) => {
-                lengths = workflow_check::Lengths {
+                lengths = crate::plan::workflow_check::Lengths {
                     check: c,
                     kind: campaign.kind,
                 };
@@ -316,7 +307,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
             Some(h) if !h.is_empty() => plan::plan(
                 &campaign,
                 &s.campaign,
-                &mut subtract::Subtract::new(sink, &campaign, h, &target_id),
+                &mut crate::plan::subtract::Subtract::new(sink, &campaign, h, &target_id),
             ),
             _ => plan::plan(&campaign, &s.campaign, sink),
         };
@@ -334,9 +325,9 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         }
     }
     let changes = match (&before, &s.compare) {
-        (Some(before), Some(path)) => Some(plan_report::Changes {
+        (Some(before), Some(path)) => Some(crate::report::plan::Changes {
             against: path,
-            diff: plan_diff::diff(before, &now),
+            diff: crate::plan::diff::diff(before, &now),
             sources: now.sources.clone(),
             sample: s.sample,
         }),
@@ -351,7 +342,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
     if strict_failed && let Some(path) = &s.out {
         std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
     }
-    let view = plan_report::PlanView {
+    let view = crate::report::plan::PlanView {
         campaign: &campaign,
         campaign_path: &s.campaign,
         overview: &overview,
@@ -363,7 +354,7 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
         workflow: check.as_ref(),
         changes: changes.as_ref(),
     };
-    plan_report::write(s.format, &view, out)?;
+    crate::report::plan::write(s.format, &view, out)?;
     if let Some(c) = &check
         && !c.problems.is_empty()
     {
@@ -384,12 +375,12 @@ fn run_plan(s: &config::PlanSettings, out: &mut dyn Write) -> anyhow::Result<Out
 }
 
 /// A plan saved with `plan --out`, for `plan --compare`.
-fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<plan_diff::Snapshot> {
+fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<crate::plan::diff::Snapshot> {
     let text = std::fs::read(path)
         .with_context(|| format!("cannot read the plan to compare with, {}", path.display()))?;
     let doc: serde_json::Value = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
-    plan_diff::Snapshot::from_saved_plan(&doc)
+    crate::plan::diff::Snapshot::from_saved_plan(&doc)
         .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
 }
 
@@ -401,7 +392,7 @@ fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (doc, _) = document::load(&text);
+    let (doc, _) = crate::load::document::load(&text);
     doc.and_then(|d| {
         d.value
             .get("name")

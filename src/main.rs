@@ -2,7 +2,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use outreach::{Outcome, cli::Cli, config::Config};
+use outreach::{Outcome, cli::Cli, settings::Config};
 
 // plan's workers allocate rows and calls that the writer frees on another thread; glibc's
 // allocator spent a quarter of plan's time on that (bench/RESULTS.md), mimalloc much less.

@@ -1,6 +1,7 @@
 //! A faithful, stateful replica of Intron Health's voicebot API, for tests and CI dry-runs.
 //!
-//! - [`wire`]: the voicebot wire types, shared with the outreach client.
+//! The wire types and routes come from the `voicebot-api` crate, which the outreach client
+//! shares.
 //! - [`start`] / [`RunningMock`]: run the mock in-process on a loopback port.
 //! - [`MockArgs`] / [`run`]: the command line (`voicebot-mock`, `outreach mock-server`).
 //! - [`state::ReplicaState`]: the state machine, in plain Rust, driven by simulated time.
@@ -19,7 +20,6 @@ pub mod limiter;
 mod server;
 pub mod state;
 pub mod validate;
-pub mod wire;
 
 pub use cli::{MockArgs, run};
 pub use config::MockConfig;

@@ -33,7 +33,8 @@ use crate::journal::{Journal, JournalEntry};
 use crate::limiter::RateLimiter;
 use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
 use crate::validate::{CallKind, parse_json};
-use crate::wire::{BatchCreated, Deleted, Envelope, ErrorEnvelope};
+use voicebot_api::routes;
+use voicebot_api::wire::{BatchCreated, Deleted, Envelope, ErrorEnvelope};
 
 /// Largest request body read (100 entries of 4000-character variables fit comfortably).
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -170,7 +171,7 @@ fn ok<T: Serialize>(message: &str, data: T) -> Response {
 
 /// Which rate-limit and fault route a path belongs to.
 fn classify(path: &str) -> Option<Route> {
-    let rest = path.strip_prefix("/voicebot/v1/")?;
+    let rest = path.strip_prefix(routes::PREFIX)?;
     match rest {
         "call" | "robocall/call" => Some(Route::Robocall),
         "convobot/call" => Some(Route::Conversation),
@@ -595,25 +596,19 @@ async fn callbacks(State(shared): State<Arc<Shared>>) -> Response {
 /// The complete router, with the observing middleware.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/voicebot/v1/call", post(robocall))
-        .route("/voicebot/v1/robocall/call", post(robocall))
-        .route("/voicebot/v1/convobot/call", post(conversation))
-        .route("/voicebot/v1/status/{call_id}", get(status))
+        .route(routes::ROBOCALL, post(robocall))
+        .route(routes::ROBOCALL_ALIAS, post(robocall))
+        .route(routes::CONVERSATION, post(conversation))
+        .route(routes::STATUS, get(status))
+        .route(routes::WORKFLOWS, post(create_workflow).get(list_workflows))
         .route(
-            "/voicebot/v1/workflows",
-            post(create_workflow).get(list_workflows),
-        )
-        .route(
-            "/voicebot/v1/workflows/{id}",
+            routes::WORKFLOW,
             get(get_workflow)
                 .patch(patch_workflow)
                 .delete(delete_workflow),
         )
-        .route(
-            "/voicebot/v1/workflows/{id}/requests",
-            get(workflow_requests),
-        )
-        .route("/voicebot/v1/requests/{batch_id}", get(batch))
+        .route(routes::WORKFLOW_REQUESTS, get(workflow_requests))
+        .route(routes::BATCH, get(batch))
         .route("/__mock/health", get(health))
         .route("/__mock/journal", get(journal).delete(clear_journal))
         .route("/__mock/calls", get(calls))

@@ -13,7 +13,7 @@ use crate::config::{CallTiming, MockConfig, OutcomeMix};
 use crate::error::ApiError;
 use crate::ids::{IdCodec, IdKind, hash_bytes, mix};
 use crate::validate::{self, CallKind, WorkflowFields};
-use crate::wire::{
+use voicebot_api::wire::{
     Batch, BatchList, BatchStats, BatchStatus, CallStatus, CallbackPayload, ProcessingStatus,
     Workflow, WorkflowList, WorkflowStatus, WorkflowType,
 };

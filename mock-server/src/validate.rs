@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::wire::{
+use voicebot_api::wire::{
     CONVERSATION_ACCENTS, GENDERS, MAX_MESSAGE_CHARS, ROBOCALL_ACCENTS, WorkflowStatus,
     WorkflowType,
 };
@@ -132,7 +132,10 @@ pub fn call_request(
         ));
     }
     let (accents, default_accent): (&[&str], &str) = match kind {
-        CallKind::Robocall => (&ROBOCALL_ACCENTS, crate::wire::DEFAULT_ROBOCALL_ACCENT),
+        CallKind::Robocall => (
+            &ROBOCALL_ACCENTS,
+            voicebot_api::wire::DEFAULT_ROBOCALL_ACCENT,
+        ),
         CallKind::Conversation => (&CONVERSATION_ACCENTS, CONVERSATION_ACCENTS[0]),
     };
     let accent = match optional_string(&map, "tts_voice_accent")? {
@@ -150,7 +153,7 @@ pub fn call_request(
         }
     };
     let gender = match optional_string(&map, "tts_voice_gender")? {
-        None => crate::wire::DEFAULT_GENDER.to_owned(),
+        None => voicebot_api::wire::DEFAULT_GENDER.to_owned(),
         Some(gender) if GENDERS.contains(&gender.as_str()) => gender,
         Some(gender) => {
             return Err(ApiError::invalid(format!(

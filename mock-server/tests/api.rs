@@ -9,14 +9,14 @@ use mock_server::config::{
     CallTiming, CallbackConfig, FaultRule, Route, SEED_CONVERSATION_WORKFLOW,
     SEED_ROBOCALL_WORKFLOW,
 };
-use mock_server::wire::{
+use mock_server::{MockConfig, RunningMock};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use voicebot_api::wire::{
     Batch, BatchCreated, BatchList, CallStatus, CallbackPayload, ConversationParam,
     ConversationRequest, CreateWorkflow, Envelope, ProcessingStatus, RobocallParam,
     RobocallRequest, Workflow, WorkflowList, WorkflowType,
 };
-use mock_server::{MockConfig, RunningMock};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 
 const KEY: &str = "Bearer test-key";
 

@@ -16,7 +16,7 @@ use crate::root;
 fn workflow() -> Value {
     let text = std::fs::read_to_string(root().join("examples/ci/campaigns.yml")).unwrap();
     // The loader reports YAML traps (GitHub's bare `on:` key) but still builds the document.
-    let (doc, _) = outreach::document::load(&text);
+    let (doc, _) = outreach::load::document::load(&text);
     doc.expect("the workflow is YAML").value
 }
 

@@ -19,12 +19,12 @@ fn check(text: &str) {
     // Rendering every diagnostic must not panic either.
     let mut out = Vec::new();
     for format in [
-        outreach::report::Format::Human,
-        outreach::report::Format::Json,
-        outreach::report::Format::Junit,
-        outreach::report::Format::Github,
+        outreach::report::validation::Format::Human,
+        outreach::report::validation::Format::Json,
+        outreach::report::validation::Format::Junit,
+        outreach::report::validation::Format::Github,
     ] {
-        outreach::report::reporter(format, false)
+        outreach::report::validation::reporter(format, false)
             .validation(std::slice::from_ref(&checked.report), &mut out)
             .unwrap();
     }

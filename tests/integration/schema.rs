@@ -6,7 +6,7 @@ use crate::{outreach, root};
 fn committed_schema_matches_the_types() {
     let committed = std::fs::read_to_string(root().join("schemas/campaign.schema.json"))
         .expect("schemas/campaign.schema.json exists");
-    let generated = outreach::schema::schema_text();
+    let generated = outreach::campaign::schema::schema_text();
     assert!(
         committed == generated,
         "schemas/campaign.schema.json is stale: run `cargo run -- schema > schemas/campaign.schema.json` and commit it"
@@ -17,7 +17,7 @@ fn committed_schema_matches_the_types() {
 fn schema_command_prints_the_schema() {
     let out = outreach().arg("schema").assert().success();
     let printed = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert_eq!(printed, outreach::schema::schema_text());
+    assert_eq!(printed, outreach::campaign::schema::schema_text());
     let value: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(
         value["$schema"],
@@ -28,7 +28,7 @@ fn schema_command_prints_the_schema() {
 #[test]
 fn every_field_is_described() {
     // Editors show these descriptions on hover: a field without one is a documentation bug.
-    let schema = outreach::schema::schema();
+    let schema = outreach::campaign::schema::schema();
     let mut missing = Vec::new();
     let mut check = |path: String, props: &serde_json::Map<String, serde_json::Value>| {
         for (name, prop) in props {

@@ -8,13 +8,11 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::campaign::Campaign;
-use crate::diagnostic::FileReport;
-use crate::phone;
+use crate::load::diagnostic::FileReport;
+use crate::plan::diff::{Field, PlanDiff, Snapshot};
 use crate::plan::{Call, Skip};
-use crate::plan_diff::{Field, PlanDiff, Snapshot};
-use crate::plan_report::mask_words;
-use crate::report::{self, diagnostic_json};
-use crate::template;
+use crate::report::plan::mask_words;
+use crate::report::validation::diagnostic_json;
 
 /// Output formats of `outreach watch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +89,8 @@ impl Masker {
         let mut derived = BTreeMap::new();
         for (prefix, map) in [("v", &campaign.variables), ("t", &campaign.tags)] {
             for (name, t) in map {
-                let d = template::references(t).map_or(true, |r| !r.columns.is_empty());
+                let d =
+                    crate::render::template::references(t).map_or(true, |r| !r.columns.is_empty());
                 derived.insert(format!("{prefix}:{name}"), d);
             }
         }
@@ -102,7 +101,7 @@ impl Masker {
         if self.unmask {
             p.to_owned()
         } else {
-            phone::mask(p.trim())
+            crate::patients::phone::mask(p.trim())
         }
     }
 
@@ -329,8 +328,11 @@ impl Reporter {
                     "\n✗ {campaign} is invalid ({}); nothing planned, the last good plan stands:",
                     plural(report.errors() as u64, "error", "errors")
                 )?;
-                report::reporter(report::Format::Human, self.color)
-                    .validation(std::slice::from_ref(*report), out)
+                crate::report::validation::reporter(
+                    crate::report::validation::Format::Human,
+                    self.color,
+                )
+                .validation(std::slice::from_ref(*report), out)
             }
             Event::Failed { campaign, message } => {
                 writeln!(out, "\n✗ {campaign}: cannot plan: {message}")
@@ -493,7 +495,7 @@ impl Reporter {
 mod tests {
     use super::*;
     use crate::plan::Sink as _;
-    use crate::plan_diff::diff;
+    use crate::plan::diff::diff;
     use crate::render::Rendered;
 
     fn campaign() -> Campaign {

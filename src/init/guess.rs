@@ -3,7 +3,7 @@
 //! every other column is (a person's name, a date, an identifier, text).
 //!
 //! Guesses are made from the values, never from a header name alone: the phone column is
-//! the one whose values [`phone::normalise`] accepts most often.
+//! the one whose values [`crate::patients::phone::normalise`] accepts most often.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,9 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::campaign::{FileFormat, PatientSource};
-use crate::phone;
-use crate::source::{self, SourceError};
-use crate::template;
+use crate::patients::source::SourceError;
 
 /// How many rows are kept to make guesses.
 pub const SAMPLE_ROWS: usize = 200;
@@ -120,7 +118,7 @@ impl Sample {
 /// Reads the header and first rows of a source. `phone_column`, when known, flags phone
 /// cells a spreadsheet stores as numbers.
 pub fn read_sample(source: &PatientSource, base: &Path) -> Result<Sample, SourceError> {
-    let rows = source::open(source, base)?;
+    let rows = crate::patients::source::open(source, base)?;
     let phone = rows.header.iter().position(|h| h == &source.phone_column);
     let mut sample = Sample {
         header: rows.header.clone(),
@@ -191,7 +189,7 @@ pub fn delimiter_of(head: &[u8]) -> u8 {
 }
 
 /// Whether a value could be a phone number at all: digits (7 to 15) with the separators
-/// [`phone::normalise`] accepts, and not a date. A cheap filter before the real check.
+/// [`crate::patients::phone::normalise`] accepts, and not a date. A cheap filter before the real check.
 fn dialable(value: &str) -> bool {
     let mut digits = 0;
     for (i, ch) in value.chars().enumerate() {
@@ -202,7 +200,7 @@ fn dialable(value: &str) -> bool {
             _ => return false,
         }
     }
-    (7..=15).contains(&digits) && template::parse_date(value).is_none()
+    (7..=15).contains(&digits) && crate::render::template::parse_date(value).is_none()
 }
 
 fn is_international(value: &str) -> bool {
@@ -270,7 +268,7 @@ pub fn score_column(
     for &v in values {
         if is_international(v) {
             if dialable(v)
-                && let Ok(p) = phone::normalise(v, None, &[])
+                && let Ok(p) = crate::patients::phone::normalise(v, None, &[])
             {
                 international += 1;
                 if let Some(c) = p.country {
@@ -306,12 +304,12 @@ pub fn score_column(
     let mut tally: Vec<(String, usize)> = Vec::new();
     if !locals.is_empty() {
         for code in &candidates {
-            let Some(id) = phone::country(code) else {
+            let Some(id) = crate::patients::phone::country(code) else {
                 continue;
             };
             let n = locals
                 .iter()
-                .filter(|v| phone::normalise(v, Some(id), &[]).is_ok())
+                .filter(|v| crate::patients::phone::normalise(v, Some(id), &[]).is_ok())
                 .count();
             tally.push((code.clone(), n));
         }
@@ -521,7 +519,7 @@ pub fn column_kind(header: &str, values: &[&str]) -> ColumnKind {
     if !values.is_empty() {
         let dates = values
             .iter()
-            .filter(|v| template::parse_date(v).is_some())
+            .filter(|v| crate::render::template::parse_date(v).is_some())
             .count();
         if dates * 5 >= values.len() * 4 {
             return ColumnKind::Date;
@@ -637,7 +635,7 @@ pub fn column_ref(column: &str) -> Option<String> {
         format!("[{column}]")
     };
     // Check with the validator's own reading of templates.
-    let refs = template::references(&format!("{{{{{reference}}}}}")).ok()?;
+    let refs = crate::render::template::references(&format!("{{{{{reference}}}}}")).ok()?;
     let ok = refs.unknown_helpers.is_empty()
         && refs.unsupported.is_empty()
         && refs.columns.len() == 1
@@ -646,7 +644,7 @@ pub fn column_ref(column: &str) -> Option<String> {
 }
 
 fn reserved(column: &str) -> bool {
-    template::HELPERS.contains(&column)
+    crate::render::template::HELPERS.contains(&column)
         || [
             "if",
             "unless",
@@ -921,7 +919,11 @@ mod tests {
     #[test]
     fn every_likely_country_exists_and_has_a_time_zone() {
         for c in LIKELY_COUNTRIES {
-            assert!(phone::country(c.code).is_some(), "{}", c.code);
+            assert!(
+                crate::patients::phone::country(c.code).is_some(),
+                "{}",
+                c.code
+            );
             assert!(
                 jiff::tz::TimeZone::get(c.timezone).is_ok(),
                 "{}",

@@ -4,16 +4,16 @@
 //! helper applied to columns (`{{title first_name}}`); those are compiled into a small
 //! program evaluated directly on the row, which is an order of magnitude faster than the
 //! handlebars renderer on large lists. Everything else (blocks such as `{{#if}}`) is rendered
-//! by handlebars. Both paths share the helpers ([`crate::template::apply`]) and the rule that
+//! by handlebars. Both paths share the helpers ([`template::apply`]) and the rule that
 //! an empty or missing value is an error unless `defaults` gives one; a test checks that they
 //! agree.
+
+pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
 
 use handlebars::template::{Parameter, TemplateElement};
 use handlebars::{Handlebars, RenderErrorReason, Template};
-
-use crate::template;
 
 /// Why a row cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,12 @@
 //! `outreach init`: a patient file → a starter campaign beside it, checked at once.
 //!
-//! Reads the file's header and first rows ([`crate::guess`]), says what it guessed and how
+//! Reads the file's header and first rows ([`crate::init::guess`]), says what it guessed and how
 //! sure it is, confirms each guess on a terminal (unless `--yes` or a flag decided it),
-//! writes the commented campaign ([`crate::starter`]), then validates and plans it with the
+//! writes the commented campaign ([`crate::init::starter`]), then validates and plans it with the
 //! same code and reporters as `validate` and `plan` (printed plans masked).
+
+pub mod guess;
+pub mod starter;
 
 use std::io::{BufRead, Write};
 use std::path::{Component, Path, PathBuf};
@@ -12,13 +15,12 @@ use anyhow::{Context as _, bail};
 
 use crate::Outcome;
 use crate::campaign::{FileFormat, Kind, PatientSource};
-use crate::config::InitSettings;
-use crate::guess::{self, PhoneScore, Proposal, Role, Sample};
 use crate::plan;
-use crate::plan_report::{self, PlanFormat, PlanView};
-use crate::report;
-use crate::starter::{self, Starter};
+use crate::report::plan::{PlanFormat, PlanView};
+use crate::settings::InitSettings;
 use crate::validate;
+use guess::{PhoneScore, Proposal, Role, Sample};
+use starter::Starter;
 
 /// The schema, relative to a checkout's root.
 const SCHEMA_PATH: &str = "schemas/campaign.schema.json";
@@ -44,7 +46,7 @@ pub fn run(
     let given_country = match &s.country {
         Some(c) => {
             let upper = c.to_ascii_uppercase();
-            if crate::phone::country(&upper).is_none() {
+            if crate::patients::phone::country(&upper).is_none() {
                 bail!("--country {c}: not a two-letter country code such as NG");
             }
             Some(upper)
@@ -269,7 +271,7 @@ fn confirm(
         let current = c.phone.country.country.clone().unwrap_or_default();
         let country = ask(input, out, "Country of local numbers", &current, |a| {
             let upper = a.to_ascii_uppercase();
-            if upper.is_empty() || crate::phone::country(&upper).is_some() {
+            if upper.is_empty() || crate::patients::phone::country(&upper).is_some() {
                 Ok(upper)
             } else {
                 Err(format!("`{a}` is not a two-letter country code such as NG"))
@@ -370,7 +372,7 @@ fn write_campaign(
 /// Validates and plans the campaign written, as `validate` and `plan` would (masked).
 fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let checked = validate::check_file(target);
-    report::reporter(report::Format::Human, s.color)
+    crate::report::validation::reporter(crate::report::validation::Format::Human, s.color)
         .validation(std::slice::from_ref(&checked.report), out)?;
     let Some(campaign) = checked.campaign else {
         return Ok(Outcome::Problems);
@@ -379,7 +381,7 @@ fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result
     let mut overview = plan::Overview::new(5);
     plan::plan(&campaign, target, &mut overview)
         .with_context(|| format!("planning {}", target.display()))?;
-    plan_report::write(
+    crate::report::plan::write(
         PlanFormat::Human,
         &PlanView {
             campaign: &campaign,

@@ -8,8 +8,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::campaign::Campaign;
-use crate::diagnostic::Diagnostic;
-use crate::document::{Document, escape};
+use crate::load::diagnostic::Diagnostic;
+use crate::load::document::{Document, escape};
 
 /// The schema as a JSON value.
 pub fn schema() -> &'static Value {

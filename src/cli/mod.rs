@@ -1,13 +1,13 @@
-//! Command-line flags (clap derive). They are turned into a [`crate::config::Config`] once;
+//! Command-line flags (clap derive). They are turned into a [`crate::settings::Config`] once;
 //! nothing below that sees raw flags.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::plan_report::PlanFormat;
-use crate::report::Format;
-use crate::watch_report::WatchFormat;
+use crate::report::plan::PlanFormat;
+use crate::report::validation::Format;
+use crate::report::watch::WatchFormat;
 
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
 ///

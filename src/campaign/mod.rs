@@ -1,9 +1,12 @@
 //! The campaign file format, version 1: the typed form of a campaign YAML file.
 //!
 //! These types are the single source of truth for the format: `schemas/campaign.schema.json`
-//! is generated from them (see [`crate::schema`]), and the validator deserialises into them
+//! is generated from them (see [`crate::campaign::schema`]), and the validator deserialises into them
 //! after the schema has passed. Doc comments become the schema's descriptions, so they are
 //! written for the programme manager who reads them in an editor tooltip.
+
+pub mod schema;
+pub mod windows;
 
 use std::collections::BTreeMap;
 
@@ -12,10 +15,10 @@ use serde::{Deserialize, Serialize};
 
 /// The accents the voicebot offers for robocalls (exact spelling, `estako` included), as
 /// the wire contract defines them.
-pub const ROBOCALL_ACCENTS: [&str; 45] = mock_server::wire::ROBOCALL_ACCENTS;
+pub const ROBOCALL_ACCENTS: [&str; 45] = voicebot_api::wire::ROBOCALL_ACCENTS;
 
 /// The accents the voicebot offers for conversation calls.
-pub const CONVERSATION_ACCENTS: [&str; 2] = mock_server::wire::CONVERSATION_ACCENTS;
+pub const CONVERSATION_ACCENTS: [&str; 2] = voicebot_api::wire::CONVERSATION_ACCENTS;
 
 /// The provider's documented request limit for conversation calls, per second.
 pub const PROVIDER_REQUESTS_PER_SECOND: f64 = 5.0;

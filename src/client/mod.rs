@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use mock_server::wire::{Batch, BatchCreated, BatchList, CallStatus, Envelope, Workflow};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::de::DeserializeOwned;
+use voicebot_api::wire::{Batch, BatchCreated, BatchList, CallStatus, Envelope, Workflow};
 
 /// The live service.
 pub const LIVE_URL: &str = "https://voicebot.intron.health";
@@ -204,7 +204,7 @@ impl Client {
 
     /// One batch with its calls ([ours]; `None` when the server does not offer it).
     pub async fn batch(&self, batch_id: &str) -> Result<Option<Batch>, LookupError> {
-        self.get(&format!("/voicebot/v1/requests/{batch_id}")).await
+        self.get(&voicebot_api::routes::batch(batch_id)).await
     }
 
     /// The batches of a workflow ([ours]; `None` when the server does not offer it).
@@ -213,20 +213,19 @@ impl Client {
         workflow_id: &str,
     ) -> Result<Option<Vec<Batch>>, LookupError> {
         let list: Option<BatchList> = self
-            .get(&format!("/voicebot/v1/workflows/{workflow_id}/requests"))
+            .get(&voicebot_api::routes::workflow_requests(workflow_id))
             .await?;
         Ok(list.map(|l| l.requests))
     }
 
     /// One call's status ([doc]).
     pub async fn status(&self, call_id: &str) -> Result<Option<CallStatus>, LookupError> {
-        self.get(&format!("/voicebot/v1/status/{call_id}")).await
+        self.get(&voicebot_api::routes::status(call_id)).await
     }
 
     /// A workflow ([ours] on the live service; `None` when unknown or not offered).
     pub async fn workflow(&self, workflow_id: &str) -> Result<Option<Workflow>, LookupError> {
-        self.get(&format!("/voicebot/v1/workflows/{workflow_id}"))
-            .await
+        self.get(&voicebot_api::routes::workflow(workflow_id)).await
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
-use crate::diagnostic::Diagnostic;
-use crate::yaml::{self, LoadErrorKind, Node, NodeKind, Resolved, Span, Style};
+use crate::load::diagnostic::Diagnostic;
+use crate::load::yaml::{LoadErrorKind, Node, NodeKind, Resolved, Span, Style};
 
 /// Where a value (and its key, for mapping entries) sits in the source.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +55,7 @@ pub fn escape(key: &str) -> String {
 /// Loads `text`, returning the document (when it could be built) and the diagnostics found.
 pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let node = match yaml::load(text) {
+    let node = match crate::load::yaml::load(text) {
         Ok(node) => node,
         Err(e) => {
             let (code, help) = match e.kind {
@@ -95,7 +95,7 @@ pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
                 help
             };
             let span = if e.kind == LoadErrorKind::Empty {
-                let start = crate::yaml::Pos {
+                let start = crate::load::yaml::Pos {
                     line: 1,
                     column: 1,
                     offset: 0,
@@ -119,7 +119,7 @@ pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
     (Some(doc), diags)
 }
 
-/// Converts a node to JSON. Recursion is bounded by [`yaml::MAX_DEPTH`].
+/// Converts a node to JSON. Recursion is bounded by [`crate::load::yaml::MAX_DEPTH`].
 fn convert(
     node: &Node,
     pointer: String,
@@ -234,7 +234,7 @@ fn scalar(
         );
         return (Value::String(text.to_owned()), false);
     }
-    match yaml::resolve_plain(text) {
+    match crate::load::yaml::resolve_plain(text) {
         Resolved::Null => (Value::Null, false),
         Resolved::Bool(b) => (Value::Bool(b), false),
         Resolved::Int(i) => (Value::Number(i.into()), true),

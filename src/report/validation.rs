@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde_json::json;
 
-use crate::diagnostic::{Diagnostic, FileReport, Severity};
+use crate::load::diagnostic::{Diagnostic, FileReport, Severity};
 
 /// Output formats of `outreach validate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -28,8 +28,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::apply::{self, ApplySettings, Target};
+use crate::plan::diff::Snapshot;
 use crate::plan::{self, JsonPlanWriter, Tee};
-use crate::plan_diff::Snapshot;
 use crate::validate;
 use crate::watch::{Applied, Step, StepOutput};
 

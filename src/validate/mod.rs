@@ -1,8 +1,8 @@
 //! The validate stage: one campaign file → a [`FileReport`] with every problem found, and, when
 //! there is none, the typed [`Campaign`].
 //!
-//! Order: read (size, UTF-8) → YAML with traps ([`crate::document`]) → JSON schema
-//! ([`crate::schema`]) → semantic rules that a schema cannot express (this module).
+//! Order: read (size, UTF-8) → YAML with traps ([`crate::load::document`]) → JSON schema
+//! ([`crate::campaign::schema`]) → semantic rules that a schema cannot express (this module).
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -17,12 +17,10 @@ use crate::campaign::{
     Campaign, Delivery, ExclusionSource, Kind, PROVIDER_REQUESTS_PER_SECOND, PatientSource,
     Schedule, Source, Voice,
 };
-use crate::diagnostic::{Diagnostic, FileReport};
-use crate::document::{self, Document, escape};
-use crate::schema;
-use crate::source::{self, SourceError};
-use crate::template;
-use crate::yaml::{MAX_FILE_BYTES, Pos, Span};
+use crate::load::diagnostic::{Diagnostic, FileReport};
+use crate::load::document::{Document, escape};
+use crate::load::yaml::{MAX_FILE_BYTES, Pos, Span};
+use crate::patients::source::SourceError;
 
 /// A checked campaign file.
 #[derive(Debug, Clone)]
@@ -125,11 +123,11 @@ fn byte_span(bytes: &[u8], at: usize) -> Span {
 pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
     let mut report = FileReport::new(path);
     report.source = Some(text.to_owned());
-    let (doc, mut diags) = document::load(text);
+    let (doc, mut diags) = crate::load::document::load(text);
     let mut campaign = None;
     if let Some(doc) = doc {
         let traps: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
-        let schema_diags = schema::check(&doc, &traps);
+        let schema_diags = crate::campaign::schema::check(&doc, &traps);
         // Semantic rules run on every section that has the right shape, even when the schema
         // found problems elsewhere, so every problem shows at once. Values the schema
         // rejected are removed first (defaults stand in) and not reported twice.
@@ -241,7 +239,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
             ))
         } else {
             let names: Vec<String> = allowed.iter().map(|s| (*s).to_owned()).collect();
-            match schema::suggest(&c.voice.accent, &names) {
+            match crate::campaign::schema::suggest(&c.voice.accent, &names) {
                 Some(s) => d.help(format!(
                     "did you mean `{s}`? See the README for all {} accents",
                     allowed.len()
@@ -272,7 +270,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     for (section, templates) in [("variables", &c.variables), ("tags", &c.tags)] {
         for (name, text) in templates {
             let pointer = format!("/{section}/{}", escape(name));
-            match template::references(text) {
+            match crate::render::template::references(text) {
                 Err(e) => out.push(
                     Diagnostic::error(
                         "template-syntax",
@@ -283,15 +281,15 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
                 ),
                 Ok(refs) => {
                     for helper in &refs.unknown_helpers {
-                        let known: Vec<String> = template::HELPERS.iter().map(|s| (*s).to_owned()).collect();
+                        let known: Vec<String> = crate::render::template::HELPERS.iter().map(|s| (*s).to_owned()).collect();
                         let mut d = Diagnostic::error(
                             "template-unknown-helper",
                             format!("the template for `{name}` uses `{helper}`, which is not a known helper"),
                         )
                         .at(pointer.clone(), at(&pointer));
-                        d = match schema::suggest(helper, &known) {
-                            Some(s) => d.help(format!("did you mean `{s}`? Helpers: {}", template::HELPERS.join(", "))),
-                            None => d.help(format!("the helpers are: {}", template::HELPERS.join(", "))),
+                        d = match crate::campaign::schema::suggest(helper, &known) {
+                            Some(s) => d.help(format!("did you mean `{s}`? Helpers: {}", crate::render::template::HELPERS.join(", "))),
+                            None => d.help(format!("the helpers are: {}", crate::render::template::HELPERS.join(", "))),
                         };
                         out.push(d);
                     }
@@ -462,7 +460,7 @@ fn check_source(
         );
     }
     let file_ptr = format!("{pointer}/file");
-    let columns = match source::columns(s, base) {
+    let columns = match crate::patients::source::columns(s, base) {
         Ok(cols) => cols,
         Err(e) => {
             let (code, target, help) = match &e {
@@ -554,7 +552,7 @@ fn check_source(
         )
         .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
         let known = columns.clone();
-        d = match schema::suggest(col, &known) {
+        d = match crate::campaign::schema::suggest(col, &known) {
             Some(s) => d.help(format!(
                 "did you mean `{s}`? Its columns: {}",
                 columns.join(", ")

@@ -1,5 +1,5 @@
 //! The starter campaign `outreach init` writes: a commented YAML file, every section
-//! explained, built from the guesses of [`crate::guess`].
+//! explained, built from the guesses of [`crate::init::guess`].
 //!
 //! Written as text rather than serialised, for the comments. The result is checked by the
 //! validator like any other campaign (and by the tests).
@@ -7,16 +7,16 @@
 use std::fmt::Write as _;
 
 use crate::campaign::{CONVERSATION_ACCENTS, FileFormat, Kind, PROVIDER_REQUESTS_PER_SECOND};
-use crate::guess::{self, ColumnKind, PhoneScore, Proposal, Role};
+use crate::init::guess::{ColumnKind, PhoneScore, Proposal, Role};
 
 /// The voicebot mock's seeded workflow of a kind, and its message: a starter campaign plans
 /// (and runs against the mock) before the user has a workflow of their own.
 pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
     let id = match kind {
-        Kind::Robocall => mock_server::config::SEED_ROBOCALL_WORKFLOW,
-        Kind::Conversation => mock_server::config::SEED_CONVERSATION_WORKFLOW,
+        Kind::Robocall => voicebot_api::seed::SEED_ROBOCALL_WORKFLOW,
+        Kind::Conversation => voicebot_api::seed::SEED_CONVERSATION_WORKFLOW,
     };
-    let message = mock_server::config::seeded_workflows()
+    let message = voicebot_api::seed::seeded_workflows()
         .into_iter()
         .find(|w| w.id == id)
         .map(|w| w.message)
@@ -93,7 +93,7 @@ fn accent(kind: Kind, country: Option<&str>) -> &'static str {
             }
         }
         Kind::Robocall => country
-            .and_then(guess::country_info)
+            .and_then(crate::init::guess::country_info)
             .map_or("pidgin", |c| c.accent),
     }
 }
@@ -193,11 +193,17 @@ pub fn yaml(s: &Starter<'_>) -> String {
     let _ = writeln!(w, "# from {} sampled rows:", s.sampled_rows);
     wrapped(
         w,
-        &format!("phone column: {}", guess::describe_phone(s.phone)),
+        &format!(
+            "phone column: {}",
+            crate::init::guess::describe_phone(s.phone)
+        ),
     );
     wrapped(
         w,
-        &format!("country: {}", guess::describe_country(&s.phone.country)),
+        &format!(
+            "country: {}",
+            crate::init::guess::describe_country(&s.phone.country)
+        ),
     );
     let _ = writeln!(w, "patients:");
     let _ = writeln!(w, "  - file: {}", quoted(s.file));
@@ -385,7 +391,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
     let _ = writeln!(w);
 
     // Schedule.
-    let timezone = s.country.and_then(guess::country_info).map(|c| c.timezone);
+    let timezone = s
+        .country
+        .and_then(crate::init::guess::country_info)
+        .map(|c| c.timezone);
     let _ = writeln!(
         w,
         "# When calls may be placed, in the campaign's time zone."
@@ -520,7 +529,7 @@ mod tests {
         assert_eq!(accent(Kind::Robocall, Some("FR")), "pidgin");
         assert_eq!(accent(Kind::Conversation, Some("GH")), "english");
         assert_eq!(accent(Kind::Conversation, None), "pidgin");
-        for c in guess::LIKELY_COUNTRIES {
+        for c in crate::init::guess::LIKELY_COUNTRIES {
             assert!(
                 crate::campaign::ROBOCALL_ACCENTS.contains(&c.accent),
                 "{}",

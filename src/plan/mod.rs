@@ -2,6 +2,10 @@
 //! left out with its reason. Rows stream from the sources through a [`Sink`], so memory
 //! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
 
+pub mod diff;
+pub mod subtract;
+pub mod workflow_check;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -12,9 +16,9 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::campaign::{Campaign, Kind, Source};
-use crate::phone::{self, PhoneProblem};
+use crate::patients::phone::PhoneProblem;
+use crate::patients::source::SourceError;
 use crate::render::{Rendered, Renderer};
-use crate::source::{self, SourceError};
 
 /// The `format` of a saved plan document.
 pub const PLAN_FORMAT: &str = "outreach-plan";
@@ -57,7 +61,7 @@ pub struct Call {
     pub phone: String,
     /// Index into [`Header::sources`].
     pub source: usize,
-    /// The row in the source (see [`source::Row::number`]).
+    /// The row in the source (see [`crate::patients::source::Row::number`]).
     pub row: u64,
     pub rendered: Rendered,
 }
@@ -205,7 +209,7 @@ pub fn plan(
             label: label(s, "patient", i),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = source::resolve_path(&base, f);
+                    let p = crate::patients::source::resolve_path(&base, f);
                     Some(file_digest(&p).map_err(|e| PlanError::Source {
                         label: f.to_owned(),
                         source: SourceError::Unreadable(p.clone(), e.to_string()),
@@ -227,7 +231,7 @@ pub fn plan(
             label: lbl.clone(),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = source::resolve_path(&base, f);
+                    let p = crate::patients::source::resolve_path(&base, f);
                     Some(file_digest(&p).map_err(|e| PlanError::Exclusion {
                         label: lbl.clone(),
                         source: if p.exists() {
@@ -255,12 +259,14 @@ pub fn plan(
     let mut opted_out: HashSet<u64> = HashSet::new();
     for (i, s) in campaign.exclude.iter().enumerate() {
         let lbl = label(s, "opt-out", i);
-        let rows = source::open(s, &base).map_err(|e| PlanError::Exclusion {
+        let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Exclusion {
             label: lbl.clone(),
             source: e,
         })?;
         let phone_idx = rows.header.iter().position(|h| h == s.phone_column());
-        let country = s.default_country().and_then(phone::country);
+        let country = s
+            .default_country()
+            .and_then(crate::patients::phone::country);
         for row in rows {
             let row = row.map_err(|e| PlanError::ExclusionRow {
                 label: lbl.clone(),
@@ -268,7 +274,7 @@ pub fn plan(
                 message: e.message,
             })?;
             let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
-            match phone::normalise(raw, country, &[]) {
+            match crate::patients::phone::normalise(raw, country, &[]) {
                 Ok(p) => {
                     opted_out.insert(p.as_u64());
                     summary.opt_outs += 1;
@@ -289,7 +295,7 @@ pub fn plan(
 
     for (si, s) in campaign.patients.iter().enumerate() {
         let lbl = label(s, "patient", si);
-        let rows = source::open(s, &base).map_err(|e| PlanError::Source {
+        let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {
             label: lbl.clone(),
             source: e,
         })?;
@@ -301,22 +307,29 @@ pub fn plan(
         let dedupe_idx = (campaign.dedupe != "phone")
             .then(|| rows.header.iter().position(|h| h == &campaign.dedupe))
             .flatten();
-        let country = s.default_country.as_deref().and_then(phone::country);
+        let country = s
+            .default_country
+            .as_deref()
+            .and_then(crate::patients::phone::country);
         let allowed: Vec<_> = s
             .allowed_countries
             .iter()
-            .filter_map(|c| phone::country(&c.0))
+            .filter_map(|c| crate::patients::phone::country(&c.0))
             .collect();
         let bound = renderer.bind(&rows.header);
         // The costly, row-independent part (the number, the words, the key) runs on worker
         // threads; the rest (opt-outs, first-row-wins dedupe, batches) here, in row order.
-        let prepare = |row: Result<source::Row, source::RowError>| -> Prepared {
+        let prepare = |row: Result<
+            crate::patients::source::Row,
+            crate::patients::source::RowError,
+        >|
+         -> Prepared {
             let row = row?;
             if row.numeric_phone {
                 return Ok((row, None));
             }
             let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
-            let number = phone::normalise(raw, country, &allowed);
+            let number = crate::patients::phone::normalise(raw, country, &allowed);
             let rest = number.map(|number| {
                 let values = bound.render(&row.cells);
                 let key = call_key(&campaign.name, round, &number.e164);
@@ -466,11 +479,11 @@ pub fn plan(
 /// a phone cell a spreadsheet stored as a number.
 type Prepared = Result<
     (
-        source::Row,
+        crate::patients::source::Row,
         Option<
             Result<
                 (
-                    phone::Phone,
+                    crate::patients::phone::Phone,
                     Result<Rendered, crate::render::RenderProblem>,
                     String,
                 ),
@@ -478,7 +491,7 @@ type Prepared = Result<
             >,
         >,
     ),
-    source::RowError,
+    crate::patients::source::RowError,
 >;
 
 /// Maps `items` with `work` on worker threads (up to two: the machine this was measured on
@@ -555,14 +568,14 @@ pub fn entry(kind: Kind, call: &Call) -> serde_json::Value {
                 KEY_TAG.to_owned(),
                 serde_json::Value::String(call.key.clone()),
             );
-            serde_json::to_value(mock_server::wire::RobocallParam {
+            serde_json::to_value(voicebot_api::wire::RobocallParam {
                 phone_number: call.phone.clone(),
                 workflow_variables: call.rendered.variables.clone(),
                 user_tag_identifiers: Some(tags),
             })
             .expect("wire types serialise")
         }
-        Kind::Conversation => serde_json::to_value(mock_server::wire::ConversationParam {
+        Kind::Conversation => serde_json::to_value(voicebot_api::wire::ConversationParam {
             phone_number: call.phone.clone(),
             user_tag_identifiers: None,
             variables: call.rendered.variables.clone(),

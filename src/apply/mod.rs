@@ -17,19 +17,17 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use backon::BackoffBuilder as _;
 use jiff::Timestamp;
-use mock_server::wire::ProcessingStatus;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Value, json};
+use voicebot_api::wire::ProcessingStatus;
 
+use crate::campaign::windows::Calendar;
 use crate::campaign::{Campaign, InDoubt, Kind, Source as _};
 use crate::client::{Client, LookupError, SendError};
 use crate::ledger::{Attempt, CallState, Ledger, NewCall};
-use crate::phone;
 use crate::plan::{self, Call, Header, Sink, Skip, Summary};
-use crate::source;
 use crate::validate;
-use crate::windows::Calendar;
 
 /// Where calls go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,7 +244,8 @@ fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
     for s in &sources {
         if let Some(expected) = s["sha256"].as_str() {
             let label = s["label"].as_str().unwrap_or_default();
-            let actual = plan::file_digest(&source::resolve_path(&base, label)).ok();
+            let actual =
+                plan::file_digest(&crate::patients::source::resolve_path(&base, label)).ok();
             if actual.as_deref() != Some(expected) {
                 return Err(stale(&format!("the source {label}")));
             }
@@ -331,14 +330,16 @@ fn opt_outs(campaign: &Campaign, campaign_path: &Path) -> anyhow::Result<HashSet
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut out = HashSet::new();
     for (i, s) in campaign.exclude.iter().enumerate() {
-        let rows = source::open(s, &base).map_err(|e| {
+        let rows = crate::patients::source::open(s, &base).map_err(|e| {
             anyhow::anyhow!(
                 "opt-out list {}: {e}; nothing is sent while an opt-out list cannot be read",
                 i + 1
             )
         })?;
         let idx = rows.header.iter().position(|h| h == s.phone_column());
-        let country = s.default_country().and_then(phone::country);
+        let country = s
+            .default_country()
+            .and_then(crate::patients::phone::country);
         for row in rows {
             let row = row.map_err(|e| {
                 anyhow::anyhow!(
@@ -348,7 +349,7 @@ fn opt_outs(campaign: &Campaign, campaign_path: &Path) -> anyhow::Result<HashSet
                     e.message
                 )
             })?;
-            if let Ok(p) = phone::normalise(
+            if let Ok(p) = crate::patients::phone::normalise(
                 idx.and_then(|i| row.cells.get(i)).unwrap_or(""),
                 country,
                 &[],
@@ -371,8 +372,8 @@ pub fn default_state(campaign_path: &Path) -> PathBuf {
 
 fn call_route(kind: Kind) -> &'static str {
     match kind {
-        Kind::Robocall => "/voicebot/v1/call",
-        Kind::Conversation => "/voicebot/v1/convobot/call",
+        Kind::Robocall => voicebot_api::routes::ROBOCALL,
+        Kind::Conversation => voicebot_api::routes::CONVERSATION,
     }
 }
 
@@ -970,8 +971,8 @@ fn settled_long_ago(a: &Attempt, grace: Duration) -> bool {
 }
 
 struct Found {
-    by_key: HashMap<String, mock_server::wire::CallStatus>,
-    by_phone: HashMap<String, mock_server::wire::CallStatus>,
+    by_key: HashMap<String, voicebot_api::wire::CallStatus>,
+    by_phone: HashMap<String, voicebot_api::wire::CallStatus>,
 }
 
 /// Every call of the campaign's workflow on the server, by idempotency key (robocalls carry it

@@ -1,5 +1,5 @@
 //! `outreach report --format html`: one self-contained page (no script, no network, styles
-//! inline) rendered from [`crate::outcomes::Figures`] with the project's handlebars.
+//! inline) rendered from [`crate::report::outcomes::Figures`] with the project's handlebars.
 //!
 //! Every chart is inline SVG with a table of its numbers beside it. Every number carries
 //! `data-measure="<JSON pointer>"`: where the same figure sits in `report --format json`, so
@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use handlebars::Handlebars;
 use serde_json::{Value, json};
 
-use crate::outcomes::{Breakdown, Figures};
+use crate::report::outcomes::{Breakdown, Figures};
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
 

@@ -9,11 +9,9 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::campaign::Campaign;
-use crate::phone;
+use crate::plan::diff::{Field, PlanDiff};
+use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip};
-use crate::plan_diff::{Field, PlanDiff};
-use crate::template;
-use crate::workflow_check::WorkflowCheck;
 
 /// Output formats of `outreach plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,7 +102,8 @@ impl PlanView<'_> {
         let mut out = BTreeMap::new();
         for (section, map) in [("v", &self.campaign.variables), ("t", &self.campaign.tags)] {
             for (name, t) in map {
-                let derived = template::references(t).map_or(true, |r| !r.columns.is_empty());
+                let derived =
+                    crate::render::template::references(t).map_or(true, |r| !r.columns.is_empty());
                 out.insert(format!("{section}:{name}"), derived);
             }
         }
@@ -115,7 +114,7 @@ impl PlanView<'_> {
         if self.unmask {
             p.to_owned()
         } else {
-            phone::mask(p)
+            crate::patients::phone::mask(p)
         }
     }
 
@@ -146,7 +145,7 @@ impl PlanView<'_> {
                     if self.unmask {
                         p.to_owned()
                     } else {
-                        phone::mask(p.trim())
+                        crate::patients::phone::mask(p.trim())
                     }
                 )
             })

@@ -10,9 +10,9 @@ use secrecy::SecretString;
 use crate::apply::{ApplySettings, Target};
 use crate::campaign::Kind;
 use crate::cli::{ApplyFormat, Cli, ColorChoice, Command, ReportFormat, TargetArgs};
-use crate::plan_report::PlanFormat;
-use crate::report::Format;
-use crate::watch_report::WatchFormat;
+use crate::report::plan::PlanFormat;
+use crate::report::validation::Format;
+use crate::report::watch::WatchFormat;
 
 /// What to do, fully resolved.
 #[derive(Debug)]

@@ -14,7 +14,6 @@ use serde_json::json;
 use crate::campaign::Campaign;
 use crate::cli::ReportFormat;
 use crate::ledger::{CallState, Ledger, LedgerError};
-use crate::phone;
 use crate::plan;
 
 /// Writes the ledger's counts per state.
@@ -373,7 +372,7 @@ impl Figures {
         let mut f = self.clone();
         if !unmask {
             for o in &mut f.open {
-                o.phone = o.phone.as_deref().map(phone::mask);
+                o.phone = o.phone.as_deref().map(crate::patients::phone::mask);
             }
         }
         f
@@ -396,7 +395,7 @@ pub fn write(
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)
         }
-        ReportFormat::Html => crate::report_html::write(&f, !unmask, out),
+        ReportFormat::Html => crate::report::html::write(&f, !unmask, out),
         ReportFormat::Csv => {
             writeln!(out, "campaign,round,target,measure,value")?;
             let prefix = format!(

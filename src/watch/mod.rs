@@ -11,10 +11,12 @@
 //! - [`SingleFlight`] / [`Dispatcher`] run each campaign at most once at a time, with at most
 //!   one re-run queued behind a running one;
 //! - a [`Step`] does the work for one campaign (validate, then plan; with `--apply --mock`,
-//!   then apply to the session's mock: [`crate::watch_apply`]), off the main thread, handing
+//!   then apply to the session's mock: [`crate::watch::apply`]), off the main thread, handing
 //!   each result over as it comes; the main thread alone holds state and reports.
 //!
 //! The watcher never places calls on a live target: half-finished edits are saved too.
+
+pub mod apply;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -30,14 +32,13 @@ use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind}
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use crate::campaign::Campaign;
-use crate::config::WatchSettings;
-use crate::diagnostic::FileReport;
+use crate::load::diagnostic::FileReport;
 use crate::plan;
-use crate::plan_diff::{self, Snapshot};
-use crate::source;
+use crate::plan::diff::Snapshot;
+use crate::report::watch::{Event, Reporter};
+use crate::settings::WatchSettings;
 use crate::validate;
-use crate::watch_apply::ApplyStep;
-use crate::watch_report::{Event, Reporter};
+use apply::ApplyStep;
 
 /// What a [`Step`] made of one campaign.
 #[derive(Debug)]
@@ -372,7 +373,7 @@ fn event_form(path: &Path) -> PathBuf {
 /// itself cannot be read.
 pub fn references(campaign: &Path) -> Option<Vec<PathBuf>> {
     let text = std::fs::read_to_string(campaign).ok()?;
-    let (doc, _) = crate::document::load(&text);
+    let (doc, _) = crate::load::document::load(&text);
     let doc = doc?;
     let base = campaign.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
@@ -385,7 +386,9 @@ pub fn references(campaign: &Path) -> Option<Vec<PathBuf>> {
             .flatten()
         {
             if let Some(file) = item.get("file").and_then(serde_json::Value::as_str) {
-                out.push(event_form(&source::resolve_path(base, file)));
+                out.push(event_form(&crate::patients::source::resolve_path(
+                    base, file,
+                )));
             }
         }
     }
@@ -698,7 +701,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                         )?,
                         StepOutput::Planned { campaign, snapshot } => {
                             let previous = last_good.get(&path);
-                            let diff = plan_diff::diff(
+                            let diff = crate::plan::diff::diff(
                                 previous.unwrap_or(&Snapshot::default()),
                                 &snapshot,
                             );

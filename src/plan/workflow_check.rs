@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::io;
 
-use mock_server::wire::{MAX_MESSAGE_CHARS, Workflow, WorkflowStatus, WorkflowType};
+use voicebot_api::wire::{MAX_MESSAGE_CHARS, Workflow, WorkflowStatus, WorkflowType};
 
 use crate::campaign::{Campaign, Kind};
 use crate::plan::{Call, Header, Sink, Summary};

@@ -1,0 +1,6 @@
+//! Load: bytes → YAML nodes with spans ([`yaml`]) → a document with YAML's traps caught and
+//! JSON pointers to every node ([`document`]). Problems are [`diagnostic::Diagnostic`]s.
+
+pub mod diagnostic;
+pub mod document;
+pub mod yaml;
