@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { failed } else { 0 });
         }
     };
-    let config = match Config::from_cli(cli) {
+    let config = match outreach::cli::resolve(cli) {
         Ok(c) => c,
         Err(e) => {
             #[allow(clippy::print_stderr)] // main is where errors reach the user

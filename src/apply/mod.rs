@@ -25,57 +25,12 @@ use voicebot_api::wire::ProcessingStatus;
 use crate::campaign::windows::Calendar;
 use crate::campaign::{Campaign, InDoubt, Kind, Source as _};
 use crate::client::{Client, LookupError, SendError};
+use crate::endpoint::Endpoint;
 use crate::ledger::{Attempt, CallState, Ledger, NewCall};
 use crate::plan::{self, Call, Header, Sink, Skip, Summary};
+use crate::settings::ApplySettings;
+use crate::settings::target::{Target, TargetId};
 use crate::validate;
-
-/// Where calls go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The bundled mock, started in-process.
-    Mock,
-    /// Any voicebot-compatible server (the live service by default).
-    Url(String),
-    /// A bundled mock already running at this URL (`watch --apply --mock` starts one per
-    /// session): recorded in the ledger as `mock`, like [`Target::Mock`], and never live.
-    RunningMock(String),
-}
-
-/// Settings of `outreach apply`.
-#[derive(Debug)]
-#[allow(clippy::struct_excessive_bools)] // each is an independent flag of the command
-pub struct ApplySettings {
-    /// A campaign file, or a saved plan.
-    pub input: PathBuf,
-    pub target: Target,
-    /// The API key (from `INTRON_API_KEY` or `--api-key-file`).
-    pub key: Option<SecretString>,
-    pub yes: bool,
-    pub new_ledger: bool,
-    pub max_calls: Option<u64>,
-    pub dry_run: bool,
-    pub no_wait: bool,
-    pub no_follow: bool,
-    /// Wait for calling windows (always, except against the mock unless asked).
-    pub enforce_schedule: bool,
-    pub resend_in_doubt: bool,
-    /// How long after sending a call that the server does not list counts as never placed.
-    pub in_doubt_grace: Duration,
-    /// The ledger file (default `.outreach/state.db` beside the campaign), or a Postgres URL.
-    pub state: Option<PathBuf>,
-    /// How long a runner's claims and heartbeat hold before other runners take its work over
-    /// (shared Postgres ledgers).
-    pub lease: Duration,
-    pub json: bool,
-    /// How long to follow accepted calls to their outcome.
-    pub follow_timeout: Duration,
-    /// Per-request timeout.
-    pub request_timeout: Duration,
-    /// Told once the input is loaded (a saved plan checked for staleness) and the ledger is
-    /// locked: from then on the run no longer reads the campaign file's calls. `watch --apply`
-    /// reports the apply as under way at that moment.
-    pub locked: Option<std::sync::mpsc::Sender<()>>,
-}
 
 /// How an apply ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -427,29 +382,14 @@ pub async fn apply(
     let round = campaign.round.clone().unwrap_or_default();
 
     // The target and its key. The key never comes from the campaign.
-    let mut mock = None;
-    let (base, target_id) = match &s.target {
-        Target::Mock => {
-            let running = mock_server::start(
-                mock_server::MockConfig::default(),
-                ([127, 0, 0, 1], 0).into(),
-            )
-            .await?;
-            let url = running.url();
-            mock = Some(running);
-            (url, "mock".to_owned())
-        }
-        Target::Url(u) => (
-            u.trim_end_matches('/').to_owned(),
-            u.trim_end_matches('/').to_owned(),
-        ),
-        Target::RunningMock(u) => (u.trim_end_matches('/').to_owned(), "mock".to_owned()),
-    };
+    let endpoint = Endpoint::open(&s.target).await?;
+    let base = endpoint.base.clone();
     let target_id = if s.dry_run {
-        format!("dry-run:{target_id}")
+        TargetId::DryRun(Box::new(s.target.id()))
     } else {
-        target_id
-    };
+        s.target.id()
+    }
+    .to_string();
     let live = matches!(s.target, Target::Url(_)) && !s.dry_run;
     let key = match (&s.key, &s.target) {
         (Some(k), _) => k.clone(),
@@ -557,9 +497,7 @@ pub async fn apply(
         status,
         s.json,
     )?;
-    if let Some(m) = mock {
-        m.shutdown().await;
-    }
+    endpoint.close().await;
     if let Some(f) = fatal {
         bail!(f);
     }

@@ -1,10 +1,14 @@
 //! Command-line flags (clap derive). They are turned into a [`crate::settings::Config`] once;
 //! nothing below that sees raw flags.
 
+mod resolve;
+pub use resolve::resolve;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::report::outcomes::ReportFormat;
 use crate::report::plan::PlanFormat;
 use crate::report::validation::Format;
 use crate::report::watch::WatchFormat;
@@ -38,7 +42,7 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "api_url")]
     pub mock: bool,
     /// The voicebot API base URL.
-    #[arg(long, value_name = "URL", default_value = crate::client::LIVE_URL)]
+    #[arg(long, value_name = "URL", default_value = crate::settings::target::LIVE_URL)]
     pub api_url: String,
     /// Read the API key from this file (otherwise from INTRON_API_KEY).
     #[arg(long, value_name = "FILE")]
@@ -59,16 +63,6 @@ pub struct TargetArgs {
 pub enum ApplyFormat {
     Human,
     Json,
-}
-
-/// Output formats of `outreach report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Csv,
-    /// One self-contained page: charts as inline SVG, each with its numbers; prints on A4.
-    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

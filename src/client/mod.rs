@@ -11,9 +11,6 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::de::DeserializeOwned;
 use voicebot_api::wire::{Batch, BatchCreated, BatchList, CallStatus, Envelope, Workflow};
 
-/// The live service.
-pub const LIVE_URL: &str = "https://voicebot.intron.health";
-
 /// What a failed send proves about the calls in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {

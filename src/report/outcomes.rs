@@ -12,7 +12,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::campaign::Campaign;
-use crate::cli::ReportFormat;
 use crate::ledger::{CallState, Ledger, LedgerError};
 use crate::plan;
 
@@ -93,6 +92,16 @@ pub fn status(
         }
     }
     Ok(())
+}
+
+/// Output formats of `outreach report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    /// One self-contained page: charts as inline SVG, each with its numbers; prints on A4.
+    Html,
 }
 
 /// A campaign's outcomes under one target.

@@ -1,18 +1,19 @@
-//! Settings resolved once from flags and the environment.
+//! Settings resolved once from flags and the environment (by [`crate::cli::resolve`]): what
+//! each command needs, and nothing about how it was spelt on the command line.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+pub mod target;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use secrecy::SecretString;
 
-use crate::apply::{ApplySettings, Target};
 use crate::campaign::Kind;
-use crate::cli::{ApplyFormat, Cli, ColorChoice, Command, ReportFormat, TargetArgs};
+use crate::report::outcomes::ReportFormat;
 use crate::report::plan::PlanFormat;
 use crate::report::validation::Format;
 use crate::report::watch::WatchFormat;
+use crate::settings::target::{Target, TargetId};
 
 /// What to do, fully resolved.
 #[derive(Debug)]
@@ -33,7 +34,7 @@ pub enum Config {
     Report {
         campaign: PathBuf,
         state: PathBuf,
-        target: String,
+        target: TargetId,
         format: ReportFormat,
         /// Write the report here instead of to standard output.
         out: Option<PathBuf>,
@@ -57,39 +58,6 @@ pub enum Config {
         state: PathBuf,
     },
     MockServer(mock_server::MockArgs),
-}
-
-/// The API key: `--api-key-file`, else `INTRON_API_KEY`. Never from a campaign file.
-fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
-    if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
-        let key = text.trim();
-        if key.is_empty() {
-            anyhow::bail!("the API key file {} is empty", path.display());
-        }
-        return Ok(Some(SecretString::from(key.to_owned())));
-    }
-    Ok(std::env::var("INTRON_API_KEY")
-        .ok()
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty())
-        .map(SecretString::from))
-}
-
-fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
-    state.unwrap_or_else(|| match campaign {
-        Some(c) => crate::apply::default_state(c),
-        None => PathBuf::from(".outreach/state.db"),
-    })
-}
-
-fn target_id(args: &TargetArgs) -> String {
-    if args.mock {
-        "mock".to_owned()
-    } else {
-        args.api_url.trim_end_matches('/').to_owned()
-    }
 }
 
 /// Settings of `outreach plan`.
@@ -133,205 +101,42 @@ impl Config {
     pub fn detailed_exitcode(&self) -> bool {
         matches!(self, Config::Plan(p) if p.detailed_exitcode)
     }
+}
 
-    pub fn from_cli(cli: Cli) -> anyhow::Result<Self> {
-        let color = match cli.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        };
-        Ok(match cli.command {
-            Command::Init {
-                dir,
-                patients,
-                phone_column,
-                country,
-                name,
-                kind,
-                out,
-                yes,
-                force,
-            } => Config::Init(InitSettings {
-                dir,
-                patients,
-                phone_column,
-                country,
-                name,
-                kind: kind.map(|k| {
-                    if k == "conversation" {
-                        Kind::Conversation
-                    } else {
-                        Kind::Robocall
-                    }
-                }),
-                out,
-                yes,
-                force,
-                interactive: !yes && std::io::stdin().is_terminal(),
-                color,
-            }),
-            Command::Validate { paths, format } => Config::Validate {
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from("campaigns")]
-                } else {
-                    paths
-                },
-                format,
-                color,
-            },
-            Command::Plan {
-                campaign,
-                out,
-                format,
-                unmask,
-                strict,
-                detailed_exitcode,
-                sample,
-                mock,
-                api_url,
-                api_key_file,
-                state,
-                compare,
-            } => Config::Plan(PlanSettings {
-                state,
-                key: api_key(&TargetArgs {
-                    mock,
-                    api_url: api_url.clone().unwrap_or_default(),
-                    api_key_file,
-                    state: None,
-                })?,
-                target: if mock {
-                    Some(Target::Mock)
-                } else {
-                    api_url.map(Target::Url)
-                },
-                campaign,
-                out,
-                format,
-                unmask,
-                strict,
-                detailed_exitcode,
-                sample,
-                color,
-                compare,
-            }),
-            Command::Apply {
-                input,
-                target,
-                yes,
-                new_ledger,
-                max_calls,
-                dry_run,
-                no_wait,
-                no_follow,
-                enforce_schedule,
-                resend_in_doubt,
-                in_doubt_grace,
-                lease,
-                follow_timeout,
-                format,
-                json,
-            } => Config::Apply(ApplySettings {
-                lease: Duration::try_from_secs_f64(lease)
-                    .ok()
-                    .filter(|d| *d >= Duration::from_millis(300))
-                    .context("--lease must be at least 0.3 seconds")?,
-                in_doubt_grace: Duration::from_secs(in_doubt_grace),
-                enforce_schedule: enforce_schedule || !target.mock,
-                key: api_key(&target)?,
-                target: if target.mock {
-                    Target::Mock
-                } else {
-                    Target::Url(target.api_url.clone())
-                },
-                state: target.state.clone(),
-                input,
-                yes,
-                new_ledger,
-                max_calls,
-                dry_run,
-                no_wait,
-                no_follow,
-                resend_in_doubt,
-                json: json || format == ApplyFormat::Json,
-                follow_timeout: Duration::from_secs(follow_timeout),
-                request_timeout: Duration::from_secs(30),
-                locked: None,
-            }),
-            Command::Status {
-                campaign,
-                state,
-                json,
-            } => Config::Status {
-                state: state_for(state, campaign.as_deref()),
-                campaign,
-                json,
-            },
-            Command::Report {
-                campaign,
-                target,
-                format,
-                out,
-                unmask,
-            } => Config::Report {
-                state: state_for(target.state.clone(), Some(&campaign)),
-                target: target_id(&target),
-                campaign,
-                format,
-                out,
-                unmask,
-            },
-            Command::Pause { campaign, state } => Config::Pause {
-                state: state_for(state, Some(&campaign)),
-                campaign,
-            },
-            Command::Resume { campaign, state } => Config::Resume {
-                state: state_for(state, Some(&campaign)),
-                campaign,
-            },
-            Command::Purge {
-                older_than,
-                campaign,
-                state,
-            } => Config::Purge {
-                state: state_for(state, campaign.as_deref()),
-                older_than: crate::validate::parse_duration(&older_than).with_context(|| {
-                    format!(
-                        "--older-than `{older_than}` is not a length of time (write it like 90d)"
-                    )
-                })?,
-            },
-            Command::Watch {
-                paths,
-                format,
-                debounce,
-                unmask,
-                sample,
-                apply,
-                mock,
-                state,
-            } => Config::Watch(WatchSettings {
-                // clap makes --apply require --mock; checked again so no path reaches a live target.
-                apply: apply && mock,
-                state,
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from("campaigns")]
-                } else {
-                    paths
-                },
-                format,
-                debounce_ms: debounce,
-                unmask,
-                sample,
-                color,
-            }),
-            Command::Schema => Config::Schema,
-            Command::Migrate { state } => Config::Migrate { state },
-            Command::MockServer(args) => Config::MockServer(args),
-        })
-    }
+/// Settings of `outreach apply`.
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // each is an independent flag of the command
+pub struct ApplySettings {
+    /// A campaign file, or a saved plan.
+    pub input: PathBuf,
+    pub target: Target,
+    /// The API key (from `INTRON_API_KEY` or `--api-key-file`).
+    pub key: Option<SecretString>,
+    pub yes: bool,
+    pub new_ledger: bool,
+    pub max_calls: Option<u64>,
+    pub dry_run: bool,
+    pub no_wait: bool,
+    pub no_follow: bool,
+    /// Wait for calling windows (always, except against the mock unless asked).
+    pub enforce_schedule: bool,
+    pub resend_in_doubt: bool,
+    /// How long after sending a call that the server does not list counts as never placed.
+    pub in_doubt_grace: Duration,
+    /// The ledger file (default `.outreach/state.db` beside the campaign), or a Postgres URL.
+    pub state: Option<PathBuf>,
+    /// How long a runner's claims and heartbeat hold before other runners take its work over
+    /// (shared Postgres ledgers).
+    pub lease: Duration,
+    pub json: bool,
+    /// How long to follow accepted calls to their outcome.
+    pub follow_timeout: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Told once the input is loaded (a saved plan checked for staleness) and the ledger is
+    /// locked: from then on the run no longer reads the campaign file's calls. `watch --apply`
+    /// reports the apply as under way at that moment.
+    pub locked: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// Settings of `outreach init`.

@@ -27,9 +27,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::apply::{self, ApplySettings, Target};
+use crate::apply;
+use crate::endpoint::InProcessMock;
 use crate::plan::diff::Snapshot;
 use crate::plan::{self, JsonPlanWriter, Tee};
+use crate::settings::ApplySettings;
+use crate::settings::target::Target;
 use crate::validate;
 use crate::watch::{Applied, Step, StepOutput};
 
@@ -37,7 +40,7 @@ use crate::watch::{Applied, Step, StepOutput};
 pub struct ApplyStep {
     runtime: tokio::runtime::Runtime,
     /// Kept for the session: dropping it would leave the mock's tasks without an owner.
-    _mock: mock_server::RunningMock,
+    _mock: InProcessMock,
     url: String,
     state: Option<PathBuf>,
     interrupted: Arc<AtomicBool>,
@@ -55,10 +58,7 @@ impl ApplyStep {
             .build()
             .context("cannot start the async runtime")?;
         let mock = runtime
-            .block_on(mock_server::start(
-                mock_server::MockConfig::default(),
-                ([127, 0, 0, 1], 0).into(),
-            ))
+            .block_on(InProcessMock::start())
             .context("cannot start the mock server")?;
         let url = mock.url();
         Ok(ApplyStep {

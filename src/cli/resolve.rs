@@ -1,0 +1,244 @@
+//! Flags and the environment, resolved once into [`Config`].
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+
+use crate::campaign::Kind;
+use crate::cli::{ApplyFormat, Cli, ColorChoice, Command, TargetArgs};
+use crate::settings::target::{Target, TargetId};
+use crate::settings::{ApplySettings, Config, InitSettings, PlanSettings, WatchSettings};
+
+/// Resolves the parsed command line into what the command needs.
+pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    Ok(match cli.command {
+        Command::Init {
+            dir,
+            patients,
+            phone_column,
+            country,
+            name,
+            kind,
+            out,
+            yes,
+            force,
+        } => Config::Init(InitSettings {
+            dir,
+            patients,
+            phone_column,
+            country,
+            name,
+            kind: kind.map(|k| {
+                if k == "conversation" {
+                    Kind::Conversation
+                } else {
+                    Kind::Robocall
+                }
+            }),
+            out,
+            yes,
+            force,
+            interactive: !yes && std::io::stdin().is_terminal(),
+            color,
+        }),
+        Command::Validate { paths, format } => Config::Validate {
+            paths: if paths.is_empty() {
+                vec![PathBuf::from("campaigns")]
+            } else {
+                paths
+            },
+            format,
+            color,
+        },
+        Command::Plan {
+            campaign,
+            out,
+            format,
+            unmask,
+            strict,
+            detailed_exitcode,
+            sample,
+            mock,
+            api_url,
+            api_key_file,
+            state,
+            compare,
+        } => Config::Plan(PlanSettings {
+            state,
+            key: api_key(&TargetArgs {
+                mock,
+                api_url: api_url.clone().unwrap_or_default(),
+                api_key_file,
+                state: None,
+            })?,
+            target: if mock {
+                Some(Target::Mock)
+            } else {
+                api_url.map(Target::Url)
+            },
+            campaign,
+            out,
+            format,
+            unmask,
+            strict,
+            detailed_exitcode,
+            sample,
+            color,
+            compare,
+        }),
+        Command::Apply {
+            input,
+            target,
+            yes,
+            new_ledger,
+            max_calls,
+            dry_run,
+            no_wait,
+            no_follow,
+            enforce_schedule,
+            resend_in_doubt,
+            in_doubt_grace,
+            lease,
+            follow_timeout,
+            format,
+            json,
+        } => Config::Apply(ApplySettings {
+            lease: Duration::try_from_secs_f64(lease)
+                .ok()
+                .filter(|d| *d >= Duration::from_millis(300))
+                .context("--lease must be at least 0.3 seconds")?,
+            in_doubt_grace: Duration::from_secs(in_doubt_grace),
+            enforce_schedule: enforce_schedule || !target.mock,
+            key: api_key(&target)?,
+            target: if target.mock {
+                Target::Mock
+            } else {
+                Target::Url(target.api_url.clone())
+            },
+            state: target.state.clone(),
+            input,
+            yes,
+            new_ledger,
+            max_calls,
+            dry_run,
+            no_wait,
+            no_follow,
+            resend_in_doubt,
+            json: json || format == ApplyFormat::Json,
+            follow_timeout: Duration::from_secs(follow_timeout),
+            request_timeout: Duration::from_secs(30),
+            locked: None,
+        }),
+        Command::Status {
+            campaign,
+            state,
+            json,
+        } => Config::Status {
+            state: state_for(state, campaign.as_deref()),
+            campaign,
+            json,
+        },
+        Command::Report {
+            campaign,
+            target,
+            format,
+            out,
+            unmask,
+        } => Config::Report {
+            state: state_for(target.state.clone(), Some(&campaign)),
+            target: target_id(&target),
+            campaign,
+            format,
+            out,
+            unmask,
+        },
+        Command::Pause { campaign, state } => Config::Pause {
+            state: state_for(state, Some(&campaign)),
+            campaign,
+        },
+        Command::Resume { campaign, state } => Config::Resume {
+            state: state_for(state, Some(&campaign)),
+            campaign,
+        },
+        Command::Purge {
+            older_than,
+            campaign,
+            state,
+        } => Config::Purge {
+            state: state_for(state, campaign.as_deref()),
+            older_than: crate::validate::parse_duration(&older_than).with_context(|| {
+                format!("--older-than `{older_than}` is not a length of time (write it like 90d)")
+            })?,
+        },
+        Command::Watch {
+            paths,
+            format,
+            debounce,
+            unmask,
+            sample,
+            apply,
+            mock,
+            state,
+        } => Config::Watch(WatchSettings {
+            // clap makes --apply require --mock; checked again so no path reaches a live target.
+            apply: apply && mock,
+            state,
+            paths: if paths.is_empty() {
+                vec![PathBuf::from("campaigns")]
+            } else {
+                paths
+            },
+            format,
+            debounce_ms: debounce,
+            unmask,
+            sample,
+            color,
+        }),
+        Command::Schema => Config::Schema,
+        Command::Migrate { state } => Config::Migrate { state },
+        Command::MockServer(args) => Config::MockServer(args),
+    })
+}
+
+/// The API key: `--api-key-file`, else `INTRON_API_KEY`. Never from a campaign file.
+fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = &args.api_key_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+        let key = text.trim();
+        if key.is_empty() {
+            anyhow::bail!("the API key file {} is empty", path.display());
+        }
+        return Ok(Some(SecretString::from(key.to_owned())));
+    }
+    Ok(std::env::var("INTRON_API_KEY")
+        .ok()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .map(SecretString::from))
+}
+
+fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
+    state.unwrap_or_else(|| match campaign {
+        Some(c) => crate::apply::default_state(c),
+        None => PathBuf::from(".outreach/state.db"),
+    })
+}
+
+fn target_id(args: &TargetArgs) -> TargetId {
+    if args.mock {
+        TargetId::Mock
+    } else {
+        TargetId::url(&args.api_url)
+    }
+}

@@ -1,0 +1,35 @@
+//! `outreach apply`: place the planned calls, with Ctrl-C stopping new requests.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+
+use crate::Outcome;
+use crate::apply;
+use crate::settings::ApplySettings;
+
+/// Runs `outreach apply`.
+pub fn run(s: &ApplySettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            tracing::warn!("stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once; the ledger stays consistent)");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // Every ledger write is a committed transaction: calls in flight stay `sending`
+                // and are resolved as in doubt by the next run.
+                std::process::exit(130);
+            }
+        }
+    });
+    let end = runtime.block_on(apply::apply(s, interrupted, out))?;
+    Ok(match end {
+        apply::ApplyEnd::Done => Outcome::Success,
+        apply::ApplyEnd::Problems => Outcome::Problems,
+        apply::ApplyEnd::Interrupted => Outcome::Interrupted,
+    })
+}

@@ -1,0 +1,46 @@
+//! One file per subcommand: each turns its settings into the stages' work and hands the
+//! results to one reporter. [`crate::run`] picks the command.
+
+pub mod apply;
+pub mod init;
+pub mod ledger;
+pub mod mock_server;
+pub mod plan;
+pub mod report;
+pub mod schema;
+pub mod status;
+pub mod validate;
+pub mod watch;
+
+use anyhow::Context as _;
+
+use crate::ledger::Ledger;
+
+/// The `name` of a campaign file (which need not be otherwise valid).
+pub(crate) fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
+    let checked = crate::validate::check_file(path);
+    if let Some(c) = checked.campaign {
+        return Ok(c.name);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (doc, _) = crate::load::document::load(&text);
+    doc.and_then(|d| {
+        d.value
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(ToOwned::to_owned)
+    })
+    .with_context(|| format!("{} has no campaign name", path.display()))
+}
+
+/// Opens a ledger that must already exist: reading commands never create one.
+pub(crate) fn open_existing(state: &std::path::Path) -> anyhow::Result<Ledger> {
+    if !state.exists() && !crate::ledger::is_postgres(state) {
+        anyhow::bail!(
+            "no ledger at {}: nothing has been applied with it yet",
+            state.display()
+        );
+    }
+    Ok(Ledger::open(state)?)
+}

@@ -1,0 +1,192 @@
+//! `outreach plan`: validate, resolve patients, render, and show (and save) who would be
+//! called with what words; with a target, check the workflow's message too.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+
+use crate::Outcome;
+use crate::campaign;
+use crate::client;
+use crate::endpoint::Endpoint;
+use crate::ledger;
+use crate::plan::{self, workflow_check::WorkflowCheck};
+use crate::settings::PlanSettings;
+use crate::settings::target::{Target, TargetId};
+use crate::validate;
+
+/// Fetches the campaign's workflow from a target and checks it.
+fn check_workflow(
+    target: &Target,
+    key: Option<secrecy::SecretString>,
+    campaign: &campaign::Campaign,
+) -> anyhow::Result<WorkflowCheck> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let endpoint = Endpoint::open(target).await?;
+        let key = match key {
+            Some(k) => k,
+            None if matches!(target, Target::Mock) => {
+                secrecy::SecretString::from("outreach-mock-key")
+            }
+            None => anyhow::bail!(
+                "no API key to fetch the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
+            ),
+        };
+        let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
+            .map_err(anyhow::Error::msg)?;
+        let workflow = client
+            .workflow(&campaign.workflow_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching the workflow from {}: {e}", endpoint.name))?;
+        let name = endpoint.name.clone();
+        endpoint.close().await;
+        Ok(WorkflowCheck::new(&name, campaign, workflow))
+    })
+}
+
+/// Runs `outreach plan`.
+pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    if !s.campaign.is_file() {
+        anyhow::bail!("{}: no such campaign file", s.campaign.display());
+    }
+    let checked = validate::check_file(&s.campaign);
+    let Some(campaign) = checked.campaign else {
+        // The plan of an invalid campaign means nothing: show why it is invalid.
+        let format = match s.format {
+            crate::report::plan::PlanFormat::Json => crate::report::validation::Format::Json,
+            _ => crate::report::validation::Format::Human,
+        };
+        crate::report::validation::reporter(format, s.color)
+            .validation(std::slice::from_ref(&checked.report), out)?;
+        return Ok(Outcome::Problems);
+    };
+    // The plan to compare with is read first: a bad --compare is known before any work.
+    let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
+    let mut overview = plan::Overview::new(s.sample);
+    let mut check = match &s.target {
+        Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
+        None => None,
+    };
+    // Once calls were made, the plan subtracts them (per target, as apply records them).
+    let target_id = s
+        .target
+        .as_ref()
+        .map_or_else(TargetId::live, Target::id)
+        .to_string();
+    let state = s
+        .state
+        .clone()
+        .unwrap_or_else(|| crate::apply::default_state(&s.campaign));
+    let history = if state.exists() || ledger::is_postgres(&state) {
+        Some(ledger::Ledger::open(&state)?.history(
+            &target_id,
+            &campaign.name,
+            campaign.round.as_deref().unwrap_or(""),
+        )?)
+    } else {
+        None
+    };
+    let mut now = crate::plan::diff::Snapshot::default();
+    {
+        // The snapshot is only kept (it holds every call) when there is something to compare.
+        let mut nothing = plan::Discard;
+        let snapshot: &mut dyn plan::Sink = if before.is_some() {
+            &mut now
+        } else {
+            &mut nothing
+        };
+        let mut null = plan::Discard;
+        let mut lengths;
+        let measure: &mut dyn plan::Sink = match check.as_mut() {
+            Some(c) => {
+                lengths = crate::plan::workflow_check::Lengths {
+                    check: c,
+                    kind: campaign.kind,
+                };
+                &mut lengths
+            }
+            None => &mut null,
+        };
+        let mut inner = plan::Tee(snapshot, measure);
+        let mut report = plan::Tee(&mut overview, &mut inner);
+        let make = |sink: &mut dyn plan::Sink| match history {
+            Some(h) if !h.is_empty() => plan::plan(
+                &campaign,
+                &s.campaign,
+                &mut crate::plan::subtract::Subtract::new(sink, &campaign, h, &target_id),
+            ),
+            _ => plan::plan(&campaign, &s.campaign, sink),
+        };
+        match &s.out {
+            Some(path) => {
+                plan::save_with(path, |writer| make(&mut plan::Tee(writer, &mut report)))?
+            }
+            None => make(&mut report)?,
+        };
+    }
+    if campaign.kind == campaign::Kind::Conversation {
+        // A saved conversation plan holds the entries as sent, and those carry no tags.
+        for c in now.calls.values_mut() {
+            c.rendered.tags.clear();
+        }
+    }
+    let changes = match (&before, &s.compare) {
+        (Some(before), Some(path)) => Some(crate::report::plan::Changes {
+            against: path,
+            diff: crate::plan::diff::diff(before, &now),
+            sources: now.sources.clone(),
+            sample: s.sample,
+        }),
+        _ => None,
+    };
+    let summary = overview.summary.clone();
+    if let Some(c) = check.as_mut() {
+        c.finish();
+    }
+    let strict_failed = s.strict && overview.template_skips > 0;
+    let saved = s.out.as_deref().filter(|_| !strict_failed);
+    if strict_failed && let Some(path) = &s.out {
+        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    let view = crate::report::plan::PlanView {
+        campaign: &campaign,
+        campaign_path: &s.campaign,
+        overview: &overview,
+        unmask: s.unmask,
+        saved_to: saved,
+        message_unchecked: check.is_none().then_some(
+            "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched",
+        ),
+        workflow: check.as_ref(),
+        changes: changes.as_ref(),
+    };
+    crate::report::plan::write(s.format, &view, out)?;
+    if let Some(c) = &check
+        && !c.problems.is_empty()
+    {
+        return Ok(Outcome::Problems);
+    }
+    if strict_failed {
+        tracing::error!(
+            "--strict: {} rows were skipped because a template has no value for them; no plan saved",
+            overview.template_skips
+        );
+        return Ok(Outcome::Problems);
+    }
+    Ok(if summary.calls > 0 {
+        Outcome::Pending
+    } else {
+        Outcome::Success
+    })
+}
+
+/// A plan saved with `plan --out`, for `plan --compare`.
+fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<crate::plan::diff::Snapshot> {
+    let text = std::fs::read(path)
+        .with_context(|| format!("cannot read the plan to compare with, {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
+    crate::plan::diff::Snapshot::from_saved_plan(&doc)
+        .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
+}

@@ -1,0 +1,56 @@
+//! `outreach report`: a campaign's outcomes as a table, CSV, JSON or an HTML page.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::Outcome;
+use crate::report::outcomes::{self, ReportFormat};
+use crate::settings::target::TargetId;
+use crate::validate;
+
+/// What `outreach report` was asked for.
+pub struct ReportArgs<'a> {
+    pub campaign: &'a Path,
+    pub state: &'a Path,
+    pub target: &'a TargetId,
+    pub format: ReportFormat,
+    /// Write the report here instead of to standard output.
+    pub file: Option<&'a Path>,
+    pub unmask: bool,
+}
+
+/// Runs `outreach report`.
+pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let checked = validate::check_file(a.campaign);
+    let c = checked
+        .campaign
+        .with_context(|| format!("{} is not a valid campaign", a.campaign.display()))?;
+    let ledger = super::open_existing(a.state)?;
+    let figures = outcomes::Figures::compute(&ledger, &a.target.to_string(), &c, a.campaign)?;
+    if let Some(e) = &figures.plan_error {
+        tracing::warn!(
+            "the campaign could not be planned, so the report has no planned or skipped counts: {e}"
+        );
+    }
+    match a.file {
+        Some(path) => {
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            outcomes::write(&figures, a.format, a.unmask, &mut w)?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                out,
+                "Wrote the report of {} to {}",
+                figures.campaign,
+                path.display()
+            )?;
+        }
+        None => outcomes::write(&figures, a.format, a.unmask, out)?,
+    }
+    Ok(Outcome::Success)
+}

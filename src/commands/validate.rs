@@ -1,0 +1,41 @@
+//! `outreach validate`: every problem of every campaign file, located.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::Outcome;
+use crate::load::diagnostic::FileReport;
+use crate::report::validation::{self, Format};
+use crate::validate;
+
+/// Runs `outreach validate`.
+pub fn run(
+    paths: &[PathBuf],
+    format: Format,
+    color: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let files = validate::expand(paths).context("cannot validate")?;
+    if files.is_empty() {
+        anyhow::bail!(
+            "no campaign files (*.yaml, *.yml) found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let reports: Vec<_> = files
+        .iter()
+        .map(|f| validate::check_file(f).report)
+        .collect();
+    validation::reporter(format, color).validation(&reports, out)?;
+    Ok(if reports.iter().all(FileReport::is_valid) {
+        Outcome::Success
+    } else {
+        Outcome::Problems
+    })
+}
