@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 
 use crate::campaign::Campaign;
+use crate::plan::SkipReason;
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
 /// A plan, kept whole for comparison: every call by key, every skip, the counts.
@@ -17,7 +18,7 @@ pub struct Snapshot {
     /// share a prefix, and a diff only sorts what changed).
     pub calls: HashMap<String, Call>,
     /// Skipped rows, by [`skip_identity`].
-    pub skips: BTreeMap<(&'static str, String), Skip>,
+    pub skips: BTreeMap<(SkipReason, String), Skip>,
     pub summary: Summary,
     /// Source labels (patients, then opt-outs), as in [`Header::sources`].
     pub sources: Vec<String>,
@@ -27,7 +28,7 @@ pub struct Snapshot {
 
 /// How a skipped row is recognised across two plans: its reason and its phone cell (rows move
 /// when a file is edited, numbers do not), or its place when it has no phone.
-pub fn skip_identity(skip: &Skip) -> (&'static str, String) {
+pub fn skip_identity(skip: &Skip) -> (SkipReason, String) {
     let ident = match skip.phone.as_deref().map(str::trim) {
         Some(p) if !p.is_empty() => format!("phone:{p}"),
         _ => format!("row:{}:{}", skip.source, skip.row),
@@ -216,29 +217,6 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
     d
 }
 
-/// Skip codes a plan can hold (see [`Skip::code`]); a saved plan's codes are matched to them.
-const SKIP_CODES: [&str; 10] = [
-    "invalid-phone",
-    "missing-phone",
-    "not-a-phone-line",
-    "country-not-allowed",
-    "phone-stored-as-number",
-    "opted-out",
-    "duplicate",
-    "missing-value",
-    "template-error",
-    "unreadable-row",
-];
-
-fn skip_code(code: &str) -> &'static str {
-    // A code this build does not know (a plan from another version) still counts, as `other`.
-    SKIP_CODES
-        .iter()
-        .find(|c| **c == code)
-        .copied()
-        .unwrap_or("other")
-}
-
 fn strings(v: &serde_json::Value, leave_out: &str) -> BTreeMap<String, String> {
     v.as_object()
         .into_iter()
@@ -309,7 +287,7 @@ impl Snapshot {
             let skip = Skip {
                 source: usize_of(&k["source"]),
                 row: k["row"].as_u64().unwrap_or(0),
-                code: skip_code(k["code"].as_str().unwrap_or_default()),
+                code: SkipReason::from_code(k["code"].as_str().unwrap_or_default()),
                 reason: k["reason"].as_str().unwrap_or_default().to_owned(),
                 phone: k["phone"].as_str().map(ToOwned::to_owned),
             };
@@ -325,7 +303,7 @@ impl Snapshot {
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(k, v)| (skip_code(k), v.as_u64().unwrap_or(0)))
+                .map(|(k, v)| (SkipReason::from_code(k).as_str(), v.as_u64().unwrap_or(0)))
                 .collect(),
             opt_outs: s["opt_outs"].as_u64().unwrap_or(0),
             opt_outs_unusable: s["opt_outs_unusable"].as_u64().unwrap_or(0),
@@ -356,7 +334,7 @@ mod tests {
         Skip {
             source: 0,
             row,
-            code,
+            code: SkipReason::from_code(code),
             reason: code.to_owned(),
             phone: phone.map(ToOwned::to_owned),
         }
@@ -368,7 +346,10 @@ mod tests {
         for k in skips {
             s.skip(k).unwrap();
             s.summary.skipped += 1;
-            *s.summary.skipped_by_reason.entry(k.code).or_default() += 1;
+            *s.summary
+                .skipped_by_reason
+                .entry(k.code.as_str())
+                .or_default() += 1;
         }
         s.summary.calls = calls.len() as u64;
         s
@@ -471,7 +452,10 @@ mod tests {
         );
         let d = diff(&before, &after);
         assert_eq!(
-            d.new_skips.iter().map(|s| s.code).collect::<Vec<_>>(),
+            d.new_skips
+                .iter()
+                .map(|s| s.code.as_str())
+                .collect::<Vec<_>>(),
             ["opted-out"]
         );
         assert_eq!(d.resolved_skips, 1);

@@ -3,6 +3,7 @@
 //! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
 
 pub mod diff;
+pub mod skip;
 pub mod subtract;
 pub mod workflow_check;
 
@@ -19,6 +20,7 @@ use crate::campaign::{Campaign, Kind, Source};
 use crate::patients::phone::PhoneProblem;
 use crate::patients::source::SourceError;
 use crate::render::{Rendered, Renderer};
+pub use skip::SkipReason;
 
 /// The `format` of a saved plan document.
 pub const PLAN_FORMAT: &str = "outreach-plan";
@@ -71,10 +73,8 @@ pub struct Call {
 pub struct Skip {
     pub source: usize,
     pub row: u64,
-    /// A stable reason code: `invalid-phone`, `missing-phone`, `not-a-phone-line`,
-    /// `country-not-allowed`, `phone-stored-as-number`, `opted-out`, `duplicate`,
-    /// `missing-value`, `template-error`, `unreadable-row`.
-    pub code: &'static str,
+    /// Why; its stable code is [`SkipReason::as_str`].
+    pub code: SkipReason,
     pub reason: String,
     /// The phone cell as written (masked when printed).
     pub phone: Option<String>,
@@ -83,7 +83,7 @@ pub struct Skip {
 impl Skip {
     /// Whether the skip comes from a template (what `plan --strict` refuses).
     pub fn is_template(&self) -> bool {
-        matches!(self.code, "missing-value" | "template-error")
+        self.code.is_template()
     }
 }
 
@@ -339,13 +339,13 @@ pub fn plan(
         };
         let mut consume = |prepared: Prepared| -> Result<(), PlanError> {
             summary.rows += 1;
-            let mut skip = |code: &'static str,
+            let mut skip = |code: SkipReason,
                             reason: String,
                             phone: Option<String>,
                             row: u64|
              -> io::Result<()> {
                 summary.skipped += 1;
-                *summary.skipped_by_reason.entry(code).or_default() += 1;
+                *summary.skipped_by_reason.entry(code.as_str()).or_default() += 1;
                 sink.skip(&Skip {
                     source: si,
                     row,
@@ -357,7 +357,7 @@ pub fn plan(
             let (row, prepared) = match prepared {
                 Ok(r) => r,
                 Err(e) => {
-                    skip("unreadable-row", e.message, None, e.number)?;
+                    skip(SkipReason::UnreadableRow, e.message, None, e.number)?;
                     return Ok(());
                 }
             };
@@ -367,7 +367,7 @@ pub fn plan(
                 .to_owned();
             let Some(prepared) = prepared else {
                 skip(
-                    "phone-stored-as-number",
+                    SkipReason::PhoneStoredAsNumber,
                     "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
                     Some(raw),
                     row.number,
@@ -377,14 +377,19 @@ pub fn plan(
             let (number, values, key) = match prepared {
                 Ok(p) => p,
                 Err(problem) => {
-                    skip(problem.code(), problem.describe(), Some(raw), row.number)?;
+                    skip(
+                        SkipReason::from(&problem),
+                        problem.describe(),
+                        Some(raw),
+                        row.number,
+                    )?;
                     return Ok(());
                 }
             };
             let n = number.as_u64();
             if opted_out.contains(&n) {
                 skip(
-                    "opted-out",
+                    SkipReason::OptedOut,
                     "the number is on an opt-out list".to_owned(),
                     Some(raw),
                     row.number,
@@ -410,7 +415,7 @@ pub fn plan(
                 };
                 let place = first_row(campaign, si, (fs, fr));
                 skip(
-                    "duplicate",
+                    SkipReason::Duplicate,
                     format!("{what} as {place}, which is called instead"),
                     Some(raw),
                     row.number,
@@ -431,7 +436,7 @@ pub fn plan(
                     if let Some(&(fs, fr)) = seen_phone.get(&n) {
                         let place = first_row(campaign, si, (fs, fr));
                         skip(
-                            "duplicate",
+                            SkipReason::Duplicate,
                             format!("the same number as {place}, which is called instead"),
                             Some(raw),
                             row.number,
@@ -444,7 +449,12 @@ pub fn plan(
             let values = match values {
                 Ok(r) => r,
                 Err(problem) => {
-                    skip(problem.code(), problem.describe(), Some(raw), row.number)?;
+                    skip(
+                        SkipReason::from(&problem),
+                        problem.describe(),
+                        Some(raw),
+                        row.number,
+                    )?;
                     return Ok(());
                 }
             };
@@ -802,7 +812,7 @@ impl Sink for Overview {
         if skip.is_template() {
             self.template_skips += 1;
         }
-        let entry = self.skips.entry(skip.code).or_default();
+        let entry = self.skips.entry(skip.code.as_str()).or_default();
         entry.0 += 1;
         if entry.1.len() < SKIP_EXAMPLES {
             entry.1.push(skip.clone());

@@ -7,6 +7,7 @@ use std::io;
 
 use crate::campaign::Campaign;
 use crate::ledger::{CallState, KeyHistory};
+use crate::plan::SkipReason;
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
 /// Wraps a sink, turning calls the ledger already holds into skips and re-batching the rest.
@@ -93,7 +94,7 @@ impl Sink for Subtract<'_> {
                 self.inner.skip(&Skip {
                     source: c.source,
                     row: c.row,
-                    code: "already-called",
+                    code: SkipReason::AlreadyCalled,
                     reason,
                     phone: Some(c.phone.clone()),
                 })?;
@@ -120,7 +121,7 @@ impl Sink for Subtract<'_> {
         if self.removed > 0 {
             *summary
                 .skipped_by_reason
-                .entry("already-called")
+                .entry(SkipReason::AlreadyCalled.as_str())
                 .or_default() += self.removed;
         }
         self.inner.finish(&summary)

@@ -453,6 +453,42 @@ fn planning_after_an_apply_shows_nothing_new_to_call() {
     assert_eq!(other.status.code(), Some(2));
 }
 
+/// Regression: `already-called` was a skip code that `plan --compare` did not know, so a plan
+/// saved after an apply read its already-called rows back as `other`, and comparing it with
+/// the same plan made again reported every one of them as newly skipped.
+#[test]
+fn compare_after_an_apply_knows_already_called_rows() {
+    let mock = crate::apply::Mock::fast();
+    let c = crate::apply::campaign(5, "");
+    let out = crate::apply::apply(&c, &mock.url, &["--no-follow"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let saved = c.path.with_file_name("after-apply.json");
+    let plan = |extra: &[&str]| {
+        outreach()
+            .args(["plan", "--api-url", &mock.url, "--state"])
+            .arg(c.state())
+            .arg(&c.path)
+            .args(extra)
+            .env("INTRON_API_KEY", crate::apply::KEY)
+            .output()
+            .unwrap()
+    };
+    let first = plan(&["--out", saved.to_str().unwrap()]);
+    assert!(first.status.success(), "{first:?}");
+    let again = plan(&["--format", "json", "--compare", saved.to_str().unwrap()]);
+    assert!(again.status.success(), "{again:?}");
+    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        doc["summary"]["skipped_by_reason"]["already-called"], 5,
+        "{doc}"
+    );
+    assert_eq!(doc["changes"]["new_skips"], 0, "{doc}");
+    assert_eq!(doc["changes"]["resolved_skips"], 0, "{doc}");
+    let md = plan(&["--format", "markdown", "--compare", saved.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(text.contains("No change from the plan"), "{text}");
+}
+
 /// `plan --compare`: a plan saved before an edit, compared with the plan after it.
 #[test]
 fn compare_says_what_changed_since_a_saved_plan() {

@@ -124,6 +124,10 @@ fn status_runners(c: &Campaign) -> Vec<Value> {
 
 /// Acceptance 1: four runners, 20,000 patients, a 5% fault mix.
 #[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs a Postgres server: set OUTREACH_TEST_DATABASE_URL, or run `bash .ci/postgres.sh cargo test --workspace`"
+)]
 fn four_runners_share_the_work_and_the_rate() {
     with(Backend::Postgres, || {
         let patients: usize = std::env::var("OUTREACH_SCALE_PATIENTS")
@@ -212,6 +216,10 @@ fn four_runners_share_the_work_and_the_rate() {
 /// Acceptance 2: a runner killed in the middle; the others take over its work after its
 /// lease runs out.
 #[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs a Postgres server: set OUTREACH_TEST_DATABASE_URL, or run `bash .ci/postgres.sh cargo test --workspace`"
+)]
 fn a_killed_runners_work_is_taken_over_after_its_lease() {
     with(Backend::Postgres, || {
         let mock = Mock::fast();
@@ -247,6 +255,10 @@ fn a_killed_runners_work_is_taken_over_after_its_lease() {
 /// Two campaigns sent with one API key share the key's budget: together they stay within
 /// one campaign's `requests_per_second`.
 #[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs a Postgres server: set OUTREACH_TEST_DATABASE_URL, or run `bash .ci/postgres.sh cargo test --workspace`"
+)]
 fn campaigns_sharing_an_api_key_share_its_budget() {
     with(Backend::Postgres, || {
         let rps = 20;

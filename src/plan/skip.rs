@@ -1,0 +1,132 @@
+//! Why a row is not called: [`SkipReason`], the stable codes of plans, reports and JSON.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::patients::phone::PhoneProblem;
+use crate::render::RenderProblem;
+
+/// Why a row is not called. `as_str` is the stable code written to plans and JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    InvalidPhone,
+    MissingPhone,
+    NotAPhoneLine,
+    CountryNotAllowed,
+    PhoneStoredAsNumber,
+    OptedOut,
+    Duplicate,
+    MissingValue,
+    TemplateError,
+    UnreadableRow,
+    /// The ledger shows the call placed already (the plan subtracts it).
+    AlreadyCalled,
+    /// A code this build does not know, read from a plan saved by another version.
+    Other,
+}
+
+impl SkipReason {
+    /// Every reason a plan of this build can hold.
+    pub const ALL: [SkipReason; 11] = [
+        SkipReason::InvalidPhone,
+        SkipReason::MissingPhone,
+        SkipReason::NotAPhoneLine,
+        SkipReason::CountryNotAllowed,
+        SkipReason::PhoneStoredAsNumber,
+        SkipReason::OptedOut,
+        SkipReason::Duplicate,
+        SkipReason::MissingValue,
+        SkipReason::TemplateError,
+        SkipReason::UnreadableRow,
+        SkipReason::AlreadyCalled,
+    ];
+
+    /// The stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::InvalidPhone => "invalid-phone",
+            SkipReason::MissingPhone => "missing-phone",
+            SkipReason::NotAPhoneLine => "not-a-phone-line",
+            SkipReason::CountryNotAllowed => "country-not-allowed",
+            SkipReason::PhoneStoredAsNumber => "phone-stored-as-number",
+            SkipReason::OptedOut => "opted-out",
+            SkipReason::Duplicate => "duplicate",
+            SkipReason::MissingValue => "missing-value",
+            SkipReason::TemplateError => "template-error",
+            SkipReason::UnreadableRow => "unreadable-row",
+            SkipReason::AlreadyCalled => "already-called",
+            SkipReason::Other => "other",
+        }
+    }
+
+    /// The reason of a code as written in a saved plan; [`SkipReason::Other`] for a code this
+    /// build does not know, so that it still counts.
+    pub fn from_code(code: &str) -> Self {
+        SkipReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == code)
+            .unwrap_or(SkipReason::Other)
+    }
+
+    /// Whether the skip comes from a template (what `plan --strict` refuses).
+    pub fn is_template(self) -> bool {
+        matches!(self, SkipReason::MissingValue | SkipReason::TemplateError)
+    }
+}
+
+impl From<&PhoneProblem> for SkipReason {
+    fn from(p: &PhoneProblem) -> Self {
+        match p {
+            PhoneProblem::Missing => SkipReason::MissingPhone,
+            PhoneProblem::Invalid | PhoneProblem::NoCountry => SkipReason::InvalidPhone,
+            PhoneProblem::NotALine(_) => SkipReason::NotAPhoneLine,
+            PhoneProblem::CountryNotAllowed(_) => SkipReason::CountryNotAllowed,
+        }
+    }
+}
+
+impl From<&RenderProblem> for SkipReason {
+    fn from(p: &RenderProblem) -> Self {
+        match p {
+            RenderProblem::Missing { .. } => SkipReason::MissingValue,
+            RenderProblem::Failed { .. } => SkipReason::TemplateError,
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SkipReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_as_itself() {
+        for r in SkipReason::ALL {
+            assert_eq!(SkipReason::from_code(r.as_str()), r);
+        }
+        assert_eq!(SkipReason::from_code("made-up"), SkipReason::Other);
+    }
+
+    #[test]
+    fn phone_and_template_problems_keep_their_codes() {
+        for p in [
+            PhoneProblem::Missing,
+            PhoneProblem::Invalid,
+            PhoneProblem::NoCountry,
+        ] {
+            assert_eq!(SkipReason::from(&p).as_str(), p.code());
+        }
+    }
+}
