@@ -134,7 +134,7 @@ fn main() {
         let claims: u64 = results.iter().map(|r| r.0).sum();
         let calls: u64 = results.iter().map(|r| r.1).sum();
         assert_eq!(calls, a.calls as u64, "every call claimed exactly once");
-        #[allow(clippy::cast_precision_loss)] // rates
+        #[expect(clippy::cast_precision_loss, reason = "rates")]
         let (cps, calls_ps) = (claims as f64 / secs, calls as f64 / secs);
         let base_cps = *base.get_or_insert(cps);
         println!(

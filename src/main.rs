@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let config = match outreach::cli::resolve(cli) {
         Ok(c) => c,
         Err(e) => {
-            #[allow(clippy::print_stderr)] // main is where errors reach the user
+            #[expect(clippy::print_stderr, reason = "main is where errors reach the user")]
             {
                 eprintln!("error: {e:#}");
             }
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            #[allow(clippy::print_stderr)] // main is where errors reach the user
+            #[expect(clippy::print_stderr, reason = "main is where errors reach the user")]
             {
                 eprintln!("error: {e:#}");
             }

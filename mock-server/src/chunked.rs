@@ -6,7 +6,7 @@
 const CHUNK: usize = 16 * 1024;
 
 #[derive(Debug)]
-pub struct ChunkedVec<T> {
+pub(crate) struct ChunkedVec<T> {
     chunks: Vec<Vec<T>>,
     len: usize,
 }
@@ -21,11 +21,11 @@ impl<T> Default for ChunkedVec<T> {
 }
 
 impl<T> ChunkedVec<T> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn push(&mut self, value: T) {
+    pub(crate) fn push(&mut self, value: T) {
         if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
@@ -35,11 +35,11 @@ impl<T> ChunkedVec<T> {
         self.len += 1;
     }
 
-    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
         self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.chunks.iter().flatten()
     }
 }
@@ -81,14 +81,14 @@ const TEXT_CHUNK: usize = 1024 * 1024;
 
 /// A place in a [`TextArena`]. Length 0 stands for "absent".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TextRef {
+pub(crate) struct TextRef {
     chunk: u32,
     start: u32,
     len: u32,
 }
 
 impl TextRef {
-    pub fn is_absent(self) -> bool {
+    pub(crate) fn is_absent(self) -> bool {
         self.len == 0
     }
 }
@@ -96,12 +96,12 @@ impl TextRef {
 /// Append-only text storage in large chunks: no allocation per stored string, so stored
 /// call data costs its length and nothing more.
 #[derive(Debug, Default)]
-pub struct TextArena {
+pub(crate) struct TextArena {
     chunks: Vec<String>,
 }
 
 impl TextArena {
-    pub fn push(&mut self, text: &str) -> TextRef {
+    pub(crate) fn push(&mut self, text: &str) -> TextRef {
         if text.is_empty() {
             return TextRef::default();
         }
@@ -125,7 +125,7 @@ impl TextArena {
     }
 
     /// The text at `at`; empty when absent.
-    pub fn get(&self, at: TextRef) -> &str {
+    pub(crate) fn get(&self, at: TextRef) -> &str {
         if at.is_absent() {
             return "";
         }

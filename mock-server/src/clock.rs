@@ -80,7 +80,11 @@ impl VirtualClock {
     pub fn now_ms(&self) -> u64 {
         let real_ms = self.real.elapsed().as_secs_f64() * 1000.0;
         // Simulated milliseconds stay far below 2^52, so the float is exact enough.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // non-negative, bounded
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "non-negative, bounded"
+        )]
         let scaled = (real_ms * self.scale) as u64;
         let advanced = *self.advanced_ms.lock().expect("clock lock");
         self.start_ms
@@ -107,7 +111,7 @@ impl VirtualClock {
             return None;
         }
         // Precision loss is irrelevant for a sleep.
-        #[allow(clippy::cast_precision_loss)] // bounded wait computation
+        #[expect(clippy::cast_precision_loss, reason = "bounded wait computation")]
         let real_ms = (target_ms - now) as f64 / self.scale;
         Some(Duration::from_secs_f64(real_ms / 1000.0))
     }
@@ -129,7 +133,7 @@ pub(crate) mod tests {
 
     /// A hand-driven real-time source.
     #[derive(Debug, Clone, Default)]
-    pub struct ManualTime(pub Arc<AtomicU64>);
+    pub(crate) struct ManualTime(pub Arc<AtomicU64>);
 
     impl RealTime for ManualTime {
         fn elapsed(&self) -> Duration {

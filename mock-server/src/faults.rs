@@ -39,7 +39,10 @@ pub struct Faults {
 
 fn unit(hash: u64) -> f64 {
     // 53 random bits to a float in [0, 1).
-    #[allow(clippy::cast_precision_loss)] // exactly representable: below 2^53
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "exactly representable: below 2^53"
+    )]
     let (top, scale) = ((hash >> 11) as f64, (1u64 << 53) as f64);
     top / scale
 }

@@ -134,7 +134,10 @@ impl IdCodec {
             value = value << 4 | u128::from(digit);
         }
         // Splitting the u128 into its halves.
-        #[allow(clippy::cast_possible_truncation)] // intended: the two 64-bit halves
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "intended: the two 64-bit halves"
+        )]
         let (hi, lo) = ((value >> 64) as u64, value as u64);
         if (hi >> 12) & 0xf != 4 || lo >> 62 != 0b10 {
             return None;

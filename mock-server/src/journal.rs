@@ -144,7 +144,7 @@ impl JournalEntry {
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(stored).into_owned()))
         };
         // Microseconds to fractional milliseconds.
-        #[allow(clippy::cast_precision_loss)] // latencies are small
+        #[expect(clippy::cast_precision_loss, reason = "latencies are small")]
         let latency_ms = self.latency_us as f64 / 1000.0;
         JournalView {
             seq: self.seq,

@@ -61,7 +61,11 @@ impl RateLimiter {
         } else {
             let wait = (1.0 - bucket.tokens) / rate;
             // A wait of at most one second per token: small positive number.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // bounded, positive
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "bounded, positive"
+            )]
             let secs = wait.ceil().max(1.0) as u32;
             Err(secs)
         }

@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // The one place this binary reports a fatal error to the user.
-            #[allow(clippy::print_stderr)] // main reports fatal errors
+            #[expect(clippy::print_stderr, reason = "main reports fatal errors")]
             {
                 eprintln!("voicebot-mock: {error:#}");
             }

@@ -54,7 +54,7 @@ pub struct Delivery {
 }
 
 /// Everything the handlers share.
-pub struct Shared {
+pub(crate) struct Shared {
     api_keys: Option<HashSet<String>>,
     callback: crate::config::CallbackConfig,
     replica: Mutex<ReplicaState>,
@@ -509,8 +509,11 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
     let by_ms = match (advance.seconds, advance.ms) {
         (Some(secs), None) if secs.is_finite() && secs >= 0.0 => {
             // Seconds to whole milliseconds; bounded by the check below.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            // checked non-negative
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked non-negative"
+            )]
             let ms = (secs * 1000.0).round() as u64;
             ms
         }
@@ -594,7 +597,7 @@ async fn callbacks(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 /// The complete router, with the observing middleware.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(routes::ROBOCALL, post(robocall))
         .route(routes::ROBOCALL_ALIAS, post(robocall))

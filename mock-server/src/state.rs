@@ -171,7 +171,7 @@ fn draw(range: [u32; 2], hash: u64) -> u32 {
     let [min, max] = range;
     let span = u64::from(max - min) + 1;
     // The remainder is below `span`, which fits in u32.
-    #[allow(clippy::cast_possible_truncation)] // hash % span < 2^32
+    #[expect(clippy::cast_possible_truncation, reason = "hash % span < 2^32")]
     let offset = (hash % span) as u32;
     min + offset
 }
@@ -395,7 +395,7 @@ impl ReplicaState {
         let reply = if outcome == Outcome::Replied {
             let len = reply_keys.len() as u64;
             // Index below len, a small vector length.
-            #[allow(clippy::cast_possible_truncation)] // < reply_keys.len()
+            #[expect(clippy::cast_possible_truncation, reason = "< reply_keys.len()")]
             let index = (mix(h ^ 4) % len) as usize;
             self.text.push(&reply_keys[index])
         } else {
@@ -773,7 +773,7 @@ pub fn stats(calls: &[CallStatus]) -> BatchStats {
         }
     }
     // Counts stay far below 2^52; float conversion is exact.
-    #[allow(clippy::cast_precision_loss)] // small counts
+    #[expect(clippy::cast_precision_loss, reason = "small counts")]
     {
         if stats.completed_calls > 0 {
             stats.avg_duration = talk as f64 / stats.completed_calls as f64;

@@ -351,7 +351,7 @@ pub struct CountryCode(#[schemars(regex(pattern = r"^[A-Z]{2}$"))] pub String);
 /// A value in an inline record: text, a number or a yes/no.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)] // only describes the schema of inline values
+#[expect(dead_code, reason = "only describes the schema of inline values")]
 enum InlineValue {
     Text(String),
     Number(f64),
@@ -451,7 +451,6 @@ pub struct Window {
 /// A day, or a group of days, of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
 pub enum Day {
     Monday,
     Tuesday,

@@ -84,35 +84,7 @@ pub enum Command {
     ///
     /// Exit codes: 0 written and valid, 1 written but invalid, 2 nothing written (the file
     /// exists, the patient file cannot be read, no column holds phone numbers).
-    Init {
-        /// The directory to write the campaign in.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// The patient file to start from.
-        #[arg(long, value_name = "FILE")]
-        patients: PathBuf,
-        /// The column with the phone numbers (default: guessed from the values).
-        #[arg(long, value_name = "COLUMN")]
-        phone_column: Option<String>,
-        /// The country of numbers written without a country code, such as NG (default: guessed).
-        #[arg(long, value_name = "CODE")]
-        country: Option<String>,
-        /// The campaign's name (default: from the patient file's name).
-        #[arg(long)]
-        name: Option<String>,
-        /// robocall (default) or conversation.
-        #[arg(long, value_parser = ["robocall", "conversation"])]
-        kind: Option<String>,
-        /// Where to write the campaign (default: DIR/<name>.yaml).
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Accept every guess without asking.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Overwrite the campaign file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Init(InitArgs),
     /// Check campaign files against the schema and the rules a schema cannot express.
     ///
     /// Reports every problem in every file at once, with file:line:column, the JSON pointer,
@@ -135,52 +107,7 @@ pub enum Command {
     /// Exit codes: 0 planned, 1 problems (invalid campaign; with --strict, rows skipped for
     /// a template), 2 could not run. With --detailed-exitcode, as `terraform plan`: 0 nothing
     /// to call, 2 calls pending, 1 any error.
-    Plan {
-        /// The campaign file.
-        campaign: PathBuf,
-        /// Save the full plan as JSON to this file.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Output format: human, json (a summary document for CI) or markdown (a pull-request comment).
-        #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Human)]
-        format: PlanFormat,
-        /// Show phone numbers and patient data in printed output (never in pull requests!).
-        #[arg(long)]
-        unmask: bool,
-        /// Fail (exit 1) when any row is skipped because a template has no value for it.
-        #[arg(long)]
-        strict: bool,
-        /// Exit 0 when there is nothing to call, 2 when calls are pending, 1 on any error.
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// How many rendered calls the printed output shows.
-        #[arg(long, default_value_t = 5, value_name = "N")]
-        sample: usize,
-        /// Check the workflow on the bundled mock server (started in-process).
-        #[arg(long, conflicts_with = "api_url")]
-        mock: bool,
-        /// Check the workflow on this server: it exists, fits the campaign's kind, is active,
-        /// gets a value for every placeholder, and every message stays within 4000 characters.
-        #[arg(long, value_name = "URL")]
-        api_url: Option<String>,
-        /// Read the API key from this file (otherwise from INTRON_API_KEY), with --api-url.
-        #[arg(long, value_name = "FILE")]
-        api_key_file: Option<PathBuf>,
-        /// The ledger whose calls the plan subtracts (default: .outreach/state.db beside the
-        /// campaign, when it exists), for the target given (--mock, --api-url, else the live API).
-        #[arg(
-            long,
-            value_name = "FILE|URL",
-            env = "OUTREACH_DATABASE_URL",
-            hide_env_values = true
-        )]
-        state: Option<PathBuf>,
-        /// Add a "What changed" section: the differences from this plan, saved earlier with
-        /// --out (in CI, the base branch's plan): calls added and removed, changed variables,
-        /// newly skipped rows. Masked unless --unmask (json: the counts only).
-        #[arg(long, value_name = "PLAN.json")]
-        compare: Option<PathBuf>,
-    },
+    Plan(PlanArgs),
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///
     /// Plans first (or reads a plan saved with `plan --out`, refusing it when the campaign or
@@ -195,57 +122,7 @@ pub enum Command {
     /// Exit codes: 0 every due call was placed (or nothing is due now), 1 some calls were
     /// rejected, could not be sent or are in doubt, 2 could not run (401, ledger in use, stale
     /// plan, no terminal without --yes, server unreachable), 130 interrupted.
-    Apply {
-        /// A campaign file, or a plan saved with `outreach plan --out`.
-        input: PathBuf,
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Do not ask for confirmation (required without a terminal).
-        #[arg(long)]
-        yes: bool,
-        /// Confirm that this is the campaign's first run against this target with this ledger.
-        #[arg(long)]
-        new_ledger: bool,
-        /// Place at most N calls in this run (the smaller of this and delivery.max_calls wins).
-        #[arg(long, value_name = "N")]
-        max_calls: Option<u64>,
-        /// Go through every step except sending (recorded under a separate dry-run target).
-        #[arg(long)]
-        dry_run: bool,
-        /// Outside a calling window (or with retries scheduled later), exit instead of waiting.
-        #[arg(long)]
-        no_wait: bool,
-        /// Do not follow accepted calls to their outcome.
-        #[arg(long)]
-        no_follow: bool,
-        /// With --mock, wait for calling windows as a live run would. By default the mock
-        /// places calls at any hour (so CI dry runs do not depend on the time of day) and
-        /// reports when a live run would have waited.
-        #[arg(long, requires = "mock")]
-        enforce_schedule: bool,
-        /// Re-send calls in doubt that cannot be looked up on the server (risks a second call).
-        #[arg(long)]
-        resend_in_doubt: bool,
-        /// Calls in doubt are only declared "never placed" when the server does not list
-        /// them this many seconds after they were sent (a request may still be in flight).
-        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-        in_doubt_grace: u64,
-        /// With a shared Postgres ledger: how long, in seconds, a runner's claimed calls and
-        /// heartbeat hold. A runner renews them while it works; when one stops (a crash, a
-        /// killed pod), the others take over its unsent calls after this long and look up the
-        /// ones it was sending.
-        #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
-        lease: f64,
-        /// How long to follow accepted calls, in seconds.
-        #[arg(long, default_value_t = 600, value_name = "SECONDS")]
-        follow_timeout: u64,
-        /// Summary format: human (a table), or json (one object, for CI).
-        #[arg(long, short = 'f', value_enum, default_value_t = ApplyFormat::Human)]
-        format: ApplyFormat,
-        /// The same as --format json.
-        #[arg(long, conflicts_with = "format")]
-        json: bool,
-    },
+    Apply(ApplyArgs),
     /// Show the ledger: calls per state for each campaign and target.
     Status {
         /// A campaign file: show only this campaign (and use the ledger beside it).
@@ -333,33 +210,7 @@ pub enum Command {
     /// for the session (never to a live target: --apply requires --mock), so each apply shows
     /// the calls that change would place. Calls are recorded in the ledger as `apply --mock`
     /// records them, and the ledger is locked while applying.
-    Watch {
-        /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
-        paths: Vec<PathBuf>,
-        /// Output format: human, or json (one event object per line, for tools).
-        #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Human)]
-        format: WatchFormat,
-        /// Quiet time after the last change before the campaigns run again, in milliseconds.
-        #[arg(long, default_value_t = 50, value_name = "MS")]
-        debounce: u64,
-        /// Show phone numbers and patient data in printed output.
-        #[arg(long)]
-        unmask: bool,
-        /// How many calls and skipped rows of each kind a change lists.
-        #[arg(long, default_value_t = 5, value_name = "N")]
-        sample: usize,
-        /// After each good plan, apply it to the session's mock server (requires --mock).
-        /// Outcomes are not followed and calling windows are not waited for.
-        #[arg(long, requires = "mock")]
-        apply: bool,
-        /// With --apply: the target is the bundled mock server, started once for the session.
-        /// There is no live target for the watcher.
-        #[arg(long, requires = "apply")]
-        mock: bool,
-        /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
-        #[arg(long, value_name = "FILE", requires = "apply")]
-        state: Option<PathBuf>,
-    },
+    Watch(WatchArgs),
     /// Create or upgrade the ledger's tables (apply and every other command also do it
     /// when they open the ledger; run this first to give a database role the tables before
     /// the runners start, or to upgrade at a moment of your choosing).
@@ -384,4 +235,177 @@ pub enum Command {
     /// calls, faults, clock). The documented samples work against it verbatim. See
     /// mock-server/README.md.
     MockServer(mock_server::MockArgs),
+}
+
+// The flags of `outreach init` (its help text is the variant\'s).
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The directory to write the campaign in.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The patient file to start from.
+    #[arg(long, value_name = "FILE")]
+    pub patients: PathBuf,
+    /// The column with the phone numbers (default: guessed from the values).
+    #[arg(long, value_name = "COLUMN")]
+    pub phone_column: Option<String>,
+    /// The country of numbers written without a country code, such as NG (default: guessed).
+    #[arg(long, value_name = "CODE")]
+    pub country: Option<String>,
+    /// The campaign's name (default: from the patient file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// robocall (default) or conversation.
+    #[arg(long, value_parser = ["robocall", "conversation"])]
+    pub kind: Option<String>,
+    /// Where to write the campaign (default: DIR/<name>.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Accept every guess without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Overwrite the campaign file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+// The flags of `outreach plan` (its help text is the variant\'s).
+#[derive(Debug, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent flag of the command"
+)]
+pub struct PlanArgs {
+    /// The campaign file.
+    pub campaign: PathBuf,
+    /// Save the full plan as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format: human, json (a summary document for CI) or markdown (a pull-request comment).
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Show phone numbers and patient data in printed output (never in pull requests!).
+    #[arg(long)]
+    pub unmask: bool,
+    /// Fail (exit 1) when any row is skipped because a template has no value for it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Exit 0 when there is nothing to call, 2 when calls are pending, 1 on any error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// How many rendered calls the printed output shows.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub sample: usize,
+    /// Check the workflow on the bundled mock server (started in-process).
+    #[arg(long, conflicts_with = "api_url")]
+    pub mock: bool,
+    /// Check the workflow on this server: it exists, fits the campaign's kind, is active,
+    /// gets a value for every placeholder, and every message stays within 4000 characters.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Read the API key from this file (otherwise from INTRON_API_KEY), with --api-url.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// The ledger whose calls the plan subtracts (default: .outreach/state.db beside the
+    /// campaign, when it exists), for the target given (--mock, --api-url, else the live API).
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "OUTREACH_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub state: Option<PathBuf>,
+    /// Add a "What changed" section: the differences from this plan, saved earlier with
+    /// --out (in CI, the base branch's plan): calls added and removed, changed variables,
+    /// newly skipped rows. Masked unless --unmask (json: the counts only).
+    #[arg(long, value_name = "PLAN.json")]
+    pub compare: Option<PathBuf>,
+}
+
+// The flags of `outreach apply` (its help text is the variant\'s).
+#[derive(Debug, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent flag of the command"
+)]
+pub struct ApplyArgs {
+    /// A campaign file, or a plan saved with `outreach plan --out`.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Confirm that this is the campaign's first run against this target with this ledger.
+    #[arg(long)]
+    pub new_ledger: bool,
+    /// Place at most N calls in this run (the smaller of this and delivery.max_calls wins).
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<u64>,
+    /// Go through every step except sending (recorded under a separate dry-run target).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Outside a calling window (or with retries scheduled later), exit instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Do not follow accepted calls to their outcome.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// With --mock, wait for calling windows as a live run would. By default the mock
+    /// places calls at any hour (so CI dry runs do not depend on the time of day) and
+    /// reports when a live run would have waited.
+    #[arg(long, requires = "mock")]
+    pub enforce_schedule: bool,
+    /// Re-send calls in doubt that cannot be looked up on the server (risks a second call).
+    #[arg(long)]
+    pub resend_in_doubt: bool,
+    /// Calls in doubt are only declared "never placed" when the server does not list
+    /// them this many seconds after they were sent (a request may still be in flight).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub in_doubt_grace: u64,
+    /// With a shared Postgres ledger: how long, in seconds, a runner's claimed calls and
+    /// heartbeat hold. A runner renews them while it works; when one stops (a crash, a
+    /// killed pod), the others take over its unsent calls after this long and look up the
+    /// ones it was sending.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub lease: f64,
+    /// How long to follow accepted calls, in seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub follow_timeout: u64,
+    /// Summary format: human (a table), or json (one object, for CI).
+    #[arg(long, short = 'f', value_enum, default_value_t = ApplyFormat::Human)]
+    pub format: ApplyFormat,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+// The flags of `outreach watch` (its help text is the variant\'s).
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
+    pub paths: Vec<PathBuf>,
+    /// Output format: human, or json (one event object per line, for tools).
+    #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Human)]
+    pub format: WatchFormat,
+    /// Quiet time after the last change before the campaigns run again, in milliseconds.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub debounce: u64,
+    /// Show phone numbers and patient data in printed output.
+    #[arg(long)]
+    pub unmask: bool,
+    /// How many calls and skipped rows of each kind a change lists.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub sample: usize,
+    /// After each good plan, apply it to the session's mock server (requires --mock).
+    /// Outcomes are not followed and calling windows are not waited for.
+    #[arg(long, requires = "mock")]
+    pub apply: bool,
+    /// With --apply: the target is the bundled mock server, started once for the session.
+    /// There is no live target for the watcher.
+    #[arg(long, requires = "apply")]
+    pub mock: bool,
+    /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub state: Option<PathBuf>,
 }

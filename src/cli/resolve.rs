@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 
 use crate::campaign::Kind;
-use crate::cli::{ApplyFormat, Cli, ColorChoice, Command, TargetArgs};
+use crate::cli::{
+    ApplyArgs, ApplyFormat, Cli, ColorChoice, Command, InitArgs, PlanArgs, TargetArgs, WatchArgs,
+};
 use crate::settings::target::{Target, TargetId};
 use crate::settings::{ApplySettings, Config, InitSettings, PlanSettings, WatchSettings};
 
@@ -22,35 +24,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         }
     };
     Ok(match cli.command {
-        Command::Init {
-            dir,
-            patients,
-            phone_column,
-            country,
-            name,
-            kind,
-            out,
-            yes,
-            force,
-        } => Config::Init(InitSettings {
-            dir,
-            patients,
-            phone_column,
-            country,
-            name,
-            kind: kind.map(|k| {
-                if k == "conversation" {
-                    Kind::Conversation
-                } else {
-                    Kind::Robocall
-                }
-            }),
-            out,
-            yes,
-            force,
-            interactive: !yes && std::io::stdin().is_terminal(),
-            color,
-        }),
+        Command::Init(args) => init(args, color),
         Command::Validate { paths, format } => Config::Validate {
             paths: if paths.is_empty() {
                 vec![PathBuf::from("campaigns")]
@@ -60,85 +34,8 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             format,
             color,
         },
-        Command::Plan {
-            campaign,
-            out,
-            format,
-            unmask,
-            strict,
-            detailed_exitcode,
-            sample,
-            mock,
-            api_url,
-            api_key_file,
-            state,
-            compare,
-        } => Config::Plan(PlanSettings {
-            state,
-            key: api_key(&TargetArgs {
-                mock,
-                api_url: api_url.clone().unwrap_or_default(),
-                api_key_file,
-                state: None,
-            })?,
-            target: if mock {
-                Some(Target::Mock)
-            } else {
-                api_url.map(Target::Url)
-            },
-            campaign,
-            out,
-            format,
-            unmask,
-            strict,
-            detailed_exitcode,
-            sample,
-            color,
-            compare,
-        }),
-        Command::Apply {
-            input,
-            target,
-            yes,
-            new_ledger,
-            max_calls,
-            dry_run,
-            no_wait,
-            no_follow,
-            enforce_schedule,
-            resend_in_doubt,
-            in_doubt_grace,
-            lease,
-            follow_timeout,
-            format,
-            json,
-        } => Config::Apply(ApplySettings {
-            lease: Duration::try_from_secs_f64(lease)
-                .ok()
-                .filter(|d| *d >= Duration::from_millis(300))
-                .context("--lease must be at least 0.3 seconds")?,
-            in_doubt_grace: Duration::from_secs(in_doubt_grace),
-            enforce_schedule: enforce_schedule || !target.mock,
-            key: api_key(&target)?,
-            target: if target.mock {
-                Target::Mock
-            } else {
-                Target::Url(target.api_url.clone())
-            },
-            state: target.state.clone(),
-            input,
-            yes,
-            new_ledger,
-            max_calls,
-            dry_run,
-            no_wait,
-            no_follow,
-            resend_in_doubt,
-            json: json || format == ApplyFormat::Json,
-            follow_timeout: Duration::from_secs(follow_timeout),
-            request_timeout: Duration::from_secs(30),
-            locked: None,
-        }),
+        Command::Plan(args) => plan(args, color)?,
+        Command::Apply(args) => apply(args)?,
         Command::Status {
             campaign,
             state,
@@ -180,30 +77,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
                 format!("--older-than `{older_than}` is not a length of time (write it like 90d)")
             })?,
         },
-        Command::Watch {
-            paths,
-            format,
-            debounce,
-            unmask,
-            sample,
-            apply,
-            mock,
-            state,
-        } => Config::Watch(WatchSettings {
-            // clap makes --apply require --mock; checked again so no path reaches a live target.
-            apply: apply && mock,
-            state,
-            paths: if paths.is_empty() {
-                vec![PathBuf::from("campaigns")]
-            } else {
-                paths
-            },
-            format,
-            debounce_ms: debounce,
-            unmask,
-            sample,
-            color,
-        }),
+        Command::Watch(args) => watch(args, color),
         Command::Schema => Config::Schema,
         Command::Migrate { state } => Config::Migrate { state },
         Command::MockServer(args) => Config::MockServer(args),
@@ -241,4 +115,152 @@ fn target_id(args: &TargetArgs) -> TargetId {
     } else {
         TargetId::url(&args.api_url)
     }
+}
+
+fn init(args: InitArgs, color: bool) -> Config {
+    let InitArgs {
+        dir,
+        patients,
+        phone_column,
+        country,
+        name,
+        kind,
+        out,
+        yes,
+        force,
+    } = args;
+    Config::Init(InitSettings {
+        dir,
+        patients,
+        phone_column,
+        country,
+        name,
+        kind: kind.map(|k| {
+            if k == "conversation" {
+                Kind::Conversation
+            } else {
+                Kind::Robocall
+            }
+        }),
+        out,
+        yes,
+        force,
+        interactive: !yes && std::io::stdin().is_terminal(),
+        color,
+    })
+}
+
+fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
+    let PlanArgs {
+        campaign,
+        out,
+        format,
+        unmask,
+        strict,
+        detailed_exitcode,
+        sample,
+        mock,
+        api_url,
+        api_key_file,
+        state,
+        compare,
+    } = args;
+    Ok(Config::Plan(PlanSettings {
+        state,
+        key: api_key(&TargetArgs {
+            mock,
+            api_url: api_url.clone().unwrap_or_default(),
+            api_key_file,
+            state: None,
+        })?,
+        target: if mock {
+            Some(Target::Mock)
+        } else {
+            api_url.map(Target::Url)
+        },
+        campaign,
+        out,
+        format,
+        unmask,
+        strict,
+        detailed_exitcode,
+        sample,
+        color,
+        compare,
+    }))
+}
+
+fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
+    let ApplyArgs {
+        input,
+        target,
+        yes,
+        new_ledger,
+        max_calls,
+        dry_run,
+        no_wait,
+        no_follow,
+        enforce_schedule,
+        resend_in_doubt,
+        in_doubt_grace,
+        lease,
+        follow_timeout,
+        format,
+        json,
+    } = args;
+    Ok(Config::Apply(ApplySettings {
+        lease: Duration::try_from_secs_f64(lease)
+            .ok()
+            .filter(|d| *d >= Duration::from_millis(300))
+            .context("--lease must be at least 0.3 seconds")?,
+        in_doubt_grace: Duration::from_secs(in_doubt_grace),
+        enforce_schedule: enforce_schedule || !target.mock,
+        key: api_key(&target)?,
+        target: if target.mock {
+            Target::Mock
+        } else {
+            Target::Url(target.api_url.clone())
+        },
+        state: target.state.clone(),
+        input,
+        yes,
+        new_ledger,
+        max_calls,
+        dry_run,
+        no_wait,
+        no_follow,
+        resend_in_doubt,
+        json: json || format == ApplyFormat::Json,
+        follow_timeout: Duration::from_secs(follow_timeout),
+        request_timeout: Duration::from_secs(30),
+        locked: None,
+    }))
+}
+
+fn watch(args: WatchArgs, color: bool) -> Config {
+    let WatchArgs {
+        paths,
+        format,
+        debounce,
+        unmask,
+        sample,
+        apply,
+        mock,
+        state,
+    } = args;
+    Config::Watch(WatchSettings {
+        // clap makes --apply require --mock; checked again so no path reaches a live target.
+        apply: apply && mock,
+        state,
+        paths: if paths.is_empty() {
+            vec![PathBuf::from("campaigns")]
+        } else {
+            paths
+        },
+        format,
+        debounce_ms: debounce,
+        unmask,
+        sample,
+        color,
+    })
 }

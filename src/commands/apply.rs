@@ -26,8 +26,9 @@ pub fn run(s: &ApplySettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
         }
     });
-    let end = runtime.block_on(apply::apply(s, interrupted, out))?;
-    Ok(match end {
+    let applied = runtime.block_on(apply::apply(s, interrupted, &apply::Terminal))?;
+    crate::report::apply::write(&applied.summary, s.json, out)?;
+    Ok(match applied.end? {
         apply::ApplyEnd::Done => Outcome::Success,
         apply::ApplyEnd::Problems => Outcome::Problems,
         apply::ApplyEnd::Interrupted => Outcome::Interrupted,

@@ -28,7 +28,8 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .campaign
         .with_context(|| format!("{} is not a valid campaign", a.campaign.display()))?;
     let ledger = super::open_existing(a.state)?;
-    let figures = outcomes::Figures::compute(&ledger, &a.target.to_string(), &c, a.campaign)?;
+    let figures =
+        crate::report::figures::Figures::compute(&ledger, &a.target.to_string(), &c, a.campaign)?;
     if let Some(e) = &figures.plan_error {
         tracing::warn!(
             "the campaign could not be planned, so the report has no planned or skipped counts: {e}"

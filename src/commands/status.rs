@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::Outcome;
-use crate::report::outcomes;
 
 /// Runs `outreach status`.
 pub fn run(
@@ -15,6 +14,6 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let name = campaign.map(super::campaign_name).transpose()?;
     let ledger = super::open_existing(state)?;
-    outcomes::status(&ledger, name.as_deref(), json, out)?;
+    crate::report::status::status(&ledger, name.as_deref(), json, out)?;
     Ok(Outcome::Success)
 }

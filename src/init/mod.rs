@@ -17,6 +17,7 @@ use crate::Outcome;
 use crate::campaign::{FileFormat, Kind, PatientSource};
 use crate::plan;
 use crate::report::plan::{PlanFormat, PlanView};
+use crate::report::words::plural;
 use crate::settings::InitSettings;
 use crate::validate;
 use guess::{PhoneScore, Proposal, Role, Sample};
@@ -449,15 +450,6 @@ fn refuse_existing(target: &Path, force: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn plural(n: impl Into<u64>, word: &str) -> String {
-    let n = n.into();
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn parse_kind(s: &str) -> Option<Kind> {

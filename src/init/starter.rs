@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::campaign::{CONVERSATION_ACCENTS, FileFormat, Kind, PROVIDER_REQUESTS_PER_SECOND};
 use crate::init::guess::{ColumnKind, PhoneScore, Proposal, Role};
+use crate::report::words::plural;
 
 /// The voicebot mock's seeded workflow of a kind, and its message: a starter campaign plans
 /// (and runs against the mock) before the user has a workflow of their own.
@@ -74,15 +75,6 @@ fn key(s: &str) -> String {
     if plain { s.to_owned() } else { quoted(s) }
 }
 
-fn plural(n: impl Into<u64>, word: &str) -> String {
-    let n = n.into();
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 fn accent(kind: Kind, country: Option<&str>) -> &'static str {
     match kind {
         Kind::Conversation => {
@@ -98,11 +90,18 @@ fn accent(kind: Kind, country: Option<&str>) -> &'static str {
     }
 }
 
-/// The campaign's text.
+/// The campaign's text, section by section. Writing to a String cannot fail, so each
+/// section ignores `writeln!`'s result.
 pub fn yaml(s: &Starter<'_>) -> String {
     let mut y = String::new();
-    // Writing to a String cannot fail: the results below are ignored.
-    let w = &mut y;
+    for section in [header, patients, variables, opt_outs, schedule, delivery] {
+        section(&mut y, s);
+    }
+    y
+}
+
+/// The file's header: the schema line, what the file is, and the campaign's identity, kind, workflow and voice.
+fn header(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(w, "# yaml-language-server: $schema={}", s.schema);
     let _ = writeln!(w, "#");
     let _ = writeln!(
@@ -184,8 +183,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
     );
     let _ = writeln!(w, "# round: \"2026-12\"");
     let _ = writeln!(w);
+}
 
-    // Patients.
+/// The patient source, as guessed.
+fn patients(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(
         w,
         "# Who to call: the patient file, relative to this campaign file. Guessed by `outreach init`"
@@ -256,8 +257,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
         let _ = writeln!(w, "    # default_country: NG");
     }
     let _ = writeln!(w);
+}
 
-    // Variables, defaults and tags.
+/// Variables, defaults and tags.
+fn variables(w: &mut String, s: &Starter<'_>) {
     let variables: Vec<&Proposal> = s
         .proposals
         .iter()
@@ -353,8 +356,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
         }
         let _ = writeln!(w);
     }
+}
 
-    // Opt-outs and dedupe.
+/// Opt-outs and dedupe.
+fn opt_outs(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(
         w,
         "# Opt-out lists: anyone whose number is on one is never called. A missing or unreadable"
@@ -379,7 +384,7 @@ pub fn yaml(s: &Starter<'_>) -> String {
         w,
         "# A patient listed twice is recognised by the normalised phone number (the first row wins)"
     );
-    match tags.first() {
+    match s.proposals.iter().find(|p| p.role == Role::Tag) {
         Some(id) => {
             let _ = writeln!(w, "# or by a column:");
             let _ = writeln!(w, "# dedupe: {}", key(&id.column));
@@ -389,8 +394,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
         }
     }
     let _ = writeln!(w);
+}
 
-    // Schedule.
+/// The calling schedule.
+fn schedule(w: &mut String, s: &Starter<'_>) {
     let timezone = s
         .country
         .and_then(crate::init::guess::country_info)
@@ -424,8 +431,10 @@ pub fn yaml(s: &Starter<'_>) -> String {
     let _ = writeln!(w, "  # not_before: 2026-12-01");
     let _ = writeln!(w, "  # not_after: 2026-12-20");
     let _ = writeln!(w);
+}
 
-    // Delivery.
+/// Delivery limits and retries.
+fn delivery(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(
         w,
         "# How calls go out. Cautious values to start with: raise them once a small run went well."
@@ -466,7 +475,6 @@ pub fn yaml(s: &Starter<'_>) -> String {
         w,
         "  in_doubt: hold            # a call of unknown fate after a crash: report it, never resend"
     );
-    y
 }
 
 /// A comment item (`#   text`), wrapped at 92 columns (continuation lines indented).

@@ -195,78 +195,14 @@ pub fn load(text: &str) -> Result<Node, LoadError> {
                 )?;
                 continue;
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq {
-                    items,
-                    start,
-                    anchor,
-                }) => {
-                    let node = Node {
-                        kind: NodeKind::Seq(items),
-                        span: Span {
-                            start: start.start,
-                            end: span.end,
-                        },
-                    };
-                    remember(&mut anchors, anchor, &node);
-                    node
-                }
-                _ => unreachable!("the parser balances sequence events"),
-            },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map {
-                    pairs,
-                    start,
-                    anchor,
-                    ..
-                }) => {
-                    let node = Node {
-                        kind: NodeKind::Map(pairs),
-                        span: Span {
-                            start: start.start,
-                            end: span.end,
-                        },
-                    };
-                    remember(&mut anchors, anchor, &node);
-                    node
-                }
-                _ => unreachable!("the parser balances mapping events"),
-            },
+            Event::SequenceEnd | Event::MappingEnd => close(&mut stack, &mut anchors, span),
             Event::Scalar(text, style, anchor, _tag) => {
                 nodes += 1;
-                let style = match style {
-                    ScalarStyle::Plain => Style::Plain,
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
-                    _ => Style::Block,
-                };
-                let node = Node {
-                    kind: NodeKind::Scalar {
-                        text: text.into_owned(),
-                        style,
-                    },
-                    span,
-                };
+                let node = scalar(text.into_owned(), style, span);
                 remember(&mut anchors, anchor, &node);
                 node
             }
-            Event::Alias(id) => {
-                let Some(Some(target)) = anchors.get(id) else {
-                    return Err(LoadError {
-                        kind: LoadErrorKind::Syntax,
-                        span,
-                        message: "this alias refers to an anchor that is not defined before it"
-                            .to_owned(),
-                    });
-                };
-                let size = count_nodes(target, MAX_NODES.saturating_sub(nodes) + 1);
-                nodes += size;
-                if nodes > MAX_NODES || stack.len() + depth(target) > MAX_DEPTH {
-                    return Err(too_many_nodes(span));
-                }
-                let mut node = target.clone();
-                node.span = span;
-                node
-            }
+            Event::Alias(id) => alias(&anchors, id, span, &mut nodes, stack.len())?,
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
                 continue;
             }
@@ -275,14 +211,7 @@ pub fn load(text: &str) -> Result<Node, LoadError> {
         if nodes > MAX_NODES {
             return Err(too_many_nodes(span));
         }
-        match stack.last_mut() {
-            None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { pairs, key, .. }) => match key.take() {
-                None => *key = Some(node),
-                Some(k) => pairs.push((k, node)),
-            },
-        }
+        attach(&mut stack, &mut root, node);
     }
     root.ok_or(LoadError {
         kind: LoadErrorKind::Empty,
@@ -301,6 +230,82 @@ fn push_frame(stack: &mut Vec<Frame>, frame: Frame, span: Span) -> Result<(), Lo
     }
     stack.push(frame);
     Ok(())
+}
+
+/// Closes the collection on top of the stack, its span ending where `end` does.
+fn close(stack: &mut Vec<Frame>, anchors: &mut Vec<Option<Node>>, end: Span) -> Node {
+    let (kind, start, anchor) = match stack.pop() {
+        Some(Frame::Seq {
+            items,
+            start,
+            anchor,
+        }) => (NodeKind::Seq(items), start, anchor),
+        Some(Frame::Map {
+            pairs,
+            start,
+            anchor,
+            ..
+        }) => (NodeKind::Map(pairs), start, anchor),
+        None => unreachable!("the parser balances collection events"),
+    };
+    let node = Node {
+        kind,
+        span: Span {
+            start: start.start,
+            end: end.end,
+        },
+    };
+    remember(anchors, anchor, &node);
+    node
+}
+
+fn scalar(text: String, style: ScalarStyle, span: Span) -> Node {
+    let style = match style {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+        _ => Style::Block,
+    };
+    Node {
+        kind: NodeKind::Scalar { text, style },
+        span,
+    }
+}
+
+/// The node an alias stands for, counted against the limits as if written out.
+fn alias(
+    anchors: &[Option<Node>],
+    id: usize,
+    span: Span,
+    nodes: &mut usize,
+    open: usize,
+) -> Result<Node, LoadError> {
+    let Some(Some(target)) = anchors.get(id) else {
+        return Err(LoadError {
+            kind: LoadErrorKind::Syntax,
+            span,
+            message: "this alias refers to an anchor that is not defined before it".to_owned(),
+        });
+    };
+    let size = count_nodes(target, MAX_NODES.saturating_sub(*nodes) + 1);
+    *nodes += size;
+    if *nodes > MAX_NODES || open + depth(target) > MAX_DEPTH {
+        return Err(too_many_nodes(span));
+    }
+    let mut node = target.clone();
+    node.span = span;
+    Ok(node)
+}
+
+/// Puts a finished node in its parent (or makes it the document).
+fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
+    match stack.last_mut() {
+        None => *root = Some(node),
+        Some(Frame::Seq { items, .. }) => items.push(node),
+        Some(Frame::Map { pairs, key, .. }) => match key.take() {
+            None => *key = Some(node),
+            Some(k) => pairs.push((k, node)),
+        },
+    }
 }
 
 fn too_many_nodes(span: Span) -> LoadError {

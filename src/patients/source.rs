@@ -490,7 +490,10 @@ fn excel_date(serial: f64) -> Option<String> {
     if !(0.0..2_958_466.0).contains(&serial) {
         return None;
     }
-    #[allow(clippy::cast_possible_truncation)] // bounded by the range check above
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "bounded by the range check above"
+    )]
     let days = serial.floor() as i64;
     let date = jiff::civil::date(1899, 12, 30)
         .checked_add(jiff::Span::new().days(days))

@@ -1,5 +1,5 @@
 //! `outreach report --format html`: one self-contained page (no script, no network, styles
-//! inline) rendered from [`crate::report::outcomes::Figures`] with the project's handlebars.
+//! inline) rendered from [`crate::report::figures::Figures`] with the project's handlebars.
 //!
 //! Every chart is inline SVG with a table of its numbers beside it. Every number carries
 //! `data-measure="<JSON pointer>"`: where the same figure sits in `report --format json`, so
@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use handlebars::Handlebars;
 use serde_json::{Value, json};
 
-use crate::report::outcomes::{Breakdown, Figures};
+use crate::report::figures::{Breakdown, Figures};
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
 
@@ -387,7 +387,7 @@ fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)
             if *v == 0 {
                 continue;
             }
-            #[allow(clippy::cast_precision_loss)] // pixels
+            #[expect(clippy::cast_precision_loss, reason = "pixels")]
             let w = *v as f64 * plot / max as f64;
             let _ = write!(
                 s,

@@ -1,8 +1,14 @@
 //! Everything that writes results for people and machines: validation ([`validation`]),
-//! plans ([`plan`]), watch sessions ([`watch`]) and outcomes ([`outcomes`], [`html`]).
+//! plans ([`plan`]), watch sessions ([`watch`]), the ledger's state ([`status`]) and outcomes
+//! ([`figures`], written by [`outcomes`] and [`html`]).
 
+pub mod apply;
+pub mod figures;
 pub mod html;
+pub mod mask;
 pub mod outcomes;
 pub mod plan;
+pub mod status;
 pub mod validation;
 pub mod watch;
+pub mod words;

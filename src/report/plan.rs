@@ -12,6 +12,8 @@ use crate::campaign::Campaign;
 use crate::plan::diff::{Field, PlanDiff};
 use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip};
+use crate::report::mask::Masker;
+use crate::report::words::plural;
 
 /// Output formats of `outreach plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,48 +84,13 @@ impl Changes<'_> {
     }
 }
 
-/// `Ada Okafor` → `A*** O***`.
-pub fn mask_words(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(c) => format!("{c}***"),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl PlanView<'_> {
-    /// Variables and tags whose templates read patient columns (those are masked).
-    fn patient_derived(&self) -> BTreeMap<String, bool> {
-        let mut out = BTreeMap::new();
-        for (section, map) in [("v", &self.campaign.variables), ("t", &self.campaign.tags)] {
-            for (name, t) in map {
-                let derived =
-                    crate::render::template::references(t).map_or(true, |r| !r.columns.is_empty());
-                out.insert(format!("{section}:{name}"), derived);
-            }
-        }
-        out
+    fn masker(&self) -> Masker {
+        Masker::new(self.campaign, self.unmask)
     }
 
     fn phone(&self, p: &str) -> String {
-        if self.unmask {
-            p.to_owned()
-        } else {
-            crate::patients::phone::mask(p)
-        }
-    }
-
-    fn value(&self, derived: &BTreeMap<String, bool>, key: &str, v: &str) -> String {
-        if self.unmask || !derived.get(key).copied().unwrap_or(true) {
-            v.to_owned()
-        } else {
-            mask_words(v)
-        }
+        crate::report::mask::phone(self.unmask, p)
     }
 
     fn source_label(&self, index: usize) -> String {
@@ -159,27 +126,23 @@ impl PlanView<'_> {
     }
 
     /// The message as the patient hears it, with patient data masked unless --unmask.
-    fn heard(&self, derived: &BTreeMap<String, bool>, c: &Call) -> Option<String> {
+    fn heard(&self, derived: &Masker, c: &Call) -> Option<String> {
         let w = self.workflow?;
         let mut shown = c.clone();
         for (k, val) in &mut shown.rendered.variables {
-            *val = self.value(derived, &format!("v:{k}"), val);
+            *val = derived.variable(k, val);
         }
         w.heard(self.campaign.kind, &shown)
     }
 
     /// Example lines of a comparison: (mark, phone, detail), masked as the rest of the output.
     fn change_examples(&self, ch: &Changes<'_>) -> Vec<(&'static str, String, String)> {
-        let derived = self.patient_derived();
-        let key = |f: Field, name: &str| match f {
-            Field::Variable => format!("v:{name}"),
-            Field::Tag => format!("t:{name}"),
-        };
+        let derived = self.masker();
         let mut out = Vec::new();
         let d = &ch.diff;
         for (mark, calls) in [("+", &d.added), ("-", &d.removed)] {
             for c in calls.iter().take(ch.sample) {
-                let (vars, tags) = self.call_fields(&derived, c);
+                let (vars, tags) = PlanView::call_fields(&derived, c);
                 let detail = if tags.is_empty() {
                     vars
                 } else {
@@ -189,23 +152,7 @@ impl PlanView<'_> {
             }
         }
         for c in d.changed.iter().take(ch.sample) {
-            let detail = c
-                .changes
-                .iter()
-                .map(|f| {
-                    let show = |v: &Option<String>| {
-                        v.as_deref().map_or("(none)".to_owned(), |v| {
-                            self.value(&derived, &key(f.field, &f.name), v)
-                        })
-                    };
-                    let name = match f.field {
-                        Field::Variable => f.name.clone(),
-                        Field::Tag => format!("tag {}", f.name),
-                    };
-                    format!("{name}: {} → {}", show(&f.before), show(&f.after))
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
+            let detail = derived.changes(&c.changes);
             out.push(("~", self.phone(&c.call.phone), detail));
         }
         for k in d.new_skips.iter().take(ch.sample) {
@@ -229,30 +176,22 @@ impl PlanView<'_> {
         out
     }
 
-    fn call_fields(&self, derived: &BTreeMap<String, bool>, c: &Call) -> (String, String) {
+    fn call_fields(derived: &Masker, c: &Call) -> (String, String) {
         let vars = c
             .rendered
             .variables
             .iter()
-            .map(|(k, v)| format!("{k}={}", self.value(derived, &format!("v:{k}"), v)))
+            .map(|(k, v)| format!("{k}={}", derived.variable(k, v)))
             .collect::<Vec<_>>()
             .join(", ");
         let tags = c
             .rendered
             .tags
             .iter()
-            .map(|(k, v)| format!("{k}={}", self.value(derived, &format!("t:{k}"), v)))
+            .map(|(k, v)| format!("{k}={}", derived.tag(k, v)))
             .collect::<Vec<_>>()
             .join(", ");
         (vars, tags)
-    }
-}
-
-fn plural(n: u64, word: &str) -> String {
-    match (n, word) {
-        (1, _) => format!("{n} {word}"),
-        (_, "batch") => format!("{n} batches"),
-        _ => format!("{n} {word}s"),
     }
 }
 
@@ -268,7 +207,7 @@ pub fn write(format: PlanFormat, view: &PlanView<'_>, out: &mut dyn Write) -> io
 fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let c = v.campaign;
     let s = &v.overview.summary;
-    let derived = v.patient_derived();
+    let derived = v.masker();
     writeln!(out, "Plan for {} ({})", c.name, v.campaign_path.display())?;
     let round = c
         .round
@@ -347,7 +286,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             s.calls
         )?;
         for call in &v.overview.sample {
-            let (vars, tags) = v.call_fields(&derived, call);
+            let (vars, tags) = PlanView::call_fields(&derived, call);
             write!(out, "  {}  {vars}", v.phone(&call.phone))?;
             if !tags.is_empty() {
                 write!(out, "  [tags: {tags}]")?;
@@ -419,7 +358,7 @@ fn human_changes(v: &PlanView<'_>, ch: &Changes<'_>, out: &mut dyn Write) -> io:
 }
 
 fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let derived = v.patient_derived();
+    let derived = v.masker();
     let sample: Vec<_> = v
         .overview
         .sample
@@ -427,8 +366,8 @@ fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         .map(|c| {
             json!({
                 "phone_number": v.phone(&c.phone),
-                "variables": c.rendered.variables.iter().map(|(k, x)| (k.clone(), v.value(&derived, &format!("v:{k}"), x))).collect::<BTreeMap<_, _>>(),
-                "tags": c.rendered.tags.iter().map(|(k, x)| (k.clone(), v.value(&derived, &format!("t:{k}"), x))).collect::<BTreeMap<_, _>>(),
+                "variables": c.rendered.variables.iter().map(|(k, x)| (k.clone(), derived.variable(k, x))).collect::<BTreeMap<_, _>>(),
+                "tags": c.rendered.tags.iter().map(|(k, x)| (k.clone(), derived.tag(k, x))).collect::<BTreeMap<_, _>>(),
                 "source": v.source_label(c.source),
                 "row": c.row,
                 "heard": v.heard(&derived, c),
@@ -555,7 +494,7 @@ fn markdown_changes(v: &PlanView<'_>, ch: &Changes<'_>, md: &mut String) {
 fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let c = v.campaign;
     let s = &v.overview.summary;
-    let derived = v.patient_derived();
+    let derived = v.masker();
     let mut md = String::new();
     let _ = writeln!(md, "### outreach plan: `{}`\n", c.name);
     let _ = writeln!(
@@ -611,7 +550,7 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         );
         let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
         for call in &v.overview.sample {
-            let (vars, tags) = v.call_fields(&derived, call);
+            let (vars, tags) = PlanView::call_fields(&derived, call);
             let _ = writeln!(
                 md,
                 "| `{}` | {} | {} |",

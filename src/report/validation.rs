@@ -8,6 +8,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde_json::json;
 
 use crate::load::diagnostic::{Diagnostic, FileReport, Severity};
+use crate::report::words::plural;
 
 /// Output formats of `outreach validate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,14 +57,6 @@ impl Summary {
             s.warnings += r.warnings();
         }
         s
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

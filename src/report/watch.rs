@@ -11,8 +11,9 @@ use crate::campaign::Campaign;
 use crate::load::diagnostic::FileReport;
 use crate::plan::diff::{Field, PlanDiff, Snapshot};
 use crate::plan::{Call, Skip};
-use crate::report::plan::mask_words;
+use crate::report::mask::Masker;
 use crate::report::validation::diagnostic_json;
+use crate::report::words::plural;
 
 /// Output formats of `outreach watch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,63 +78,11 @@ pub struct Reporter {
     sample: usize,
 }
 
-/// Masks what a printed diff shows.
-struct Masker {
-    unmask: bool,
-    /// `v:name` / `t:name` → whether the template reads patient columns.
-    derived: BTreeMap<String, bool>,
-}
-
-impl Masker {
-    fn new(campaign: &Campaign, unmask: bool) -> Self {
-        let mut derived = BTreeMap::new();
-        for (prefix, map) in [("v", &campaign.variables), ("t", &campaign.tags)] {
-            for (name, t) in map {
-                let d =
-                    crate::render::template::references(t).map_or(true, |r| !r.columns.is_empty());
-                derived.insert(format!("{prefix}:{name}"), d);
-            }
-        }
-        Masker { unmask, derived }
-    }
-
-    fn phone(&self, p: &str) -> String {
-        if self.unmask {
-            p.to_owned()
-        } else {
-            crate::patients::phone::mask(p.trim())
-        }
-    }
-
-    fn value(&self, field: Field, name: &str, v: &str) -> String {
-        let key = match field {
-            Field::Variable => format!("v:{name}"),
-            Field::Tag => format!("t:{name}"),
-        };
-        // A value whose template is gone (a removed variable) is masked: we cannot tell.
-        if self.unmask || !self.derived.get(&key).copied().unwrap_or(true) {
-            v.to_owned()
-        } else {
-            mask_words(v)
-        }
-    }
-
-    fn values(&self, field: Field, map: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-        map.iter()
-            .map(|(k, v)| (k.clone(), self.value(field, k, v)))
-            .collect()
-    }
-}
-
 fn field_name(f: Field) -> &'static str {
     match f {
         Field::Variable => "variable",
         Field::Tag => "tag",
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl Reporter {
@@ -274,7 +223,7 @@ impl Reporter {
                 writeln!(
                     out,
                     "Watching {} ({} ms after the last change); Ctrl-C to stop.",
-                    plural(campaigns.len() as u64, "campaign", "campaigns"),
+                    plural(campaigns.len() as u64, "campaign"),
                     debounce_ms
                 )?;
                 match apply_to {
@@ -300,7 +249,7 @@ impl Reporter {
                 write!(
                     out,
                     "  → applied {campaign} to the mock ({status}): {} placed, {} accepted",
-                    plural(n("sent"), "call", "calls"),
+                    plural(n("sent"), "call"),
                     n("accepted")
                 )?;
                 for (key, label) in [
@@ -326,7 +275,7 @@ impl Reporter {
                 writeln!(
                     out,
                     "\n✗ {campaign} is invalid ({}); nothing planned, the last good plan stands:",
-                    plural(report.errors() as u64, "error", "errors")
+                    plural(report.errors() as u64, "error")
                 )?;
                 crate::report::validation::reporter(
                     crate::report::validation::Format::Human,
@@ -365,8 +314,8 @@ impl Reporter {
             out,
             "\n✓ {} ({file}): {} in {}, {} skipped",
             campaign.name,
-            plural(s.calls, "call", "calls"),
-            plural(s.batches, "batch", "batches"),
+            plural(s.calls, "call"),
+            plural(s.batches, "batch"),
             s.skipped
         )?;
         if first {
@@ -396,11 +345,7 @@ impl Reporter {
             Ok(())
         };
         if !diff.added.is_empty() {
-            writeln!(
-                out,
-                "  + {} added",
-                plural(diff.added.len() as u64, "call", "calls")
-            )?;
+            writeln!(out, "  + {} added", plural(diff.added.len() as u64, "call"))?;
             for c in diff.added.iter().take(self.sample) {
                 writeln!(out, "      {}  {}", m.phone(&c.phone), fields(c))?;
             }
@@ -410,7 +355,7 @@ impl Reporter {
             writeln!(
                 out,
                 "  - {} removed",
-                plural(diff.removed.len() as u64, "call", "calls")
+                plural(diff.removed.len() as u64, "call")
             )?;
             for c in diff.removed.iter().take(self.sample) {
                 writeln!(out, "      {}  {}", m.phone(&c.phone), fields(c))?;
@@ -421,7 +366,7 @@ impl Reporter {
             writeln!(
                 out,
                 "  ~ {} changed{}",
-                plural(diff.changed.len() as u64, "call", "calls"),
+                plural(diff.changed.len() as u64, "call"),
                 if self.unmask {
                     ""
                 } else {
@@ -429,22 +374,7 @@ impl Reporter {
                 }
             )?;
             for c in diff.changed.iter().take(self.sample) {
-                let changes = c
-                    .changes
-                    .iter()
-                    .map(|f| {
-                        let show = |v: &Option<String>| {
-                            v.as_deref()
-                                .map_or("(none)".to_owned(), |v| m.value(f.field, &f.name, v))
-                        };
-                        let name = match f.field {
-                            Field::Variable => f.name.clone(),
-                            Field::Tag => format!("tag {}", f.name),
-                        };
-                        format!("{name}: {} → {}", show(&f.before), show(&f.after))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let changes = m.changes(&c.changes);
                 writeln!(out, "      {}  {changes}", m.phone(&c.call.phone))?;
             }
             more(out, diff.changed.len())?;
@@ -453,7 +383,7 @@ impl Reporter {
             writeln!(
                 out,
                 "  ! {} newly skipped",
-                plural(diff.new_skips.len() as u64, "row", "rows")
+                plural(diff.new_skips.len() as u64, "row")
             )?;
             for k in diff.new_skips.iter().take(self.sample) {
                 let label = src.get(k.source).map_or("source", String::as_str);
@@ -475,7 +405,7 @@ impl Reporter {
             writeln!(
                 out,
                 "  ✓ {} no longer skipped",
-                plural(diff.resolved_skips, "row", "rows")
+                plural(diff.resolved_skips, "row")
             )?;
         }
         if !diff.skip_counts.is_empty() {

@@ -62,7 +62,10 @@ pub enum Config {
 
 /// Settings of `outreach plan`.
 #[derive(Debug)]
-#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent flag of the command"
+)]
 pub struct PlanSettings {
     pub campaign: PathBuf,
     pub out: Option<PathBuf>,
@@ -105,7 +108,10 @@ impl Config {
 
 /// Settings of `outreach apply`.
 #[derive(Debug)]
-#[allow(clippy::struct_excessive_bools)] // each is an independent flag of the command
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is an independent flag of the command"
+)]
 pub struct ApplySettings {
     /// A campaign file, or a saved plan.
     pub input: PathBuf,
@@ -141,7 +147,10 @@ pub struct ApplySettings {
 
 /// Settings of `outreach init`.
 #[derive(Debug, Clone)]
-#[allow(clippy::struct_excessive_bools)] // each bool is an independent flag of the command
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent flag of the command"
+)]
 pub struct InitSettings {
     pub dir: PathBuf,
     pub patients: PathBuf,

@@ -212,6 +212,10 @@ fn remove(value: &mut Value, pointer: &str) {
 }
 
 /// The rules a JSON schema cannot express.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a list of independent rules, each a few lines, in the order they are reported"
+)]
 fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let at = |p: &str| doc.span(p);

@@ -34,7 +34,7 @@ use crate::plan::{self, JsonPlanWriter, Tee};
 use crate::settings::ApplySettings;
 use crate::settings::target::Target;
 use crate::validate;
-use crate::watch::{Applied, Step, StepOutput};
+use crate::watch::step::{Applied, Step, StepOutput};
 
 /// Validate, plan (saving the plan), then apply it to the session's mock.
 pub struct ApplyStep {
@@ -130,24 +130,22 @@ impl ApplyStep {
             // The settings (and the sender in them) move into the run: when it ends before
             // locking the ledger, the sender is dropped and the wait below ends too.
             let run = scope.spawn(move || {
-                let mut summary = Vec::new();
-                let end = self
-                    .runtime
-                    .block_on(apply::apply(&settings, interrupted, &mut summary));
-                (end, summary)
+                self.runtime
+                    .block_on(apply::apply(&settings, interrupted, &apply::Nobody))
             });
             if locked.recv().is_ok() {
                 emit(StepOutput::Applying);
             }
             run.join()
         });
-        let (end, summary) = result.map_err(|_| "the apply panicked".to_owned())?;
-        end.map_err(|e| format!("{e:#}"))?;
-        let doc: serde_json::Value =
-            serde_json::from_slice(&summary).map_err(|e| format!("apply's summary: {e}"))?;
+        let applied = result
+            .map_err(|_| "the apply panicked".to_owned())?
+            .map_err(|e| format!("{e:#}"))?;
+        applied.end.map_err(|e| format!("{e:#}"))?;
         Ok(Applied {
-            status: doc["status"].as_str().unwrap_or_default().to_owned(),
-            counts: doc["counts"].clone(),
+            status: applied.summary.status.as_str().to_owned(),
+            counts: serde_json::to_value(&applied.summary.counts)
+                .map_err(|e| format!("apply's summary: {e}"))?,
         })
     }
 }

@@ -12,14 +12,14 @@ use crate::on_both_backends;
 use crate::outreach;
 
 /// A mock server on a random loopback port, with its own runtime.
-pub struct Mock {
+pub(crate) struct Mock {
     pub rt: tokio::runtime::Runtime,
     pub running: Option<mock_server::RunningMock>,
     pub url: String,
 }
 
 impl Mock {
-    pub fn start(config: MockConfig) -> Mock {
+    pub(crate) fn start(config: MockConfig) -> Mock {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -37,14 +37,14 @@ impl Mock {
     }
 
     /// A mock whose calls finish in a fraction of a real second.
-    pub fn fast() -> Mock {
+    pub(crate) fn fast() -> Mock {
         Mock::start(MockConfig {
             time_scale: 3600.0,
             ..MockConfig::default()
         })
     }
 
-    pub fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.url);
         self.rt.block_on(async {
             reqwest::Client::new()
@@ -58,7 +58,7 @@ impl Mock {
         })
     }
 
-    pub fn send(&self, method: reqwest::Method, path: &str, body: &Value) {
+    pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: &Value) {
         let url = format!("{}{path}", self.url);
         self.rt.block_on(async {
             let r = reqwest::Client::new()
@@ -72,12 +72,12 @@ impl Mock {
         });
     }
 
-    pub fn set_faults(&self, faults: &Value) {
+    pub(crate) fn set_faults(&self, faults: &Value) {
         self.send(reqwest::Method::PUT, "/__mock/faults", faults);
     }
 
     /// Every call the mock placed: (phone, outreach_key).
-    pub fn calls(&self) -> Vec<(String, Option<String>)> {
+    pub(crate) fn calls(&self) -> Vec<(String, Option<String>)> {
         let v = self.get("/__mock/calls?limit=100000");
         v["data"]["calls"]
             .as_array()
@@ -95,7 +95,7 @@ impl Mock {
     }
 
     /// Call requests received (POSTs to the call route), whatever their answer.
-    pub fn call_requests(&self) -> Vec<Value> {
+    pub(crate) fn call_requests(&self) -> Vec<Value> {
         let v = self.get("/__mock/journal?limit=100000");
         v["data"]["entries"]
             .as_array()
@@ -116,7 +116,7 @@ impl Drop for Mock {
 }
 
 /// A campaign of `n` patients in a temp dir; `extra` is appended to the YAML.
-pub struct Campaign {
+pub(crate) struct Campaign {
     pub numbers: Vec<String>,
     pub path: PathBuf,
     /// The ledger: a SQLite file in `dir`, or a Postgres database of the test's own.
@@ -125,7 +125,7 @@ pub struct Campaign {
     pub dir: tempfile::TempDir,
 }
 
-pub fn campaign(n: usize, delivery: &str) -> Campaign {
+pub(crate) fn campaign(n: usize, delivery: &str) -> Campaign {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("id,name,phone\n");
     let mut numbers = Vec::new();
@@ -166,12 +166,12 @@ schedule:
 }
 
 impl Campaign {
-    pub fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.state.clone()
     }
 
     /// What the ledger holds, as text: the SQLite files' bytes, or every Postgres row.
-    pub fn ledger_text(&self) -> String {
+    pub(crate) fn ledger_text(&self) -> String {
         if let Some(db) = &self.db {
             return db.dump();
         }
@@ -189,14 +189,14 @@ impl Campaign {
     }
 }
 
-pub const KEY: &str = "test-key-7c1f9e0b2d";
+pub(crate) const KEY: &str = "test-key-7c1f9e0b2d";
 
 /// Runs `outreach apply` against a mock URL with the test key.
-pub fn apply(c: &Campaign, url: &str, extra: &[&str]) -> Output {
+pub(crate) fn apply(c: &Campaign, url: &str, extra: &[&str]) -> Output {
     apply_input(&c.path, c, url, extra)
 }
 
-pub fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str]) -> Output {
+pub(crate) fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str]) -> Output {
     outreach()
         .env("INTRON_API_KEY", KEY)
         .args([
@@ -721,7 +721,7 @@ on_both_backends! {
         }
         assert_exactly_once(&mock, &c);
         // For bench/crash/run.sh, which records how many runs finishing took.
-        #[allow(clippy::print_stderr)] // a figure for the benchmark script, seen with --nocapture
+        #[expect(clippy::print_stderr, reason = "a figure for the benchmark script, seen with --nocapture")]
         {
             eprintln!("crash test: {patients} patients, {kills} kills, {runs} runs to finish");
         }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -23,13 +23,13 @@ thread_local! {
 }
 
 /// The backend of the test running on this thread.
-pub fn current() -> Backend {
+pub(crate) fn current() -> Backend {
     BACKEND.with(Cell::get)
 }
 
 /// The server's URL. Tests that need it are ignored (`cfg(postgres_tests)` unset) when there
 /// is none, so reaching this without one is a mistake in the test.
-pub fn server_url() -> String {
+pub(crate) fn server_url() -> String {
     std::env::var("OUTREACH_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -37,13 +37,13 @@ pub fn server_url() -> String {
 }
 
 /// Runs a test body with a backend.
-pub fn with(backend: Backend, body: fn()) {
+pub(crate) fn with(backend: Backend, body: fn()) {
     BACKEND.with(|b| b.set(backend));
     body();
 }
 
 /// A database created for one test, dropped with it.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub url: String,
     name: String,
     admin: String,
@@ -52,10 +52,10 @@ pub struct TestDb {
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// The password in every test database's URL (see [`TestDb::create`]).
-pub const DB_PASSWORD: &str = "db-password-5e1f0c";
+pub(crate) const DB_PASSWORD: &str = "db-password-5e1f0c";
 
 impl TestDb {
-    pub fn create() -> TestDb {
+    pub(crate) fn create() -> TestDb {
         let admin = server_url();
         let name = format!(
             "outreach_t_{}_{}",
@@ -87,7 +87,7 @@ impl TestDb {
     }
 
     /// Every row of the ledger's tables, as text (what a leak check reads).
-    pub fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         let mut c = postgres::Client::connect(&self.url, postgres::NoTls).expect("connect");
         let mut out = String::new();
         for table in ["runs", "calls", "pauses", "work", "rate_budget"] {
@@ -116,7 +116,7 @@ impl Drop for TestDb {
 
 /// The ledger location for a test's campaign directory: a SQLite file in it, or a fresh
 /// Postgres database.
-pub fn ledger_for(dir: &std::path::Path) -> (PathBuf, Option<TestDb>) {
+pub(crate) fn ledger_for(dir: &std::path::Path) -> (PathBuf, Option<TestDb>) {
     match current() {
         Backend::Sqlite => (dir.join("state.db"), None),
         Backend::Postgres => {
@@ -131,7 +131,7 @@ pub fn ledger_for(dir: &std::path::Path) -> (PathBuf, Option<TestDb>) {
 macro_rules! on_both_backends {
     (fn $name:ident() $body:block) => {
         mod $name {
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "a body need not use its module's items; `expect` would fail where it does")]
             use super::*;
             fn body() $body
             #[test]

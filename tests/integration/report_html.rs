@@ -271,7 +271,10 @@ fn chromium() -> Option<PathBuf> {
         "CI must run the browser test: {} is missing (.ci/run installs Debian's chromium)",
         path.display()
     );
-    #[allow(clippy::print_stderr)] // tells a developer how to run the skipped test
+    #[expect(
+        clippy::print_stderr,
+        reason = "tells a developer how to run the skipped test"
+    )]
     {
         eprintln!(
             "skipping the browser test: no {} (apt-get install chromium, or set OUTREACH_CHROMIUM)",

@@ -194,16 +194,19 @@ fn four_runners_share_the_work_and_the_rate() {
             busiest <= rps + 1,
             "{busiest} call requests in one second; the limit is {rps}"
         );
-        #[allow(clippy::cast_precision_loss)] // rates
+        #[expect(clippy::cast_precision_loss, reason = "rates")]
         let rate =
             (times.len() - 1) as f64 * 1000.0 / (times[times.len() - 1] - times[0]).max(1) as f64;
-        #[allow(clippy::cast_precision_loss)]
+        #[expect(clippy::cast_precision_loss, reason = "rates")]
         let floor = 0.9 * rps as f64;
         assert!(
             rate >= floor,
             "{rate:.1} requests/s over the run; at least {floor} expected"
         );
-        #[allow(clippy::print_stderr)] // figures for bench/RESULTS.md, seen with --nocapture
+        #[expect(
+            clippy::print_stderr,
+            reason = "figures for bench/RESULTS.md, seen with --nocapture"
+        )]
         {
             eprintln!(
                 "four runners: {patients} patients, {} call requests, busiest second {busiest}, overall {rate:.2} requests/s (limit {rps})",

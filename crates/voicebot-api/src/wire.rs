@@ -449,7 +449,11 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             if v.is_finite() && v >= 0.0 {
                 // Rounded to whole seconds; durations never approach u64::MAX.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked above
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "checked above"
+                )]
                 Ok(Some(v.round() as u64))
             } else {
                 Ok(None)

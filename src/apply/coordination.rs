@@ -1,0 +1,151 @@
+//! Exclusive or shared runners: the pace of requests and where the next due calls come from.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::input::Planned;
+use super::state::{Due, Shared, lock};
+
+/// The ledger's name for an API key's request budget: a SHA-256 fingerprint of the key (the
+/// key itself is never written anywhere).
+pub(super) fn key_budget_scope(target: &str, key: &SecretString) -> String {
+    use secrecy::ExposeSecret as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("outreach-rate-budget\u{1f}{}", key.expose_secret()));
+    let hex = digest[..12]
+        .iter()
+        .fold(String::with_capacity(24), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+    format!("{target}\u{1f}key:{hex}")
+}
+
+/// The share of `requests_per_second` that runners on a shared ledger use together.
+pub(super) const SHARED_PACE: f64 = 0.95;
+
+/// The pace of call requests: in-process for one runner (SQLite), or a budget in the shared
+/// ledger that every runner of the campaign draws on (Postgres).
+pub(super) enum Pacer {
+    Local(governor::DefaultDirectRateLimiter),
+    /// Budgets in the ledger: the campaign's (all its runners) and the API key's (every
+    /// campaign sending with it), each request costing `period` seconds of both.
+    Shared {
+        scopes: [String; 2],
+        period: f64,
+    },
+}
+
+impl Pacer {
+    /// Waits for the next request slot.
+    pub(super) async fn ready(&self, shared: &Shared) -> anyhow::Result<()> {
+        match self {
+            Pacer::Local(limiter) => limiter.until_ready().await,
+            Pacer::Shared { scopes, period } => {
+                let wait = lock(&shared.ledger)
+                    .rate_slot(scopes, *period)
+                    .unwrap_or(Ok(0.0))?;
+                if wait > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the next batches come from: this run's own list (SQLite: the run holds the ledger's
+/// lock), or claims on the work shared by every runner (Postgres).
+pub(super) enum Queue<'a> {
+    Local(BTreeMap<String, std::collections::VecDeque<Due>>),
+    Shared {
+        planned: HashMap<&'a str, &'a Arc<Planned>>,
+        /// With a call cap: how many more calls this run may claim.
+        budget: Option<usize>,
+        /// Claims turned up calls this runner's plan does not have: it claims no more.
+        foreign: bool,
+    },
+}
+
+impl Queue<'_> {
+    /// Whether a time zone has calls left to send (so that its calling window matters).
+    pub(super) fn has_work(&self, shared: &Shared, tz: &str) -> anyhow::Result<bool> {
+        Ok(match self {
+            Queue::Local(by_zone) => by_zone.get(tz).is_some_and(|q| !q.is_empty()),
+            Queue::Shared { foreign: true, .. } => false,
+            Queue::Shared { .. } => lock(&shared.ledger).zone_has_work(
+                &shared.target_id,
+                &shared.campaign.name,
+                &shared.round,
+                tz,
+            )?,
+        })
+    }
+
+    /// Up to `n` due calls of one time zone.
+    pub(super) fn next(&mut self, shared: &Shared, tz: &str, n: usize) -> anyhow::Result<Vec<Due>> {
+        match self {
+            Queue::Local(by_zone) => {
+                let q = by_zone.get_mut(tz).map(|q| {
+                    let k = n.min(q.len());
+                    q.drain(..k).collect()
+                });
+                Ok(q.unwrap_or_default())
+            }
+            Queue::Shared {
+                planned,
+                budget,
+                foreign,
+            } => {
+                let n = budget.map_or(n, |b| b.min(n));
+                if n == 0 || *foreign {
+                    return Ok(Vec::new());
+                }
+                let claimed = lock(&shared.ledger).claim(
+                    &shared.run_id,
+                    &shared.target_id,
+                    &shared.campaign.name,
+                    &shared.round,
+                    tz,
+                    n,
+                )?;
+                if let Some(b) = budget {
+                    *b -= claimed.len().min(*b);
+                }
+                shared
+                    .claimed
+                    .fetch_add(claimed.len() as u64, Ordering::SeqCst);
+                let mut out = Vec::with_capacity(claimed.len());
+                let mut unknown = Vec::new();
+                for (key, attempt) in claimed {
+                    match planned.get(key.as_str()) {
+                        Some(p) => out.push(Due {
+                            planned: Arc::clone(p),
+                            attempt,
+                        }),
+                        None => unknown.push((key, attempt)),
+                    }
+                }
+                if !unknown.is_empty() {
+                    // Another runner planned a different version of the campaign: its calls
+                    // are let go at once for the runners that have them, and this one claims
+                    // no more (it would only claim them again).
+                    tracing::warn!(
+                        "{} claimed calls are not in this runner's plan (do all runners apply the same campaign file?); left for the others, and this runner claims no more",
+                        unknown.len()
+                    );
+                    let unknown: Vec<(&str, u32)> =
+                        unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+                    lock(&shared.ledger).release_work(&shared.target_id, &unknown)?;
+                    *foreign = true;
+                }
+                Ok(out)
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! What a run did, as a document: written by [`crate::report::apply`] as text or JSON, and
+//! read by `watch --apply` without parsing text.
+
+use serde::Serialize;
+
+use super::RunCounts;
+
+/// How a run ended, as recorded in the ledger and the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Done,
+    Problems,
+    Interrupted,
+    Failed,
+}
+
+impl RunStatus {
+    /// The word recorded in the ledger and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Done => "done",
+            RunStatus::Problems => "problems",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The summary of one run (`"format": "outreach-apply"`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplySummary {
+    pub format: &'static str,
+    pub version: u32,
+    pub campaign: String,
+    pub round: Option<String>,
+    /// The ledger's name for the target (`mock`, a URL, `dry-run:…`).
+    pub target: String,
+    /// The base URL the requests went to.
+    #[serde(skip)]
+    pub base: String,
+    pub dry_run: bool,
+    /// The ledger file, or its URL with the password hidden.
+    pub ledger: String,
+    pub status: RunStatus,
+    pub counts: RunCounts,
+}
+
+impl ApplySummary {
+    /// The `format` of the document.
+    pub const FORMAT: &'static str = "outreach-apply";
+    /// The version of the document.
+    pub const VERSION: u32 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_keeps_its_fields_and_their_order() {
+        let s = ApplySummary {
+            format: ApplySummary::FORMAT,
+            version: ApplySummary::VERSION,
+            campaign: "c".into(),
+            round: None,
+            target: "mock".into(),
+            base: "http://127.0.0.1:1".into(),
+            dry_run: false,
+            ledger: "state.db".into(),
+            status: RunStatus::Problems,
+            counts: RunCounts::default(),
+        };
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(
+            text.starts_with(r#"{"format":"outreach-apply","version":1,"campaign":"c","round":null,"target":"mock","dry_run":false,"ledger":"state.db","status":"problems","counts":{"#),
+            "{text}"
+        );
+    }
+}

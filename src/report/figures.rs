@@ -1,0 +1,516 @@
+//! What the ledger says of one campaign under one target: the figures, computed once
+//! ([`Figures::compute`]) and written by every format, so that they always agree.
+
+use std::collections::BTreeMap;
+use std::io::{self};
+use std::path::Path;
+
+use jiff::{Timestamp, ZonedDateTime as Zoned};
+
+use serde::Serialize;
+
+use crate::campaign::Campaign;
+use crate::ledger::{CallState, Ledger, LedgerError};
+use crate::plan;
+
+/// A campaign's outcomes under one target.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Figures {
+    pub campaign: String,
+    pub round: String,
+    pub target: String,
+    /// The campaign's time zone: the timeline and the local times are in it.
+    pub timezone: String,
+    /// The first and last moments recorded.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The same moments in the campaign's time zone (`2026-12-01 09:00 WAT`).
+    pub first_local: Option<String>,
+    pub last_local: Option<String>,
+    /// What planning the campaign now gives (null when its sources cannot be read).
+    pub plan: Option<Planned>,
+    /// Why the campaign could not be planned, when it could not.
+    pub plan_error: Option<String>,
+    /// Patients with at least one attempt that may have reached them.
+    pub patients_called: u64,
+    /// Attempts (retries included) that may have reached a patient.
+    pub attempts: u64,
+    /// Patients by the outcome of their latest attempt.
+    pub answered: u64,
+    pub failed: u64,
+    pub no_answer: u64,
+    pub in_doubt: u64,
+    /// Accepted or being sent, outcome not known yet.
+    pub pending: u64,
+    pub rejected: u64,
+    pub not_sent: u64,
+    /// Replies per response option, over answered calls.
+    pub replies: BTreeMap<String, u64>,
+    /// Average duration of answered calls, in seconds.
+    pub average_duration: Option<f64>,
+    /// Answered among patients whose outcome is final, in percent.
+    pub success_rate: Option<f64>,
+    /// Patients by the number of their latest attempt, and its outcome (the retry funnel).
+    pub by_attempt: BTreeMap<u32, Breakdown>,
+    /// Patients by the source they were read from (their latest attempt's outcome).
+    pub by_source: BTreeMap<String, Breakdown>,
+    /// Patients by the voice accent they were called with (one per campaign today).
+    pub by_accent: BTreeMap<String, Breakdown>,
+    /// Attempts over time, by when they were sent, in the campaign's time zone.
+    pub timeline: Timeline,
+    /// Patients still pending or in doubt (number masked unless asked).
+    pub open: Vec<OpenCall>,
+}
+
+/// What the plan of the campaign says, for the headline figures.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Planned {
+    /// Patient rows read from the sources.
+    pub rows: u64,
+    /// Calls the plan holds (patients planned).
+    pub calls: u64,
+    /// Rows left out, in all and by reason code (`opted-out`, `duplicate`, …).
+    pub skipped: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    /// Rows left out because the number is on an opt-out list.
+    pub opted_out: u64,
+}
+
+/// Patients (by their latest attempt) or attempts, by state.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Breakdown {
+    pub total: u64,
+    pub answered: u64,
+    pub failed: u64,
+    pub no_answer: u64,
+    pub in_doubt: u64,
+    pub pending: u64,
+    pub rejected: u64,
+    pub not_sent: u64,
+}
+
+impl Breakdown {
+    /// The states in display order, with the field names used in every format.
+    pub const STATES: [&'static str; 7] = [
+        "answered",
+        "failed",
+        "no_answer",
+        "in_doubt",
+        "pending",
+        "rejected",
+        "not_sent",
+    ];
+
+    fn add(&mut self, state: CallState) {
+        self.total += 1;
+        match state {
+            CallState::Answered => self.answered += 1,
+            CallState::Failed => self.failed += 1,
+            CallState::NoAnswer => self.no_answer += 1,
+            CallState::InDoubt => self.in_doubt += 1,
+            CallState::Accepted | CallState::Sending => self.pending += 1,
+            CallState::Rejected => self.rejected += 1,
+            CallState::NotSent => self.not_sent += 1,
+        }
+    }
+
+    /// The count of a state named as in [`Breakdown::STATES`].
+    pub fn get(&self, state: &str) -> u64 {
+        match state {
+            "answered" => self.answered,
+            "failed" => self.failed,
+            "no_answer" => self.no_answer,
+            "in_doubt" => self.in_doubt,
+            "pending" => self.pending,
+            "rejected" => self.rejected,
+            "not_sent" => self.not_sent,
+            _ => 0,
+        }
+    }
+}
+
+/// Attempts that may have reached a patient, bucketed by when they were sent.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Timeline {
+    /// `hour` when the campaign spans less than two days, else `day`.
+    pub bucket: String,
+    /// Every bucket from the first attempt's to the last's, empty ones included.
+    pub buckets: Vec<TimeBucket>,
+}
+
+/// One hour or day of the timeline.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct TimeBucket {
+    /// Its start in the campaign's time zone: `2026-12-01` or `2026-12-01 09:00`.
+    pub start: String,
+    /// The attempts sent in it, by their state now.
+    pub calls: Breakdown,
+}
+
+/// A call whose outcome is not final.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OpenCall {
+    pub phone: Option<String>,
+    pub state: String,
+    pub attempt: u32,
+    pub source: Option<String>,
+    pub row: Option<u64>,
+}
+
+impl Figures {
+    /// Computes the figures from the ledger, and plans the campaign (read from
+    /// `campaign_path`) for the planned and skipped counts.
+    pub fn compute(
+        ledger: &Ledger,
+        target: &str,
+        campaign: &Campaign,
+        campaign_path: &Path,
+    ) -> Result<Figures, LedgerError> {
+        let round = campaign.round.clone().unwrap_or_default();
+        let attempts = ledger.attempts(target, &campaign.name, &round, &[])?;
+        let tz =
+            jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let mut f = Figures {
+            campaign: campaign.name.clone(),
+            round: round.clone(),
+            target: target.to_owned(),
+            timezone: campaign.schedule.timezone.clone(),
+            ..Figures::default()
+        };
+        match plan::plan(campaign, campaign_path, &mut NoCalls) {
+            Ok(summary) => {
+                f.plan = Some(Planned {
+                    rows: summary.rows,
+                    calls: summary.calls,
+                    skipped: summary.skipped,
+                    opted_out: summary
+                        .skipped_by_reason
+                        .get("opted-out")
+                        .copied()
+                        .unwrap_or(0),
+                    skipped_by_reason: summary
+                        .skipped_by_reason
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), *v))
+                        .collect(),
+                });
+            }
+            Err(e) => f.plan_error = Some(e.to_string()),
+        }
+        let mut latest: BTreeMap<&str, &crate::ledger::Attempt> = BTreeMap::new();
+        let mut durations = Vec::new();
+        let mut sent_at = Vec::new();
+        for a in &attempts {
+            if a.state.may_have_called() {
+                f.attempts += 1;
+                if let Ok(t) = a.created_at.parse::<Timestamp>() {
+                    sent_at.push((t, a.state));
+                }
+            }
+            if f.first.as_deref().is_none_or(|x| a.created_at.as_str() < x) {
+                f.first = Some(a.created_at.clone());
+            }
+            if f.last.as_deref().is_none_or(|x| a.updated_at.as_str() > x) {
+                f.last = Some(a.updated_at.clone());
+            }
+            if a.state == CallState::Answered {
+                if let Some(d) = a.duration {
+                    durations.push(d);
+                }
+                if let Some(r) = &a.reply {
+                    *f.replies.entry(r.clone()).or_default() += 1;
+                }
+            }
+            let e = latest.entry(a.key.as_str()).or_insert(a);
+            if a.attempt > e.attempt {
+                *e = a;
+            }
+        }
+        let local = |t: Option<&str>| {
+            t.and_then(|t| t.parse::<Timestamp>().ok()).map(|t| {
+                t.to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+        };
+        f.first_local = local(f.first.as_deref());
+        f.last_local = local(f.last.as_deref());
+        f.timeline = timeline(&sent_at, &tz);
+        for a in latest.values() {
+            if a.state.may_have_called() {
+                f.patients_called += 1;
+            }
+            match a.state {
+                CallState::Answered => f.answered += 1,
+                CallState::Failed => f.failed += 1,
+                CallState::NoAnswer => f.no_answer += 1,
+                CallState::InDoubt => f.in_doubt += 1,
+                CallState::Accepted | CallState::Sending => f.pending += 1,
+                CallState::Rejected => f.rejected += 1,
+                CallState::NotSent => f.not_sent += 1,
+            }
+            f.by_attempt.entry(a.attempt).or_default().add(a.state);
+            f.by_source
+                .entry(a.source.clone().unwrap_or_else(|| "(purged)".to_owned()))
+                .or_default()
+                .add(a.state);
+            // Each campaign has one voice; the ledger does not record it per attempt.
+            f.by_accent
+                .entry(campaign.voice.accent.clone())
+                .or_default()
+                .add(a.state);
+            if matches!(
+                a.state,
+                CallState::InDoubt | CallState::Accepted | CallState::Sending
+            ) {
+                f.open.push(OpenCall {
+                    phone: a.phone.clone(),
+                    state: a.state.as_str().to_owned(),
+                    attempt: a.attempt,
+                    source: a.source.clone(),
+                    row: a.row,
+                });
+            }
+        }
+        if !durations.is_empty() {
+            #[expect(clippy::cast_precision_loss, reason = "an average for people")]
+            let avg = durations.iter().sum::<f64>() / durations.len() as f64;
+            f.average_duration = Some((avg * 10.0).round() / 10.0);
+        }
+        let finals = f.answered + f.failed + f.no_answer;
+        if finals > 0 {
+            #[expect(clippy::cast_precision_loss, reason = "a percentage for people")]
+            let rate = f.answered as f64 * 100.0 / finals as f64;
+            f.success_rate = Some((rate * 10.0).round() / 10.0);
+        }
+        Ok(f)
+    }
+
+    #[must_use]
+    pub fn masked(&self, unmask: bool) -> Figures {
+        let mut f = self.clone();
+        if !unmask {
+            for o in &mut f.open {
+                o.phone = o.phone.as_deref().map(crate::patients::phone::mask);
+            }
+        }
+        f
+    }
+}
+
+/// A plan sink that keeps nothing: the report needs only the plan's summary.
+struct NoCalls;
+
+impl plan::Sink for NoCalls {
+    fn header(&mut self, _: &plan::Header, _: &Campaign) -> io::Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, _: &str, _: &[plan::Call]) -> io::Result<()> {
+        Ok(())
+    }
+    fn skip(&mut self, _: &plan::Skip) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &plan::Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Buckets attempts by the hour (a span under two days) or the day, in `tz`, with every
+/// bucket between the first and the last.
+fn timeline(sent_at: &[(Timestamp, CallState)], tz: &jiff::tz::TimeZone) -> Timeline {
+    let (Some(first), Some(last)) = (
+        sent_at.iter().map(|(t, _)| *t).min(),
+        sent_at.iter().map(|(t, _)| *t).max(),
+    ) else {
+        return Timeline {
+            bucket: "hour".to_owned(),
+            buckets: Vec::new(),
+        };
+    };
+    let hourly = last.duration_since(first) < jiff::SignedDuration::from_hours(48);
+    let start_of = |t: Timestamp| -> Zoned {
+        let z = t.to_zoned_datetime(tz.clone());
+        if hourly {
+            z.round(
+                jiff::ZonedDateTimeRound::new()
+                    .smallest(jiff::Unit::Hour)
+                    .mode(jiff::RoundMode::Floor),
+            )
+            .unwrap_or(z)
+        } else {
+            z.start_of_day().unwrap_or(z)
+        }
+    };
+    let label = |z: &Zoned| {
+        if hourly {
+            z.strftime("%Y-%m-%d %H:00").to_string()
+        } else {
+            z.strftime("%Y-%m-%d").to_string()
+        }
+    };
+    let mut starts = Vec::new();
+    let end = start_of(last);
+    let mut z = start_of(first);
+    while z <= end {
+        starts.push(z.clone());
+        let next = if hourly {
+            z.checked_add(jiff::SignedDuration::from_hours(1))
+        } else {
+            z.tomorrow().and_then(|d| d.start_of_day())
+        };
+        match next {
+            Ok(n) if n > z => z = n,
+            _ => break,
+        }
+    }
+    let mut buckets: Vec<TimeBucket> = starts
+        .iter()
+        .map(|z| TimeBucket {
+            start: label(z),
+            calls: Breakdown::default(),
+        })
+        .collect();
+    for (t, state) in sent_at {
+        let z = start_of(*t);
+        let i = starts.partition_point(|s| *s <= z).saturating_sub(1);
+        if let Some(b) = buckets.get_mut(i) {
+            b.calls.add(*state);
+        }
+    }
+    Timeline {
+        bucket: if hourly { "hour" } else { "day" }.to_owned(),
+        buckets,
+    }
+}
+
+/// The headline figures as (measure, value) rows, in a fixed order.
+pub fn measures(f: &Figures) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if let Some(p) = &f.plan {
+        rows.push(("planned".to_owned(), p.calls.to_string()));
+        rows.push(("skipped".to_owned(), p.skipped.to_string()));
+        rows.push(("opted_out".to_owned(), p.opted_out.to_string()));
+        for (code, n) in &p.skipped_by_reason {
+            rows.push((format!("skipped_{code}"), n.to_string()));
+        }
+    }
+    rows.extend([
+        ("patients_called".to_owned(), f.patients_called.to_string()),
+        ("attempts".to_owned(), f.attempts.to_string()),
+        ("answered".to_owned(), f.answered.to_string()),
+        ("failed".to_owned(), f.failed.to_string()),
+        ("unanswered".to_owned(), f.no_answer.to_string()),
+        ("in_doubt".to_owned(), f.in_doubt.to_string()),
+        ("pending".to_owned(), f.pending.to_string()),
+        ("rejected".to_owned(), f.rejected.to_string()),
+        ("not_sent".to_owned(), f.not_sent.to_string()),
+        (
+            "average_duration_seconds".to_owned(),
+            f.average_duration
+                .map_or_else(String::new, |d| format!("{d:.1}")),
+        ),
+        (
+            "success_rate_percent".to_owned(),
+            f.success_rate
+                .map_or_else(String::new, |r| format!("{r:.1}")),
+        ),
+    ]);
+    for (option, n) in &f.replies {
+        rows.push((format!("reply_{option}"), n.to_string()));
+    }
+    rows
+}
+
+/// The breakdowns, each as (name, rows): by source, accent, attempt number and time.
+pub fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<(String, Breakdown)>)> {
+    vec![
+        (
+            "by_source",
+            f.by_source
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        (
+            "by_accent",
+            f.by_accent
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        (
+            "by_attempt",
+            f.by_attempt
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        ),
+        (
+            "timeline",
+            f.timeline
+                .buckets
+                .iter()
+                .map(|b| (b.start.clone(), b.calls.clone()))
+                .collect(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_short_campaign_is_bucketed_by_the_local_hour_with_empty_hours_kept() {
+        let tz = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let t = timeline(
+            &[
+                (at("2026-12-01T08:59:00Z"), CallState::Answered),
+                (at("2026-12-01T11:10:00Z"), CallState::NoAnswer),
+                (at("2026-12-01T11:50:00Z"), CallState::InDoubt),
+            ],
+            &tz,
+        );
+        assert_eq!(t.bucket, "hour");
+        let starts: Vec<_> = t.buckets.iter().map(|b| b.start.as_str()).collect();
+        // 08:59 UTC is 09:59 in Lagos (UTC+1).
+        assert_eq!(
+            starts,
+            [
+                "2026-12-01 09:00",
+                "2026-12-01 10:00",
+                "2026-12-01 11:00",
+                "2026-12-01 12:00"
+            ]
+        );
+        assert_eq!(t.buckets[0].calls.answered, 1);
+        assert_eq!(t.buckets[1].calls.total, 0);
+        assert_eq!(t.buckets[3].calls.no_answer, 1);
+        assert_eq!(t.buckets[3].calls.in_doubt, 1);
+    }
+
+    #[test]
+    fn two_days_or_more_are_bucketed_by_the_local_day() {
+        let tz = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let t = timeline(
+            &[
+                // 23:30 UTC on 1 December is 00:30 on 2 December in Lagos.
+                (at("2026-12-01T23:30:00Z"), CallState::Failed),
+                (at("2026-12-05T10:00:00Z"), CallState::Answered),
+            ],
+            &tz,
+        );
+        assert_eq!(t.bucket, "day");
+        assert_eq!(t.buckets.len(), 4);
+        assert_eq!(t.buckets[0].start, "2026-12-02");
+        assert_eq!(t.buckets[0].calls.failed, 1);
+        assert_eq!(t.buckets[3].start, "2026-12-05");
+        assert_eq!(t.buckets[3].calls.answered, 1);
+        assert!(timeline(&[], &tz).buckets.is_empty());
+    }
+}
