@@ -1,14 +1,19 @@
 //! Exclusive or shared runners: the pace of requests and where the next due calls come from.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use secrecy::SecretString;
 
+use super::input::Loaded;
 use super::input::Planned;
 use super::state::{Due, Shared, lock};
+use crate::settings::ApplySettings;
 
 /// The ledger's name for an API key's request budget: a SHA-256 fingerprint of the key (the
 /// key itself is never written anywhere).
@@ -42,6 +47,27 @@ pub(super) enum Pacer {
 }
 
 impl Pacer {
+    /// The pace of this run: its own limiter, or the ledger's shared budget.
+    pub(super) fn new(shared: &Shared, is_shared: bool, period: Duration) -> anyhow::Result<Self> {
+        let campaign = &shared.campaign;
+        Ok(if is_shared {
+            // 5% under the limit: the provider counts arrivals, and requests from several
+            // runners reach it with different delays after their slots.
+            Pacer::Shared {
+                scopes: [
+                    format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
+                    shared.key_scope.clone(),
+                ],
+                period: period.as_secs_f64() / SHARED_PACE,
+            }
+        } else {
+            let quota = governor::Quota::with_period(period)
+                .context("requests_per_second is out of range")?
+                .allow_burst(NonZeroU32::MIN);
+            Pacer::Local(governor::RateLimiter::direct(quota))
+        })
+    }
+
     /// Waits for the next request slot.
     pub(super) async fn ready(&self, shared: &Shared) -> anyhow::Result<()> {
         match self {
@@ -70,6 +96,53 @@ pub(super) enum Queue<'a> {
         /// Claims turned up calls this runner's plan does not have: it claims no more.
         foreign: bool,
     },
+}
+
+impl<'a> Queue<'a> {
+    /// Where this run's due calls come from: its own queue per zone, or the shared ledger's
+    /// work table (to which it adds the calls it found due).
+    pub(super) fn new(
+        s: &ApplySettings,
+        shared: &Shared,
+        loaded: &'a Loaded,
+        by_zone: BTreeMap<String, VecDeque<Due>>,
+        is_shared: bool,
+        total: u64,
+    ) -> anyhow::Result<Self> {
+        let campaign = &shared.campaign;
+        Ok(if is_shared {
+            // Every runner adds the calls it finds due; each is added once and claimed once.
+            let work: Vec<(&str, u32, &str)> = by_zone
+                .values()
+                .flatten()
+                .map(|d| {
+                    (
+                        d.planned.call.key.as_str(),
+                        d.attempt,
+                        d.planned.timezone.as_str(),
+                    )
+                })
+                .collect();
+            lock(&shared.ledger).enqueue(
+                &shared.target_id,
+                &campaign.name,
+                &shared.round,
+                &work,
+            )?;
+            let capped = s.max_calls.is_some() || campaign.delivery.max_calls.is_some();
+            Queue::Shared {
+                planned: loaded
+                    .calls
+                    .iter()
+                    .map(|p| (p.call.key.as_str(), p))
+                    .collect(),
+                budget: capped.then_some(usize::try_from(total).unwrap_or(usize::MAX)),
+                foreign: false,
+            }
+        } else {
+            Queue::Local(by_zone)
+        })
+    }
 }
 
 impl Queue<'_> {

@@ -1,7 +1,6 @@
 //! Sending: batches of due calls, written ahead to the ledger, then requested, then settled.
 
 use std::collections::{BTreeMap, HashMap};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use anyhow::Context as _;
 use backon::BackoffBuilder as _;
 use serde_json::{Value, json};
 
-use super::coordination::{Pacer, Queue, SHARED_PACE};
+use super::coordination::{Pacer, Queue};
 use super::gate::{recheck, settle_unsent, write_ahead};
 use super::input::{Loaded, opt_outs};
 use super::progress::Progress;
@@ -60,50 +59,9 @@ pub(super) async fn send_all(
     }
     let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
-    let pacer = if is_shared {
-        // 5% under the limit: the provider counts arrivals, and requests from several
-        // runners reach it with different delays after their slots.
-        Pacer::Shared {
-            scopes: [
-                format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
-                shared.key_scope.clone(),
-            ],
-            period: period.as_secs_f64() / SHARED_PACE,
-        }
-    } else {
-        let quota = governor::Quota::with_period(period)
-            .context("requests_per_second is out of range")?
-            .allow_burst(NonZeroU32::MIN);
-        Pacer::Local(governor::RateLimiter::direct(quota))
-    };
+    let pacer = Pacer::new(shared, is_shared, period)?;
     let pacer = Arc::new(pacer);
-    let mut queue = if is_shared {
-        // Every runner adds the calls it finds due; each is added once and claimed once.
-        let work: Vec<(&str, u32, &str)> = by_zone
-            .values()
-            .flatten()
-            .map(|d| {
-                (
-                    d.planned.call.key.as_str(),
-                    d.attempt,
-                    d.planned.timezone.as_str(),
-                )
-            })
-            .collect();
-        lock(&shared.ledger).enqueue(&shared.target_id, &campaign.name, &shared.round, &work)?;
-        let capped = s.max_calls.is_some() || campaign.delivery.max_calls.is_some();
-        Queue::Shared {
-            planned: loaded
-                .calls
-                .iter()
-                .map(|p| (p.call.key.as_str(), p))
-                .collect(),
-            budget: capped.then_some(usize::try_from(total).unwrap_or(usize::MAX)),
-            foreign: false,
-        }
-    } else {
-        Queue::Local(by_zone)
-    };
+    let mut queue = Queue::new(s, shared, loaded, by_zone, is_shared, total)?;
     let permits = Arc::new(tokio::sync::Semaphore::new(
         campaign.delivery.concurrency.max(1) as usize,
     ));
@@ -127,69 +85,7 @@ pub(super) async fn send_all(
                 if !queue.has_work(shared, tz)? {
                     break;
                 }
-                // Before each batch: interrupted? paused? inside the window?
-                loop {
-                    if shared.interrupted.load(Ordering::SeqCst)
-                        || shared.stop.load(Ordering::SeqCst)
-                    {
-                        break;
-                    }
-                    let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
-                    if let Some(since) = paused {
-                        tracing::warn!(
-                            "campaign {} is paused (since {since}); waiting for `outreach resume`",
-                            campaign.name
-                        );
-                        if s.no_wait {
-                            shared.stop.store(true, Ordering::SeqCst);
-                            break;
-                        }
-                        sleep_interruptible(shared, Duration::from_secs(2)).await;
-                        continue;
-                    }
-                    let now = crate::clock::now();
-                    if calendar.is_open(now) {
-                        break;
-                    }
-                    if !s.enforce_schedule {
-                        if !warned_schedule {
-                            let when = calendar.next_open(now).map_or_else(
-                                || "never (past not_after)".to_owned(),
-                                |t| calendar.local(t),
-                            );
-                            tracing::warn!(
-                                "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
-                            );
-                            warned_schedule = true;
-                        }
-                        break;
-                    }
-                    match calendar.next_open(now) {
-                        None => {
-                            tracing::warn!(
-                                "the schedule does not open again (past not_after); nothing more is sent"
-                            );
-                            shared.stop.store(true, Ordering::SeqCst);
-                        }
-                        Some(at) if s.no_wait => {
-                            tracing::warn!(
-                                "outside the calling window; the next window opens {} (--no-wait: stopping)",
-                                calendar.local(at)
-                            );
-                            shared.stop.store(true, Ordering::SeqCst);
-                        }
-                        Some(at) => {
-                            tracing::info!(
-                                "outside the calling window; waiting until {}",
-                                calendar.local(at)
-                            );
-                            sleep_interruptible(shared, at.duration_since(now).unsigned_abs())
-                                .await;
-                            continue;
-                        }
-                    }
-                    break;
-                }
+                wait_for_window(s, shared, calendar, &mut warned_schedule).await?;
                 if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
                     break 'rounds;
                 }
@@ -253,40 +149,7 @@ pub(super) async fn send_all(
                 }
             }
         }
-        let Queue::Shared {
-            budget, foreign, ..
-        } = &queue
-        else {
-            break;
-        };
-        if *budget == Some(0) || *foreign {
-            break;
-        }
-        // Shared work: claim what came free (a stopped runner's lapsed leases, calls put
-        // back as never sent) until every due call is done or held by a live runner.
-        let open = lock(&shared.ledger).open_work(
-            &shared.run_id,
-            &shared.target_id,
-            &campaign.name,
-            &shared.round,
-        )?;
-        if open.unclaimed > 0 {
-            if shared.claimed.load(Ordering::SeqCst) > claimed_before {
-                continue;
-            }
-            // Nothing this runner can claim is left: the rest belongs to other plans.
-            tracing::warn!(
-                "{} due calls are not in this runner's plan; left for the runners that have them",
-                open.unclaimed
-            );
-            break;
-        }
-        if open.leased_elsewhere == 0 {
-            break;
-        }
-        let wait = open.next_expiry.unwrap_or(1.0).clamp(0.05, 1.0);
-        sleep_interruptible(shared, Duration::from_secs_f64(wait)).await;
-        if shared.interrupted.load(Ordering::SeqCst) {
+        if !more_shared_work(shared, &queue, claimed_before).await? {
             break;
         }
     }
@@ -462,4 +325,121 @@ pub(super) fn request_body(campaign: &Campaign, batch: &[Due]) -> Value {
         "tts_voice_gender": campaign.voice.gender.as_str(),
         "workflow_params": entries,
     })
+}
+
+/// Waits until a batch may go: not interrupted, not paused, inside the calling window (unless
+/// the schedule is not enforced). Sets `shared.stop` when the run should end instead.
+async fn wait_for_window(
+    s: &ApplySettings,
+    shared: &Shared,
+    calendar: &Calendar,
+    warned_schedule: &mut bool,
+) -> anyhow::Result<()> {
+    let campaign = &shared.campaign;
+    loop {
+        if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
+        if let Some(since) = paused {
+            tracing::warn!(
+                "campaign {} is paused (since {since}); waiting for `outreach resume`",
+                campaign.name
+            );
+            if s.no_wait {
+                shared.stop.store(true, Ordering::SeqCst);
+                break;
+            }
+            sleep_interruptible(shared, Duration::from_secs(2)).await;
+            continue;
+        }
+        let now = crate::clock::now();
+        if calendar.is_open(now) {
+            break;
+        }
+        if !s.enforce_schedule {
+            if !*warned_schedule {
+                let when = calendar.next_open(now).map_or_else(
+                    || "never (past not_after)".to_owned(),
+                    |t| calendar.local(t),
+                );
+                tracing::warn!(
+                    "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
+                );
+                *warned_schedule = true;
+            }
+            break;
+        }
+        match calendar.next_open(now) {
+            None => {
+                tracing::warn!(
+                    "the schedule does not open again (past not_after); nothing more is sent"
+                );
+                shared.stop.store(true, Ordering::SeqCst);
+            }
+            Some(at) if s.no_wait => {
+                tracing::warn!(
+                    "outside the calling window; the next window opens {} (--no-wait: stopping)",
+                    calendar.local(at)
+                );
+                shared.stop.store(true, Ordering::SeqCst);
+            }
+            Some(at) => {
+                tracing::info!(
+                    "outside the calling window; waiting until {}",
+                    calendar.local(at)
+                );
+                sleep_interruptible(shared, at.duration_since(now).unsigned_abs()).await;
+                continue;
+            }
+        }
+        break;
+    }
+    Ok(())
+}
+
+/// Whether a shared run should look for more work: what came free (a stopped runner's lapsed
+/// leases, calls put back as never sent) until every due call is done or held by a live
+/// runner. Waits for the next lease to lapse when others hold the rest.
+async fn more_shared_work(
+    shared: &Shared,
+    queue: &Queue<'_>,
+    claimed_before: u64,
+) -> anyhow::Result<bool> {
+    let campaign = &shared.campaign;
+    let Queue::Shared {
+        budget, foreign, ..
+    } = &queue
+    else {
+        return Ok(false);
+    };
+    if *budget == Some(0) || *foreign {
+        return Ok(false);
+    }
+    let open = lock(&shared.ledger).open_work(
+        &shared.run_id,
+        &shared.target_id,
+        &campaign.name,
+        &shared.round,
+    )?;
+    if open.unclaimed > 0 {
+        if shared.claimed.load(Ordering::SeqCst) > claimed_before {
+            return Ok(true);
+        }
+        // Nothing this runner can claim is left: the rest belongs to other plans.
+        tracing::warn!(
+            "{} due calls are not in this runner's plan; left for the runners that have them",
+            open.unclaimed
+        );
+        return Ok(false);
+    }
+    if open.leased_elsewhere == 0 {
+        return Ok(false);
+    }
+    let wait = open.next_expiry.unwrap_or(1.0).clamp(0.05, 1.0);
+    sleep_interruptible(shared, Duration::from_secs_f64(wait)).await;
+    if shared.interrupted.load(Ordering::SeqCst) {
+        return Ok(false);
+    }
+    Ok(true)
 }

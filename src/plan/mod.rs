@@ -2,12 +2,13 @@
 //! left out with its reason. Rows stream from the sources through a [`Sink`], so memory
 //! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
 
+pub mod dedupe;
 pub mod diff;
 pub mod skip;
 pub mod subtract;
 pub mod workflow_check;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,9 +18,11 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::campaign::{Campaign, Kind, Source};
+use crate::patients::opt_outs::OptOutError;
 use crate::patients::phone::PhoneProblem;
 use crate::patients::source::SourceError;
 use crate::render::{Rendered, Renderer};
+use dedupe::{Dedupe, Duplicate};
 pub use skip::SkipReason;
 
 /// The `format` of a saved plan document.
@@ -187,21 +190,12 @@ fn label(s: &dyn Source, role: &str, index: usize) -> String {
     )
 }
 
-/// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
-pub fn plan(
-    campaign: &Campaign,
-    campaign_path: &Path,
-    sink: &mut dyn Sink,
-) -> Result<Summary, PlanError> {
-    let base = campaign_path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+/// The plan's header: digests of the campaign and every source file.
+fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Header, PlanError> {
     let io_err = |path: &Path| {
         let path = path.display().to_string();
         move |source| PlanError::Io { path, source }
     };
-
-    // The header: digests of the campaign and every source file.
     let mut sources = Vec::new();
     for (i, s) in campaign.patients.iter().enumerate() {
         sources.push(SourceInfo {
@@ -209,7 +203,7 @@ pub fn plan(
             label: label(s, "patient", i),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = crate::patients::source::resolve_path(&base, f);
+                    let p = crate::patients::source::resolve_path(base, f);
                     Some(file_digest(&p).map_err(|e| PlanError::Source {
                         label: f.to_owned(),
                         source: SourceError::Unreadable(p.clone(), e.to_string()),
@@ -231,7 +225,7 @@ pub fn plan(
             label: lbl.clone(),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = crate::patients::source::resolve_path(&base, f);
+                    let p = crate::patients::source::resolve_path(base, f);
                     Some(file_digest(&p).map_err(|e| PlanError::Exclusion {
                         label: lbl.clone(),
                         source: if p.exists() {
@@ -246,50 +240,54 @@ pub fn plan(
             timezone: None,
         });
     }
-    let header = Header {
+    Ok(Header {
         campaign_file: campaign_path.display().to_string(),
         campaign_sha256: file_digest(campaign_path).map_err(io_err(campaign_path))?,
         sources,
-    };
+    })
+}
+
+/// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
+pub fn plan(
+    campaign: &Campaign,
+    campaign_path: &Path,
+    sink: &mut dyn Sink,
+) -> Result<Summary, PlanError> {
+    let base = campaign_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let header = header(campaign, campaign_path, &base)?;
     sink.header(&header, campaign)?;
 
     let mut summary = Summary::default();
 
     // Opt-outs first, failing closed: an unreadable list stops the plan.
-    let mut opted_out: HashSet<u64> = HashSet::new();
-    for (i, s) in campaign.exclude.iter().enumerate() {
-        let lbl = label(s, "opt-out", i);
-        let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Exclusion {
-            label: lbl.clone(),
-            source: e,
-        })?;
-        let phone_idx = rows.header.iter().position(|h| h == s.phone_column());
-        let country = s
-            .default_country()
-            .and_then(crate::patients::phone::country);
-        for row in rows {
-            let row = row.map_err(|e| PlanError::ExclusionRow {
-                label: lbl.clone(),
-                location: format!("row {}", e.number),
-                message: e.message,
-            })?;
-            let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
-            match crate::patients::phone::normalise(raw, country, &[]) {
-                Ok(p) => {
-                    opted_out.insert(p.as_u64());
-                    summary.opt_outs += 1;
-                }
-                Err(PhoneProblem::Missing) => {}
-                Err(_) => summary.opt_outs_unusable += 1,
-            }
+    let opt_outs = crate::patients::opt_outs::load(&campaign.exclude, &base).map_err(|e| {
+        let lbl = |i: usize| label(&campaign.exclude[i], "opt-out", i);
+        match e {
+            OptOutError::Open { index, source } => PlanError::Exclusion {
+                label: lbl(index),
+                source,
+            },
+            OptOutError::Row {
+                index,
+                row,
+                message,
+            } => PlanError::ExclusionRow {
+                label: lbl(index),
+                location: format!("row {row}"),
+                message,
+            },
         }
-    }
+    })?;
+    summary.opt_outs += opt_outs.usable;
+    summary.opt_outs_unusable += opt_outs.unusable;
+    let opted_out = opt_outs.numbers;
 
     let renderer = Renderer::new(&campaign.variables, &campaign.tags, &campaign.defaults)
         .map_err(PlanError::Template)?;
     let batch_size = campaign.delivery.batch_size.max(1) as usize;
-    let mut seen_phone: HashMap<u64, (usize, u64)> = HashMap::new();
-    let mut seen_column: HashMap<String, (usize, u64)> = HashMap::new();
+    let mut seen = Dedupe::default();
     let mut batch: Vec<Call> = Vec::with_capacity(batch_size);
     let round = campaign.round.as_deref();
 
@@ -396,24 +394,13 @@ pub fn plan(
                 )?;
                 return Ok(());
             }
-            let first = match dedupe_idx {
-                None => seen_phone.get(&n).copied(),
-                Some(i) => {
-                    let v = row.cells.get(i).unwrap_or("").trim();
-                    if v.is_empty() {
-                        None
-                    } else {
-                        seen_column.get(v).copied()
-                    }
-                }
-            };
-            if let Some((fs, fr)) = first {
-                let what = if dedupe_idx.is_some() {
-                    format!("the same `{}`", campaign.dedupe)
-                } else {
-                    "the same number".to_owned()
+            let column = dedupe_idx.map(|i| row.cells.get(i).unwrap_or(""));
+            if let Some(dup) = seen.see(n, column, (si, row.number)) {
+                let (what, first) = match dup {
+                    Duplicate::Column(first) => (format!("the same `{}`", campaign.dedupe), first),
+                    Duplicate::Number(first) => ("the same number".to_owned(), first),
                 };
-                let place = first_row(campaign, si, (fs, fr));
+                let place = first_row(campaign, si, first);
                 skip(
                     SkipReason::Duplicate,
                     format!("{what} as {place}, which is called instead"),
@@ -421,30 +408,6 @@ pub fn plan(
                     row.number,
                 )?;
                 return Ok(());
-            }
-            // The first row of a number (or key) wins, even when it is skipped below.
-            match dedupe_idx {
-                None => {
-                    seen_phone.insert(n, (si, row.number));
-                }
-                Some(i) => {
-                    let v = row.cells.get(i).unwrap_or("").trim();
-                    if !v.is_empty() {
-                        seen_column.insert(v.to_owned(), (si, row.number));
-                    }
-                    // Two keys must never call one number twice.
-                    if let Some(&(fs, fr)) = seen_phone.get(&n) {
-                        let place = first_row(campaign, si, (fs, fr));
-                        skip(
-                            SkipReason::Duplicate,
-                            format!("the same number as {place}, which is called instead"),
-                            Some(raw),
-                            row.number,
-                        )?;
-                        return Ok(());
-                    }
-                    seen_phone.insert(n, (si, row.number));
-                }
             }
             let values = match values {
                 Ok(r) => r,

@@ -1,0 +1,84 @@
+//! Who is the same patient: the first row of a number (or of a `dedupe` column's value) is
+//! called, and later rows are skipped as duplicates. Two values of the column never call one
+//! number twice.
+
+use std::collections::HashMap;
+
+/// A row's place: the source's index and the row's number in it.
+pub type Place = (usize, u64);
+
+/// Why a row is a duplicate, and of which row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Duplicate {
+    /// The same number as an earlier row.
+    Number(Place),
+    /// The same value of the `dedupe` column as an earlier row.
+    Column(Place),
+}
+
+/// The rows seen so far.
+#[derive(Debug, Default)]
+pub struct Dedupe {
+    by_number: HashMap<u64, Place>,
+    by_column: HashMap<String, Place>,
+}
+
+impl Dedupe {
+    /// Records the row at `at` with `number` and, when the campaign dedupes by a column, that
+    /// column's value (`Some("")` when the row leaves it blank). Returns the earlier row it
+    /// repeats, if any. The first row wins, even when the planner skips it afterwards (a
+    /// template without a value for it).
+    pub fn see(&mut self, number: u64, column: Option<&str>, at: Place) -> Option<Duplicate> {
+        let Some(value) = column else {
+            if let Some(first) = self.by_number.get(&number) {
+                return Some(Duplicate::Number(*first));
+            }
+            self.by_number.insert(number, at);
+            return None;
+        };
+        let value = value.trim();
+        if !value.is_empty() {
+            if let Some(first) = self.by_column.get(value) {
+                return Some(Duplicate::Column(*first));
+            }
+            self.by_column.insert(value.to_owned(), at);
+        }
+        // Two keys must never call one number twice.
+        if let Some(first) = self.by_number.get(&number) {
+            return Some(Duplicate::Number(*first));
+        }
+        self.by_number.insert(number, at);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_row_of_a_number_wins() {
+        let mut d = Dedupe::default();
+        assert_eq!(d.see(1, None, (0, 2)), None);
+        assert_eq!(d.see(2, None, (0, 3)), None);
+        assert_eq!(d.see(1, None, (1, 2)), Some(Duplicate::Number((0, 2))));
+    }
+
+    #[test]
+    fn a_column_dedupes_and_still_never_calls_a_number_twice() {
+        let mut d = Dedupe::default();
+        assert_eq!(d.see(1, Some("P1"), (0, 2)), None);
+        assert_eq!(
+            d.see(2, Some("P1"), (0, 3)),
+            Some(Duplicate::Column((0, 2)))
+        );
+        // Another id, the same number.
+        assert_eq!(
+            d.see(1, Some("P2"), (0, 4)),
+            Some(Duplicate::Number((0, 2)))
+        );
+        // A blank id is not a key, but its number still counts.
+        assert_eq!(d.see(3, Some("  "), (0, 5)), None);
+        assert_eq!(d.see(3, Some(""), (0, 6)), Some(Duplicate::Number((0, 5))));
+    }
+}
