@@ -948,12 +948,14 @@ async fn settle_others(
     client: &Client,
 ) -> anyhow::Result<u64> {
     loop {
-        let n = lock(&shared.ledger).in_flight_elsewhere(
-            &shared.target_id,
-            &shared.campaign.name,
-            &shared.round,
-            &shared.run_id,
-        )?;
+        let n = lock(&shared.ledger)
+            .shared_only("waiting for other runners")?
+            .in_flight_elsewhere(
+                &shared.target_id,
+                &shared.campaign.name,
+                &shared.round,
+                &shared.run_id,
+            )?;
         if n == 0 || shared.interrupted.load(Ordering::SeqCst) {
             break;
         }
@@ -1059,8 +1061,8 @@ impl Pacer {
             Pacer::Local(limiter) => limiter.until_ready().await,
             Pacer::Shared { scopes, period } => {
                 let wait = lock(&shared.ledger)
-                    .rate_slot(scopes, *period)
-                    .unwrap_or(Ok(0.0))?;
+                    .shared_only("a shared request budget")?
+                    .rate_slot(scopes, *period)?;
                 if wait > 0.0 {
                     tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 }
@@ -1089,12 +1091,9 @@ impl Queue<'_> {
         Ok(match self {
             Queue::Local(by_zone) => by_zone.get(tz).is_some_and(|q| !q.is_empty()),
             Queue::Shared { foreign: true, .. } => false,
-            Queue::Shared { .. } => lock(&shared.ledger).zone_has_work(
-                &shared.target_id,
-                &shared.campaign.name,
-                &shared.round,
-                tz,
-            )?,
+            Queue::Shared { .. } => lock(&shared.ledger)
+                .shared_only("shared work")?
+                .zone_has_work(&shared.target_id, &shared.campaign.name, &shared.round, tz)?,
         })
     }
 
@@ -1117,7 +1116,7 @@ impl Queue<'_> {
                 if n == 0 || *foreign {
                     return Ok(Vec::new());
                 }
-                let claimed = lock(&shared.ledger).claim(
+                let claimed = lock(&shared.ledger).shared_only("claiming work")?.claim(
                     &shared.run_id,
                     &shared.target_id,
                     &shared.campaign.name,
@@ -1152,7 +1151,9 @@ impl Queue<'_> {
                     );
                     let unknown: Vec<(&str, u32)> =
                         unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
-                    lock(&shared.ledger).release_work(&shared.target_id, &unknown)?;
+                    lock(&shared.ledger)
+                        .shared_only("releasing work")?
+                        .release_work(&shared.target_id, &unknown)?;
                     *foreign = true;
                 }
                 Ok(out)
@@ -1228,7 +1229,12 @@ async fn send_all(
                 )
             })
             .collect();
-        lock(&shared.ledger).enqueue(&shared.target_id, &campaign.name, &shared.round, &work)?;
+        lock(&shared.ledger).shared_only("shared work")?.enqueue(
+            &shared.target_id,
+            &campaign.name,
+            &shared.round,
+            &work,
+        )?;
         let capped = s.max_calls.is_some() || campaign.delivery.max_calls.is_some();
         Queue::Shared {
             planned: loaded
@@ -1402,7 +1408,7 @@ async fn send_all(
         }
         // Shared work: claim what came free (a stopped runner's lapsed leases, calls put
         // back as never sent) until every due call is done or held by a live runner.
-        let open = lock(&shared.ledger).open_work(
+        let open = lock(&shared.ledger).shared_only("shared work")?.open_work(
             &shared.run_id,
             &shared.target_id,
             &campaign.name,
@@ -1554,7 +1560,9 @@ fn recheck(shared: &Shared, opted_out: &HashSet<u64>, chunk: Vec<Due>) -> anyhow
     }
     if !dropped.is_empty() {
         let dropped: Vec<(&str, u32)> = dropped.iter().map(|(k, a)| (k.as_str(), *a)).collect();
-        lock(&shared.ledger).drop_work(&shared.target_id, &dropped)?;
+        if let Some(pg) = lock(&shared.ledger).shared() {
+            pg.drop_work(&shared.target_id, &dropped)?;
+        }
     }
     Ok(batch)
 }
@@ -1643,7 +1651,9 @@ async fn send_batch(
     let owned: Vec<Due>;
     let mut batch = batch;
     if !dry_run && lock(&shared.ledger).is_shared() {
-        let mine = lock(&shared.ledger).still_mine(&shared.run_id, &shared.target_id, &attempts)?;
+        let mine = lock(&shared.ledger)
+            .shared_only("checking claims")?
+            .still_mine(&shared.run_id, &shared.target_id, &attempts)?;
         if mine.len() < batch.len() {
             lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
             tracing::warn!(
@@ -1669,7 +1679,9 @@ async fn send_batch(
             Some("dry run: not sent"),
         )?;
         // A dry run's calls are not put back among the shared work for another claim.
-        lock(&shared.ledger).drop_work(&shared.target_id, &attempts)?;
+        if let Some(pg) = lock(&shared.ledger).shared() {
+            pg.drop_work(&shared.target_id, &attempts)?;
+        }
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
