@@ -328,14 +328,9 @@ impl Ledger {
         run_id: &str,
         in_doubt: bool,
     ) -> Result<Vec<Attempt>, LedgerError> {
-        let doubt = if in_doubt {
-            "state = 'in_doubt'"
-        } else {
-            "false"
-        };
         match &self.store {
-            Store::Sqlite(s) => s.unresolved(target, campaign, round, run_id, doubt),
-            Store::Postgres(p) => p.unresolved(target, campaign, round, run_id, doubt),
+            Store::Sqlite(s) => s.unresolved(target, campaign, round, run_id, in_doubt),
+            Store::Postgres(p) => p.unresolved(target, campaign, round, run_id, in_doubt),
         }
     }
 

@@ -377,19 +377,23 @@ impl Sqlite {
                    AND attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)",
             )
             .map_err(self.sql())?;
-        stmt.query_map(params![target, campaign, round], |r| {
-            Ok((
-                r.get(0)?,
-                KeyHistory {
-                    attempt: r.get(1)?,
-                    state: r.get(2)?,
-                    retry_at: r.get(3)?,
-                },
-            ))
-        })
-        .map_err(self.sql())?
-        .collect::<Result<_, _>>()
-        .map_err(self.sql())
+        let rows: Vec<(String, KeyHistory)> = stmt
+            .query_map(params![target, campaign, round], |r| {
+                Ok((
+                    r.get(0)?,
+                    KeyHistory {
+                        attempt: r.get(1)?,
+                        state: r.get(2)?,
+                        retry_at: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
+        // Sized once (the rows' count is known): a large campaign's history is read at
+        // every round.
+        Ok(rows.into_iter().collect())
     }
 
     pub(super) fn begin(
@@ -542,8 +546,13 @@ impl Sqlite {
         campaign: &str,
         round: &str,
         run_id: &str,
-        doubt: &str,
+        in_doubt: bool,
     ) -> Result<Vec<Attempt>, LedgerError> {
+        let doubt = if in_doubt {
+            "state = 'in_doubt'"
+        } else {
+            "false"
+        };
         self.select_attempts(
             &format!(
                 "target = ?1 AND campaign = ?2 AND round = ?3

@@ -332,24 +332,25 @@ impl Postgres {
     ) -> Result<HashMap<String, KeyHistory>, LedgerError> {
         let (t, c2, r2) = (target.to_owned(), campaign.to_owned(), round.to_owned());
         self.run(move |c| {
-            c.query(
+            let rows = c.query(
                 "SELECT DISTINCT ON (key) key, attempt, state, retry_at FROM calls
                  WHERE target = $1 AND campaign = $2 AND round = $3
                  ORDER BY key, attempt DESC",
                 &[&t, &c2, &r2],
-            )?
-            .iter()
-            .map(|r| {
-                Ok((
+            )?;
+            // Sized once: a large campaign's history is read at every round.
+            let mut out = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                out.insert(
                     r.get(0),
                     KeyHistory {
                         attempt: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
                         state: r.try_get(2)?,
                         retry_at: r.get(3),
                     },
-                ))
-            })
-            .collect()
+                );
+            }
+            Ok(out)
         })
     }
 
@@ -536,8 +537,13 @@ impl Postgres {
         campaign: &str,
         round: &str,
         run_id: &str,
-        doubt: &str,
+        in_doubt: bool,
     ) -> Result<Vec<Attempt>, LedgerError> {
+        let doubt = if in_doubt {
+            "state = 'in_doubt'"
+        } else {
+            "false"
+        };
         self.select_attempts(
             &format!("target = $1 AND campaign = $2 AND round = $3
              AND ({doubt} OR (state = 'sending' AND run_id IN (
