@@ -9,7 +9,11 @@
 //! `cargo run --release --example claims_bench -- --url postgres://… [--calls 100000]
 //! [--batch 50] [--runners 1,2,4]` (the database is emptied of the bench's campaign first).
 
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark prints its figures
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark prints its figures"
+)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -64,6 +68,8 @@ fn runner(url: &str, campaign: &str, batch: usize) -> (u64, u64) {
     let (mut claims, mut calls) = (0, 0);
     loop {
         let got = ledger
+            .shared()
+            .expect("a Postgres ledger")
             .claim(&run, TARGET, campaign, "", ZONE, batch)
             .expect("claim");
         if got.is_empty() {
@@ -117,6 +123,8 @@ fn main() {
         {
             let ledger = Ledger::open(&PathBuf::from(&a.url)).expect("open the ledger");
             ledger
+                .shared()
+                .expect("a Postgres ledger")
                 .enqueue(TARGET, &campaign, "", &work)
                 .expect("enqueue");
         }

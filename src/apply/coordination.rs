@@ -74,8 +74,8 @@ impl Pacer {
             Pacer::Local(limiter) => limiter.until_ready().await,
             Pacer::Shared { scopes, period } => {
                 let wait = lock(&shared.ledger)
-                    .rate_slot(scopes, *period)
-                    .unwrap_or(Ok(0.0))?;
+                    .shared_only("a shared request budget")?
+                    .rate_slot(scopes, *period)?;
                 if wait > 0.0 {
                     tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 }
@@ -123,7 +123,7 @@ impl<'a> Queue<'a> {
                     )
                 })
                 .collect();
-            lock(&shared.ledger).enqueue(
+            lock(&shared.ledger).shared_only("shared work")?.enqueue(
                 &shared.target_id,
                 &campaign.name,
                 &shared.round,
@@ -151,12 +151,9 @@ impl Queue<'_> {
         Ok(match self {
             Queue::Local(by_zone) => by_zone.get(tz).is_some_and(|q| !q.is_empty()),
             Queue::Shared { foreign: true, .. } => false,
-            Queue::Shared { .. } => lock(&shared.ledger).zone_has_work(
-                &shared.target_id,
-                &shared.campaign.name,
-                &shared.round,
-                tz,
-            )?,
+            Queue::Shared { .. } => lock(&shared.ledger)
+                .shared_only("shared work")?
+                .zone_has_work(&shared.target_id, &shared.campaign.name, &shared.round, tz)?,
         })
     }
 
@@ -179,7 +176,7 @@ impl Queue<'_> {
                 if n == 0 || *foreign {
                     return Ok(Vec::new());
                 }
-                let claimed = lock(&shared.ledger).claim(
+                let claimed = lock(&shared.ledger).shared_only("claiming work")?.claim(
                     &shared.run_id,
                     &shared.target_id,
                     &shared.campaign.name,
@@ -214,7 +211,9 @@ impl Queue<'_> {
                     );
                     let unknown: Vec<(&str, u32)> =
                         unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
-                    lock(&shared.ledger).release_work(&shared.target_id, &unknown)?;
+                    lock(&shared.ledger)
+                        .shared_only("releasing work")?
+                        .release_work(&shared.target_id, &unknown)?;
                     *foreign = true;
                 }
                 Ok(out)

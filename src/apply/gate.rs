@@ -53,7 +53,9 @@ pub(super) fn recheck(
     }
     if !dropped.is_empty() {
         let dropped: Vec<(&str, u32)> = dropped.iter().map(|(k, a)| (k.as_str(), *a)).collect();
-        lock(&shared.ledger).drop_work(&shared.target_id, &dropped)?;
+        if let Some(pg) = lock(&shared.ledger).shared() {
+            pg.drop_work(&shared.target_id, &dropped)?;
+        }
     }
     Ok(batch)
 }
@@ -121,4 +123,27 @@ pub(super) fn settle_unsent(shared: &Shared, calls: &[Due]) -> anyhow::Result<()
         Some("the run stopped before this call was sent"),
     )?;
     Ok(())
+}
+
+/// On a shared ledger, right before the request: the calls of `batch` still this run's (a
+/// runner stalled past its lease may have had the others looked up and sent by another).
+pub(super) fn still_ours(shared: &Shared, batch: &[Due]) -> anyhow::Result<Vec<Due>> {
+    if !lock(&shared.ledger).is_shared() {
+        return Ok(batch.to_vec());
+    }
+    let attempts: Vec<(&str, u32)> = batch
+        .iter()
+        .map(|d| (d.planned.call.key.as_str(), d.attempt))
+        .collect();
+    let mine = lock(&shared.ledger)
+        .shared_only("checking claims")?
+        .still_mine(&shared.run_id, &shared.target_id, &attempts)?;
+    if mine.len() < batch.len() {
+        lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
+        tracing::warn!(
+            "{} calls written ahead by this runner were taken over by another (this runner stalled past its lease); not sent here",
+            batch.len() - mine.len()
+        );
+    }
+    Ok(mine.iter().map(|&i| batch[i].clone()).collect())
 }

@@ -123,12 +123,14 @@ pub(super) async fn settle_others(
     client: &Client,
 ) -> anyhow::Result<u64> {
     loop {
-        let n = lock(&shared.ledger).in_flight_elsewhere(
-            &shared.target_id,
-            &shared.campaign.name,
-            &shared.round,
-            &shared.run_id,
-        )?;
+        let n = lock(&shared.ledger)
+            .shared_only("waiting for other runners")?
+            .in_flight_elsewhere(
+                &shared.target_id,
+                &shared.campaign.name,
+                &shared.round,
+                &shared.run_id,
+            )?;
         if n == 0 || shared.interrupted.load(Ordering::SeqCst) {
             break;
         }

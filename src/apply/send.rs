@@ -10,7 +10,7 @@ use backon::BackoffBuilder as _;
 use serde_json::{Value, json};
 
 use super::coordination::{Pacer, Queue};
-use super::gate::{recheck, settle_unsent, write_ahead};
+use super::gate::{recheck, settle_unsent, still_ours, write_ahead};
 use super::input::{Loaded, opt_outs};
 use super::progress::Progress;
 use super::state::{Due, Shared, lock, sleep_interruptible};
@@ -181,30 +181,19 @@ pub(super) async fn send_batch(
     pacer: &Pacer,
 ) -> anyhow::Result<()> {
     let campaign = &shared.campaign;
-    let mut attempts: Vec<(&str, u32)> = batch
+    let owned = if dry_run {
+        batch.to_vec()
+    } else {
+        still_ours(shared, batch)?
+    };
+    let batch = owned.as_slice();
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let attempts: Vec<(&str, u32)> = batch
         .iter()
         .map(|d| (d.planned.call.key.as_str(), d.attempt))
         .collect();
-    // On a shared ledger, right before the request: still ours? (A runner stalled past its
-    // lease may have had these looked up and sent by another.)
-    let owned: Vec<Due>;
-    let mut batch = batch;
-    if !dry_run && lock(&shared.ledger).is_shared() {
-        let mine = lock(&shared.ledger).still_mine(&shared.run_id, &shared.target_id, &attempts)?;
-        if mine.len() < batch.len() {
-            lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
-            tracing::warn!(
-                "{} calls written ahead by this runner were taken over by another (this runner stalled past its lease); not sent here",
-                batch.len() - mine.len()
-            );
-            owned = mine.iter().map(|&i| batch[i].clone()).collect();
-            batch = &owned;
-            attempts = mine.iter().map(|&i| attempts[i]).collect();
-            if batch.is_empty() {
-                return Ok(());
-            }
-        }
-    }
     let n = batch.len() as u64;
     lock(&shared.counts).sent += n;
     if dry_run {
@@ -216,7 +205,9 @@ pub(super) async fn send_batch(
             Some("dry run: not sent"),
         )?;
         // A dry run's calls are not put back among the shared work for another claim.
-        lock(&shared.ledger).drop_work(&shared.target_id, &attempts)?;
+        if let Some(pg) = lock(&shared.ledger).shared() {
+            pg.drop_work(&shared.target_id, &attempts)?;
+        }
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
@@ -416,7 +407,7 @@ async fn more_shared_work(
     if *budget == Some(0) || *foreign {
         return Ok(false);
     }
-    let open = lock(&shared.ledger).open_work(
+    let open = lock(&shared.ledger).shared_only("shared work")?.open_work(
         &shared.run_id,
         &shared.target_id,
         &campaign.name,

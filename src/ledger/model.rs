@@ -1,0 +1,328 @@
+//! The ledger's model, shared by both stores: call states, attempts, runners, errors, and
+//! how a ledger location is told apart and printed.
+
+use std::path::{Path, PathBuf};
+
+use super::postgres::PgError;
+
+/// Where a call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallState {
+    /// Recorded before the request left; its fate is unknown until the answer arrives.
+    Sending,
+    /// The server accepted the request; the call's outcome is not known yet.
+    Accepted,
+    /// The server may or may not have placed the call (5xx, lost answer, crash).
+    InDoubt,
+    /// The server refused the request (4xx); no call was placed.
+    Rejected,
+    /// Provably never reached the server; may be sent again.
+    NotSent,
+    /// Final: the patient answered.
+    Answered,
+    /// Final: the call failed.
+    Failed,
+    /// Final: nobody answered.
+    NoAnswer,
+}
+
+impl CallState {
+    pub const ALL: [CallState; 8] = [
+        CallState::Sending,
+        CallState::Accepted,
+        CallState::InDoubt,
+        CallState::Rejected,
+        CallState::NotSent,
+        CallState::Answered,
+        CallState::Failed,
+        CallState::NoAnswer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Sending => "sending",
+            CallState::Accepted => "accepted",
+            CallState::InDoubt => "in_doubt",
+            CallState::Rejected => "rejected",
+            CallState::NotSent => "not_sent",
+            CallState::Answered => "answered",
+            CallState::Failed => "failed",
+            CallState::NoAnswer => "no_answer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallState> {
+        CallState::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Whether this attempt may have reached the patient (counts for exactly-once and caps).
+    pub fn may_have_called(self) -> bool {
+        !matches!(self, CallState::Rejected | CallState::NotSent)
+    }
+
+    /// Whether a retry policy may call again after an attempt that ended in this state
+    /// (attempts left aside).
+    pub fn retried_by(self, retry: &crate::campaign::Retry) -> bool {
+        use crate::campaign::RetryOutcome;
+        match self {
+            CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
+            CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
+            _ => false,
+        }
+    }
+
+    /// Whether the outcome is final.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CallState::Answered | CallState::Failed | CallState::NoAnswer
+        )
+    }
+}
+
+/// A ledger error.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the ledger {}: {error}", path.display())]
+    Sql {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+    #[error("the ledger {url}: {error}")]
+    Postgres {
+        /// The database, its password hidden.
+        url: String,
+        error: PgError,
+    },
+    #[error("the ledger {}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("the ledger {} is in use by another run ({holder}); wait for it to finish, or stop it", path.display())]
+    Locked { path: PathBuf, holder: String },
+    #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {known})", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the ledger {} holds a call state this build does not know: `{state}`", path.display())]
+    UnknownState { path: PathBuf, state: String },
+    #[error("the ledger {} is a SQLite file: {what} needs a shared (Postgres) ledger", path.display())]
+    NotShared { path: PathBuf, what: &'static str },
+}
+
+/// A call state read from the ledger that this build does not know (a newer build's, or a
+/// hand edit): reading it is an error, not a guess.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown call state `{0}`")]
+pub struct UnknownState(pub String);
+
+/// One call to record as `sending`.
+#[derive(Debug, Clone)]
+pub struct NewCall<'a> {
+    pub key: &'a str,
+    pub attempt: u32,
+    pub phone: &'a str,
+    pub source: &'a str,
+    pub row: u64,
+}
+
+/// The history of one key under a target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyHistory {
+    /// The highest attempt recorded.
+    pub attempt: u32,
+    pub state: CallState,
+    /// When a retry becomes due (RFC 3339), for calls that ended failed or unanswered.
+    pub retry_at: Option<String>,
+}
+
+/// A recorded attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub campaign: String,
+    pub round: String,
+    pub key: String,
+    pub attempt: u32,
+    pub phone: Option<String>,
+    pub state: CallState,
+    pub batch_id: Option<String>,
+    pub call_id: Option<String>,
+    pub reply: Option<String>,
+    pub duration: Option<f64>,
+    pub message: Option<String>,
+    pub source: Option<String>,
+    pub row: Option<u64>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The run that last recorded it.
+    pub run_id: String,
+}
+
+/// Counts per state for one campaign, round and target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateCount {
+    pub target: String,
+    pub campaign: String,
+    pub round: String,
+    pub counts: Vec<(CallState, u64)>,
+}
+
+/// A run still marked running: a live runner, or one that died (its heartbeat stopped).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Runner {
+    pub run_id: String,
+    pub host: String,
+    pub pid: u32,
+    pub campaign: String,
+    pub round: String,
+    pub target: String,
+    pub started_at: String,
+    /// Seconds since its last heartbeat.
+    pub heartbeat_age: f64,
+    /// Calls it has claimed so far.
+    pub claimed: u64,
+    /// Whether its heartbeat is within its lease (a dead runner's work is taken over after).
+    pub alive: bool,
+}
+
+/// Due work not done yet, seen from one runner (Postgres).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OpenWork {
+    /// Calls nobody holds: claim them.
+    pub unclaimed: u64,
+    /// Calls other runners hold a live lease on (claimed, not yet recorded as sent).
+    pub leased_elsewhere: u64,
+    /// Seconds until the first of those leases runs out.
+    pub next_expiry: Option<f64>,
+}
+
+/// One row of counts: target, campaign, round, latest state, and how many keys are in it.
+pub(super) type CountRow = (String, String, String, CallState, u64);
+
+impl StateCount {
+    /// Groups (target, campaign, round, state, count) rows, ordered by campaign, round and
+    /// target, into one count per campaign round and target.
+    pub(super) fn group(rows: impl IntoIterator<Item = CountRow>) -> Vec<StateCount> {
+        let mut out: Vec<StateCount> = Vec::new();
+        for (target, campaign, round, state, n) in rows {
+            match out.last_mut() {
+                Some(last)
+                    if last.target == target
+                        && last.campaign == campaign
+                        && last.round == round =>
+                {
+                    last.counts.push((state, n));
+                }
+                _ => out.push(StateCount {
+                    target,
+                    campaign,
+                    round,
+                    counts: vec![(state, n)],
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// Whether a ledger location names a Postgres database rather than a SQLite file.
+pub fn is_postgres(location: &Path) -> bool {
+    location
+        .to_str()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// A Postgres URL fit to print: its password (in the user part or a `password=` option)
+/// replaced by `***`. The user part ends at the last `@`, so a password with an unescaped
+/// `/`, `?` or `@` is hidden whole.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (auth, tail) = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host_and_rest) = rest.split_at(at);
+            let user = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_owned(),
+            };
+            (format!("{user}@"), &host_and_rest[1..])
+        }
+        None => (String::new(), rest),
+    };
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail, None),
+    };
+    let query = query.map_or_else(String::new, |q| {
+        let kept: Vec<&str> = q
+            .split('&')
+            .map(|kv| {
+                if kv.starts_with("password=") {
+                    "password=***"
+                } else {
+                    kv
+                }
+            })
+            .collect();
+        format!("?{}", kept.join("&"))
+    });
+    format!("{scheme}://{auth}{path}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show_in_a_printed_url() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.example:5432/outreach?sslmode=disable"),
+            "postgres://app:***@db.example:5432/outreach?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgresql://db/outreach?user=app&password=s3cret"),
+            "postgresql://db/outreach?user=app&password=***"
+        );
+        assert_eq!(
+            redact("postgres://app@localhost/outreach"),
+            "postgres://app@localhost/outreach"
+        );
+        assert_eq!(
+            redact("postgres://app:pa/ss?w@rd@db:5432/outreach"),
+            "postgres://app:***@db:5432/outreach"
+        );
+        assert!(is_postgres(Path::new("postgres://x/y")));
+        assert!(!is_postgres(Path::new(".outreach/state.db")));
+    }
+
+    #[test]
+    fn counts_are_grouped_per_campaign_round_and_target() {
+        let row =
+            |t: &str, c: &str, r: &str, s, n| (t.to_owned(), c.to_owned(), r.to_owned(), s, n);
+        let grouped = StateCount::group([
+            row("mock", "c", "r1", CallState::Answered, 2),
+            row("mock", "c", "r1", CallState::Failed, 1),
+            row("mock", "c", "r2", CallState::Answered, 3),
+            row("live", "c", "r2", CallState::Answered, 4),
+        ]);
+        assert_eq!(
+            grouped
+                .iter()
+                .map(|g| (g.target.as_str(), g.round.as_str(), g.counts.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    "mock",
+                    "r1",
+                    vec![(CallState::Answered, 2), (CallState::Failed, 1)]
+                ),
+                ("mock", "r2", vec![(CallState::Answered, 3)]),
+                ("live", "r2", vec![(CallState::Answered, 4)]),
+            ]
+        );
+    }
+}

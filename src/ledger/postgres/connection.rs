@@ -1,0 +1,119 @@
+//! The Postgres store's connection: one connection, owned by a thread of its own.
+//!
+//! The `postgres` crate drives its connection on a runtime of its own, which cannot be
+//! blocked on from inside `apply`'s tokio runtime; a dedicated thread owns the connection and
+//! runs the ledger's statements one at a time, in the order they are asked, as the SQLite
+//! connection does.
+
+use std::sync::mpsc;
+
+use postgres::{Client, NoTls};
+
+use crate::ledger::UnknownState;
+
+/// A statement (or transaction) run on the connection's thread.
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// A connection owned by a thread.
+pub(super) struct Pg {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Why a statement did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The server's message (its Display already carries its cause).
+    #[error("{0}")]
+    Db(String),
+    #[error("the database connection's thread stopped")]
+    Gone,
+    /// A row held a call state this build does not know.
+    #[error("{0}")]
+    UnknownState(UnknownState),
+}
+
+impl From<postgres::Error> for PgError {
+    fn from(e: postgres::Error) -> Self {
+        // A column that did not convert because its state is unknown: the ledger's error.
+        if let Some(unknown) =
+            std::error::Error::source(&e).and_then(|c| c.downcast_ref::<UnknownState>())
+        {
+            return PgError::UnknownState(unknown.clone());
+        }
+        // A statement's error: the server's own words.
+        if let Some(db) = e.as_db_error() {
+            return PgError::Db(db.message().to_owned());
+        }
+        // The client's words, then its causes, each once (the driver repeats some).
+        let mut parts = vec![e.to_string()];
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if parts.last() != Some(&text) {
+                parts.push(text);
+            }
+            cause = c.source();
+        }
+        PgError::Db(parts.join(": "))
+    }
+}
+
+impl Pg {
+    pub(super) fn connect(url: &str) -> Result<Pg, PgError> {
+        let (jobs, receive) = mpsc::channel::<Job>();
+        let (ready, ready_rx) = mpsc::sync_channel(1);
+        let url = url.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("outreach-postgres".to_owned())
+            .spawn(move || match Client::connect(&url, NoTls) {
+                Ok(mut client) => {
+                    let _ = ready.send(Ok(()));
+                    for job in receive {
+                        job(&mut client);
+                    }
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            })
+            .map_err(|_| PgError::Gone)?;
+        ready_rx
+            .recv()
+            .map_err(|_| PgError::Gone)?
+            .map_err(PgError::from)?;
+        Ok(Pg {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on the connection and waits for its answer.
+    pub(super) fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> Result<R, PgError> {
+        let (answer, answer_rx) = mpsc::sync_channel(1);
+        self.jobs
+            .as_ref()
+            .ok_or(PgError::Gone)?
+            .send(Box::new(move |c| {
+                let _ = answer.send(f(c));
+            }))
+            .map_err(|_| PgError::Gone)?;
+        answer_rx
+            .recv()
+            .map_err(|_| PgError::Gone)?
+            .map_err(PgError::from)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread, which closes the connection.
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
