@@ -524,6 +524,10 @@ async fn auth_errors() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one case per validation error, each a request and its expected answer"
+)]
 async fn validation_errors() {
     let h = Harness::start(test_config()).await;
     // 400: malformed JSON.

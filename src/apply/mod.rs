@@ -376,13 +376,50 @@ async fn run(
 }
 
 fn finish(shared: &Shared, end: ApplyEnd) -> ApplyEnd {
-    if end != ApplyEnd::Done {
-        return end;
-    }
-    let c = lock(&shared.counts);
-    if c.rejected + c.not_sent + c.in_doubt > 0 {
+    end_state(end, &lock(&shared.counts))
+}
+
+/// How a run that got to its end ended: calls rejected, not sent or in doubt are problems.
+fn end_state(end: ApplyEnd, c: &RunCounts) -> ApplyEnd {
+    if end == ApplyEnd::Done && c.rejected + c.not_sent + c.in_doubt > 0 {
         ApplyEnd::Problems
     } else {
-        ApplyEnd::Done
+        end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_with_calls_rejected_not_sent_or_in_doubt_ends_with_problems() {
+        let clean = RunCounts {
+            sent: 3,
+            accepted: 3,
+            ..RunCounts::default()
+        };
+        assert_eq!(end_state(ApplyEnd::Done, &clean), ApplyEnd::Done);
+        for bad in [
+            RunCounts {
+                rejected: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                not_sent: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                in_doubt: 1,
+                ..clean.clone()
+            },
+        ] {
+            assert_eq!(end_state(ApplyEnd::Done, &bad), ApplyEnd::Problems);
+            // Ctrl-C says so, whatever else happened.
+            assert_eq!(
+                end_state(ApplyEnd::Interrupted, &bad),
+                ApplyEnd::Interrupted
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Sending: batches of due calls, written ahead to the ledger, then requested, then settled.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::coordination::{Pacer, Queue};
 use super::gate::{recheck, settle_unsent, still_ours, write_ahead};
-use super::input::{Loaded, opt_outs};
+use super::input::{Loaded, Planned, opt_outs};
 use super::progress::Progress;
 use super::state::{Due, Shared, lock, sleep_interruptible};
 use super::{ApplyEnd, call_route};
@@ -35,28 +35,18 @@ pub(super) async fn send_all(
     let is_shared = lock(&shared.ledger).is_shared();
     let total = due.len() as u64;
     // Batches never mix time zones: each is checked against its own calendar.
-    let mut by_zone: BTreeMap<String, std::collections::VecDeque<Due>> = BTreeMap::new();
-    for d in due {
-        by_zone
-            .entry(d.planned.timezone.clone())
-            .or_default()
-            .push_back(d);
-    }
+    let by_zone = by_zone(due);
     // Every zone of the plan: shared work put back by another runner may be in any of them.
     let zones: Vec<String> = if is_shared {
-        let all: std::collections::BTreeSet<&str> =
-            loaded.calls.iter().map(|p| p.timezone.as_str()).collect();
-        all.into_iter().map(ToOwned::to_owned).collect()
+        zones_of(&loaded.calls)
     } else {
         by_zone.keys().cloned().collect()
     };
-    let mut calendars: HashMap<String, Calendar> = HashMap::new();
-    for tz in &zones {
-        calendars.insert(
-            tz.clone(),
-            Calendar::new(&campaign.schedule, tz).map_err(anyhow::Error::msg)?,
-        );
-    }
+    let calendars = zones
+        .iter()
+        .map(|tz| Ok((tz.clone(), Calendar::new(&campaign.schedule, tz)?)))
+        .collect::<Result<HashMap<String, Calendar>, String>>()
+        .map_err(anyhow::Error::msg)?;
     let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
     let pacer = Pacer::new(shared, is_shared, period)?;
@@ -433,4 +423,80 @@ async fn more_shared_work(
         return Ok(false);
     }
     Ok(true)
+}
+
+/// Due calls by time zone, each zone's in plan order.
+fn by_zone(due: Vec<Due>) -> BTreeMap<String, VecDeque<Due>> {
+    let mut out: BTreeMap<String, VecDeque<Due>> = BTreeMap::new();
+    for d in due {
+        out.entry(d.planned.timezone.clone())
+            .or_default()
+            .push_back(d);
+    }
+    out
+}
+
+/// Every time zone of a plan, once each, in order.
+fn zones_of(calls: &[Arc<Planned>]) -> Vec<String> {
+    let all: BTreeSet<&str> = calls.iter().map(|p| p.timezone.as_str()).collect();
+    all.into_iter().map(ToOwned::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Call;
+    use crate::render::Rendered;
+
+    fn planned(key: &str, timezone: &str) -> Arc<Planned> {
+        Arc::new(Planned {
+            call: Call {
+                key: key.to_owned(),
+                phone: "+2348031234567".to_owned(),
+                source: 0,
+                row: 2,
+                rendered: Rendered {
+                    variables: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                },
+            },
+            source_label: "patients.csv".to_owned(),
+            timezone: timezone.to_owned(),
+        })
+    }
+
+    #[test]
+    fn batches_never_mix_time_zones_and_keep_plan_order() {
+        let due: Vec<Due> = [
+            ("a", "Africa/Lagos"),
+            ("b", "Africa/Nairobi"),
+            ("c", "Africa/Lagos"),
+            ("d", "Africa/Nairobi"),
+        ]
+        .into_iter()
+        .map(|(k, tz)| Due {
+            planned: planned(k, tz),
+            attempt: 1,
+        })
+        .collect();
+        let zones = by_zone(due);
+        let keys = |tz: &str| -> Vec<String> {
+            zones[tz]
+                .iter()
+                .map(|d| d.planned.call.key.clone())
+                .collect()
+        };
+        assert_eq!(keys("Africa/Lagos"), ["a", "c"]);
+        assert_eq!(keys("Africa/Nairobi"), ["b", "d"]);
+    }
+
+    #[test]
+    fn a_plans_zones_are_listed_once_each() {
+        let calls = [
+            planned("a", "Africa/Nairobi"),
+            planned("b", "Africa/Lagos"),
+            planned("c", "Africa/Nairobi"),
+        ];
+        assert_eq!(zones_of(&calls), ["Africa/Lagos", "Africa/Nairobi"]);
+    }
 }

@@ -53,12 +53,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let checked = validate::check_file(&s.campaign);
     let Some(campaign) = checked.campaign else {
         // The plan of an invalid campaign means nothing: show why it is invalid.
-        let format = match s.format {
-            crate::report::plan::PlanFormat::Json => crate::report::validation::Format::Json,
-            _ => crate::report::validation::Format::Human,
-        };
-        crate::report::validation::reporter(format, s.color)
-            .validation(std::slice::from_ref(&checked.report), out)?;
+        show_invalid(s, &checked.report, out)?;
         return Ok(Outcome::Problems);
     };
     // The plan to compare with is read first: a bad --compare is known before any work.
@@ -74,19 +69,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .as_ref()
         .map_or_else(TargetId::live, Target::id)
         .to_string();
-    let state = s
-        .state
-        .clone()
-        .unwrap_or_else(|| crate::apply::default_state(&s.campaign));
-    let history = if state.exists() || ledger::is_postgres(&state) {
-        Some(ledger::Ledger::open(&state)?.history(
-            &target_id,
-            &campaign.name,
-            campaign.round.as_deref().unwrap_or(""),
-        )?)
-    } else {
-        None
-    };
+    let history = history(s, &campaign, &target_id)?;
     let mut now = crate::plan::diff::Snapshot::default();
     {
         // The snapshot is only kept (it holds every call) when there is something to compare.
@@ -189,4 +172,39 @@ fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<crate::plan::diff::
         .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
     crate::plan::diff::Snapshot::from_saved_plan(&doc)
         .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
+}
+
+/// Shows why a campaign is invalid, in the plan's format where it has a match.
+fn show_invalid(
+    s: &PlanSettings,
+    report: &crate::load::diagnostic::FileReport,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let format = match s.format {
+        crate::report::plan::PlanFormat::Json => crate::report::validation::Format::Json,
+        _ => crate::report::validation::Format::Human,
+    };
+    crate::report::validation::reporter(format, s.color)
+        .validation(std::slice::from_ref(report), out)?;
+    Ok(())
+}
+
+/// What the ledger has placed for the campaign on the target, if a ledger exists.
+fn history(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+    target_id: &str,
+) -> anyhow::Result<Option<std::collections::HashMap<String, ledger::KeyHistory>>> {
+    let state = s
+        .state
+        .clone()
+        .unwrap_or_else(|| crate::apply::default_state(&s.campaign));
+    if !(state.exists() || ledger::is_postgres(&state)) {
+        return Ok(None);
+    }
+    Ok(Some(ledger::Ledger::open(&state)?.history(
+        target_id,
+        &campaign.name,
+        campaign.round.as_deref().unwrap_or(""),
+    )?))
 }

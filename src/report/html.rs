@@ -63,6 +63,47 @@ fn number(v: Option<f64>) -> String {
 
 /// The view the template renders.
 fn context(f: &Figures, masked: bool) -> Value {
+    let headline = headline(f);
+    let sections = sections(f);
+    let open: Vec<Value> = f
+        .open
+        .iter()
+        .take(OPEN_LISTED)
+        .enumerate()
+        .map(|(i, o)| {
+            json!({
+                "phone": cell(format!("/open/{i}/phone"), o.phone.clone().unwrap_or_else(|| "(purged)".to_owned())),
+                "state": cell(format!("/open/{i}/state"), o.state.clone()),
+                "attempt": cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
+                "source": cell(format!("/open/{i}/source"), o.source.clone().unwrap_or_default()),
+                "row": cell(format!("/open/{i}/row"), o.row.map(|r| r.to_string()).unwrap_or_default()),
+            })
+        })
+        .collect();
+
+    let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
+    json!({
+        "campaign": f.campaign,
+        "round": f.round,
+        "target": f.target,
+        "timezone": f.timezone,
+        "first": opt(f.first.as_ref()),
+        "last": opt(f.last.as_ref()),
+        "first_local": opt(f.first_local.as_ref()),
+        "last_local": opt(f.last_local.as_ref()),
+        "plan_error": f.plan_error,
+        "headline": headline,
+        "sections": sections,
+        "open": open,
+        "open_total": f.open.len(),
+        "open_more": f.open.len().saturating_sub(OPEN_LISTED),
+        "masked": masked,
+        "states": STATE_COLOURS.iter().map(|(k, label, colour)| json!({"key": k, "label": label, "colour": colour})).collect::<Vec<_>>(),
+    })
+}
+
+/// The headline figures, each with its JSON pointer into the figures.
+fn headline(f: &Figures) -> Vec<Value> {
     let mut headline = Vec::new();
     let mut add = |label: &str, measure: &str, value: String, unit: &str| {
         headline.push(json!({"label": label, "measure": measure, "value": value, "unit": unit}));
@@ -99,7 +140,11 @@ fn context(f: &Figures, masked: bool) -> Value {
         "s",
     );
     add("Success rate", "/success_rate", number(f.success_rate), "%");
+    headline
+}
 
+/// The charts, each with its table.
+fn sections(f: &Figures) -> Vec<Value> {
     let mut sections = Vec::new();
     if let Some(p) = &f.plan {
         let rows: Vec<(String, String, u64)> = p
@@ -188,42 +233,7 @@ fn context(f: &Figures, masked: bool) -> Value {
         "answered calls",
         &replies,
     ));
-
-    let open: Vec<Value> = f
-        .open
-        .iter()
-        .take(OPEN_LISTED)
-        .enumerate()
-        .map(|(i, o)| {
-            json!({
-                "phone": cell(format!("/open/{i}/phone"), o.phone.clone().unwrap_or_else(|| "(purged)".to_owned())),
-                "state": cell(format!("/open/{i}/state"), o.state.clone()),
-                "attempt": cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
-                "source": cell(format!("/open/{i}/source"), o.source.clone().unwrap_or_default()),
-                "row": cell(format!("/open/{i}/row"), o.row.map(|r| r.to_string()).unwrap_or_default()),
-            })
-        })
-        .collect();
-
-    let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
-    json!({
-        "campaign": f.campaign,
-        "round": f.round,
-        "target": f.target,
-        "timezone": f.timezone,
-        "first": opt(f.first.as_ref()),
-        "last": opt(f.last.as_ref()),
-        "first_local": opt(f.first_local.as_ref()),
-        "last_local": opt(f.last_local.as_ref()),
-        "plan_error": f.plan_error,
-        "headline": headline,
-        "sections": sections,
-        "open": open,
-        "open_total": f.open.len(),
-        "open_more": f.open.len().saturating_sub(OPEN_LISTED),
-        "masked": masked,
-        "states": STATE_COLOURS.iter().map(|(k, label, colour)| json!({"key": k, "label": label, "colour": colour})).collect::<Vec<_>>(),
-    })
+    sections
 }
 
 /// A chart of one count per row, with its table.

@@ -150,6 +150,10 @@ fn install_stop_handler(tx: Sender<Msg>) -> anyhow::Result<()> {
 }
 
 /// Watches the campaigns of `settings` until Ctrl-C, reporting to `out`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the session loop and the state it alone holds; splitting it into a session type is still to do"
+)]
 pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crate::Outcome> {
     let roots = settings
         .paths
@@ -171,37 +175,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
 
     // The debouncer stitches renames and drops duplicate events; the quiet window is ours
     // (a short debouncer timeout, as the window counts from each event's own time).
-    let fs_tx = tx.clone();
-    let mut debouncer = new_debouncer(
-        Duration::from_millis(20),
-        Some(Duration::from_millis(5)),
-        move |result: DebounceEventResult| {
-            let msg = match result {
-                Ok(events) => {
-                    let events: Vec<_> = events
-                        .into_iter()
-                        .filter(|e| is_change(e.event.kind))
-                        .collect();
-                    // When it happened, not when the debouncer let it go: the quiet window
-                    // counts from the change itself.
-                    let Some(at) = events.iter().map(|e| e.time).max() else {
-                        // Only reads (our own runs read every watched file).
-                        return;
-                    };
-                    Msg::Changed(events.into_iter().flat_map(|e| e.event.paths).collect(), at)
-                }
-                Err(errors) => Msg::WatchError(
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            };
-            let _ = fs_tx.send(msg);
-        },
-    )
-    .context("cannot start the file watcher")?;
+    let mut debouncer = start_watcher(tx.clone())?;
     install_stop_handler(tx.clone())?;
 
     // Set on Ctrl-C: an apply under way stops sending (the ledger stays consistent).
@@ -330,61 +304,7 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
                         sync_watches(want(&found, &deps), &mut watched, out)?;
                     }
                     let shown = display.of(&path);
-                    match result.output {
-                        StepOutput::Invalid(mut report) => {
-                            report.path = PathBuf::from(&shown);
-                            reporter.event(
-                                &Event::Invalid {
-                                    campaign: &shown,
-                                    report: &report,
-                                },
-                                out,
-                            )?;
-                        }
-                        StepOutput::Failed(message) => reporter.event(
-                            &Event::Failed {
-                                campaign: &shown,
-                                message: &message,
-                            },
-                            out,
-                        )?,
-                        StepOutput::Planned { campaign, snapshot } => {
-                            let previous = last_good.get(&path);
-                            let diff = crate::plan::diff::diff(
-                                previous.unwrap_or(&Snapshot::default()),
-                                &snapshot,
-                            );
-                            reporter.event(
-                                &Event::Planned {
-                                    campaign_file: &shown,
-                                    campaign: &campaign,
-                                    snapshot: &snapshot,
-                                    diff: &diff,
-                                    first: previous.is_none(),
-                                },
-                                out,
-                            )?;
-                            last_good.insert(path.clone(), snapshot);
-                        }
-                        StepOutput::Applying => {
-                            reporter.event(&Event::Applying { campaign: &shown }, out)?;
-                        }
-                        StepOutput::Applied(Ok(applied)) => reporter.event(
-                            &Event::Applied {
-                                campaign: &shown,
-                                status: &applied.status,
-                                counts: &applied.counts,
-                            },
-                            out,
-                        )?,
-                        StepOutput::Applied(Err(message)) => reporter.event(
-                            &Event::ApplyFailed {
-                                campaign: &shown,
-                                message: &message,
-                            },
-                            out,
-                        )?,
-                    }
+                    show(&reporter, &shown, &path, result.output, &mut last_good, out)?;
                 }
             }
             Some(Msg::Done(path)) => {
@@ -441,6 +361,112 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     }
     reporter.event(&Event::Stopped, out)?;
     Ok(crate::Outcome::Success)
+}
+
+/// The file watcher, sending each batch of changes (with when they happened) to `tx`.
+fn start_watcher(
+    tx: Sender<Msg>,
+) -> anyhow::Result<
+    notify_debouncer_full::Debouncer<
+        notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+> {
+    new_debouncer(
+        Duration::from_millis(20),
+        Some(Duration::from_millis(5)),
+        move |result: DebounceEventResult| {
+            let msg = match result {
+                Ok(events) => {
+                    let events: Vec<_> = events
+                        .into_iter()
+                        .filter(|e| is_change(e.event.kind))
+                        .collect();
+                    // When it happened, not when the debouncer let it go: the quiet window
+                    // counts from the change itself.
+                    let Some(at) = events.iter().map(|e| e.time).max() else {
+                        // Only reads (our own runs read every watched file).
+                        return;
+                    };
+                    Msg::Changed(events.into_iter().flat_map(|e| e.event.paths).collect(), at)
+                }
+                Err(errors) => Msg::WatchError(
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            };
+            let _ = tx.send(msg);
+        },
+    )
+    .context("cannot start the file watcher")
+}
+
+/// Reports what a step made of one campaign; a good plan becomes the one the next is
+/// compared with.
+fn show(
+    reporter: &Reporter,
+    shown: &str,
+    path: &Path,
+    output: StepOutput,
+    last_good: &mut BTreeMap<PathBuf, Snapshot>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match output {
+        StepOutput::Invalid(mut report) => {
+            report.path = PathBuf::from(shown);
+            reporter.event(
+                &Event::Invalid {
+                    campaign: shown,
+                    report: &report,
+                },
+                out,
+            )?;
+        }
+        StepOutput::Failed(message) => reporter.event(
+            &Event::Failed {
+                campaign: shown,
+                message: &message,
+            },
+            out,
+        )?,
+        StepOutput::Planned { campaign, snapshot } => {
+            let previous = last_good.get(path);
+            let diff = crate::plan::diff::diff(previous.unwrap_or(&Snapshot::default()), &snapshot);
+            reporter.event(
+                &Event::Planned {
+                    campaign_file: shown,
+                    campaign: &campaign,
+                    snapshot: &snapshot,
+                    diff: &diff,
+                    first: previous.is_none(),
+                },
+                out,
+            )?;
+            last_good.insert(path.to_path_buf(), snapshot);
+        }
+        StepOutput::Applying => {
+            reporter.event(&Event::Applying { campaign: shown }, out)?;
+        }
+        StepOutput::Applied(Ok(applied)) => reporter.event(
+            &Event::Applied {
+                campaign: shown,
+                status: &applied.status,
+                counts: &applied.counts,
+            },
+            out,
+        )?,
+        StepOutput::Applied(Err(message)) => reporter.event(
+            &Event::ApplyFailed {
+                campaign: shown,
+                message: &message,
+            },
+            out,
+        )?,
+    }
+    Ok(())
 }
 
 #[cfg(test)]
