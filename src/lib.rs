@@ -20,6 +20,7 @@ pub mod load;
 pub mod logging;
 pub mod patients;
 pub mod plan;
+pub mod private;
 pub mod render;
 pub mod report;
 pub mod settings;

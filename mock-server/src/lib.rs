@@ -8,10 +8,12 @@
 //!
 //! See `mock-server/README.md` for the endpoints, the `/__mock/` controls and the faults.
 
+mod callbacks;
 mod chunked;
 pub mod cli;
 pub mod clock;
 pub mod config;
+mod controls;
 mod error;
 pub mod faults;
 pub mod ids;

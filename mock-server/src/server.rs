@@ -1,5 +1,6 @@
 //! The HTTP face of the replica: axum routes, the request middleware (faults, auth, rate
-//! limits, journal, logs), the accept loop and the callback dispatcher.
+//! limits, journal, logs) and the accept loop. The `/__mock/` controls are in
+//! [`crate::controls`], the callback dispatcher in [`crate::callbacks`].
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
@@ -19,19 +20,23 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower::ServiceExt as _;
 
-use crate::clock::{VirtualClock, rfc3339, wall_ms};
-use crate::config::{FaultRule, MockConfig, OutcomeMix, Route};
+use crate::callbacks::dispatch_callbacks;
+use crate::clock::{VirtualClock, wall_ms};
+use crate::config::{MockConfig, Route};
+use crate::controls::{
+    add_faults, advance, callbacks, calls, clear_faults, clear_journal, clock, get_faults,
+    get_outcomes, health, journal, put_faults, put_outcomes, reset,
+};
 use crate::error::ApiError;
 use crate::faults::{Before, Faults};
 use crate::journal::{Journal, JournalEntry};
 use crate::limiter::RateLimiter;
-use crate::state::{DueCallback, ReplicaSettings, ReplicaState};
+use crate::state::{ReplicaSettings, ReplicaState};
 use crate::validate::{CallKind, parse_json};
 use voicebot_api::routes;
 use voicebot_api::wire::{BatchCreated, Deleted, Envelope, ErrorEnvelope};
@@ -39,7 +44,7 @@ use voicebot_api::wire::{BatchCreated, Deleted, Envelope, ErrorEnvelope};
 /// Largest request body read (100 entries of 4000-character variables fit comfortably).
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// Callback deliveries remembered by `GET /__mock/callbacks`.
-const MAX_DELIVERIES: usize = 1_000;
+pub(crate) const MAX_DELIVERIES: usize = 1_000;
 
 /// One callback delivery, as listed by `GET /__mock/callbacks`.
 #[derive(Debug, Clone, Serialize)]
@@ -55,21 +60,21 @@ pub struct Delivery {
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
-    api_keys: Option<HashSet<String>>,
-    callback: crate::config::CallbackConfig,
-    replica: Mutex<ReplicaState>,
-    clock: VirtualClock,
-    limiter: Mutex<RateLimiter>,
-    limiter_origin: Instant,
-    faults: Mutex<Faults>,
-    journal: Mutex<Journal>,
-    seq: AtomicU64,
-    deliveries: Mutex<VecDeque<Delivery>>,
-    wake: Notify,
-    http: reqwest::Client,
+    pub(crate) api_keys: Option<HashSet<String>>,
+    pub(crate) callback: crate::config::CallbackConfig,
+    pub(crate) replica: Mutex<ReplicaState>,
+    pub(crate) clock: VirtualClock,
+    pub(crate) limiter: Mutex<RateLimiter>,
+    pub(crate) limiter_origin: Instant,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) journal: Mutex<Journal>,
+    pub(crate) seq: AtomicU64,
+    pub(crate) deliveries: Mutex<VecDeque<Delivery>>,
+    pub(crate) wake: Notify,
+    pub(crate) http: reqwest::Client,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock leaves plain data behind; keep serving.
     mutex
         .lock()
@@ -165,7 +170,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn ok<T: Serialize>(message: &str, data: T) -> Response {
+pub(crate) fn ok<T: Serialize>(message: &str, data: T) -> Response {
     axum::Json(Envelope::ok(message, data)).into_response()
 }
 
@@ -302,7 +307,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 async fn robocall(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
     place(&shared, &body, CallKind::Robocall)
@@ -342,7 +347,7 @@ struct Page {
     limit: Option<u64>,
 }
 
-fn query<T>(
+pub(crate) fn query<T>(
     query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
     query
@@ -417,183 +422,6 @@ async fn method_not_allowed(request: Request) -> ApiError {
             request.uri().path()
         ),
     )
-}
-
-// ---- /__mock/ controls ----
-
-async fn health(State(shared): State<Arc<Shared>>) -> Response {
-    let calls = lock(&shared.replica).call_count();
-    ok("mock is running", json!({"calls": calls}))
-}
-
-#[derive(Debug, Deserialize)]
-struct Since {
-    since: Option<u64>,
-    limit: Option<usize>,
-}
-
-async fn journal(
-    State(shared): State<Arc<Shared>>,
-    since: Result<Query<Since>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult {
-    let since = query(since)?;
-    let journal = lock(&shared.journal);
-    let entries = journal.since(since.since.unwrap_or(0), since.limit.unwrap_or(usize::MAX));
-    Ok(ok(
-        "journal",
-        json!({
-            "capacity": journal.capacity(),
-            "dropped": journal.dropped(),
-            "entries": entries,
-        }),
-    ))
-}
-
-async fn clear_journal(State(shared): State<Arc<Shared>>) -> Response {
-    lock(&shared.journal).clear();
-    ok("journal cleared", json!({}))
-}
-
-#[derive(Debug, Deserialize)]
-struct Offset {
-    offset: Option<usize>,
-    limit: Option<usize>,
-}
-
-async fn calls(
-    State(shared): State<Arc<Shared>>,
-    offset: Result<Query<Offset>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult {
-    let offset = query(offset)?;
-    let now = shared.clock.now_ms();
-    let replica = lock(&shared.replica);
-    let from = offset.offset.unwrap_or(0);
-    let calls = replica.mock_calls(from, offset.limit.unwrap_or(10_000).min(100_000), now);
-    Ok(ok(
-        "calls",
-        json!({"total": replica.call_count(), "offset": from, "calls": calls}),
-    ))
-}
-
-async fn reset(State(shared): State<Arc<Shared>>) -> Response {
-    let now = shared.clock.now_ms();
-    lock(&shared.replica).reset(now);
-    lock(&shared.journal).clear();
-    lock(&shared.limiter).clear();
-    lock(&shared.deliveries).clear();
-    shared.wake.notify_one();
-    ok("mock state reset", json!({}))
-}
-
-fn clock_view(shared: &Shared) -> Value {
-    let now = shared.clock.now_ms();
-    json!({"now": rfc3339(now), "now_ms": now, "time_scale": shared.clock.scale()})
-}
-
-async fn clock(State(shared): State<Arc<Shared>>) -> Response {
-    ok("clock", clock_view(&shared))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Advance {
-    seconds: Option<f64>,
-    ms: Option<u64>,
-}
-
-async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
-    let value = parse_json(&body)?;
-    let advance: Advance = serde_json::from_value(value).map_err(|e| {
-        ApiError::invalid(format!("expected {{\"seconds\": N}} or {{\"ms\": N}}: {e}"))
-    })?;
-    let by_ms = match (advance.seconds, advance.ms) {
-        (Some(secs), None) if secs.is_finite() && secs >= 0.0 => {
-            // Seconds to whole milliseconds; bounded by the check below.
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "checked non-negative"
-            )]
-            let ms = (secs * 1000.0).round() as u64;
-            ms
-        }
-        (None, Some(ms)) => ms,
-        _ => {
-            return Err(ApiError::invalid(
-                "send exactly one of seconds (a number >= 0) or ms (a whole number)",
-            ));
-        }
-    };
-    shared.clock.advance(by_ms);
-    shared.wake.notify_one();
-    Ok(ok("clock advanced", clock_view(&shared)))
-}
-
-fn faults_view(shared: &Shared) -> Value {
-    json!({"faults": lock(&shared.faults).rules()})
-}
-
-async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
-    ok("faults", faults_view(&shared))
-}
-
-fn parse_rules(value: Value) -> Result<Vec<FaultRule>, ApiError> {
-    let list = match value {
-        Value::Object(mut map) if map.contains_key("faults") => {
-            map.remove("faults").unwrap_or(Value::Null)
-        }
-        other => other,
-    };
-    let rules: Vec<FaultRule> = match list {
-        Value::Array(_) => serde_json::from_value(list),
-        single => serde_json::from_value(single).map(|rule| vec![rule]),
-    }
-    .map_err(|e| ApiError::invalid(format!("invalid fault rule: {e}")))?;
-    for (index, rule) in rules.iter().enumerate() {
-        rule.validate()
-            .map_err(|e| ApiError::invalid(format!("faults[{index}]: {e}")))?;
-    }
-    Ok(rules)
-}
-
-async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
-    let rules = parse_rules(parse_json(&body)?)?;
-    lock(&shared.faults).set(rules);
-    Ok(ok("faults replaced", faults_view(&shared)))
-}
-
-async fn add_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
-    let rules = parse_rules(parse_json(&body)?)?;
-    {
-        let mut faults = lock(&shared.faults);
-        for rule in rules {
-            faults.add(rule);
-        }
-    }
-    Ok(ok("faults added", faults_view(&shared)))
-}
-
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
-    lock(&shared.faults).set(Vec::new());
-    ok("faults cleared", faults_view(&shared))
-}
-
-async fn get_outcomes(State(shared): State<Arc<Shared>>) -> Response {
-    ok("outcomes", lock(&shared.replica).outcomes())
-}
-
-async fn put_outcomes(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
-    let mix: OutcomeMix = serde_json::from_value(parse_json(&body)?)
-        .map_err(|e| ApiError::invalid(format!("invalid outcome mix: {e}")))?;
-    mix.validate()
-        .map_err(|e| ApiError::invalid(e.to_string()))?;
-    lock(&shared.replica).set_outcomes(mix);
-    Ok(ok("outcomes replaced", mix))
-}
-
-async fn callbacks(State(shared): State<Arc<Shared>>) -> Response {
-    let deliveries: Vec<Delivery> = lock(&shared.deliveries).iter().cloned().collect();
-    ok("callbacks", json!({"deliveries": deliveries}))
 }
 
 /// The complete router, with the observing middleware.
@@ -679,87 +507,6 @@ async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver
             }
         });
     }
-}
-
-async fn deliver(shared: Arc<Shared>, due: DueCallback, mut shutdown: watch::Receiver<bool>) {
-    let mut attempts = 0;
-    let mut delivered = false;
-    let mut last_status = None;
-    let mut last_error = None;
-    for attempt in 0..=shared.callback.retries {
-        if attempt > 0 {
-            let backoff = Duration::from_millis(
-                shared
-                    .callback
-                    .backoff_ms
-                    .saturating_mul(1 << (attempt - 1).min(16)),
-            );
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => break,
-            }
-        }
-        attempts += 1;
-        let sent = tokio::select! {
-            sent = shared.http.post(&due.url).json(&due.payload).send() => sent,
-            _ = shutdown.changed() => break,
-        };
-        match sent {
-            Ok(response) if response.status().is_success() => {
-                last_status = Some(response.status().as_u16());
-                delivered = true;
-                break;
-            }
-            Ok(response) => last_status = Some(response.status().as_u16()),
-            Err(error) => last_error = Some(error.to_string()),
-        }
-    }
-    tracing::info!(
-        target: "mock_server::callback",
-        request_id = %due.payload.request_id,
-        attempts,
-        delivered,
-        "callback"
-    );
-    lock(&shared.replica).callback_done(due.epoch, due.batch, delivered);
-    let mut deliveries = lock(&shared.deliveries);
-    if deliveries.len() >= MAX_DELIVERIES {
-        deliveries.pop_front();
-    }
-    deliveries.push_back(Delivery {
-        request_id: due.payload.request_id,
-        url: due.url,
-        attempts,
-        delivered,
-        last_status,
-        last_error,
-        time: rfc3339(wall_ms()),
-    });
-}
-
-async fn dispatch_callbacks(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    // Checked at least this often, so journal files are flushed and scaled time is seen.
-    const TICK: Duration = Duration::from_millis(250);
-    loop {
-        let now = shared.clock.now_ms();
-        let (due, next) = {
-            let mut replica = lock(&shared.replica);
-            (replica.due_callbacks(now), replica.next_callback_ms())
-        };
-        for callback in due {
-            tokio::spawn(deliver(Arc::clone(&shared), callback, shutdown.clone()));
-        }
-        lock(&shared.journal).flush();
-        let wait = next
-            .and_then(|at| shared.clock.real_until(at))
-            .map_or(TICK, |d| d.clamp(Duration::from_millis(1), TICK));
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = shared.wake.notified() => {}
-            _ = shutdown.changed() => break,
-        }
-    }
-    lock(&shared.journal).flush();
 }
 
 /// A mock server running in this process. Stops on `shutdown` or when dropped.

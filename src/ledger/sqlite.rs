@@ -113,14 +113,11 @@ impl Sqlite {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         // Create the file owner-only before SQLite opens it: it holds phone numbers.
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        options.open(path).map_err(io)?;
+        crate::private::owner_only()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
         let sql = sql_error(path);
         let conn = Connection::open(path).map_err(&sql)?;
         conn.execute_batch(

@@ -4,6 +4,9 @@
 //! Order: read (size, UTF-8) → YAML with traps ([`crate::load::document`]) → JSON schema
 //! ([`crate::campaign::schema`]) → semantic rules that a schema cannot express (this module).
 
+pub mod files;
+
+pub use files::expand;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -699,49 +702,6 @@ pub fn parse_duration(s: &str) -> Option<jiff::SignedDuration> {
         .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
         .ok()?;
     (d.is_positive()).then_some(d)
-}
-
-/// Expands paths into campaign files: files as given, directories searched recursively
-/// for `*.yaml`/`*.yml`, sorted. A path that does not exist is an error.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            walk_dir(p, &mut found)?;
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            let hidden = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
-            if !hidden {
-                walk_dir(&path, out)?;
-            }
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -102,14 +102,9 @@ impl ApplyStep {
             "outreach-watch-{}-{n}.plan.json",
             std::process::id()
         ));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options
+        let file = crate::private::owner_only()
+            .write(true)
+            .create_new(true)
             .open(&path)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         Ok((path, file))

@@ -5,6 +5,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::validate::files::{self, Unreadable};
+
 /// A path given on the command line, made absolute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Root {
@@ -36,34 +38,11 @@ pub struct Discovered {
     pub dirs: BTreeSet<PathBuf>,
 }
 
-fn is_campaign_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-}
-
-fn is_hidden(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.'))
-}
-
 fn walk(dir: &Path, found: &mut Discovered) {
-    found.dirs.insert(dir.to_path_buf());
     // A directory that vanished mid-walk is simply not there any more.
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(ty) = entry.file_type() else { continue };
-        if ty.is_dir() {
-            if !is_hidden(&path) {
-                walk(&path, found);
-            }
-        } else if is_campaign_name(&path) {
-            found.campaigns.insert(path);
-        }
+    if let Ok(walked) = files::walk(dir, Unreadable::Skip) {
+        found.dirs.extend(walked.dirs);
+        found.campaigns.extend(walked.campaigns);
     }
 }
 

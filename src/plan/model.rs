@@ -1,0 +1,159 @@
+//! What a plan is made of: calls, skips, the header and the summary, and the [`Sink`] that
+//! receives them as they are planned.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::campaign::Campaign;
+use crate::patients::source::SourceError;
+use crate::plan::skip::SkipReason;
+use crate::render::Rendered;
+
+/// The `format` of a saved plan document.
+pub const PLAN_FORMAT: &str = "outreach-plan";
+/// The version of the saved plan document.
+pub const PLAN_VERSION: u32 = 1;
+/// The tag that carries a robocall's idempotency key.
+pub const KEY_TAG: &str = "outreach_key";
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "opt-out list {label}: {source}; nothing is planned while an opt-out list cannot be read"
+    )]
+    Exclusion { label: String, source: SourceError },
+    #[error(
+        "opt-out list {label}, {location}: {message}; nothing is planned while an opt-out list cannot be read"
+    )]
+    ExclusionRow {
+        label: String,
+        location: String,
+        message: String,
+    },
+    #[error("patient source {label}: {source}")]
+    Source { label: String, source: SourceError },
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{0}")]
+    Template(String),
+    #[error("writing the plan: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// One call to place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The idempotency key: derived from the campaign name, round and number.
+    pub key: String,
+    /// E.164.
+    pub phone: String,
+    /// Index into [`Header::sources`].
+    pub source: usize,
+    /// The row in the source (see [`crate::patients::source::Row::number`]).
+    pub row: u64,
+    pub rendered: Rendered,
+}
+
+/// A row that is not called, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub source: usize,
+    pub row: u64,
+    /// Why; its stable code is [`SkipReason::as_str`].
+    pub code: SkipReason,
+    pub reason: String,
+    /// The phone cell as written (masked when printed).
+    pub phone: Option<String>,
+}
+
+impl Skip {
+    /// Whether the skip comes from a template (what `plan --strict` refuses).
+    pub fn is_template(&self) -> bool {
+        self.code.is_template()
+    }
+}
+
+/// A source as recorded in the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// `patients` or `exclude`.
+    pub role: &'static str,
+    /// The file as written in the campaign, or `inline`.
+    pub label: String,
+    /// `sha256:<hex>` of the file; inline records are covered by the campaign's digest.
+    pub sha256: Option<String>,
+    /// The time zone its calls are placed in (patients only).
+    pub timezone: Option<String>,
+}
+
+/// What a plan is about: written before the calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    pub campaign_file: String,
+    pub campaign_sha256: String,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// Counts over the whole plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Patient rows read.
+    pub rows: u64,
+    pub calls: u64,
+    pub batches: u64,
+    pub skipped: u64,
+    /// Skipped rows per reason code.
+    pub skipped_by_reason: BTreeMap<&'static str, u64>,
+    /// Numbers loaded from the opt-out lists.
+    pub opt_outs: u64,
+    /// Opt-out entries that are not valid numbers (they cannot match a valid patient number).
+    pub opt_outs_unusable: u64,
+}
+
+/// Receives the plan as it is made.
+pub trait Sink {
+    fn header(&mut self, header: &Header, campaign: &Campaign) -> io::Result<()>;
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()>;
+    fn skip(&mut self, skip: &Skip) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// The idempotency key of a call: stable across runs, unique per campaign, round and number.
+pub fn call_key(campaign: &str, round: Option<&str>, phone: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut h = Sha256::new();
+    h.update(campaign.as_bytes());
+    h.update([0x1f]);
+    h.update(round.unwrap_or("").as_bytes());
+    h.update([0x1f]);
+    h.update(phone.as_bytes());
+    let digest = h.finalize();
+    let mut key = String::with_capacity(35);
+    key.push_str("ok-");
+    for b in &digest[..16] {
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    key
+}
+
+/// `sha256:<hex>` of a file.
+pub fn file_digest(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("sha256:{:x}", h.finalize()))
+}

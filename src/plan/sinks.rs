@@ -1,0 +1,99 @@
+//! Sinks that any plan can feed: the overview the reporters print, nothing, or two at once.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use crate::campaign::Campaign;
+use crate::plan::model::{Call, Header, Sink, Skip, Summary};
+
+/// Keeps what a printed report needs: a sample of calls and the skips grouped by reason.
+#[derive(Debug, Default)]
+pub struct Overview {
+    pub header: Option<Header>,
+    pub sample: Vec<Call>,
+    pub sample_size: usize,
+    /// Per reason: the count and the first few skips.
+    pub skips: BTreeMap<&'static str, (u64, Vec<Skip>)>,
+    pub template_skips: u64,
+    pub summary: Summary,
+}
+
+/// How many skips of each reason a printed report lists.
+pub const SKIP_EXAMPLES: usize = 5;
+
+impl Overview {
+    pub fn new(sample_size: usize) -> Self {
+        Overview {
+            sample_size,
+            ..Overview::default()
+        }
+    }
+}
+
+impl Sink for Overview {
+    fn header(&mut self, header: &Header, _: &Campaign) -> io::Result<()> {
+        self.header = Some(header.clone());
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, _: &str, calls: &[Call]) -> io::Result<()> {
+        let room = self.sample_size.saturating_sub(self.sample.len());
+        self.sample.extend(calls.iter().take(room).cloned());
+        Ok(())
+    }
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        if skip.is_template() {
+            self.template_skips += 1;
+        }
+        let entry = self.skips.entry(skip.code.as_str()).or_default();
+        entry.0 += 1;
+        if entry.1.len() < SKIP_EXAMPLES {
+            entry.1.push(skip.clone());
+        }
+        Ok(())
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary = summary.clone();
+        Ok(())
+    }
+}
+
+/// Keeps nothing (the other half of a [`Tee`] that is not always wanted).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn header(&mut self, _: &Header, _: &Campaign) -> io::Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, _: u64, _: &str, _: &[Call]) -> io::Result<()> {
+        Ok(())
+    }
+    fn skip(&mut self, _: &Skip) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the plan to two sinks.
+pub struct Tee<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+
+impl Sink for Tee<'_> {
+    fn header(&mut self, header: &Header, c: &Campaign) -> io::Result<()> {
+        self.0.header(header, c)?;
+        self.1.header(header, c)
+    }
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        self.0.batch(index, timezone, calls)?;
+        self.1.batch(index, timezone, calls)
+    }
+    fn skip(&mut self, skip: &Skip) -> io::Result<()> {
+        self.0.skip(skip)?;
+        self.1.skip(skip)
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.0.finish(summary)?;
+        self.1.finish(summary)
+    }
+}

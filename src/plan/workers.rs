@@ -1,0 +1,81 @@
+//! The costly, row-independent part of planning (the number, the words, the key) on worker threads, the rest in row order.
+
+use crate::patients::phone::PhoneProblem;
+use crate::render::Rendered;
+
+/// A row with its number, and (for a valid number) its rendered values and key; `None` for
+/// a phone cell a spreadsheet stored as a number.
+pub(super) type Prepared = Result<
+    (
+        crate::patients::source::Row,
+        Option<
+            Result<
+                (
+                    crate::patients::phone::Phone,
+                    Result<Rendered, crate::render::RenderProblem>,
+                    String,
+                ),
+                PhoneProblem,
+            >,
+        >,
+    ),
+    crate::patients::source::RowError,
+>;
+
+/// Maps `items` with `work` on worker threads (up to two: the machine this was measured on
+/// has two cores) in chunks, and hands the results to `consume` in the items' order. A
+/// `consume` error stops the reading and is returned.
+pub(super) fn in_parallel<T: Send, U: Send, E>(
+    items: impl Iterator<Item = T>,
+    work: &(dyn Fn(T) -> U + Sync),
+    consume: &mut dyn FnMut(U) -> Result<(), E>,
+) -> Result<(), E> {
+    const CHUNK: usize = 256;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 2);
+    let mut items = items;
+    std::thread::scope(|scope| {
+        let mut to = Vec::with_capacity(workers);
+        let mut from = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(2);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<U>>(2);
+            scope.spawn(move || {
+                for chunk in rx {
+                    if done_tx.send(chunk.into_iter().map(work).collect()).is_err() {
+                        break;
+                    }
+                }
+            });
+            to.push(tx);
+            from.push(done_rx);
+        }
+        // Chunks go round the workers and come back in the same round, so order is kept;
+        // at most two chunks per worker are out at a time, so memory stays bounded.
+        let (mut sent, mut received, mut exhausted) = (0usize, 0usize, false);
+        loop {
+            while !exhausted && sent - received < 2 * workers {
+                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() {
+                    exhausted = true;
+                } else {
+                    to[sent % workers]
+                        .send(chunk)
+                        .expect("a plan worker stopped");
+                    sent += 1;
+                }
+            }
+            if received == sent {
+                return Ok(());
+            }
+            let results = from[received % workers]
+                .recv()
+                .expect("a plan worker stopped");
+            received += 1;
+            for r in results {
+                consume(r)?;
+            }
+        }
+    })
+}
