@@ -41,13 +41,12 @@ wait_port() {
   echo "bench: nothing listens on port $1" >&2
   return 1
 }
-seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$@"; }
 
-# plan BIN LABEL: prints the wall time in seconds.
+# plan BIN LABEL: prints the wall time and the CPU time (user + system) in seconds.
 plan() {
-  /usr/bin/time -f "%e" -o "$OUT/$2.plan.time" "$1" plan "$OUT/plan/campaign.yaml" \
+  /usr/bin/time -f "%e %U %S" -o "$OUT/$2.plan.time" "$1" plan "$OUT/plan/campaign.yaml" \
     --out "$OUT/$2.plan.json" --format json >"$OUT/$2.plan.summary.json"
-  cat "$OUT/$2.plan.time"
+  awk '{printf "%s %.2f", $1, $2 + $3}' "$OUT/$2.plan.time"
 }
 
 # apply BIN LABEL: prints accepted calls per second, end to end (a fresh mock and ledger).
@@ -71,22 +70,21 @@ assert d['status'] == 'done', d['status']
 print(round(d['counts']['accepted'] / wall))" "$OUT/$2.apply.json" "$OUT/$2.apply.time"
 }
 
-# validate BIN: prints the wall time in seconds.
+# validate BIN: prints the wall time and the CPU time (user + system) in seconds.
 validate() {
-  local s e
-  s=$(date +%s.%N)
-  "$1" validate "$OUT/validate" >/dev/null
-  e=$(date +%s.%N)
-  seconds "$s" "$e"
+  /usr/bin/time -f "%e %U %S" -o "$OUT/validate.time" "$1" validate "$OUT/validate" >/dev/null
+  awk '{printf "%s %.2f", $1, $2 + $3}' "$OUT/validate.time"
 }
 
 declare -A R
 for r in $(seq "$ROUNDS"); do
   for side in base new; do
     bin=$BASE; [[ $side == new ]] && bin=$NEW
-    R[plan_$side]+="$(plan "$bin" "$side") "
+    read -r wall cpu <<<"$(plan "$bin" "$side")"
+    R[plan_$side]+="$wall "; R[plan_cpu_$side]+="$cpu "
     R[apply_$side]+="$(apply "$bin" "$side") "
-    R[validate_$side]+="$(validate "$bin") "
+    read -r wall cpu <<<"$(validate "$bin")"
+    R[validate_$side]+="$wall "; R[validate_cpu_$side]+="$cpu "
   done
   echo "round $r done" >&2
 done
@@ -116,6 +114,8 @@ Load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER.
 | benchmark | base (median) | new (median) | new vs base | all runs (base / new) |
 |---|---|---|---|---|
 $(row plan s no)
+$(row plan_cpu "s CPU" no)
 $(row apply calls/s yes)
 $(row validate s no)
+$(row validate_cpu "s CPU" no)
 MD

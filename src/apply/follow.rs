@@ -15,7 +15,6 @@ use crate::client::{Client, LookupError};
 use crate::ledger::{Attempt, CallState};
 use crate::plan;
 use crate::settings::ApplySettings;
-use crate::validate;
 
 /// Follows accepted calls to their outcome through the batch endpoint, with backoff, until
 /// all are final or the follow deadline passes.
@@ -81,7 +80,7 @@ pub(super) async fn follow(
                 let retry = &campaign.delivery.retry;
                 let retryable = state.retried_by(retry);
                 let retry_at = (retryable && a.attempt < retry.attempts)
-                    .then(|| validate::parse_duration(&retry.delay))
+                    .then(|| crate::campaign::values::parse_duration(&retry.delay))
                     .flatten()
                     .and_then(|d| crate::clock::now().checked_add(d).ok())
                     .map(|t| t.to_string());

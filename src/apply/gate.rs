@@ -6,7 +6,6 @@ use jiff::Timestamp;
 
 use super::state::{Due, Shared, lock};
 use crate::ledger::{CallState, NewCall};
-use crate::validate;
 
 /// Opt-outs (read again) and the frequency cap, checked right before the write-ahead: the
 /// calls of `chunk` still to send. The others leave the shared work.
@@ -33,7 +32,7 @@ pub(super) fn recheck(
             continue;
         }
         if let Some(cap) = &campaign.delivery.frequency_cap {
-            let window = validate::parse_duration(&cap.per).unwrap_or_default();
+            let window = crate::campaign::values::parse_duration(&cap.per).unwrap_or_default();
             let since = crate::clock::now()
                 .checked_sub(window)
                 .unwrap_or(Timestamp::MIN)

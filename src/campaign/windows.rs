@@ -5,8 +5,8 @@ use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan as _};
 
+use crate::campaign::values::{parse_bound, parse_clock};
 use crate::campaign::{Day, Schedule, Window};
-use crate::validate::{parse_bound, parse_clock};
 
 /// A schedule ready to answer "may we call now?" in one time zone.
 #[derive(Debug, Clone)]

@@ -73,9 +73,13 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             state,
         } => Config::Purge {
             state: state_for(state, campaign.as_deref()),
-            older_than: crate::validate::parse_duration(&older_than).with_context(|| {
-                format!("--older-than `{older_than}` is not a length of time (write it like 90d)")
-            })?,
+            older_than: crate::campaign::values::parse_duration(&older_than).with_context(
+                || {
+                    format!(
+                        "--older-than `{older_than}` is not a length of time (write it like 90d)"
+                    )
+                },
+            )?,
         },
         Command::Watch(args) => watch(args, color),
         Command::Schema => Config::Schema,

@@ -1,4 +1,4 @@
-//! The voicebot HTTP client. Wire types come from `mock_server::wire`, the one definition the
+//! The voicebot HTTP client. Wire types come from the `voicebot-api` crate, the one definition the
 //! mock also serves. The client follows the contract's rules for the live service: success
 //! is any 2xx, never the `status` string; other 4xx are rejections with the server's message;
 //! responses are parsed leniently; the [ours] endpoints are optional (a 404 there means "not
