@@ -8,17 +8,20 @@ use anyhow::Context as _;
 use crate::Outcome;
 use crate::clock;
 use crate::ledger::{self, Ledger};
+use crate::report::ledger::{self as report, Done};
 
 /// Runs `outreach pause`.
 pub fn pause(campaign: &Path, state: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let name = super::campaign_name(campaign)?;
     let ledger = Ledger::open(state)?;
     ledger.pause(&name)?;
-    writeln!(
+    report::write(
+        &Done::Paused {
+            campaign: &name,
+            ledger: ledger.path(),
+            campaign_file: campaign,
+        },
         out,
-        "Paused {name}: runs using {} stop sending before their next batch. `outreach resume {}` restarts them.",
-        ledger.path().display(),
-        campaign.display()
     )?;
     Ok(Outcome::Success)
 }
@@ -27,11 +30,13 @@ pub fn pause(campaign: &Path, state: &Path, out: &mut dyn Write) -> anyhow::Resu
 pub fn resume(campaign: &Path, state: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let name = super::campaign_name(campaign)?;
     let was = Ledger::open(state)?.resume(&name)?;
-    if was {
-        writeln!(out, "Resumed {name}.")?;
-    } else {
-        writeln!(out, "{name} was not paused.")?;
-    }
+    report::write(
+        &Done::Resumed {
+            campaign: &name,
+            was_paused: was,
+        },
+        out,
+    )?;
     Ok(Outcome::Success)
 }
 
@@ -46,10 +51,7 @@ pub fn purge(
         .checked_sub(older_than)
         .context("--older-than is too long")?;
     let n = ledger.purge(&before.to_string())?;
-    writeln!(
-        out,
-        "Purged patient data from {n} call records last updated before {before}; counts and outcomes are kept."
-    )?;
+    report::write(&Done::Purged { records: n, before }, out)?;
     Ok(Outcome::Success)
 }
 
@@ -62,10 +64,12 @@ pub fn migrate(state: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         ledger::SCHEMA_VERSION
     };
-    writeln!(
+    report::write(
+        &Done::Migrated {
+            ledger: ledger.path(),
+            version,
+        },
         out,
-        "The ledger {} is at schema version {version}.",
-        ledger.path().display()
     )?;
     Ok(Outcome::Success)
 }

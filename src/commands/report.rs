@@ -44,12 +44,7 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             outcomes::write(&figures, a.format, a.unmask, &mut w)?;
             w.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(
-                out,
-                "Wrote the report of {} to {}",
-                figures.campaign,
-                path.display()
-            )?;
+            outcomes::wrote(&figures.campaign, path, out)?;
         }
         None => outcomes::write(&figures, a.format, a.unmask, out)?,
     }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod figures;
 pub mod html;
+pub mod ledger;
 pub mod mask;
 pub mod outcomes;
 pub mod plan;

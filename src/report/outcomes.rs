@@ -2,6 +2,7 @@
 //! HTML page ([`crate::report::html`]).
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -133,4 +134,9 @@ fn csv_cell(s: &str) -> String {
     } else {
         s.to_owned()
     }
+}
+
+/// Says where the report of `campaign` was written (`report --out FILE`).
+pub fn wrote(campaign: &str, path: &Path, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Wrote the report of {campaign} to {}", path.display())
 }
