@@ -1,5 +1,6 @@
 //! The send gate: what is checked and recorded right before a batch is requested.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use jiff::Timestamp;
@@ -126,9 +127,9 @@ pub(super) fn settle_unsent(shared: &Shared, calls: &[Due]) -> anyhow::Result<()
 
 /// On a shared ledger, right before the request: the calls of `batch` still this run's (a
 /// runner stalled past its lease may have had the others looked up and sent by another).
-pub(super) fn still_ours(shared: &Shared, batch: &[Due]) -> anyhow::Result<Vec<Due>> {
+pub(super) fn still_ours<'a>(shared: &Shared, batch: &'a [Due]) -> anyhow::Result<Cow<'a, [Due]>> {
     if !lock(&shared.ledger).is_shared() {
-        return Ok(batch.to_vec());
+        return Ok(Cow::Borrowed(batch));
     }
     let attempts: Vec<(&str, u32)> = batch
         .iter()
@@ -137,12 +138,13 @@ pub(super) fn still_ours(shared: &Shared, batch: &[Due]) -> anyhow::Result<Vec<D
     let mine = lock(&shared.ledger)
         .shared_only("checking claims")?
         .still_mine(&shared.run_id, &shared.target_id, &attempts)?;
-    if mine.len() < batch.len() {
-        lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
-        tracing::warn!(
-            "{} calls written ahead by this runner were taken over by another (this runner stalled past its lease); not sent here",
-            batch.len() - mine.len()
-        );
+    if mine.len() == batch.len() {
+        return Ok(Cow::Borrowed(batch));
     }
-    Ok(mine.iter().map(|&i| batch[i].clone()).collect())
+    lock(&shared.counts).taken_elsewhere += (batch.len() - mine.len()) as u64;
+    tracing::warn!(
+        "{} calls written ahead by this runner were taken over by another (this runner stalled past its lease); not sent here",
+        batch.len() - mine.len()
+    );
+    Ok(Cow::Owned(mine.iter().map(|&i| batch[i].clone()).collect()))
 }

@@ -1,5 +1,6 @@
 //! Sending: batches of due calls, written ahead to the ledger, then requested, then settled.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -172,11 +173,11 @@ pub(super) async fn send_batch(
 ) -> anyhow::Result<()> {
     let campaign = &shared.campaign;
     let owned = if dry_run {
-        batch.to_vec()
+        Cow::Borrowed(batch)
     } else {
         still_ours(shared, batch)?
     };
-    let batch = owned.as_slice();
+    let batch: &[Due] = &owned;
     if batch.is_empty() {
         return Ok(());
     }

@@ -21,16 +21,6 @@ pub enum PhoneProblem {
 }
 
 impl PhoneProblem {
-    /// A stable code for reports.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PhoneProblem::Missing => "missing-phone",
-            PhoneProblem::Invalid | PhoneProblem::NoCountry => "invalid-phone",
-            PhoneProblem::NotALine(_) => "not-a-phone-line",
-            PhoneProblem::CountryNotAllowed(_) => "country-not-allowed",
-        }
-    }
-
     /// What happened, in words.
     pub fn describe(&self) -> String {
         match self {

@@ -121,12 +121,28 @@ mod tests {
 
     #[test]
     fn phone_and_template_problems_keep_their_codes() {
-        for p in [
-            PhoneProblem::Missing,
-            PhoneProblem::Invalid,
-            PhoneProblem::NoCountry,
-        ] {
-            assert_eq!(SkipReason::from(&p).as_str(), p.code());
+        let codes = [
+            (PhoneProblem::Missing, "missing-phone"),
+            (PhoneProblem::Invalid, "invalid-phone"),
+            (PhoneProblem::NoCountry, "invalid-phone"),
+            (PhoneProblem::NotALine("premium-rate"), "not-a-phone-line"),
+            (
+                PhoneProblem::CountryNotAllowed("GH".into()),
+                "country-not-allowed",
+            ),
+        ];
+        for (p, code) in codes {
+            assert_eq!(SkipReason::from(&p).as_str(), code);
         }
+        let missing = RenderProblem::Missing {
+            template: "name".into(),
+            column: "first_name".into(),
+        };
+        let failed = RenderProblem::Failed {
+            template: "date".into(),
+            message: "not a date".into(),
+        };
+        assert_eq!(SkipReason::from(&missing).as_str(), "missing-value");
+        assert_eq!(SkipReason::from(&failed).as_str(), "template-error");
     }
 }

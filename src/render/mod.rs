@@ -25,13 +25,6 @@ pub enum RenderProblem {
 }
 
 impl RenderProblem {
-    pub fn code(&self) -> &'static str {
-        match self {
-            RenderProblem::Missing { .. } => "missing-value",
-            RenderProblem::Failed { .. } => "template-error",
-        }
-    }
-
     pub fn describe(&self) -> String {
         match self {
             RenderProblem::Missing { template, column } => {
@@ -363,7 +356,10 @@ mod tests {
             }
         );
         let row: csv::StringRecord = vec!["Ada", "Yaba", "soon", ""].into();
-        assert_eq!(b.render(&row).unwrap_err().code(), "template-error");
+        assert!(matches!(
+            b.render(&row).unwrap_err(),
+            RenderProblem::Failed { .. }
+        ));
     }
 
     #[test]
@@ -382,7 +378,10 @@ mod tests {
         let row: csv::StringRecord = vec!["Ada", "Yaba", "", ""].into();
         assert_eq!(b.render(&row).unwrap().variables["where"], "Yaba");
         let row: csv::StringRecord = vec!["Ada", "", "", ""].into();
-        assert_eq!(b.render(&row).unwrap_err().code(), "missing-value");
+        assert!(matches!(
+            b.render(&row).unwrap_err(),
+            RenderProblem::Missing { .. }
+        ));
     }
 
     const FAST_TEMPLATES: [&str; 8] = [
@@ -418,7 +417,10 @@ mod tests {
             let b = slow.bind(&h).render(&row);
             match (a, b) {
                 (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
-                (Err(a), Err(b)) => prop_assert_eq!(a.code(), b.code()),
+                (Err(a), Err(b)) => prop_assert_eq!(
+                    std::mem::discriminant(&a),
+                    std::mem::discriminant(&b)
+                ),
                 (a, b) => prop_assert!(false, "paths disagree on {template}: {a:?} vs {b:?}"),
             }
         }
