@@ -8,7 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::campaign::Campaign;
-use crate::load::diagnostic::Diagnostic;
+use crate::load::diagnostic::{Code, Diagnostic};
 use crate::load::document::{Document, escape};
 
 /// The schema as a JSON value.
@@ -136,7 +136,7 @@ fn describe(
                 .map(|name| {
                     let child = format!("{pointer}/{}", escape(name));
                     let mut d = Diagnostic::error(
-                        "unknown-key",
+                        Code::UnknownKey,
                         format!("`{name}` is not a field {}", where_(pointer)),
                     )
                     .at(child.clone(), doc.key_span(&child));
@@ -154,7 +154,7 @@ fn describe(
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 if pointer.is_empty() {
                     format!("the campaign has no `{name}`, which is required")
                 } else {
@@ -166,7 +166,7 @@ fn describe(
         }
         ValidationErrorKind::Type { kind } => {
             let mut d = Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 format!(
                     "{what} should be {}, but it is {}",
                     expected_type(kind),
@@ -196,7 +196,7 @@ fn describe(
                 })
                 .unwrap_or_default();
             let mut d =
-                Diagnostic::error("not-allowed-value", format!("{what} cannot be `{given}`"))
+                Diagnostic::error(Code::NotAllowedValue, format!("{what} cannot be `{given}`"))
                     .at(pointer, span);
             d = match suggest(&given, &choices) {
                 Some(s) => d.help(format!("did you mean `{s}`? Allowed: {}", list(options))),
@@ -205,7 +205,7 @@ fn describe(
             d
         }
         ValidationErrorKind::Constant { expected_value } => Diagnostic::error(
-            "not-allowed-value",
+            Code::NotAllowedValue,
             format!("{what} must be {expected_value}"),
         )
         .at(pointer, span)
@@ -228,7 +228,7 @@ fn describe(
                 .collect();
             if consts.is_empty() {
                 Diagnostic::error(
-                    "wrong-value",
+                    Code::WrongValue,
                     format!("{what} does not fit any allowed form"),
                 )
                 .at(pointer, span)
@@ -237,7 +237,7 @@ fn describe(
                     .as_str()
                     .map_or_else(|| instance.to_string(), ToOwned::to_owned);
                 let mut d =
-                    Diagnostic::error("not-allowed-value", format!("{what} cannot be `{given}`"))
+                    Diagnostic::error(Code::NotAllowedValue, format!("{what} cannot be `{given}`"))
                         .at(pointer, span);
                 let all = consts.join(", ");
                 d = match suggest(&given, &consts) {
@@ -249,18 +249,18 @@ fn describe(
         }
         ValidationErrorKind::Minimum { limit }
         | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
-            "out-of-range",
+            Code::OutOfRange,
             format!("{what} is {instance}, below the smallest allowed value, {limit}"),
         )
         .at(pointer, span),
         ValidationErrorKind::Maximum { limit }
         | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
-            "out-of-range",
+            Code::OutOfRange,
             format!("{what} is {instance}, above the largest allowed value, {limit}"),
         )
         .at(pointer, span),
         ValidationErrorKind::MinItems { limit } => Diagnostic::error(
-            "too-few-items",
+            Code::TooFewItems,
             format!(
                 "{what} needs at least {limit} item{}",
                 if *limit == 1 { "" } else { "s" }
@@ -268,7 +268,7 @@ fn describe(
         )
         .at(pointer, span),
         ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
-            "too-many-items",
+            Code::TooManyItems,
             format!("{what} may have at most {limit} items"),
         )
         .at(pointer, span),
@@ -278,10 +278,10 @@ fn describe(
             } else {
                 format!("{what} must be at least {limit} characters long")
             };
-            Diagnostic::error("bad-text", msg).at(pointer, span)
+            Diagnostic::error(Code::BadText, msg).at(pointer, span)
         }
         ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
-            "bad-text",
+            Code::BadText,
             format!(
                 "{what} must be at most {limit} character{} long",
                 if *limit == 1 { "" } else { "s" }
@@ -290,16 +290,16 @@ fn describe(
         .at(pointer, span),
         ValidationErrorKind::Pattern { .. } => {
             let given = instance.as_str().unwrap_or_default();
-            Diagnostic::error("bad-text", format!("{what} cannot be `{given}`"))
+            Diagnostic::error(Code::BadText, format!("{what} cannot be `{given}`"))
                 .at(pointer, span)
                 .help(pattern_help(pointer))
         }
         ValidationErrorKind::Format { format } => {
-            Diagnostic::error("bad-text", format!("{what} is not a valid {format}"))
+            Diagnostic::error(Code::BadText, format!("{what} is not a valid {format}"))
                 .at(pointer, span)
         }
         other => Diagnostic::error(
-            "wrong-value",
+            Code::WrongValue,
             format!("{what} is not valid ({})", other.keyword()),
         )
         .at(pointer, span),

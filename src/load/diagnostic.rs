@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use crate::load::code::Code;
 use crate::load::yaml::Span;
 
 /// How bad a problem is. Errors make a file invalid; warnings do not.
@@ -27,8 +28,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable, documented identifier for the rule (`unknown-key`, `yaml-leading-zero`, …).
-    pub code: &'static str,
+    /// The rule, as a stable, documented code (`unknown-key`, `yaml-leading-zero`, …).
+    pub code: Code,
     /// What is wrong, in words a programme manager understands.
     pub message: String,
     /// Where in the document, as a JSON pointer (`/patients/0/file`); empty for the root.
@@ -41,7 +42,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -52,7 +53,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
-use crate::load::diagnostic::Diagnostic;
+use crate::load::diagnostic::{Code, Diagnostic};
 use crate::load::yaml::{LoadErrorKind, Node, NodeKind, Resolved, Span, Style};
 
 /// Where a value (and its key, for mapping entries) sits in the source.
@@ -60,28 +60,28 @@ pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
         Err(e) => {
             let (code, help) = match e.kind {
                 LoadErrorKind::Syntax => (
-                    "yaml-syntax",
+                    Code::YamlSyntax,
                     "check the indentation and the `:` after each key near this line",
                 ),
                 LoadErrorKind::Tab => (
-                    "yaml-tab",
+                    Code::YamlTab,
                     "replace the tab with spaces (most editors can show and convert tabs)",
                 ),
                 LoadErrorKind::TooDeep => (
-                    "yaml-too-deep",
+                    Code::YamlTooDeep,
                     "a campaign needs only a few levels of nesting; is this the right file?",
                 ),
                 LoadErrorKind::TooManyNodes => (
-                    "yaml-too-many-values",
+                    Code::YamlTooManyValues,
                     "list large numbers of patients in a patient file, not in the campaign",
                 ),
                 LoadErrorKind::MultipleDocuments => (
-                    "yaml-multiple-documents",
+                    Code::YamlMultipleDocuments,
                     "put each campaign in a file of its own",
                 ),
-                LoadErrorKind::NotText => ("not-text", "campaign files are UTF-8 text"),
+                LoadErrorKind::NotText => (Code::NotText, "campaign files are UTF-8 text"),
                 LoadErrorKind::Empty => (
-                    "empty-file",
+                    Code::EmptyFile,
                     "start from one of the examples in campaigns/, or run `outreach schema` to see every field",
                 ),
             };
@@ -148,7 +148,7 @@ fn convert(
                 let NodeKind::Scalar { text: name, .. } = &k.kind else {
                     diags.push(
                         Diagnostic::error(
-                            "yaml-complex-key",
+                            Code::YamlComplexKey,
                             "a key must be a plain word, not a list or mapping",
                         )
                         .at(pointer.clone(), Some(k.span)),
@@ -159,7 +159,7 @@ fn convert(
                 if let Some(first) = seen.get(name) {
                     diags.push(
                         Diagnostic::error(
-                            "yaml-duplicate-key",
+                            Code::YamlDuplicateKey,
                             format!("`{name}` is given twice in the same place"),
                         )
                         .at(child.clone(), Some(k.span))
@@ -207,7 +207,7 @@ fn scalar(
     if YAML11_BOOLEANS.contains(&text) {
         diags.push(
             Diagnostic::error(
-                "yaml-ambiguous-boolean",
+                Code::YamlAmbiguousBoolean,
                 format!(
                     "`{text}` without quotes means yes/no to some YAML tools and text to others"
                 ),
@@ -223,7 +223,7 @@ fn scalar(
     if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
         diags.push(
             Diagnostic::error(
-                "yaml-leading-zero",
+                Code::YamlLeadingZero,
                 format!(
                     "`{text}` is read as the number {}, dropping its leading zero",
                     digits.trim_start_matches('0')
@@ -270,7 +270,7 @@ fn check_phone_numbers(doc: &Document, diags: &mut Vec<Diagnostic>) {
                     let written = record.get(column).map(Value::to_string).unwrap_or_default();
                     diags.push(
                         Diagnostic::error(
-                            "phone-not-text",
+                            Code::PhoneNotText,
                             format!("the phone number {written} is written as a bare number, so a leading `+` or `0` is lost"),
                         )
                         .at(pointer, Some(located.value))
@@ -286,7 +286,7 @@ fn check_phone_numbers(doc: &Document, diags: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
 
-    fn codes(text: &str) -> Vec<&'static str> {
+    fn codes(text: &str) -> Vec<Code> {
         load(text).1.iter().map(|d| d.code).collect()
     }
 

@@ -1,6 +1,7 @@
 //! Load: bytes → YAML nodes with spans ([`yaml`]) → a document with YAML's traps caught and
 //! JSON pointers to every node ([`document`]). Problems are [`diagnostic::Diagnostic`]s.
 
+pub mod code;
 pub mod diagnostic;
 pub mod document;
 pub mod yaml;

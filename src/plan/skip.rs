@@ -119,6 +119,16 @@ mod tests {
         assert_eq!(SkipReason::from_code("made-up"), SkipReason::Other);
     }
 
+    /// The README's table of skip reasons lists every reason a plan can hold, and no other.
+    #[test]
+    fn readme_lists_every_reason() {
+        let known = SkipReason::ALL
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        crate::load::code::tests::assert_readme_table("and the reason:", &known);
+    }
+
     #[test]
     fn phone_and_template_problems_keep_their_codes() {
         let codes = [

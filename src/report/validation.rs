@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde_json::json;
 
-use crate::load::diagnostic::{Diagnostic, FileReport, Severity};
+use crate::load::diagnostic::{Code, Diagnostic, FileReport, Severity};
 use crate::report::words::plural;
 
 /// Output formats of `outreach validate`.
@@ -180,9 +180,8 @@ impl Human {
 
 fn label_for(diag: &Diagnostic) -> String {
     match diag.code {
-        "unknown-key" => "unknown field".to_owned(),
-        "missing-key" => "required field missing here".to_owned(),
-        c if c.starts_with("yaml-") => "here".to_owned(),
+        Code::UnknownKey => "unknown field".to_owned(),
+        Code::MissingKey => "required field missing here".to_owned(),
         _ => "here".to_owned(),
     }
 }

@@ -21,7 +21,7 @@ use crate::campaign::{
     Campaign, Delivery, ExclusionSource, Kind, PROVIDER_REQUESTS_PER_SECOND, PatientSource,
     Schedule, Source, Voice,
 };
-use crate::load::diagnostic::{Diagnostic, FileReport};
+use crate::load::diagnostic::{Code, Diagnostic, FileReport};
 use crate::load::document::{Document, escape};
 use crate::load::yaml::{MAX_FILE_BYTES, Pos, Span};
 use crate::patients::source::SourceError;
@@ -56,7 +56,7 @@ pub fn check_file(path: &Path) -> Checked {
 fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
     let file = std::fs::File::open(path).map_err(|e| {
         Box::new(Diagnostic::error(
-            "unreadable-file",
+            Code::UnreadableFile,
             format!("cannot read the file: {e}"),
         ))
     })?;
@@ -66,14 +66,14 @@ fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
         .read_to_end(&mut bytes)
         .map_err(|e| {
             Box::new(Diagnostic::error(
-                "unreadable-file",
+                Code::UnreadableFile,
                 format!("cannot read the file: {e}"),
             ))
         })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Box::new(
             Diagnostic::error(
-                "file-too-large",
+                Code::FileTooLarge,
                 format!("the file is larger than {} KiB, far more than a campaign needs", MAX_FILE_BYTES / 1024),
             )
             .help("list patients in a patient file (`patients: [{file: patients.csv}]`), not in the campaign"),
@@ -81,7 +81,7 @@ fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
     }
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return Err(Box::new(
-            Diagnostic::error("not-text", "the file is not text (it holds binary data)")
+            Diagnostic::error(Code::NotText, "the file is not text (it holds binary data)")
                 .at("", Some(byte_span(&bytes, nul)))
                 .help("campaign files are YAML text; is this the right file?"),
         ));
@@ -91,7 +91,7 @@ fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
         let span = byte_span(e.as_bytes(), at);
         Box::new(
             Diagnostic::error(
-                "not-text",
+                Code::NotText,
                 "the file is not UTF-8 text: a character here is in another encoding",
             )
             .at("", Some(span))
@@ -228,7 +228,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     if !c.kind.accents().contains(&c.voice.accent.as_str()) {
         let allowed = c.kind.accents();
         let mut d = Diagnostic::error(
-            "accent-not-for-kind",
+            Code::AccentNotForKind,
             format!(
                 "{} calls cannot use the `{}` accent",
                 c.kind.as_str(),
@@ -265,7 +265,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     if c.kind == Kind::Conversation && !c.tags.is_empty() {
         out.push(
             Diagnostic::error(
-                "tags-on-conversation",
+                Code::TagsOnConversation,
                 "conversation calls cannot carry tags",
             )
             .at("/tags", doc.key_span("/tags"))
@@ -281,7 +281,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
             match crate::render::template::references(text) {
                 Err(e) => out.push(
                     Diagnostic::error(
-                        "template-syntax",
+                        Code::TemplateSyntax,
                         format!("the template for `{name}` does not parse: {}", explain_syntax(text, &e.message)),
                     )
                     .at(pointer.clone(), at(&pointer))
@@ -291,7 +291,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
                     for helper in &refs.unknown_helpers {
                         let known: Vec<String> = crate::render::template::HELPERS.iter().map(|s| (*s).to_owned()).collect();
                         let mut d = Diagnostic::error(
-                            "template-unknown-helper",
+                            Code::TemplateUnknownHelper,
                             format!("the template for `{name}` uses `{helper}`, which is not a known helper"),
                         )
                         .at(pointer.clone(), at(&pointer));
@@ -304,7 +304,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
                     for feature in &refs.unsupported {
                         out.push(
                             Diagnostic::error(
-                                "template-unsupported",
+                                Code::TemplateUnsupported,
                                 format!("the template for `{name}` uses {feature}, which campaigns do not support"),
                             )
                             .at(pointer.clone(), at(&pointer)),
@@ -357,7 +357,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
             let pointer = format!("/defaults/{}", escape(name));
             out.push(
                 Diagnostic::warning(
-                    "default-unused",
+                    Code::DefaultUnused,
                     format!("the default for `{name}` is not used by any template"),
                 )
                 .at(pointer.clone(), doc.key_span(&pointer)),
@@ -379,7 +379,7 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
     if kind == Kind::Conversation && delivery.requests_per_second > PROVIDER_REQUESTS_PER_SECOND {
         out.push(
             Diagnostic::warning(
-                "rate-above-provider-limit",
+                Code::RateAboveProviderLimit,
                 format!(
                     "{} requests per second is above the provider's documented limit of {PROVIDER_REQUESTS_PER_SECOND} for conversation calls",
                     delivery.requests_per_second
@@ -392,7 +392,7 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
     if parse_duration(&delivery.retry.delay).is_none() {
         out.push(
             Diagnostic::error(
-                "bad-duration",
+                Code::BadDuration,
                 format!("`{}` is not a length of time", delivery.retry.delay),
             )
             .at("/delivery/retry/delay", at("/delivery/retry/delay"))
@@ -404,7 +404,7 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
     {
         out.push(
             Diagnostic::error(
-                "bad-duration",
+                Code::BadDuration,
                 format!("`{}` is not a length of time", cap.per),
             )
             .at(
@@ -417,7 +417,7 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
     if delivery.retry.attempts > 1 && delivery.retry.outcomes.is_empty() {
         out.push(
             Diagnostic::error(
-                "retry-without-outcomes",
+                Code::RetryWithoutOutcomes,
                 "retries are allowed but no outcome is retried",
             )
             .at("/delivery/retry/outcomes", at("/delivery/retry/outcomes"))
@@ -458,7 +458,7 @@ fn check_source(
     {
         out.push(
             Diagnostic::error(
-                "bad-delimiter",
+                Code::BadDelimiter,
                 format!("the delimiter `{d}` is not a plain ASCII character"),
             )
             .at(
@@ -473,7 +473,7 @@ fn check_source(
         Err(e) => {
             let (code, target, help) = match &e {
                 SourceError::Missing(_) => (
-                    "source-missing",
+                    Code::SourceMissing,
                     file_ptr,
                     if what == "opt-out" {
                         "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
@@ -482,22 +482,22 @@ fn check_source(
                     },
                 ),
                 SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
-                    "source-unreadable",
+                    Code::SourceUnreadable,
                     file_ptr,
                     "check that the file is in the format its name says",
                 ),
                 SourceError::NoSheet { .. } => (
-                    "source-no-sheet",
+                    Code::SourceNoSheet,
                     format!("{pointer}/sheet"),
                     "sheet names are case-sensitive",
                 ),
                 SourceError::UnknownFormat(_) => (
-                    "source-unknown-format",
+                    Code::SourceUnknownFormat,
                     file_ptr,
                     "add `format: csv` (or xlsx, ods, json, ndjson)",
                 ),
                 SourceError::Neither | SourceError::Both => (
-                    "source-file-or-inline",
+                    Code::SourceFileOrInline,
                     pointer.to_owned(),
                     "give `file: patients.csv` or an `inline:` list of records",
                 ),
@@ -524,7 +524,7 @@ fn check_source(
         let p = format!("{pointer}/sheet");
         out.push(
             Diagnostic::error(
-                "source-option-mismatch",
+                Code::SourceOptionMismatch,
                 "`sheet` only applies to spreadsheets (xlsx, ods)",
             )
             .at(p.clone(), doc.key_span(&p)),
@@ -534,7 +534,7 @@ fn check_source(
         let p = format!("{pointer}/delimiter");
         out.push(
             Diagnostic::error(
-                "source-option-mismatch",
+                Code::SourceOptionMismatch,
                 "`delimiter` only applies to CSV files",
             )
             .at(p.clone(), doc.key_span(&p)),
@@ -555,7 +555,7 @@ fn check_source(
             continue;
         }
         let mut d = Diagnostic::error(
-            "source-missing-column",
+            Code::SourceMissingColumn,
             format!("{name} no column `{col}`, which {}", purpose(ptr)),
         )
         .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
@@ -597,9 +597,12 @@ fn purpose(pointer: &str) -> String {
 fn check_country(code: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
     if code.len() == 2 && code.parse::<phonenumber::country::Id>().is_err() {
         out.push(
-            Diagnostic::error("unknown-country", format!("`{code}` is not a country code"))
-                .at(pointer, doc.span(pointer))
-                .help("use a two-letter ISO 3166 code such as NG, GH, KE or ZA"),
+            Diagnostic::error(
+                Code::UnknownCountry,
+                format!("`{code}` is not a country code"),
+            )
+            .at(pointer, doc.span(pointer))
+            .help("use a two-letter ISO 3166 code such as NG, GH, KE or ZA"),
         );
     }
 }
@@ -613,7 +616,7 @@ fn check_timezone(tz: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnos
         };
         out.push(
             Diagnostic::error(
-                "unknown-timezone",
+                Code::UnknownTimezone,
                 format!("`{tz}` is not a known time zone"),
             )
             .at(pointer, doc.span(pointer))
@@ -632,7 +635,7 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
             let p = format!("/schedule/windows/{i}/until");
             out.push(
                 Diagnostic::error(
-                    "window-order",
+                    Code::WindowOrder,
                     format!(
                         "this window closes at {} but opens at {}: it must close after it opens",
                         w.until, w.from
@@ -653,7 +656,7 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
         match parse_bound(value, end_of_day) {
             Some(dt) => bounds.push(dt),
             None => out.push(
-                Diagnostic::error("bad-date", format!("`{value}` is not a date"))
+                Diagnostic::error(Code::BadDate, format!("`{value}` is not a date"))
                     .at(p.clone(), doc.span(&p))
                     .help(
                         "write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00",
@@ -666,7 +669,7 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::error(
-                "dates-order",
+                Code::DatesOrder,
                 format!("`not_after` ({na}) is before `not_before` ({nb})"),
             )
             .at("/schedule/not_after", doc.span("/schedule/not_after"))
