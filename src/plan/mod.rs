@@ -5,6 +5,7 @@
 pub mod dedupe;
 pub mod diff;
 mod model;
+mod planner;
 mod saved;
 mod sinks;
 pub mod skip;
@@ -12,22 +13,21 @@ pub mod subtract;
 mod workers;
 pub mod workflow_check;
 
-use std::io::{self};
 use std::path::{Path, PathBuf};
 
 use crate::campaign::{Campaign, Source};
 use crate::patients::opt_outs::OptOutError;
 use crate::patients::source::SourceError;
 use crate::render::Renderer;
-use dedupe::{Dedupe, Duplicate};
 pub use model::{
     Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, SourceInfo, Summary,
     call_key, file_digest,
 };
+use planner::{Planner, SourceRows};
 pub use saved::{JsonPlanWriter, entry, save_with};
 pub use sinks::{Discard, Overview, SKIP_EXAMPLES, Tee};
 pub use skip::SkipReason;
-use workers::{Prepared, in_parallel};
+use workers::in_parallel;
 
 /// Where the row a duplicate repeats is: `row 4`, or `row 4 of other.csv` in another source.
 fn first_row(
@@ -108,10 +108,6 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
 }
 
 /// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the row loop and the state it alone holds; splitting it into a planner type is still to do"
-)]
 pub fn plan(
     campaign: &Campaign,
     campaign_path: &Path,
@@ -122,8 +118,6 @@ pub fn plan(
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let header = header(campaign, campaign_path, &base)?;
     sink.header(&header, campaign)?;
-
-    let mut summary = Summary::default();
 
     // Opt-outs first, failing closed: an unreadable list stops the plan.
     let opt_outs = crate::patients::opt_outs::load(&campaign.exclude, &base).map_err(|e| {
@@ -144,172 +138,27 @@ pub fn plan(
             },
         }
     })?;
-    summary.opt_outs += opt_outs.usable;
-    summary.opt_outs_unusable += opt_outs.unusable;
-    let opted_out = opt_outs.numbers;
+    let summary = Summary {
+        opt_outs: opt_outs.usable,
+        opt_outs_unusable: opt_outs.unusable,
+        ..Summary::default()
+    };
 
     let renderer = Renderer::new(&campaign.variables, &campaign.tags, &campaign.defaults)
         .map_err(PlanError::Template)?;
-    let batch_size = campaign.delivery.batch_size.max(1) as usize;
-    let mut seen = Dedupe::default();
-    let mut batch: Vec<Call> = Vec::with_capacity(batch_size);
-    let round = campaign.round.as_deref();
-
+    let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
-        let lbl = label(s, "patient", si);
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {
-            label: lbl.clone(),
+            label: label(s, "patient", si),
             source: e,
         })?;
-        let timezone = s
-            .timezone
-            .clone()
-            .unwrap_or_else(|| campaign.schedule.timezone.clone());
-        let phone_idx = rows.header.iter().position(|h| h == &s.phone_column);
-        let dedupe_idx = (campaign.dedupe != "phone")
-            .then(|| rows.header.iter().position(|h| h == &campaign.dedupe))
-            .flatten();
-        let country = s
-            .default_country
-            .as_deref()
-            .and_then(crate::patients::phone::country);
-        let allowed: Vec<_> = s
-            .allowed_countries
-            .iter()
-            .filter_map(|c| crate::patients::phone::country(&c.0))
-            .collect();
-        let bound = renderer.bind(&rows.header);
-        // The costly, row-independent part (the number, the words, the key) runs on worker
-        // threads; the rest (opt-outs, first-row-wins dedupe, batches) here, in row order.
-        let prepare = |row: Result<
-            crate::patients::source::Row,
-            crate::patients::source::RowError,
-        >|
-         -> Prepared {
-            let row = row?;
-            if row.numeric_phone {
-                return Ok((row, None));
-            }
-            let raw = phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("");
-            let number = crate::patients::phone::normalise(raw, country, &allowed);
-            let rest = number.map(|number| {
-                let values = bound.render(&row.cells);
-                let key = call_key(&campaign.name, round, &number.e164);
-                (number, values, key)
-            });
-            Ok((row, Some(rest)))
-        };
-        let mut consume = |prepared: Prepared| -> Result<(), PlanError> {
-            summary.rows += 1;
-            let mut skip = |code: SkipReason,
-                            reason: String,
-                            phone: Option<String>,
-                            row: u64|
-             -> io::Result<()> {
-                summary.skipped += 1;
-                *summary.skipped_by_reason.entry(code.as_str()).or_default() += 1;
-                sink.skip(&Skip {
-                    source: si,
-                    row,
-                    code,
-                    reason,
-                    phone,
-                })
-            };
-            let (row, prepared) = match prepared {
-                Ok(r) => r,
-                Err(e) => {
-                    skip(SkipReason::UnreadableRow, e.message, None, e.number)?;
-                    return Ok(());
-                }
-            };
-            let raw = phone_idx
-                .and_then(|i| row.cells.get(i))
-                .unwrap_or("")
-                .to_owned();
-            let Some(prepared) = prepared else {
-                skip(
-                    SkipReason::PhoneStoredAsNumber,
-                    "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
-                    Some(raw),
-                    row.number,
-                )?;
-                return Ok(());
-            };
-            let (number, values, key) = match prepared {
-                Ok(p) => p,
-                Err(problem) => {
-                    skip(
-                        SkipReason::from(&problem),
-                        problem.describe(),
-                        Some(raw),
-                        row.number,
-                    )?;
-                    return Ok(());
-                }
-            };
-            let n = number.as_u64();
-            if opted_out.contains(&n) {
-                skip(
-                    SkipReason::OptedOut,
-                    "the number is on an opt-out list".to_owned(),
-                    Some(raw),
-                    row.number,
-                )?;
-                return Ok(());
-            }
-            let column = dedupe_idx.map(|i| row.cells.get(i).unwrap_or(""));
-            if let Some(dup) = seen.see(n, column, (si, row.number)) {
-                let (what, first) = match dup {
-                    Duplicate::Column(first) => (format!("the same `{}`", campaign.dedupe), first),
-                    Duplicate::Number(first) => ("the same number".to_owned(), first),
-                };
-                let place = first_row(campaign, si, first);
-                skip(
-                    SkipReason::Duplicate,
-                    format!("{what} as {place}, which is called instead"),
-                    Some(raw),
-                    row.number,
-                )?;
-                return Ok(());
-            }
-            let values = match values {
-                Ok(r) => r,
-                Err(problem) => {
-                    skip(
-                        SkipReason::from(&problem),
-                        problem.describe(),
-                        Some(raw),
-                        row.number,
-                    )?;
-                    return Ok(());
-                }
-            };
-            batch.push(Call {
-                key,
-                phone: number.e164,
-                source: si,
-                row: row.number,
-                rendered: values,
-            });
-            summary.calls += 1;
-            if batch.len() == batch_size {
-                sink.batch(summary.batches, &timezone, &batch)?;
-                summary.batches += 1;
-                batch.clear();
-            }
-            Ok(())
-        };
-        in_parallel(rows, &prepare, &mut consume)?;
-        // Batches never mix sources, so each has one time zone.
-        if !batch.is_empty() {
-            sink.batch(summary.batches, &timezone, &batch)?;
-            summary.batches += 1;
-            batch.clear();
-        }
+        let src = SourceRows::new(campaign, si, s, &rows.header, renderer.bind(&rows.header));
+        in_parallel(rows, &|row| src.prepare(row), &mut |prepared| {
+            planner.consume(&src, prepared)
+        })?;
+        planner.flush(&src.timezone)?;
     }
-    sink.finish(&summary)?;
-    Ok(summary)
+    Ok(planner.finish()?)
 }
 
 /// Saves a plan to `path` atomically, readable by its owner only (it holds patient data).

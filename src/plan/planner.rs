@@ -1,0 +1,223 @@
+//! The row loop of a plan: each patient source's rows are prepared on worker threads
+//! ([`SourceRows::prepare`]) and then, in row order, skipped with their reason or batched as
+//! calls ([`Planner::consume`]).
+
+use std::collections::HashSet;
+use std::io;
+
+use phonenumber::country::Id;
+
+use crate::campaign::{Campaign, PatientSource};
+use crate::patients::source::{Row, RowError};
+use crate::plan::dedupe::{Dedupe, Duplicate};
+use crate::plan::model::{Call, Sink, Skip, Summary, call_key};
+use crate::plan::skip::SkipReason;
+use crate::plan::workers::Prepared;
+use crate::render::Bound;
+
+/// One patient source, as the row loop reads it: where its columns are and how its numbers
+/// and words are made.
+pub(super) struct SourceRows<'a> {
+    pub(super) index: usize,
+    pub(super) timezone: String,
+    phone_idx: Option<usize>,
+    dedupe_idx: Option<usize>,
+    country: Option<Id>,
+    allowed: Vec<Id>,
+    bound: Bound<'a>,
+    campaign: &'a Campaign,
+}
+
+impl<'a> SourceRows<'a> {
+    pub(super) fn new(
+        campaign: &'a Campaign,
+        index: usize,
+        source: &PatientSource,
+        header: &[String],
+        bound: Bound<'a>,
+    ) -> Self {
+        let phone_idx = header.iter().position(|h| h == &source.phone_column);
+        let dedupe_idx = (campaign.dedupe != "phone")
+            .then(|| header.iter().position(|h| h == &campaign.dedupe))
+            .flatten();
+        SourceRows {
+            index,
+            timezone: source
+                .timezone
+                .clone()
+                .unwrap_or_else(|| campaign.schedule.timezone.clone()),
+            phone_idx,
+            dedupe_idx,
+            country: source
+                .default_country
+                .as_deref()
+                .and_then(crate::patients::phone::country),
+            allowed: source
+                .allowed_countries
+                .iter()
+                .filter_map(|c| crate::patients::phone::country(&c.0))
+                .collect(),
+            bound,
+            campaign,
+        }
+    }
+
+    /// The costly, row-independent part (the number, the words, the key), run on worker
+    /// threads.
+    pub(super) fn prepare(&self, row: Result<Row, RowError>) -> Prepared {
+        let row = row?;
+        if row.numeric_phone {
+            return Ok((row, None));
+        }
+        let raw = self.phone_cell(&row);
+        let number = crate::patients::phone::normalise(raw, self.country, &self.allowed);
+        let rest = number.map(|number| {
+            let values = self.bound.render(&row.cells);
+            let key = call_key(
+                &self.campaign.name,
+                self.campaign.round.as_deref(),
+                &number.e164,
+            );
+            (number, values, key)
+        });
+        Ok((row, Some(rest)))
+    }
+
+    fn phone_cell<'r>(&self, row: &'r Row) -> &'r str {
+        self.phone_idx.and_then(|i| row.cells.get(i)).unwrap_or("")
+    }
+}
+
+/// What the row loop holds across sources: the sink, the counts, the opt-outs, who was seen
+/// (first row wins) and the batch being filled.
+pub(super) struct Planner<'a> {
+    campaign: &'a Campaign,
+    sink: &'a mut dyn Sink,
+    opted_out: &'a HashSet<u64>,
+    seen: Dedupe,
+    batch: Vec<Call>,
+    batch_size: usize,
+    pub(super) summary: Summary,
+}
+
+impl<'a> Planner<'a> {
+    pub(super) fn new(
+        campaign: &'a Campaign,
+        sink: &'a mut dyn Sink,
+        opted_out: &'a HashSet<u64>,
+        summary: Summary,
+    ) -> Self {
+        let batch_size = campaign.delivery.batch_size.max(1) as usize;
+        Planner {
+            campaign,
+            sink,
+            opted_out,
+            seen: Dedupe::default(),
+            batch: Vec::with_capacity(batch_size),
+            batch_size,
+            summary,
+        }
+    }
+
+    fn skip(
+        &mut self,
+        source: usize,
+        row: u64,
+        code: SkipReason,
+        reason: String,
+        phone: Option<String>,
+    ) -> io::Result<()> {
+        self.summary.skipped += 1;
+        *self
+            .summary
+            .skipped_by_reason
+            .entry(code.as_str())
+            .or_default() += 1;
+        self.sink.skip(&Skip {
+            source,
+            row,
+            code,
+            reason,
+            phone,
+        })
+    }
+
+    /// One prepared row of `src`, in row order: skipped with its reason, or a call.
+    pub(super) fn consume(&mut self, src: &SourceRows<'_>, prepared: Prepared) -> io::Result<()> {
+        self.summary.rows += 1;
+        let si = src.index;
+        let (row, prepared) = match prepared {
+            Ok(r) => r,
+            Err(e) => return self.skip(si, e.number, SkipReason::UnreadableRow, e.message, None),
+        };
+        let raw = src.phone_cell(&row).to_owned();
+        let Some(prepared) = prepared else {
+            return self.skip(
+                si,
+                row.number,
+                SkipReason::PhoneStoredAsNumber,
+                "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
+                Some(raw),
+            );
+        };
+        let (number, values, key) = match prepared {
+            Ok(p) => p,
+            Err(problem) => {
+                let code = SkipReason::from(&problem);
+                return self.skip(si, row.number, code, problem.describe(), Some(raw));
+            }
+        };
+        let n = number.as_u64();
+        if self.opted_out.contains(&n) {
+            let reason = "the number is on an opt-out list".to_owned();
+            return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw));
+        }
+        let column = src.dedupe_idx.map(|i| row.cells.get(i).unwrap_or(""));
+        if let Some(dup) = self.seen.see(n, column, (si, row.number)) {
+            let (what, first) = match dup {
+                Duplicate::Column(first) => (format!("the same `{}`", self.campaign.dedupe), first),
+                Duplicate::Number(first) => ("the same number".to_owned(), first),
+            };
+            let place = super::first_row(self.campaign, si, first);
+            let reason = format!("{what} as {place}, which is called instead");
+            return self.skip(si, row.number, SkipReason::Duplicate, reason, Some(raw));
+        }
+        let values = match values {
+            Ok(r) => r,
+            Err(problem) => {
+                let code = SkipReason::from(&problem);
+                return self.skip(si, row.number, code, problem.describe(), Some(raw));
+            }
+        };
+        self.batch.push(Call {
+            key,
+            phone: number.e164,
+            source: si,
+            row: row.number,
+            rendered: values,
+        });
+        self.summary.calls += 1;
+        if self.batch.len() == self.batch_size {
+            self.flush(&src.timezone)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the batch being filled to the sink. Called at the end of each source too:
+    /// batches never mix sources, so each has one time zone.
+    pub(super) fn flush(&mut self, timezone: &str) -> io::Result<()> {
+        if !self.batch.is_empty() {
+            self.sink
+                .batch(self.summary.batches, timezone, &self.batch)?;
+            self.summary.batches += 1;
+            self.batch.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the plan: the sink gets the summary.
+    pub(super) fn finish(self) -> io::Result<Summary> {
+        self.sink.finish(&self.summary)?;
+        Ok(self.summary)
+    }
+}
