@@ -20,28 +20,28 @@ pub mod apply;
 pub mod discover;
 pub mod flight;
 pub mod quiet;
+mod session;
 pub mod step;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use notify::RecursiveMode;
 use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
-use crate::plan::diff::Snapshot;
 use crate::report::watch::{Event, Reporter};
 use crate::settings::WatchSettings;
 use apply::ApplyStep;
-use discover::{Discovered, Root, discover, references};
+use discover::{Root, references};
 use flight::Dispatcher;
 use quiet::Coalescer;
+use session::{Flow, Session};
 use step::{PlanStep, Step, StepOutput};
 
 // ---------------------------------------------------------------------------------------
@@ -150,10 +150,6 @@ fn install_stop_handler(tx: Sender<Msg>) -> anyhow::Result<()> {
 }
 
 /// Watches the campaigns of `settings` until Ctrl-C, reporting to `out`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the session loop and the state it alone holds; splitting it into a session type is still to do"
-)]
 pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crate::Outcome> {
     let roots = settings
         .paths
@@ -175,10 +171,8 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
 
     // The debouncer stitches renames and drops duplicate events; the quiet window is ours
     // (a short debouncer timeout, as the window counts from each event's own time).
-    let mut debouncer = start_watcher(tx.clone())?;
+    let watcher = start_watcher(tx.clone())?;
     install_stop_handler(tx.clone())?;
-
-    // Set on Ctrl-C: an apply under way stops sending (the ledger stays consistent).
     let interrupted = Arc::new(AtomicBool::new(false));
     let step: Arc<dyn Step> = if settings.apply {
         Arc::new(ApplyStep::start(
@@ -188,10 +182,66 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
     } else {
         Arc::new(PlanStep)
     };
-    let apply_target = settings.apply.then_some("the session's mock server");
+    let mut session = Session::new(
+        roots,
+        display,
+        reporter,
+        watcher,
+        dispatcher(step, &tx),
+        Coalescer::new(Duration::from_millis(settings.debounce_ms)),
+        interrupted,
+    );
+
+    session.found = session.discover(out)?;
+    let names: Vec<String> = session
+        .found
+        .campaigns
+        .iter()
+        .map(|c| session.display.of(c))
+        .collect();
+    session.reporter.event(
+        &Event::Watching {
+            campaigns: &names,
+            debounce_ms: settings.debounce_ms,
+            apply_to: settings.apply.then_some("the session's mock server"),
+        },
+        out,
+    )?;
+    for c in &session.found.campaigns {
+        session.dispatcher.request(c);
+    }
+
+    loop {
+        let msg = match session.coalescer.deadline() {
+            Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            },
+        };
+        if let Some(msg) = msg
+            && let Flow::Stop = session.handle(msg, out)?
+        {
+            break;
+        }
+        if let Some(changed) = session.coalescer.take_due(Instant::now()) {
+            session.changed(&changed, out)?;
+        }
+    }
+    session.reporter.event(&Event::Stopped, out)?;
+    Ok(crate::Outcome::Success)
+}
+
+/// Runs each campaign's step off the main thread, at most once at a time, handing every
+/// result and the end of each run to the main thread through `tx`.
+fn dispatcher(step: Arc<dyn Step>, tx: &Sender<Msg>) -> Dispatcher<PathBuf, ()> {
     let output_tx = tx.clone();
     let done_tx = tx.clone();
-    let mut dispatcher: Dispatcher<PathBuf, ()> = Dispatcher::new(
+    Dispatcher::new(
         Arc::new(move |path: &PathBuf| {
             let tx = output_tx.clone();
             let mut refs = Some(references(path));
@@ -206,172 +256,17 @@ pub fn run(settings: &WatchSettings, out: &mut dyn Write) -> anyhow::Result<crat
         Arc::new(move |path, ()| {
             let _ = done_tx.send(Msg::Done(path));
         }),
-    );
-
-    let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut deps: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    let mut last_good: BTreeMap<PathBuf, Snapshot> = BTreeMap::new();
-    let mut coalescer = Coalescer::new(Duration::from_millis(settings.debounce_ms));
-
-    // Watches exactly `want`; a directory that cannot be watched is reported, not fatal.
-    // Returns whether a directory was newly watched.
-    let mut sync_watches = |want: BTreeSet<PathBuf>,
-                            watched: &mut BTreeSet<PathBuf>,
-                            out: &mut dyn Write|
-     -> anyhow::Result<bool> {
-        let mut added = false;
-        for gone in watched.difference(&want).cloned().collect::<Vec<_>>() {
-            let _ = debouncer.unwatch(&gone);
-            watched.remove(&gone);
-        }
-        for dir in want.difference(&watched.clone()) {
-            match debouncer.watch(dir, RecursiveMode::NonRecursive) {
-                Ok(()) => {
-                    watched.insert(dir.clone());
-                    added = true;
-                }
-                Err(e) => reporter.event(
-                    &Event::WatchError {
-                        message: &format!("cannot watch {}: {e}", display.of(dir)),
-                    },
-                    out,
-                )?,
-            }
-        }
-        Ok(added)
-    };
-    let want = |found: &Discovered, deps: &BTreeMap<PathBuf, Vec<PathBuf>>| {
-        let mut dirs = found.dirs.clone();
-        for p in deps.values().flatten() {
-            if let Some(parent) = p.parent().filter(|d| d.is_dir()) {
-                dirs.insert(parent.to_path_buf());
-            }
-        }
-        dirs
-    };
-
-    let mut found = discover(&roots);
-    while sync_watches(want(&found, &deps), &mut watched, out)? {
-        // A directory that was just watched may have gained a file before its watch began.
-        found = discover(&roots);
-    }
-    let names: Vec<String> = found.campaigns.iter().map(|c| display.of(c)).collect();
-    reporter.event(
-        &Event::Watching {
-            campaigns: &names,
-            debounce_ms: settings.debounce_ms,
-            apply_to: apply_target,
-        },
-        out,
-    )?;
-    for c in &found.campaigns {
-        dispatcher.request(c);
-    }
-
-    let mut stopping = false;
-    loop {
-        let msg = match coalescer.deadline() {
-            Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
-                Ok(m) => Some(m),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => break,
-            },
-            None => match rx.recv() {
-                Ok(m) => Some(m),
-                Err(_) => break,
-            },
-        };
-        match msg {
-            Some(Msg::Changed(paths, at)) if !stopping => coalescer.add(paths, at),
-            Some(Msg::WatchError(message)) => {
-                reporter.event(&Event::WatchError { message: &message }, out)?;
-            }
-            Some(Msg::Stop) => {
-                if stopping {
-                    // A second Ctrl-C: stop without waiting for the runs under way.
-                    break;
-                }
-                stopping = true;
-                interrupted.store(true, Ordering::SeqCst);
-                if dispatcher.is_idle() {
-                    break;
-                }
-            }
-            Some(Msg::Output(path, result)) => {
-                if found.campaigns.contains(&path) {
-                    if let Some(refs) = result.references {
-                        deps.insert(path.clone(), refs);
-                        sync_watches(want(&found, &deps), &mut watched, out)?;
-                    }
-                    let shown = display.of(&path);
-                    show(&reporter, &shown, &path, result.output, &mut last_good, out)?;
-                }
-            }
-            Some(Msg::Done(path)) => {
-                let current = found.campaigns.contains(&path);
-                if stopping || !current {
-                    // Stopping, or the campaign went away while it ran: no re-run.
-                    dispatcher.abandon(&path);
-                } else {
-                    dispatcher.finished(&path);
-                }
-                if stopping && dispatcher.is_idle() {
-                    break;
-                }
-            }
-            Some(Msg::Changed(..)) | None => {}
-        }
-        if let Some(changed) = coalescer.take_due(Instant::now()) {
-            let mut now = discover(&roots);
-            while sync_watches(want(&now, &deps), &mut watched, out)? {
-                // A directory that was just watched (a new subdirectory) may have gained a
-                // file before its watch began: look again.
-                now = discover(&roots);
-            }
-            for gone in found.campaigns.difference(&now.campaigns) {
-                deps.remove(gone);
-                last_good.remove(gone);
-                reporter.event(
-                    &Event::Removed {
-                        campaign: &display.of(gone),
-                    },
-                    out,
-                )?;
-            }
-            let added: Vec<PathBuf> = now
-                .campaigns
-                .difference(&found.campaigns)
-                .cloned()
-                .collect();
-            for new in &added {
-                reporter.event(
-                    &Event::Added {
-                        campaign: &display.of(new),
-                    },
-                    out,
-                )?;
-            }
-            found = now;
-            let mut todo = affected(&changed, &found.campaigns, &deps);
-            todo.extend(added);
-            for c in &todo {
-                dispatcher.request(c);
-            }
-        }
-    }
-    reporter.event(&Event::Stopped, out)?;
-    Ok(crate::Outcome::Success)
+    )
 }
 
+/// The file watcher: directories, each watched on its own.
+type Watcher = notify_debouncer_full::Debouncer<
+    notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
+
 /// The file watcher, sending each batch of changes (with when they happened) to `tx`.
-fn start_watcher(
-    tx: Sender<Msg>,
-) -> anyhow::Result<
-    notify_debouncer_full::Debouncer<
-        notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
-> {
+fn start_watcher(tx: Sender<Msg>) -> anyhow::Result<Watcher> {
     new_debouncer(
         Duration::from_millis(20),
         Some(Duration::from_millis(5)),
@@ -404,73 +299,9 @@ fn start_watcher(
     .context("cannot start the file watcher")
 }
 
-/// Reports what a step made of one campaign; a good plan becomes the one the next is
-/// compared with.
-fn show(
-    reporter: &Reporter,
-    shown: &str,
-    path: &Path,
-    output: StepOutput,
-    last_good: &mut BTreeMap<PathBuf, Snapshot>,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    match output {
-        StepOutput::Invalid(mut report) => {
-            report.path = PathBuf::from(shown);
-            reporter.event(
-                &Event::Invalid {
-                    campaign: shown,
-                    report: &report,
-                },
-                out,
-            )?;
-        }
-        StepOutput::Failed(message) => reporter.event(
-            &Event::Failed {
-                campaign: shown,
-                message: &message,
-            },
-            out,
-        )?,
-        StepOutput::Planned { campaign, snapshot } => {
-            let previous = last_good.get(path);
-            let diff = crate::plan::diff::diff(previous.unwrap_or(&Snapshot::default()), &snapshot);
-            reporter.event(
-                &Event::Planned {
-                    campaign_file: shown,
-                    campaign: &campaign,
-                    snapshot: &snapshot,
-                    diff: &diff,
-                    first: previous.is_none(),
-                },
-                out,
-            )?;
-            last_good.insert(path.to_path_buf(), snapshot);
-        }
-        StepOutput::Applying => {
-            reporter.event(&Event::Applying { campaign: shown }, out)?;
-        }
-        StepOutput::Applied(Ok(applied)) => reporter.event(
-            &Event::Applied {
-                campaign: shown,
-                status: &applied.status,
-                counts: &applied.counts,
-            },
-            out,
-        )?,
-        StepOutput::Applied(Err(message)) => reporter.event(
-            &Event::ApplyFailed {
-                campaign: shown,
-                message: &message,
-            },
-            out,
-        )?,
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::discover::discover;
     use super::flight::SingleFlight;
 
     use super::*;
