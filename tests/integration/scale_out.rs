@@ -178,17 +178,23 @@ fn four_runners_share_the_work_and_the_rate() {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        let mut claimed = 0;
+        let mut sent_by_each = Vec::new();
         for r in runners {
             let (code, summary, stderr) = finish(r);
             assert!(matches!(code, Some(0 | 1)), "{code:?}: {summary} {stderr}");
-            claimed += summary["counts"]["sent"].as_u64().unwrap_or(0);
+            sent_by_each.push(summary["counts"]["sent"].as_u64().unwrap_or(0));
         }
-        assert!(claimed > 0);
+        // The work is shared: every runner placed calls, not one runner all of them.
+        assert!(
+            sent_by_each.iter().all(|&n| n > 0),
+            "calls sent by each runner: {sent_by_each:?}"
+        );
         // The runners' own phase, before any clean-up run.
         let times = call_request_times(&mock);
         settle(&mock, &c);
         assert_exactly_once(&mock, &c);
+        // Together they keep to the one limit (a property of the pacer, not a speed: how
+        // fast they get there is for the benchmarks, bench/RESULTS.md).
         let busiest = busiest_second(&times);
         assert!(
             busiest <= rps + 1,
@@ -197,12 +203,6 @@ fn four_runners_share_the_work_and_the_rate() {
         #[expect(clippy::cast_precision_loss, reason = "rates")]
         let rate =
             (times.len() - 1) as f64 * 1000.0 / (times[times.len() - 1] - times[0]).max(1) as f64;
-        #[expect(clippy::cast_precision_loss, reason = "rates")]
-        let floor = 0.9 * rps as f64;
-        assert!(
-            rate >= floor,
-            "{rate:.1} requests/s over the run; at least {floor} expected"
-        );
         #[expect(
             clippy::print_stderr,
             reason = "figures for bench/RESULTS.md, seen with --nocapture"
