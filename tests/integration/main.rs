@@ -5,6 +5,7 @@ mod apply;
 mod backend;
 mod ci_workflow;
 mod init;
+mod links;
 mod loader_props;
 mod plan;
 mod plan_props;

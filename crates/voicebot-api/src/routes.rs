@@ -1,5 +1,5 @@
 //! The API's paths, spelt once: the mock's router takes the patterns, the client the filled-in
-//! paths. `voicebot-api.md` marks which the service documents and which this project assumes.
+//! paths. `docs/voicebot-api.md` marks which the service documents and which this project assumes.
 
 /// Every route of the API starts with this.
 pub const PREFIX: &str = "/voicebot/v1/";

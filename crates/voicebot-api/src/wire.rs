@@ -2,7 +2,7 @@
 //!
 //! Request types serialise to exactly the documented bodies. Response types deserialise
 //! leniently (unknown keys ignored, optional fields optional, any key order) because the live
-//! service may differ wherever `voicebot-api.md` says [ours]; they serialise to the documented
+//! service may differ wherever `docs/voicebot-api.md` says [assumed]; they serialise to the documented
 //! samples, which is what the mock sends.
 
 use std::collections::BTreeMap;
