@@ -1,8 +1,8 @@
 //! outreach: patient voice-call campaigns declared in YAML.
 //!
-//! The folders are the pipeline, each stage taking the previous stage's types:
-//! `load` → `campaign` → `validate` → `patients` → `render` → `plan` → `apply` → `ledger`,
-//! with `report` writing every result. `cli` resolves flags into `settings` once; `commands`
+//! The folders are the pipeline, each stage taking the previous stages' types:
+//! `load` → `campaign` → `patients` → `render` → `validate` → `plan` → `apply` → `report`,
+//! with the `ledger` (on `campaign` only) under plan and apply. `cli` resolves flags into `settings` once; `commands`
 //! holds one short file per subcommand; `client` speaks the voicebot API (whose wire types are
 //! the `voicebot-api` crate); `endpoint` is the one place that starts the bundled mock.
 //! `watch` and `init` are commands built from the same stages. See `docs/architecture.md`.

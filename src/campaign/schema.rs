@@ -54,7 +54,8 @@ pub fn check<S: std::hash::BuildHasher>(
     out
 }
 
-fn field_name(pointer: &str) -> String {
+/// How a field is named in a message: `` `accent` ``, or `` item 2 of `days` ``.
+pub fn field_name(pointer: &str) -> String {
     match pointer.rsplit('/').next() {
         Some(last) if !pointer.is_empty() => {
             if last.bytes().all(|b| b.is_ascii_digit()) {
@@ -215,15 +216,27 @@ fn describe(
             format!("write {expected_value}")
         }),
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-            // schemars writes documented enums as `oneOf` of `const`s.
+            // schemars writes documented enums as `oneOf` of `const`s, and a value that is
+            // one of a list or a word of its own (a day, or `weekdays`) as a `oneOf` of an
+            // `enum` and `const`s: every branch's values are allowed.
             let consts: Vec<String> = context
                 .iter()
                 .flatten()
-                .filter_map(|e| match e.kind() {
-                    ValidationErrorKind::Constant { expected_value } => {
-                        expected_value.as_str().map(ToOwned::to_owned)
-                    }
-                    _ => None,
+                .flat_map(|e| match e.kind() {
+                    ValidationErrorKind::Constant { expected_value } => expected_value
+                        .as_str()
+                        .map(ToOwned::to_owned)
+                        .into_iter()
+                        .collect(),
+                    ValidationErrorKind::Enum { options } => options
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(ToOwned::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
                 })
                 .collect();
             if consts.is_empty() {
@@ -360,27 +373,63 @@ pub fn suggest(given: &str, known: &[String]) -> Option<String> {
         .map(|(_, k)| k.clone())
 }
 
-/// The property names the schema allows at an instance pointer.
-fn properties_at(pointer: &str) -> Vec<String> {
+/// The schema of the value at an instance pointer (`$ref`s and `Option`s followed).
+fn node_at(pointer: &str) -> Option<&'static Value> {
     let root = schema();
     let mut node = root;
     for segment in pointer.split('/').skip(1) {
         node = resolve(root, node);
-        let next = if segment.bytes().all(|b| b.is_ascii_digit()) {
-            node.get("items")
+        node = if segment.bytes().all(|b| b.is_ascii_digit()) {
+            node.get("items")?
         } else {
-            node.get("properties").and_then(|p| p.get(segment))
+            node.get("properties").and_then(|p| p.get(segment))?
         };
-        match next {
-            Some(n) => node = n,
-            None => return Vec::new(),
-        }
     }
-    let node = resolve(root, node);
-    node.get("properties")
+    Some(resolve(root, node))
+}
+
+/// The property names the schema allows at an instance pointer.
+fn properties_at(pointer: &str) -> Vec<String> {
+    node_at(pointer)
+        .and_then(|n| n.get("properties"))
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// What the schema expects at an instance pointer, for hints: its words when it is one of a
+/// list (an `enum`, or a `oneOf` of `const`s and `enum`s), or `yes/no` for a boolean.
+pub enum Expected {
+    Words(Vec<String>),
+    Boolean,
+    Other,
+}
+
+pub fn expected_at(pointer: &str) -> Expected {
+    let Some(node) = node_at(pointer) else {
+        return Expected::Other;
+    };
+    let root = schema();
+    let mut words = Vec::new();
+    let branches: Vec<&Value> = match node.get("oneOf").and_then(Value::as_array) {
+        Some(b) => b.iter().map(|b| resolve(root, b)).collect(),
+        None => vec![node],
+    };
+    for b in branches {
+        if let Some(c) = b.get("const").and_then(Value::as_str) {
+            words.push(c.to_owned());
+        }
+        if let Some(e) = b.get("enum").and_then(Value::as_array) {
+            words.extend(e.iter().filter_map(Value::as_str).map(ToOwned::to_owned));
+        }
+    }
+    if !words.is_empty() {
+        Expected::Words(words)
+    } else if node.get("type").and_then(Value::as_str) == Some("boolean") {
+        Expected::Boolean
+    } else {
+        Expected::Other
+    }
 }
 
 /// Follows `$ref` and picks the non-null branch of `anyOf` (how schemars writes `Option`).

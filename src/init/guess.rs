@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::campaign::{FileFormat, PatientSource};
-use crate::init::countries::{LIKELY_COUNTRIES, country_label};
+use crate::patients::countries::{LIKELY_COUNTRIES, country_label};
 use crate::patients::source::SourceError;
 
 /// How many rows are kept to make guesses.

@@ -5,7 +5,6 @@
 //! writes the commented campaign ([`crate::init::starter`]), then validates and plans it with the
 //! same code and reporters as `validate` and `plan` (printed plans masked).
 
-pub mod countries;
 pub mod guess;
 pub mod starter;
 

@@ -85,7 +85,7 @@ fn accent(kind: Kind, country: Option<&str>) -> &'static str {
             }
         }
         Kind::Robocall => country
-            .and_then(crate::init::countries::country_info)
+            .and_then(crate::patients::countries::country_info)
             .map_or("pidgin", |c| c.accent),
     }
 }
@@ -400,7 +400,7 @@ fn opt_outs(w: &mut String, s: &Starter<'_>) {
 fn schedule(w: &mut String, s: &Starter<'_>) {
     let timezone = s
         .country
-        .and_then(crate::init::countries::country_info)
+        .and_then(crate::patients::countries::country_info)
         .map(|c| c.timezone);
     let _ = writeln!(
         w,
@@ -537,7 +537,7 @@ mod tests {
         assert_eq!(accent(Kind::Robocall, Some("FR")), "pidgin");
         assert_eq!(accent(Kind::Conversation, Some("GH")), "english");
         assert_eq!(accent(Kind::Conversation, None), "pidgin");
-        for c in crate::init::countries::LIKELY_COUNTRIES {
+        for c in crate::patients::countries::LIKELY_COUNTRIES {
             assert!(
                 crate::campaign::ROBOCALL_ACCENTS.contains(&c.accent),
                 "{}",

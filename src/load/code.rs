@@ -12,6 +12,7 @@ pub enum Code {
     YamlComplexKey,
     YamlAmbiguousBoolean,
     YamlLeadingZero,
+    YamlBase60Number,
     YamlMultipleDocuments,
     YamlTooDeep,
     YamlTooManyValues,
@@ -54,13 +55,14 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 45] = [
+    pub const ALL: [Code; 46] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
         Code::YamlComplexKey,
         Code::YamlAmbiguousBoolean,
         Code::YamlLeadingZero,
+        Code::YamlBase60Number,
         Code::YamlMultipleDocuments,
         Code::YamlTooDeep,
         Code::YamlTooManyValues,
@@ -111,6 +113,7 @@ impl Code {
             Code::YamlComplexKey => "yaml-complex-key",
             Code::YamlAmbiguousBoolean => "yaml-ambiguous-boolean",
             Code::YamlLeadingZero => "yaml-leading-zero",
+            Code::YamlBase60Number => "yaml-base-60-number",
             Code::YamlMultipleDocuments => "yaml-multiple-documents",
             Code::YamlTooDeep => "yaml-too-deep",
             Code::YamlTooManyValues => "yaml-too-many-values",

@@ -85,7 +85,10 @@ pub fn load(text: &str) -> (Option<Document>, Vec<Diagnostic>) {
                     "start from one of the examples in campaigns/, or run `outreach schema` to see every field",
                 ),
             };
-            let help = if e.kind == LoadErrorKind::Syntax && e.message.contains("quoted") {
+            let escape = e.message.contains("hexadecimal") || e.message.contains("escape");
+            let help = if e.kind == LoadErrorKind::Syntax && escape {
+                "inside double quotes a backslash starts an escape (`\\n`, `\\u…`), so a Windows path such as \"C:\\Users\\…\" breaks: use single quotes ('C:\\Users\\clinic\\patients.csv') or forward slashes (C:/Users/clinic/patients.csv)"
+            } else if e.kind == LoadErrorKind::Syntax && e.message.contains("quoted") {
                 "a quote (\" or ') opened here is not closed; close it on the same line"
             } else if e.kind == LoadErrorKind::Syntax
                 && (e.message.contains("alias") || e.message.contains("anchor"))
@@ -194,6 +197,36 @@ const YAML11_BOOLEANS: [&str; 18] = [
     "OFF", "yEs", "nO",
 ];
 
+/// The value YAML 1.1 gives a plain `10:30` (its base-60 integers: `[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+`,
+/// so `10:30` is 630 while `09:00` stays text), or `None` when `text` is not one.
+fn base_60(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut parts = digits.split(':');
+    let first = parts.next()?;
+    if !first.starts_with(|c: char| matches!(c, '1'..='9'))
+        || !first.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return None;
+    }
+    let mut value: i128 = first.replace('_', "").parse().ok()?;
+    let mut sixties = 0;
+    for part in parts {
+        let ok = (1..=2).contains(&part.len())
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part.len() == 1 || part.as_bytes()[0] <= b'5');
+        if !ok {
+            return None;
+        }
+        value = value.checked_mul(60)?.checked_add(part.parse().ok()?)?;
+        sixties += 1;
+    }
+    (sixties > 0).then_some(if negative { -value } else { value })
+}
+
 fn scalar(
     text: &str,
     style: Style,
@@ -216,6 +249,19 @@ fn scalar(
             .help(format!(
                 "write \"{text}\" in quotes if you mean the text, or true/false for yes/no"
             )),
+        );
+        return (Value::String(text.to_owned()), false);
+    }
+    if let Some(number) = base_60(text) {
+        diags.push(
+            Diagnostic::error(
+                Code::YamlBase60Number,
+                format!(
+                    "`{text}` without quotes is the number {number} to YAML 1.1 tools (read in base 60) and text to others"
+                ),
+            )
+            .at(pointer, Some(span))
+            .help(format!("write \"{text}\" in quotes")),
         );
         return (Value::String(text.to_owned()), false);
     }
@@ -300,6 +346,52 @@ mod tests {
             ["phone-not-text"]
         );
         assert!(codes("a: \"no\"\nb: '0803'\n").is_empty());
+        assert_eq!(codes("from: 10:30\n"), ["yaml-base-60-number"]);
+    }
+
+    #[test]
+    fn a_windows_path_in_double_quotes_gets_a_way_out() {
+        for text in [
+            "file: \"C:\\Users\\clinic\\p.csv\"\n",
+            "file: \"D:\\data\\q.csv\"\n",
+        ] {
+            let (_, diags) = load(text);
+            assert_eq!(diags[0].code, Code::YamlSyntax, "{text}");
+            let help = diags[0].help.as_deref().unwrap_or_default();
+            assert!(
+                help.contains("single quotes") && help.contains("forward slashes"),
+                "{text}: {help}"
+            );
+        }
+    }
+
+    #[test]
+    fn knows_yaml_1_1_base_60_numbers() {
+        assert_eq!(base_60("10:30"), Some(630));
+        assert_eq!(base_60("9:00"), Some(540));
+        assert_eq!(base_60("1:2:3"), Some(3723));
+        assert_eq!(base_60("-1:30"), Some(-90));
+        assert_eq!(base_60("1_0:30"), Some(630));
+        for text in [
+            "09:00",
+            "10:60",
+            "10:",
+            ":30",
+            "10:300",
+            "10",
+            "a:30",
+            "10:3a",
+            "17:00:00.5",
+        ] {
+            assert_eq!(base_60(text), None, "{text}");
+        }
+        let (_, diags) = load("from: 10:30\n");
+        assert!(diags[0].message.contains("630"), "{}", diags[0].message);
+        assert!(
+            load("from: \"10:30\"\nuntil: '17:00'\nat: 09:00\n")
+                .1
+                .is_empty()
+        );
     }
 
     #[test]

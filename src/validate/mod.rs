@@ -128,10 +128,30 @@ pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
     let mut report = FileReport::new(path);
     report.source = Some(text.to_owned());
     let (doc, mut diags) = crate::load::document::load(text);
+    for d in &mut diags {
+        if d.code == Code::YamlAmbiguousBoolean {
+            boolean_help(d);
+        }
+    }
     let mut campaign = None;
     if let Some(doc) = doc {
         let traps: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
-        let schema_diags = crate::campaign::schema::check(&doc, &traps);
+        let mut schema_diags = crate::campaign::schema::check(&doc, &traps);
+        for d in &mut schema_diags {
+            if d.pointer == "/voice/accent" && d.code == Code::NotAllowedValue {
+                accent_help(d, &doc.value);
+            }
+            let country = d.pointer.ends_with("/default_country")
+                || d.pointer.contains("/allowed_countries/");
+            if country
+                && let Some(given) = doc.value.pointer(&d.pointer).and_then(Value::as_str)
+                && let Some(code) = crate::patients::countries::code_for(given)
+            {
+                d.help = Some(format!(
+                    "did you mean `{code}`? Countries are written as their two-letter code in capitals"
+                ));
+            }
+        }
         // Semantic rules run on every section that has the right shape, even when the schema
         // found problems elsewhere, so every problem shows at once. Values the schema
         // rejected are removed first (defaults stand in) and not reported twice.
@@ -152,6 +172,56 @@ pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
     report.sort();
     let campaign = campaign.filter(|_| report.is_valid());
     Checked { report, campaign }
+}
+
+/// A YAML 1.1 yes/no word: the hint says what the field takes, a word of its list or
+/// true/false, rather than offering both.
+fn boolean_help(d: &mut Diagnostic) {
+    use crate::campaign::schema::{Expected, expected_at, field_name};
+    let field = field_name(&d.pointer);
+    match expected_at(&d.pointer) {
+        Expected::Words(words) => {
+            d.help = Some(format!("{field} takes one of: {}", words.join(", ")));
+        }
+        Expected::Boolean => {
+            d.help = Some(format!("{field} is yes or no: write true or false"));
+        }
+        Expected::Other => {}
+    }
+}
+
+/// An unknown accent: the schema knows every accent of every kind, but the hint lists (and
+/// suggests among) only those of the campaign's kind, so a robocall is never offered `english`.
+fn accent_help(d: &mut Diagnostic, value: &Value) {
+    let kind: Kind = section(value, "kind").unwrap_or_default();
+    let given = value
+        .pointer("/voice/accent")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let allowed: Vec<String> = kind.accents().iter().map(|a| (*a).to_owned()).collect();
+    let all = allowed.join(", ");
+    let what = match kind {
+        Kind::Robocall => "robocall",
+        Kind::Conversation => "conversation call",
+    };
+    let other = match kind {
+        Kind::Robocall => Kind::Conversation,
+        Kind::Conversation => Kind::Robocall,
+    };
+    let others: Vec<String> = other.accents().iter().map(|a| (*a).to_owned()).collect();
+    d.help = Some(match crate::campaign::schema::suggest(given, &allowed) {
+        Some(s) => format!("did you mean `{s}`? The accents of a {what}: {all}"),
+        None => match crate::campaign::schema::suggest(given, &others) {
+            Some(s) => format!(
+                "`{s}` is an accent of {} only. The accents of a {what}: {all}",
+                match other {
+                    Kind::Robocall => "robocalls",
+                    Kind::Conversation => "conversation calls",
+                }
+            ),
+            None => format!("the accents of a {what}: {all}"),
+        },
+    });
 }
 
 /// The sections of a campaign that have the right shape, for the semantic rules.
@@ -549,7 +619,51 @@ fn check_source(
         },
         |f| format!("`{f}` has"),
     );
+    check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// Every column the campaign uses is one of the source's `columns`; `name` says which
+/// source, as the start of a sentence.
+fn check_columns(
+    name: &str,
+    columns: &[String],
+    pointer: &str,
+    needed: &[(String, String)],
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut reported = BTreeSet::new();
+    let template = |ptr: &str| ptr.starts_with("/variables/") || ptr.starts_with("/tags/");
+    // A column whose name has spaces, written bare in a template (`{{date Next Visit}}`), is
+    // read as one column per word: say so once, with the brackets it needs.
+    for (ptr, col) in needed.iter().filter(|(p, _)| template(p)) {
+        let missing = |w: &str| {
+            needed.iter().any(|(p, c)| p == ptr && c == w) && !columns.iter().any(|c| c == w)
+        };
+        for spaced in columns.iter().filter(|c| c.split_whitespace().count() > 1) {
+            let words: Vec<&str> = spaced.split_whitespace().collect();
+            if words.first() != Some(&col.as_str()) || !words.iter().all(|w| missing(w)) {
+                continue;
+            }
+            for w in &words {
+                reported.insert((ptr.clone(), (*w).to_owned()));
+            }
+            out.push(
+                Diagnostic::error(
+                    Code::SourceMissingColumn,
+                    format!(
+                        "{name} no column {}, which {}",
+                        words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(" or "),
+                        purpose(ptr)
+                    ),
+                )
+                .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)))
+                .help(format!(
+                    "the column `{spaced}` has spaces in its name: write it in square brackets, `[{spaced}]`"
+                )),
+            );
+        }
+    }
     for (ptr, col) in needed {
         if columns.iter().any(|c| c == col) || !reported.insert((ptr.clone(), col.clone())) {
             continue;
@@ -559,13 +673,26 @@ fn check_source(
             format!("{name} no column `{col}`, which {}", purpose(ptr)),
         )
         .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
-        let known = columns.clone();
-        d = match crate::campaign::schema::suggest(col, &known) {
+        // In a template, a name that is not one plain word is written in brackets.
+        let shown: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let plain = c
+                    .chars()
+                    .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-');
+                if template(ptr) && !plain {
+                    format!("[{c}]")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        d = match crate::campaign::schema::suggest(col, &shown) {
             Some(s) => d.help(format!(
                 "did you mean `{s}`? Its columns: {}",
-                columns.join(", ")
+                shown.join(", ")
             )),
-            None => d.help(format!("its columns: {}", columns.join(", "))),
+            None => d.help(format!("its columns: {}", shown.join(", "))),
         };
         out.push(d);
     }
@@ -602,15 +729,33 @@ fn check_country(code: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagno
                 format!("`{code}` is not a country code"),
             )
             .at(pointer, doc.span(pointer))
-            .help("use a two-letter ISO 3166 code such as NG, GH, KE or ZA"),
+            .help(match crate::patients::countries::code_for(code) {
+                Some(c) => format!("did you mean `{c}`? Country codes are written in capitals"),
+                None => "use a two-letter ISO 3166 code such as NG, GH, KE or ZA".to_owned(),
+            }),
         );
     }
 }
 
 fn check_timezone(tz: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
     if jiff::tz::TimeZone::get(tz).is_err() {
-        let hint = if tz.eq_ignore_ascii_case("wat") || tz.eq_ignore_ascii_case("lagos") {
-            "Nigeria is `Africa/Lagos`".to_owned()
+        let zones: Vec<String> = jiff::tz::db().available().map(|z| z.to_string()).collect();
+        let city = tz.rsplit('/').next().unwrap_or(tz).replace(' ', "_");
+        let same_city = zones.iter().find(|z| {
+            z.rsplit('/')
+                .next()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&city))
+        });
+        let hint = if let Some(zone) = same_city {
+            format!("did you mean `{zone}`?")
+        } else if let Some((zone, country)) = crate::patients::countries::zone_for(tz) {
+            format!(
+                "did you mean `{zone}`? All of {country} is in that zone (zones are named after one city each)"
+            )
+        } else if tz.eq_ignore_ascii_case("wat") {
+            "did you mean `Africa/Lagos`? Zones are IANA names, not abbreviations".to_owned()
+        } else if let Some(s) = crate::campaign::schema::suggest(tz, &zones) {
+            format!("did you mean `{s}`?")
         } else {
             "use an IANA name such as `Africa/Lagos`, `Africa/Accra` or `Africa/Nairobi`".to_owned()
         };

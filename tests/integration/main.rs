@@ -4,6 +4,7 @@
 mod apply;
 mod backend;
 mod ci_workflow;
+mod hints;
 mod init;
 mod links;
 mod loader_props;
