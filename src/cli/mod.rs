@@ -16,7 +16,11 @@ use crate::report::watch::WatchFormat;
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
 ///
 /// Campaign files declare the workflow, the voice, where patients come from, the message
-/// variables, opt-outs, calling windows and delivery limits. Start with `outreach validate`.
+/// variables, opt-outs, calling windows and delivery limits.
+///
+/// Start with `outreach init --patients PATIENTS.csv`: it writes a campaign from your patient
+/// file and plans it. Then `outreach validate`, `outreach plan CAMPAIGN`, and `outreach apply
+/// CAMPAIGN --mock` to place the calls on the bundled mock server, where no patient is called.
 ///
 /// Exit codes: 0 success, 1 the tool ran and found problems, 2 the tool could not run.
 #[derive(Debug, Parser)]
@@ -91,7 +95,8 @@ pub enum Command {
     /// a stable code and a hint. Exit 0 when every file is valid (warnings allowed), 1 when
     /// some file is invalid, 2 when a path does not exist or a flag is wrong.
     Validate {
-        /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
+        /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/
+        /// if there is one, else the current directory, where `init` writes).
         paths: Vec<PathBuf>,
         /// Output format: human, json, junit, or github (annotations for GitHub Actions).
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
@@ -383,7 +388,8 @@ pub struct ApplyArgs {
 // The flags of `outreach watch` (its help text is the variant\'s).
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/).
+    /// Campaign files, or directories to search for *.yaml and *.yml (default: campaigns/
+    /// if there is one, else the current directory, where `init` writes).
     pub paths: Vec<PathBuf>,
     /// Output format: human, or json (one event object per line, for tools).
     #[arg(long, short = 'f', value_enum, default_value_t = WatchFormat::Human)]

@@ -27,7 +27,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         Command::Init(args) => init(args, color),
         Command::Validate { paths, format } => Config::Validate {
             paths: if paths.is_empty() {
-                vec![PathBuf::from("campaigns")]
+                vec![default_campaigns()]
             } else {
                 paths
             },
@@ -40,39 +40,51 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             campaign,
             state,
             json,
-        } => Config::Status {
-            state: state_for(state, campaign.as_deref()),
-            campaign,
-            json,
-        },
+        } => {
+            let campaign = campaign.map(campaign_file).transpose()?;
+            Config::Status {
+                state: state_for(state, campaign.as_deref()),
+                campaign,
+                json,
+            }
+        }
         Command::Report {
             campaign,
             target,
             format,
             out,
             unmask,
-        } => Config::Report {
-            state: state_for(target.state.clone(), Some(&campaign)),
-            target: target_id(&target),
-            campaign,
-            format,
-            out,
-            unmask,
-        },
-        Command::Pause { campaign, state } => Config::Pause {
-            state: state_for(state, Some(&campaign)),
-            campaign,
-        },
-        Command::Resume { campaign, state } => Config::Resume {
-            state: state_for(state, Some(&campaign)),
-            campaign,
-        },
+        } => {
+            let campaign = campaign_file(campaign)?;
+            Config::Report {
+                state: state_for(target.state.clone(), Some(&campaign)),
+                target: target_id(&target),
+                campaign,
+                format,
+                out,
+                unmask,
+            }
+        }
+        Command::Pause { campaign, state } => {
+            let campaign = campaign_file(campaign)?;
+            Config::Pause {
+                state: state_for(state, Some(&campaign)),
+                campaign,
+            }
+        }
+        Command::Resume { campaign, state } => {
+            let campaign = campaign_file(campaign)?;
+            Config::Resume {
+                state: state_for(state, Some(&campaign)),
+                campaign,
+            }
+        }
         Command::Purge {
             older_than,
             campaign,
             state,
         } => Config::Purge {
-            state: state_for(state, campaign.as_deref()),
+            state: state_for(state, campaign.map(campaign_file).transpose()?.as_deref()),
             older_than: crate::campaign::values::parse_duration(&older_than).with_context(
                 || {
                     format!(
@@ -104,6 +116,51 @@ fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty())
         .map(SecretString::from))
+}
+
+/// A campaign file (or, for `apply`, a saved plan) named on the command line: a folder or a
+/// file that is not there is refused at once, the same way by every command, with what to
+/// give instead.
+fn campaign_file(path: PathBuf) -> anyhow::Result<PathBuf> {
+    use crate::validate::files::{Unreadable, walk};
+    let shown = path.display();
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => {
+            let mut found = walk(&path, Unreadable::Skip)
+                .map(|w| w.campaigns)
+                .unwrap_or_default();
+            found.sort();
+            match found.as_slice() {
+                [] => anyhow::bail!(
+                    "{shown} is a folder with no campaign files in it: name a campaign file (`outreach init --patients PATIENTS.csv` writes one)"
+                ),
+                [one] => anyhow::bail!(
+                    "{shown} is a folder, not a campaign file: name the campaign in it, {}",
+                    one.display()
+                ),
+                [first, ..] => anyhow::bail!(
+                    "{shown} is a folder, not a campaign file: name one of its {} campaigns, such as {} (`outreach validate {shown}` checks them all)",
+                    found.len(),
+                    first.display()
+                ),
+            }
+        }
+        Ok(_) => Ok(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "there is no file {shown}: name a campaign file (`outreach init --patients PATIENTS.csv` writes one)"
+        ),
+        Err(e) => anyhow::bail!("cannot read {shown}: {e}"),
+    }
+}
+
+/// Where `validate` and `watch` look when given no path: `campaigns/` if there is one (a
+/// campaigns repository), else the current directory (where `init` writes).
+fn default_campaigns() -> PathBuf {
+    if Path::new("campaigns").is_dir() {
+        PathBuf::from("campaigns")
+    } else {
+        PathBuf::from(".")
+    }
 }
 
 fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
@@ -182,7 +239,7 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         } else {
             api_url.map(Target::Url)
         },
-        campaign,
+        campaign: campaign_file(campaign)?,
         out,
         format,
         unmask,
@@ -226,7 +283,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
             Target::Url(target.api_url.clone())
         },
         state: target.state.clone(),
-        input,
+        input: campaign_file(input)?,
         yes,
         new_ledger,
         max_calls,
@@ -257,7 +314,7 @@ fn watch(args: WatchArgs, color: bool) -> Config {
         apply: apply && mock,
         state,
         paths: if paths.is_empty() {
-            vec![PathBuf::from("campaigns")]
+            vec![default_campaigns()]
         } else {
             paths
         },

@@ -19,13 +19,19 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let files = validate::expand(paths).context("cannot validate")?;
     if files.is_empty() {
+        let places = paths
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "." {
+                    "the current directory".to_owned()
+                } else {
+                    p.display().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         anyhow::bail!(
-            "no campaign files (*.yaml, *.yml) found in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "no campaign files (*.yaml, *.yml) in {places}: write one with `outreach init --patients PATIENTS.csv`"
         );
     }
     let reports: Vec<_> = files

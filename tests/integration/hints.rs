@@ -185,3 +185,74 @@ fn a_column_with_a_space_in_brackets_is_one_column() {
     let diags = diagnostics(&dir);
     assert!(diags.iter().all(|d| d["severity"] != "error"), "{diags:?}");
 }
+
+/// A folder, or a file that is not there, given where a campaign file belongs: every
+/// command refuses it at once, in the same words, with what to give instead.
+#[test]
+fn a_folder_or_a_missing_file_is_refused_the_same_way_by_every_command() {
+    let commands: [&[&str]; 7] = [
+        &["plan"],
+        &["apply", "--mock"],
+        &["report"],
+        &["pause"],
+        &["resume"],
+        &["status"],
+        &["purge", "--older-than", "90d"],
+    ];
+    for args in commands {
+        let folder = outreach().args(args).arg("campaigns").output().unwrap();
+        let text = String::from_utf8_lossy(&folder.stderr);
+        assert_eq!(folder.status.code(), Some(2), "{args:?}: {text}");
+        assert!(
+            text.contains("campaigns is a folder, not a campaign file: name one of its 3 campaigns, such as campaigns/measles-reminder.yaml"),
+            "{args:?}: {text}"
+        );
+        let missing = outreach()
+            .args(args)
+            .arg("campaigns/nope.yaml")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&missing.stderr);
+        assert_eq!(missing.status.code(), Some(2), "{args:?}: {text}");
+        assert!(
+            text.contains("there is no file campaigns/nope.yaml: name a campaign file (`outreach init --patients PATIENTS.csv` writes one)"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+/// `validate` with no path checks where `init` writes when there is no `campaigns/`, and
+/// the top-level help starts a new user with `init`.
+#[test]
+fn validate_looks_where_init_writes_and_help_starts_with_init() {
+    let dir = campaign_with(
+        "name: measles-reminder-lagos",
+        "name: measles-reminder-lagos",
+    );
+    let out = outreach()
+        .current_dir(dir.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ok: ./c.yaml"), "{text}");
+    let empty = tempfile::tempdir().unwrap();
+    let out = outreach()
+        .current_dir(empty.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no campaign files (*.yaml, *.yml) in the current directory: write one with `outreach init --patients PATIENTS.csv`"
+        )
+    );
+    let help = outreach().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Start with `outreach init --patients PATIENTS.csv`"),
+        "{help}"
+    );
+    assert!(!help.contains("Start with `outreach validate`"), "{help}");
+}
