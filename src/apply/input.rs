@@ -1,15 +1,15 @@
 //! What apply places: the calls of a campaign planned now, or of a saved plan checked against the campaign and sources it was made from.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use serde_json::Value;
 
-use crate::campaign::{Campaign, Kind};
+use crate::campaign::Campaign;
 use crate::patients::opt_outs::OptOutError;
-use crate::plan::{self, Call, Header, Sink, Skip, Summary};
+use crate::plan::saved::{SavedPlan, SavedPlanError};
+use crate::plan::{self, Call, Header, Sink, Skip, SourceInfo, Summary};
 use crate::validate;
 
 /// A planned call, with where it goes.
@@ -34,17 +34,11 @@ impl Sink for Collect {
         Ok(())
     }
     fn batch(&mut self, _: u64, timezone: &str, calls: &[Call]) -> std::io::Result<()> {
-        let labels = self
-            .header
-            .as_ref()
-            .map(|h| h.sources.clone())
-            .unwrap_or_default();
+        let sources = self.header.as_ref().map_or(&[][..], |h| &h.sources);
         for c in calls {
             self.calls.push(Arc::new(Planned {
                 call: c.clone(),
-                source_label: labels
-                    .get(c.source)
-                    .map_or_else(String::new, |s| s.label.clone()),
+                source_label: label_of(sources, c.source),
                 timezone: timezone.to_owned(),
             }));
         }
@@ -67,13 +61,11 @@ pub(super) struct Loaded {
 }
 
 pub(super) fn load(input: &Path) -> anyhow::Result<Loaded> {
-    let text = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let looks_like_plan = text.first() == Some(&b'{')
-        && serde_json::from_slice::<Value>(&text)
-            .ok()
-            .is_some_and(|v| v.get("format").and_then(Value::as_str) == Some(plan::PLAN_FORMAT));
-    if looks_like_plan {
-        return load_plan(input, &text);
+    match plan::saved::read(input) {
+        Ok(saved) => return load_plan(input, saved),
+        // Not a saved plan at all: a campaign file.
+        Err(SavedPlanError::NotAPlan { .. }) => {}
+        Err(e) => return Err(e.into()),
     }
     let checked = validate::check_file(input);
     let Some(campaign) = checked.campaign else {
@@ -93,21 +85,8 @@ pub(super) fn load(input: &Path) -> anyhow::Result<Loaded> {
 }
 
 /// A saved plan: refused when the campaign or a source changed since it was made.
-pub(super) fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
-    let doc: Value = serde_json::from_slice(text)
-        .with_context(|| format!("{} is not a plan", path.display()))?;
-    let version = doc.get("version").and_then(Value::as_u64).unwrap_or(0);
-    if version != u64::from(plan::PLAN_VERSION) {
-        bail!(
-            "{} is a version {version} plan; this outreach reads version {}",
-            path.display(),
-            plan::PLAN_VERSION
-        );
-    }
-    let campaign_file = doc["campaign"]["file"]
-        .as_str()
-        .context("the plan names no campaign file")?;
-    let campaign_path = PathBuf::from(campaign_file);
+fn load_plan(path: &Path, saved: SavedPlan) -> anyhow::Result<Loaded> {
+    let campaign_path = PathBuf::from(&*saved.campaign.file);
     let stale = |what: &str| {
         anyhow::anyhow!(
             "the plan {} is stale: {what} changed since it was made; make a new plan with `outreach plan {} --out {}`",
@@ -122,20 +101,18 @@ pub(super) fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
             campaign_path.display()
         )
     })?;
-    if Some(digest.as_str()) != doc["campaign"]["sha256"].as_str() {
+    if digest != saved.campaign.sha256 {
         return Err(stale(&format!("the campaign {}", campaign_path.display())));
     }
     let base = campaign_path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let sources = doc["sources"].as_array().cloned().unwrap_or_default();
-    for s in &sources {
-        if let Some(expected) = s["sha256"].as_str() {
-            let label = s["label"].as_str().unwrap_or_default();
+    for s in &saved.sources {
+        if let Some(expected) = &s.sha256 {
             let actual =
-                plan::file_digest(&crate::patients::source::resolve_path(&base, label)).ok();
-            if actual.as_deref() != Some(expected) {
-                return Err(stale(&format!("the source {label}")));
+                plan::file_digest(&crate::patients::source::resolve_path(&base, &s.label)).ok();
+            if actual.as_ref() != Some(expected) {
+                return Err(stale(&format!("the source {}", s.label)));
             }
         }
     }
@@ -146,61 +123,14 @@ pub(super) fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
             campaign_path.display()
         )
     })?;
-    let mut calls = Vec::new();
-    for batch in doc["batches"].as_array().cloned().unwrap_or_default() {
-        let timezone = batch["timezone"]
-            .as_str()
-            .unwrap_or(&campaign.schedule.timezone)
-            .to_owned();
-        for c in batch["calls"].as_array().cloned().unwrap_or_default() {
-            let entry = &c["entry"];
-            let source = usize::try_from(c["source"].as_u64().unwrap_or(0)).unwrap_or(0);
-            let mut variables = BTreeMap::new();
-            let mut tags = BTreeMap::new();
-            match campaign.kind {
-                Kind::Robocall => {
-                    for (k, v) in entry["workflow_variables"]
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default()
-                    {
-                        variables.insert(k, v.as_str().unwrap_or_default().to_owned());
-                    }
-                    for (k, v) in entry["user_tag_identifiers"]
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default()
-                    {
-                        if k != plan::KEY_TAG {
-                            tags.insert(k, v.as_str().unwrap_or_default().to_owned());
-                        }
-                    }
-                }
-                Kind::Conversation => {
-                    for (k, v) in entry.as_object().cloned().unwrap_or_default() {
-                        if k != "phone_number" {
-                            variables.insert(k, v.as_str().unwrap_or_default().to_owned());
-                        }
-                    }
-                }
-            }
+    let mut calls = Vec::with_capacity(saved.batches.iter().map(|b| b.calls.len()).sum());
+    for batch in saved.batches {
+        for call in batch.calls {
             calls.push(Arc::new(Planned {
-                call: Call {
-                    key: c["key"].as_str().unwrap_or_default().to_owned(),
-                    phone: entry["phone_number"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    source,
-                    row: c["row"].as_u64().unwrap_or(0),
-                    rendered: crate::render::Rendered { variables, tags },
-                },
-                source_label: sources
-                    .get(source)
-                    .and_then(|s| s["label"].as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-                timezone: timezone.clone(),
+                // The reader checked that every call's source is there.
+                source_label: label_of(&saved.sources, call.source),
+                call,
+                timezone: batch.timezone.clone(),
             }));
         }
     }
@@ -209,6 +139,13 @@ pub(super) fn load_plan(path: &Path, text: &[u8]) -> anyhow::Result<Loaded> {
         campaign_path,
         calls,
     })
+}
+
+/// The label of a plan's source `index`.
+fn label_of(sources: &[SourceInfo], index: usize) -> String {
+    sources
+        .get(index)
+        .map_or_else(String::new, |s| s.label.clone())
 }
 
 /// Reads the opt-out lists again, failing closed.

@@ -166,12 +166,8 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
 /// A plan saved with `plan --out`, for `plan --compare`.
 fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<crate::plan::diff::Snapshot> {
-    let text = std::fs::read(path)
-        .with_context(|| format!("cannot read the plan to compare with, {}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_slice(&text)
-        .with_context(|| format!("{} is not a saved plan (JSON)", path.display()))?;
-    crate::plan::diff::Snapshot::from_saved_plan(&doc)
-        .map_err(|e| anyhow::anyhow!("--compare {}: {e}", path.display()))
+    let saved = plan::saved::read(path).context("--compare")?;
+    Ok(saved.into())
 }
 
 /// Shows why a campaign is invalid, in the plan's format where it has a match.

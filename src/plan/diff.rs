@@ -9,6 +9,7 @@ use std::io;
 
 use crate::campaign::Campaign;
 use crate::plan::SkipReason;
+use crate::plan::saved::SavedPlan;
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
 /// A plan, kept whole for comparison: every call by key, every skip, the counts.
@@ -217,98 +218,24 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
     d
 }
 
-fn strings(v: &serde_json::Value, leave_out: &str) -> BTreeMap<String, String> {
-    v.as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != leave_out)
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect()
-}
-
-impl Snapshot {
+impl From<SavedPlan> for Snapshot {
     /// A plan saved with `outreach plan --out` (for `plan --compare`): its calls, skips and
     /// counts, as a [`Snapshot`] made while planning would hold them.
-    pub fn from_saved_plan(doc: &serde_json::Value) -> Result<Snapshot, String> {
-        use serde_json::Value;
-        if doc["format"].as_str() != Some(crate::plan::PLAN_FORMAT) {
-            return Err("not a plan saved with `outreach plan --out`".to_owned());
-        }
-        let version = doc["version"].as_u64().unwrap_or(0);
-        if version != u64::from(crate::plan::PLAN_VERSION) {
-            return Err(format!(
-                "a version {version} plan; this outreach reads version {}",
-                crate::plan::PLAN_VERSION
-            ));
-        }
-        let conversation = doc["campaign"]["kind"].as_str() == Some("conversation");
+    fn from(saved: SavedPlan) -> Snapshot {
         let mut snap = Snapshot {
-            campaign_sha256: doc["campaign"]["sha256"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            sources: doc["sources"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|s| s["label"].as_str().unwrap_or_default().to_owned())
-                .collect(),
+            calls: HashMap::with_capacity(saved.batches.iter().map(|b| b.calls.len()).sum()),
+            sources: saved.sources.into_iter().map(|s| s.label).collect(),
+            campaign_sha256: saved.campaign.sha256.into_owned(),
+            summary: saved.summary,
             ..Snapshot::default()
         };
-        let usize_of = |v: &Value| usize::try_from(v.as_u64().unwrap_or(0)).unwrap_or(0);
-        for batch in doc["batches"].as_array().into_iter().flatten() {
-            for c in batch["calls"].as_array().into_iter().flatten() {
-                let entry = &c["entry"];
-                let rendered = if conversation {
-                    crate::render::Rendered {
-                        variables: strings(entry, "phone_number"),
-                        tags: BTreeMap::new(),
-                    }
-                } else {
-                    crate::render::Rendered {
-                        variables: strings(&entry["workflow_variables"], ""),
-                        tags: strings(&entry["user_tag_identifiers"], crate::plan::KEY_TAG),
-                    }
-                };
-                let call = Call {
-                    key: c["key"].as_str().unwrap_or_default().to_owned(),
-                    phone: entry["phone_number"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    source: usize_of(&c["source"]),
-                    row: c["row"].as_u64().unwrap_or(0),
-                    rendered,
-                };
-                snap.calls.insert(call.key.clone(), call);
-            }
+        for call in saved.batches.into_iter().flat_map(|b| b.calls) {
+            snap.calls.insert(call.key.clone(), call);
         }
-        for k in doc["skipped"].as_array().into_iter().flatten() {
-            let skip = Skip {
-                source: usize_of(&k["source"]),
-                row: k["row"].as_u64().unwrap_or(0),
-                code: SkipReason::from_code(k["code"].as_str().unwrap_or_default()),
-                reason: k["reason"].as_str().unwrap_or_default().to_owned(),
-                phone: k["phone"].as_str().map(ToOwned::to_owned),
-            };
+        for skip in saved.skipped {
             snap.skips.entry(skip_identity(&skip)).or_insert(skip);
         }
-        let s = &doc["summary"];
-        snap.summary = Summary {
-            rows: s["rows"].as_u64().unwrap_or(0),
-            calls: s["calls"].as_u64().unwrap_or(snap.calls.len() as u64),
-            batches: s["batches"].as_u64().unwrap_or(0),
-            skipped: s["skipped"].as_u64().unwrap_or(0),
-            skipped_by_reason: s["skipped_by_reason"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (SkipReason::from_code(k).as_str(), v.as_u64().unwrap_or(0)))
-                .collect(),
-            opt_outs: s["opt_outs"].as_u64().unwrap_or(0),
-            opt_outs_unusable: s["opt_outs_unusable"].as_u64().unwrap_or(0),
-        };
-        Ok(snap)
+        snap
     }
 }
 
@@ -372,16 +299,14 @@ mod tests {
                 &mut crate::plan::Tee(&mut writer, &mut live),
             )
             .unwrap();
-            let doc: serde_json::Value = serde_json::from_slice(&writer.into_inner()).unwrap();
-            let saved = Snapshot::from_saved_plan(&doc).unwrap();
+            let bytes = writer.into_inner();
+            let saved = Snapshot::from(crate::plan::saved::parse(fixture, &bytes).unwrap());
             assert!(diff(&saved, &live).is_empty(), "{fixture}");
             assert!(diff(&live, &saved).is_empty(), "{fixture}");
             assert_eq!(saved.summary, live.summary, "{fixture}");
             assert_eq!(saved.calls, live.calls, "{fixture}");
             assert!(!saved.calls.is_empty());
         }
-        let not_a_plan = serde_json::json!({"format": "something-else"});
-        assert!(Snapshot::from_saved_plan(&not_a_plan).is_err());
     }
 
     #[test]

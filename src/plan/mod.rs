@@ -6,7 +6,7 @@ pub mod dedupe;
 pub mod diff;
 mod model;
 mod planner;
-mod saved;
+pub mod saved;
 mod sinks;
 pub mod skip;
 pub mod subtract;
@@ -20,8 +20,8 @@ use crate::patients::opt_outs::OptOutError;
 use crate::patients::source::SourceError;
 use crate::render::Renderer;
 pub use model::{
-    Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, SourceInfo, Summary,
-    call_key, file_digest,
+    Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, SourceInfo,
+    SourceRole, Summary, call_key, file_digest,
 };
 use planner::{Planner, SourceRows};
 pub use saved::{JsonPlanWriter, entry, save_with};
@@ -59,7 +59,7 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
     let mut sources = Vec::new();
     for (i, s) in campaign.patients.iter().enumerate() {
         sources.push(SourceInfo {
-            role: "patients",
+            role: SourceRole::Patients,
             label: label(s, "patient", i),
             sha256: match s.file() {
                 Some(f) => {
@@ -81,7 +81,7 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
     for (i, s) in campaign.exclude.iter().enumerate() {
         let lbl = label(s, "opt-out", i);
         sources.push(SourceInfo {
-            role: "exclude",
+            role: SourceRole::Exclude,
             label: lbl.clone(),
             sha256: match s.file() {
                 Some(f) => {
@@ -175,64 +175,7 @@ pub fn save(
 
 #[cfg(test)]
 mod tests {
-    use super::saved::{BatchOut, CallsOut};
     use super::*;
-    use crate::campaign::Kind;
-    use crate::render::Rendered;
-    use serde_json::json;
-
-    /// The streamed batch is byte for byte what building `Value`s gives.
-    #[test]
-    fn streamed_batches_match_values() {
-        let mut rendered = Rendered::default();
-        rendered
-            .variables
-            .insert("name".to_owned(), "Ada \"Ọlá\"\n".to_owned());
-        rendered
-            .variables
-            .insert("clinic".to_owned(), "Yaba".to_owned());
-        rendered
-            .tags
-            .insert("patient_id".to_owned(), "P1".to_owned());
-        rendered.tags.insert("a".to_owned(), "x".to_owned());
-        let call = Call {
-            key: "ok-1".to_owned(),
-            phone: "+2348031234567".to_owned(),
-            source: 1,
-            row: 7,
-            rendered,
-        };
-        let mut clash = call.clone();
-        clash
-            .rendered
-            .tags
-            .insert(KEY_TAG.to_owned(), "mine".to_owned());
-        clash
-            .rendered
-            .variables
-            .insert("phone_number".to_owned(), "x".to_owned());
-        let calls = [call.clone(), clash];
-        for kind in [Kind::Robocall, Kind::Conversation] {
-            let values: Vec<_> = calls
-                .iter()
-                .map(|c| json!({"key": c.key, "source": c.source, "row": c.row, "entry": entry(kind, c)}))
-                .collect();
-            let expected = serde_json::to_string(
-                &json!({"index": 3, "timezone": "Africa/Lagos", "calls": values}),
-            )
-            .unwrap();
-            let streamed = serde_json::to_string(&BatchOut {
-                index: 3,
-                timezone: "Africa/Lagos",
-                calls: CallsOut {
-                    kind,
-                    calls: &calls,
-                },
-            })
-            .unwrap();
-            assert_eq!(streamed, expected);
-        }
-    }
 
     #[test]
     fn keys_are_stable_and_distinct() {

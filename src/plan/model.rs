@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::campaign::Campaign;
@@ -61,7 +61,7 @@ pub struct Call {
 }
 
 /// A row that is not called, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skip {
     pub source: usize,
     pub row: u64,
@@ -79,11 +79,20 @@ impl Skip {
     }
 }
 
+/// What a source of the plan is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceRole {
+    /// Patients to call: calls point at these.
+    Patients,
+    /// An opt-out list.
+    Exclude,
+}
+
 /// A source as recorded in the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
-    /// `patients` or `exclude`.
-    pub role: &'static str,
+    pub role: SourceRole,
     /// The file as written in the campaign, or `inline`.
     pub label: String,
     /// `sha256:<hex>` of the file; inline records are covered by the campaign's digest.
@@ -101,7 +110,7 @@ pub struct Header {
 }
 
 /// Counts over the whole plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Patient rows read.
     pub rows: u64,
@@ -109,6 +118,7 @@ pub struct Summary {
     pub batches: u64,
     pub skipped: u64,
     /// Skipped rows per reason code.
+    #[serde(deserialize_with = "crate::plan::skip::counts_by_code")]
     pub skipped_by_reason: BTreeMap<&'static str, u64>,
     /// Numbers loaded from the opt-out lists.
     pub opt_outs: u64,

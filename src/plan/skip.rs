@@ -1,8 +1,9 @@
 //! Why a row is not called: [`SkipReason`], the stable codes of plans, reports and JSON.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::patients::phone::PhoneProblem;
 use crate::render::RenderProblem;
@@ -105,6 +106,28 @@ impl Serialize for SkipReason {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
+}
+
+/// A code read back from a saved plan: any string, [`SkipReason::Other`] when unknown.
+impl<'de> Deserialize<'de> for SkipReason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(SkipReason::from_code(&code))
+    }
+}
+
+/// Counts per code as a saved plan's summary holds them, each code read as its
+/// [`SkipReason`]: the codes this build does not know are counted together as `other`.
+pub(crate) fn counts_by_code<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<&'static str, u64>, D::Error> {
+    let mut counts = BTreeMap::new();
+    for (code, n) in BTreeMap::<String, u64>::deserialize(d)? {
+        *counts
+            .entry(SkipReason::from_code(&code).as_str())
+            .or_default() += n;
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

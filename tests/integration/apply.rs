@@ -218,6 +218,19 @@ pub(crate) fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str])
         .unwrap()
 }
 
+/// `outreach plan --out` of the campaign: the saved plan's path.
+fn saved_plan(c: &Campaign) -> PathBuf {
+    let plan = c.dir.path().join("plan.json");
+    outreach()
+        .arg("plan")
+        .arg(&c.path)
+        .arg("--out")
+        .arg(&plan)
+        .assert()
+        .success();
+    plan
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -469,14 +482,7 @@ on_both_backends! {
     fn a_stale_plan_is_refused() {
         let mock = Mock::fast();
         let c = campaign(3, "");
-        let plan = c.dir.path().join("plan.json");
-        outreach()
-            .arg("plan")
-            .arg(&c.path)
-            .arg("--out")
-            .arg(&plan)
-            .assert()
-            .success();
+        let plan = saved_plan(&c);
         // Unchanged: the plan applies.
         let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -490,6 +496,37 @@ on_both_backends! {
         assert_eq!(out.status.code(), Some(2));
         assert!(text(&out).contains("stale"), "{}", text(&out));
         assert_eq!(mock.calls().len(), 3);
+    }
+}
+
+// Regression: a saved plan was read by indexing its JSON with defaults, so a call whose key
+// was damaged (`""` or null) was placed under the key `""`.
+on_both_backends! {
+    fn a_saved_plan_with_a_damaged_key_is_refused_and_nobody_is_called() {
+        let mock = Mock::fast();
+        let c = campaign(3, "");
+        let plan = saved_plan(&c);
+        let saved: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+        for (key, problem) in [
+            (serde_json::json!(""), "empty"),
+            (Value::Null, "invalid type: null, expected a string"),
+        ] {
+            let mut damaged = saved.clone();
+            damaged["batches"][0]["calls"][1]["key"] = key;
+            std::fs::write(&plan, serde_json::to_vec(&damaged).unwrap()).unwrap();
+            let out = apply_input(&plan, &c, &mock.url, &["--no-follow"]);
+            let said = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{said}");
+            let expected = format!("{}: batches[0].calls[1].key: {problem}", plan.display());
+            assert!(said.contains(&expected), "{said}");
+            assert!(mock.call_requests().is_empty(), "{said}");
+            let ledger = c.ledger_text();
+            for n in &c.numbers {
+                assert!(!said.contains(&n[4..]), "a number in the error: {said}");
+                assert!(!ledger.contains(n.as_str()), "a call in the ledger");
+            }
+        }
+        assert!(mock.calls().is_empty());
     }
 }
 

@@ -1,11 +1,13 @@
-//! The saved plan (`plan --out`): every call as the request entry apply will send, written as the rows are planned.
+//! The saved plan's writer: the head, then every batch as it is planned, then the skipped
+//! rows and the counts.
 
+use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::json;
 
+use super::document::{Batch, PlanCampaign, PlanDocument, SavedCall, Settings};
 use crate::campaign::{Campaign, Kind};
 use crate::plan::model::{
     Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, Summary,
@@ -43,17 +45,10 @@ pub fn entry(kind: Kind, call: &Call) -> serde_json::Value {
     }
 }
 
-/// A batch of the saved plan, serialised from borrowed fields.
-#[derive(Serialize)]
-pub(super) struct BatchOut<'a> {
-    pub(super) index: u64,
-    pub(super) timezone: &'a str,
-    pub(super) calls: CallsOut<'a>,
-}
-
-pub(super) struct CallsOut<'a> {
-    pub(super) kind: Kind,
-    pub(super) calls: &'a [Call],
+/// A batch's calls, serialised from borrowed fields as [`SavedCall`]s.
+struct CallsOut<'a> {
+    kind: Kind,
+    calls: &'a [Call],
 }
 
 impl Serialize for CallsOut<'_> {
@@ -61,8 +56,8 @@ impl Serialize for CallsOut<'_> {
         use serde::ser::SerializeSeq as _;
         let mut seq = s.serialize_seq(Some(self.calls.len()))?;
         for call in self.calls {
-            seq.serialize_element(&CallOut {
-                key: &call.key,
+            seq.serialize_element(&SavedCall {
+                key: Cow::Borrowed(&call.key),
                 source: call.source,
                 row: call.row,
                 entry: EntryOut {
@@ -73,14 +68,6 @@ impl Serialize for CallsOut<'_> {
         }
         seq.end()
     }
-}
-
-#[derive(Serialize)]
-struct CallOut<'a> {
-    key: &'a str,
-    source: usize,
-    row: u64,
-    entry: EntryOut<'a>,
 }
 
 /// [`entry`] without building a `Value`: the same keys in the same order.
@@ -132,6 +119,34 @@ impl Serialize for TagsOut<'_> {
     }
 }
 
+/// The head of the plan: everything before its batches.
+fn head<'a>(
+    header: &'a Header,
+    c: &'a Campaign,
+    created_at: jiff::Timestamp,
+) -> PlanDocument<'a, Settings<'a>, ()> {
+    PlanDocument {
+        format: Cow::Borrowed(PLAN_FORMAT),
+        version: PLAN_VERSION,
+        created_at,
+        tool: Cow::Owned(format!("outreach {}", env!("CARGO_PKG_VERSION"))),
+        campaign: PlanCampaign {
+            name: Cow::Borrowed(&c.name),
+            description: Cow::Borrowed(&c.description),
+            kind: c.kind,
+            workflow_id: Cow::Borrowed(&c.workflow_id),
+            round: c.round.as_deref().map(Cow::Borrowed),
+            file: Cow::Borrowed(&header.campaign_file),
+            sha256: Cow::Borrowed(&header.campaign_sha256),
+        },
+        sources: Cow::Borrowed(&header.sources),
+        settings: Settings::of(c),
+        batches: None,
+        skipped: None,
+        summary: None,
+    }
+}
+
 /// Writes the full plan as JSON, streaming the batches. Skips are kept until the end.
 pub struct JsonPlanWriter<W: Write> {
     out: W,
@@ -158,31 +173,7 @@ impl<W: Write> JsonPlanWriter<W> {
 impl<W: Write> Sink for JsonPlanWriter<W> {
     fn header(&mut self, header: &Header, c: &Campaign) -> io::Result<()> {
         self.kind = c.kind;
-        let head = json!({
-            "format": PLAN_FORMAT,
-            "version": PLAN_VERSION,
-            "created_at": jiff::Timestamp::now().to_string(),
-            "tool": format!("outreach {}", env!("CARGO_PKG_VERSION")),
-            "campaign": {
-                "name": c.name,
-                "description": c.description,
-                "kind": c.kind,
-                "workflow_id": c.workflow_id,
-                "round": c.round,
-                "file": header.campaign_file,
-                "sha256": header.campaign_sha256,
-            },
-            "sources": header.sources,
-            "settings": {
-                "voice": c.voice,
-                "variables": c.variables,
-                "defaults": c.defaults,
-                "tags": c.tags,
-                "dedupe": c.dedupe,
-                "schedule": c.schedule,
-                "delivery": c.delivery,
-            },
-        });
+        let head = head(header, c, jiff::Timestamp::now());
         // Write the head object without its closing brace, then stream the batches.
         let text = serde_json::to_string(&head).map_err(io::Error::other)?;
         self.out.write_all(&text.as_bytes()[..text.len() - 1])?;
@@ -196,9 +187,9 @@ impl<W: Write> Sink for JsonPlanWriter<W> {
         self.first_batch = false;
         // Streamed from borrowed fields: the same bytes as building a `serde_json::Value` per
         // call (a test checks), without its maps and copies.
-        let batch = BatchOut {
+        let batch = Batch {
             index,
-            timezone,
+            timezone: Cow::Borrowed(timezone),
             calls: CallsOut {
                 kind: self.kind,
                 calls,
@@ -267,6 +258,122 @@ pub fn save_with(
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::Rendered;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> (std::path::PathBuf, Campaign) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/plan")
+            .join(name);
+        let campaign = crate::validate::check_file(&path).campaign.unwrap();
+        (path, campaign)
+    }
+
+    /// The typed head is byte for byte the `json!` object it replaced.
+    #[test]
+    fn the_head_is_what_building_a_value_gave() {
+        let at: jiff::Timestamp = "2026-12-01T10:32:10.270505037Z".parse().unwrap();
+        for name in ["csv-robocall.yaml", "json-conversation.yaml"] {
+            let (path, c) = fixture(name);
+            let header = crate::plan::header(&c, &path, path.parent().unwrap()).unwrap();
+            let expected = json!({
+                "format": PLAN_FORMAT,
+                "version": PLAN_VERSION,
+                "created_at": at.to_string(),
+                "tool": format!("outreach {}", env!("CARGO_PKG_VERSION")),
+                "campaign": {
+                    "name": c.name,
+                    "description": c.description,
+                    "kind": c.kind,
+                    "workflow_id": c.workflow_id,
+                    "round": c.round,
+                    "file": header.campaign_file,
+                    "sha256": header.campaign_sha256,
+                },
+                "sources": header.sources,
+                "settings": {
+                    "voice": c.voice,
+                    "variables": c.variables,
+                    "defaults": c.defaults,
+                    "tags": c.tags,
+                    "dedupe": c.dedupe,
+                    "schedule": c.schedule,
+                    "delivery": c.delivery,
+                },
+            });
+            // The roles are an enum now: spelt as the strings they were.
+            let roles: Vec<_> = header.sources.iter().map(|s| json!(s.role)).collect();
+            let spelt = if name == "csv-robocall.yaml" {
+                vec![json!("patients"), json!("exclude")]
+            } else {
+                vec![json!("patients"), json!("patients")]
+            };
+            assert_eq!(roles, spelt, "{name}");
+            assert_eq!(
+                serde_json::to_string(&head(&header, &c, at)).unwrap(),
+                serde_json::to_string(&expected).unwrap(),
+                "{name}"
+            );
+        }
+    }
+
+    /// The streamed batch is byte for byte what building `Value`s gives.
+    #[test]
+    fn streamed_batches_match_values() {
+        let mut rendered = Rendered::default();
+        rendered
+            .variables
+            .insert("name".to_owned(), "Ada \"Ọlá\"\n".to_owned());
+        rendered
+            .variables
+            .insert("clinic".to_owned(), "Yaba".to_owned());
+        rendered
+            .tags
+            .insert("patient_id".to_owned(), "P1".to_owned());
+        rendered.tags.insert("a".to_owned(), "x".to_owned());
+        let call = Call {
+            key: "ok-1".to_owned(),
+            phone: "+2348031234567".to_owned(),
+            source: 1,
+            row: 7,
+            rendered,
+        };
+        let mut clash = call.clone();
+        clash
+            .rendered
+            .tags
+            .insert(KEY_TAG.to_owned(), "mine".to_owned());
+        clash
+            .rendered
+            .variables
+            .insert("phone_number".to_owned(), "x".to_owned());
+        let calls = [call.clone(), clash];
+        for kind in [Kind::Robocall, Kind::Conversation] {
+            let values: Vec<_> = calls
+                .iter()
+                .map(|c| json!({"key": c.key, "source": c.source, "row": c.row, "entry": entry(kind, c)}))
+                .collect();
+            let expected = serde_json::to_string(
+                &json!({"index": 3, "timezone": "Africa/Lagos", "calls": values}),
+            )
+            .unwrap();
+            let streamed = serde_json::to_string(&Batch {
+                index: 3,
+                timezone: Cow::Borrowed("Africa/Lagos"),
+                calls: CallsOut {
+                    kind,
+                    calls: &calls,
+                },
+            })
+            .unwrap();
+            assert_eq!(streamed, expected);
         }
     }
 }
