@@ -3,6 +3,7 @@
 //! ([`figures`], written by [`outcomes`] and [`html`]).
 
 pub mod apply;
+pub mod call_state;
 pub mod figures;
 pub mod html;
 pub mod ledger;
