@@ -1,11 +1,42 @@
 //! `outreach status`: calls per state, per campaign, and the runners at work.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::json;
+use serde::Serialize;
 
-use crate::ledger::Ledger;
+use crate::ledger::{CallState, Ledger, Runner};
+
+/// `status --json` (`"format": "outreach-status"`): the counts per state of every campaign,
+/// round and target, and the runners still marked running.
+#[derive(Debug, Serialize)]
+pub struct StatusDocument<'a> {
+    pub format: &'static str,
+    pub version: u32,
+    /// The ledger, as the human output names it.
+    pub ledger: String,
+    pub campaigns: Vec<CampaignStatus<'a>>,
+    pub runners: &'a [Runner],
+}
+
+impl StatusDocument<'_> {
+    /// The `format` of the document.
+    pub const FORMAT: &'static str = "outreach-status";
+    /// The version of the document.
+    pub const VERSION: u32 = 1;
+}
+
+/// One campaign, round and target.
+#[derive(Debug, Serialize)]
+pub struct CampaignStatus<'a> {
+    pub campaign: &'a str,
+    pub round: &'a str,
+    pub target: &'a str,
+    /// When the campaign was paused (RFC 3339), if it is.
+    pub paused_since: Option<String>,
+    /// Calls per state (`{"accepted": 4, "answered": 2}`); states without calls are left out.
+    #[serde(serialize_with = "crate::report::call_state::serialize_counts")]
+    pub states: &'a [(CallState, u64)],
+}
 
 /// Writes the ledger's counts per state.
 pub fn status(
@@ -17,23 +48,23 @@ pub fn status(
     let counts = ledger.counts(campaign)?;
     let runners = ledger.runners(campaign)?;
     if json {
-        let rows: Vec<_> = counts
-            .iter()
-            .map(|c| {
-                let paused = ledger.paused_since(&c.campaign).ok().flatten();
-                json!({
-                    "campaign": c.campaign,
-                    "round": c.round,
-                    "target": c.target,
-                    "paused_since": paused,
-                    "states": c.counts.iter().map(|(s, n)| (s.as_str(), *n)).collect::<BTreeMap<_, _>>(),
+        let doc = StatusDocument {
+            format: StatusDocument::FORMAT,
+            version: StatusDocument::VERSION,
+            ledger: ledger.path().display().to_string(),
+            campaigns: counts
+                .iter()
+                .map(|c| CampaignStatus {
+                    campaign: &c.campaign,
+                    round: &c.round,
+                    target: &c.target,
+                    paused_since: ledger.paused_since(&c.campaign).ok().flatten(),
+                    states: &c.counts,
                 })
-            })
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &json!({"format": "outreach-status", "version": 1, "ledger": ledger.path().display().to_string(), "campaigns": rows, "runners": runners}),
-        )?;
+                .collect(),
+            runners: &runners,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
         return Ok(());
     }
@@ -84,4 +115,31 @@ pub fn status(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_keeps_its_fields_and_their_order() {
+        let counts = [(CallState::NoAnswer, 1), (CallState::Accepted, 4)];
+        let doc = StatusDocument {
+            format: StatusDocument::FORMAT,
+            version: StatusDocument::VERSION,
+            ledger: "state.db".into(),
+            campaigns: vec![CampaignStatus {
+                campaign: "c",
+                round: "",
+                target: "mock",
+                paused_since: None,
+                states: &counts,
+            }],
+            runners: &[],
+        };
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            r#"{"format":"outreach-status","version":1,"ledger":"state.db","campaigns":[{"campaign":"c","round":"","target":"mock","paused_since":null,"states":{"accepted":4,"no_answer":1}}],"runners":[]}"#
+        );
+    }
 }
