@@ -18,9 +18,8 @@ pub struct ReportDocument<'a> {
 }
 
 impl<'a> ReportDocument<'a> {
-    /// The `format` of the document.
+    /// The `format` and `version` of the document.
     pub const FORMAT: &'static str = "outreach-report";
-    /// The version of the document.
     pub const VERSION: u32 = 1;
 
     pub fn new(figures: &'a Figures) -> Self {

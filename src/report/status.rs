@@ -18,13 +18,6 @@ pub struct StatusDocument<'a> {
     pub runners: &'a [Runner],
 }
 
-impl StatusDocument<'_> {
-    /// The `format` of the document.
-    pub const FORMAT: &'static str = "outreach-status";
-    /// The version of the document.
-    pub const VERSION: u32 = 1;
-}
-
 /// One campaign, round and target.
 #[derive(Debug, Serialize)]
 pub struct CampaignStatus<'a> {
@@ -36,6 +29,12 @@ pub struct CampaignStatus<'a> {
     /// Calls per state (`{"accepted": 4, "answered": 2}`); states without calls are left out.
     #[serde(serialize_with = "crate::report::call_state::serialize_counts")]
     pub states: &'a [(CallState, u64)],
+}
+
+impl StatusDocument<'_> {
+    /// The `format` and `version` of the document.
+    pub const FORMAT: &'static str = "outreach-status";
+    pub const VERSION: u32 = 1;
 }
 
 /// Writes the ledger's counts per state.
