@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod call_state;
+pub mod document;
 pub mod figures;
 pub mod html;
 pub mod ledger;

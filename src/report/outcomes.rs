@@ -4,32 +4,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
-
+use crate::report::document::{Document, write_pretty};
 use crate::report::figures::{Figures, ReportState, breakdowns, measures};
-
-/// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
-#[derive(Debug, Serialize)]
-pub struct ReportDocument<'a> {
-    pub format: &'static str,
-    pub version: u32,
-    #[serde(flatten)]
-    pub figures: &'a Figures,
-}
-
-impl<'a> ReportDocument<'a> {
-    /// The `format` and `version` of the document.
-    pub const FORMAT: &'static str = "outreach-report";
-    pub const VERSION: u32 = 1;
-
-    pub fn new(figures: &'a Figures) -> Self {
-        ReportDocument {
-            format: Self::FORMAT,
-            version: Self::VERSION,
-            figures,
-        }
-    }
-}
 
 /// Output formats of `outreach report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,6 +17,12 @@ pub enum ReportFormat {
     Html,
 }
 
+/// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
+impl Document for Figures {
+    const FORMAT: &'static str = "outreach-report";
+    const VERSION: u32 = 1;
+}
+
 /// Writes the figures in a format.
 pub fn write(
     f: &Figures,
@@ -50,10 +32,7 @@ pub fn write(
 ) -> io::Result<()> {
     let f = f.masked(unmask);
     match format {
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &ReportDocument::new(&f))?;
-            writeln!(out)
-        }
+        ReportFormat::Json => write_pretty(&f, out),
         ReportFormat::Html => crate::report::html::write(&f, !unmask, out),
         ReportFormat::Csv => {
             writeln!(out, "campaign,round,target,measure,value")?;

@@ -12,6 +12,7 @@ use crate::campaign::{Campaign, Kind};
 use crate::plan::diff::{Field, PlanDiff};
 use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip, Summary};
+use crate::report::document::{Document, write_pretty};
 use crate::report::mask::Masker;
 use crate::report::words::plural;
 
@@ -361,8 +362,6 @@ fn human_changes(v: &PlanView<'_>, ch: &Changes<'_>, out: &mut dyn Write) -> io:
 /// masked the same way, for CI.
 #[derive(Debug, Serialize)]
 pub struct PlanSummary<'a> {
-    pub format: &'static str,
-    pub version: u32,
     pub campaign: CampaignInfo<'a>,
     /// Whether the message was checked against the workflow on a target.
     pub message_checked: bool,
@@ -378,10 +377,9 @@ pub struct PlanSummary<'a> {
     pub changes: Option<ChangeCounts>,
 }
 
-impl PlanSummary<'_> {
-    /// The `format` and `version` of the document.
-    pub const FORMAT: &'static str = "outreach-plan-summary";
-    pub const VERSION: u32 = 1;
+impl Document for PlanSummary<'_> {
+    const FORMAT: &'static str = "outreach-plan-summary";
+    const VERSION: u32 = 1;
 }
 
 /// The campaign planned.
@@ -452,8 +450,6 @@ impl<'a> PlanView<'a> {
         let derived = self.masker();
         let c = self.campaign;
         PlanSummary {
-            format: PlanSummary::FORMAT,
-            version: PlanSummary::VERSION,
             campaign: CampaignInfo {
                 name: &c.name,
                 file: self.campaign_path.display().to_string(),
@@ -525,8 +521,7 @@ impl<'a> PlanView<'a> {
 }
 
 fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &v.summary_document())?;
-    writeln!(out)
+    write_pretty(&v.summary_document(), out)
 }
 
 fn md_escape(s: &str) -> String {

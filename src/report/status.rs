@@ -5,13 +5,12 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::ledger::{CallState, Ledger, Runner};
+use crate::report::document::{Document, write_pretty};
 
 /// `status --json` (`"format": "outreach-status"`): the counts per state of every campaign,
 /// round and target, and the runners still marked running.
 #[derive(Debug, Serialize)]
 pub struct StatusDocument<'a> {
-    pub format: &'static str,
-    pub version: u32,
     /// The ledger, as the human output names it.
     pub ledger: String,
     pub campaigns: Vec<CampaignStatus<'a>>,
@@ -31,10 +30,9 @@ pub struct CampaignStatus<'a> {
     pub states: &'a [(CallState, u64)],
 }
 
-impl StatusDocument<'_> {
-    /// The `format` and `version` of the document.
-    pub const FORMAT: &'static str = "outreach-status";
-    pub const VERSION: u32 = 1;
+impl Document for StatusDocument<'_> {
+    const FORMAT: &'static str = "outreach-status";
+    const VERSION: u32 = 1;
 }
 
 /// Writes the ledger's counts per state.
@@ -48,8 +46,6 @@ pub fn status(
     let runners = ledger.runners(campaign)?;
     if json {
         let doc = StatusDocument {
-            format: StatusDocument::FORMAT,
-            version: StatusDocument::VERSION,
             ledger: ledger.path().display().to_string(),
             campaigns: counts
                 .iter()
@@ -63,8 +59,7 @@ pub fn status(
                 .collect(),
             runners: &runners,
         };
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)?;
+        write_pretty(&doc, out)?;
         return Ok(());
     }
     writeln!(out, "Ledger {}", ledger.path().display())?;
@@ -119,13 +114,12 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::document::Versioned;
 
     #[test]
     fn the_json_keeps_its_fields_and_their_order() {
         let counts = [(CallState::NoAnswer, 1), (CallState::Accepted, 4)];
         let doc = StatusDocument {
-            format: StatusDocument::FORMAT,
-            version: StatusDocument::VERSION,
             ledger: "state.db".into(),
             campaigns: vec![CampaignStatus {
                 campaign: "c",
@@ -137,7 +131,7 @@ mod tests {
             runners: &[],
         };
         assert_eq!(
-            serde_json::to_string(&doc).unwrap(),
+            serde_json::to_string(&Versioned::new(&doc)).unwrap(),
             r#"{"format":"outreach-status","version":1,"ledger":"state.db","campaigns":[{"campaign":"c","round":"","target":"mock","paused_since":null,"states":{"accepted":4,"no_answer":1}}],"runners":[]}"#
         );
     }
