@@ -124,8 +124,9 @@ impl ReportState {
     }
 }
 
-/// Counts by [`ReportState`], written as one field per state named by
-/// [`ReportState::as_str`] (`{"answered": 5, "failed": 1, …}`).
+/// Counts by [`ReportState`] (indexed by its declaration order, which is the order of
+/// [`ReportState::ALL`]), written as one field per state named by [`ReportState::as_str`]
+/// (`{"answered": 5, "failed": 1, …}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateCounts([u64; ReportState::ALL.len()]);
 
@@ -504,6 +505,24 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_state_has_its_own_count_and_pending_gathers_the_unsettled() {
+        for (i, state) in ReportState::ALL.into_iter().enumerate() {
+            assert_eq!(state as usize, i, "{state:?}: ALL is in declaration order");
+        }
+        let mut counts = StateCounts::default();
+        for state in CallState::ALL {
+            counts.add(state);
+        }
+        assert_eq!(counts.get(ReportState::Pending), 2, "accepted and sending");
+        let total: u64 = ReportState::ALL.map(|s| counts.get(s)).iter().sum();
+        assert_eq!(total, CallState::ALL.len() as u64);
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            r#"{"answered":1,"failed":1,"no_answer":1,"in_doubt":1,"pending":2,"rejected":1,"not_sent":1}"#
+        );
     }
 
     #[test]
