@@ -377,11 +377,6 @@ pub struct PlanSummary<'a> {
     pub changes: Option<ChangeCounts>,
 }
 
-impl Document for PlanSummary<'_> {
-    const FORMAT: &'static str = "outreach-plan-summary";
-    const VERSION: u32 = 1;
-}
-
 /// The campaign planned.
 #[derive(Debug, Serialize)]
 pub struct CampaignInfo<'a> {
@@ -442,6 +437,11 @@ pub struct ChangeCounts {
     pub changed_fields: BTreeMap<String, u64>,
     pub new_skips: usize,
     pub resolved_skips: u64,
+}
+
+impl Document for PlanSummary<'_> {
+    const FORMAT: &'static str = "outreach-plan-summary";
+    const VERSION: u32 = 1;
 }
 
 impl<'a> PlanView<'a> {
