@@ -35,15 +35,10 @@ pub struct Figures {
     pub patients_called: u64,
     /// Attempts (retries included) that may have reached a patient.
     pub attempts: u64,
-    /// Patients by the outcome of their latest attempt.
-    pub answered: u64,
-    pub failed: u64,
-    pub no_answer: u64,
-    pub in_doubt: u64,
-    /// Accepted or being sent, outcome not known yet.
-    pub pending: u64,
-    pub rejected: u64,
-    pub not_sent: u64,
+    /// Patients by the outcome of their latest attempt (`answered`, `failed`, … at the top
+    /// level of the document).
+    #[serde(flatten)]
+    pub latest: StateCounts,
     /// Replies per response option, over answered calls.
     pub replies: BTreeMap<String, u64>,
     /// Average duration of answered calls, in seconds.
@@ -76,56 +71,105 @@ pub struct Planned {
     pub opted_out: u64,
 }
 
+/// What a report counts a call as: the ledger's [`CallState`], with a call accepted or being
+/// sent counted as `pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportState {
+    Answered,
+    Failed,
+    NoAnswer,
+    InDoubt,
+    /// Accepted or being sent, outcome not known yet.
+    Pending,
+    Rejected,
+    NotSent,
+}
+
+impl ReportState {
+    /// The states in display order.
+    pub const ALL: [ReportState; 7] = [
+        ReportState::Answered,
+        ReportState::Failed,
+        ReportState::NoAnswer,
+        ReportState::InDoubt,
+        ReportState::Pending,
+        ReportState::Rejected,
+        ReportState::NotSent,
+    ];
+
+    /// The name used in every format: a field of the JSON, a CSV measure, a column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportState::Answered => "answered",
+            ReportState::Failed => "failed",
+            ReportState::NoAnswer => "no_answer",
+            ReportState::InDoubt => "in_doubt",
+            ReportState::Pending => "pending",
+            ReportState::Rejected => "rejected",
+            ReportState::NotSent => "not_sent",
+        }
+    }
+
+    /// How a report counts a call in the ledger's state.
+    pub fn of(state: CallState) -> ReportState {
+        match state {
+            CallState::Answered => ReportState::Answered,
+            CallState::Failed => ReportState::Failed,
+            CallState::NoAnswer => ReportState::NoAnswer,
+            CallState::InDoubt => ReportState::InDoubt,
+            CallState::Accepted | CallState::Sending => ReportState::Pending,
+            CallState::Rejected => ReportState::Rejected,
+            CallState::NotSent => ReportState::NotSent,
+        }
+    }
+}
+
+/// Counts by [`ReportState`] (indexed by its declaration order, which is the order of
+/// [`ReportState::ALL`]), written as one field per state named by [`ReportState::as_str`]
+/// (`{"answered": 5, "failed": 1, …}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateCounts([u64; ReportState::ALL.len()]);
+
+impl StateCounts {
+    /// The count of a state.
+    pub fn get(&self, state: ReportState) -> u64 {
+        self.0[state as usize]
+    }
+
+    fn add(&mut self, state: CallState) {
+        self.0[ReportState::of(state) as usize] += 1;
+    }
+}
+
+impl Serialize for StateCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut fields = s.serialize_struct("StateCounts", ReportState::ALL.len())?;
+        for state in ReportState::ALL {
+            fields.serialize_field(state.as_str(), &self.get(state))?;
+        }
+        fields.end()
+    }
+}
+
 /// Patients (by their latest attempt) or attempts, by state.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Breakdown {
     pub total: u64,
-    pub answered: u64,
-    pub failed: u64,
-    pub no_answer: u64,
-    pub in_doubt: u64,
-    pub pending: u64,
-    pub rejected: u64,
-    pub not_sent: u64,
+    /// `answered`, `failed`, … beside `total` in the document.
+    #[serde(flatten)]
+    pub states: StateCounts,
 }
 
 impl Breakdown {
-    /// The states in display order, with the field names used in every format.
-    pub const STATES: [&'static str; 7] = [
-        "answered",
-        "failed",
-        "no_answer",
-        "in_doubt",
-        "pending",
-        "rejected",
-        "not_sent",
-    ];
-
     fn add(&mut self, state: CallState) {
         self.total += 1;
-        match state {
-            CallState::Answered => self.answered += 1,
-            CallState::Failed => self.failed += 1,
-            CallState::NoAnswer => self.no_answer += 1,
-            CallState::InDoubt => self.in_doubt += 1,
-            CallState::Accepted | CallState::Sending => self.pending += 1,
-            CallState::Rejected => self.rejected += 1,
-            CallState::NotSent => self.not_sent += 1,
-        }
+        self.states.add(state);
     }
 
-    /// The count of a state named as in [`Breakdown::STATES`].
-    pub fn get(&self, state: &str) -> u64 {
-        match state {
-            "answered" => self.answered,
-            "failed" => self.failed,
-            "no_answer" => self.no_answer,
-            "in_doubt" => self.in_doubt,
-            "pending" => self.pending,
-            "rejected" => self.rejected,
-            "not_sent" => self.not_sent,
-            _ => 0,
-        }
+    /// The count of a state.
+    pub fn get(&self, state: ReportState) -> u64 {
+        self.states.get(state)
     }
 }
 
@@ -151,7 +195,8 @@ pub struct TimeBucket {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct OpenCall {
     pub phone: Option<String>,
-    pub state: String,
+    #[serde(serialize_with = "crate::report::call_state::serialize")]
+    pub state: CallState,
     pub attempt: u32,
     pub source: Option<String>,
     pub row: Option<u64>,
@@ -240,15 +285,7 @@ impl Figures {
             if a.state.may_have_called() {
                 f.patients_called += 1;
             }
-            match a.state {
-                CallState::Answered => f.answered += 1,
-                CallState::Failed => f.failed += 1,
-                CallState::NoAnswer => f.no_answer += 1,
-                CallState::InDoubt => f.in_doubt += 1,
-                CallState::Accepted | CallState::Sending => f.pending += 1,
-                CallState::Rejected => f.rejected += 1,
-                CallState::NotSent => f.not_sent += 1,
-            }
+            f.latest.add(a.state);
             f.by_attempt.entry(a.attempt).or_default().add(a.state);
             f.by_source
                 .entry(a.source.clone().unwrap_or_else(|| "(purged)".to_owned()))
@@ -265,7 +302,7 @@ impl Figures {
             ) {
                 f.open.push(OpenCall {
                     phone: a.phone.clone(),
-                    state: a.state.as_str().to_owned(),
+                    state: a.state,
                     attempt: a.attempt,
                     source: a.source.clone(),
                     row: a.row,
@@ -277,10 +314,12 @@ impl Figures {
             let avg = durations.iter().sum::<f64>() / durations.len() as f64;
             f.average_duration = Some((avg * 10.0).round() / 10.0);
         }
-        let finals = f.answered + f.failed + f.no_answer;
+        let answered = f.latest.get(ReportState::Answered);
+        let finals =
+            answered + f.latest.get(ReportState::Failed) + f.latest.get(ReportState::NoAnswer);
         if finals > 0 {
             #[expect(clippy::cast_precision_loss, reason = "a percentage for people")]
-            let rate = f.answered as f64 * 100.0 / finals as f64;
+            let rate = answered as f64 * 100.0 / finals as f64;
             f.success_rate = Some((rate * 10.0).round() / 10.0);
         }
         Ok(f)
@@ -398,13 +437,16 @@ pub fn measures(f: &Figures) -> Vec<(String, String)> {
     rows.extend([
         ("patients_called".to_owned(), f.patients_called.to_string()),
         ("attempts".to_owned(), f.attempts.to_string()),
-        ("answered".to_owned(), f.answered.to_string()),
-        ("failed".to_owned(), f.failed.to_string()),
-        ("unanswered".to_owned(), f.no_answer.to_string()),
-        ("in_doubt".to_owned(), f.in_doubt.to_string()),
-        ("pending".to_owned(), f.pending.to_string()),
-        ("rejected".to_owned(), f.rejected.to_string()),
-        ("not_sent".to_owned(), f.not_sent.to_string()),
+    ]);
+    // The CSV's measure of `no_answer` has always been `unanswered`.
+    rows.extend(ReportState::ALL.map(|state| {
+        let name = match state {
+            ReportState::NoAnswer => "unanswered",
+            other => other.as_str(),
+        };
+        (name.to_owned(), f.latest.get(state).to_string())
+    }));
+    rows.extend([
         (
             "average_duration_seconds".to_owned(),
             f.average_duration
@@ -466,6 +508,24 @@ mod tests {
     }
 
     #[test]
+    fn every_state_has_its_own_count_and_pending_gathers_the_unsettled() {
+        for (i, state) in ReportState::ALL.into_iter().enumerate() {
+            assert_eq!(state as usize, i, "{state:?}: ALL is in declaration order");
+        }
+        let mut counts = StateCounts::default();
+        for state in CallState::ALL {
+            counts.add(state);
+        }
+        assert_eq!(counts.get(ReportState::Pending), 2, "accepted and sending");
+        let total: u64 = ReportState::ALL.map(|s| counts.get(s)).iter().sum();
+        assert_eq!(total, CallState::ALL.len() as u64);
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            r#"{"answered":1,"failed":1,"no_answer":1,"in_doubt":1,"pending":2,"rejected":1,"not_sent":1}"#
+        );
+    }
+
+    #[test]
     fn a_short_campaign_is_bucketed_by_the_local_hour_with_empty_hours_kept() {
         let tz = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
         let t = timeline(
@@ -488,10 +548,10 @@ mod tests {
                 "2026-12-01 12:00"
             ]
         );
-        assert_eq!(t.buckets[0].calls.answered, 1);
+        assert_eq!(t.buckets[0].calls.get(ReportState::Answered), 1);
         assert_eq!(t.buckets[1].calls.total, 0);
-        assert_eq!(t.buckets[3].calls.no_answer, 1);
-        assert_eq!(t.buckets[3].calls.in_doubt, 1);
+        assert_eq!(t.buckets[3].calls.get(ReportState::NoAnswer), 1);
+        assert_eq!(t.buckets[3].calls.get(ReportState::InDoubt), 1);
     }
 
     #[test]
@@ -508,9 +568,9 @@ mod tests {
         assert_eq!(t.bucket, "day");
         assert_eq!(t.buckets.len(), 4);
         assert_eq!(t.buckets[0].start, "2026-12-02");
-        assert_eq!(t.buckets[0].calls.failed, 1);
+        assert_eq!(t.buckets[0].calls.get(ReportState::Failed), 1);
         assert_eq!(t.buckets[3].start, "2026-12-05");
-        assert_eq!(t.buckets[3].calls.answered, 1);
+        assert_eq!(t.buckets[3].calls.get(ReportState::Answered), 1);
         assert!(timeline(&[], &tz).buckets.is_empty());
     }
 }

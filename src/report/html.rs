@@ -9,26 +9,28 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use handlebars::Handlebars;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::report::figures::{Breakdown, Figures};
+use crate::report::figures::{Breakdown, Figures, ReportState};
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
 
 /// Open calls listed on the page; the rest are counted.
 const OPEN_LISTED: usize = 200;
 
-/// Colours of the states: the Okabe–Ito palette, told apart with every common colour
-/// blindness (and each chart has its numbers beside it anyway).
-const STATE_COLOURS: [(&str, &str, &str); 7] = [
-    ("answered", "Reached (answered)", "#009E73"),
-    ("failed", "Failed", "#D55E00"),
-    ("no_answer", "Unanswered", "#E69F00"),
-    ("in_doubt", "In doubt", "#CC79A7"),
-    ("pending", "Pending", "#56B4E9"),
-    ("rejected", "Rejected", "#F0E442"),
-    ("not_sent", "Not sent", "#0072B2"),
-];
+/// How the page names a state, and its colour: the Okabe–Ito palette, told apart with every
+/// common colour blindness (and each chart has its numbers beside it anyway).
+fn label_and_colour(state: ReportState) -> (&'static str, &'static str) {
+    match state {
+        ReportState::Answered => ("Reached (answered)", "#009E73"),
+        ReportState::Failed => ("Failed", "#D55E00"),
+        ReportState::NoAnswer => ("Unanswered", "#E69F00"),
+        ReportState::InDoubt => ("In doubt", "#CC79A7"),
+        ReportState::Pending => ("Pending", "#56B4E9"),
+        ReportState::Rejected => ("Rejected", "#F0E442"),
+        ReportState::NotSent => ("Not sent", "#0072B2"),
+    }
+}
 
 /// The colour of single-series charts.
 const PLAIN: &str = "#0072B2";
@@ -40,7 +42,7 @@ pub fn write(figures: &Figures, masked: bool, out: &mut dyn Write) -> io::Result
     hb.register_template_string("report", TEMPLATE)
         .map_err(io::Error::other)?;
     let page = hb
-        .render("report", &context(figures, masked))
+        .render("report", &Page::of(figures, masked))
         .map_err(io::Error::other)?;
     out.write_all(page.as_bytes())
 }
@@ -50,63 +52,163 @@ fn token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-fn cell(measure: String, value: String) -> Value {
-    let mut m = serde_json::Map::new();
-    m.insert("measure".to_owned(), Value::String(measure));
-    m.insert("value".to_owned(), Value::String(value));
-    Value::Object(m)
-}
-
 fn number(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
 }
 
 /// The view the template renders.
-fn context(f: &Figures, masked: bool) -> Value {
-    let headline = headline(f);
-    let sections = sections(f);
-    let open: Vec<Value> = f
-        .open
-        .iter()
-        .take(OPEN_LISTED)
-        .enumerate()
-        .map(|(i, o)| {
-            json!({
-                "phone": cell(format!("/open/{i}/phone"), o.phone.clone().unwrap_or_else(|| "(purged)".to_owned())),
-                "state": cell(format!("/open/{i}/state"), o.state.clone()),
-                "attempt": cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
-                "source": cell(format!("/open/{i}/source"), o.source.clone().unwrap_or_default()),
-                "row": cell(format!("/open/{i}/row"), o.row.map(|r| r.to_string()).unwrap_or_default()),
-            })
-        })
-        .collect();
+#[derive(Serialize)]
+struct Page<'a> {
+    campaign: &'a str,
+    round: &'a str,
+    target: &'a str,
+    timezone: &'a str,
+    first: String,
+    last: String,
+    first_local: String,
+    last_local: String,
+    plan_error: Option<&'a str>,
+    headline: Vec<Headline>,
+    sections: Vec<Section>,
+    open: Vec<OpenRow>,
+    open_total: usize,
+    open_more: usize,
+    masked: bool,
+}
 
-    let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
-    json!({
-        "campaign": f.campaign,
-        "round": f.round,
-        "target": f.target,
-        "timezone": f.timezone,
-        "first": opt(f.first.as_ref()),
-        "last": opt(f.last.as_ref()),
-        "first_local": opt(f.first_local.as_ref()),
-        "last_local": opt(f.last_local.as_ref()),
-        "plan_error": f.plan_error,
-        "headline": headline,
-        "sections": sections,
-        "open": open,
-        "open_total": f.open.len(),
-        "open_more": f.open.len().saturating_sub(OPEN_LISTED),
-        "masked": masked,
-        "states": STATE_COLOURS.iter().map(|(k, label, colour)| json!({"key": k, "label": label, "colour": colour})).collect::<Vec<_>>(),
-    })
+/// A number on the page and its place in `report --format json`.
+#[derive(Serialize)]
+struct Cell {
+    measure: String,
+    value: String,
+}
+
+fn cell(measure: String, value: String) -> Cell {
+    Cell { measure, value }
+}
+
+/// One headline figure.
+#[derive(Serialize)]
+struct Headline {
+    label: &'static str,
+    measure: String,
+    value: String,
+    unit: &'static str,
+}
+
+/// One open call, each value with its place in the JSON.
+#[derive(Serialize)]
+struct OpenRow {
+    phone: Cell,
+    state: Cell,
+    attempt: Cell,
+    source: Cell,
+    row: Cell,
+}
+
+/// A chart and the table of its numbers.
+#[derive(Serialize)]
+struct Section {
+    #[serde(flatten)]
+    heading: Heading,
+    svg: String,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+}
+
+/// What a section is called and says, and what its table's rows are.
+#[derive(Serialize)]
+struct Heading {
+    id: &'static str,
+    title: String,
+    intro: &'static str,
+    row_header: &'static str,
+}
+
+fn heading(
+    id: &'static str,
+    title: &str,
+    intro: &'static str,
+    row_header: &'static str,
+) -> Heading {
+    Heading {
+        id,
+        title: title.to_owned(),
+        intro,
+        row_header,
+    }
+}
+
+#[derive(Serialize)]
+struct Column {
+    label: &'static str,
+    /// Empty for a column without a swatch.
+    colour: &'static str,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    /// Where the row's label sits in the JSON, when it is a value there (a timeline bucket).
+    label_measure: Option<String>,
+    cells: Vec<Cell>,
+}
+
+impl<'a> Page<'a> {
+    fn of(f: &'a Figures, masked: bool) -> Self {
+        let open = f
+            .open
+            .iter()
+            .take(OPEN_LISTED)
+            .enumerate()
+            .map(|(i, o)| OpenRow {
+                phone: cell(
+                    format!("/open/{i}/phone"),
+                    o.phone.clone().unwrap_or_else(|| "(purged)".to_owned()),
+                ),
+                state: cell(format!("/open/{i}/state"), o.state.as_str().to_owned()),
+                attempt: cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
+                source: cell(
+                    format!("/open/{i}/source"),
+                    o.source.clone().unwrap_or_default(),
+                ),
+                row: cell(
+                    format!("/open/{i}/row"),
+                    o.row.map(|r| r.to_string()).unwrap_or_default(),
+                ),
+            })
+            .collect();
+        let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
+        Page {
+            campaign: &f.campaign,
+            round: &f.round,
+            target: &f.target,
+            timezone: &f.timezone,
+            first: opt(f.first.as_ref()),
+            last: opt(f.last.as_ref()),
+            first_local: opt(f.first_local.as_ref()),
+            last_local: opt(f.last_local.as_ref()),
+            plan_error: f.plan_error.as_deref(),
+            headline: headline(f),
+            sections: sections(f),
+            open,
+            open_total: f.open.len(),
+            open_more: f.open.len().saturating_sub(OPEN_LISTED),
+            masked,
+        }
+    }
 }
 
 /// The headline figures, each with its JSON pointer into the figures.
-fn headline(f: &Figures) -> Vec<Value> {
+fn headline(f: &Figures) -> Vec<Headline> {
     let mut headline = Vec::new();
-    let mut add = |label: &str, measure: &str, value: String, unit: &str| {
-        headline.push(json!({"label": label, "measure": measure, "value": value, "unit": unit}));
+    let mut add = |label: &'static str, measure: &str, value: String, unit: &'static str| {
+        headline.push(Headline {
+            label,
+            measure: measure.to_owned(),
+            value,
+            unit,
+        });
     };
     if let Some(p) = &f.plan {
         add("Patient rows read", "/plan/rows", p.rows.to_string(), "");
@@ -121,18 +223,14 @@ fn headline(f: &Figures) -> Vec<Value> {
         "",
     );
     add("Calls placed", "/attempts", f.attempts.to_string(), "");
-    add(
-        "Reached (answered)",
-        "/answered",
-        f.answered.to_string(),
-        "",
-    );
-    add("Failed", "/failed", f.failed.to_string(), "");
-    add("Unanswered", "/no_answer", f.no_answer.to_string(), "");
-    add("In doubt", "/in_doubt", f.in_doubt.to_string(), "");
-    add("Pending", "/pending", f.pending.to_string(), "");
-    add("Rejected", "/rejected", f.rejected.to_string(), "");
-    add("Not sent", "/not_sent", f.not_sent.to_string(), "");
+    for state in ReportState::ALL {
+        add(
+            label_and_colour(state).0,
+            &format!("/{}", state.as_str()),
+            f.latest.get(state).to_string(),
+            "",
+        );
+    }
     add(
         "Average duration",
         "/average_duration",
@@ -144,7 +242,7 @@ fn headline(f: &Figures) -> Vec<Value> {
 }
 
 /// The charts, each with its table.
-fn sections(f: &Figures) -> Vec<Value> {
+fn sections(f: &Figures) -> Vec<Section> {
     let mut sections = Vec::new();
     if let Some(p) = &f.plan {
         let rows: Vec<(String, String, u64)> = p
@@ -159,23 +257,27 @@ fn sections(f: &Figures) -> Vec<Value> {
             })
             .collect();
         sections.push(single_section(
-            "skipped",
-            "Rows skipped, by reason",
-            "Patient rows the plan leaves out, and why (from planning the campaign now).",
-            "reason",
+            heading(
+                "skipped",
+                "Rows skipped, by reason",
+                "Patient rows the plan leaves out, and why (from planning the campaign now).",
+                "reason",
+            ),
             "rows",
             &rows,
         ));
     }
     sections.push(breakdown_section(
-        "timeline",
-        &format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
-        "Calls placed (retries included) by when they were sent, and what became of them.",
-        if f.timeline.bucket == "day" {
-            "day"
-        } else {
-            "hour"
-        },
+        heading(
+            "timeline",
+            &format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
+            "Calls placed (retries included) by when they were sent, and what became of them.",
+            if f.timeline.bucket == "day" {
+                "day"
+            } else {
+                "hour"
+            },
+        ),
         &f.timeline
             .buckets
             .iter()
@@ -191,30 +293,36 @@ fn sections(f: &Figures) -> Vec<Value> {
             .collect::<Vec<_>>(),
     ));
     sections.push(breakdown_section(
-        "by-source",
-        "Outcomes by source",
-        "Patients by the file they were read from, by the outcome of their latest call.",
-        "source",
+        heading(
+            "by-source",
+            "Outcomes by source",
+            "Patients by the file they were read from, by the outcome of their latest call.",
+            "source",
+        ),
         &f.by_source
             .iter()
             .map(|(k, b)| (k.clone(), None, format!("/by_source/{}", token(k)), b))
             .collect::<Vec<_>>(),
     ));
     sections.push(breakdown_section(
-        "by-accent",
-        "Outcomes by accent",
-        "Patients by the voice accent they were called with.",
-        "accent",
+        heading(
+            "by-accent",
+            "Outcomes by accent",
+            "Patients by the voice accent they were called with.",
+            "accent",
+        ),
         &f.by_accent
             .iter()
             .map(|(k, b)| (k.clone(), None, format!("/by_accent/{}", token(k)), b))
             .collect::<Vec<_>>(),
     ));
     sections.push(breakdown_section(
-        "by-attempt",
-        "Outcomes by attempt (the retry funnel)",
-        "Patients by the number of their latest attempt and its outcome.",
-        "attempt",
+        heading(
+            "by-attempt",
+            "Outcomes by attempt (the retry funnel)",
+            "Patients by the number of their latest attempt and its outcome.",
+            "attempt",
+        ),
         &f.by_attempt
             .iter()
             .map(|(n, b)| (n.to_string(), None, format!("/by_attempt/{n}"), b))
@@ -226,10 +334,12 @@ fn sections(f: &Figures) -> Vec<Value> {
         .map(|(k, n)| (k.clone(), format!("/replies/{}", token(k)), *n))
         .collect();
     sections.push(single_section(
-        "replies",
-        "Reply options chosen",
-        "Answered calls by the option the patient chose.",
-        "option",
+        heading(
+            "replies",
+            "Reply options chosen",
+            "Answered calls by the option the patient chose.",
+            "option",
+        ),
         "answered calls",
         &replies,
     ));
@@ -238,77 +348,85 @@ fn sections(f: &Figures) -> Vec<Value> {
 
 /// A chart of one count per row, with its table.
 fn single_section(
-    id: &str,
-    title: &str,
-    intro: &str,
-    row_header: &str,
-    column: &str,
+    heading: Heading,
+    column: &'static str,
     rows: &[(String, String, u64)],
-) -> Value {
+) -> Section {
     let svg = stacked_bars(
-        title,
+        &heading.title,
         &rows
             .iter()
             .map(|(label, _, n)| (label.clone(), vec![*n]))
             .collect::<Vec<_>>(),
         &[(column, PLAIN)],
     );
-    json!({
-        "id": id,
-        "title": title,
-        "intro": intro,
-        "svg": svg,
-        "row_header": row_header,
-        "columns": [{"label": column, "colour": ""}],
-        "rows": rows.iter().map(|(label, measure, n)| json!({
-            "label": label,
-            "label_measure": Value::Null,
-            "cells": [cell(measure.clone(), n.to_string())],
-        })).collect::<Vec<_>>(),
-    })
+    Section {
+        heading,
+        svg,
+        columns: vec![Column {
+            label: column,
+            colour: "",
+        }],
+        rows: rows
+            .iter()
+            .map(|(label, measure, n)| Row {
+                label: label.clone(),
+                label_measure: None,
+                cells: vec![cell(measure.clone(), n.to_string())],
+            })
+            .collect(),
+    }
 }
 
 /// A stacked chart of outcomes per row, with its table (total and every state).
 fn breakdown_section(
-    id: &str,
-    title: &str,
-    intro: &str,
-    row_header: &str,
+    heading: Heading,
     rows: &[(String, Option<String>, String, &Breakdown)],
-) -> Value {
-    let series: Vec<(&str, &str)> = STATE_COLOURS.iter().map(|(_, l, c)| (*l, *c)).collect();
+) -> Section {
+    let series: Vec<(&str, &str)> = ReportState::ALL.map(label_and_colour).to_vec();
     let svg = stacked_bars(
-        title,
+        &heading.title,
         &rows
             .iter()
             .map(|(label, _, _, b)| {
                 (
                     label.clone(),
-                    Breakdown::STATES.iter().map(|s| b.get(s)).collect(),
+                    ReportState::ALL.iter().map(|s| b.get(*s)).collect(),
                 )
             })
             .collect::<Vec<_>>(),
         &series,
     );
-    let mut columns = vec![json!({"label": "total", "colour": ""})];
+    let mut columns = vec![Column {
+        label: "total",
+        colour: "",
+    }];
     columns.extend(
-        STATE_COLOURS
+        series
             .iter()
-            .map(|(_, label, colour)| json!({"label": label, "colour": colour})),
+            .map(|(label, colour)| Column { label, colour }),
     );
-    json!({
-        "id": id,
-        "title": title,
-        "intro": intro,
-        "svg": svg,
-        "row_header": row_header,
-        "columns": columns,
-        "rows": rows.iter().map(|(label, label_measure, base, b)| {
-            let mut cells = vec![cell(format!("{base}/total"), b.total.to_string())];
-            cells.extend(Breakdown::STATES.iter().map(|s| cell(format!("{base}/{s}"), b.get(s).to_string())));
-            json!({"label": label, "label_measure": label_measure, "cells": cells})
-        }).collect::<Vec<_>>(),
-    })
+    Section {
+        heading,
+        svg,
+        columns,
+        rows: rows
+            .iter()
+            .map(|(label, label_measure, base, b)| {
+                let mut cells = vec![cell(format!("{base}/total"), b.total.to_string())];
+                cells.extend(
+                    ReportState::ALL
+                        .iter()
+                        .map(|s| cell(format!("{base}/{}", s.as_str()), b.get(*s).to_string())),
+                );
+                Row {
+                    label: label.clone(),
+                    label_measure: label_measure.clone(),
+                    cells,
+                }
+            })
+            .collect(),
+    }
 }
 
 fn escape(s: &str) -> String {

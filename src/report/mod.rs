@@ -1,8 +1,11 @@
 //! Everything that writes results for people and machines: validation ([`validation`]),
 //! plans ([`plan`]), watch sessions ([`watch`]), the ledger's state ([`status`]) and outcomes
-//! ([`figures`], written by [`outcomes`] and [`html`]).
+//! ([`figures`], written by [`outcomes`] and [`html`]). Each JSON document they write is a
+//! [`document::Document`].
 
 pub mod apply;
+pub mod call_state;
+pub mod document;
 pub mod figures;
 pub mod html;
 pub mod ledger;

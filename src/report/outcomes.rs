@@ -4,9 +4,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde_json::json;
-
-use crate::report::figures::{Breakdown, Figures, breakdowns, measures};
+use crate::report::document::{Document, write_pretty};
+use crate::report::figures::{Figures, ReportState, breakdowns, measures};
 
 /// Output formats of `outreach report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,6 +17,12 @@ pub enum ReportFormat {
     Html,
 }
 
+/// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
+impl Document for Figures {
+    const FORMAT: &'static str = "outreach-report";
+    const VERSION: u32 = 1;
+}
+
 /// Writes the figures in a format.
 pub fn write(
     f: &Figures,
@@ -27,13 +32,7 @@ pub fn write(
 ) -> io::Result<()> {
     let f = f.masked(unmask);
     match format {
-        ReportFormat::Json => {
-            let mut v = serde_json::to_value(&f)?;
-            v["format"] = json!("outreach-report");
-            v["version"] = json!(1);
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)
-        }
+        ReportFormat::Json => write_pretty(&f, out),
         ReportFormat::Html => crate::report::html::write(&f, !unmask, out),
         ReportFormat::Csv => {
             writeln!(out, "campaign,round,target,measure,value")?;
@@ -54,11 +53,11 @@ pub fn write(
                         csv_cell(&format!("{name}.{row}.total")),
                         b.total
                     )?;
-                    for state in Breakdown::STATES {
+                    for state in ReportState::ALL {
                         writeln!(
                             out,
                             "{prefix},{},{}",
-                            csv_cell(&format!("{name}.{row}.{state}")),
+                            csv_cell(&format!("{name}.{row}.{}", state.as_str())),
                             b.get(state)
                         )?;
                     }
@@ -97,13 +96,13 @@ pub fn write(
                     .unwrap_or(0)
                     .max(title.chars().count());
                 write!(out, "{title:<width$} {:>8}", "total")?;
-                for state in Breakdown::STATES {
-                    write!(out, " {state:>9}")?;
+                for state in ReportState::ALL {
+                    write!(out, " {:>9}", state.as_str())?;
                 }
                 writeln!(out)?;
                 for (row, b) in &rows {
                     write!(out, "{row:<width$} {:>8}", b.total)?;
-                    for state in Breakdown::STATES {
+                    for state in ReportState::ALL {
                         write!(out, " {:>9}", b.get(state))?;
                     }
                     writeln!(out)?;
@@ -116,7 +115,7 @@ pub fn write(
                         out,
                         "  {} {} (attempt {}) {}{}",
                         o.phone.as_deref().unwrap_or("(purged)"),
-                        o.state,
+                        o.state.as_str(),
                         o.attempt,
                         o.source.as_deref().unwrap_or(""),
                         o.row.map(|r| format!(" row {r}")).unwrap_or_default()
@@ -139,4 +138,41 @@ fn csv_cell(s: &str) -> String {
 /// Says where the report of `campaign` was written (`report --out FILE`).
 pub fn wrote(campaign: &str, path: &Path, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Wrote the report of {campaign} to {}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::CallState;
+    use crate::report::figures::OpenCall;
+
+    #[test]
+    fn the_json_leads_with_its_format_and_keeps_the_states_as_fields() {
+        let f = Figures {
+            campaign: "c".into(),
+            open: vec![OpenCall {
+                phone: Some("+2348031234567".into()),
+                state: CallState::InDoubt,
+                attempt: 1,
+                source: None,
+                row: None,
+            }],
+            ..Figures::default()
+        };
+        let mut out = Vec::new();
+        write(&f, ReportFormat::Json, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "{\n  \"format\": \"outreach-report\",\n  \"version\": 1,\n  \"campaign\": \"c\","
+            ),
+            "{text}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for state in ReportState::ALL {
+            assert_eq!(doc[state.as_str()], 0, "{state:?}");
+        }
+        assert_eq!(doc["open"][0]["state"], "in_doubt");
+        assert_eq!(doc["open"][0]["phone"], "+234******4567", "masked");
+    }
 }

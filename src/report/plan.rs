@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde_json::json;
+use serde::Serialize;
 
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, Kind};
 use crate::plan::diff::{Field, PlanDiff};
 use crate::plan::workflow_check::WorkflowCheck;
-use crate::plan::{Call, Overview, Skip};
+use crate::plan::{Call, Overview, Skip, Summary};
+use crate::report::document::{Document, write_pretty};
 use crate::report::mask::Masker;
 use crate::report::words::plural;
 
@@ -357,84 +358,170 @@ fn human_changes(v: &PlanView<'_>, ch: &Changes<'_>, out: &mut dyn Write) -> io:
     Ok(())
 }
 
-fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let derived = v.masker();
-    let sample: Vec<_> = v
-        .overview
-        .sample
-        .iter()
-        .map(|c| {
-            json!({
-                "phone_number": v.phone(&c.phone),
-                "variables": c.rendered.variables.iter().map(|(k, x)| (k.clone(), derived.variable(k, x))).collect::<BTreeMap<_, _>>(),
-                "tags": c.rendered.tags.iter().map(|(k, x)| (k.clone(), derived.tag(k, x))).collect::<BTreeMap<_, _>>(),
-                "source": v.source_label(c.source),
-                "row": c.row,
-                "heard": v.heard(&derived, c),
-            })
-        })
-        .collect();
-    let skipped: BTreeMap<_, _> = v
-        .overview
-        .skips
-        .iter()
-        .map(|(code, (count, examples))| {
-            (
-                *code,
-                json!({
-                    "count": count,
-                    "examples": examples.iter().map(|e| json!({
-                        "source": v.source_label(e.source),
-                        "row": e.row,
-                        "reason": e.reason,
-                    })).collect::<Vec<_>>(),
-                }),
-            )
-        })
-        .collect();
-    let mut doc = json!({
-        "format": "outreach-plan-summary",
-        "version": 1,
-        "campaign": {
-            "name": v.campaign.name,
-            "file": v.campaign_path.display().to_string(),
-            "kind": v.campaign.kind,
-            "workflow_id": v.campaign.workflow_id,
-            "round": v.campaign.round,
-        },
-        "message_checked": v.message_unchecked.is_none(),
-        "workflow": v.workflow.map(|w| json!({
-            "target": w.target,
-            "found": w.workflow.is_some(),
-            "name": w.workflow.as_ref().map(|x| x.name.clone()),
-            "message": w.workflow.as_ref().map(|x| x.message.clone()),
-            "longest_message": w.longest,
-            "too_long": w.too_long,
-            "problems": w.problems,
-        })),
-        "masked": !v.unmask,
-        "summary": v.overview.summary,
-        "sample": sample,
-        "skipped": skipped,
-        "saved_to": v.saved_to.map(|p| p.display().to_string()),
-    });
-    if let Some(ch) = v.changes {
-        let d = &ch.diff;
-        // Counts only: the examples would carry patient data into CI logs.
-        doc["changes"] = json!({
-            "against": ch.against.display().to_string(),
-            "calls_before": d.calls_before,
-            "calls_after": d.calls_after,
-            "added": d.added.len(),
-            "removed": d.removed.len(),
-            "changed": d.changed.len(),
-            "changed_fields": ch.changed_fields(),
-            "new_skips": d.new_skips.len(),
-            "resolved_skips": d.resolved_skips,
-        });
+/// `plan --format json` (`"format": "outreach-plan-summary"`): what the human output shows,
+/// masked the same way, for CI.
+#[derive(Debug, Serialize)]
+pub struct PlanSummary<'a> {
+    pub campaign: CampaignInfo<'a>,
+    /// Whether the message was checked against the workflow on a target.
+    pub message_checked: bool,
+    pub workflow: Option<WorkflowInfo<'a>>,
+    pub masked: bool,
+    pub summary: &'a Summary,
+    pub sample: Vec<SampleCall>,
+    /// Skipped rows by reason code.
+    pub skipped: BTreeMap<&'static str, SkipGroup>,
+    pub saved_to: Option<String>,
+    /// With `--compare`: counts only, as the examples would carry patient data into CI logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ChangeCounts>,
+}
+
+/// The campaign planned.
+#[derive(Debug, Serialize)]
+pub struct CampaignInfo<'a> {
+    pub name: &'a str,
+    pub file: String,
+    pub kind: Kind,
+    pub workflow_id: &'a str,
+    pub round: Option<&'a str>,
+}
+
+/// The check of the workflow on a target.
+#[derive(Debug, Serialize)]
+pub struct WorkflowInfo<'a> {
+    pub target: &'a str,
+    pub found: bool,
+    pub name: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub longest_message: usize,
+    pub too_long: u64,
+    pub problems: &'a [String],
+}
+
+/// A call of the sample, masked unless `--unmask`.
+#[derive(Debug, Serialize)]
+pub struct SampleCall {
+    pub phone_number: String,
+    pub variables: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub source: String,
+    pub row: u64,
+    /// The message as the patient hears it, when the workflow was checked.
+    pub heard: Option<String>,
+}
+
+/// The rows skipped for one reason, and the first few.
+#[derive(Debug, Serialize)]
+pub struct SkipGroup {
+    pub count: u64,
+    pub examples: Vec<SkipExample>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SkipExample {
+    pub source: String,
+    pub row: u64,
+    pub reason: String,
+}
+
+/// What changed since the plan compared with.
+#[derive(Debug, Serialize)]
+pub struct ChangeCounts {
+    pub against: String,
+    pub calls_before: u64,
+    pub calls_after: u64,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub changed_fields: BTreeMap<String, u64>,
+    pub new_skips: usize,
+    pub resolved_skips: u64,
+}
+
+impl Document for PlanSummary<'_> {
+    const FORMAT: &'static str = "outreach-plan-summary";
+    const VERSION: u32 = 1;
+}
+
+impl<'a> PlanView<'a> {
+    /// The plan as a [`PlanSummary`].
+    fn summary_document(&self) -> PlanSummary<'a> {
+        let derived = self.masker();
+        let c = self.campaign;
+        PlanSummary {
+            campaign: CampaignInfo {
+                name: &c.name,
+                file: self.campaign_path.display().to_string(),
+                kind: c.kind,
+                workflow_id: &c.workflow_id,
+                round: c.round.as_deref(),
+            },
+            message_checked: self.message_unchecked.is_none(),
+            workflow: self.workflow.map(|w| WorkflowInfo {
+                target: &w.target,
+                found: w.workflow.is_some(),
+                name: w.workflow.as_ref().map(|x| x.name.as_str()),
+                message: w.workflow.as_ref().map(|x| x.message.as_str()),
+                longest_message: w.longest,
+                too_long: w.too_long,
+                problems: &w.problems,
+            }),
+            masked: !self.unmask,
+            summary: &self.overview.summary,
+            sample: self
+                .overview
+                .sample
+                .iter()
+                .map(|c| SampleCall {
+                    phone_number: self.phone(&c.phone),
+                    variables: derived.values(Field::Variable, &c.rendered.variables),
+                    tags: derived.values(Field::Tag, &c.rendered.tags),
+                    source: self.source_label(c.source),
+                    row: c.row,
+                    heard: self.heard(&derived, c),
+                })
+                .collect(),
+            skipped: self
+                .overview
+                .skips
+                .iter()
+                .map(|(code, (count, examples))| {
+                    let examples = examples
+                        .iter()
+                        .map(|e| SkipExample {
+                            source: self.source_label(e.source),
+                            row: e.row,
+                            reason: e.reason.clone(),
+                        })
+                        .collect();
+                    (
+                        *code,
+                        SkipGroup {
+                            count: *count,
+                            examples,
+                        },
+                    )
+                })
+                .collect(),
+            saved_to: self.saved_to.map(|p| p.display().to_string()),
+            changes: self.changes.map(|ch| ChangeCounts {
+                against: ch.against.display().to_string(),
+                calls_before: ch.diff.calls_before,
+                calls_after: ch.diff.calls_after,
+                added: ch.diff.added.len(),
+                removed: ch.diff.removed.len(),
+                changed: ch.diff.changed.len(),
+                changed_fields: ch.changed_fields(),
+                new_skips: ch.diff.new_skips.len(),
+                resolved_skips: ch.diff.resolved_skips,
+            }),
+        }
     }
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+}
+
+fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_pretty(&v.summary_document(), out)
 }
 
 fn md_escape(s: &str) -> String {
@@ -575,4 +662,64 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     out.write_all(md.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_summary_keeps_its_fields_and_their_order() {
+        let campaign: Campaign = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "name": "t",
+            "workflow_id": "w",
+            "patients": [{"file": "p.csv"}],
+            "variables": {"name": "{{first_name}}"},
+            "schedule": {"timezone": "Africa/Lagos", "windows": [{"days": ["weekdays"], "from": "09:00", "until": "17:00"}]},
+        }))
+        .unwrap();
+        let overview = Overview::new(5);
+        let view = PlanView {
+            campaign: &campaign,
+            campaign_path: Path::new("t.yaml"),
+            overview: &overview,
+            unmask: false,
+            saved_to: None,
+            message_unchecked: Some("no target"),
+            workflow: None,
+            changes: None,
+        };
+        let mut out = Vec::new();
+        write(PlanFormat::Json, &view, &mut out).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let keys: Vec<_> = doc
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "format",
+                "version",
+                "campaign",
+                "message_checked",
+                "workflow",
+                "masked",
+                "summary",
+                "sample",
+                "skipped",
+                "saved_to"
+            ],
+            "no `changes` without --compare"
+        );
+        assert_eq!(doc["format"], "outreach-plan-summary");
+        assert_eq!(doc["version"], 1);
+        assert_eq!(
+            doc["campaign"],
+            serde_json::json!({"name": "t", "file": "t.yaml", "kind": "robocall", "workflow_id": "w", "round": null})
+        );
+    }
 }

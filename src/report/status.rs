@@ -1,11 +1,39 @@
 //! `outreach status`: calls per state, per campaign, and the runners at work.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::json;
+use serde::Serialize;
 
-use crate::ledger::Ledger;
+use crate::ledger::{CallState, Ledger, Runner};
+use crate::report::document::{Document, write_pretty};
+
+/// `status --json` (`"format": "outreach-status"`): the counts per state of every campaign,
+/// round and target, and the runners still marked running.
+#[derive(Debug, Serialize)]
+pub struct StatusDocument<'a> {
+    /// The ledger, as the human output names it.
+    pub ledger: String,
+    pub campaigns: Vec<CampaignStatus<'a>>,
+    pub runners: &'a [Runner],
+}
+
+/// One campaign, round and target.
+#[derive(Debug, Serialize)]
+pub struct CampaignStatus<'a> {
+    pub campaign: &'a str,
+    pub round: &'a str,
+    pub target: &'a str,
+    /// When the campaign was paused (RFC 3339), if it is.
+    pub paused_since: Option<String>,
+    /// Calls per state (`{"accepted": 4, "answered": 2}`); states without calls are left out.
+    #[serde(serialize_with = "crate::report::call_state::serialize_counts")]
+    pub states: &'a [(CallState, u64)],
+}
+
+impl Document for StatusDocument<'_> {
+    const FORMAT: &'static str = "outreach-status";
+    const VERSION: u32 = 1;
+}
 
 /// Writes the ledger's counts per state.
 pub fn status(
@@ -17,24 +45,21 @@ pub fn status(
     let counts = ledger.counts(campaign)?;
     let runners = ledger.runners(campaign)?;
     if json {
-        let rows: Vec<_> = counts
-            .iter()
-            .map(|c| {
-                let paused = ledger.paused_since(&c.campaign).ok().flatten();
-                json!({
-                    "campaign": c.campaign,
-                    "round": c.round,
-                    "target": c.target,
-                    "paused_since": paused,
-                    "states": c.counts.iter().map(|(s, n)| (s.as_str(), *n)).collect::<BTreeMap<_, _>>(),
+        let doc = StatusDocument {
+            ledger: ledger.path().display().to_string(),
+            campaigns: counts
+                .iter()
+                .map(|c| CampaignStatus {
+                    campaign: &c.campaign,
+                    round: &c.round,
+                    target: &c.target,
+                    paused_since: ledger.paused_since(&c.campaign).ok().flatten(),
+                    states: &c.counts,
                 })
-            })
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &json!({"format": "outreach-status", "version": 1, "ledger": ledger.path().display().to_string(), "campaigns": rows, "runners": runners}),
-        )?;
-        writeln!(out)?;
+                .collect(),
+            runners: &runners,
+        };
+        write_pretty(&doc, out)?;
         return Ok(());
     }
     writeln!(out, "Ledger {}", ledger.path().display())?;
@@ -84,4 +109,30 @@ pub fn status(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::document::Versioned;
+
+    #[test]
+    fn the_json_keeps_its_fields_and_their_order() {
+        let counts = [(CallState::NoAnswer, 1), (CallState::Accepted, 4)];
+        let doc = StatusDocument {
+            ledger: "state.db".into(),
+            campaigns: vec![CampaignStatus {
+                campaign: "c",
+                round: "",
+                target: "mock",
+                paused_since: None,
+                states: &counts,
+            }],
+            runners: &[],
+        };
+        assert_eq!(
+            serde_json::to_string(&Versioned::new(&doc)).unwrap(),
+            r#"{"format":"outreach-status","version":1,"ledger":"state.db","campaigns":[{"campaign":"c","round":"","target":"mock","paused_since":null,"states":{"accepted":4,"no_answer":1}}],"runners":[]}"#
+        );
+    }
 }

@@ -5,9 +5,10 @@ use std::fmt;
 use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::load::diagnostic::{Code, Diagnostic, FileReport, Severity};
+use crate::report::document::{Document, write_pretty};
 use crate::report::words::plural;
 
 /// Output formats of `outreach validate`.
@@ -222,60 +223,109 @@ impl Reporter for Human {
 /// The JSON format. Its shape is documented in the README and versioned by `version`.
 pub struct Json;
 
-/// The version of the JSON output of `validate`.
-pub const VALIDATE_JSON_VERSION: u32 = 1;
+/// `validate --format json` (`"format": "outreach-validate"`).
+#[derive(Debug, Serialize)]
+pub struct ValidationDocument<'a> {
+    /// Whether every file is valid.
+    pub valid: bool,
+    pub files: Vec<FileEntry<'a>>,
+    pub summary: Totals,
+}
 
-pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
-    let mut v = json!({
-        "severity": d.severity,
-        "code": d.code,
-        "message": d.message,
-        "pointer": d.pointer,
-        "line": null,
-        "column": null,
-        "end_line": null,
-        "end_column": null,
-        "help": d.help,
-    });
-    if let Some(s) = d.span {
-        v["line"] = json!(s.start.line);
-        v["column"] = json!(s.start.column);
-        v["end_line"] = json!(s.end.line);
-        v["end_column"] = json!(s.end.column);
+impl Document for ValidationDocument<'_> {
+    const FORMAT: &'static str = "outreach-validate";
+    const VERSION: u32 = 1;
+}
+
+/// One file checked.
+#[derive(Debug, Serialize)]
+pub struct FileEntry<'a> {
+    pub path: String,
+    pub valid: bool,
+    #[serde(flatten)]
+    pub problems: Problems<'a>,
+}
+
+/// A file's problems: counted, then listed. Also the body of `watch`'s `invalid` event.
+#[derive(Debug, Serialize)]
+pub struct Problems<'a> {
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<DiagnosticEntry<'a>>,
+}
+
+impl<'a> Problems<'a> {
+    pub fn of(report: &'a FileReport) -> Self {
+        Problems {
+            errors: report.errors(),
+            warnings: report.warnings(),
+            diagnostics: report.diagnostics.iter().map(DiagnosticEntry::of).collect(),
+        }
     }
-    v
+}
+
+/// One diagnostic, its span as 1-based lines and columns (`null` when it has none).
+#[derive(Debug, Serialize)]
+pub struct DiagnosticEntry<'a> {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: &'a str,
+    pub pointer: &'a str,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub end_line: Option<usize>,
+    pub end_column: Option<usize>,
+    pub help: Option<&'a str>,
+}
+
+impl<'a> DiagnosticEntry<'a> {
+    pub fn of(d: &'a Diagnostic) -> Self {
+        DiagnosticEntry {
+            severity: d.severity,
+            code: d.code.as_str(),
+            message: &d.message,
+            pointer: &d.pointer,
+            line: d.span.map(|s| s.start.line),
+            column: d.span.map(|s| s.start.column),
+            end_line: d.span.map(|s| s.end.line),
+            end_column: d.span.map(|s| s.end.column),
+            help: d.help.as_deref(),
+        }
+    }
+}
+
+/// Totals over the files.
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub files: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub errors: usize,
+    pub warnings: usize,
 }
 
 impl Reporter for Json {
     fn validation(&self, reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
         let s = Summary::of(reports);
-        let files: Vec<_> = reports
-            .iter()
-            .map(|r| {
-                json!({
-                    "path": r.path.display().to_string(),
-                    "valid": r.is_valid(),
-                    "errors": r.errors(),
-                    "warnings": r.warnings(),
-                    "diagnostics": r.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        let doc = ValidationDocument {
+            valid: s.valid == s.files,
+            files: reports
+                .iter()
+                .map(|r| FileEntry {
+                    path: r.path.display().to_string(),
+                    valid: r.is_valid(),
+                    problems: Problems::of(r),
                 })
-            })
-            .collect();
-        let doc = json!({
-            "format": "outreach-validate",
-            "version": VALIDATE_JSON_VERSION,
-            "valid": s.valid == s.files,
-            "files": files,
-            "summary": {
-                "files": s.files,
-                "valid": s.valid,
-                "invalid": s.files - s.valid,
-                "errors": s.errors,
-                "warnings": s.warnings,
+                .collect(),
+            summary: Totals {
+                files: s.files,
+                valid: s.valid,
+                invalid: s.files - s.valid,
+                errors: s.errors,
+                warnings: s.warnings,
             },
-        });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)
+        };
+        write_pretty(&doc, out)
     }
 }
 
@@ -424,5 +474,46 @@ impl Reporter for Github {
             plural(s.errors, "error"),
             plural(s.warnings, "warning")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_diagnostic_without_a_place_has_null_lines_and_columns() {
+        let mut report = FileReport::new(Path::new("big.yaml"));
+        report
+            .diagnostics
+            .push(Diagnostic::error(Code::FileTooLarge, "too large").help("split it"));
+        let mut out = Vec::new();
+        Json.validation(&[report], &mut out).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({
+                "format": "outreach-validate",
+                "version": 1,
+                "valid": false,
+                "files": [{
+                    "path": "big.yaml",
+                    "valid": false,
+                    "errors": 1,
+                    "warnings": 0,
+                    "diagnostics": [{
+                        "severity": "error",
+                        "code": "file-too-large",
+                        "message": "too large",
+                        "pointer": "",
+                        "line": null, "column": null, "end_line": null, "end_column": null,
+                        "help": "split it",
+                    }],
+                }],
+                "summary": {"files": 1, "valid": 0, "invalid": 1, "errors": 1, "warnings": 0},
+            })
+        );
     }
 }

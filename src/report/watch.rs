@@ -5,14 +5,16 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
+use crate::apply::{RunCounts, RunStatus};
 use crate::campaign::Campaign;
 use crate::load::diagnostic::FileReport;
-use crate::plan::diff::{Field, PlanDiff, Snapshot};
-use crate::plan::{Call, Skip};
+use crate::plan::diff::{Changed, Field, PlanDiff, Snapshot};
+use crate::plan::{Call, Skip, SkipReason};
+use crate::report::document::{Document, write_line};
 use crate::report::mask::Masker;
-use crate::report::validation::diagnostic_json;
+use crate::report::validation::Problems;
 use crate::report::words::plural;
 
 /// Output formats of `outreach watch`.
@@ -58,8 +60,8 @@ pub enum Event<'a> {
     /// The apply ended: `apply`'s status and counts.
     Applied {
         campaign: &'a str,
-        status: &'a str,
-        counts: &'a Value,
+        status: &'a RunStatus,
+        counts: &'a RunCounts,
     },
     /// The apply could not run (the ledger is in use, the plan went stale, …).
     ApplyFailed { campaign: &'a str, message: &'a str },
@@ -67,6 +69,190 @@ pub enum Event<'a> {
     WatchError { message: &'a str },
     /// Ctrl-C: the watcher stopped.
     Stopped,
+}
+
+/// One line of `watch --format json` (`"format": "outreach-watch"`): an [`Event`], named by
+/// its `event` field, patient data masked as asked.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum WatchEvent<'a> {
+    Watching {
+        campaigns: &'a [String],
+        debounce_ms: u64,
+        /// `mock` with `--apply --mock`.
+        apply: Option<&'static str>,
+    },
+    Added {
+        campaign: &'a str,
+    },
+    Removed {
+        campaign: &'a str,
+    },
+    Invalid {
+        campaign: &'a str,
+        #[serde(flatten)]
+        problems: Problems<'a>,
+    },
+    Failed {
+        campaign: &'a str,
+        message: &'a str,
+    },
+    Run(Box<RunEvent<'a>>),
+    Applying {
+        campaign: &'a str,
+    },
+    Apply {
+        campaign: &'a str,
+        target: &'static str,
+        status: RunStatus,
+        counts: &'a RunCounts,
+    },
+    ApplyFailed {
+        campaign: &'a str,
+        message: &'a str,
+    },
+    WatchError {
+        message: &'a str,
+    },
+    Stopped,
+}
+
+impl Document for WatchEvent<'_> {
+    const FORMAT: &'static str = "outreach-watch";
+    const VERSION: u32 = 1;
+}
+
+/// A new plan (`"event": "run"`) and how it differs from the previous good one.
+#[derive(Debug, Serialize)]
+pub struct RunEvent<'a> {
+    /// The campaign file.
+    pub campaign: &'a str,
+    /// The campaign's name.
+    pub name: &'a str,
+    /// No earlier plan of this campaign in this session.
+    pub first: bool,
+    /// Of the campaign file planned.
+    pub sha256: &'a str,
+    pub rows: u64,
+    pub calls: u64,
+    pub batches: u64,
+    pub skipped: u64,
+    pub skipped_by_reason: &'a BTreeMap<&'static str, u64>,
+    pub masked: bool,
+    pub diff: DiffSummary<'a>,
+}
+
+/// What changed since the previous plan: counts, and a few examples of each kind.
+#[derive(Debug, Serialize)]
+pub struct DiffSummary<'a> {
+    pub calls_before: u64,
+    pub calls_after: u64,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub new_skips: usize,
+    pub resolved_skips: u64,
+    /// Skip counts per reason whose count changed.
+    pub skip_counts: BTreeMap<&'static str, BeforeAfter>,
+    pub examples: Examples<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BeforeAfter {
+    pub before: u64,
+    pub after: u64,
+}
+
+/// Up to `--sample` of each kind of change.
+#[derive(Debug, Serialize)]
+pub struct Examples<'a> {
+    pub added: Vec<CallExample<'a>>,
+    pub removed: Vec<CallExample<'a>>,
+    pub changed: Vec<ChangedExample<'a>>,
+    pub new_skips: Vec<SkippedRow<'a>>,
+}
+
+/// A call added or removed.
+#[derive(Debug, Serialize)]
+pub struct CallExample<'a> {
+    pub phone: String,
+    pub source: Option<&'a String>,
+    pub row: u64,
+    pub variables: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl<'a> CallExample<'a> {
+    fn of(m: &Masker, c: &Call, sources: &'a [String]) -> Self {
+        CallExample {
+            phone: m.phone(&c.phone),
+            source: sources.get(c.source),
+            row: c.row,
+            variables: m.values(Field::Variable, &c.rendered.variables),
+            tags: m.values(Field::Tag, &c.rendered.tags),
+        }
+    }
+}
+
+/// A call whose values changed.
+#[derive(Debug, Serialize)]
+pub struct ChangedExample<'a> {
+    pub phone: String,
+    pub changes: Vec<ValueChange<'a>>,
+}
+
+impl<'a> ChangedExample<'a> {
+    fn of(m: &Masker, c: &'a Changed) -> Self {
+        ChangedExample {
+            phone: m.phone(&c.call.phone),
+            changes: c
+                .changes
+                .iter()
+                .map(|f| ValueChange {
+                    field: field_name(f.field),
+                    name: &f.name,
+                    before: f.before.as_deref().map(|v| m.value(f.field, &f.name, v)),
+                    after: f.after.as_deref().map(|v| m.value(f.field, &f.name, v)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One value of a changed call: `null` where it did not exist.
+#[derive(Debug, Serialize)]
+pub struct ValueChange<'a> {
+    /// `variable` or `tag`.
+    pub field: &'static str,
+    pub name: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A row newly skipped.
+#[derive(Debug, Serialize)]
+pub struct SkippedRow<'a> {
+    pub code: SkipReason,
+    pub source: Option<&'a String>,
+    pub row: u64,
+    pub reason: &'a str,
+    pub phone: Option<String>,
+}
+
+impl<'a> SkippedRow<'a> {
+    fn of(m: &Masker, s: &'a Skip, sources: &'a [String]) -> Self {
+        SkippedRow {
+            code: s.code,
+            source: sources.get(s.source),
+            row: s.row,
+            reason: &s.reason,
+            phone: s
+                .phone
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| m.phone(p)),
+        }
+    }
 }
 
 /// Writes watch events in one format.
@@ -99,117 +285,132 @@ impl Reporter {
     pub fn event(&self, event: &Event<'_>, out: &mut dyn Write) -> io::Result<()> {
         match self.format {
             WatchFormat::Json => {
-                serde_json::to_writer(&mut *out, &self.json(event))?;
-                writeln!(out)?;
+                write_line(&self.json(event), out)?;
             }
             WatchFormat::Human => self.human(event, out)?,
         }
         out.flush()
     }
 
-    fn call_json(m: &Masker, c: &Call, sources: &[String]) -> Value {
-        json!({
-            "phone": m.phone(&c.phone),
-            "source": sources.get(c.source),
-            "row": c.row,
-            "variables": m.values(Field::Variable, &c.rendered.variables),
-            "tags": m.values(Field::Tag, &c.rendered.tags),
-        })
-    }
-
-    fn skip_json(m: &Masker, s: &Skip, sources: &[String]) -> Value {
-        json!({
-            "code": s.code,
-            "source": sources.get(s.source),
-            "row": s.row,
-            "reason": s.reason,
-            "phone": s.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| m.phone(p)),
-        })
-    }
-
-    fn json(&self, event: &Event<'_>) -> Value {
-        match event {
+    /// An event as its JSON line, masked as asked.
+    fn json<'a>(&self, event: &'a Event<'a>) -> WatchEvent<'a> {
+        match *event {
             Event::Watching {
                 campaigns,
                 debounce_ms,
                 apply_to,
-            } => {
-                json!({"event": "watching", "campaigns": campaigns, "debounce_ms": debounce_ms, "apply": apply_to.map(|_| "mock")})
-            }
-            Event::Applying { campaign } => json!({"event": "applying", "campaign": campaign}),
-            Event::Applied {
+            } => WatchEvent::Watching {
+                campaigns,
+                debounce_ms,
+                apply: apply_to.map(|_| "mock"),
+            },
+            Event::Added { campaign } => WatchEvent::Added { campaign },
+            Event::Removed { campaign } => WatchEvent::Removed { campaign },
+            Event::Invalid { campaign, report } => WatchEvent::Invalid {
                 campaign,
-                status,
-                counts,
-            } => {
-                json!({"event": "apply", "campaign": campaign, "target": "mock", "status": status, "counts": counts})
-            }
-            Event::ApplyFailed { campaign, message } => {
-                json!({"event": "apply-failed", "campaign": campaign, "message": message})
-            }
-            Event::Added { campaign } => json!({"event": "added", "campaign": campaign}),
-            Event::Removed { campaign } => json!({"event": "removed", "campaign": campaign}),
-            Event::Invalid { campaign, report } => json!({
-                "event": "invalid",
-                "campaign": campaign,
-                "errors": report.errors(),
-                "warnings": report.warnings(),
-                "diagnostics": report.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
-            }),
-            Event::Failed { campaign, message } => {
-                json!({"event": "failed", "campaign": campaign, "message": message})
-            }
+                problems: Problems::of(report),
+            },
+            Event::Failed { campaign, message } => WatchEvent::Failed { campaign, message },
             Event::Planned {
                 campaign_file,
                 campaign,
                 snapshot,
                 diff,
                 first,
-            } => {
-                let m = Masker::new(campaign, self.unmask);
-                let src = &snapshot.sources;
-                let s = &snapshot.summary;
-                let n = self.sample;
-                json!({
-                    "event": "run",
-                    "campaign": campaign_file,
-                    "name": campaign.name,
-                    "first": first,
-                    "sha256": snapshot.campaign_sha256,
-                    "rows": s.rows,
-                    "calls": s.calls,
-                    "batches": s.batches,
-                    "skipped": s.skipped,
-                    "skipped_by_reason": s.skipped_by_reason,
-                    "masked": !self.unmask,
-                    "diff": {
-                        "calls_before": diff.calls_before,
-                        "calls_after": diff.calls_after,
-                        "added": diff.added.len(),
-                        "removed": diff.removed.len(),
-                        "changed": diff.changed.len(),
-                        "new_skips": diff.new_skips.len(),
-                        "resolved_skips": diff.resolved_skips,
-                        "skip_counts": diff.skip_counts.iter().map(|(k, (b, a))| (*k, json!({"before": b, "after": a}))).collect::<BTreeMap<_, _>>(),
-                        "examples": {
-                            "added": diff.added.iter().take(n).map(|c| Self::call_json(&m, c, src)).collect::<Vec<_>>(),
-                            "removed": diff.removed.iter().take(n).map(|c| Self::call_json(&m, c, src)).collect::<Vec<_>>(),
-                            "changed": diff.changed.iter().take(n).map(|c| json!({
-                                "phone": m.phone(&c.call.phone),
-                                "changes": c.changes.iter().map(|f| json!({
-                                    "field": field_name(f.field),
-                                    "name": f.name,
-                                    "before": f.before.as_deref().map(|v| m.value(f.field, &f.name, v)),
-                                    "after": f.after.as_deref().map(|v| m.value(f.field, &f.name, v)),
-                                })).collect::<Vec<_>>(),
-                            })).collect::<Vec<_>>(),
-                            "new_skips": diff.new_skips.iter().take(n).map(|k| Self::skip_json(&m, k, src)).collect::<Vec<_>>(),
-                        },
-                    },
-                })
+            } => WatchEvent::Run(Box::new(self.run(
+                campaign_file,
+                campaign,
+                snapshot,
+                diff,
+                first,
+            ))),
+            Event::Applying { campaign } => WatchEvent::Applying { campaign },
+            Event::Applied {
+                campaign,
+                status,
+                counts,
+            } => WatchEvent::Apply {
+                campaign,
+                target: "mock",
+                status: *status,
+                counts,
+            },
+            Event::ApplyFailed { campaign, message } => {
+                WatchEvent::ApplyFailed { campaign, message }
             }
-            Event::WatchError { message } => json!({"event": "watch-error", "message": message}),
-            Event::Stopped => json!({"event": "stopped"}),
+            Event::WatchError { message } => WatchEvent::WatchError { message },
+            Event::Stopped => WatchEvent::Stopped,
+        }
+    }
+
+    fn run<'a>(
+        &self,
+        campaign_file: &'a str,
+        campaign: &'a Campaign,
+        snapshot: &'a Snapshot,
+        diff: &'a PlanDiff,
+        first: bool,
+    ) -> RunEvent<'a> {
+        let m = Masker::new(campaign, self.unmask);
+        let src = &snapshot.sources;
+        let s = &snapshot.summary;
+        let n = self.sample;
+        let calls = |calls: &'a [Call]| {
+            calls
+                .iter()
+                .take(n)
+                .map(|c| CallExample::of(&m, c, src))
+                .collect()
+        };
+        RunEvent {
+            campaign: campaign_file,
+            name: &campaign.name,
+            first,
+            sha256: &snapshot.campaign_sha256,
+            rows: s.rows,
+            calls: s.calls,
+            batches: s.batches,
+            skipped: s.skipped,
+            skipped_by_reason: &s.skipped_by_reason,
+            masked: !self.unmask,
+            diff: DiffSummary {
+                calls_before: diff.calls_before,
+                calls_after: diff.calls_after,
+                added: diff.added.len(),
+                removed: diff.removed.len(),
+                changed: diff.changed.len(),
+                new_skips: diff.new_skips.len(),
+                resolved_skips: diff.resolved_skips,
+                skip_counts: diff
+                    .skip_counts
+                    .iter()
+                    .map(|(k, (before, after))| {
+                        (
+                            *k,
+                            BeforeAfter {
+                                before: *before,
+                                after: *after,
+                            },
+                        )
+                    })
+                    .collect(),
+                examples: Examples {
+                    added: calls(&diff.added),
+                    removed: calls(&diff.removed),
+                    changed: diff
+                        .changed
+                        .iter()
+                        .take(n)
+                        .map(|c| ChangedExample::of(&m, c))
+                        .collect(),
+                    new_skips: diff
+                        .new_skips
+                        .iter()
+                        .take(n)
+                        .map(|k| SkippedRow::of(&m, k, src))
+                        .collect(),
+                },
+            },
         }
     }
 
@@ -245,21 +446,21 @@ impl Reporter {
                 status,
                 counts,
             } => {
-                let n = |k: &str| counts[k].as_u64().unwrap_or(0);
                 write!(
                     out,
-                    "  → applied {campaign} to the mock ({status}): {} placed, {} accepted",
-                    plural(n("sent"), "call"),
-                    n("accepted")
+                    "  → applied {campaign} to the mock ({}): {} placed, {} accepted",
+                    status.as_str(),
+                    plural(counts.sent, "call"),
+                    counts.accepted
                 )?;
-                for (key, label) in [
-                    ("already_done", "placed before"),
-                    ("rejected", "rejected"),
-                    ("not_sent", "not sent"),
-                    ("in_doubt", "in doubt"),
+                for (n, label) in [
+                    (counts.already_done, "placed before"),
+                    (counts.rejected, "rejected"),
+                    (counts.not_sent, "not sent"),
+                    (counts.in_doubt, "in doubt"),
                 ] {
-                    if n(key) > 0 {
-                        write!(out, ", {} {label}", n(key))?;
+                    if n > 0 {
+                        write!(out, ", {n} {label}")?;
                     }
                 }
                 writeln!(out)
@@ -423,6 +624,8 @@ impl Reporter {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::plan::Sink as _;
     use crate::plan::diff::diff;
@@ -466,6 +669,10 @@ mod tests {
     }
 
     fn human(unmask: bool) -> String {
+        planned(WatchFormat::Human, unmask)
+    }
+
+    fn planned(format: WatchFormat, unmask: bool) -> String {
         let before = snapshot(&[call("k1", "+2348031234567", "Ada")]);
         let after = snapshot(&[
             call("k1", "+2348031234567", "Adaeze"),
@@ -474,7 +681,7 @@ mod tests {
         let d = diff(&before, &after);
         let c = campaign();
         let mut out = Vec::new();
-        Reporter::new(WatchFormat::Human, false, unmask, 5)
+        Reporter::new(format, false, unmask, 5)
             .event(
                 &Event::Planned {
                     campaign_file: "c.yaml",
@@ -512,6 +719,66 @@ mod tests {
         assert!(
             text.contains("+2348031234567  name: Ada → Adaeze"),
             "{text}"
+        );
+    }
+
+    fn line(event: &Event<'_>) -> String {
+        let mut out = Vec::new();
+        Reporter::new(WatchFormat::Json, false, false, 5)
+            .event(event, &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_lines_lead_with_their_format_and_event_and_are_masked() {
+        let text = planned(WatchFormat::Json, false);
+        assert!(
+            text.starts_with(
+                r#"{"format":"outreach-watch","version":1,"event":"run","campaign":"c.yaml","name":"t","first":false,"#
+            ),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["diff"]["added"], 1);
+        assert_eq!(v["diff"]["examples"]["added"][0]["phone"], "+234******0001");
+        assert_eq!(
+            v["diff"]["examples"]["changed"][0]["changes"][0],
+            json!({"field": "variable", "name": "name", "before": "A***", "after": "A***"})
+        );
+        assert_eq!(
+            line(&Event::Stopped),
+            "{\"format\":\"outreach-watch\",\"version\":1,\"event\":\"stopped\"}\n"
+        );
+    }
+
+    #[test]
+    fn an_apply_is_reported_with_apply_s_status_and_counts() {
+        let counts = RunCounts {
+            planned: 5,
+            already_done: 2,
+            sent: 3,
+            accepted: 3,
+            ..RunCounts::default()
+        };
+        let event = Event::Applied {
+            campaign: "c.yaml",
+            status: &RunStatus::Done,
+            counts: &counts,
+        };
+        let v: serde_json::Value = serde_json::from_str(&line(&event)).unwrap();
+        assert_eq!(v["event"], "apply");
+        assert_eq!(v["target"], "mock");
+        assert_eq!(v["status"], "done");
+        assert_eq!(v["counts"]["sent"], 3);
+        assert_eq!(v["counts"]["already_done"], 2);
+        let mut out = Vec::new();
+        Reporter::new(WatchFormat::Human, false, false, 5)
+            .event(&event, &mut out)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  → applied c.yaml to the mock (done): 3 calls placed, 3 accepted, 2 placed before\n"
         );
     }
 }

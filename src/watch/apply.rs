@@ -138,9 +138,8 @@ impl ApplyStep {
             .map_err(|e| format!("{e:#}"))?;
         applied.end.map_err(|e| format!("{e:#}"))?;
         Ok(Applied {
-            status: applied.summary.status.as_str().to_owned(),
-            counts: serde_json::to_value(&applied.summary.counts)
-                .map_err(|e| format!("apply's summary: {e}"))?,
+            status: applied.summary.status,
+            counts: applied.summary.counts,
         })
     }
 }

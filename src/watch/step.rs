@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::apply::{RunCounts, RunStatus};
 use crate::campaign::Campaign;
 use crate::load::diagnostic::FileReport;
 use crate::plan;
@@ -27,13 +28,12 @@ pub enum StepOutput {
     Applied(Result<Applied, String>),
 }
 
-/// The end of one apply, from `apply`'s JSON summary (`format: outreach-apply`).
+/// The end of one apply: the status and counts of `apply`'s summary.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    /// `done`, `problems` or `interrupted`.
-    pub status: String,
+    pub status: RunStatus,
     /// `apply`'s counts (planned, already_done, sent, accepted, …).
-    pub counts: serde_json::Value,
+    pub counts: RunCounts,
 }
 
 /// The work done for one campaign on each change: validate → plan, and with `--apply --mock`
