@@ -39,10 +39,10 @@ pub(super) const SHARED_PACE: f64 = 0.95;
 pub(super) enum Pacer {
     Local(governor::DefaultDirectRateLimiter),
     /// Budgets in the ledger: the campaign's (all its runners) and the API key's (every
-    /// campaign sending with it), each request costing `period` seconds of both.
+    /// campaign sending with it), each request costing `period` of both.
     Shared {
         scopes: [String; 2],
-        period: f64,
+        period: Duration,
     },
 }
 
@@ -58,7 +58,7 @@ impl Pacer {
                     format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
                     shared.key_scope.clone(),
                 ],
-                period: period.as_secs_f64() / SHARED_PACE,
+                period: period.div_f64(SHARED_PACE),
             }
         } else {
             let quota = governor::Quota::with_period(period)
@@ -76,8 +76,8 @@ impl Pacer {
                 let wait = lock(&shared.ledger)
                     .shared_only("a shared request budget")?
                     .rate_slot(scopes, *period)?;
-                if wait > 0.0 {
-                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
                 }
             }
         }

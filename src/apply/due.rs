@@ -32,11 +32,7 @@ pub(super) fn due_calls(
             }),
             Some(h) => {
                 let retryable = h.state.retried_by(retry);
-                let at = h
-                    .retry_at
-                    .as_deref()
-                    .and_then(|t| t.parse::<Timestamp>().ok());
-                match at {
+                match h.retry_at {
                     Some(at) if retryable && h.attempt < retry.attempts => {
                         if at <= now {
                             due.push(Due {

@@ -82,10 +82,10 @@ pub(super) async fn follow(
                 let retry_at = (retryable && a.attempt < retry.attempts)
                     .then(|| crate::campaign::values::parse_duration(&retry.delay))
                     .flatten()
-                    .and_then(|d| crate::clock::now().checked_add(d).ok())
-                    .map(|t| t.to_string());
-                #[allow(clippy::cast_precision_loss)] // seconds of a phone call
-                let duration = status.call_duration_in_seconds.map(|d| d as f64);
+                    .and_then(|d| crate::clock::now().checked_add(d).ok());
+                let duration = status
+                    .call_duration_in_seconds
+                    .map(std::time::Duration::from_secs);
                 lock(&shared.ledger).outcome(
                     &shared.target_id,
                     &a.key,
@@ -94,7 +94,7 @@ pub(super) async fn follow(
                     Some(&status.call_id),
                     duration,
                     status.reply.as_deref(),
-                    retry_at.as_deref(),
+                    retry_at,
                 )?;
                 let mut c = lock(&shared.counts);
                 match state {

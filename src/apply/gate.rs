@@ -36,12 +36,11 @@ pub(super) fn recheck(
             let window = crate::campaign::values::parse_duration(&cap.per).unwrap_or_default();
             let since = crate::clock::now()
                 .checked_sub(window)
-                .unwrap_or(Timestamp::MIN)
-                .to_string();
+                .unwrap_or(Timestamp::MIN);
             let recent = lock(&shared.ledger).recent_calls(
                 &shared.target_id,
                 &d.planned.call.phone,
-                &since,
+                since,
             )?;
             if recent >= u64::from(cap.calls) {
                 lock(&shared.counts).capped_by_frequency += 1;

@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::bail;
-use jiff::Timestamp;
 use serde_json::Value;
 
 use super::state::{Shared, lock, sleep_interruptible};
@@ -142,9 +141,10 @@ pub(super) async fn settle_others(
 
 /// Whether an attempt was last touched longer ago than `grace`.
 pub(super) fn settled_long_ago(a: &Attempt, grace: Duration) -> bool {
-    a.updated_at
-        .parse::<Timestamp>()
-        .is_ok_and(|t| crate::clock::now().duration_since(t).unsigned_abs() >= grace)
+    crate::clock::now()
+        .duration_since(a.updated_at)
+        .unsigned_abs()
+        >= grace
 }
 
 pub(super) struct Found {

@@ -418,8 +418,11 @@ async fn more_shared_work(
     if open.leased_elsewhere == 0 {
         return Ok(false);
     }
-    let wait = open.next_expiry.unwrap_or(1.0).clamp(0.05, 1.0);
-    sleep_interruptible(shared, Duration::from_secs_f64(wait)).await;
+    let wait = open
+        .next_expiry
+        .unwrap_or(Duration::from_secs(1))
+        .clamp(Duration::from_millis(50), Duration::from_secs(1));
+    sleep_interruptible(shared, wait).await;
     if shared.interrupted.load(Ordering::SeqCst) {
         return Ok(false);
     }

@@ -15,16 +15,19 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
 
 mod model;
 mod postgres;
 mod sqlite;
 
-use model::CountRow;
 pub use model::{
-    Attempt, CallState, KeyHistory, LedgerError, NewCall, OpenWork, Runner, StateCount,
+    Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, Runner, StateCount,
     UnknownState, is_postgres, redact,
 };
+use model::{CountRow, StoredSeconds, StoredTime};
 pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
@@ -48,9 +51,10 @@ struct Deferred {
     target: String,
     attempts: Vec<(String, u32)>,
     batch_id: String,
-    at: String,
+    at: Timestamp,
 }
 
+/// The time written in the ledger's rows: RFC 3339 text (`Timestamp`'s Display).
 fn now() -> String {
     crate::clock::now().to_string()
 }
@@ -225,7 +229,7 @@ impl Ledger {
                 .map(|(k, a)| ((*k).to_owned(), *a))
                 .collect(),
             batch_id: batch_id.to_owned(),
-            at: now(),
+            at: crate::clock::now(),
         });
     }
 
@@ -285,9 +289,9 @@ impl Ledger {
         attempt: u32,
         state: CallState,
         call_id: Option<&str>,
-        duration: Option<f64>,
+        duration: Option<Duration>,
         reply: Option<&str>,
-        retry_at: Option<&str>,
+        retry_at: Option<Timestamp>,
     ) -> Result<(), LedgerError> {
         match &self.store {
             Store::Sqlite(s) => s.outcome(
@@ -334,9 +338,14 @@ impl Ledger {
         }
     }
 
-    /// How many attempts that may have reached `phone` were recorded since `since` (RFC
-    /// 3339), across every campaign under the target: the frequency cap's count.
-    pub fn recent_calls(&self, target: &str, phone: &str, since: &str) -> Result<u64, LedgerError> {
+    /// How many attempts that may have reached `phone` were recorded since `since`, across
+    /// every campaign under the target: the frequency cap's count.
+    pub fn recent_calls(
+        &self,
+        target: &str,
+        phone: &str,
+        since: Timestamp,
+    ) -> Result<u64, LedgerError> {
         match &self.store {
             Store::Sqlite(s) => s.recent_calls(target, phone, since),
             Store::Postgres(p) => p.recent_calls(target, phone, since),
@@ -360,7 +369,7 @@ impl Ledger {
     }
 
     /// Since when a campaign is paused, if it is.
-    pub fn paused_since(&self, campaign: &str) -> Result<Option<String>, LedgerError> {
+    pub fn paused_since(&self, campaign: &str) -> Result<Option<Timestamp>, LedgerError> {
         match &self.store {
             Store::Sqlite(s) => s.paused_since(campaign),
             Store::Postgres(p) => p.paused_since(campaign),
@@ -377,9 +386,9 @@ impl Ledger {
     }
 
     /// Deletes patient data (numbers, source rows, replies) from attempts last updated before
-    /// `before` (RFC 3339), keeping their states and outcomes so counts stay right. Returns
-    /// how many attempts were purged.
-    pub fn purge(&self, before: &str) -> Result<u64, LedgerError> {
+    /// `before`, keeping their states and outcomes so counts stay right. Returns how many
+    /// attempts were purged.
+    pub fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         match &self.store {
             Store::Sqlite(s) => s.purge(before),
             Store::Postgres(p) => p.purge(before),

@@ -50,7 +50,12 @@ pub fn status(
             writeln!(
                 out,
                 "  {} pid {} on {}: {}{round}, heartbeat {:.0} s ago, {} calls claimed",
-                r.host, r.pid, r.target, r.campaign, r.heartbeat_age, r.claimed,
+                r.host,
+                r.pid,
+                r.target,
+                r.campaign,
+                r.heartbeat_age.as_secs_f64(),
+                r.claimed,
             )?;
         }
         if stopped > 0 {

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use postgres::{Client, NoTls};
 
-use crate::ledger::UnknownState;
+use crate::ledger::{BadTime, UnknownState};
 
 /// A statement (or transaction) run on the connection's thread.
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
@@ -31,6 +31,9 @@ pub enum PgError {
     /// A row held a call state this build does not know.
     #[error("{0}")]
     UnknownState(UnknownState),
+    /// A row held a time that is not one.
+    #[error("{0}")]
+    BadTime(BadTime),
 }
 
 impl From<postgres::Error> for PgError {
@@ -40,6 +43,9 @@ impl From<postgres::Error> for PgError {
             std::error::Error::source(&e).and_then(|c| c.downcast_ref::<UnknownState>())
         {
             return PgError::UnknownState(unknown.clone());
+        }
+        if let Some(bad) = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<BadTime>()) {
+            return PgError::BadTime(bad.clone());
         }
         // A statement's error: the server's own words.
         if let Some(db) = e.as_db_error() {
