@@ -818,14 +818,19 @@ mod tests {
         );
     }
 
-    /// Writes a row in a state this build does not know (a newer build's, or a hand edit).
-    fn with_unknown_state(path: &Path) {
+    /// A ledger at `path` with one call, `k1`, recorded `sending` by a run.
+    fn with_one_call(path: &Path) -> Ledger {
         let mut l = Ledger::open(path).unwrap();
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
             .unwrap();
         l.begin(&run, "mock", "c", "r", &[call("k1")]).unwrap();
-        drop(l);
+        l
+    }
+
+    /// Writes a row in a state this build does not know (a newer build's, or a hand edit).
+    fn with_unknown_state(path: &Path) {
+        drop(with_one_call(path));
         let conn = Connection::open(path).unwrap();
         conn.execute("UPDATE calls SET state = 'on_hold' WHERE key = 'k1'", [])
             .unwrap();
@@ -859,11 +864,7 @@ mod tests {
     fn a_time_that_is_not_one_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
-        let mut l = Ledger::open(&path).unwrap();
-        let run = l
-            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
-            .unwrap();
-        l.begin(&run, "mock", "c", "r", &[call("k1")]).unwrap();
+        let l = with_one_call(&path);
         let conn = Connection::open(&path).unwrap();
         let bad = |r: Result<(), LedgerError>| match r {
             Err(LedgerError::BadTime { error, .. }) => error,
@@ -918,11 +919,7 @@ mod tests {
     #[test]
     fn a_call_in_doubt_read_back_is_resolved() {
         let dir = tempfile::tempdir().unwrap();
-        let mut l = Ledger::open(&dir.path().join("state.db")).unwrap();
-        let run = l
-            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
-            .unwrap();
-        l.begin(&run, "mock", "c", "r", &[call("k1")]).unwrap();
+        let mut l = with_one_call(&dir.path().join("state.db"));
         let read = l.attempts("mock", "c", "r", &[]).unwrap().remove(0);
         assert!(
             l.resolve("mock", &read, CallState::NotSent, None, "never placed")

@@ -43,49 +43,32 @@ const PG_REOPEN_SQL: &str = "UPDATE work SET done = false, claimed_by = NULL, le
      FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
      WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt";
 
-/// A state column: an unknown state fails the row (see [`PgError::UnknownState`]).
-impl<'a> FromSql<'a> for CallState {
-    fn from_sql(
-        ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        let text = <&str as FromSql>::from_sql(ty, raw)?;
-        CallState::parse(text).ok_or_else(|| UnknownState(text.to_owned()).into())
-    }
+/// A column read as `$base` and parsed by `$parse`, whose error fails the row and names what
+/// the row holds (see [`PgError`]).
+macro_rules! parsed_column {
+    ($t:ty, $base:ty, $parse:expr) => {
+        impl<'a> FromSql<'a> for $t {
+            fn from_sql(
+                ty: &Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                Ok(($parse)(<$base as FromSql>::from_sql(ty, raw)?)?)
+            }
 
-    fn accepts(ty: &Type) -> bool {
-        <&str as FromSql>::accepts(ty)
-    }
+            fn accepts(ty: &Type) -> bool {
+                <$base as FromSql>::accepts(ty)
+            }
+        }
+    };
 }
 
-/// A timestamp column: RFC 3339 text, or an error naming what it holds instead (see
-/// [`PgError::BadTime`]).
-impl<'a> FromSql<'a> for StoredTime {
-    fn from_sql(
-        ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(StoredTime::parse(<&str as FromSql>::from_sql(ty, raw)?)?)
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        <&str as FromSql>::accepts(ty)
-    }
-}
-
-/// A length of time column (or one the database computes): seconds.
-impl<'a> FromSql<'a> for StoredSeconds {
-    fn from_sql(
-        ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(StoredSeconds::new(<f64 as FromSql>::from_sql(ty, raw)?)?)
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        <f64 as FromSql>::accepts(ty)
-    }
-}
+// A state column: an unknown state fails the row (see [`PgError::UnknownState`]).
+parsed_column!(CallState, &str, |text: &str| CallState::parse(text)
+    .ok_or_else(|| UnknownState(text.to_owned())));
+// A timestamp column: RFC 3339 text.
+parsed_column!(StoredTime, &str, StoredTime::parse);
+// A length of time column (or one the database computes): seconds.
+parsed_column!(StoredSeconds, f64, StoredSeconds::new);
 
 fn pg_keys(attempts: &[(String, u32)]) -> (Vec<String>, Vec<i32>) {
     attempts
@@ -766,12 +749,8 @@ mod tests {
         }
     }
 
-    // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
-    #[test]
-    fn an_unknown_state_is_an_error_naming_it() {
-        let Some(db) = TestDb::create("unknown_state") else {
-            return;
-        };
+    /// The test database's ledger with one call, `k1`, recorded `sending` by a run.
+    fn with_one_call(db: &TestDb) -> Ledger {
         let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
@@ -784,6 +763,16 @@ mod tests {
             row: 2,
         };
         l.begin(&run, "mock", "c", "r", &[call]).unwrap();
+        l
+    }
+
+    // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
+    #[test]
+    fn an_unknown_state_is_an_error_naming_it() {
+        let Some(db) = TestDb::create("unknown_state") else {
+            return;
+        };
+        let l = with_one_call(&db);
         assert_eq!(
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Sending
@@ -826,18 +815,7 @@ mod tests {
         let Some(db) = TestDb::create("bad_time") else {
             return;
         };
-        let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
-        let run = l
-            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
-            .unwrap();
-        let call = NewCall {
-            key: "k1",
-            attempt: 1,
-            phone: "+2348031234567",
-            source: "p.csv",
-            row: 2,
-        };
-        l.begin(&run, "mock", "c", "r", &[call]).unwrap();
+        let l = with_one_call(&db);
         assert!(l.attempts("mock", "c", "r", &[]).is_ok());
         Client::connect(&db.url, NoTls)
             .unwrap()
