@@ -114,6 +114,13 @@ pub enum LedgerError {
     UnknownState { path: PathBuf, state: String },
     #[error("the ledger {} holds {error}", path.display())]
     BadTime { path: PathBuf, error: BadTime },
+    /// A call through [`super::AsyncLedger`] after it was closed.
+    #[error("the ledger was used after it was closed")]
+    Closed,
+    /// A call through [`super::AsyncLedger`] that the async runtime dropped (it is shutting
+    /// down) before it ran.
+    #[error("a ledger call was cancelled: the async runtime is shutting down")]
+    Cancelled,
     #[error("the ledger {} is a SQLite file: {what} needs a shared (Postgres) ledger", path.display())]
     NotShared { path: PathBuf, what: &'static str },
 }

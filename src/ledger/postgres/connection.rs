@@ -3,7 +3,9 @@
 //! The `postgres` crate drives its connection on a runtime of its own, which cannot be
 //! blocked on from inside `apply`'s tokio runtime; a dedicated thread owns the connection and
 //! runs the ledger's statements one at a time, in the order they are asked, as the SQLite
-//! connection does.
+//! connection does. Waiting for that thread's answer blocks, so async code never does it on
+//! an executor's thread: it goes through [`crate::ledger::AsyncLedger`], which waits on the
+//! blocking pool.
 
 use std::sync::mpsc;
 
@@ -67,6 +69,7 @@ impl From<postgres::Error> for PgError {
 
 impl Pg {
     pub(super) fn connect(url: &str) -> Result<Pg, PgError> {
+        crate::ledger::async_ledger::not_on_an_executor();
         let (jobs, receive) = mpsc::channel::<Job>();
         let (ready, ready_rx) = mpsc::sync_channel(1);
         let url = url.to_owned();
@@ -94,11 +97,13 @@ impl Pg {
         })
     }
 
-    /// Runs `f` on the connection and waits for its answer.
+    /// Runs `f` on the connection and waits for its answer: a blocking wait, never on an
+    /// async executor's thread (see [`crate::ledger::AsyncLedger`]).
     pub(super) fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
     ) -> Result<R, PgError> {
+        crate::ledger::async_ledger::not_on_an_executor();
         let (answer, answer_rx) = mpsc::sync_channel(1);
         self.jobs
             .as_ref()
