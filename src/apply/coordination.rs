@@ -74,15 +74,17 @@ impl Pacer {
             Pacer::Local(limiter) => limiter.until_ready().await,
             Pacer::Shared { scopes, period } => {
                 let (scopes, period) = (scopes.clone(), *period);
-                let wait = shared
+                // The slot's time is fixed where the ledger answers: the hop back to this task
+                // does not delay the request past it.
+                let at = shared
                     .ledger(move |l, _| {
-                        l.shared_only("a shared request budget")?
-                            .rate_slot(&scopes, period)
+                        let wait = l
+                            .shared_only("a shared request budget")?
+                            .rate_slot(&scopes, period)?;
+                        Ok(tokio::time::Instant::now() + wait)
                     })
                     .await?;
-                if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
-                }
+                tokio::time::sleep_until(at).await;
             }
         }
         Ok(())
