@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use super::input::Loaded;
 use super::input::Planned;
-use super::state::{Due, Shared, lock};
+use super::state::{Due, Shared};
 use crate::settings::ApplySettings;
 
 /// The ledger's name for an API key's request budget: a SHA-256 fingerprint of the key (the
@@ -39,10 +39,10 @@ pub(super) const SHARED_PACE: f64 = 0.95;
 pub(super) enum Pacer {
     Local(governor::DefaultDirectRateLimiter),
     /// Budgets in the ledger: the campaign's (all its runners) and the API key's (every
-    /// campaign sending with it), each request costing `period` seconds of both.
+    /// campaign sending with it), each request costing `period` of both.
     Shared {
         scopes: [String; 2],
-        period: f64,
+        period: Duration,
     },
 }
 
@@ -58,7 +58,7 @@ impl Pacer {
                     format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
                     shared.key_scope.clone(),
                 ],
-                period: period.as_secs_f64() / SHARED_PACE,
+                period: period.div_f64(SHARED_PACE),
             }
         } else {
             let quota = governor::Quota::with_period(period)
@@ -69,16 +69,22 @@ impl Pacer {
     }
 
     /// Waits for the next request slot.
-    pub(super) async fn ready(&self, shared: &Shared) -> anyhow::Result<()> {
+    pub(super) async fn ready(&self, shared: &Arc<Shared>) -> anyhow::Result<()> {
         match self {
             Pacer::Local(limiter) => limiter.until_ready().await,
             Pacer::Shared { scopes, period } => {
-                let wait = lock(&shared.ledger)
-                    .shared_only("a shared request budget")?
-                    .rate_slot(scopes, *period)?;
-                if wait > 0.0 {
-                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-                }
+                let (scopes, period) = (scopes.clone(), *period);
+                // The slot's time is fixed where the ledger answers: the hop back to this task
+                // does not delay the request past it.
+                let at = shared
+                    .ledger(move |l, _| {
+                        let wait = l
+                            .shared_only("a shared request budget")?
+                            .rate_slot(&scopes, period)?;
+                        Ok(tokio::time::Instant::now() + wait)
+                    })
+                    .await?;
+                tokio::time::sleep_until(at).await;
             }
         }
         Ok(())
@@ -101,9 +107,9 @@ pub(super) enum Queue<'a> {
 impl<'a> Queue<'a> {
     /// Where this run's due calls come from: its own queue per zone, or the shared ledger's
     /// work table (to which it adds the calls it found due).
-    pub(super) fn new(
+    pub(super) async fn new(
         s: &ApplySettings,
-        shared: &Shared,
+        shared: &Arc<Shared>,
         loaded: &'a Loaded,
         by_zone: BTreeMap<String, VecDeque<Due>>,
         is_shared: bool,
@@ -112,23 +118,27 @@ impl<'a> Queue<'a> {
         let campaign = &shared.campaign;
         Ok(if is_shared {
             // Every runner adds the calls it finds due; each is added once and claimed once.
-            let work: Vec<(&str, u32, &str)> = by_zone
-                .values()
-                .flatten()
-                .map(|d| {
-                    (
-                        d.planned.call.key.as_str(),
-                        d.attempt,
-                        d.planned.timezone.as_str(),
+            shared
+                .ledger(move |l, s| {
+                    let work: Vec<(&str, u32, &str)> = by_zone
+                        .values()
+                        .flatten()
+                        .map(|d| {
+                            (
+                                d.planned.call.key.as_str(),
+                                d.attempt,
+                                d.planned.timezone.as_str(),
+                            )
+                        })
+                        .collect();
+                    l.shared_only("shared work")?.enqueue(
+                        &s.target_id,
+                        &s.campaign.name,
+                        &s.round,
+                        &work,
                     )
                 })
-                .collect();
-            lock(&shared.ledger).shared_only("shared work")?.enqueue(
-                &shared.target_id,
-                &campaign.name,
-                &shared.round,
-                &work,
-            )?;
+                .await?;
             let capped = s.max_calls.is_some() || campaign.delivery.max_calls.is_some();
             Queue::Shared {
                 planned: loaded
@@ -147,18 +157,33 @@ impl<'a> Queue<'a> {
 
 impl Queue<'_> {
     /// Whether a time zone has calls left to send (so that its calling window matters).
-    pub(super) fn has_work(&self, shared: &Shared, tz: &str) -> anyhow::Result<bool> {
+    pub(super) async fn has_work(&self, shared: &Arc<Shared>, tz: &str) -> anyhow::Result<bool> {
         Ok(match self {
             Queue::Local(by_zone) => by_zone.get(tz).is_some_and(|q| !q.is_empty()),
             Queue::Shared { foreign: true, .. } => false,
-            Queue::Shared { .. } => lock(&shared.ledger)
-                .shared_only("shared work")?
-                .zone_has_work(&shared.target_id, &shared.campaign.name, &shared.round, tz)?,
+            Queue::Shared { .. } => {
+                let tz = tz.to_owned();
+                shared
+                    .ledger(move |l, s| {
+                        l.shared_only("shared work")?.zone_has_work(
+                            &s.target_id,
+                            &s.campaign.name,
+                            &s.round,
+                            &tz,
+                        )
+                    })
+                    .await?
+            }
         })
     }
 
     /// Up to `n` due calls of one time zone.
-    pub(super) fn next(&mut self, shared: &Shared, tz: &str, n: usize) -> anyhow::Result<Vec<Due>> {
+    pub(super) async fn next(
+        &mut self,
+        shared: &Arc<Shared>,
+        tz: &str,
+        n: usize,
+    ) -> anyhow::Result<Vec<Due>> {
         match self {
             Queue::Local(by_zone) => {
                 let q = by_zone.get_mut(tz).map(|q| {
@@ -176,14 +201,19 @@ impl Queue<'_> {
                 if n == 0 || *foreign {
                     return Ok(Vec::new());
                 }
-                let claimed = lock(&shared.ledger).shared_only("claiming work")?.claim(
-                    &shared.run_id,
-                    &shared.target_id,
-                    &shared.campaign.name,
-                    &shared.round,
-                    tz,
-                    n,
-                )?;
+                let tz = tz.to_owned();
+                let claimed = shared
+                    .ledger(move |l, s| {
+                        l.shared_only("claiming work")?.claim(
+                            &s.run_id,
+                            &s.target_id,
+                            &s.campaign.name,
+                            &s.round,
+                            &tz,
+                            n,
+                        )
+                    })
+                    .await?;
                 if let Some(b) = budget {
                     *b -= claimed.len().min(*b);
                 }
@@ -209,11 +239,14 @@ impl Queue<'_> {
                         "{} claimed calls are not in this runner's plan (do all runners apply the same campaign file?); left for the others, and this runner claims no more",
                         unknown.len()
                     );
-                    let unknown: Vec<(&str, u32)> =
-                        unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
-                    lock(&shared.ledger)
-                        .shared_only("releasing work")?
-                        .release_work(&shared.target_id, &unknown)?;
+                    shared
+                        .ledger(move |l, s| {
+                            let unknown: Vec<(&str, u32)> =
+                                unknown.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+                            l.shared_only("releasing work")?
+                                .release_work(&s.target_id, &unknown)
+                        })
+                        .await?;
                     *foreign = true;
                 }
                 Ok(out)

@@ -1,57 +1,177 @@
 //! Which planned calls are due in this run: not placed yet, or due for a retry.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use super::input::Planned;
-use super::state::{Due, Shared, lock};
-use crate::ledger::CallState;
+use super::state::{Due, Shared};
+use crate::campaign::Retry;
+use crate::ledger::{CallState, KeyHistory};
+
+/// The planned calls as the ledger's history leaves them at one moment.
+#[derive(Debug, Default)]
+pub(super) struct DueNow {
+    /// Due now, in plan order.
+    pub(super) due: Vec<Due>,
+    /// Placed or settled for good by earlier runs (in doubt and held included).
+    pub(super) done: u64,
+    /// Their retry comes due later.
+    pub(super) later: u64,
+    /// When the first of those comes due.
+    pub(super) next_retry: Option<Timestamp>,
+}
 
 /// Calls due now, from the plan and the ledger's history.
-pub(super) fn due_calls(
-    shared: &Shared,
+pub(super) async fn due_calls(
+    shared: &Arc<Shared>,
     calls: &[Arc<Planned>],
     now: Timestamp,
-) -> anyhow::Result<(Vec<Due>, u64, u64, Option<Timestamp>)> {
-    let history =
-        lock(&shared.ledger).history(&shared.target_id, &shared.campaign.name, &shared.round)?;
-    let retry = &shared.campaign.delivery.retry;
-    let mut due = Vec::new();
-    let (mut done, mut later) = (0, 0);
-    let mut next_retry: Option<Timestamp> = None;
+) -> anyhow::Result<DueNow> {
+    let history = shared
+        .ledger(|l, s| l.history(&s.target_id, &s.campaign.name, &s.round))
+        .await?;
+    Ok(due(calls, &history, &shared.campaign.delivery.retry, now))
+}
+
+/// What is due at `now`: a call never recorded (its first attempt), one recorded as never
+/// sent (the same attempt again), and one that ended in an outcome the retry policy retries,
+/// with attempts left, once its retry time has come (the next attempt). Everything else is
+/// done: answered, rejected, in doubt, being sent, or out of attempts.
+fn due(
+    calls: &[Arc<Planned>],
+    history: &HashMap<String, KeyHistory>,
+    retry: &Retry,
+    now: Timestamp,
+) -> DueNow {
+    let mut out = DueNow::default();
     for p in calls {
+        let due = |attempt| Due {
+            planned: Arc::clone(p),
+            attempt,
+        };
         match history.get(&p.call.key) {
-            None => due.push(Due {
-                planned: Arc::clone(p),
-                attempt: 1,
-            }),
-            Some(h) if h.state == CallState::NotSent => due.push(Due {
-                planned: Arc::clone(p),
-                attempt: h.attempt,
-            }),
-            Some(h) => {
-                let retryable = h.state.retried_by(retry);
-                let at = h
-                    .retry_at
-                    .as_deref()
-                    .and_then(|t| t.parse::<Timestamp>().ok());
-                match at {
-                    Some(at) if retryable && h.attempt < retry.attempts => {
-                        if at <= now {
-                            due.push(Due {
-                                planned: Arc::clone(p),
-                                attempt: h.attempt + 1,
-                            });
-                        } else {
-                            later += 1;
-                            next_retry = Some(next_retry.map_or(at, |n: Timestamp| n.min(at)));
-                        }
+            None => out.due.push(due(1)),
+            Some(h) if h.state == CallState::NotSent => out.due.push(due(h.attempt)),
+            Some(h) => match h.retry_at {
+                Some(at) if h.state.retried_by(retry) && h.attempt < retry.attempts => {
+                    if at <= now {
+                        out.due.push(due(h.attempt + 1));
+                    } else {
+                        out.later += 1;
+                        out.next_retry = Some(out.next_retry.map_or(at, |n| n.min(at)));
                     }
-                    _ => done += 1,
                 }
-            }
+                _ => out.done += 1,
+            },
         }
     }
-    Ok((due, done, later, next_retry))
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::state::test_calls::planned;
+    use crate::campaign::RetryOutcome;
+
+    fn at(t: &str) -> Timestamp {
+        t.parse().unwrap()
+    }
+
+    fn was(attempt: u32, state: CallState, retry_at: Option<&str>) -> KeyHistory {
+        KeyHistory {
+            attempt,
+            state,
+            retry_at: retry_at.map(at),
+        }
+    }
+
+    /// Three calls in all, retrying unanswered calls only.
+    fn retry() -> Retry {
+        Retry {
+            attempts: 3,
+            outcomes: vec![RetryOutcome::NoAnswer],
+            ..Retry::default()
+        }
+    }
+
+    fn keys(d: &DueNow) -> Vec<(String, u32)> {
+        d.due
+            .iter()
+            .map(|d| (d.planned.call.key.clone(), d.attempt))
+            .collect()
+    }
+
+    const NOW: &str = "2026-12-01T10:00:00Z";
+
+    fn due_now(history: &[(&str, KeyHistory)]) -> DueNow {
+        let calls: Vec<_> = history
+            .iter()
+            .map(|(k, _)| planned(k, "Africa/Lagos"))
+            .collect();
+        let history = history
+            .iter()
+            .filter(|(_, h)| h.attempt > 0)
+            .map(|(k, h)| ((*k).to_owned(), h.clone()))
+            .collect();
+        due(&calls, &history, &retry(), at(NOW))
+    }
+
+    fn never_recorded() -> KeyHistory {
+        was(0, CallState::Sending, None)
+    }
+
+    #[test]
+    fn a_call_never_recorded_is_due_as_its_first_attempt_and_a_not_sent_one_again() {
+        let d = due_now(&[
+            ("new", never_recorded()),
+            ("unsent", was(2, CallState::NotSent, None)),
+        ]);
+        assert_eq!(keys(&d), [("new".into(), 1), ("unsent".into(), 2)]);
+        assert_eq!((d.done, d.later, d.next_retry), (0, 0, None));
+    }
+
+    #[test]
+    fn a_retry_is_due_once_its_time_has_come_and_not_before() {
+        let d = due_now(&[
+            (
+                "ripe",
+                was(1, CallState::NoAnswer, Some("2026-12-01T09:59:59Z")),
+            ),
+            ("on_time", was(1, CallState::NoAnswer, Some(NOW))),
+            (
+                "soon",
+                was(2, CallState::NoAnswer, Some("2026-12-01T12:00:00Z")),
+            ),
+            (
+                "sooner",
+                was(1, CallState::NoAnswer, Some("2026-12-01T11:00:00Z")),
+            ),
+        ]);
+        assert_eq!(keys(&d), [("ripe".into(), 2), ("on_time".into(), 2)]);
+        assert_eq!(d.later, 2);
+        assert_eq!(d.next_retry, Some(at("2026-12-01T11:00:00Z")));
+        assert_eq!(d.done, 0);
+    }
+
+    #[test]
+    fn attempts_exhausted_final_in_doubt_or_not_retried_are_done() {
+        let past = Some("2026-12-01T08:00:00Z");
+        let d = due_now(&[
+            ("exhausted", was(3, CallState::NoAnswer, past)),
+            ("answered", was(1, CallState::Answered, None)),
+            // Held: never called again blindly, whatever the retry policy.
+            ("in_doubt", was(1, CallState::InDoubt, past)),
+            ("sending", was(1, CallState::Sending, None)),
+            ("rejected", was(1, CallState::Rejected, None)),
+            // The policy retries no_answer only.
+            ("failed", was(1, CallState::Failed, past)),
+            // Retryable, but no retry time recorded: nothing to wait for.
+            ("no_time", was(1, CallState::NoAnswer, None)),
+        ]);
+        assert!(d.due.is_empty(), "{:?}", keys(&d));
+        assert_eq!((d.done, d.later, d.next_retry), (7, 0, None));
+    }
 }

@@ -28,9 +28,10 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::campaign::Kind;
+use crate::campaign::values::parse_duration;
 use crate::client::Client;
 use crate::endpoint::Endpoint;
-use crate::ledger::Ledger;
+use crate::ledger::AsyncLedger;
 use crate::settings::ApplySettings;
 use crate::settings::target::{Target, TargetId};
 use coordination::key_budget_scope;
@@ -40,7 +41,7 @@ use input::{Loaded, load};
 pub use prompt::{Nobody, Prompt, Terminal};
 use reconcile::{reconcile, settle_others};
 use send::send_all;
-use state::{Shared, lock, sleep_interruptible};
+use state::{Due, Shared, lock, sleep_interruptible};
 pub use summary::{ApplySummary, RunStatus};
 
 /// How an apply ended.
@@ -106,6 +107,19 @@ fn call_route(kind: Kind) -> &'static str {
     }
 }
 
+/// The API a run places its calls on, and the names the ledger records them under.
+struct Api {
+    client: Client,
+    /// The base URL the requests go to.
+    base: String,
+    /// The ledger's name for the target.
+    id: String,
+    /// The API key's shared request budget.
+    key_scope: String,
+    /// A live target (not the mock, not a dry run): placing calls there is asked first.
+    live: bool,
+}
+
 /// Runs `outreach apply`. Results go to `out`; progress to the log (stderr).
 pub async fn apply(
     s: &ApplySettings,
@@ -113,13 +127,11 @@ pub async fn apply(
     prompt: &dyn Prompt,
 ) -> anyhow::Result<Applied> {
     let loaded = load(&s.input)?;
-    let campaign = loaded.campaign.clone();
-    let round = campaign.round.clone().unwrap_or_default();
 
     // The target and its key. The key never comes from the campaign.
     let endpoint = Endpoint::open(&s.target).await?;
     let base = endpoint.base.clone();
-    let target_id = if s.dry_run {
+    let id = if s.dry_run {
         TargetId::DryRun(Box::new(s.target.id()))
     } else {
         s.target.id()
@@ -134,15 +146,41 @@ pub async fn apply(
             "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
         ),
     };
-    let key_scope = key_budget_scope(&target_id, &key);
-    let client = Client::new(&base, key, s.request_timeout).map_err(anyhow::Error::msg)?;
+    let api = Api {
+        key_scope: key_budget_scope(&id, &key),
+        client: Client::new(&base, key, s.request_timeout).map_err(anyhow::Error::msg)?,
+        base,
+        id,
+        live,
+    };
 
-    // The ledger, locked for this run.
     let state_path = s
         .state
         .clone()
         .unwrap_or_else(|| default_state(&loaded.campaign_path));
-    let mut ledger = Ledger::open(&state_path)?;
+    let ledger = AsyncLedger::open(state_path).await?;
+    let applied = on_ledger(s, interrupted, prompt, &ledger, &loaded, api).await;
+    // Closed here, off the executor, on every path: its lock is released (and its connection
+    // closed) before apply returns, as the next apply of a watch session needs.
+    let closed = ledger.close().await;
+    endpoint.close().await;
+    let applied = applied?;
+    closed?;
+    Ok(applied)
+}
+
+/// The run, once the ledger is open: locked for this run, then started, sent, followed and
+/// ended in it.
+async fn on_ledger(
+    s: &ApplySettings,
+    interrupted: Arc<AtomicBool>,
+    prompt: &dyn Prompt,
+    ledger: &AsyncLedger,
+    loaded: &Loaded,
+    api: Api,
+) -> anyhow::Result<Applied> {
+    let campaign = loaded.campaign.clone();
+    let round = campaign.round.clone().unwrap_or_default();
     // What is printed of the ledger: its file, or its URL with the password hidden.
     let state_path = ledger.path().to_path_buf();
     let holder = format!(
@@ -152,28 +190,44 @@ pub async fn apply(
         campaign.name,
         crate::clock::now()
     );
-    ledger.lock(&holder)?;
+    ledger.call(move |l| l.lock(&holder)).await?;
     if let Some(tx) = &s.locked {
         let _ = tx.send(());
     }
 
     // A brand-new ledger for a campaign sent to a live target is how everyone gets called twice.
-    if live && !s.new_ledger && !ledger.knows_campaign(&target_id, &campaign.name)? {
-        let question = format!(
-            "The ledger {} has no record of campaign `{}` on {base}. If it ran before from another machine or ledger, everyone would be called again.",
-            state_path.display(),
-            campaign.name
-        );
-        if !(prompt.available() && prompt.confirm(&format!("{question} Is this its first run?"))) {
-            bail!(
-                "{question} Pass --new-ledger if this is the campaign's first run, or point --state at the ledger it used."
+    if api.live && !s.new_ledger {
+        let (id, name) = (api.id.clone(), campaign.name.clone());
+        if !ledger.call(move |l| l.knows_campaign(&id, &name)).await? {
+            let question = format!(
+                "The ledger {} has no record of campaign `{}` on {}. If it ran before from another machine or ledger, everyone would be called again.",
+                state_path.display(),
+                campaign.name,
+                api.base
             );
+            if !(prompt.available()
+                && prompt.confirm(&format!("{question} Is this its first run?")))
+            {
+                bail!(
+                    "{question} Pass --new-ledger if this is the campaign's first run, or point --state at the ledger it used."
+                );
+            }
         }
     }
 
-    let run_id = ledger.start_run(&target_id, &campaign.name, &round, s.lease)?;
+    let run_id = {
+        let (id, name, round, lease) = (
+            api.id.clone(),
+            campaign.name.clone(),
+            round.clone(),
+            s.lease,
+        );
+        ledger
+            .call(move |l| l.start_run(&id, &name, &round, lease))
+            .await?
+    };
     let shared = Arc::new(Shared {
-        ledger: Mutex::new(ledger),
+        store: ledger.clone(),
         counts: Mutex::new(RunCounts {
             planned: loaded.calls.len() as u64,
             ..RunCounts::default()
@@ -181,62 +235,101 @@ pub async fn apply(
         interrupted,
         stop: AtomicBool::new(false),
         fatal: Mutex::new(None),
-        target_id: target_id.clone(),
+        target_id: api.id.clone(),
+        retry_delay: parse_duration(&campaign.delivery.retry.delay),
+        frequency_window: campaign
+            .delivery
+            .frequency_cap
+            .as_ref()
+            .and_then(|cap| parse_duration(&cap.per)),
         campaign: campaign.clone(),
-        run_id: run_id.clone(),
-        round: round.clone(),
+        run_id,
+        round,
         sent_calls: AtomicU64::new(0),
         claimed: AtomicU64::new(0),
-        key_scope,
+        key_scope: api.key_scope.clone(),
     });
 
-    // The heartbeat: `status` shows the run alive, and its claims stay leased while it works.
-    let heartbeat = {
-        let shared = Arc::clone(&shared);
-        let every = (s.lease / 3).max(Duration::from_millis(200));
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let claimed = shared.claimed.load(Ordering::SeqCst);
-                if let Err(e) = lock(&shared.ledger).heartbeat(&shared.run_id, claimed) {
-                    tracing::warn!("heartbeat: {e}");
-                }
-            }
-        })
-    };
-    let result = run(s, prompt, &shared, &client, &loaded, live, &base).await;
-    heartbeat.abort();
+    let heartbeat = Heartbeat::start(&shared, s.lease);
+    let result = run(s, prompt, &shared, &api, loaded).await;
+    heartbeat.stop().await;
     let counts = lock(&shared.counts).clone();
     let fatal = lock(&shared.fatal).clone();
-    let end = match (&result, &fatal) {
-        (Err(_), _) | (_, Some(_)) => None,
-        (Ok(end), None) => Some(*end),
-    };
-    let status = match end {
-        Some(ApplyEnd::Done) => RunStatus::Done,
-        Some(ApplyEnd::Problems) => RunStatus::Problems,
-        Some(ApplyEnd::Interrupted) => RunStatus::Interrupted,
-        None => RunStatus::Failed,
-    };
-    lock(&shared.ledger).end_run(&run_id, status.as_str(), &serde_json::to_string(&counts)?)?;
+    let status = run_status(result.as_ref().ok().copied(), fatal.is_some());
+    let detail = serde_json::to_string(&counts)?;
+    shared
+        .ledger(move |l, s| l.end_run(&s.run_id, status.as_str(), &detail))
+        .await?;
     let summary = ApplySummary {
         format: ApplySummary::FORMAT,
         version: ApplySummary::VERSION,
         campaign: campaign.name.clone(),
         round: campaign.round.clone(),
-        target: target_id,
-        base,
+        target: api.id,
+        base: api.base,
         dry_run: s.dry_run,
         ledger: state_path.display().to_string(),
         status,
         counts,
     };
-    endpoint.close().await;
     let end = match fatal {
         Some(f) => Err(anyhow::anyhow!(f)),
         None => result,
     };
     Ok(Applied { summary, end })
+}
+
+/// How a run is recorded as ended: how it got to its end (`None`: it stopped on an error),
+/// and whether something fatal (a refused key) stopped it on the way.
+fn run_status(end: Option<ApplyEnd>, fatal: bool) -> RunStatus {
+    match end {
+        _ if fatal => RunStatus::Failed,
+        Some(ApplyEnd::Done) => RunStatus::Done,
+        Some(ApplyEnd::Problems) => RunStatus::Problems,
+        Some(ApplyEnd::Interrupted) => RunStatus::Interrupted,
+        None => RunStatus::Failed,
+    }
+}
+
+/// The heartbeat: `status` shows the run alive, and its claims stay leased while it works.
+struct Heartbeat {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(shared: &Arc<Shared>, lease: Duration) -> Heartbeat {
+        let shared = Arc::clone(shared);
+        let every = (lease / 3).max(Duration::from_millis(200));
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+                let claimed = shared.claimed.load(Ordering::SeqCst);
+                if let Err(e) = shared
+                    .ledger(move |l, s| l.heartbeat(&s.run_id, claimed))
+                    .await
+                {
+                    tracing::warn!("heartbeat: {e}");
+                }
+            }
+        });
+        Heartbeat { stop, task }
+    }
+
+    /// Stops the heartbeat and waits for it: none is written after the run's end. A panic
+    /// in it is the run's.
+    async fn stop(self) {
+        drop(self.stop);
+        if let Err(e) = self.task.await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
 }
 
 /// What a run did, and how it ended: `end` is an error when the run stopped on one (the
@@ -250,45 +343,39 @@ async fn run(
     s: &ApplySettings,
     prompt: &dyn Prompt,
     shared: &Arc<Shared>,
-    client: &Client,
+    api: &Api,
     loaded: &Loaded,
-    live: bool,
-    base: &str,
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
+    let client = &api.client;
     reconcile(s, shared, client, true).await?;
-    let is_shared = lock(&shared.ledger).is_shared();
+    let is_shared = shared.is_shared();
 
-    let cap = match (s.max_calls, campaign.delivery.max_calls) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let cap = call_cap(s.max_calls, campaign.delivery.max_calls);
     let mut sent_this_run: u64 = 0;
     let mut first_pass = true;
     loop {
         let now = crate::clock::now();
-        let (mut due, done, later, _) = due_calls(shared, &loaded.calls, now)?;
+        let mut due = due_calls(shared, &loaded.calls, now).await?;
         {
             let mut c = lock(&shared.counts);
             if first_pass {
-                c.already_done = done;
+                c.already_done = due.done;
             }
-            c.retry_later = later;
-        }
-        if let Some(cap) = cap {
-            let room = usize::try_from(cap.saturating_sub(sent_this_run)).unwrap_or(usize::MAX);
-            if due.len() > room {
-                lock(&shared.counts).capped = (due.len() - room) as u64;
-                due.truncate(room);
+            c.retry_later = due.later;
+            if let Some(capped) = cap_due(&mut due.due, cap, sent_this_run) {
+                c.capped = capped;
             }
+            c.due += due.due.len() as u64;
         }
-        lock(&shared.counts).due += due.len() as u64;
+        let due = due.due;
 
-        if first_pass && live && !due.is_empty() && !s.yes {
+        if first_pass && api.live && !due.is_empty() && !s.yes {
             let question = format!(
-                "About to place {} calls for `{}` on {base}.",
+                "About to place {} calls for `{}` on {}.",
                 due.len(),
-                campaign.name
+                campaign.name,
+                api.base
             );
             if !prompt.available() {
                 bail!("{question} No terminal to confirm on: pass --yes to go ahead.");
@@ -327,19 +414,15 @@ async fn run(
         // Retries that come due: wait for them unless told not to. Without a retry policy,
         // with every due call recorded and none put back, nothing can be due: the ledger's
         // history is not read again (for a large campaign that read is a tenth of the run).
-        let c = lock(&shared.counts).clone();
-        let maybe_due = is_shared
-            || campaign.delivery.retry.attempts > 1
-            || reopened > 0
-            || c.not_sent
-                + c.capped
-                + c.opted_out_since_plan
-                + c.capped_by_frequency
-                + c.taken_elsewhere
-                > 0;
+        let maybe_due = may_be_due(
+            is_shared,
+            campaign.delivery.retry.attempts,
+            reopened,
+            &lock(&shared.counts),
+        );
         let (due_now, next) = if maybe_due {
-            let (due_now, _, _, next) = due_calls(shared, &loaded.calls, crate::clock::now())?;
-            (due_now, next)
+            let d = due_calls(shared, &loaded.calls, crate::clock::now()).await?;
+            (d.due, d.next_retry)
         } else {
             (Vec::new(), None)
         };
@@ -375,6 +458,41 @@ async fn run(
     Ok(finish(shared, ApplyEnd::Done))
 }
 
+/// The most calls one run places: the lower of `--max-calls` and the campaign's.
+fn call_cap(flag: Option<u64>, campaign: Option<u64>) -> Option<u64> {
+    match (flag, campaign) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Cuts the due calls to what the cap leaves after `sent` calls this run; returns how many
+/// were left for a later run, when any were.
+fn cap_due(due: &mut Vec<Due>, cap: Option<u64>, sent: u64) -> Option<u64> {
+    let room = usize::try_from(cap?.saturating_sub(sent)).unwrap_or(usize::MAX);
+    if due.len() <= room {
+        return None;
+    }
+    let capped = (due.len() - room) as u64;
+    due.truncate(room);
+    Some(capped)
+}
+
+/// Whether anything can have come due since the last look at the ledger: on a shared ledger
+/// (other runners), with retries, with calls put back as never placed, or with calls this run
+/// held back or did not send.
+fn may_be_due(is_shared: bool, attempts: u32, reopened: u64, c: &RunCounts) -> bool {
+    is_shared
+        || attempts > 1
+        || reopened > 0
+        || c.not_sent
+            + c.capped
+            + c.opted_out_since_plan
+            + c.capped_by_frequency
+            + c.taken_elsewhere
+            > 0
+}
+
 fn finish(shared: &Shared, end: ApplyEnd) -> ApplyEnd {
     end_state(end, &lock(&shared.counts))
 }
@@ -391,14 +509,107 @@ fn end_state(end: ApplyEnd, c: &RunCounts) -> ApplyEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::state::test_calls::{due_to, keys};
 
-    #[test]
-    fn a_run_with_calls_rejected_not_sent_or_in_doubt_ends_with_problems() {
-        let clean = RunCounts {
+    /// A run that sent three calls, all accepted.
+    fn clean() -> RunCounts {
+        RunCounts {
             sent: 3,
             accepted: 3,
             ..RunCounts::default()
+        }
+    }
+
+    #[test]
+    fn a_run_that_stopped_on_an_error_or_a_fatal_answer_is_recorded_failed() {
+        assert_eq!(run_status(Some(ApplyEnd::Done), false), RunStatus::Done);
+        assert_eq!(
+            run_status(Some(ApplyEnd::Problems), false),
+            RunStatus::Problems
+        );
+        assert_eq!(
+            run_status(Some(ApplyEnd::Interrupted), false),
+            RunStatus::Interrupted
+        );
+        assert_eq!(run_status(None, false), RunStatus::Failed);
+        // A refused key stops the run "done" with nothing more to send: it failed.
+        for end in [Some(ApplyEnd::Done), Some(ApplyEnd::Problems), None] {
+            assert_eq!(run_status(end, true), RunStatus::Failed);
+        }
+    }
+
+    #[test]
+    fn the_lower_cap_wins_and_cuts_the_due_calls_to_the_room_left() {
+        assert_eq!(call_cap(Some(5), Some(3)), Some(3));
+        assert_eq!(call_cap(Some(2), Some(3)), Some(2));
+        assert_eq!(call_cap(None, Some(3)), Some(3));
+        assert_eq!(call_cap(Some(4), None), Some(4));
+        assert_eq!(call_cap(None, None), None);
+        let due = || -> Vec<Due> {
+            ["a", "b", "c", "d"]
+                .map(|k| due_to(k, "+2348031234567"))
+                .into()
         };
+        let mut d = due();
+        assert_eq!(cap_due(&mut d, Some(3), 0), Some(1));
+        assert_eq!(keys(&d), ["a", "b", "c"], "plan order kept");
+        // Two sent earlier this run leave room for one.
+        let mut d = due();
+        assert_eq!(cap_due(&mut d, Some(3), 2), Some(3));
+        assert_eq!(keys(&d), ["a"]);
+        let mut d = due();
+        assert_eq!(cap_due(&mut d, Some(3), 5), Some(4));
+        assert!(d.is_empty());
+        for cap in [None, Some(4), Some(10)] {
+            let mut d = due();
+            assert_eq!(cap_due(&mut d, cap, 0), None);
+            assert_eq!(d.len(), 4);
+        }
+    }
+
+    #[test]
+    fn the_history_is_read_again_only_when_something_can_have_come_due() {
+        let clean = clean();
+        assert!(!may_be_due(false, 1, 0, &clean));
+        assert!(may_be_due(true, 1, 0, &clean), "other runners");
+        assert!(may_be_due(false, 2, 0, &clean), "retries");
+        assert!(may_be_due(false, 1, 1, &clean), "calls put back");
+        for held in [
+            RunCounts {
+                not_sent: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                capped: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                opted_out_since_plan: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                capped_by_frequency: 1,
+                ..clean.clone()
+            },
+            RunCounts {
+                taken_elsewhere: 1,
+                ..clean.clone()
+            },
+        ] {
+            assert!(may_be_due(false, 1, 0, &held), "{held:?}");
+        }
+        // Rejected and in doubt calls are done for this round.
+        let done = RunCounts {
+            rejected: 1,
+            in_doubt: 1,
+            ..clean
+        };
+        assert!(!may_be_due(false, 1, 0, &done));
+    }
+
+    #[test]
+    fn a_run_with_calls_rejected_not_sent_or_in_doubt_ends_with_problems() {
+        let clean = clean();
         assert_eq!(end_state(ApplyEnd::Done, &clean), ApplyEnd::Done);
         for bad in [
             RunCounts {

@@ -30,13 +30,17 @@ pub(super) async fn reconcile(
     at_start: bool,
 ) -> anyhow::Result<u64> {
     let campaign = &shared.campaign;
-    let unresolved = lock(&shared.ledger).unresolved(
-        &shared.target_id,
-        &campaign.name,
-        &shared.round,
-        &shared.run_id,
-        at_start,
-    )?;
+    let unresolved = shared
+        .ledger(move |l, s| {
+            l.unresolved(
+                &s.target_id,
+                &s.campaign.name,
+                &s.round,
+                &s.run_id,
+                at_start,
+            )
+        })
+        .await?;
     if unresolved.is_empty() {
         return Ok(0);
     }
@@ -49,69 +53,148 @@ pub(super) async fn reconcile(
     } else {
         lookup(client, campaign).await?
     };
-    let mut ledger = lock(&shared.ledger);
-    let mut counts = lock(&shared.counts);
-    let mut reopened = 0;
-    for a in &unresolved {
-        let hit = found.as_ref().and_then(|f| match campaign.kind {
-            Kind::Robocall => f.by_key.get(&a.key),
-            Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
-        });
-        match (hit, &found) {
-            (Some(call), _) => {
-                if ledger.resolve(
-                    &shared.target_id,
-                    a,
-                    CallState::Accepted,
-                    call.batch_id.as_deref(),
-                    "found on the server after a crash or a lost answer",
-                )? {
-                    counts.resolved += 1;
+    let resend = s.resend_in_doubt || campaign.delivery.in_doubt == InDoubt::Resend;
+    let now = crate::clock::now();
+    let verdicts: Vec<Verdict> = unresolved
+        .iter()
+        .map(|a| {
+            let on_server = match &found {
+                None => OnServer::Unknown,
+                Some(f) => match campaign.kind {
+                    Kind::Robocall => f.by_key.get(&a.key),
+                    Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
                 }
-            }
-            // The server lists every batch of the workflow and this call is in none of them:
-            // it was never placed, so it may be sent, once no request can still be in flight.
-            (None, Some(_)) if settled_long_ago(a, s.in_doubt_grace) => {
-                if ledger.resolve(
-                    &shared.target_id,
-                    a,
-                    CallState::NotSent,
-                    None,
-                    "not found on the server: never placed",
-                )? {
-                    counts.resolved += 1;
-                    reopened += 1;
-                }
-            }
-            // Not listed yet, but a request may still be in flight: left as it is (not
-            // touched, so the grace period runs from the send) for the next run to look up.
-            (None, Some(_)) => counts.in_doubt += 1,
-            (None, None) => {
-                let resend = s.resend_in_doubt || campaign.delivery.in_doubt == InDoubt::Resend;
-                if resend {
-                    if ledger.resolve(
-                        &shared.target_id,
-                        a,
-                        CallState::NotSent,
-                        None,
-                        "in doubt; re-sent by the operator's or the campaign's choice",
-                    )? {
-                        reopened += 1;
+                .map_or(OnServer::Missing, |c| OnServer::Found(c.batch_id.clone())),
+            };
+            verdict(
+                on_server,
+                settled_long_ago(a, s.in_doubt_grace, now),
+                resend,
+            )
+        })
+        .collect();
+    let resolutions: Vec<_> = verdicts.iter().map(Verdict::resolution).collect();
+    let moved = shared
+        .ledger(move |l, s| {
+            unresolved
+                .iter()
+                .zip(resolutions)
+                .map(|(a, r)| match r {
+                    Some((to, batch_id, message)) => {
+                        l.resolve(&s.target_id, a, to, batch_id.as_deref(), message)
                     }
-                } else {
-                    ledger.resolve(
-                        &shared.target_id,
-                        a,
-                        CallState::InDoubt,
-                        None,
-                        "in doubt: the server cannot be asked; held (see --resend-in-doubt)",
-                    )?;
-                    counts.in_doubt += 1;
-                }
+                    None => Ok(false),
+                })
+                .collect::<Result<Vec<bool>, _>>()
+        })
+        .await?;
+    let t = tally(&verdicts, &moved);
+    {
+        let mut c = lock(&shared.counts);
+        c.resolved += t.resolved;
+        c.in_doubt += t.in_doubt;
+    }
+    Ok(t.reopened)
+}
+
+/// What becomes of a call in doubt, once the server was asked (or could not be).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// On the server: accepted (with its batch, when known).
+    Found(Option<String>),
+    /// The server lists every batch of the workflow and the call is in none, and no request
+    /// can still be in flight: never placed, so due again.
+    NeverPlaced,
+    /// Not listed, but a request may still be in flight: left untouched (so the grace period
+    /// runs from the send) for the next run to look up.
+    Wait,
+    /// The server cannot be asked, and the operator or the campaign chose to send again.
+    Resend,
+    /// The server cannot be asked: held, never sent again blindly.
+    Hold,
+}
+
+/// What the server says of a call in doubt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OnServer {
+    /// Listed, in this batch (when it says).
+    Found(Option<String>),
+    /// The server lists every call of the workflow, and this one is not among them.
+    Missing,
+    /// The server cannot be asked (no lookup endpoints, a dry run).
+    Unknown,
+}
+
+/// `quiet`: whether the attempt was last touched longer ago than the in-doubt grace;
+/// `resend`: whether the operator or the campaign chose to send calls in doubt again.
+fn verdict(on_server: OnServer, quiet: bool, resend: bool) -> Verdict {
+    match on_server {
+        OnServer::Found(batch) => Verdict::Found(batch),
+        OnServer::Missing if quiet => Verdict::NeverPlaced,
+        OnServer::Missing => Verdict::Wait,
+        OnServer::Unknown if resend => Verdict::Resend,
+        OnServer::Unknown => Verdict::Hold,
+    }
+}
+
+impl Verdict {
+    /// The state the attempt moves to, with its batch and the message recorded; `None`: it
+    /// is not touched.
+    fn resolution(&self) -> Option<(CallState, Option<String>, &'static str)> {
+        Some(match self {
+            Verdict::Found(batch) => (
+                CallState::Accepted,
+                batch.clone(),
+                "found on the server after a crash or a lost answer",
+            ),
+            Verdict::NeverPlaced => (
+                CallState::NotSent,
+                None,
+                "not found on the server: never placed",
+            ),
+            Verdict::Wait => return None,
+            Verdict::Resend => (
+                CallState::NotSent,
+                None,
+                "in doubt; re-sent by the operator's or the campaign's choice",
+            ),
+            Verdict::Hold => (
+                CallState::InDoubt,
+                None,
+                "in doubt: the server cannot be asked; held (see --resend-in-doubt)",
+            ),
+        })
+    }
+}
+
+/// What a reconcile counts.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    /// Settled by the lookup (found, or found never placed).
+    resolved: u64,
+    /// Due again.
+    reopened: u64,
+    /// Still in doubt (waiting, or held).
+    in_doubt: u64,
+}
+
+/// The counts of verdicts carried out (`moved`: whether each attempt moved; one that did
+/// not was resolved by another runner first, and is theirs to count).
+fn tally(verdicts: &[Verdict], moved: &[bool]) -> Tally {
+    let mut t = Tally::default();
+    for (v, &moved) in verdicts.iter().zip(moved) {
+        match v {
+            Verdict::Found(_) if moved => t.resolved += 1,
+            Verdict::NeverPlaced if moved => {
+                t.resolved += 1;
+                t.reopened += 1;
             }
+            Verdict::Resend if moved => t.reopened += 1,
+            Verdict::Wait | Verdict::Hold => t.in_doubt += 1,
+            _ => {}
         }
     }
-    Ok(reopened)
+    t
 }
 
 /// On a shared ledger, after this runner's share is sent: waits for the calls other live
@@ -123,14 +206,12 @@ pub(super) async fn settle_others(
     client: &Client,
 ) -> anyhow::Result<u64> {
     loop {
-        let n = lock(&shared.ledger)
-            .shared_only("waiting for other runners")?
-            .in_flight_elsewhere(
-                &shared.target_id,
-                &shared.campaign.name,
-                &shared.round,
-                &shared.run_id,
-            )?;
+        let n = shared
+            .ledger(|l, s| {
+                l.shared_only("waiting for other runners")?
+                    .in_flight_elsewhere(&s.target_id, &s.campaign.name, &s.round, &s.run_id)
+            })
+            .await?;
         if n == 0 || shared.interrupted.load(Ordering::SeqCst) {
             break;
         }
@@ -140,11 +221,9 @@ pub(super) async fn settle_others(
     reconcile(s, shared, client, false).await
 }
 
-/// Whether an attempt was last touched longer ago than `grace`.
-pub(super) fn settled_long_ago(a: &Attempt, grace: Duration) -> bool {
-    a.updated_at
-        .parse::<Timestamp>()
-        .is_ok_and(|t| crate::clock::now().duration_since(t).unsigned_abs() >= grace)
+/// Whether an attempt was last touched longer ago than `grace`, at `now`.
+fn settled_long_ago(a: &Attempt, grace: Duration, now: Timestamp) -> bool {
+    now.duration_since(a.updated_at).unsigned_abs() >= grace
 }
 
 pub(super) struct Found {
@@ -196,4 +275,108 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
         }
     }
     Ok(Some(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_found_on_the_server_is_accepted_whatever_else_holds() {
+        let found = || OnServer::Found(Some("b1".into()));
+        for (quiet, resend) in [(true, false), (false, true), (false, false)] {
+            assert_eq!(
+                verdict(found(), quiet, resend),
+                Verdict::Found(Some("b1".into()))
+            );
+        }
+        let (to, batch, _) = Verdict::Found(Some("b1".into())).resolution().unwrap();
+        assert_eq!((to, batch.as_deref()), (CallState::Accepted, Some("b1")));
+    }
+
+    #[test]
+    fn a_call_the_server_does_not_list_is_due_again_only_once_no_request_can_be_in_flight() {
+        assert_eq!(
+            verdict(OnServer::Missing, true, false),
+            Verdict::NeverPlaced
+        );
+        assert_eq!(verdict(OnServer::Missing, false, false), Verdict::Wait);
+        // Even with resend chosen: the server's answer decides.
+        assert_eq!(verdict(OnServer::Missing, false, true), Verdict::Wait);
+        assert_eq!(Verdict::Wait.resolution(), None, "left untouched");
+        assert_eq!(
+            Verdict::NeverPlaced.resolution().map(|r| r.0),
+            Some(CallState::NotSent)
+        );
+    }
+
+    #[test]
+    fn a_call_in_doubt_the_server_cannot_be_asked_about_is_held_unless_resend_is_chosen() {
+        assert_eq!(verdict(OnServer::Unknown, true, false), Verdict::Hold);
+        assert_eq!(verdict(OnServer::Unknown, true, true), Verdict::Resend);
+        assert_eq!(
+            Verdict::Hold.resolution().map(|r| r.0),
+            Some(CallState::InDoubt)
+        );
+        assert_eq!(
+            Verdict::Resend.resolution().map(|r| r.0),
+            Some(CallState::NotSent)
+        );
+    }
+
+    #[test]
+    fn only_the_attempts_this_runner_moved_are_counted_as_resolved_or_due_again() {
+        let verdicts = [
+            Verdict::Found(None),
+            Verdict::Found(None),
+            Verdict::NeverPlaced,
+            Verdict::Resend,
+            Verdict::Wait,
+            Verdict::Hold,
+        ];
+        // The second was resolved by another runner first.
+        let t = tally(&verdicts, &[true, false, true, true, false, true]);
+        assert_eq!(
+            t,
+            Tally {
+                resolved: 2,
+                reopened: 2,
+                in_doubt: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn the_grace_period_runs_from_the_last_touch() {
+        let now: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let touched = |t: &str| Attempt {
+            campaign: "c".into(),
+            round: String::new(),
+            key: "k".into(),
+            attempt: 1,
+            phone: None,
+            state: CallState::Sending,
+            batch_id: None,
+            call_id: None,
+            reply: None,
+            duration: None,
+            message: None,
+            source: None,
+            row: None,
+            created_at: t.parse().unwrap(),
+            updated_at: t.parse().unwrap(),
+            run_id: "r".into(),
+        };
+        let grace = Duration::from_secs(60);
+        assert!(settled_long_ago(
+            &touched("2026-12-01T09:59:00Z"),
+            grace,
+            now
+        ));
+        assert!(!settled_long_ago(
+            &touched("2026-12-01T09:59:30Z"),
+            grace,
+            now
+        ));
+    }
 }

@@ -1,6 +1,5 @@
 //! Sending: batches of due calls, written ahead to the ledger, then requested, then settled.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,14 +13,15 @@ use super::coordination::{Pacer, Queue};
 use super::gate::{recheck, settle_unsent, still_ours, write_ahead};
 use super::input::{Loaded, Planned, opt_outs};
 use super::progress::Progress;
-use super::state::{Due, Shared, lock, sleep_interruptible};
+use super::state::{Due, Shared, attempts_of, lock, sleep_interruptible};
 use super::{ApplyEnd, call_route};
 use crate::campaign::Campaign;
 use crate::campaign::windows::Calendar;
 use crate::client::{Client, SendError};
-use crate::ledger::CallState;
+use crate::ledger::{CallState, OpenWork};
 use crate::plan::{self};
 use crate::settings::ApplySettings;
+use voicebot_api::wire::BatchCreated;
 
 /// Sends every due call in batches, paced and bounded.
 pub(super) async fn send_all(
@@ -33,7 +33,7 @@ pub(super) async fn send_all(
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
     let batch_size = campaign.delivery.batch_size.max(1) as usize;
-    let is_shared = lock(&shared.ledger).is_shared();
+    let is_shared = shared.is_shared();
     let total = due.len() as u64;
     // Batches never mix time zones: each is checked against its own calendar.
     let by_zone = by_zone(due);
@@ -52,17 +52,11 @@ pub(super) async fn send_all(
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
     let pacer = Pacer::new(shared, is_shared, period)?;
     let pacer = Arc::new(pacer);
-    let mut queue = Queue::new(s, shared, loaded, by_zone, is_shared, total)?;
+    let mut queue = Queue::new(s, shared, loaded, by_zone, is_shared, total).await?;
     let permits = Arc::new(tokio::sync::Semaphore::new(
         campaign.delivery.concurrency.max(1) as usize,
     ));
-    // Grouped write-ahead only at fast paces: a group's last request leaves a few periods after
-    // its record, and that delay counts against the in-doubt grace of a runner that dies.
-    let group_size = if period < Duration::from_millis(50) {
-        (campaign.delivery.concurrency as usize).clamp(1, 8)
-    } else {
-        1
-    };
+    let group_size = group_size(period, campaign.delivery.concurrency);
     let mut tasks = tokio::task::JoinSet::new();
     let mut progress = Progress::new(total);
     let mut warned_schedule = false;
@@ -73,7 +67,7 @@ pub(super) async fn send_all(
             let calendar = &calendars[tz];
             loop {
                 // A zone with nothing left is not waited for, whatever its window.
-                if !queue.has_work(shared, tz)? {
+                if !queue.has_work(shared, tz).await? {
                     break;
                 }
                 wait_for_window(s, shared, calendar, &mut warned_schedule).await?;
@@ -87,12 +81,12 @@ pub(super) async fn send_all(
                 let mut group: Vec<Vec<Due>> = Vec::with_capacity(group_size);
                 let mut exhausted = false;
                 while group.len() < group_size {
-                    let chunk = queue.next(shared, tz, batch_size)?;
+                    let chunk = queue.next(shared, tz, batch_size).await?;
                     if chunk.is_empty() {
                         exhausted = true;
                         break;
                     }
-                    let batch = recheck(shared, &opted_out, chunk)?;
+                    let batch = recheck(shared, &opted_out, chunk).await?;
                     if !batch.is_empty() {
                         group.push(batch);
                     }
@@ -103,7 +97,7 @@ pub(super) async fn send_all(
                     }
                     continue;
                 }
-                let mut group = write_ahead(shared, group)?.into_iter();
+                let mut group = write_ahead(shared, group).await?.into_iter();
                 while let Some(batch) = group.next() {
                     let permit = permits
                         .clone()
@@ -116,7 +110,7 @@ pub(super) async fn send_all(
                     {
                         let unsent: Vec<Due> =
                             std::iter::once(batch).chain(group).flatten().collect();
-                        settle_unsent(shared, &unsent)?;
+                        settle_unsent(shared, unsent).await?;
                         break 'rounds;
                     }
                     let shared2 = Arc::clone(shared);
@@ -125,7 +119,7 @@ pub(super) async fn send_all(
                     let pacer2 = Arc::clone(&pacer);
                     tasks.spawn(async move {
                         let _permit = permit;
-                        send_batch(&shared2, &client2, &batch, dry, &pacer2).await
+                        send_batch(&shared2, &client2, batch, dry, &pacer2).await
                     });
                     while let Some(r) = tasks.try_join_next() {
                         r.context("a send task failed")??;
@@ -148,7 +142,7 @@ pub(super) async fn send_all(
         r.context("a send task failed")??;
     }
     // The last batches' `accepted` settles, before anything reads the states.
-    lock(&shared.ledger).flush()?;
+    shared.ledger(|l, _| l.flush()).await?;
     progress.update(
         shared.sent_calls.load(Ordering::SeqCst),
         &lock(&shared.counts).clone(),
@@ -162,56 +156,123 @@ pub(super) async fn send_all(
     Ok(ApplyEnd::Done)
 }
 
+/// Grouped write-ahead only at fast paces (a period under 50 ms): up to the requests allowed
+/// in flight, at most 8, are written ahead in one transaction. At slower paces a group's last
+/// request would leave several periods after its record, and that delay counts against the
+/// in-doubt grace of a runner that dies.
+fn group_size(period: Duration, concurrency: u32) -> usize {
+    if period < Duration::from_millis(50) {
+        (concurrency as usize).clamp(1, 8)
+    } else {
+        1
+    }
+}
+
 /// Sends one batch, already written ahead: POST with the retries the failure allows, then
 /// settle.
 pub(super) async fn send_batch(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     client: &Client,
-    batch: &[Due],
+    batch: Vec<Due>,
     dry_run: bool,
     pacer: &Pacer,
 ) -> anyhow::Result<()> {
-    let campaign = &shared.campaign;
-    let owned = if dry_run {
-        Cow::Borrowed(batch)
+    let batch = if dry_run {
+        batch
     } else {
-        still_ours(shared, batch)?
+        still_ours(shared, batch).await?
     };
-    let batch: &[Due] = &owned;
     if batch.is_empty() {
         return Ok(());
     }
-    let attempts: Vec<(&str, u32)> = batch
-        .iter()
-        .map(|d| (d.planned.call.key.as_str(), d.attempt))
-        .collect();
     let n = batch.len() as u64;
     lock(&shared.counts).sent += n;
     if dry_run {
-        lock(&shared.ledger).settle(
-            &shared.target_id,
-            &attempts,
-            CallState::NotSent,
-            None,
-            Some("dry run: not sent"),
-        )?;
-        // A dry run's calls are not put back among the shared work for another claim.
-        if let Some(pg) = lock(&shared.ledger).shared() {
-            pg.drop_work(&shared.target_id, &attempts)?;
-        }
+        shared
+            .ledger(move |l, s| {
+                let attempts = attempts_of(&batch);
+                l.settle(
+                    &s.target_id,
+                    &attempts,
+                    CallState::NotSent,
+                    None,
+                    Some("dry run: not sent"),
+                )?;
+                // A dry run's calls are not put back among the shared work for another claim.
+                match l.shared() {
+                    Some(pg) => pg.drop_work(&s.target_id, &attempts),
+                    None => Ok(()),
+                }
+            })
+            .await?;
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
-    let body = request_body(campaign, batch);
+    let body = request_body(&shared.campaign, &batch);
+    let answer = Answer::of(place(shared, client, &body, pacer).await?, n);
+    let state = answer.state;
+    if let Some(batch_id) = answer.batch_id {
+        // Committed with the next batch's write-ahead transaction (one fsync instead of two
+        // per batch); a crash before that leaves these `sending`, found on the server by the
+        // next run's lookup.
+        shared
+            .ledger(move |l, s| {
+                l.accept_later(&s.target_id, &attempts_of(&batch), &batch_id);
+                Ok(())
+            })
+            .await?;
+    } else {
+        let message = answer.message;
+        shared
+            .ledger(move |l, s| {
+                l.settle(
+                    &s.target_id,
+                    &attempts_of(&batch),
+                    state,
+                    None,
+                    Some(&message),
+                )
+            })
+            .await?;
+    }
+    {
+        let mut c = lock(&shared.counts);
+        match state {
+            CallState::Accepted => c.accepted += n,
+            CallState::Rejected => c.rejected += n,
+            CallState::InDoubt => c.in_doubt += n,
+            _ => c.not_sent += n,
+        }
+    }
+    if let Some(w) = answer.warning {
+        tracing::warn!("{w}");
+    }
+    if let Some(fatal) = answer.fatal {
+        *lock(&shared.fatal) = Some(fatal);
+        shared.stop.store(true, Ordering::SeqCst);
+    }
+    shared.sent_calls.fetch_add(n, Ordering::SeqCst);
+    Ok(())
+}
+
+/// POSTs a batch with the retries its failure allows (429s, and requests that provably never
+/// left), with backoff, and none once Ctrl-C was pressed.
+async fn place(
+    shared: &Arc<Shared>,
+    client: &Client,
+    body: &Value,
+    pacer: &Pacer,
+) -> anyhow::Result<Result<BatchCreated, SendError>> {
+    let route = call_route(shared.campaign.kind);
     let mut backoff = backon::ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(30))
         .with_max_times(8)
         .with_jitter()
         .build();
-    let result = loop {
+    loop {
         lock(&shared.counts).requests += 1;
-        let r = client.place(call_route(campaign.kind), &body).await;
+        let r = client.place(route, body).await;
         let wait = match &r {
             Err(SendError::RateLimited { retry_after }) => {
                 lock(&shared.counts).rate_limited += 1;
@@ -228,71 +289,74 @@ pub(super) async fn send_batch(
                 tokio::time::sleep(d).await;
                 pacer.ready(shared).await?;
             }
-            _ => break r,
-        }
-    };
-    let mut ledger = lock(&shared.ledger);
-    let mut counts = lock(&shared.counts);
-    match result {
-        Ok(created) => {
-            // Committed with the next batch's write-ahead transaction (one fsync instead of
-            // two per batch); a crash before that leaves these `sending`, found on the server
-            // by the next run's lookup.
-            ledger.accept_later(&shared.target_id, &attempts, &created.batch_id);
-            counts.accepted += n;
-        }
-        Err(SendError::Unauthorized(m)) => {
-            ledger.settle(
-                &shared.target_id,
-                &attempts,
-                CallState::NotSent,
-                None,
-                Some("401: the API key was refused"),
-            )?;
-            counts.not_sent += n;
-            *lock(&shared.fatal) = Some(format!(
-                "the API key was refused (401): {m}; stopped, nothing more is sent"
-            ));
-            shared.stop.store(true, Ordering::SeqCst);
-        }
-        Err(SendError::Rejected { status, message }) => {
-            ledger.settle(
-                &shared.target_id,
-                &attempts,
-                CallState::Rejected,
-                None,
-                Some(&format!("{status}: {message}")),
-            )?;
-            counts.rejected += n;
-            tracing::warn!("a batch of {n} calls was rejected ({status}): {message}");
-        }
-        Err(e @ (SendError::NotSent(_) | SendError::RateLimited { .. })) => {
-            ledger.settle(
-                &shared.target_id,
-                &attempts,
-                CallState::NotSent,
-                None,
-                Some(&e.to_string()),
-            )?;
-            counts.not_sent += n;
-            tracing::warn!("a batch of {n} calls could not be sent: {e}");
-        }
-        Err(SendError::InDoubt(m)) => {
-            ledger.settle(
-                &shared.target_id,
-                &attempts,
-                CallState::InDoubt,
-                None,
-                Some(&m),
-            )?;
-            counts.in_doubt += n;
-            tracing::warn!(
-                "a batch of {n} calls is in doubt (the server may have placed them): {m}"
-            );
+            _ => return Ok(r),
         }
     }
-    shared.sent_calls.fetch_add(n, Ordering::SeqCst);
-    Ok(())
+}
+
+/// What the answer to a batch's request records, and what the run makes of it.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    /// The state its calls move to.
+    state: CallState,
+    /// Accepted: the server's batch, its settle deferred to the next commit.
+    batch_id: Option<String>,
+    /// Why, recorded with the calls.
+    message: String,
+    warning: Option<String>,
+    /// Stops the run: nothing more is sent.
+    fatal: Option<String>,
+}
+
+impl Answer {
+    /// The answer to a batch of `n` calls, as recorded.
+    fn of(result: Result<BatchCreated, SendError>, n: u64) -> Answer {
+        let settled = |state, message: String, warning| Answer {
+            state,
+            batch_id: None,
+            message,
+            warning,
+            fatal: None,
+        };
+        match result {
+            Ok(created) => Answer {
+                state: CallState::Accepted,
+                batch_id: Some(created.batch_id),
+                message: String::new(),
+                warning: None,
+                fatal: None,
+            },
+            Err(SendError::Unauthorized(m)) => Answer {
+                fatal: Some(format!(
+                    "the API key was refused (401): {m}; stopped, nothing more is sent"
+                )),
+                ..settled(
+                    CallState::NotSent,
+                    "401: the API key was refused".to_owned(),
+                    None,
+                )
+            },
+            Err(SendError::Rejected { status, message }) => settled(
+                CallState::Rejected,
+                format!("{status}: {message}"),
+                Some(format!(
+                    "a batch of {n} calls was rejected ({status}): {message}"
+                )),
+            ),
+            Err(e @ (SendError::NotSent(_) | SendError::RateLimited { .. })) => settled(
+                CallState::NotSent,
+                e.to_string(),
+                Some(format!("a batch of {n} calls could not be sent: {e}")),
+            ),
+            Err(SendError::InDoubt(m)) => settled(
+                CallState::InDoubt,
+                m.clone(),
+                Some(format!(
+                    "a batch of {n} calls is in doubt (the server may have placed them): {m}"
+                )),
+            ),
+        }
+    }
 }
 
 /// The request body of a batch, with both voice settings always sent.
@@ -313,7 +377,7 @@ pub(super) fn request_body(campaign: &Campaign, batch: &[Due]) -> Value {
 /// the schedule is not enforced). Sets `shared.stop` when the run should end instead.
 async fn wait_for_window(
     s: &ApplySettings,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     calendar: &Calendar,
     warned_schedule: &mut bool,
 ) -> anyhow::Result<()> {
@@ -322,7 +386,9 @@ async fn wait_for_window(
         if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
             break;
         }
-        let paused = lock(&shared.ledger).paused_since(&campaign.name)?;
+        let paused = shared
+            .ledger(|l, s| l.paused_since(&s.campaign.name))
+            .await?;
         if let Some(since) = paused {
             tracing::warn!(
                 "campaign {} is paused (since {since}); waiting for `outreach resume`",
@@ -384,11 +450,10 @@ async fn wait_for_window(
 /// leases, calls put back as never sent) until every due call is done or held by a live
 /// runner. Waits for the next lease to lapse when others hold the rest.
 async fn more_shared_work(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     queue: &Queue<'_>,
     claimed_before: u64,
 ) -> anyhow::Result<bool> {
-    let campaign = &shared.campaign;
     let Queue::Shared {
         budget, foreign, ..
     } = &queue
@@ -398,32 +463,60 @@ async fn more_shared_work(
     if *budget == Some(0) || *foreign {
         return Ok(false);
     }
-    let open = lock(&shared.ledger).shared_only("shared work")?.open_work(
-        &shared.run_id,
-        &shared.target_id,
-        &campaign.name,
-        &shared.round,
-    )?;
-    if open.unclaimed > 0 {
-        if shared.claimed.load(Ordering::SeqCst) > claimed_before {
-            return Ok(true);
+    let open = shared
+        .ledger(|l, s| {
+            l.shared_only("shared work")?.open_work(
+                &s.run_id,
+                &s.target_id,
+                &s.campaign.name,
+                &s.round,
+            )
+        })
+        .await?;
+    let claimed_more = shared.claimed.load(Ordering::SeqCst) > claimed_before;
+    match more_work(&open, claimed_more) {
+        MoreWork::Claim => Ok(true),
+        MoreWork::Done => Ok(false),
+        MoreWork::NotOurs(n) => {
+            tracing::warn!(
+                "{n} due calls are not in this runner's plan; left for the runners that have them"
+            );
+            Ok(false)
         }
-        // Nothing this runner can claim is left: the rest belongs to other plans.
-        tracing::warn!(
-            "{} due calls are not in this runner's plan; left for the runners that have them",
-            open.unclaimed
-        );
-        return Ok(false);
+        MoreWork::After(wait) => {
+            sleep_interruptible(shared, wait).await;
+            Ok(!shared.interrupted.load(Ordering::SeqCst))
+        }
+    }
+}
+
+/// What a shared run does after a round of claims.
+#[derive(Debug, PartialEq, Eq)]
+enum MoreWork {
+    /// Claim again: calls came free and this runner could claim some.
+    Claim,
+    /// Every due call is done (or belongs to no live runner's lease).
+    Done,
+    /// Calls are unclaimed, but none this runner claimed: they belong to other plans.
+    NotOurs(u64),
+    /// Other runners hold the rest: look again after this long (the next lease to lapse,
+    /// between 50 ms and 1 s).
+    After(Duration),
+}
+
+fn more_work(open: &OpenWork, claimed_more: bool) -> MoreWork {
+    if open.unclaimed > 0 {
+        return if claimed_more {
+            MoreWork::Claim
+        } else {
+            MoreWork::NotOurs(open.unclaimed)
+        };
     }
     if open.leased_elsewhere == 0 {
-        return Ok(false);
+        return MoreWork::Done;
     }
-    let wait = open.next_expiry.unwrap_or(1.0).clamp(0.05, 1.0);
-    sleep_interruptible(shared, Duration::from_secs_f64(wait)).await;
-    if shared.interrupted.load(Ordering::SeqCst) {
-        return Ok(false);
-    }
-    Ok(true)
+    let wait = open.next_expiry.unwrap_or(Duration::from_secs(1));
+    MoreWork::After(wait.clamp(Duration::from_millis(50), Duration::from_secs(1)))
 }
 
 /// Due calls by time zone, each zone's in plan order.
@@ -446,25 +539,7 @@ fn zones_of(calls: &[Arc<Planned>]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Call;
-    use crate::render::Rendered;
-
-    fn planned(key: &str, timezone: &str) -> Arc<Planned> {
-        Arc::new(Planned {
-            call: Call {
-                key: key.to_owned(),
-                phone: "+2348031234567".to_owned(),
-                source: 0,
-                row: 2,
-                rendered: Rendered {
-                    variables: BTreeMap::new(),
-                    tags: BTreeMap::new(),
-                },
-            },
-            source_label: "patients.csv".to_owned(),
-            timezone: timezone.to_owned(),
-        })
-    }
+    use crate::apply::state::test_calls::planned;
 
     #[test]
     fn batches_never_mix_time_zones_and_keep_plan_order() {
@@ -499,5 +574,95 @@ mod tests {
             planned("c", "Africa/Nairobi"),
         ];
         assert_eq!(zones_of(&calls), ["Africa/Lagos", "Africa/Nairobi"]);
+    }
+
+    #[test]
+    fn write_ahead_is_grouped_only_at_fast_paces() {
+        let fast = Duration::from_millis(10);
+        assert_eq!(group_size(fast, 4), 4);
+        assert_eq!(group_size(fast, 64), 8);
+        assert_eq!(group_size(fast, 0), 1);
+        assert_eq!(group_size(Duration::from_millis(50), 4), 1);
+        assert_eq!(group_size(Duration::from_millis(200), 64), 1);
+    }
+
+    #[test]
+    fn each_answer_records_its_state_and_only_a_refused_key_stops_the_run() {
+        let ok = Answer::of(
+            Ok(BatchCreated {
+                batch_id: "b1".into(),
+            }),
+            3,
+        );
+        assert_eq!(
+            (ok.state, ok.batch_id.as_deref(), ok.fatal),
+            (CallState::Accepted, Some("b1"), None)
+        );
+        let refused = Answer::of(Err(SendError::Unauthorized("bad key".into())), 3);
+        assert_eq!(refused.state, CallState::NotSent);
+        assert_eq!(refused.batch_id, None);
+        assert_eq!(refused.message, "401: the API key was refused");
+        assert_eq!(
+            refused.fatal.as_deref(),
+            Some("the API key was refused (401): bad key; stopped, nothing more is sent")
+        );
+        let rejected = Answer::of(
+            Err(SendError::Rejected {
+                status: 422,
+                message: "bad workflow".into(),
+            }),
+            3,
+        );
+        assert_eq!(
+            (rejected.state, rejected.message.as_str()),
+            (CallState::Rejected, "422: bad workflow")
+        );
+        assert_eq!(
+            rejected.warning.as_deref(),
+            Some("a batch of 3 calls was rejected (422): bad workflow")
+        );
+        // Provably never placed: sent again by a later run.
+        for e in [
+            SendError::NotSent("connection refused".into()),
+            SendError::RateLimited { retry_after: None },
+        ] {
+            let a = Answer::of(Err(e), 3);
+            assert_eq!((a.state, a.fatal), (CallState::NotSent, None));
+        }
+        // May have been placed: never sent again blindly.
+        let doubt = Answer::of(Err(SendError::InDoubt("502".into())), 3);
+        assert_eq!(
+            (doubt.state, doubt.message.as_str(), doubt.fatal),
+            (CallState::InDoubt, "502", None)
+        );
+    }
+
+    #[test]
+    fn a_shared_run_claims_again_waits_for_leases_or_stops() {
+        let open = |unclaimed, leased_elsewhere, next_expiry| OpenWork {
+            unclaimed,
+            leased_elsewhere,
+            next_expiry,
+        };
+        assert_eq!(more_work(&open(5, 0, None), true), MoreWork::Claim);
+        assert_eq!(more_work(&open(5, 2, None), false), MoreWork::NotOurs(5));
+        assert_eq!(more_work(&open(0, 0, None), true), MoreWork::Done);
+        let secs = Duration::from_secs_f64;
+        assert_eq!(
+            more_work(&open(0, 2, Some(secs(0.3))), false),
+            MoreWork::After(secs(0.3))
+        );
+        assert_eq!(
+            more_work(&open(0, 2, Some(secs(20.0))), false),
+            MoreWork::After(secs(1.0))
+        );
+        assert_eq!(
+            more_work(&open(0, 2, Some(Duration::ZERO)), false),
+            MoreWork::After(secs(0.05))
+        );
+        assert_eq!(
+            more_work(&open(0, 2, None), false),
+            MoreWork::After(secs(1.0))
+        );
     }
 }

@@ -4,10 +4,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use jiff::SignedDuration;
+
 use super::RunCounts;
 use super::input::Planned;
 use crate::campaign::Campaign;
-use crate::ledger::Ledger;
+use crate::ledger::{AsyncLedger, Ledger, LedgerError};
 
 /// A due call: which attempt, and the planned call.
 #[derive(Debug, Clone)]
@@ -18,7 +20,8 @@ pub(super) struct Due {
 }
 
 pub(super) struct Shared {
-    pub(super) ledger: Mutex<Ledger>,
+    /// Reached through [`Shared::ledger`], never on an executor's thread.
+    pub(super) store: AsyncLedger,
     pub(super) counts: Mutex<RunCounts>,
     pub(super) interrupted: Arc<AtomicBool>,
     pub(super) stop: AtomicBool,
@@ -27,6 +30,10 @@ pub(super) struct Shared {
     pub(super) campaign: Campaign,
     pub(super) run_id: String,
     pub(super) round: String,
+    /// The campaign's retry delay and frequency-cap window, read once (the campaign is
+    /// valid, so both read).
+    pub(super) retry_delay: Option<SignedDuration>,
+    pub(super) frequency_window: Option<SignedDuration>,
     pub(super) sent_calls: AtomicU64,
     /// Calls this run claimed (shared ledgers), for its heartbeat.
     pub(super) claimed: AtomicU64,
@@ -34,15 +41,41 @@ pub(super) struct Shared {
     pub(super) key_scope: String,
 }
 
+impl Shared {
+    /// Runs `f` on the ledger, with this run's names at hand (`f`'s second argument), on the
+    /// blocking pool (see [`AsyncLedger`]): the way apply's async code reaches the ledger.
+    pub(super) async fn ledger<R, F>(self: &Arc<Self>, f: F) -> Result<R, LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Ledger, &Shared) -> Result<R, LedgerError> + Send + 'static,
+    {
+        let shared = Arc::clone(self);
+        self.store.call(move |l| f(l, &shared)).await
+    }
+
+    /// Whether several runners share the ledger (Postgres).
+    pub(super) fn is_shared(&self) -> bool {
+        self.store.is_shared()
+    }
+}
+
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The (key, attempt) of each call, as the ledger names attempts.
+pub(super) fn attempts_of(calls: &[Due]) -> Vec<(&str, u32)> {
+    calls
+        .iter()
+        .map(|d| (d.planned.call.key.as_str(), d.attempt))
+        .collect()
 }
 
 /// Waits (Ctrl-C cuts it short). The deferred `accepted` settles are committed first: other
 /// runners on a shared ledger would otherwise count those calls as still being sent, and wait
 /// for them.
-pub(super) async fn sleep_interruptible(shared: &Shared, d: Duration) {
-    if let Err(e) = lock(&shared.ledger).flush() {
+pub(super) async fn sleep_interruptible(shared: &Arc<Shared>, d: Duration) {
+    if let Err(e) = shared.ledger(|l, _| l.flush()).await {
         tracing::warn!("{e}");
     }
     let step = Duration::from_millis(200);
@@ -51,5 +84,49 @@ pub(super) async fn sleep_interruptible(shared: &Shared, d: Duration) {
         let t = left.min(step);
         tokio::time::sleep(t).await;
         left = left.saturating_sub(t);
+    }
+}
+
+/// Planned and due calls for the tests of apply's decisions.
+#[cfg(test)]
+pub(super) mod test_calls {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::{Due, Planned};
+    use crate::plan::Call;
+    use crate::render::Rendered;
+
+    /// A planned call to a Nigerian number.
+    pub(in crate::apply) fn planned(key: &str, timezone: &str) -> Arc<Planned> {
+        Arc::new(Planned {
+            call: Call {
+                key: key.to_owned(),
+                phone: "+2348031234567".to_owned(),
+                source: 0,
+                row: 2,
+                rendered: Rendered {
+                    variables: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                },
+            },
+            source_label: "patients.csv".to_owned(),
+            timezone: timezone.to_owned(),
+        })
+    }
+
+    /// The first attempt of a call to `phone`.
+    pub(in crate::apply) fn due_to(key: &str, phone: &str) -> Due {
+        let mut p = planned(key, "Africa/Lagos");
+        Arc::get_mut(&mut p).expect("a new call").call.phone = phone.to_owned();
+        Due {
+            planned: p,
+            attempt: 1,
+        }
+    }
+
+    /// The keys of calls, in order.
+    pub(in crate::apply) fn keys(calls: &[Due]) -> Vec<&str> {
+        calls.iter().map(|d| d.planned.call.key.as_str()).collect()
     }
 }

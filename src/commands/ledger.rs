@@ -50,7 +50,7 @@ pub fn purge(
     let before = clock::now()
         .checked_sub(older_than)
         .context("--older-than is too long")?;
-    let n = ledger.purge(&before.to_string())?;
+    let n = ledger.purge(before)?;
     report::write(&Done::Purged { records: n, before }, out)?;
     Ok(Outcome::Success)
 }

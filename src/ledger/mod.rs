@@ -15,16 +15,21 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
+use jiff::Timestamp;
+
+mod async_ledger;
 mod model;
 mod postgres;
 mod sqlite;
 
-use model::CountRow;
+pub use async_ledger::AsyncLedger;
 pub use model::{
-    Attempt, CallState, KeyHistory, LedgerError, NewCall, OpenWork, Runner, StateCount,
+    Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, Runner, StateCount,
     UnknownState, is_postgres, redact,
 };
+use model::{CountRow, StoredSeconds, StoredTime};
 pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
@@ -48,9 +53,10 @@ struct Deferred {
     target: String,
     attempts: Vec<(String, u32)>,
     batch_id: String,
-    at: String,
+    at: Timestamp,
 }
 
+/// The time written in the ledger's rows: RFC 3339 text (`Timestamp`'s Display).
 fn now() -> String {
     crate::clock::now().to_string()
 }
@@ -59,6 +65,7 @@ impl Ledger {
     /// Opens the ledger at `location` and applies migrations: a SQLite file (created if
     /// needed, owner-only), or a Postgres database when `location` is a `postgres://` URL.
     pub fn open(location: &Path) -> Result<Self, LedgerError> {
+        async_ledger::not_on_an_executor();
         let store = if is_postgres(location) {
             Store::Postgres(Postgres::open(&location.to_string_lossy())?)
         } else {
@@ -68,6 +75,18 @@ impl Ledger {
             store,
             deferred: Vec::new(),
         })
+    }
+
+    /// The store, for a statement: never from an async executor's thread (see
+    /// [`AsyncLedger`]).
+    fn store(&self) -> &Store {
+        async_ledger::not_on_an_executor();
+        &self.store
+    }
+
+    fn store_mut(&mut self) -> &mut Store {
+        async_ledger::not_on_an_executor();
+        &mut self.store
     }
 
     /// The ledger's file, or its Postgres URL with the password hidden.
@@ -104,7 +123,7 @@ impl Ledger {
 
     /// Applies the versioned migrations this build knows.
     pub fn migrate(&mut self) -> Result<(), LedgerError> {
-        match &mut self.store {
+        match self.store_mut() {
             Store::Sqlite(s) => s.migrate(),
             Store::Postgres(p) => p.migrate(),
         }
@@ -114,7 +133,7 @@ impl Ledger {
     /// ledger is dropped, or by the OS when the process dies. A Postgres ledger has no lock:
     /// its runners claim work with leases instead.
     pub fn lock(&mut self, holder: &str) -> Result<(), LedgerError> {
-        match &mut self.store {
+        match self.store_mut() {
             Store::Sqlite(s) => s.lock(holder),
             Store::Postgres(_) => Ok(()),
         }
@@ -131,7 +150,7 @@ impl Ledger {
     ) -> Result<String, LedgerError> {
         let id = uuid::Uuid::now_v7().to_string();
         let lease = lease.as_secs_f64();
-        match &mut self.store {
+        match self.store_mut() {
             Store::Sqlite(s) => s.start_run(&id, target, campaign, round, lease),
             Store::Postgres(p) => p.start_run(&id, target, campaign, round, lease),
         }?;
@@ -142,7 +161,7 @@ impl Ledger {
     /// the calls it holds.
     pub fn heartbeat(&self, run_id: &str, claimed: u64) -> Result<(), LedgerError> {
         let claimed = i64::try_from(claimed).unwrap_or(i64::MAX);
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.heartbeat(run_id, claimed),
             Store::Postgres(p) => p.heartbeat(run_id, claimed),
         }
@@ -151,7 +170,7 @@ impl Ledger {
     /// Ends a run with a status (`done`, `problems`, `interrupted`, `failed`) and a detail,
     /// and lets go of the calls it claimed but did not send.
     pub fn end_run(&self, run_id: &str, status: &str, detail: &str) -> Result<(), LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.end_run(run_id, status, detail),
             Store::Postgres(p) => p.end_run(run_id, status, detail),
         }
@@ -160,7 +179,7 @@ impl Ledger {
     /// Runs still marked running (of one campaign, or all): live runners, and dead ones whose
     /// heartbeat stopped.
     pub fn runners(&self, campaign: Option<&str>) -> Result<Vec<Runner>, LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.runners(campaign),
             Store::Postgres(p) => p.runners(campaign),
         }
@@ -168,7 +187,7 @@ impl Ledger {
 
     /// Whether this ledger has recorded any call of the campaign under the target.
     pub fn knows_campaign(&self, target: &str, campaign: &str) -> Result<bool, LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.knows_campaign(target, campaign),
             Store::Postgres(p) => p.knows_campaign(target, campaign),
         }
@@ -181,7 +200,7 @@ impl Ledger {
         campaign: &str,
         round: &str,
     ) -> Result<HashMap<String, KeyHistory>, LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.history(target, campaign, round),
             Store::Postgres(p) => p.history(target, campaign, round),
         }
@@ -199,6 +218,7 @@ impl Ledger {
         round: &str,
         calls: &[NewCall<'_>],
     ) -> Result<Vec<usize>, LedgerError> {
+        async_ledger::not_on_an_executor();
         let deferred = &self.deferred;
         let recorded = match &mut self.store {
             Store::Sqlite(s) => s.begin(run_id, target, campaign, round, calls, deferred),
@@ -225,7 +245,7 @@ impl Ledger {
                 .map(|(k, a)| ((*k).to_owned(), *a))
                 .collect(),
             batch_id: batch_id.to_owned(),
-            at: now(),
+            at: crate::clock::now(),
         });
     }
 
@@ -249,6 +269,7 @@ impl Ledger {
         message: Option<&str>,
     ) -> Result<(), LedgerError> {
         // The deferred settles are kept for the next write if this one fails.
+        async_ledger::not_on_an_executor();
         let deferred = &self.deferred;
         match &mut self.store {
             Store::Sqlite(s) => s.settle(target, attempts, state, batch_id, message, deferred),
@@ -270,7 +291,7 @@ impl Ledger {
         message: &str,
     ) -> Result<bool, LedgerError> {
         self.flush()?;
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.resolve(target, read, to, batch_id, message),
             Store::Postgres(p) => p.resolve(target, read, to, batch_id, message),
         }
@@ -285,11 +306,11 @@ impl Ledger {
         attempt: u32,
         state: CallState,
         call_id: Option<&str>,
-        duration: Option<f64>,
+        duration: Option<Duration>,
         reply: Option<&str>,
-        retry_at: Option<&str>,
+        retry_at: Option<Timestamp>,
     ) -> Result<(), LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.outcome(
                 target, key, attempt, state, call_id, duration, reply, retry_at,
             ),
@@ -307,7 +328,7 @@ impl Ledger {
         round: &str,
         states: &[CallState],
     ) -> Result<Vec<Attempt>, LedgerError> {
-        let all = match &self.store {
+        let all = match self.store() {
             Store::Sqlite(s) => s.attempts(target, campaign, round),
             Store::Postgres(p) => p.attempts(target, campaign, round),
         }?;
@@ -328,16 +349,21 @@ impl Ledger {
         run_id: &str,
         in_doubt: bool,
     ) -> Result<Vec<Attempt>, LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.unresolved(target, campaign, round, run_id, in_doubt),
             Store::Postgres(p) => p.unresolved(target, campaign, round, run_id, in_doubt),
         }
     }
 
-    /// How many attempts that may have reached `phone` were recorded since `since` (RFC
-    /// 3339), across every campaign under the target: the frequency cap's count.
-    pub fn recent_calls(&self, target: &str, phone: &str, since: &str) -> Result<u64, LedgerError> {
-        match &self.store {
+    /// How many attempts that may have reached `phone` were recorded since `since`, across
+    /// every campaign under the target: the frequency cap's count.
+    pub fn recent_calls(
+        &self,
+        target: &str,
+        phone: &str,
+        since: Timestamp,
+    ) -> Result<u64, LedgerError> {
+        match self.store() {
             Store::Sqlite(s) => s.recent_calls(target, phone, since),
             Store::Postgres(p) => p.recent_calls(target, phone, since),
         }
@@ -345,7 +371,7 @@ impl Ledger {
 
     /// Pauses sending of a campaign for every run on this ledger.
     pub fn pause(&self, campaign: &str) -> Result<(), LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.pause(campaign),
             Store::Postgres(p) => p.pause(campaign),
         }
@@ -353,15 +379,15 @@ impl Ledger {
 
     /// Resumes a paused campaign. Returns whether it was paused.
     pub fn resume(&self, campaign: &str) -> Result<bool, LedgerError> {
-        match &self.store {
+        match self.store() {
             Store::Sqlite(s) => s.resume(campaign),
             Store::Postgres(p) => p.resume(campaign),
         }
     }
 
     /// Since when a campaign is paused, if it is.
-    pub fn paused_since(&self, campaign: &str) -> Result<Option<String>, LedgerError> {
-        match &self.store {
+    pub fn paused_since(&self, campaign: &str) -> Result<Option<Timestamp>, LedgerError> {
+        match self.store() {
             Store::Sqlite(s) => s.paused_since(campaign),
             Store::Postgres(p) => p.paused_since(campaign),
         }
@@ -369,7 +395,7 @@ impl Ledger {
 
     /// Counts per state for every campaign round and target (or one campaign).
     pub fn counts(&self, campaign: Option<&str>) -> Result<Vec<StateCount>, LedgerError> {
-        let rows = match &self.store {
+        let rows = match self.store() {
             Store::Sqlite(s) => s.counts(campaign),
             Store::Postgres(p) => p.counts(campaign),
         }?;
@@ -377,10 +403,10 @@ impl Ledger {
     }
 
     /// Deletes patient data (numbers, source rows, replies) from attempts last updated before
-    /// `before` (RFC 3339), keeping their states and outcomes so counts stay right. Returns
-    /// how many attempts were purged.
-    pub fn purge(&self, before: &str) -> Result<u64, LedgerError> {
-        match &self.store {
+    /// `before`, keeping their states and outcomes so counts stay right. Returns how many
+    /// attempts were purged.
+    pub fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
+        match self.store() {
             Store::Sqlite(s) => s.purge(before),
             Store::Postgres(p) => p.purge(before),
         }

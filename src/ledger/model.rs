@@ -2,6 +2,9 @@
 //! how a ledger location is told apart and printed.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
 
 use super::postgres::PgError;
 
@@ -109,6 +112,15 @@ pub enum LedgerError {
     },
     #[error("the ledger {} holds a call state this build does not know: `{state}`", path.display())]
     UnknownState { path: PathBuf, state: String },
+    #[error("the ledger {} holds {error}", path.display())]
+    BadTime { path: PathBuf, error: BadTime },
+    /// A call through [`super::AsyncLedger`] after it was closed.
+    #[error("the ledger was used after it was closed")]
+    Closed,
+    /// A call through [`super::AsyncLedger`] that the async runtime dropped (it is shutting
+    /// down) before it ran.
+    #[error("a ledger call was cancelled: the async runtime is shutting down")]
+    Cancelled,
     #[error("the ledger {} is a SQLite file: {what} needs a shared (Postgres) ledger", path.display())]
     NotShared { path: PathBuf, what: &'static str },
 }
@@ -118,6 +130,38 @@ pub enum LedgerError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown call state `{0}`")]
 pub struct UnknownState(pub String);
+
+/// A time read from the ledger that is not one (a hand edit, a damaged row): reading it is an
+/// error, not a default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadTime {
+    #[error("`{0}`, which is not a timestamp")]
+    Timestamp(String),
+    #[error("{0}, which is not a length of time in seconds")]
+    Seconds(String),
+}
+
+/// A timestamp column, read: RFC 3339 text, as both stores write it (`Timestamp`'s Display).
+pub(super) struct StoredTime(pub(super) Timestamp);
+
+impl StoredTime {
+    pub(super) fn parse(text: &str) -> Result<StoredTime, BadTime> {
+        text.parse()
+            .map(StoredTime)
+            .map_err(|_| BadTime::Timestamp(text.to_owned()))
+    }
+}
+
+/// A length of time column (or one computed by the database), read: seconds, not negative.
+pub(super) struct StoredSeconds(pub(super) Duration);
+
+impl StoredSeconds {
+    pub(super) fn new(seconds: f64) -> Result<StoredSeconds, BadTime> {
+        Duration::try_from_secs_f64(seconds)
+            .map(StoredSeconds)
+            .map_err(|_| BadTime::Seconds(seconds.to_string()))
+    }
+}
 
 /// One call to record as `sending`.
 #[derive(Debug, Clone)]
@@ -135,8 +179,8 @@ pub struct KeyHistory {
     /// The highest attempt recorded.
     pub attempt: u32,
     pub state: CallState,
-    /// When a retry becomes due (RFC 3339), for calls that ended failed or unanswered.
-    pub retry_at: Option<String>,
+    /// When a retry becomes due, for calls that ended failed or unanswered.
+    pub retry_at: Option<Timestamp>,
 }
 
 /// A recorded attempt.
@@ -151,12 +195,15 @@ pub struct Attempt {
     pub batch_id: Option<String>,
     pub call_id: Option<String>,
     pub reply: Option<String>,
-    pub duration: Option<f64>,
+    /// How long the call lasted, once its outcome is known.
+    pub duration: Option<Duration>,
     pub message: Option<String>,
     pub source: Option<String>,
     pub row: Option<u64>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    /// Also the token [`super::Ledger::resolve`] checks the row against: written back as the
+    /// text it was read from (`Timestamp`'s Display round-trips what it wrote).
+    pub updated_at: Timestamp,
     /// The run that last recorded it.
     pub run_id: String,
 }
@@ -179,9 +226,10 @@ pub struct Runner {
     pub campaign: String,
     pub round: String,
     pub target: String,
-    pub started_at: String,
-    /// Seconds since its last heartbeat.
-    pub heartbeat_age: f64,
+    pub started_at: Timestamp,
+    /// Time since its last heartbeat (seconds in JSON).
+    #[serde(serialize_with = "as_seconds")]
+    pub heartbeat_age: Duration,
     /// Calls it has claimed so far.
     pub claimed: u64,
     /// Whether its heartbeat is within its lease (a dead runner's work is taken over after).
@@ -195,8 +243,13 @@ pub struct OpenWork {
     pub unclaimed: u64,
     /// Calls other runners hold a live lease on (claimed, not yet recorded as sent).
     pub leased_elsewhere: u64,
-    /// Seconds until the first of those leases runs out.
-    pub next_expiry: Option<f64>,
+    /// How long until the first of those leases runs out.
+    pub next_expiry: Option<Duration>,
+}
+
+/// A length of time as seconds, as `status --json` has always written it.
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// One row of counts: target, campaign, round, latest state, and how many keys are in it.

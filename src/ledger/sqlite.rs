@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{
-    Attempt, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner, UnknownState,
-    hostname, now,
+    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
+    StoredSeconds, StoredTime, UnknownState, hostname, now,
 };
 
 /// The SQLite schema version this build writes.
@@ -36,17 +38,38 @@ impl FromSql for CallState {
     }
 }
 
+/// A timestamp column: RFC 3339 text, or an error naming what it holds instead.
+impl FromSql for StoredTime {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        StoredTime::parse(value.as_str()?).map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A length of time column: seconds.
+impl FromSql for StoredSeconds {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        StoredSeconds::new(f64::column_result(value)?).map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
 /// The ledger's error for a statement on the file at `path`: a row with an unknown state is
-/// [`LedgerError::UnknownState`], anything else the database's own error.
+/// [`LedgerError::UnknownState`], one with a time that is not one [`LedgerError::BadTime`],
+/// anything else the database's own error.
 fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
     move |error| {
-        if let rusqlite::Error::FromSqlConversionFailure(_, _, source) = &error
-            && let Some(UnknownState(state)) = source.downcast_ref::<UnknownState>()
-        {
-            return LedgerError::UnknownState {
-                path: path.to_path_buf(),
-                state: state.clone(),
-            };
+        if let rusqlite::Error::FromSqlConversionFailure(_, _, source) = &error {
+            if let Some(UnknownState(state)) = source.downcast_ref::<UnknownState>() {
+                return LedgerError::UnknownState {
+                    path: path.to_path_buf(),
+                    state: state.clone(),
+                };
+            }
+            if let Some(bad) = source.downcast_ref::<BadTime>() {
+                return LedgerError::BadTime {
+                    path: path.to_path_buf(),
+                    error: bad.clone(),
+                };
+            }
         }
         LedgerError::Sql {
             path: path.to_path_buf(),
@@ -69,7 +92,7 @@ fn write_deferred(tx: &rusqlite::Transaction<'_>, deferred: &[Deferred]) -> rusq
                 CallState::Accepted.as_str(),
                 d.batch_id,
                 None::<&str>,
-                d.at,
+                d.at.to_string(),
                 attempt
             ])?;
         }
@@ -89,12 +112,12 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         batch_id: r.get(6)?,
         call_id: r.get(7)?,
         reply: r.get(8)?,
-        duration: r.get(9)?,
+        duration: r.get::<_, Option<StoredSeconds>>(9)?.map(|d| d.0),
         message: r.get(10)?,
         source: r.get(11)?,
         row: r.get::<_, Option<i64>>(12)?.map(i64::unsigned_abs),
-        created_at: r.get(13)?,
-        updated_at: r.get(14)?,
+        created_at: r.get::<_, StoredTime>(13)?.0,
+        updated_at: r.get::<_, StoredTime>(14)?.0,
         run_id: r.get(15)?,
     })
 }
@@ -328,11 +351,10 @@ impl Sqlite {
         let now = crate::clock::now();
         let rows = stmt
             .query_map(params![campaign], |r| {
-                let beat: String = r.get(7)?;
+                let beat = r.get::<_, StoredTime>(7)?.0;
                 let lease: f64 = r.get(9)?;
-                let age = beat
-                    .parse::<jiff::Timestamp>()
-                    .map_or(f64::INFINITY, |t| now.duration_since(t).as_secs_f64());
+                // A heartbeat ahead of this clock is no age at all.
+                let age = Duration::try_from(now.duration_since(beat)).unwrap_or_default();
                 Ok(Runner {
                     run_id: r.get(0)?,
                     host: r.get(1)?,
@@ -340,10 +362,10 @@ impl Sqlite {
                     campaign: r.get(3)?,
                     round: r.get(4)?,
                     target: r.get(5)?,
-                    started_at: r.get(6)?,
-                    heartbeat_age: age.max(0.0),
+                    started_at: r.get::<_, StoredTime>(6)?.0,
+                    heartbeat_age: age,
                     claimed: r.get::<_, i64>(8)?.unsigned_abs(),
-                    alive: age < lease,
+                    alive: age.as_secs_f64() < lease,
                 })
             })
             .map_err(self.sql())?;
@@ -381,7 +403,7 @@ impl Sqlite {
                     KeyHistory {
                         attempt: r.get(1)?,
                         state: r.get(2)?,
-                        retry_at: r.get(3)?,
+                        retry_at: r.get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
                     },
                 ))
             })
@@ -491,7 +513,7 @@ impl Sqlite {
                     message,
                     now(),
                     read.run_id,
-                    read.updated_at
+                    read.updated_at.to_string()
                 ],
             )
             .map_err(self.sql())?;
@@ -506,10 +528,12 @@ impl Sqlite {
         attempt: u32,
         state: CallState,
         call_id: Option<&str>,
-        duration: Option<f64>,
+        duration: Option<Duration>,
         reply: Option<&str>,
-        retry_at: Option<&str>,
+        retry_at: Option<Timestamp>,
     ) -> Result<(), LedgerError> {
+        let duration = duration.map(|d| d.as_secs_f64());
+        let retry_at = retry_at.map(|t| t.to_string());
         self.conn
             .execute(
                 "UPDATE calls SET state = ?4, call_id = COALESCE(?5, call_id), duration = ?6, reply = ?7, retry_at = ?8, updated_at = ?9
@@ -588,13 +612,13 @@ impl Sqlite {
         &self,
         target: &str,
         phone: &str,
-        since: &str,
+        since: Timestamp,
     ) -> Result<u64, LedgerError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM calls WHERE target = ?1 AND phone = ?2 AND created_at >= ?3
                  AND state NOT IN ('rejected', 'not_sent')",
-                params![target, phone, since],
+                params![target, phone, since.to_string()],
                 |r| r.get::<_, i64>(0),
             )
             .map(i64::unsigned_abs)
@@ -619,14 +643,15 @@ impl Sqlite {
         Ok(n > 0)
     }
 
-    pub(super) fn paused_since(&self, campaign: &str) -> Result<Option<String>, LedgerError> {
+    pub(super) fn paused_since(&self, campaign: &str) -> Result<Option<Timestamp>, LedgerError> {
         self.conn
             .query_row(
                 "SELECT since FROM pauses WHERE campaign = ?1",
                 params![campaign],
-                |r| r.get(0),
+                |r| r.get::<_, StoredTime>(0),
             )
             .optional()
+            .map(|t| t.map(|t| t.0))
             .map_err(self.sql())
     }
 
@@ -656,13 +681,13 @@ impl Sqlite {
         .map_err(self.sql())
     }
 
-    pub(super) fn purge(&self, before: &str) -> Result<u64, LedgerError> {
+    pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn
             .execute(
                 "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
                  WHERE updated_at < ?1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
-                params![before],
+                params![before.to_string()],
             )
             .map_err(self.sql())?;
         self.conn
@@ -765,12 +790,12 @@ mod tests {
             1,
             CallState::Answered,
             Some("id"),
-            Some(3.0),
+            Some(std::time::Duration::from_secs(3)),
             None,
             None,
         )
         .unwrap();
-        assert_eq!(l.purge("9999-01-01T00:00:00Z").unwrap(), 1);
+        assert_eq!(l.purge("9999-01-01T00:00:00Z".parse().unwrap()).unwrap(), 1);
         let a = l.attempts("mock", "c", "r", &[]).unwrap();
         assert_eq!(a[0].phone, None);
         assert_eq!(a[0].state, CallState::Answered);
@@ -793,14 +818,19 @@ mod tests {
         );
     }
 
-    /// Writes a row in a state this build does not know (a newer build's, or a hand edit).
-    fn with_unknown_state(path: &Path) {
+    /// A ledger at `path` with one call, `k1`, recorded `sending` by a run.
+    fn with_one_call(path: &Path) -> Ledger {
         let mut l = Ledger::open(path).unwrap();
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
             .unwrap();
         l.begin(&run, "mock", "c", "r", &[call("k1")]).unwrap();
-        drop(l);
+        l
+    }
+
+    /// Writes a row in a state this build does not know (a newer build's, or a hand edit).
+    fn with_unknown_state(path: &Path) {
+        drop(with_one_call(path));
         let conn = Connection::open(path).unwrap();
         conn.execute("UPDATE calls SET state = 'on_hold' WHERE key = 'k1'", [])
             .unwrap();
@@ -826,6 +856,84 @@ mod tests {
         let e = l.history("mock", "c", "r").unwrap_err().to_string();
         assert!(e.contains("`on_hold`"), "{e}");
         assert!(e.contains(&path.display().to_string()), "{e}");
+    }
+
+    // Typed times are parsed where they are read: a row whose time is not one is an error
+    // naming it, not a default (the heartbeat's age used to read as "infinitely old").
+    #[test]
+    fn a_time_that_is_not_one_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let l = with_one_call(&path);
+        let conn = Connection::open(&path).unwrap();
+        let bad = |r: Result<(), LedgerError>| match r {
+            Err(LedgerError::BadTime { error, .. }) => error,
+            other => panic!("{other:?}"),
+        };
+        conn.execute("UPDATE calls SET retry_at = 'tomorrow'", [])
+            .unwrap();
+        assert_eq!(
+            bad(l.history("mock", "c", "r").map(drop)),
+            BadTime::Timestamp("tomorrow".into())
+        );
+        conn.execute("UPDATE calls SET updated_at = '2026-13-01'", [])
+            .unwrap();
+        let e = l.attempts("mock", "c", "r", &[]).unwrap_err().to_string();
+        assert!(e.contains("`2026-13-01`, which is not a timestamp"), "{e}");
+        conn.execute("UPDATE runs SET heartbeat_at = 'now'", [])
+            .unwrap();
+        assert_eq!(
+            bad(l.runners(None).map(drop)),
+            BadTime::Timestamp("now".into())
+        );
+        conn.execute(
+            "UPDATE calls SET updated_at = created_at, duration = -3.0",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            bad(l.attempts("mock", "c", "r", &[]).map(drop)),
+            BadTime::Seconds("-3".into())
+        );
+    }
+
+    // `resolve` matches a row on the `updated_at` it read: the text written back from the
+    // typed timestamp must be the text stored, or no call in doubt would ever be resolved.
+    #[test]
+    fn a_stored_timestamp_reads_back_to_the_same_text() {
+        for text in [
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T09:00:00.5Z",
+            "2026-12-01T09:00:00.123456789Z",
+            "2026-12-01T09:00:00.1234Z",
+        ] {
+            assert_eq!(StoredTime::parse(text).unwrap().0.to_string(), text);
+        }
+        let now = crate::clock::now();
+        assert_eq!(
+            StoredTime::parse(&now.to_string()).unwrap().0.to_string(),
+            now.to_string()
+        );
+    }
+
+    #[test]
+    fn a_call_in_doubt_read_back_is_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = with_one_call(&dir.path().join("state.db"));
+        let read = l.attempts("mock", "c", "r", &[]).unwrap().remove(0);
+        assert!(
+            l.resolve("mock", &read, CallState::NotSent, None, "never placed")
+                .unwrap()
+        );
+        // Read before the move: stale now, so it moves nothing.
+        assert!(
+            !l.resolve("mock", &read, CallState::Accepted, None, "found")
+                .unwrap()
+        );
+        assert_eq!(
+            l.history("mock", "c", "r").unwrap()["k1"].state,
+            CallState::NotSent
+        );
     }
 
     #[test]

@@ -245,22 +245,17 @@ impl Figures {
         let mut latest: BTreeMap<&str, &crate::ledger::Attempt> = BTreeMap::new();
         let mut durations = Vec::new();
         let mut sent_at = Vec::new();
+        let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
         for a in &attempts {
             if a.state.may_have_called() {
                 f.attempts += 1;
-                if let Ok(t) = a.created_at.parse::<Timestamp>() {
-                    sent_at.push((t, a.state));
-                }
+                sent_at.push((a.created_at, a.state));
             }
-            if f.first.as_deref().is_none_or(|x| a.created_at.as_str() < x) {
-                f.first = Some(a.created_at.clone());
-            }
-            if f.last.as_deref().is_none_or(|x| a.updated_at.as_str() > x) {
-                f.last = Some(a.updated_at.clone());
-            }
+            first = Some(first.map_or(a.created_at, |t| t.min(a.created_at)));
+            last = Some(last.map_or(a.updated_at, |t| t.max(a.updated_at)));
             if a.state == CallState::Answered {
                 if let Some(d) = a.duration {
-                    durations.push(d);
+                    durations.push(d.as_secs_f64());
                 }
                 if let Some(r) = &a.reply {
                     *f.replies.entry(r.clone()).or_default() += 1;
@@ -271,15 +266,17 @@ impl Figures {
                 *e = a;
             }
         }
-        let local = |t: Option<&str>| {
-            t.and_then(|t| t.parse::<Timestamp>().ok()).map(|t| {
+        let local = |t: Option<Timestamp>| {
+            t.map(|t| {
                 t.to_zoned_datetime(tz.clone())
                     .strftime("%Y-%m-%d %H:%M %Z")
                     .to_string()
             })
         };
-        f.first_local = local(f.first.as_deref());
-        f.last_local = local(f.last.as_deref());
+        f.first = first.map(|t| t.to_string());
+        f.last = last.map(|t| t.to_string());
+        f.first_local = local(first);
+        f.last_local = local(last);
         f.timeline = timeline(&sent_at, &tz);
         for a in latest.values() {
             if a.state.may_have_called() {

@@ -24,7 +24,7 @@ pub struct CampaignStatus<'a> {
     pub round: &'a str,
     pub target: &'a str,
     /// When the campaign was paused (RFC 3339), if it is.
-    pub paused_since: Option<String>,
+    pub paused_since: Option<jiff::Timestamp>,
     /// Calls per state (`{"accepted": 4, "answered": 2}`); states without calls are left out.
     #[serde(serialize_with = "crate::report::call_state::serialize_counts")]
     pub states: &'a [(CallState, u64)],
@@ -75,7 +75,12 @@ pub fn status(
             writeln!(
                 out,
                 "  {} pid {} on {}: {}{round}, heartbeat {:.0} s ago, {} calls claimed",
-                r.host, r.pid, r.target, r.campaign, r.heartbeat_age, r.claimed,
+                r.host,
+                r.pid,
+                r.target,
+                r.campaign,
+                r.heartbeat_age.as_secs_f64(),
+                r.claimed,
             )?;
         }
         if stopped > 0 {

@@ -3,13 +3,15 @@
 //! The `postgres` crate drives its connection on a runtime of its own, which cannot be
 //! blocked on from inside `apply`'s tokio runtime; a dedicated thread owns the connection and
 //! runs the ledger's statements one at a time, in the order they are asked, as the SQLite
-//! connection does.
+//! connection does. Waiting for that thread's answer blocks, so async code never does it on
+//! an executor's thread: it goes through [`crate::ledger::AsyncLedger`], which waits on the
+//! blocking pool.
 
 use std::sync::mpsc;
 
 use postgres::{Client, NoTls};
 
-use crate::ledger::UnknownState;
+use crate::ledger::{BadTime, UnknownState};
 
 /// A statement (or transaction) run on the connection's thread.
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
@@ -31,6 +33,9 @@ pub enum PgError {
     /// A row held a call state this build does not know.
     #[error("{0}")]
     UnknownState(UnknownState),
+    /// A row held a time that is not one.
+    #[error("{0}")]
+    BadTime(BadTime),
 }
 
 impl From<postgres::Error> for PgError {
@@ -40,6 +45,9 @@ impl From<postgres::Error> for PgError {
             std::error::Error::source(&e).and_then(|c| c.downcast_ref::<UnknownState>())
         {
             return PgError::UnknownState(unknown.clone());
+        }
+        if let Some(bad) = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<BadTime>()) {
+            return PgError::BadTime(bad.clone());
         }
         // A statement's error: the server's own words.
         if let Some(db) = e.as_db_error() {
@@ -61,6 +69,7 @@ impl From<postgres::Error> for PgError {
 
 impl Pg {
     pub(super) fn connect(url: &str) -> Result<Pg, PgError> {
+        crate::ledger::async_ledger::not_on_an_executor();
         let (jobs, receive) = mpsc::channel::<Job>();
         let (ready, ready_rx) = mpsc::sync_channel(1);
         let url = url.to_owned();
@@ -88,11 +97,13 @@ impl Pg {
         })
     }
 
-    /// Runs `f` on the connection and waits for its answer.
+    /// Runs `f` on the connection and waits for its answer: a blocking wait, never on an
+    /// async executor's thread (see [`crate::ledger::AsyncLedger`]).
     pub(super) fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
     ) -> Result<R, PgError> {
+        crate::ledger::async_ledger::not_on_an_executor();
         let (answer, answer_rx) = mpsc::sync_channel(1);
         self.jobs
             .as_ref()

@@ -4,12 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use jiff::Timestamp;
 use postgres::types::{FromSql, Type};
 
 use super::{
-    Attempt, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner, UnknownState,
-    hostname, now, redact,
+    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
+    StoredSeconds, StoredTime, UnknownState, hostname, now, redact,
 };
 
 mod connection;
@@ -41,20 +43,32 @@ const PG_REOPEN_SQL: &str = "UPDATE work SET done = false, claimed_by = NULL, le
      FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
      WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt";
 
-/// A state column: an unknown state fails the row (see [`PgError::UnknownState`]).
-impl<'a> FromSql<'a> for CallState {
-    fn from_sql(
-        ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        let text = <&str as FromSql>::from_sql(ty, raw)?;
-        CallState::parse(text).ok_or_else(|| UnknownState(text.to_owned()).into())
-    }
+/// A column read as `$base` and parsed by `$parse`, whose error fails the row and names what
+/// the row holds (see [`PgError`]).
+macro_rules! parsed_column {
+    ($t:ty, $base:ty, $parse:expr) => {
+        impl<'a> FromSql<'a> for $t {
+            fn from_sql(
+                ty: &Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                Ok(($parse)(<$base as FromSql>::from_sql(ty, raw)?)?)
+            }
 
-    fn accepts(ty: &Type) -> bool {
-        <&str as FromSql>::accepts(ty)
-    }
+            fn accepts(ty: &Type) -> bool {
+                <$base as FromSql>::accepts(ty)
+            }
+        }
+    };
 }
+
+// A state column: an unknown state fails the row (see [`PgError::UnknownState`]).
+parsed_column!(CallState, &str, |text: &str| CallState::parse(text)
+    .ok_or_else(|| UnknownState(text.to_owned())));
+// A timestamp column: RFC 3339 text.
+parsed_column!(StoredTime, &str, StoredTime::parse);
+// A length of time column (or one the database computes): seconds.
+parsed_column!(StoredSeconds, f64, StoredSeconds::new);
 
 fn pg_keys(attempts: &[(String, u32)]) -> (Vec<String>, Vec<i32>) {
     attempts
@@ -122,7 +136,7 @@ fn pg_write_deferred(
             CallState::Accepted,
             Some(&d.batch_id),
             None,
-            &d.at,
+            &d.at.to_string(),
             run,
         )?;
     }
@@ -141,12 +155,12 @@ fn row_to_attempt(r: &postgres::Row) -> Result<Attempt, postgres::Error> {
         batch_id: r.get(6),
         call_id: r.get(7),
         reply: r.get(8),
-        duration: r.get(9),
+        duration: r.try_get::<_, Option<StoredSeconds>>(9)?.map(|d| d.0),
         message: r.get(10),
         source: r.get(11),
         row: r.get::<_, Option<i64>>(12).map(i64::unsigned_abs),
-        created_at: r.get(13),
-        updated_at: r.get(14),
+        created_at: r.try_get::<_, StoredTime>(13)?.0,
+        updated_at: r.try_get::<_, StoredTime>(14)?.0,
         run_id: r.get(15),
     })
 }
@@ -182,10 +196,18 @@ impl Postgres {
                 path: self.path.clone(),
                 state,
             },
+            PgError::BadTime(error) => self.bad_time(error),
             error => LedgerError::Postgres {
                 url: self.path.display().to_string(),
                 error,
             },
+        }
+    }
+
+    fn bad_time(&self, error: BadTime) -> LedgerError {
+        LedgerError::BadTime {
+            path: self.path.clone(),
+            error,
         }
     }
 
@@ -284,32 +306,32 @@ impl Postgres {
         let cp = campaign.map(ToOwned::to_owned);
         self.run(move |c| {
             let campaign = cp;
+            // A heartbeat ahead of the server's clock is no age at all.
             let rows = c.query(
                 "SELECT id, COALESCE(host, ''), COALESCE(pid, 0), campaign, round, target, started_at,
-                        EXTRACT(EPOCH FROM (now() - heartbeat_at))::float8, claimed, lease_secs
+                        GREATEST(EXTRACT(EPOCH FROM (now() - heartbeat_at)), 0)::float8, claimed, lease_secs
                  FROM runs WHERE status = 'running' AND ($1::text IS NULL OR campaign = $1)
                  ORDER BY started_at, id",
                 &[&campaign],
             )?;
-            Ok(rows
-                .iter()
+            rows.iter()
                 .map(|r| {
-                    let age: f64 = r.get(7);
+                    let age = r.try_get::<_, StoredSeconds>(7)?.0;
                     let lease: f64 = r.get(9);
-                    Runner {
+                    Ok(Runner {
                         run_id: r.get(0),
                         host: r.get(1),
                         pid: u32::try_from(r.get::<_, i64>(2)).unwrap_or(0),
                         campaign: r.get(3),
                         round: r.get(4),
                         target: r.get(5),
-                        started_at: r.get(6),
-                        heartbeat_age: age.max(0.0),
+                        started_at: r.try_get::<_, StoredTime>(6)?.0,
+                        heartbeat_age: age,
                         claimed: r.get::<_, i64>(8).unsigned_abs(),
-                        alive: age < lease,
-                    }
+                        alive: age.as_secs_f64() < lease,
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 
@@ -346,7 +368,7 @@ impl Postgres {
                     KeyHistory {
                         attempt: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
                         state: r.try_get(2)?,
-                        retry_at: r.get(3),
+                        retry_at: r.try_get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
                     },
                 );
             }
@@ -464,7 +486,7 @@ impl Postgres {
             i32::try_from(read.attempt).unwrap_or(i32::MAX),
             read.state,
             read.run_id.clone(),
-            read.updated_at.clone(),
+            read.updated_at.to_string(),
             batch_id.map(ToOwned::to_owned),
             message.to_owned(),
         );
@@ -491,18 +513,19 @@ impl Postgres {
         attempt: u32,
         state: CallState,
         call_id: Option<&str>,
-        duration: Option<f64>,
+        duration: Option<Duration>,
         reply: Option<&str>,
-        retry_at: Option<&str>,
+        retry_at: Option<Timestamp>,
     ) -> Result<(), LedgerError> {
         let t = now();
+        let duration = duration.map(|d| d.as_secs_f64());
         let (tg, k, num, cid, rep, ra) = (
             target.to_owned(),
             key.to_owned(),
             i32::try_from(attempt).unwrap_or(i32::MAX),
             call_id.map(ToOwned::to_owned),
             reply.map(ToOwned::to_owned),
-            retry_at.map(ToOwned::to_owned),
+            retry_at.map(|t| t.to_string()),
         );
         self.run(move |c| {
             c.execute(
@@ -585,9 +608,9 @@ impl Postgres {
         &self,
         target: &str,
         phone: &str,
-        since: &str,
+        since: Timestamp,
     ) -> Result<u64, LedgerError> {
-        let (tg, ph, si) = (target.to_owned(), phone.to_owned(), since.to_owned());
+        let (tg, ph, si) = (target.to_owned(), phone.to_owned(), since.to_string());
         self.run(move |c| {
             Ok(c.query_one(
                 "SELECT COUNT(*) FROM calls WHERE target = $1 AND phone = $2 AND created_at >= $3
@@ -616,13 +639,12 @@ impl Postgres {
         Ok(n > 0)
     }
 
-    pub(super) fn paused_since(&self, campaign: &str) -> Result<Option<String>, LedgerError> {
+    pub(super) fn paused_since(&self, campaign: &str) -> Result<Option<Timestamp>, LedgerError> {
         let cp = campaign.to_owned();
         self.run(move |c| {
-            Ok(
-                c.query_opt("SELECT since FROM pauses WHERE campaign = $1", &[&cp])?
-                    .map(|r| r.get(0)),
-            )
+            c.query_opt("SELECT since FROM pauses WHERE campaign = $1", &[&cp])?
+                .map(|r| r.try_get::<_, StoredTime>(0).map(|t| t.0))
+                .transpose()
         })
     }
 
@@ -653,8 +675,8 @@ impl Postgres {
         })
     }
 
-    pub(super) fn purge(&self, before: &str) -> Result<u64, LedgerError> {
-        let b = before.to_owned();
+    pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
+        let b = before.to_string();
         self.run(move |c| {
             let n = c.execute(
                 "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
@@ -672,7 +694,7 @@ impl Postgres {
 mod tests {
     use postgres::{Client, NoTls};
 
-    use crate::ledger::{CallState, Ledger, LedgerError, NewCall};
+    use crate::ledger::{BadTime, CallState, Ledger, LedgerError, NewCall};
 
     /// A database created for one test on the server of `OUTREACH_TEST_DATABASE_URL` (a
     /// superuser URL), dropped with it; `None` without a server.
@@ -727,12 +749,8 @@ mod tests {
         }
     }
 
-    // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
-    #[test]
-    fn an_unknown_state_is_an_error_naming_it() {
-        let Some(db) = TestDb::create("unknown_state") else {
-            return;
-        };
+    /// The test database's ledger with one call, `k1`, recorded `sending` by a run.
+    fn with_one_call(db: &TestDb) -> Ledger {
         let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
@@ -745,6 +763,16 @@ mod tests {
             row: 2,
         };
         l.begin(&run, "mock", "c", "r", &[call]).unwrap();
+        l
+    }
+
+    // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
+    #[test]
+    fn an_unknown_state_is_an_error_naming_it() {
+        let Some(db) = TestDb::create("unknown_state") else {
+            return;
+        };
+        let l = with_one_call(&db);
         assert_eq!(
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Sending
@@ -774,6 +802,34 @@ mod tests {
         let pg = l.shared_only("a shared request budget").unwrap();
         assert!(l.is_shared());
         let scopes = ["mock\u{1f}campaign:c".to_owned()];
-        assert!(pg.rate_slot(&scopes, 0.05).unwrap() >= 0.0);
+        let period = std::time::Duration::from_secs(60);
+        assert!(pg.rate_slot(&scopes, period).unwrap() < period);
+        // The next slot is a period after the first: about a minute away.
+        let wait = pg.rate_slot(&scopes, period).unwrap();
+        assert!(wait > std::time::Duration::from_secs(50), "{wait:?}");
+    }
+
+    // Typed times are parsed where they are read: a row whose time is not one is an error.
+    #[test]
+    fn a_time_that_is_not_one_is_an_error() {
+        let Some(db) = TestDb::create("bad_time") else {
+            return;
+        };
+        let l = with_one_call(&db);
+        assert!(l.attempts("mock", "c", "r", &[]).is_ok());
+        Client::connect(&db.url, NoTls)
+            .unwrap()
+            .batch_execute("UPDATE calls SET updated_at = 'soon', retry_at = 'later'")
+            .unwrap();
+        match l.attempts("mock", "c", "r", &[]) {
+            Err(LedgerError::BadTime { error, .. }) => {
+                assert_eq!(error, BadTime::Timestamp("soon".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            l.history("mock", "c", "r"),
+            Err(LedgerError::BadTime { .. })
+        ));
     }
 }

@@ -3,8 +3,9 @@
 //! has none of it: its single run holds the ledger's lock and paces itself.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use super::{LedgerError, Postgres, owned, pg_keys};
+use super::{LedgerError, Postgres, StoredSeconds, owned, pg_keys};
 use crate::ledger::OpenWork;
 
 impl Postgres {
@@ -233,21 +234,22 @@ impl Postgres {
             Ok(OpenWork {
                 unclaimed: r.get::<_, i64>(0).unsigned_abs(),
                 leased_elsewhere: r.get::<_, i64>(1).unsigned_abs(),
-                next_expiry: r.get(2),
+                next_expiry: r.try_get::<_, Option<StoredSeconds>>(2)?.map(|d| d.0),
             })
         })
     }
 
     /// Reserves the next request slot of shared budgets (Postgres) and returns how long to
-    /// wait for it, in seconds: every runner drawing on a budget sends at most one request per
-    /// `period` seconds of it. One slot serves all `scopes` at once (the latest of theirs),
+    /// wait for it: every runner drawing on a budget sends at most one request per `period`
+    /// of it. One slot serves all `scopes` at once (the latest of theirs),
     /// taken under their row locks in a fixed order, so runners never see two budgets in
     /// different orders. (SQLite has no shared budget: its single run paces itself.)
-    pub fn rate_slot(&self, scopes: &[String], period: f64) -> Result<f64, LedgerError> {
+    pub fn rate_slot(&self, scopes: &[String], period: Duration) -> Result<Duration, LedgerError> {
         let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
-        self.run(move |c| {
+        let period = period.as_secs_f64();
+        let wait = self.run(move |c| {
             let mut tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO rate_budget (scope, tat) SELECT s, '-infinity'::timestamptz FROM unnest($1::text[]) AS s
@@ -271,6 +273,9 @@ impl Postgres {
                 .first()
                 .map_or(0.0, |r| r.get::<_, f64>(0))
                 .max(0.0))
-        })
+        })?;
+        StoredSeconds::new(wait)
+            .map(|w| w.0)
+            .map_err(|e| self.bad_time(e))
     }
 }
