@@ -187,11 +187,9 @@ impl Calendar {
             .unwrap_or(Timestamp::MAX)
     }
 
-    /// `at` in this calendar's zone, for messages.
+    /// `at` in this calendar's zone, for messages ([`crate::clock::human`]).
     pub fn local(&self, at: Timestamp) -> String {
-        at.to_zoned_datetime(self.tz.clone())
-            .strftime("%a %-d %b %Y %H:%M %Z")
-            .to_string()
+        crate::clock::human(at, &self.tz)
     }
 }
 
