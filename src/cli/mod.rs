@@ -8,10 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::report::outcomes::ReportFormat;
-use crate::report::plan::PlanFormat;
-use crate::report::validation::Format;
-use crate::report::watch::WatchFormat;
+use crate::settings::formats::{PlanFormat, ReportFormat, ValidateFormat, WatchFormat};
 
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
 ///
@@ -99,8 +96,8 @@ pub enum Command {
         /// if there is one, else the current directory, where `init` writes).
         paths: Vec<PathBuf>,
         /// Output format: human, json, junit, or github (annotations for GitHub Actions).
-        #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, short = 'f', value_enum, default_value_t = ValidateFormat::Human)]
+        format: ValidateFormat,
     },
     /// Show exactly who would be called, with what words, and who is left out and why.
     ///

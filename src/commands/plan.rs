@@ -177,8 +177,10 @@ fn show_invalid(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let format = match s.format {
-        crate::report::plan::PlanFormat::Json => crate::report::validation::Format::Json,
-        _ => crate::report::validation::Format::Human,
+        crate::settings::formats::PlanFormat::Json => {
+            crate::settings::formats::ValidateFormat::Json
+        }
+        _ => crate::settings::formats::ValidateFormat::Human,
     };
     crate::report::validation::reporter(format, s.color)
         .validation(std::slice::from_ref(report), out)?;

@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::Outcome;
-use crate::report::outcomes::{self, ReportFormat};
+use crate::report::outcomes;
+use crate::settings::formats::ReportFormat;
 use crate::settings::target::TargetId;
 use crate::validate;
 

@@ -7,13 +7,14 @@ use anyhow::Context as _;
 
 use crate::Outcome;
 use crate::load::diagnostic::FileReport;
-use crate::report::validation::{self, Format};
+use crate::report::validation;
+use crate::settings::formats::ValidateFormat;
 use crate::validate;
 
 /// Runs `outreach validate`.
 pub fn run(
     paths: &[PathBuf],
-    format: Format,
+    format: ValidateFormat,
     color: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {

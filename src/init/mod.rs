@@ -16,9 +16,10 @@ use anyhow::{Context as _, bail};
 use crate::Outcome;
 use crate::campaign::{FileFormat, Kind, PatientSource};
 use crate::plan;
-use crate::report::plan::{PlanFormat, PlanView};
+use crate::report::plan::PlanView;
 use crate::report::words::plural;
 use crate::settings::InitSettings;
+use crate::settings::formats::PlanFormat;
 use crate::validate;
 use guess::{PhoneScore, Proposal, Role, Sample};
 use starter::Starter;
@@ -373,7 +374,7 @@ fn write_campaign(
 /// Validates and plans the campaign written, as `validate` and `plan` would (masked).
 fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let checked = validate::check_file(target);
-    crate::report::validation::reporter(crate::report::validation::Format::Human, s.color)
+    crate::report::validation::reporter(crate::settings::formats::ValidateFormat::Human, s.color)
         .validation(std::slice::from_ref(&checked.report), out)?;
     let Some(campaign) = checked.campaign else {
         return Ok(Outcome::Problems);

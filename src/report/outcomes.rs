@@ -6,16 +6,7 @@ use std::path::Path;
 
 use crate::report::document::{Document, write_pretty};
 use crate::report::figures::{Figures, ReportState, breakdowns, measures};
-
-/// Output formats of `outreach report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Csv,
-    /// One self-contained page: charts as inline SVG, each with its numbers; prints on A4.
-    Html,
-}
+use crate::settings::formats::ReportFormat;
 
 /// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
 impl Document for Figures {

@@ -15,17 +15,7 @@ use crate::plan::{Call, Overview, Skip, Summary};
 use crate::report::document::{Document, write_pretty};
 use crate::report::mask::Masker;
 use crate::report::words::plural;
-
-/// Output formats of `outreach plan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
-    /// A summary, a sample of calls and the skipped rows grouped by reason.
-    Human,
-    /// The same as a JSON document (`format: outreach-plan-summary`), for CI.
-    Json,
-    /// A pull-request comment: summary table, sample, skip reasons.
-    Markdown,
-}
+use crate::settings::formats::PlanFormat;
 
 /// Everything a printed plan shows.
 pub struct PlanView<'a> {

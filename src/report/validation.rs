@@ -1,5 +1,5 @@
 //! Reporters: the only code that formats results for people and machines. One trait, one
-//! implementation per output format; callers pick one from the `Format` setting.
+//! implementation per output format; callers pick one from the `ValidateFormat` setting.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -10,19 +10,7 @@ use serde::Serialize;
 use crate::load::diagnostic::{Code, Diagnostic, FileReport, Severity};
 use crate::report::document::{Document, write_pretty};
 use crate::report::words::plural;
-
-/// Output formats of `outreach validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// For people: each problem with the offending line underlined.
-    Human,
-    /// A documented JSON document (`format`, `version`, `files`, `summary`).
-    Json,
-    /// JUnit XML: one test case per file, for CI test dashboards.
-    Junit,
-    /// GitHub Actions workflow commands: annotations on the pull request's lines.
-    Github,
-}
+use crate::settings::formats::ValidateFormat;
 
 /// Writes validation results in one format.
 pub trait Reporter {
@@ -30,12 +18,12 @@ pub trait Reporter {
 }
 
 /// The reporter for a format. `color` applies to the human format only.
-pub fn reporter(format: Format, color: bool) -> Box<dyn Reporter> {
+pub fn reporter(format: ValidateFormat, color: bool) -> Box<dyn Reporter> {
     match format {
-        Format::Human => Box::new(Human { color }),
-        Format::Json => Box::new(Json),
-        Format::Junit => Box::new(Junit),
-        Format::Github => Box::new(Github),
+        ValidateFormat::Human => Box::new(Human { color }),
+        ValidateFormat::Json => Box::new(Json),
+        ValidateFormat::Junit => Box::new(Junit),
+        ValidateFormat::Github => Box::new(Github),
     }
 }
 

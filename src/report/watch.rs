@@ -16,15 +16,7 @@ use crate::report::document::{Document, write_line};
 use crate::report::mask::Masker;
 use crate::report::validation::Problems;
 use crate::report::words::plural;
-
-/// Output formats of `outreach watch`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WatchFormat {
-    /// For people: what changed since the previous plan, diagnostics with the line underlined.
-    Human,
-    /// One JSON object per line (`{"event": "run", …}`), for tools and tests.
-    Json,
-}
+use crate::settings::formats::WatchFormat;
 
 /// What the watcher has to say.
 pub enum Event<'a> {
@@ -479,7 +471,7 @@ impl Reporter {
                     plural(report.errors() as u64, "error")
                 )?;
                 crate::report::validation::reporter(
-                    crate::report::validation::Format::Human,
+                    crate::settings::formats::ValidateFormat::Human,
                     self.color,
                 )
                 .validation(std::slice::from_ref(*report), out)

@@ -1,6 +1,7 @@
 //! Settings resolved once from flags and the environment (by [`crate::cli::resolve`]): what
 //! each command needs, and nothing about how it was spelt on the command line.
 
+pub mod formats;
 pub mod target;
 
 use std::path::PathBuf;
@@ -9,10 +10,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::campaign::Kind;
-use crate::report::outcomes::ReportFormat;
-use crate::report::plan::PlanFormat;
-use crate::report::validation::Format;
-use crate::report::watch::WatchFormat;
+use crate::settings::formats::{PlanFormat, ReportFormat, ValidateFormat, WatchFormat};
 use crate::settings::target::{Target, TargetId};
 
 /// What to do, fully resolved.
@@ -21,7 +19,7 @@ pub enum Config {
     Init(InitSettings),
     Validate {
         paths: Vec<PathBuf>,
-        format: Format,
+        format: ValidateFormat,
         color: bool,
     },
     Plan(PlanSettings),

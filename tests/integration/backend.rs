@@ -88,9 +88,9 @@ impl TestDb {
 
     /// Every row of the ledger's tables, as text (what a leak check reads).
     pub(crate) fn dump(&self) -> String {
+        const TABLES: [&str; 5] = ["runs", "calls", "pauses", "work", "rate_budget"];
         let mut c = postgres::Client::connect(&self.url, postgres::NoTls).expect("connect");
         let mut out = String::new();
-        const TABLES: [&str; 5] = ["runs", "calls", "pauses", "work", "rate_budget"];
         // A ledger no run ever opened has no tables: nothing in it. Otherwise every table
         // must be there (a renamed one would hide its rows from the leak checks).
         let existing: i64 = c

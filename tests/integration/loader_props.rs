@@ -19,10 +19,10 @@ fn check(text: &str) {
     // Rendering every diagnostic must not panic either.
     let mut out = Vec::new();
     for format in [
-        outreach::report::validation::Format::Human,
-        outreach::report::validation::Format::Json,
-        outreach::report::validation::Format::Junit,
-        outreach::report::validation::Format::Github,
+        outreach::settings::formats::ValidateFormat::Human,
+        outreach::settings::formats::ValidateFormat::Json,
+        outreach::settings::formats::ValidateFormat::Junit,
+        outreach::settings::formats::ValidateFormat::Github,
     ] {
         outreach::report::validation::reporter(format, false)
             .validation(std::slice::from_ref(&checked.report), &mut out)

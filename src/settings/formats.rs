@@ -1,0 +1,45 @@
+//! The output formats a user chooses (`--format`), per command: settings the stages and the
+//! reporters read, defined here so that neither `cli/` nor a stage needs `report/` to name them.
+
+/// Output formats of `outreach report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    /// One self-contained page: charts as inline SVG, each with its numbers; prints on A4.
+    Html,
+}
+
+/// Output formats of `outreach plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A summary, a sample of calls and the skipped rows grouped by reason.
+    Human,
+    /// The same as a JSON document (`format: outreach-plan-summary`), for CI.
+    Json,
+    /// A pull-request comment: summary table, sample, skip reasons.
+    Markdown,
+}
+
+/// Output formats of `outreach validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    /// For people: each problem with the offending line underlined.
+    Human,
+    /// A documented JSON document (`format`, `version`, `files`, `summary`).
+    Json,
+    /// JUnit XML: one test case per file, for CI test dashboards.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
+}
+
+/// Output formats of `outreach watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WatchFormat {
+    /// For people: what changed since the previous plan, diagnostics with the line underlined.
+    Human,
+    /// One JSON object per line (`{"event": "run", …}`), for tools and tests.
+    Json,
+}
