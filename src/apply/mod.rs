@@ -28,7 +28,6 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::campaign::Kind;
-use crate::campaign::values::parse_duration;
 use crate::client::Client;
 use crate::endpoint::Endpoint;
 use crate::ledger::AsyncLedger;
@@ -236,12 +235,12 @@ async fn on_ledger(
         stop: AtomicBool::new(false),
         fatal: Mutex::new(None),
         target_id: api.id.clone(),
-        retry_delay: parse_duration(&campaign.delivery.retry.delay),
+        retry_delay: Some(campaign.delivery.retry.delay.value().0),
         frequency_window: campaign
             .delivery
             .frequency_cap
             .as_ref()
-            .and_then(|cap| parse_duration(&cap.per)),
+            .map(|cap| cap.per.value().0),
         campaign: campaign.clone(),
         run_id,
         round,

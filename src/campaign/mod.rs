@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use values::{Clock, End, Length, Start, Written};
 
 /// The accents the voicebot offers for robocalls (exact spelling, `estako` included), as
 /// the wire contract defines them.
@@ -424,13 +425,13 @@ pub struct Schedule {
 
     /// No call before this date (`2026-12-01`) or local date and time (`2026-12-01T09:00`).
     #[serde(default)]
-    #[schemars(example = &"2026-12-01")]
-    pub not_before: Option<String>,
+    #[schemars(with = "Option<String>", example = &"2026-12-01")]
+    pub not_before: Option<Written<Start>>,
 
     /// No call after this date (the whole day counts) or local date and time.
     #[serde(default)]
-    #[schemars(example = &"2026-12-31")]
-    pub not_after: Option<String>,
+    #[schemars(with = "Option<String>", example = &"2026-12-31")]
+    pub not_after: Option<Written<End>>,
 }
 
 /// A calling window: some days of the week, between two local times.
@@ -442,11 +443,11 @@ pub struct Window {
     #[schemars(length(min = 1), example = vec![Day::Weekdays])]
     pub days: Vec<Day>,
     /// The local time the window opens, as `HH:MM` (24-hour clock). Quote it: `"09:00"`.
-    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"), example = &"09:00")]
-    pub from: String,
+    #[schemars(with = "String", regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"), example = &"09:00")]
+    pub from: Written<Clock>,
     /// The local time the window closes, as `HH:MM` (24-hour clock), after `from`.
-    #[schemars(regex(pattern = r"^([01][0-9]|2[0-4]):[0-5][0-9]$"), example = &"17:00")]
-    pub until: String,
+    #[schemars(with = "String", regex(pattern = r"^([01][0-9]|2[0-4]):[0-5][0-9]$"), example = &"17:00")]
+    pub until: Written<Clock>,
 }
 
 /// A day, or a group of days, of the week.
@@ -516,8 +517,8 @@ pub struct FrequencyCap {
     #[schemars(range(min = 1, max = 100), example = 2)]
     pub calls: u32,
     /// The period, such as `7d` or `24h`.
-    #[schemars(example = &"7d")]
-    pub per: String,
+    #[schemars(with = "String", example = &"7d")]
+    pub per: Written<Length>,
 }
 
 fn default_batch_size() -> u32 {
@@ -556,8 +557,8 @@ pub struct Retry {
 
     /// How long to wait before calling again, such as `30m`, `2h` or `1d`.
     #[serde(default = "default_retry_delay")]
-    #[schemars(example = &"2h")]
-    pub delay: String,
+    #[schemars(with = "String", example = &"2h")]
+    pub delay: Written<Length>,
 
     /// Which outcomes are called again: `failed` and/or `no_answer`.
     #[serde(default = "default_retry_on")]
@@ -567,8 +568,8 @@ pub struct Retry {
 fn default_attempts() -> u32 {
     1
 }
-fn default_retry_delay() -> String {
-    "1h".to_owned()
+fn default_retry_delay() -> Written<Length> {
+    Written::known("1h")
 }
 fn default_retry_on() -> Vec<RetryOutcome> {
     vec![RetryOutcome::Failed, RetryOutcome::NoAnswer]

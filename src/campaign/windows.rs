@@ -5,7 +5,7 @@ use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan as _};
 
-use crate::campaign::values::{parse_bound, parse_clock};
+use crate::campaign::values::Clock;
 use crate::campaign::{Day, Schedule, Window};
 
 /// A schedule ready to answer "may we call now?" in one time zone.
@@ -55,14 +55,15 @@ fn weekdays(days: &[Day]) -> Vec<Weekday> {
     out
 }
 
-fn clock(s: &str) -> Option<Time> {
-    let minutes = parse_clock(s)?;
+fn clock(c: Clock) -> Time {
+    let minutes = c.0;
     if minutes >= 24 * 60 {
-        return Some(Time::MAX);
+        return Time::MAX;
     }
-    let h = i8::try_from(minutes / 60).ok()?;
-    let m = i8::try_from(minutes % 60).ok()?;
-    Time::new(h, m, 0, 0).ok()
+    // Below 24 * 60, so the hour is below 24 and both fit.
+    let h = i8::try_from(minutes / 60).unwrap_or(23);
+    let m = i8::try_from(minutes % 60).unwrap_or(59);
+    Time::new(h, m, 0, 0).unwrap_or(Time::MAX)
 }
 
 impl Calendar {
@@ -74,22 +75,18 @@ impl Calendar {
             .windows
             .iter()
             .map(|w: &Window| {
-                let from = clock(&w.from).ok_or_else(|| format!("bad time `{}`", w.from))?;
-                let until = clock(&w.until).ok_or_else(|| format!("bad time `{}`", w.until))?;
-                Ok((weekdays(&w.days), from, until))
+                (
+                    weekdays(&w.days),
+                    clock(*w.from.value()),
+                    clock(*w.until.value()),
+                )
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect();
         Ok(Calendar {
             tz,
             windows,
-            not_before: schedule
-                .not_before
-                .as_deref()
-                .and_then(|s| parse_bound(s, false)),
-            not_after: schedule
-                .not_after
-                .as_deref()
-                .and_then(|s| parse_bound(s, true)),
+            not_before: schedule.not_before.as_ref().map(|b| b.value().0),
+            not_after: schedule.not_after.as_ref().map(|b| b.value().0),
         })
     }
 
@@ -203,8 +200,8 @@ mod tests {
             timezone: tz.to_owned(),
             windows: vec![Window {
                 days,
-                from: from.to_owned(),
-                until: until.to_owned(),
+                from: crate::campaign::values::Written::known(from),
+                until: crate::campaign::values::Written::known(until),
             }],
             not_before: None,
             not_after: None,
@@ -260,8 +257,8 @@ mod tests {
     #[test]
     fn date_bounds() {
         let mut s = schedule("Africa/Lagos", vec![Day::EveryDay], "09:00", "17:00");
-        s.not_before = Some("2026-12-10".to_owned());
-        s.not_after = Some("2026-12-11".to_owned());
+        s.not_before = Some(crate::campaign::values::Written::known("2026-12-10"));
+        s.not_after = Some(crate::campaign::values::Written::known("2026-12-11"));
         let c = Calendar::new(&s, "Africa/Lagos").unwrap();
         assert!(!c.is_open(ts("2026-12-09T10:00:00Z")));
         assert_eq!(

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::campaign::values::{parse_bound, parse_clock, parse_duration};
 use crate::campaign::{
     Campaign, Delivery, ExclusionSource, Kind, PROVIDER_REQUESTS_PER_SECOND, PatientSource,
     Schedule, Source, Voice,
@@ -156,8 +155,15 @@ pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
         // found problems elsewhere, so every problem shows at once. Values the schema
         // rejected are removed first (defaults stand in) and not reported twice.
         let flagged: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
-        let rejected: HashSet<String> = schema_diags.iter().map(|d| d.pointer.clone()).collect();
+        let mut rejected: HashSet<String> =
+            schema_diags.iter().map(|d| d.pointer.clone()).collect();
+        let written: Vec<Diagnostic> = check_written(&doc.value, &doc)
+            .into_iter()
+            .filter(|d| !rejected.contains(&d.pointer) && !flagged.contains(&d.pointer))
+            .collect();
+        rejected.extend(written.iter().map(|d| d.pointer.clone()));
         diags.extend(schema_diags);
+        diags.extend(written);
         let partial = Partial::from(&doc.value, &rejected);
         diags.extend(
             semantic(&partial, &doc, base)
@@ -459,31 +465,6 @@ fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec
             .help("requests above the limit are refused (429) and slow the campaign down"),
         );
     }
-    if parse_duration(&delivery.retry.delay).is_none() {
-        out.push(
-            Diagnostic::error(
-                Code::BadDuration,
-                format!("`{}` is not a length of time", delivery.retry.delay),
-            )
-            .at("/delivery/retry/delay", at("/delivery/retry/delay"))
-            .help("write it like `30m`, `2h` or `1d`"),
-        );
-    }
-    if let Some(cap) = &delivery.frequency_cap
-        && parse_duration(&cap.per).is_none()
-    {
-        out.push(
-            Diagnostic::error(
-                Code::BadDuration,
-                format!("`{}` is not a length of time", cap.per),
-            )
-            .at(
-                "/delivery/frequency_cap/per",
-                at("/delivery/frequency_cap/per"),
-            )
-            .help("write it like `24h` or `7d`"),
-        );
-    }
     if delivery.retry.attempts > 1 && delivery.retry.outcomes.is_empty() {
         out.push(
             Diagnostic::error(
@@ -773,10 +754,7 @@ fn check_timezone(tz: &str, pointer: &str, doc: &Document, out: &mut Vec<Diagnos
 fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
     check_timezone(&s.timezone, "/schedule/timezone", doc, out);
     for (i, w) in s.windows.iter().enumerate() {
-        let (Some(from), Some(until)) = (parse_clock(&w.from), parse_clock(&w.until)) else {
-            continue; // the schema reports the form
-        };
-        if from >= until {
+        if w.from.value() >= w.until.value() {
             let p = format!("/schedule/windows/{i}/until");
             out.push(
                 Diagnostic::error(
@@ -791,26 +769,8 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let mut bounds = Vec::new();
-    for (field, value, end_of_day) in [
-        ("not_before", &s.not_before, false),
-        ("not_after", &s.not_after, true),
-    ] {
-        let Some(value) = value else { continue };
-        let p = format!("/schedule/{field}");
-        match parse_bound(value, end_of_day) {
-            Some(dt) => bounds.push(dt),
-            None => out.push(
-                Diagnostic::error(Code::BadDate, format!("`{value}` is not a date"))
-                    .at(p.clone(), doc.span(&p))
-                    .help(
-                        "write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00",
-                    ),
-            ),
-        }
-    }
-    if let (Some(nb), Some(na), [b, a]) = (&s.not_before, &s.not_after, bounds.as_slice())
-        && b > a
+    if let (Some(nb), Some(na)) = (&s.not_before, &s.not_after)
+        && nb.value().0 > na.value().0
     {
         out.push(
             Diagnostic::error(
@@ -821,4 +781,75 @@ fn check_schedule(s: &Schedule, doc: &Document, out: &mut Vec<Diagnostic>) {
             .help("swap the two dates"),
         );
     }
+}
+
+/// The values the campaign writes as text and the model reads as types (lengths of time,
+/// times of day, dates): each one that does not read as its type, located. Their pointers
+/// join the schema's rejected ones, so the semantic rules run on the rest.
+fn check_written(value: &Value, doc: &Document) -> Vec<Diagnostic> {
+    use crate::campaign::values::{Clock, End, Length, Start, Textual, Written};
+    fn reads<T: Textual>(text: &str) -> bool {
+        Written::<T>::new(text).is_some()
+    }
+    /// A value's place, whether a text reads as its type, its code and its help.
+    type Check = (String, fn(&str) -> bool, Code, &'static str);
+    let mut checks: Vec<Check> = vec![
+        (
+            "/delivery/retry/delay".to_owned(),
+            reads::<Length>,
+            Code::BadDuration,
+            "write it like `30m`, `2h` or `1d`",
+        ),
+        (
+            "/delivery/frequency_cap/per".to_owned(),
+            reads::<Length>,
+            Code::BadDuration,
+            "write it like `24h` or `7d`",
+        ),
+        (
+            "/schedule/not_before".to_owned(),
+            reads::<Start>,
+            Code::BadDate,
+            "write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00",
+        ),
+        (
+            "/schedule/not_after".to_owned(),
+            reads::<End>,
+            Code::BadDate,
+            "write a date as 2026-12-01, or a date and local time as 2026-12-01T09:00",
+        ),
+    ];
+    let windows = value
+        .pointer("/schedule/windows")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    for i in 0..windows {
+        for field in ["from", "until"] {
+            checks.push((
+                format!("/schedule/windows/{i}/{field}"),
+                reads::<Clock>,
+                Code::BadText,
+                "write the time as \"HH:MM\" on a 24-hour clock, in quotes, such as \"09:00\" or \"17:30\"",
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (pointer, reads, code, help) in checks {
+        let Some(text) = value.pointer(&pointer).and_then(Value::as_str) else {
+            continue; // absent, or of another type: the schema says so
+        };
+        if !reads(text) {
+            let what = match code {
+                Code::BadDuration => "a length of time",
+                Code::BadDate => "a date",
+                _ => "a time of day",
+            };
+            out.push(
+                Diagnostic::error(code, format!("`{text}` is not {what}"))
+                    .at(pointer.clone(), doc.span(&pointer))
+                    .help(help),
+            );
+        }
+    }
+    out
 }

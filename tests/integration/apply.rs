@@ -933,7 +933,7 @@ on_both_backends! {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(
-            text(&out).contains("waiting until Sun 8 Mar 2026 03:00 EDT"),
+            text(&out).contains("waiting until Sun 8 Mar 03:00 EDT"),
             "{}",
             text(&out)
         );
