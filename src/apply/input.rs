@@ -167,5 +167,10 @@ pub(super) fn opt_outs(campaign: &Campaign, campaign_path: &Path) -> anyhow::Res
             "opt-out list {}, row {row}: {message}; nothing is sent",
             index + 1
         )),
+        Err(e @ OptOutError::Invalid { .. }) => Err(anyhow::anyhow!(
+            "opt-out list {}: {}; nothing is sent while an opt-out list holds entries that are not numbers",
+            e.index() + 1,
+            e.describe()
+        )),
     }
 }

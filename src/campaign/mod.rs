@@ -100,7 +100,7 @@ pub struct Campaign {
     pub exclude: Vec<ExclusionSource>,
 
     /// How to recognise the same patient twice: `phone` (the normalised phone number, the
-    /// default) or the name of a column such as `patient_id`. The first row wins.
+    /// default) or the name of a column such as `patient_id`. The first row that can be called wins.
     #[serde(default = "default_dedupe")]
     #[schemars(length(min = 1), example = &"phone")]
     pub dedupe: String,
@@ -343,6 +343,13 @@ pub struct ExclusionSource {
     #[serde(default)]
     #[schemars(regex(pattern = r"^[A-Z]{2}$"), example = &"NG")]
     pub default_country: Option<String>,
+
+    /// How many entries of this list may be unreadable as phone numbers. Default 0: one
+    /// entry that is not a number stops every call (each is listed with its row), since a
+    /// list read on the wrong column lets everyone through.
+    #[serde(default)]
+    #[schemars(range(max = 100_000), example = 0)]
+    pub allow_invalid: u32,
 }
 
 /// A two-letter country code such as `NG`.

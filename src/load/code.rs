@@ -39,6 +39,7 @@ pub enum Code {
     SourceNoSheet,
     SourceOptionMismatch,
     SourceMissingColumn,
+    OptOutInvalidEntries,
     BadDelimiter,
     TemplateSyntax,
     TemplateUnknownHelper,
@@ -55,7 +56,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 46] = [
+    pub const ALL: [Code; 47] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -89,6 +90,7 @@ impl Code {
         Code::SourceNoSheet,
         Code::SourceOptionMismatch,
         Code::SourceMissingColumn,
+        Code::OptOutInvalidEntries,
         Code::BadDelimiter,
         Code::TemplateSyntax,
         Code::TemplateUnknownHelper,
@@ -140,6 +142,7 @@ impl Code {
             Code::SourceNoSheet => "source-no-sheet",
             Code::SourceOptionMismatch => "source-option-mismatch",
             Code::SourceMissingColumn => "source-missing-column",
+            Code::OptOutInvalidEntries => "opt-out-invalid-entries",
             Code::BadDelimiter => "bad-delimiter",
             Code::TemplateSyntax => "template-syntax",
             Code::TemplateUnknownHelper => "template-unknown-helper",

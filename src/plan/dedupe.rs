@@ -1,5 +1,6 @@
-//! Who is the same patient: the first row of a number (or of a `dedupe` column's value) is
-//! called, and later rows are skipped as duplicates. Two values of the column never call one
+//! Who is the same patient: the first callable row of a number (or of a `dedupe` column's
+//! value) is called, and later rows are skipped as duplicates. The planner asks only about
+//! rows it can call, so a skipped row never stands in for one that can be called. Two values of the column never call one
 //! number twice.
 
 use std::collections::HashMap;
@@ -26,8 +27,8 @@ pub struct Dedupe {
 impl Dedupe {
     /// Records the row at `at` with `number` and, when the campaign dedupes by a column, that
     /// column's value (`Some("")` when the row leaves it blank). Returns the earlier row it
-    /// repeats, if any. The first row wins, even when the planner skips it afterwards (a
-    /// template without a value for it).
+    /// repeats, if any. The first row recorded wins: the planner records only rows it can
+    /// call (their number valid, not opted out, their words rendered).
     pub fn see(&mut self, number: u64, column: Option<&str>, at: Place) -> Option<Duplicate> {
         let Some(value) = column else {
             if let Some(first) = self.by_number.get(&number) {

@@ -136,6 +136,10 @@ pub fn plan(
                 location: format!("row {row}"),
                 message,
             },
+            e @ OptOutError::Invalid { .. } => PlanError::ExclusionInvalid {
+                label: lbl(e.index()),
+                message: e.describe(),
+            },
         }
     })?;
     let summary = Summary {

@@ -36,6 +36,10 @@ pub enum PlanError {
         location: String,
         message: String,
     },
+    #[error(
+        "opt-out list {label}: {message}; nothing is planned while an opt-out list holds entries that are not numbers (fix those rows, check `phone_column`, or accept them with `allow_invalid`)"
+    )]
+    ExclusionInvalid { label: String, message: String },
     #[error("patient source {label}: {source}")]
     Source { label: String, source: SourceError },
     #[error("cannot read {path}: {source}")]

@@ -172,6 +172,16 @@ impl<'a> Planner<'a> {
             let reason = "the number is on an opt-out list".to_owned();
             return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw));
         }
+        // The words before dedupe: a row that cannot be called never claims its number, so
+        // the first row that can be called is the one called (and the duplicate's message,
+        // "which is called instead", is true).
+        let values = match values {
+            Ok(r) => r,
+            Err(problem) => {
+                let code = SkipReason::from(&problem);
+                return self.skip(si, row.number, code, problem.describe(), Some(raw));
+            }
+        };
         let column = src.dedupe_idx.map(|i| row.cells.get(i).unwrap_or(""));
         if let Some(dup) = self.seen.see(n, column, (si, row.number)) {
             let (what, first) = match dup {
@@ -182,13 +192,6 @@ impl<'a> Planner<'a> {
             let reason = format!("{what} as {place}, which is called instead");
             return self.skip(si, row.number, SkipReason::Duplicate, reason, Some(raw));
         }
-        let values = match values {
-            Ok(r) => r,
-            Err(problem) => {
-                let code = SkipReason::from(&problem);
-                return self.skip(si, row.number, code, problem.describe(), Some(raw));
-            }
-        };
         self.batch.push(Call {
             key,
             phone: number.e164,

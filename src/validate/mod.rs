@@ -424,6 +424,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
         let pointer = format!("/exclude/{i}");
         let needed = vec![(format!("{pointer}/phone_column"), s.phone_column.clone())];
         check_source(s, &pointer, base, doc, &needed, "opt-out", &mut out);
+        check_opt_out_entries(s, &pointer, base, doc, &mut out);
     }
 
     // Defaults that nothing uses are probably a typo of a column name.
@@ -677,6 +678,39 @@ fn check_columns(
         };
         out.push(d);
     }
+}
+
+/// An opt-out list with entries that are not numbers stops every call (plan and apply
+/// refuse it); validate says so first, each entry by its row. A list it cannot read is
+/// reported by [`check_source`].
+fn check_opt_out_entries(
+    s: &ExclusionSource,
+    pointer: &str,
+    base: &Path,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::patients::opt_outs::{OptOutError, load};
+    let Err(e @ OptOutError::Invalid { .. }) = load(std::slice::from_ref(s), base) else {
+        return;
+    };
+    let name = s.file.as_deref().map_or_else(
+        || format!("the inline list {}", source_label(pointer)),
+        |f| format!("`{f}`"),
+    );
+    let at = format!("{pointer}/phone_column");
+    let span = doc.span(&at).or_else(|| doc.span(pointer));
+    out.push(
+        Diagnostic::error(
+            Code::OptOutInvalidEntries,
+            format!("opt-out list {name}: {}", e.describe()),
+        )
+        .at(if doc.span(&at).is_some() { at } else { pointer.to_owned() }, span)
+        .help(format!(
+            "nobody is called while an opt-out list holds entries that are not numbers: fix those rows, check that `phone_column` ({}) is the column with the numbers, or accept them with `allow_invalid: N`",
+            s.phone_column
+        )),
+    );
 }
 
 fn source_label(pointer: &str) -> String {

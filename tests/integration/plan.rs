@@ -147,7 +147,9 @@ fn robocall_payload_nests_variables_and_tags_with_the_key() {
 fn conversation_payload_is_flat_and_json_sources_stream() {
     let plan = saved("plan/json-conversation.yaml");
     let calls = calls(&plan);
-    assert_eq!(calls.len(), 3);
+    // J2 lacks its medicine and is skipped; J3 has the same number and can be called, so it
+    // is (a skipped row never stands in for a callable one as the number's "first row").
+    assert_eq!(calls.len(), 4);
     let entry = calls[0]["entry"].as_object().unwrap();
     let keys: Vec<&str> = entry.keys().map(String::as_str).collect();
     assert_eq!(
@@ -162,7 +164,7 @@ fn conversation_payload_is_flat_and_json_sources_stream() {
         .iter()
         .map(|s| s["code"].as_str().unwrap())
         .collect();
-    assert_eq!(reasons, ["missing-value", "duplicate", "unreadable-row"]);
+    assert_eq!(reasons, ["missing-value", "unreadable-row"]);
     // Batches never mix sources.
     assert_eq!(plan["batches"].as_array().unwrap().len(), 2);
 }

@@ -76,6 +76,7 @@ variables:
 exclude:
   - file: o.csv
     default_country: NG
+    allow_invalid: 10
 schedule:
   timezone: Africa/Lagos
   windows: [{days: [every_day], from: "08:00", until: "20:00"}]
@@ -101,5 +102,33 @@ delivery:
         prop_assert_eq!(summary.calls, sink.calls.len() as u64);
         prop_assert_eq!(summary.rows, rows.len() as u64);
         prop_assert!(sink.calls.iter().all(|c| c.phone.starts_with("+234")));
+
+        // Exactly the numbers with a callable row are planned: a valid Nigerian number, not
+        // opted out, with a name. A skipped row never stands in for a callable one.
+        let ng = outreach::patients::phone::country("NG");
+        let e164 = |p: &str, allowed: &[_]| {
+            outreach::patients::phone::normalise(p, ng, allowed).ok().map(|n| n.e164)
+        };
+        let opted_out: HashSet<String> = opted.iter().filter_map(|p| e164(p, &[])).collect();
+        let callable: HashSet<String> = rows
+            .iter()
+            .filter(|(_, name)| !name.is_empty())
+            .filter_map(|(p, _)| e164(p, &[ng.unwrap()]))
+            .filter(|n| !opted_out.contains(n))
+            .collect();
+        let planned: HashSet<String> = numbers.iter().map(|n| (*n).to_owned()).collect();
+        prop_assert_eq!(planned, callable);
+        // And every duplicate's message names a row that is called.
+        let called_rows: HashSet<u64> = sink.calls.iter().map(|c| c.row).collect();
+        for s in sink.skips.iter().filter(|s| s.code.as_str() == "duplicate") {
+            let first: u64 = s
+                .reason
+                .split("row ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .and_then(|r| r.parse().ok())
+                .unwrap();
+            prop_assert!(called_rows.contains(&first), "{}", s.reason);
+        }
     }
 }
