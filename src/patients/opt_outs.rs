@@ -142,7 +142,11 @@ fn read(
             Err(PhoneProblem::Missing) => {}
             // A number, though of a kind no patient is called on (toll-free, premium…).
             Err(PhoneProblem::NotALine(_) | PhoneProblem::CountryNotAllowed(_)) => out.usable += 1,
-            Err(problem @ (PhoneProblem::Invalid | PhoneProblem::NoCountry)) => {
+            Err(
+                problem @ (PhoneProblem::Invalid
+                | PhoneProblem::BadChar { .. }
+                | PhoneProblem::NoCountry),
+            ) => {
                 invalid.push(Invalid {
                     row: row.number,
                     problem,

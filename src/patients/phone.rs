@@ -12,6 +12,9 @@ pub enum PhoneProblem {
     Missing,
     /// Not a phone number, or not a valid one for its country.
     Invalid,
+    /// A character that is neither a digit (of any script), a separator nor an invisible
+    /// formatting mark, at a 1-based position of the trimmed cell.
+    BadChar { ch: char, position: usize },
     /// A local number with no `default_country` to complete it.
     NoCountry,
     /// A valid number that is not a mobile or fixed line (toll-free, premium, …).
@@ -26,6 +29,10 @@ impl PhoneProblem {
         match self {
             PhoneProblem::Missing => "no phone number".to_owned(),
             PhoneProblem::Invalid => "not a valid phone number".to_owned(),
+            PhoneProblem::BadChar { ch, position } => format!(
+                "not a phone number: {} at position {position}",
+                char_name(*ch)
+            ),
             PhoneProblem::NoCountry => {
                 "a local number, and the source has no default_country to complete it".to_owned()
             }
@@ -66,13 +73,31 @@ pub fn normalise(
     }
     // Accept spaces, dashes, dots and brackets; anything else that is not a digit (letters,
     // a second `+`) makes the number invalid rather than silently dropped.
+    // Digits of any script are digits (numbers pasted from other systems: fullwidth,
+    // Arabic-Indic), and invisible formatting marks (a zero-width space, a direction mark)
+    // are dropped, so that the same person is one number everywhere.
     let mut cleaned = String::with_capacity(trimmed.len());
     for (i, c) in trimmed.chars().enumerate() {
         match c {
             '0'..='9' => cleaned.push(c),
-            '+' if i == 0 => cleaned.push(c),
+            '+' if cleaned.is_empty() => cleaned.push(c),
             ' ' | '-' | '.' | '(' | ')' | '\u{a0}' | '/' => {}
-            _ => return Err(PhoneProblem::Invalid),
+            c if c.is_ascii() => {
+                return Err(PhoneProblem::BadChar {
+                    ch: c,
+                    position: i + 1,
+                });
+            }
+            c if is_invisible(c) || c.is_whitespace() || is_dash(c) => {}
+            c => match digit_of(c) {
+                Some(d) => cleaned.push(d),
+                None => {
+                    return Err(PhoneProblem::BadChar {
+                        ch: c,
+                        position: i + 1,
+                    });
+                }
+            },
         }
     }
     if cleaned.len() < 4 {
@@ -273,9 +298,63 @@ pub fn country(code: &str) -> Option<Id> {
     code.parse().ok()
 }
 
+/// Invisible formatting marks that text pasted from other systems carries.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' | '\u{feff}'
+    )
+}
+
+/// Dashes other than `-` (en and em dashes, the minus sign, fullwidth hyphen).
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{ff0d}' | '\u{fe58}' | '\u{fe63}'
+    )
+}
+
+/// The ASCII digit a decimal digit of another script stands for.
+fn digit_of(c: char) -> Option<char> {
+    // The zero of each script whose digits run 0 to 9 in order (Unicode's Nd blocks in use).
+    const ZEROS: [u32; 22] = [
+        0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6,
+        0x0d66, 0x0de6, 0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0xff10,
+    ];
+    let code = u32::from(c);
+    ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&code))
+        .and_then(|zero| char::from_digit(code - zero, 10))
+}
+
+/// A character as a message names it: `U+200B zero-width space`, `the letter O`.
+fn char_name(c: char) -> String {
+    let code = format!("U+{:04X}", u32::from(c));
+    let name = match c {
+        '\u{200b}' => Some("zero-width space"),
+        '\u{200e}' => Some("left-to-right mark"),
+        '\u{200f}' => Some("right-to-left mark"),
+        '\u{feff}' => Some("byte order mark"),
+        _ => None,
+    };
+    match name {
+        Some(n) => format!("{code} {n}"),
+        None if c.is_alphabetic() => format!("the letter `{c}` ({code})"),
+        None if c.is_control() => format!("a control character ({code})"),
+        None => format!("`{c}` ({code})"),
+    }
+}
+
 /// Masks a number for logs and printed plans: `+2348031234567` → `+234*******4567`.
 pub fn mask(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
+    // Invisible marks and control characters are left out: a direction mark would reorder
+    // the line it is printed on.
+    let chars: Vec<char> = number
+        .chars()
+        .filter(|c| !is_invisible(*c) && !c.is_control())
+        .collect();
     let keep_start = if chars.first() == Some(&'+') { 4 } else { 1 }.min(chars.len());
     let keep_end = 4.min(chars.len().saturating_sub(keep_start));
     chars
@@ -369,11 +448,58 @@ mod tests {
     fn rejects_bad_numbers() {
         assert_eq!(ng("12345"), Err(PhoneProblem::Invalid));
         assert_eq!(ng(""), Err(PhoneProblem::Missing));
-        assert_eq!(ng("0803 CALL ME"), Err(PhoneProblem::Invalid));
+        assert_eq!(
+            ng("0803 CALL ME"),
+            Err(PhoneProblem::BadChar {
+                ch: 'C',
+                position: 6
+            })
+        );
         assert_eq!(ng("+234803123456"), Err(PhoneProblem::Invalid));
         assert_eq!(
             normalise("08031234567", None, &[]),
             Err(PhoneProblem::NoCountry)
+        );
+    }
+
+    #[test]
+    fn digits_of_any_script_and_invisible_marks() {
+        let ng = country("NG");
+        let plain = normalise("08031234567", ng, &[]).unwrap().e164;
+        for pasted in [
+            "０８０３１２３４５６７",              // fullwidth
+            "٠٨٠٣١٢٣٤٥٦٧",                         // Arabic-Indic
+            "۰۸۰۳۱۲۳۴۵۶۷",                         // Extended Arabic-Indic (Persian, Urdu)
+            "\u{200b}08031234567",                 // a zero-width space in front
+            "\u{200f}08031234567\u{200e}",         // direction marks around it
+            "\u{feff}0803\u{2013}123\u{2013}4567", // a BOM, en dashes
+            "\u{2066}+234 803 123 4567\u{2069}",   // isolates around an international number
+        ] {
+            assert_eq!(
+                normalise(pasted, ng, &[]).map(|p| p.e164),
+                Ok(plain.clone()),
+                "{pasted:?}"
+            );
+        }
+        assert_eq!(
+            normalise("0803123456O", ng, &[]),
+            Err(PhoneProblem::BadChar {
+                ch: 'O',
+                position: 11
+            })
+        );
+        let emoji = normalise("0803☎1234567", ng, &[]).unwrap_err();
+        assert_eq!(
+            emoji.describe(),
+            "not a phone number: `☎` (U+260E) at position 5"
+        );
+        assert_eq!(
+            PhoneProblem::BadChar {
+                ch: '\u{200b}',
+                position: 1
+            }
+            .describe(),
+            "not a phone number: U+200B zero-width space at position 1"
         );
     }
 

@@ -80,7 +80,9 @@ impl From<&PhoneProblem> for SkipReason {
     fn from(p: &PhoneProblem) -> Self {
         match p {
             PhoneProblem::Missing => SkipReason::MissingPhone,
-            PhoneProblem::Invalid | PhoneProblem::NoCountry => SkipReason::InvalidPhone,
+            PhoneProblem::Invalid | PhoneProblem::BadChar { .. } | PhoneProblem::NoCountry => {
+                SkipReason::InvalidPhone
+            }
             PhoneProblem::NotALine(_) => SkipReason::NotAPhoneLine,
             PhoneProblem::CountryNotAllowed(_) => SkipReason::CountryNotAllowed,
         }

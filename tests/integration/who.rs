@@ -112,3 +112,29 @@ fn a_duplicate_is_called_when_the_first_row_of_its_number_cannot_be() {
     let (_, text, _) = run(d, &["plan", "--color", "never", "c.yaml"]);
     insta::assert_snapshot!("duplicate-of-a-skipped-row", text);
 }
+
+/// Numbers pasted from other systems: digits of any script are digits and invisible marks are
+/// dropped, in patient and opt-out lists alike, so the same person is one number everywhere;
+/// what still cannot be read names the character at fault.
+#[test]
+fn pasted_numbers_are_one_number_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "patients.csv",
+        "name,phone\nAda,\u{200b}08031234567\nAda again,０８０３１２３４５６７\nBola,\u{200f}08051234567\u{200e}\nChi,0803☎1234567\n",
+    );
+    write(d, "opt-outs.csv", "phone\n٠٨٠٥١٢٣٤٥٦٧\n");
+    let exclude = "exclude:\n  - file: opt-outs.csv\n    default_country: NG";
+    write(d, "c.yaml", &campaign(exclude));
+    let (code, stdout, stderr) = run(d, &["plan", "--format", "json", "c.yaml"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        doc["summary"]["calls"], 1,
+        "Ada once; Bola opted out: {stdout}"
+    );
+    let (_, text, _) = run(d, &["plan", "--color", "never", "c.yaml"]);
+    insta::assert_snapshot!("pasted-numbers", text);
+}
