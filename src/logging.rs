@@ -1,21 +1,23 @@
-//! Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default: warnings and
-//! errors, plus this tool's own info lines).
+//! The log on standard error, through `tracing` (written by the `log-lines` crate, which the
+//! mock's own binary shares): by default the words of this tool's information lines, its
+//! warnings and errors, each after a local time; `-v` or `RUST_LOG` adds detail;
+//! `--log-format json` writes one object per event.
 
-use tracing_subscriber::EnvFilter;
+use crate::settings::Logging;
 
-/// Installs the stderr logger once. `serving` also logs the mock's requests (for `outreach
-/// mock-server`); an in-process mock under `apply --mock` stays quiet.
-pub fn init(serving: bool) {
-    let default = if serving {
-        "warn,outreach=info,mock_server=info"
+/// Installs the log once. `serving` also shows the mock's lines (for `outreach
+/// mock-server`); an in-process mock under `apply --mock` stays quiet unless asked (`-vv`,
+/// `RUST_LOG`).
+pub fn init(settings: Logging) -> log_lines::Logger {
+    let crates: &[&str] = if settings.serving {
+        &["outreach", "mock_server"]
     } else {
-        "warn,outreach=info"
+        &["outreach"]
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
+    log_lines::init(&log_lines::Options {
+        format: settings.format,
+        verbose: settings.verbose,
+        color: settings.color,
+        crates,
+    })
 }

@@ -1,8 +1,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use outreach::{Outcome, cli::Cli, settings::Config};
+use outreach::Outcome;
 
 // plan's workers allocate rows and calls that the writer frees on another thread; glibc's
 // allocator spent a quarter of plan's time on that (bench/RESULTS.md), mimalloc much less.
@@ -13,7 +12,7 @@ fn main() -> ExitCode {
     // `plan --detailed-exitcode` follows Terraform: any error, bad flags included, is 1.
     let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
     let failed = if detailed { 1 } else { 2 };
-    let cli = match Cli::try_parse() {
+    let cli = match outreach::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are successes; any other flag problem is "could not run".
@@ -21,17 +20,14 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { failed } else { 0 });
         }
     };
+    let log = outreach::logging::init(outreach::cli::logging(&cli));
     let config = match outreach::cli::resolve(cli) {
         Ok(c) => c,
         Err(e) => {
-            #[expect(clippy::print_stderr, reason = "main is where errors reach the user")]
-            {
-                eprintln!("error: {e:#}");
-            }
+            log.fatal(format_args!("{e:#}"));
             return ExitCode::from(failed);
         }
     };
-    outreach::logging::init(matches!(config, Config::MockServer(_)));
     let detailed = config.detailed_exitcode();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -52,10 +48,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            #[expect(clippy::print_stderr, reason = "main is where errors reach the user")]
-            {
-                eprintln!("error: {e:#}");
-            }
+            log.fatal(format_args!("{e:#}"));
             ExitCode::from(if detailed { 1 } else { 2 })
         }
     }

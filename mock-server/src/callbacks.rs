@@ -52,7 +52,10 @@ pub(crate) async fn deliver(
         request_id = %due.payload.request_id,
         attempts,
         delivered,
-        "callback"
+        "callback of request {}: {} after {attempts} attempt{}",
+        due.payload.request_id,
+        if delivered { "delivered" } else { "not delivered" },
+        if attempts == 1 { "" } else { "s" }
     );
     lock(&shared.replica).callback_done(due.epoch, due.batch, delivered);
     let mut deliveries = lock(&shared.deliveries);

@@ -118,9 +118,9 @@ impl MockArgs {
 pub async fn run(args: MockArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
     let mock = crate::start(config, args.addr()).await?;
-    tracing::info!(url = %mock.url(), "voicebot mock listening");
+    tracing::info!(url = %mock.url(), "voicebot mock listening on {}", mock.url());
     wait_for_signal().await?;
-    tracing::info!("shutting down");
+    tracing::info!("stopped by a signal; shutting down");
     mock.shutdown().await;
     Ok(())
 }

@@ -1,42 +1,41 @@
 //! `voicebot-mock`: the voicebot mock server as a standalone binary.
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use mock_server::MockArgs;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "voicebot-mock",
     version,
     about = "A faithful, stateful replica of Intron Health's voicebot API, for tests and CI dry-runs.",
-    after_help = "Logs one line per request on stderr; filter with RUST_LOG (e.g. RUST_LOG=warn)."
+    after_help = "Logs one line per request on stderr, with the local time; -v adds the fields, \
+                  --log-format json writes JSON, RUST_LOG chooses the lines (RUST_LOG=warn: none)."
 )]
 struct Cli {
     #[command(flatten)]
     args: MockArgs,
+    #[command(flatten)]
+    output: log_lines::LogArgs,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = match log_lines::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let log = log_lines::init(&log_lines::Options {
+        format: cli.output.log_format,
+        verbose: cli.output.verbose,
+        color: cli.output.color.stderr(),
+        crates: &["mock_server"],
+    });
     match mock_server::run(cli.args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // The one place this binary reports a fatal error to the user.
-            #[expect(clippy::print_stderr, reason = "main reports fatal errors")]
-            {
-                eprintln!("voicebot-mock: {error:#}");
-            }
+            log.fatal(format_args!("{error:#}"));
             ExitCode::from(2)
         }
     }

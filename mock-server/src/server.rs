@@ -287,7 +287,14 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         status = status.unwrap_or(0),
         latency_ms = latency_us / 1000,
         fault = fault.unwrap_or("-"),
-        "request"
+        "{} {}: {}",
+        entry.method,
+        entry.path(),
+        Answer {
+            status,
+            latency_ms: latency_us / 1000,
+            fault
+        }
     );
     // A copy: a slice would keep hyper's whole read buffer alive for as long as the entry.
     entry.finish(&body, status, fault, latency_us);
@@ -464,6 +471,26 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// How a request was answered, in a log line's words (written only when the line is shown).
+struct Answer {
+    status: Option<u16>,
+    latency_ms: u64,
+    fault: Option<&'static str>,
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(status) => write!(f, "{status} in {} ms", self.latency_ms)?,
+            None => f.write_str("closed without an answer")?,
+        }
+        match self.fault {
+            Some(fault) => write!(f, " (injected fault: {fault})"),
+            None => Ok(()),
+        }
+    }
+}
+
 async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
@@ -471,7 +498,7 @@ async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver
                 Ok((stream, _)) => stream,
                 Err(error) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
+                    tracing::warn!(%error, "cannot accept a connection: {error}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

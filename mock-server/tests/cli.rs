@@ -1,7 +1,6 @@
 //! The `voicebot-mock` binary: flags, start-up on a random port, bad configuration.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_voicebot-mock");
 
@@ -23,6 +22,9 @@ fn help_lists_the_flags() {
         "--fault",
         "--journal",
         "--journal-capacity",
+        "--color",
+        "--verbose",
+        "--log-format",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
@@ -43,27 +45,36 @@ fn bad_config_exits_2_with_the_reason() {
     assert!(stderr.contains("time_scale"), "{stderr}");
 }
 
+/// Reads the log file until a line holds `what`.
+async fn line_with(log: &std::path::Path, what: &str) -> String {
+    for _ in 0..1200 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains(what)) {
+            return line.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no line with {what:?} in {}",
+        std::fs::read_to_string(log).unwrap()
+    );
+}
+
+// Its log goes to a file, as a service's does: sentences with the local time, no escape
+// codes (`--color auto` colours a terminal only), never the key.
 #[tokio::test]
 async fn serves_on_a_random_port_and_logs_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mock.log");
     let mut child = Command::new(BIN)
         .args(["--port", "0", "--api-key", "secret-bench-key"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let url = rx
-        .iter()
-        .find_map(|line| line.split("url=").nth(1).map(|u| u.trim().to_owned()))
-        .unwrap();
+    let listening = line_with(&log, "voicebot mock listening on ").await;
+    let url = listening.rsplit(' ').next().unwrap().to_owned();
     let response = reqwest::Client::new()
         .post(format!("{url}/voicebot/v1/call"))
         .bearer_auth("secret-bench-key")
@@ -72,12 +83,14 @@ async fn serves_on_a_random_port_and_logs_without_the_key() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let request_line = rx
-        .iter()
-        .find(|line| line.contains("/voicebot/v1/call"))
-        .unwrap();
-    assert!(request_line.contains("status=200"), "{request_line}");
-    assert!(!request_line.contains("secret-bench-key"));
+    let request_line = line_with(&log, "POST /voicebot/v1/call: 200 in ").await;
     child.kill().unwrap();
     child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains('\u{1b}'), "escape codes in {text:?}");
+    assert!(!text.contains("secret-bench-key"), "{text}");
+    // `Tue 1 Dec 09:14 WAT  POST …`: a time for people, then the words.
+    let (time, words) = request_line.split_once("  ").unwrap();
+    assert_eq!(time.split(' ').count(), 5, "{request_line}");
+    assert!(words.starts_with("POST "), "{request_line}");
 }

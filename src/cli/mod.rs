@@ -2,13 +2,18 @@
 //! nothing below that sees raw flags.
 
 mod resolve;
-pub use resolve::resolve;
+pub use resolve::{logging, resolve};
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::settings::formats::{PlanFormat, ReportFormat, ValidateFormat, WatchFormat};
+
+/// Parses the command line, clap's own help and errors coloured as `--color` says.
+pub fn parse() -> Result<Cli, clap::Error> {
+    log_lines::parse()
+}
 
 /// Run patient voice-call campaigns declared in YAML, against Intron Health's voicebot API.
 ///
@@ -31,9 +36,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// `--color`, `-v`, `--log-format`: the same flags as the mock's own binary.
+    #[command(flatten)]
+    pub output: log_lines::LogArgs,
 }
 
 /// Where calls go, and where their record is kept.
@@ -64,13 +69,6 @@ pub struct TargetArgs {
 pub enum ApplyFormat {
     Human,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]

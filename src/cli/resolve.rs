@@ -8,21 +8,24 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 
 use crate::campaign::Kind;
-use crate::cli::{
-    ApplyArgs, ApplyFormat, Cli, ColorChoice, Command, InitArgs, PlanArgs, TargetArgs, WatchArgs,
-};
+use crate::cli::{ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, TargetArgs, WatchArgs};
 use crate::settings::target::{Target, TargetId};
-use crate::settings::{ApplySettings, Config, InitSettings, PlanSettings, WatchSettings};
+use crate::settings::{ApplySettings, Config, InitSettings, Logging, PlanSettings, WatchSettings};
 
-/// Resolves the parsed command line into what the command needs.
+/// How the log is written: read before [`resolve`], so that its errors are logged as asked.
+pub fn logging(cli: &Cli) -> Logging {
+    Logging {
+        format: cli.output.log_format,
+        verbose: cli.output.verbose,
+        color: cli.output.color.stderr(),
+        serving: matches!(cli.command, Command::MockServer(_)),
+    }
+}
+
+/// Resolves the parsed command line into what the command needs. `color` is standard
+/// output's: the reporters write there (the log's is [`logging`]'s).
 pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = cli.output.color.stdout();
     Ok(match cli.command {
         Command::Init(args) => init(args, color),
         Command::Validate { paths, format } => Config::Validate {

@@ -58,6 +58,19 @@ pub enum Config {
     MockServer(mock_server::MockArgs),
 }
 
+/// How the log on standard error is written (`--log-format`, `-v`, `--color`), for every
+/// command.
+#[derive(Debug, Clone, Copy)]
+pub struct Logging {
+    pub format: log_lines::LogFormat,
+    /// How many `-v`.
+    pub verbose: u8,
+    /// Whether standard error is coloured.
+    pub color: bool,
+    /// `outreach mock-server`: the mock's own lines (one per request) are shown too.
+    pub serving: bool,
+}
+
 /// Settings of `outreach plan`.
 #[derive(Debug)]
 #[expect(

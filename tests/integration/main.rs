@@ -8,6 +8,7 @@ mod hints;
 mod init;
 mod links;
 mod loader_props;
+mod logs;
 mod plan;
 mod plan_props;
 mod report_html;
