@@ -31,6 +31,8 @@ pub enum Code {
     TooManyItems,
     BadText,
     AccentNotForKind,
+    WorkflowIdPlaceholder,
+    WorkflowIdNotUuid,
     TagsOnConversation,
     SourceFileOrInline,
     SourceMissing,
@@ -56,7 +58,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 47] = [
+    pub const ALL: [Code; 49] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -82,6 +84,8 @@ impl Code {
         Code::TooManyItems,
         Code::BadText,
         Code::AccentNotForKind,
+        Code::WorkflowIdPlaceholder,
+        Code::WorkflowIdNotUuid,
         Code::TagsOnConversation,
         Code::SourceFileOrInline,
         Code::SourceMissing,
@@ -134,6 +138,8 @@ impl Code {
             Code::TooManyItems => "too-many-items",
             Code::BadText => "bad-text",
             Code::AccentNotForKind => "accent-not-for-kind",
+            Code::WorkflowIdPlaceholder => "workflow-id-placeholder",
+            Code::WorkflowIdNotUuid => "workflow-id-not-uuid",
             Code::TagsOnConversation => "tags-on-conversation",
             Code::SourceFileOrInline => "source-file-or-inline",
             Code::SourceMissing => "source-missing",

@@ -299,6 +299,7 @@ fn remove(value: &mut Value, pointer: &str) {
 fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let at = |p: &str| doc.span(p);
+    check_workflow_id(doc, &mut out);
 
     // The voice must suit the kind of call.
     if !c.kind.accents().contains(&c.voice.accent.as_str()) {
@@ -678,6 +679,75 @@ fn check_columns(
         };
         out.push(d);
     }
+}
+
+/// A `workflow_id` left as a placeholder (`REPLACE`, `TODO`, `xxx`, `<your workflow>`) is an
+/// error: its calls would go to no workflow, or a stranger's. An id that is not a UUID is
+/// only a warning: the contract says the client accepts any non-empty id.
+fn check_workflow_id(doc: &Document, out: &mut Vec<Diagnostic>) {
+    const PLACEHOLDERS: [&str; 12] = [
+        "replace",
+        "todo",
+        "tbd",
+        "fixme",
+        "changeme",
+        "change",
+        "placeholder",
+        "your",
+        "insert",
+        "example",
+        "dummy",
+        "sample",
+    ];
+    let Some(id) = doc.value.pointer("/workflow_id").and_then(Value::as_str) else {
+        return;
+    };
+    let id = id.trim();
+    if id.is_empty() {
+        return; // the schema says so
+    }
+    let lower = id.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let placeholder = words.iter().any(|w| PLACEHOLDERS.contains(w))
+        || lower
+            .chars()
+            .all(|c| c == 'x' || c == '-' || c == '.' || c == '0')
+        || (id.starts_with('<') && id.ends_with('>'))
+        || (id.starts_with("{{") && id.ends_with("}}"))
+        || lower == "id"
+        || lower == "workflow_id";
+    let span = doc.span("/workflow_id");
+    if placeholder {
+        out.push(
+            Diagnostic::error(
+                Code::WorkflowIdPlaceholder,
+                format!("`workflow_id` is `{id}`, a placeholder, not a workflow's id"),
+            )
+            .at("/workflow_id", span)
+            .help("give the id of your workflow on the service, then check it with `outreach plan CAMPAIGN --mock` (the demo workflows) or `--api-url URL` (yours)"),
+        );
+    } else if !is_uuid(id) {
+        out.push(
+            Diagnostic::warning(
+                Code::WorkflowIdNotUuid,
+                format!("`workflow_id` `{id}` is not a UUID, as the service's ids are"),
+            )
+            .at("/workflow_id", span)
+            .help("check it with `outreach plan CAMPAIGN --api-url URL`: it fetches the workflow and its message"),
+        );
+    }
+}
+
+fn is_uuid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.len() == 5
+        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// An opt-out list with entries that are not numbers stops every call (plan and apply

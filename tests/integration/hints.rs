@@ -256,3 +256,28 @@ fn validate_looks_where_init_writes_and_help_starts_with_init() {
     );
     assert!(!help.contains("Start with `outreach validate`"), "{help}");
 }
+
+/// A `workflow_id` left as a placeholder is an error, located; one that is not a UUID only a
+/// warning (the client accepts any non-empty id).
+#[test]
+fn a_placeholder_workflow_id_is_refused() {
+    let id = "workflow_id: 9b643eb4-0799-4761-bd34-9580eb315aaf";
+    for (given, code, severity) in [
+        ("REPLACE", "workflow-id-placeholder", "error"),
+        ("TODO", "workflow-id-placeholder", "error"),
+        ("xxx", "workflow-id-placeholder", "error"),
+        ("\"<your workflow>\"", "workflow-id-placeholder", "error"),
+        ("REPLACE-WITH-YOUR-ID", "workflow-id-placeholder", "error"),
+        ("wf-2026-measles", "workflow-id-not-uuid", "warning"),
+    ] {
+        let dir = campaign_with(id, &format!("workflow_id: {given}"));
+        let diags = diagnostics(&dir);
+        let d = diags
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("{given}: no {code} in {diags:?}"));
+        assert_eq!(d["severity"], severity, "{given}");
+        assert_eq!(d["pointer"], "/workflow_id", "{given}");
+        assert!(d["line"].as_u64().is_some(), "{given}: located");
+    }
+}
