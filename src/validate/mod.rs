@@ -428,17 +428,31 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
         check_opt_out_entries(s, &pointer, base, doc, &mut out);
     }
 
-    // Defaults that nothing uses are probably a typo of a column name.
+    // Defaults that nothing uses are probably a typo of a column name: they are keyed by the
+    // column a template reads (`Clinic`), not by the variable (`clinic`).
     let used_cols: BTreeSet<&str> = used.iter().map(|(_, c)| c.as_str()).collect();
+    let columns: Vec<String> = used_cols.iter().map(|c| (*c).to_owned()).collect();
     for name in c.defaults.keys() {
         if !used_cols.contains(name.as_str()) {
             let pointer = format!("/defaults/{}", escape(name));
+            let meant = columns
+                .iter()
+                .find(|col| col.eq_ignore_ascii_case(name))
+                .cloned()
+                .or_else(|| crate::campaign::schema::suggest(name, &columns));
+            let help = match &meant {
+                Some(col) => format!(
+                    "defaults are keyed by the column a template reads: did you mean `{col}`? Without it, a patient whose `{col}` is empty is skipped"
+                ),
+                None => "defaults are keyed by column names (the `{{column}}` a template reads), not by variable names".to_owned(),
+            };
             out.push(
                 Diagnostic::warning(
                     Code::DefaultUnused,
                     format!("the default for `{name}` is not used by any template"),
                 )
-                .at(pointer.clone(), doc.key_span(&pointer)),
+                .at(pointer.clone(), doc.key_span(&pointer))
+                .help(help),
             );
         }
     }

@@ -111,6 +111,14 @@ const CASES: &[Case] = &[
         says: &["single quotes", "forward slashes"],
         not: &["is not closed"],
     },
+    // A default keyed by the variable's name, not the column the template reads.
+    Case {
+        from: "clinic: \"{{clinic}}\"",
+        to: "clinic: \"{{Clinic}}\"",
+        code: "default-unused",
+        says: &["did you mean `Clinic`?", "keyed by the column"],
+        not: &[],
+    },
     // A country's name, or its code in lower case.
     Case {
         from: "default_country: NG\n    allowed",
