@@ -15,6 +15,7 @@ mod scale_out;
 mod schema;
 mod validate;
 mod watch;
+mod words;
 
 use std::path::{Path, PathBuf};
 
