@@ -187,6 +187,7 @@ fn init(args: InitArgs, color: bool) -> Config {
         name,
         kind,
         out,
+        schema,
         yes,
         force,
     } = args;
@@ -204,6 +205,7 @@ fn init(args: InitArgs, color: bool) -> Config {
             }
         }),
         out,
+        schema,
         yes,
         force,
         interactive: !yes && std::io::stdin().is_terminal(),

@@ -25,18 +25,13 @@ pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
     (id, message)
 }
 
-/// The published schema, for campaigns written outside a checkout.
-pub const SCHEMA_URL: &str = concat!(
-    "https://raw.githubusercontent.com/",
-    "outreach-health/outreach/main/schemas/campaign.schema.json"
-);
-
 /// Everything the starter campaign is made of.
 #[derive(Debug)]
 pub struct Starter<'a> {
     pub name: &'a str,
     pub kind: Kind,
-    /// The modeline's schema: a path relative to the campaign, or [`SCHEMA_URL`].
+    /// The modeline's schema: a file's path relative to the campaign
+    /// ([`crate::init::schema`]).
     pub schema: &'a str,
     /// The patient file relative to the campaign file.
     pub file: &'a str,
