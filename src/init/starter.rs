@@ -153,7 +153,7 @@ fn header(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(w, "workflow_id: {workflow}");
     let _ = writeln!(
         w,
-        "# The voice that reads the message. Conversation calls: pidgin or english."
+        "# The voice that reads the message: its accent, not its language (the words are the\n# workflow's message, written on the service). Conversation calls: pidgin or english."
     );
     let mut line = "# Robocalls:".to_owned();
     for a in crate::campaign::ROBOCALL_ACCENTS {
