@@ -161,8 +161,9 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Voice {
-    /// The accent: one of the 45 robocall accents (such as `yoruba`, `hausa`, `igbo`,
-    /// `pidgin`), or `pidgin`/`english` for conversation calls.
+    /// The accent the message is read in, not its language (the words are the workflow's
+    /// message): one of the 45 robocall accents (such as `yoruba`, `hausa`, `igbo`, `pidgin`),
+    /// or `pidgin`/`english` for conversation calls.
     #[serde(default = "default_accent")]
     #[schemars(extend("enum" = all_accents()), example = &"yoruba")]
     pub accent: String,

@@ -261,6 +261,11 @@ pub struct InitArgs {
     /// Where to write the campaign (default: DIR/<name>.yaml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The schema file the campaign's first line names for editors, written there when
+    /// missing (default: the checkout's schemas/campaign.schema.json, else
+    /// campaign.schema.json beside the campaign).
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
     /// Accept every guess without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,

@@ -190,6 +190,7 @@ fn init(args: InitArgs, color: bool) -> Config {
         name,
         kind,
         out,
+        schema,
         yes,
         force,
     } = args;
@@ -207,6 +208,7 @@ fn init(args: InitArgs, color: bool) -> Config {
             }
         }),
         out,
+        schema,
         yes,
         force,
         interactive: !yes && std::io::stdin().is_terminal(),

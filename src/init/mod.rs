@@ -6,6 +6,7 @@
 //! same code and reporters as `validate` and `plan` (printed plans masked).
 
 pub mod guess;
+pub mod schema;
 pub mod starter;
 
 use std::io::{BufRead, Write};
@@ -22,10 +23,8 @@ use crate::settings::InitSettings;
 use crate::settings::formats::PlanFormat;
 use crate::validate;
 use guess::{PhoneScore, Proposal, Role, Sample};
+use schema::SchemaFile;
 use starter::Starter;
-
-/// The schema, relative to a checkout's root.
-const SCHEMA_PATH: &str = "schemas/campaign.schema.json";
 
 /// How many tries an answer gets before `init` gives up.
 const TRIES: usize = 3;
@@ -97,8 +96,11 @@ pub fn run(
     );
     report_proposals(&proposals, out)?;
 
-    let target = write_campaign(s, &file, &choices, &proposals)?;
+    let (target, schema_note) = write_campaign(s, &file, &choices, &proposals)?;
     writeln!(out, "Wrote {}", target.display())?;
+    if let Some(note) = schema_note {
+        writeln!(out, "{note}")?;
+    }
     writeln!(out)?;
     check(s, &target, out)
 }
@@ -315,13 +317,15 @@ fn confirm(
     Ok(())
 }
 
-/// Writes the starter campaign (never over a file without --force); returns its path.
+/// Writes the starter campaign (never over a file without --force), and the schema its
+/// modeline names when that is missing; returns the campaign's path and what to say of the
+/// schema.
 fn write_campaign(
     s: &InitSettings,
     file: &PatientFile,
     c: &Choices,
     proposals: &[Proposal],
-) -> anyhow::Result<PathBuf> {
+) -> anyhow::Result<(PathBuf, Option<String>)> {
     let target = target_path(s, &c.name);
     refuse_existing(&target, s.force)?;
     let dir = target
@@ -338,11 +342,8 @@ fn write_campaign(
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", file.path.display()))?;
     let from_campaign = |p: &Path| slashes(&relative(&dir_abs, p));
-    let schema = dir_abs
-        .ancestors()
-        .map(|a| a.join(SCHEMA_PATH))
-        .find(|p| p.is_file())
-        .map_or_else(|| starter::SCHEMA_URL.to_owned(), |p| from_campaign(&p));
+    let schema_file = SchemaFile::locate(s.schema.as_deref(), &dir, &dir_abs)?;
+    let schema = from_campaign(&schema_file.path);
     let opt_out = opt_out_beside(&patients_abs).map(|p| from_campaign(&p));
     let file_rel = from_campaign(&patients_abs);
 
@@ -368,7 +369,8 @@ fn write_campaign(
         sampled_rows: file.sample.rows.len(),
     });
     write_file(&target, &text, s.force)?;
-    Ok(target)
+    let ensured = schema_file.ensure()?;
+    Ok((target, schema_file.said(ensured)))
 }
 
 /// Validates and plans the campaign written, as `validate` and `plan` would (masked).
@@ -682,6 +684,7 @@ mod tests {
             name: None,
             kind: None,
             out: None,
+            schema: None,
             yes: false,
             force: false,
             interactive: true,

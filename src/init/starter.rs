@@ -25,18 +25,13 @@ pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
     (id, message)
 }
 
-/// The published schema, for campaigns written outside a checkout.
-pub const SCHEMA_URL: &str = concat!(
-    "https://raw.githubusercontent.com/",
-    "outreach-health/outreach/main/schemas/campaign.schema.json"
-);
-
 /// Everything the starter campaign is made of.
 #[derive(Debug)]
 pub struct Starter<'a> {
     pub name: &'a str,
     pub kind: Kind,
-    /// The modeline's schema: a path relative to the campaign, or [`SCHEMA_URL`].
+    /// The modeline's schema: a file's path relative to the campaign
+    /// ([`crate::init::schema`]).
     pub schema: &'a str,
     /// The patient file relative to the campaign file.
     pub file: &'a str,
@@ -158,7 +153,7 @@ fn header(w: &mut String, s: &Starter<'_>) {
     let _ = writeln!(w, "workflow_id: {workflow}");
     let _ = writeln!(
         w,
-        "# The voice that reads the message. Conversation calls: pidgin or english."
+        "# The voice that reads the message: its accent, not its language (the words are the\n# workflow's message, written on the service). Conversation calls: pidgin or english."
     );
     let mut line = "# Robocalls:".to_owned();
     for a in crate::campaign::ROBOCALL_ACCENTS {

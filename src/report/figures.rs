@@ -17,6 +17,8 @@ use crate::plan;
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Figures {
     pub campaign: String,
+    /// What the campaign is for, as its file says (empty when it says nothing).
+    pub description: String,
     pub round: String,
     pub target: String,
     /// The campaign's time zone: the timeline and the local times are in it.
@@ -217,6 +219,7 @@ impl Figures {
             jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let mut f = Figures {
             campaign: campaign.name.clone(),
+            description: campaign.description.clone(),
             round: round.clone(),
             target: target.to_owned(),
             timezone: campaign.schedule.timezone.clone(),

@@ -12,24 +12,27 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::report::figures::{Breakdown, Figures, ReportState};
+use crate::report::headline::{self, Amount, Line, token};
+use crate::report::words;
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
 
 /// Open calls listed on the page; the rest are counted.
 const OPEN_LISTED: usize = 200;
 
-/// How the page names a state, and its colour: the Okabe–Ito palette, told apart with every
-/// common colour blindness (and each chart has its numbers beside it anyway).
+/// How the page names a state ([`words::state`]), and its colour: the Okabe–Ito palette, told
+/// apart with every common colour blindness (and each chart has its numbers beside it anyway).
 fn label_and_colour(state: ReportState) -> (&'static str, &'static str) {
-    match state {
-        ReportState::Answered => ("Reached (answered)", "#009E73"),
-        ReportState::Failed => ("Failed", "#D55E00"),
-        ReportState::NoAnswer => ("Unanswered", "#E69F00"),
-        ReportState::InDoubt => ("In doubt", "#CC79A7"),
-        ReportState::Pending => ("Pending", "#56B4E9"),
-        ReportState::Rejected => ("Rejected", "#F0E442"),
-        ReportState::NotSent => ("Not sent", "#0072B2"),
-    }
+    let colour = match state {
+        ReportState::Answered => "#009E73",
+        ReportState::Failed => "#D55E00",
+        ReportState::NoAnswer => "#E69F00",
+        ReportState::InDoubt => "#CC79A7",
+        ReportState::Pending => "#56B4E9",
+        ReportState::Rejected => "#F0E442",
+        ReportState::NotSent => "#0072B2",
+    };
+    (words::state(state), colour)
 }
 
 /// The colour of single-series charts.
@@ -47,26 +50,19 @@ pub fn write(figures: &Figures, masked: bool, out: &mut dyn Write) -> io::Result
     out.write_all(page.as_bytes())
 }
 
-/// A JSON pointer token (RFC 6901).
-fn token(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-fn number(v: Option<f64>) -> String {
-    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
-}
-
 /// The view the template renders.
 #[derive(Serialize)]
 struct Page<'a> {
     campaign: &'a str,
+    description: &'a str,
     round: &'a str,
-    target: &'a str,
+    /// Where the calls went, in words (`the bundled mock`).
+    target: String,
     timezone: &'a str,
     first: String,
     last: String,
-    first_local: String,
-    last_local: String,
+    /// When the records begin and end, as people read times.
+    span: Option<String>,
     plan_error: Option<&'a str>,
     headline: Vec<Headline>,
     sections: Vec<Section>,
@@ -87,23 +83,51 @@ fn cell(measure: String, value: String) -> Cell {
     Cell { measure, value }
 }
 
-/// One headline figure.
+/// One headline figure: its number and place in the JSON, or, when there is no number yet,
+/// why (in `value`, with no `measure`).
 #[derive(Serialize)]
 struct Headline {
-    label: &'static str,
-    measure: String,
+    label: String,
+    measure: Option<String>,
     value: String,
     unit: &'static str,
+}
+
+impl From<Line> for Headline {
+    fn from(l: Line) -> Self {
+        match l.amount.number() {
+            Some(value) => Headline {
+                label: l.label,
+                measure: Some(l.pointer),
+                value,
+                unit: l.amount.unit(),
+            },
+            None => Headline {
+                label: l.label,
+                measure: None,
+                value: l.amount.missing().unwrap_or_default().to_owned(),
+                unit: "",
+            },
+        }
+    }
 }
 
 /// One open call, each value with its place in the JSON.
 #[derive(Serialize)]
 struct OpenRow {
     phone: Cell,
-    state: Cell,
+    state: OpenState,
     attempt: Cell,
     source: Cell,
     row: Cell,
+}
+
+/// An open call's state: in words on the page, its code (`/open/N/state` in the JSON) in
+/// `data-state`.
+#[derive(Serialize)]
+struct OpenState {
+    code: &'static str,
+    words: &'static str,
 }
 
 /// A chart and the table of its numbers.
@@ -166,7 +190,10 @@ impl<'a> Page<'a> {
                     format!("/open/{i}/phone"),
                     o.phone.clone().unwrap_or_else(|| "(purged)".to_owned()),
                 ),
-                state: cell(format!("/open/{i}/state"), o.state.as_str().to_owned()),
+                state: OpenState {
+                    code: o.state.as_str(),
+                    words: words::state(ReportState::of(o.state)),
+                },
                 attempt: cell(format!("/open/{i}/attempt"), o.attempt.to_string()),
                 source: cell(
                     format!("/open/{i}/source"),
@@ -178,16 +205,16 @@ impl<'a> Page<'a> {
                 ),
             })
             .collect();
-        let opt = |v: Option<&String>| v.map_or_else(|| "n/a".to_owned(), Clone::clone);
+        let opt = |v: Option<&String>| v.cloned().unwrap_or_default();
         Page {
             campaign: &f.campaign,
+            description: &f.description,
             round: &f.round,
-            target: &f.target,
+            target: words::target(&f.target),
             timezone: &f.timezone,
             first: opt(f.first.as_ref()),
             last: opt(f.last.as_ref()),
-            first_local: opt(f.first_local.as_ref()),
-            last_local: opt(f.last_local.as_ref()),
+            span: crate::report::outcomes::span(f),
             plan_error: f.plan_error.as_deref(),
             headline: headline(f),
             sections: sections(f),
@@ -199,61 +226,32 @@ impl<'a> Page<'a> {
     }
 }
 
-/// The headline figures, each with its JSON pointer into the figures.
+/// The headline figures ([`headline::headline`]), with the numbers on an opt-out list beside
+/// the rows skipped.
 fn headline(f: &Figures) -> Vec<Headline> {
-    let mut headline = Vec::new();
-    let mut add = |label: &'static str, measure: &str, value: String, unit: &'static str| {
-        headline.push(Headline {
-            label,
-            measure: measure.to_owned(),
-            value,
-            unit,
-        });
-    };
-    if let Some(p) = &f.plan {
-        add("Patient rows read", "/plan/rows", p.rows.to_string(), "");
-        add("Patients planned", "/plan/calls", p.calls.to_string(), "");
-        add("Rows skipped", "/plan/skipped", p.skipped.to_string(), "");
-        add("Opted out", "/plan/opted_out", p.opted_out.to_string(), "");
+    let mut cards = Vec::new();
+    for l in headline::headline(f) {
+        let skipped = l.pointer == "/plan/skipped";
+        cards.push(Headline::from(l));
+        if skipped && let Some(p) = &f.plan {
+            cards.push(Headline::from(headline::opted_out(p)));
+        }
     }
-    add(
-        "Patients called",
-        "/patients_called",
-        f.patients_called.to_string(),
-        "",
-    );
-    add("Calls placed", "/attempts", f.attempts.to_string(), "");
-    for state in ReportState::ALL {
-        add(
-            label_and_colour(state).0,
-            &format!("/{}", state.as_str()),
-            f.latest.get(state).to_string(),
-            "",
-        );
-    }
-    add(
-        "Average duration",
-        "/average_duration",
-        number(f.average_duration),
-        "s",
-    );
-    add("Success rate", "/success_rate", number(f.success_rate), "%");
-    headline
+    cards
 }
 
 /// The charts, each with its table.
 fn sections(f: &Figures) -> Vec<Section> {
     let mut sections = Vec::new();
     if let Some(p) = &f.plan {
-        let rows: Vec<(String, String, u64)> = p
-            .skipped_by_reason
-            .iter()
-            .map(|(code, n)| {
-                (
-                    code.clone(),
-                    format!("/plan/skipped_by_reason/{}", token(code)),
-                    *n,
-                )
+        let rows: Vec<(String, String, u64)> = headline::skipped(p)
+            .into_iter()
+            .map(|l| {
+                let n = match l.amount {
+                    Amount::Count(n) => n,
+                    Amount::Seconds(_) | Amount::Percent(_) => 0,
+                };
+                (l.label, l.pointer, n)
             })
             .collect();
         sections.push(single_section(
@@ -295,7 +293,7 @@ fn sections(f: &Figures) -> Vec<Section> {
     sections.push(breakdown_section(
         heading(
             "by-source",
-            "Outcomes by source",
+            words::breakdown("by_source"),
             "Patients by the file they were read from, by the outcome of their latest call.",
             "source",
         ),
@@ -307,7 +305,7 @@ fn sections(f: &Figures) -> Vec<Section> {
     sections.push(breakdown_section(
         heading(
             "by-accent",
-            "Outcomes by accent",
+            words::breakdown("by_accent"),
             "Patients by the voice accent they were called with.",
             "accent",
         ),
@@ -319,7 +317,7 @@ fn sections(f: &Figures) -> Vec<Section> {
     sections.push(breakdown_section(
         heading(
             "by-attempt",
-            "Outcomes by attempt (the retry funnel)",
+            words::breakdown("by_attempt"),
             "Patients by the number of their latest attempt and its outcome.",
             "attempt",
         ),
@@ -429,6 +427,21 @@ fn breakdown_section(
     }
 }
 
+/// A chart's label cut to `max` characters: a path keeps its end (the file's name), words
+/// their start.
+fn shorten(label: &str, max: usize) -> String {
+    let count = label.chars().count();
+    if count <= max {
+        label.to_owned()
+    } else if label.contains('/') {
+        let end: String = label.chars().skip(count - (max - 1)).collect();
+        format!("…{end}")
+    } else {
+        let start: String = label.chars().take(max - 1).collect();
+        format!("{}…", start.trim_end())
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -440,7 +453,7 @@ fn escape(s: &str) -> String {
 /// a few rectangles need no charting library.
 fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)]) -> String {
     const WIDTH: u32 = 600;
-    const LABEL: u32 = 190;
+    const LABEL: u32 = 210;
     const ROW: u32 = 20;
     const BAR: u32 = 14;
     let legend_rows = if series.len() > 1 {
@@ -488,21 +501,7 @@ fn stacked_bars(title: &str, rows: &[(String, Vec<u64>)], series: &[(&str, &str)
     }
     for (r, (label, values)) in rows.iter().enumerate() {
         let y = top + u32::try_from(r).unwrap_or(0) * ROW;
-        let shown: String = if label.chars().count() > 28 {
-            format!(
-                "…{}",
-                label
-                    .chars()
-                    .rev()
-                    .take(27)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<String>()
-            )
-        } else {
-            label.clone()
-        };
+        let shown = shorten(label, 34);
         let _ = write!(
             s,
             r#"<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>"#,
@@ -541,8 +540,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pointers_escape_slashes_and_tildes() {
-        assert_eq!(token("patients/a~b.csv"), "patients~1a~0b.csv");
+    fn long_labels_keep_a_path_s_end_and_words_their_start() {
+        assert_eq!(shorten("short", 34), "short");
+        assert_eq!(
+            shorten("clinics/lagos/2026/december/measles-second-dose.csv", 20),
+            "…les-second-dose.csv"
+        );
+        assert_eq!(
+            shorten("numbers that are not a mobile or fixed line", 34),
+            "numbers that are not a mobile or…"
+        );
     }
 
     #[test]

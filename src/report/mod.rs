@@ -1,12 +1,13 @@
 //! Everything that writes results for people and machines: validation ([`validation`]),
 //! plans ([`plan`]), watch sessions ([`watch`]), the ledger's state ([`status`]) and outcomes
-//! ([`figures`], written by [`outcomes`] and [`html`]). Each JSON document they write is a
+//! ([`figures`], written by [`outcomes`] and [`html`], in words by [`headline`]). Each JSON document they write is a
 //! [`document::Document`].
 
 pub mod apply;
 pub mod call_state;
 pub mod document;
 pub mod figures;
+pub mod headline;
 pub mod html;
 pub mod ledger;
 pub mod mask;

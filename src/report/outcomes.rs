@@ -6,6 +6,8 @@ use std::path::Path;
 
 use crate::report::document::{Document, write_pretty};
 use crate::report::figures::{Figures, ReportState, breakdowns, measures};
+use crate::report::headline::{self, Line, headline};
+use crate::report::words;
 use crate::settings::formats::ReportFormat;
 
 /// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
@@ -56,66 +58,113 @@ pub fn write(
             }
             Ok(())
         }
-        ReportFormat::Table => {
-            let round = if f.round.is_empty() {
-                String::new()
-            } else {
-                format!(" round {}", f.round)
-            };
-            writeln!(out, "{}{round} on {}", f.campaign, f.target)?;
-            if let (Some(a), Some(b)) = (&f.first_local, &f.last_local) {
-                writeln!(out, "  from {a} to {b}")?;
-            }
-            if let Some(e) = &f.plan_error {
-                writeln!(out, "  planned: unknown ({e})")?;
-            }
-            for (k, v) in measures(&f) {
-                writeln!(out, "  {k:<28} {v:>10}")?;
-            }
-            for (name, rows) in breakdowns(&f) {
-                if rows.is_empty() {
-                    continue;
-                }
-                let title = match name {
-                    "timeline" => format!("calls per {} ({})", f.timeline.bucket, f.timezone),
-                    other => other.replace('_', " "),
-                };
-                let width = rows
-                    .iter()
-                    .map(|(r, _)| r.chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(title.chars().count());
-                write!(out, "{title:<width$} {:>8}", "total")?;
-                for state in ReportState::ALL {
-                    write!(out, " {:>9}", state.as_str())?;
-                }
-                writeln!(out)?;
-                for (row, b) in &rows {
-                    write!(out, "{row:<width$} {:>8}", b.total)?;
-                    for state in ReportState::ALL {
-                        write!(out, " {:>9}", b.get(state))?;
-                    }
-                    writeln!(out)?;
-                }
-            }
-            if !f.open.is_empty() {
-                writeln!(out, "Still open ({}):", f.open.len())?;
-                for o in f.open.iter().take(20) {
-                    writeln!(
-                        out,
-                        "  {} {} (attempt {}) {}{}",
-                        o.phone.as_deref().unwrap_or("(purged)"),
-                        o.state.as_str(),
-                        o.attempt,
-                        o.source.as_deref().unwrap_or(""),
-                        o.row.map(|r| format!(" row {r}")).unwrap_or_default()
-                    )?;
-                }
-            }
-            Ok(())
+        ReportFormat::Table => table(&f, out),
+    }
+}
+
+/// The report for people: the campaign, its headline figures in words, then each breakdown
+/// as a table with the states as columns.
+fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
+    let round = if f.round.is_empty() {
+        String::new()
+    } else {
+        format!(", round {}", f.round)
+    };
+    writeln!(
+        out,
+        "{}{round}: calls on {}",
+        f.campaign,
+        words::target(&f.target)
+    )?;
+    if !f.description.is_empty() {
+        writeln!(out, "  {}", f.description)?;
+    }
+    if let Some(span) = span(f) {
+        writeln!(out, "  {span}")?;
+    }
+    if let Some(e) = &f.plan_error {
+        writeln!(out, "  planned: unknown ({e})")?;
+    }
+    let mut lines: Vec<(usize, Line)> = Vec::new();
+    for l in headline(f) {
+        let skipped = l.pointer == "/plan/skipped";
+        lines.push((0, l));
+        if skipped && let Some(p) = &f.plan {
+            lines.extend(headline::skipped(p).into_iter().map(|l| (1, l)));
         }
     }
+    lines.extend(headline::replies(f).into_iter().map(|l| (0, l)));
+    let width = lines
+        .iter()
+        .map(|(depth, l)| depth * 2 + l.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    writeln!(out)?;
+    for (depth, l) in &lines {
+        let label = format!("{}{}", "  ".repeat(*depth), l.label);
+        let value = match (l.amount.number(), l.amount.unit()) {
+            (Some(n), "") => format!("{n:>6}"),
+            (Some(n), unit) => format!("{n:>6} {unit}"),
+            (None, _) => l.amount.missing().unwrap_or_default().to_owned(),
+        };
+        writeln!(out, "  {label:<width$}  {value}")?;
+    }
+    for (name, rows) in breakdowns(f) {
+        if rows.is_empty() {
+            continue;
+        }
+        let title = match name {
+            "timeline" => format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
+            other => words::breakdown(other).to_owned(),
+        };
+        let width = rows
+            .iter()
+            .map(|(r, _)| r.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(title.chars().count());
+        writeln!(out)?;
+        write!(out, "{title:<width$} {:>6}", "total")?;
+        for state in ReportState::ALL {
+            write!(out, "  {}", words::state(state))?;
+        }
+        writeln!(out)?;
+        for (row, b) in &rows {
+            write!(out, "{row:<width$} {:>6}", b.total)?;
+            for state in ReportState::ALL {
+                let w = words::state(state).chars().count();
+                write!(out, "  {:>w$}", b.get(state))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if !f.open.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Still open ({}):", f.open.len())?;
+        for o in f.open.iter().take(20) {
+            writeln!(
+                out,
+                "  {} {} (attempt {}) {}{}",
+                o.phone.as_deref().unwrap_or("(purged)"),
+                words::state(ReportState::of(o.state)),
+                o.attempt,
+                o.source.as_deref().unwrap_or(""),
+                o.row.map(|r| format!(" row {r}")).unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// When the ledger's records begin and end, as people read times (`Tue 1 Dec 09:14 WAT`).
+pub(crate) fn span(f: &Figures) -> Option<String> {
+    let zone = jiff::tz::TimeZone::get(&f.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| crate::clock::human(t, &zone))
+    };
+    Some(format!("from {} to {}", at(&f.first)?, at(&f.last)?))
 }
 
 fn csv_cell(s: &str) -> String {

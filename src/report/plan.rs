@@ -14,7 +14,7 @@ use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip, Summary};
 use crate::report::document::{Document, write_pretty};
 use crate::report::mask::Masker;
-use crate::report::words::plural;
+use crate::report::words::{self, plural};
 use crate::settings::formats::PlanFormat;
 
 /// Everything a printed plan shows.
@@ -158,11 +158,7 @@ impl PlanView<'_> {
                 .filter(|p| !p.trim().is_empty())
                 .map(|p| self.phone(p.trim()))
                 .unwrap_or_default();
-            out.push((
-                "!",
-                phone,
-                format!("{label} row {}: {}: {}", k.row, k.code, k.reason),
-            ));
+            out.push(("!", phone, format!("{label} row {}: {}", k.row, k.reason)));
         }
         out
     }
@@ -292,7 +288,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "Skipped, by reason:")?;
         for (code, (count, examples)) in &v.overview.skips {
-            writeln!(out, "  {code} ({count})")?;
+            writeln!(out, "  {}: {count}", words::skipped_code(code))?;
             for e in examples {
                 writeln!(out, "    {}", v.skip_line(e))?;
             }
@@ -648,7 +644,11 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
                 .first()
                 .map(|e| md_escape(&v.skip_line(e)))
                 .unwrap_or_default();
-            let _ = writeln!(md, "| `{code}` | {count} | {example} |");
+            let _ = writeln!(
+                md,
+                "| {} | {count} | {example} |",
+                words::skipped_code(code)
+            );
         }
     }
     out.write_all(md.as_bytes())

@@ -15,7 +15,7 @@ use crate::plan::{Call, Skip, SkipReason};
 use crate::report::document::{Document, write_line};
 use crate::report::mask::Masker;
 use crate::report::validation::Problems;
-use crate::report::words::plural;
+use crate::report::words::{self, plural};
 use crate::settings::formats::WatchFormat;
 
 /// What the watcher has to say.
@@ -586,11 +586,7 @@ impl Reporter {
                     .filter(|p| !p.trim().is_empty())
                     .map(|p| format!(" ({})", m.phone(p)))
                     .unwrap_or_default();
-                writeln!(
-                    out,
-                    "      {label} row {}{phone}: {}: {}",
-                    k.row, k.code, k.reason
-                )?;
+                writeln!(out, "      {label} row {}{phone}: {}", k.row, k.reason)?;
             }
             more(out, diff.new_skips.len())?;
         }
@@ -605,7 +601,7 @@ impl Reporter {
             let counts = diff
                 .skip_counts
                 .iter()
-                .map(|(code, (b, a))| format!("{code} {b} → {a}"))
+                .map(|(code, (b, a))| format!("{} {b} → {a}", words::skipped_code(code)))
                 .collect::<Vec<_>>()
                 .join(", ");
             writeln!(out, "  skipped by reason: {counts}")?;

@@ -170,6 +170,9 @@ pub struct InitSettings {
     pub name: Option<String>,
     pub kind: Option<Kind>,
     pub out: Option<PathBuf>,
+    /// The schema file the modeline names (`--schema`), instead of the checkout's or one
+    /// beside the campaign.
+    pub schema: Option<PathBuf>,
     pub yes: bool,
     pub force: bool,
     /// Ask to confirm each guess: on a terminal, without --yes.

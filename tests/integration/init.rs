@@ -115,10 +115,10 @@ fn each_example_patient_file_gives_a_campaign_that_validates_and_plans() {
             "--yes accepts silently: {}",
             r.stdout
         );
-        // Outside a checkout, the modeline names the published schema.
+        // Outside a checkout, the modeline names a schema written beside the campaign.
         assert!(
             r.text
-                .starts_with("# yaml-language-server: $schema=https://raw.githubusercontent.com/"),
+                .starts_with("# yaml-language-server: $schema=campaign.schema.json\n"),
             "{}",
             r.text
         );
@@ -132,6 +132,79 @@ fn each_example_patient_file_gives_a_campaign_that_validates_and_plans() {
         assert_eq!(plan["summary"]["calls"], calls, "{file}: {plan}");
         assert_eq!(r.calls(), calls, "init printed the same plan");
     }
+}
+
+/// The schema a modeline names: its path, resolved from the campaign file's folder.
+fn modeline_schema(campaign: &Path, text: &str) -> PathBuf {
+    let first = text.lines().next().unwrap_or_default();
+    let reference = first
+        .strip_prefix("# yaml-language-server: $schema=")
+        .unwrap_or_else(|| panic!("no modeline: {first}"));
+    assert!(
+        !reference.contains("://"),
+        "an address that may not exist: {reference}"
+    );
+    campaign.parent().unwrap().join(reference)
+}
+
+/// Issue 16: outside a checkout, the modeline named a URL that may not exist. In an empty
+/// folder, init writes the schema beside the campaign (the text of `outreach schema`) and
+/// names it; `--schema PATH` names (and writes) another; an existing one is kept.
+#[test]
+fn outside_a_checkout_the_modeline_names_a_schema_that_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("campaigns/patients/lagos-measles.csv"),
+        dir.path().join("lagos-measles.csv"),
+    )
+    .unwrap();
+    let published = outreach().arg("schema").output().unwrap().stdout;
+    // Runs `init --yes` on the patient file in the empty folder: what it printed, and the
+    // campaign's file and text.
+    let init_here = |extra: &[&str], campaign: &str| {
+        let o = outreach()
+            .current_dir(dir.path())
+            .args(["init", "--patients", "lagos-measles.csv", "--yes"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {stdout}");
+        let campaign = dir.path().join(campaign);
+        let text = std::fs::read_to_string(&campaign).unwrap();
+        (stdout, modeline_schema(&campaign, &text), text)
+    };
+
+    let (stdout, schema, _) = init_here(&[], "lagos-measles.yaml");
+    assert!(
+        stdout.contains("Wrote campaign.schema.json (the schema your editor reads"),
+        "{stdout}"
+    );
+    assert_eq!(schema, dir.path().join("campaign.schema.json"));
+    let written = std::fs::read(&schema).unwrap();
+    serde_json::from_slice::<Value>(&written).expect("the schema parses as JSON");
+    assert_eq!(written, published, "the text of `outreach schema`");
+
+    // --schema PATH: a file of the user's choosing, named relative to the campaign.
+    let given = ["campaigns", "--schema", "schemas/outreach.json"];
+    let (_, schema, text) = init_here(&given, "campaigns/lagos-measles.yaml");
+    assert!(
+        text.starts_with("# yaml-language-server: $schema=../schemas/outreach.json\n"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&schema).unwrap(), published);
+
+    // A schema already there is kept, and said to be stale when it is.
+    std::fs::write(&schema, "{}").unwrap();
+    let (stdout, _, _) = init_here(
+        &[given.as_slice(), &["--force"]].concat(),
+        "campaigns/lagos-measles.yaml",
+    );
+    assert!(
+        stdout.contains("Kept schemas/outreach.json, which is not this version's schema: `outreach schema > schemas/outreach.json` updates it"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&schema).unwrap(), "{}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod schema;
 mod validate;
 mod watch;
 mod who;
+mod words;
 
 use std::path::{Path, PathBuf};
 
