@@ -42,6 +42,9 @@ pub enum Outcome {
     Pending,
     /// Stopped by Ctrl-C (exit 130).
     Interrupted,
+    /// The command did not do its job and its reporter has said why (exit 2, with no error
+    /// line after): `apply` whose confirmation was declined.
+    NotRun,
 }
 
 /// Runs a command, writing its results to `out`.

@@ -2,6 +2,7 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod apply;
+mod apply_ends;
 mod backend;
 mod ci_workflow;
 mod hints;
