@@ -61,7 +61,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             campaign,
             state,
             json,
-        } => commands::status::run(campaign.as_deref(), &state, json, out),
+            all,
+        } => commands::status::run(campaign.as_deref(), &state, json, all, out),
         Config::Report {
             campaign,
             state,

@@ -141,6 +141,10 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also list the runs that stopped without finishing more than a day ago (the JSON
+        /// always lists every one).
+        #[arg(long)]
+        all: bool,
     },
     /// Show a campaign's outcomes: answered, failed, unanswered, replies, durations.
     Report {

@@ -14,6 +14,7 @@ mod plan_props;
 mod report_html;
 mod scale_out;
 mod schema;
+mod status;
 mod validate;
 mod watch;
 
