@@ -97,8 +97,8 @@ pub struct RunCounts {
     pub rate_limited: u64,
     /// Calls a dry run went through without sending them.
     pub would_send: u64,
-    /// Due calls the run stopped before reaching (one runner's ledger only): the next run
-    /// sends them.
+    /// Due calls the run stopped before sending (a window, a pause, a refused key, Ctrl-C):
+    /// a later run sends them (on a shared ledger, other runners may have).
     pub not_reached: u64,
 }
 
@@ -269,7 +269,7 @@ async fn on_ledger(
     let status = run_status(result.as_ref().ok().copied());
     let stopped = stopped_by(&result, lock(&shared.stopped).take());
     let mut counts = lock(&shared.counts).clone();
-    if stopped.is_some() && !shared.is_shared() {
+    if stopped.is_some() {
         counts.not_reached = not_reached(&counts);
     }
     let detail = serde_json::to_string(&counts)?;
