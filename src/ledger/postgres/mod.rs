@@ -306,7 +306,8 @@ impl Postgres {
         let cp = campaign.map(ToOwned::to_owned);
         self.run(move |c| {
             let campaign = cp;
-            // A heartbeat ahead of the server's clock is no age at all.
+            // A heartbeat ahead of the server's clock is no age at all. The last heartbeat is
+            // read as RFC 3339 text (`to_json` of a timestamptz), as `StoredTime` reads times.
             let rows = c.query(
                 "SELECT id, COALESCE(host, ''), COALESCE(pid, 0), campaign, round, target, started_at,
                         GREATEST(EXTRACT(EPOCH FROM (now() - heartbeat_at)), 0)::float8, claimed, lease_secs,
