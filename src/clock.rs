@@ -27,8 +27,11 @@ fn offset() -> SignedDuration {
 
 /// The current instant (shifted by `OUTREACH_FAKE_NOW` when it is set).
 pub fn now() -> Timestamp {
+    // The offset first: its first reading takes the real time, and a reading taken before it
+    // would put the first instant just before the fake one (06:59:59.99 for 07:00).
+    let offset = offset();
     Timestamp::now()
-        .checked_add(offset())
+        .checked_add(offset)
         .unwrap_or_else(|_| Timestamp::now())
 }
 

@@ -42,6 +42,9 @@ pub enum Outcome {
     Pending,
     /// Stopped by Ctrl-C (exit 130).
     Interrupted,
+    /// The command did not do its job and its reporter has said why (exit 2, with no error
+    /// line after): `apply` whose confirmation was declined.
+    NotRun,
 }
 
 /// Runs a command, writing its results to `out`.
@@ -58,7 +61,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             campaign,
             state,
             json,
-        } => commands::status::run(campaign.as_deref(), &state, json, out),
+            all,
+        } => commands::status::run(campaign.as_deref(), &state, json, all, out),
         Config::Report {
             campaign,
             state,

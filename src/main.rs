@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Problems) => ExitCode::from(1),
         Ok(Outcome::Pending) => ExitCode::from(if detailed { 2 } else { 0 }),
         Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(Outcome::NotRun) => ExitCode::from(failed),
         Err(e)
             if is_broken_pipe(&e)
                 || flushed

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::input::Planned;
-use super::state::{Due, Shared};
+use super::state::{Due, Shared, lock};
 use crate::campaign::Retry;
 use crate::ledger::{CallState, KeyHistory};
 
@@ -23,7 +23,8 @@ pub(super) struct DueNow {
     pub(super) next_retry: Option<Timestamp>,
 }
 
-/// Calls due now, from the plan and the ledger's history.
+/// Calls due now, from the plan and the ledger's history; those this run held back right
+/// before sending (opted out, at the frequency cap) stay for a later run.
 pub(super) async fn due_calls(
     shared: &Arc<Shared>,
     calls: &[Arc<Planned>],
@@ -32,7 +33,10 @@ pub(super) async fn due_calls(
     let history = shared
         .ledger(|l, s| l.history(&s.target_id, &s.campaign.name, &s.round))
         .await?;
-    Ok(due(calls, &history, &shared.campaign.delivery.retry, now))
+    let mut out = due(calls, &history, &shared.campaign.delivery.retry, now);
+    let held = lock(&shared.held);
+    out.due.retain(|d| !held.contains(&d.planned.call.key));
+    Ok(out)
 }
 
 /// What is due at `now`: a call never recorded (its first attempt), one recorded as never

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::bail;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use voicebot_api::wire::ProcessingStatus;
 
 use super::state::{Shared, lock};
+use super::stopped::KeyRefused;
 use crate::campaign::{Kind, Retry};
 use crate::client::{Client, LookupError};
 use crate::ledger::{Attempt, CallState};
@@ -47,7 +47,11 @@ pub(super) async fn follow(
                     continue;
                 }
                 Err(LookupError::Unauthorized) => {
-                    bail!("the API key was refused (401) while following calls")
+                    return Err(KeyRefused {
+                        during: "following calls",
+                        message: None,
+                    }
+                    .into());
                 }
                 Err(LookupError::Other(e)) => {
                     tracing::debug!("following batch {batch_id}: {e}");

@@ -50,6 +50,7 @@ pub(super) async fn recheck(
         c.capped_by_frequency += sifted.capped.len() as u64;
     }
     let dropped: Vec<Due> = sifted.opted_out.into_iter().chain(sifted.capped).collect();
+    lock(&shared.held).extend(dropped.iter().map(|d| d.planned.call.key.clone()));
     if !dropped.is_empty() && shared.is_shared() {
         shared
             .ledger(move |l, s| {

@@ -11,11 +11,12 @@ mod due;
 mod follow;
 mod gate;
 mod input;
-mod progress;
+pub mod progress;
 pub mod prompt;
 mod reconcile;
 mod send;
 mod state;
+mod stopped;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -37,10 +38,12 @@ use coordination::key_budget_scope;
 use due::due_calls;
 use follow::follow;
 use input::{Loaded, load};
+pub use progress::{Progress, Quiet};
 pub use prompt::{Nobody, Prompt, Terminal};
 use reconcile::{reconcile, settle_others};
 use send::send_all;
 use state::{Due, Shared, lock, sleep_interruptible};
+pub use stopped::{KeyRefused, NoOneToConfirm, Stopped};
 pub use summary::{ApplySummary, RunStatus};
 
 /// How an apply ended.
@@ -52,6 +55,8 @@ pub enum ApplyEnd {
     Problems,
     /// Ctrl-C (exit 130).
     Interrupted,
+    /// The operator did not confirm the placing of the calls: nothing was sent (exit 2).
+    NotConfirmed,
 }
 
 /// Counts of one run, reported at the end.
@@ -67,6 +72,8 @@ pub struct RunCounts {
     pub capped: u64,
     /// Calls whose retry is scheduled after this run.
     pub retry_later: u64,
+    /// Calls requested from the server, whatever its answer (accepted + rejected + not sent
+    /// + in doubt).
     pub sent: u64,
     pub accepted: u64,
     pub rejected: u64,
@@ -88,6 +95,11 @@ pub struct RunCounts {
     /// HTTP requests that placed calls (429s and retries included).
     pub requests: u64,
     pub rate_limited: u64,
+    /// Calls a dry run went through without sending them.
+    pub would_send: u64,
+    /// Due calls the run stopped before sending (a window, a pause, a refused key, Ctrl-C):
+    /// a later run sends them (on a shared ledger, other runners may have).
+    pub not_reached: u64,
 }
 
 /// The ledger path for a campaign.
@@ -119,11 +131,20 @@ struct Api {
     live: bool,
 }
 
-/// Runs `outreach apply`. Results go to `out`; progress to the log (stderr).
+/// The operator's side of a run, injected by the command: who confirms, and who hears how
+/// far it got.
+#[derive(Clone, Copy)]
+pub struct Operator<'a> {
+    pub prompt: &'a dyn Prompt,
+    pub progress: &'a dyn Progress,
+}
+
+/// Runs `outreach apply`: what it did comes back as an [`ApplySummary`]; how far it got
+/// goes to `operator.progress`, as it goes. The stage itself writes to no terminal.
 pub async fn apply(
     s: &ApplySettings,
     interrupted: Arc<AtomicBool>,
-    prompt: &dyn Prompt,
+    operator: Operator<'_>,
 ) -> anyhow::Result<Applied> {
     let loaded = load(&s.input)?;
 
@@ -158,7 +179,7 @@ pub async fn apply(
         .clone()
         .unwrap_or_else(|| default_state(&loaded.campaign_path));
     let ledger = AsyncLedger::open(state_path).await?;
-    let applied = on_ledger(s, interrupted, prompt, &ledger, &loaded, api).await;
+    let applied = on_ledger(s, interrupted, operator, &ledger, &loaded, api).await;
     // Closed here, off the executor, on every path: its lock is released (and its connection
     // closed) before apply returns, as the next apply of a watch session needs.
     let closed = ledger.close().await;
@@ -173,7 +194,7 @@ pub async fn apply(
 async fn on_ledger(
     s: &ApplySettings,
     interrupted: Arc<AtomicBool>,
-    prompt: &dyn Prompt,
+    operator: Operator<'_>,
     ledger: &AsyncLedger,
     loaded: &Loaded,
     api: Api,
@@ -194,24 +215,8 @@ async fn on_ledger(
         let _ = tx.send(());
     }
 
-    // A brand-new ledger for a campaign sent to a live target is how everyone gets called twice.
     if api.live && !s.new_ledger {
-        let (id, name) = (api.id.clone(), campaign.name.clone());
-        if !ledger.call(move |l| l.knows_campaign(&id, &name)).await? {
-            let question = format!(
-                "The ledger {} has no record of campaign `{}` on {}. If it ran before from another machine or ledger, everyone would be called again.",
-                state_path.display(),
-                campaign.name,
-                api.base
-            );
-            if !(prompt.available()
-                && prompt.confirm(&format!("{question} Is this its first run?")))
-            {
-                bail!(
-                    "{question} Pass --new-ledger if this is the campaign's first run, or point --state at the ledger it used."
-                );
-            }
-        }
+        first_run_on_this_ledger(ledger, &campaign.name, &api, operator.prompt).await?;
     }
 
     let run_id = {
@@ -233,7 +238,11 @@ async fn on_ledger(
         }),
         interrupted,
         stop: AtomicBool::new(false),
+        stopped: Mutex::new(None),
         fatal: Mutex::new(None),
+        next_retry: Mutex::new(None),
+        held: Mutex::new(std::collections::HashSet::new()),
+        not_sent_here: Mutex::new(std::collections::HashSet::new()),
         target_id: api.id.clone(),
         retry_delay: Some(campaign.delivery.retry.delay.value().0),
         frequency_window: campaign
@@ -250,11 +259,19 @@ async fn on_ledger(
     });
 
     let heartbeat = Heartbeat::start(&shared, s.lease);
-    let result = run(s, prompt, &shared, &api, loaded).await;
+    let result = run(s, operator, &shared, &api, loaded).await;
     heartbeat.stop().await;
-    let counts = lock(&shared.counts).clone();
     let fatal = lock(&shared.fatal).clone();
-    let status = run_status(result.as_ref().ok().copied(), fatal.is_some());
+    let result = match fatal {
+        Some(f) => Err(anyhow::Error::new(f)),
+        None => result,
+    };
+    let status = run_status(result.as_ref().ok().copied());
+    let stopped = stopped_by(&result, lock(&shared.stopped).take());
+    let mut counts = lock(&shared.counts).clone();
+    if stopped.is_some() {
+        counts.not_reached = not_reached(&counts);
+    }
     let detail = serde_json::to_string(&counts)?;
     shared
         .ledger(move |l, s| l.end_run(&s.run_id, status.as_str(), &detail))
@@ -270,24 +287,69 @@ async fn on_ledger(
         ledger: state_path.display().to_string(),
         status,
         counts,
+        stopped,
+        next_retry_at: *lock(&shared.next_retry),
+        timezone: campaign.schedule.timezone.clone(),
     };
-    let end = match fatal {
-        Some(f) => Err(anyhow::anyhow!(f)),
-        None => result,
-    };
-    Ok(Applied { summary, end })
+    Ok(Applied {
+        summary,
+        end: result,
+    })
 }
 
-/// How a run is recorded as ended: how it got to its end (`None`: it stopped on an error),
-/// and whether something fatal (a refused key) stopped it on the way.
-fn run_status(end: Option<ApplyEnd>, fatal: bool) -> RunStatus {
+/// A brand-new ledger for a campaign sent to a live target is how everyone gets called
+/// twice: unless the ledger knows the campaign, the operator says it is its first run.
+async fn first_run_on_this_ledger(
+    ledger: &AsyncLedger,
+    campaign: &str,
+    api: &Api,
+    prompt: &dyn Prompt,
+) -> anyhow::Result<()> {
+    let (id, name) = (api.id.clone(), campaign.to_owned());
+    if ledger.call(move |l| l.knows_campaign(&id, &name)).await? {
+        return Ok(());
+    }
+    let question = format!(
+        "The ledger {} has no record of campaign `{campaign}` on {}. If it ran before from another machine or ledger, everyone would be called again.",
+        ledger.path().display(),
+        api.base
+    );
+    if !(prompt.available() && prompt.confirm(&format!("{question} Is this its first run?"))) {
+        bail!(
+            "{question} Pass --new-ledger if this is the campaign's first run, or point --state at the ledger it used."
+        );
+    }
+    Ok(())
+}
+
+/// How a run is recorded as ended: how it got to its end (`None`: it stopped on an error,
+/// a refused key among them).
+fn run_status(end: Option<ApplyEnd>) -> RunStatus {
     match end {
-        _ if fatal => RunStatus::Failed,
         Some(ApplyEnd::Done) => RunStatus::Done,
         Some(ApplyEnd::Problems) => RunStatus::Problems,
         Some(ApplyEnd::Interrupted) => RunStatus::Interrupted,
-        None => RunStatus::Failed,
+        Some(ApplyEnd::NotConfirmed) | None => RunStatus::Failed,
     }
+}
+
+/// Why a run ended before it got through its due calls: its end, or the reason it was
+/// stopped with on the way (`stopped`; a window, a pause, a refused key).
+fn stopped_by(result: &anyhow::Result<ApplyEnd>, stopped: Option<Stopped>) -> Option<Stopped> {
+    match result {
+        Err(e) => Some(Stopped::by_error(e)),
+        Ok(ApplyEnd::Interrupted) => Some(Stopped::Interrupted),
+        Ok(ApplyEnd::NotConfirmed) => Some(Stopped::NotConfirmed { asked: true }),
+        Ok(ApplyEnd::Done | ApplyEnd::Problems) => stopped,
+    }
+}
+
+/// The due calls a run that stopped early did not get to: neither sent (nor gone through a
+/// dry run) nor held back right before sending.
+fn not_reached(c: &RunCounts) -> u64 {
+    c.due.saturating_sub(
+        c.sent + c.would_send + c.opted_out_since_plan + c.capped_by_frequency + c.taken_elsewhere,
+    )
 }
 
 /// The heartbeat: `status` shows the run alive, and its claims stay leased while it works.
@@ -340,7 +402,7 @@ pub struct Applied {
 
 async fn run(
     s: &ApplySettings,
-    prompt: &dyn Prompt,
+    operator: Operator<'_>,
     shared: &Arc<Shared>,
     api: &Api,
     loaded: &Loaded,
@@ -362,11 +424,12 @@ async fn run(
                 c.already_done = due.done;
             }
             c.retry_later = due.later;
+            *lock(&shared.next_retry) = due.next_retry;
             if let Some(capped) = cap_due(&mut due.due, cap, sent_this_run) {
                 c.capped = capped;
             }
-            c.due += due.due.len() as u64;
         }
+        count_due(shared, &due.due);
         let due = due.due;
 
         if first_pass && api.live && !due.is_empty() && !s.yes {
@@ -376,11 +439,11 @@ async fn run(
                 campaign.name,
                 api.base
             );
-            if !prompt.available() {
-                bail!("{question} No terminal to confirm on: pass --yes to go ahead.");
+            if !operator.prompt.available() {
+                return Err(NoOneToConfirm { question }.into());
             }
-            if !prompt.confirm(&format!("{question} Go ahead?")) {
-                bail!("not confirmed; nothing was sent");
+            if !operator.prompt.confirm(&format!("{question} Go ahead?")) {
+                return Ok(ApplyEnd::NotConfirmed);
             }
         }
         first_pass = false;
@@ -389,7 +452,7 @@ async fn run(
         let mut reopened = 0;
         let had_due = !due.is_empty();
         if had_due {
-            let end = send_all(s, shared, client, loaded, due).await?;
+            let end = send_all(s, shared, client, loaded, due, operator.progress).await?;
             sent_this_run = shared.sent_calls.load(Ordering::SeqCst);
             if end != ApplyEnd::Done {
                 return Ok(finish(shared, end));
@@ -421,6 +484,9 @@ async fn run(
         );
         let (due_now, next) = if maybe_due {
             let d = due_calls(shared, &loaded.calls, crate::clock::now()).await?;
+            // The retries the follow just scheduled are counted, and the first of them kept.
+            lock(&shared.counts).retry_later = d.later;
+            *lock(&shared.next_retry) = d.next_retry;
             (d.due, d.next_retry)
         } else {
             (Vec::new(), None)
@@ -437,17 +503,15 @@ async fn run(
         // A run waits for retries that come due while it would be following calls anyway;
         // later ones are sent by the first run after they come due (run apply on a schedule).
         let soon = at.duration_since(crate::clock::now()).unsigned_abs() <= s.follow_timeout;
+        // The summary says how many retries are left for a later run, and when the first is due.
         if s.no_wait || s.no_follow || s.dry_run || capped_out || !soon {
-            tracing::info!(
-                "{} retries are scheduled; the next is due at {at}; run apply again then",
-                lock(&shared.counts).retry_later
-            );
             break;
         }
         let wait = at.duration_since(crate::clock::now()).unsigned_abs();
         tracing::info!(
-            "waiting {:.0} s for the next retry (due at {at}); Ctrl-C stops",
-            wait.as_secs_f64()
+            "waiting {:.0} s for the next retry (due {}); Ctrl-C stops",
+            wait.as_secs_f64(),
+            crate::clock::human(at, &campaign_zone(campaign))
         );
         sleep_interruptible(shared, wait).await;
         if shared.interrupted.load(Ordering::SeqCst) {
@@ -455,6 +519,26 @@ async fn run(
         }
     }
     Ok(finish(shared, ApplyEnd::Done))
+}
+
+/// The campaign's time zone, for times written for people (a valid campaign's exists).
+fn campaign_zone(c: &crate::campaign::Campaign) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&c.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// Counts the calls due in a pass: each (call, attempt) once in a run. One this run sent
+/// and was provably not placed is tried again: its earlier try no longer counts.
+fn count_due(shared: &Shared, due: &[Due]) {
+    let mut again = lock(&shared.not_sent_here);
+    let mut c = lock(&shared.counts);
+    for d in due {
+        if again.remove(&(d.planned.call.key.clone(), d.attempt)) {
+            c.sent = c.sent.saturating_sub(1);
+            c.not_sent = c.not_sent.saturating_sub(1);
+        } else {
+            c.due += 1;
+        }
+    }
 }
 
 /// The most calls one run places: the lower of `--max-calls` and the campaign's.
@@ -520,21 +604,65 @@ mod tests {
     }
 
     #[test]
-    fn a_run_that_stopped_on_an_error_or_a_fatal_answer_is_recorded_failed() {
-        assert_eq!(run_status(Some(ApplyEnd::Done), false), RunStatus::Done);
+    fn a_run_that_stopped_on_an_error_or_was_not_confirmed_is_recorded_failed() {
+        assert_eq!(run_status(Some(ApplyEnd::Done)), RunStatus::Done);
+        assert_eq!(run_status(Some(ApplyEnd::Problems)), RunStatus::Problems);
         assert_eq!(
-            run_status(Some(ApplyEnd::Problems), false),
-            RunStatus::Problems
-        );
-        assert_eq!(
-            run_status(Some(ApplyEnd::Interrupted), false),
+            run_status(Some(ApplyEnd::Interrupted)),
             RunStatus::Interrupted
         );
-        assert_eq!(run_status(None, false), RunStatus::Failed);
-        // A refused key stops the run "done" with nothing more to send: it failed.
-        for end in [Some(ApplyEnd::Done), Some(ApplyEnd::Problems), None] {
-            assert_eq!(run_status(end, true), RunStatus::Failed);
-        }
+        assert_eq!(run_status(Some(ApplyEnd::NotConfirmed)), RunStatus::Failed);
+        assert_eq!(run_status(None), RunStatus::Failed);
+    }
+
+    #[test]
+    fn a_run_says_why_it_stopped_before_getting_through_its_calls() {
+        let paused = Stopped::Paused {
+            since: "2026-12-01T08:00:00Z".parse().unwrap(),
+        };
+        assert_eq!(stopped_by(&Ok(ApplyEnd::Done), None), None);
+        assert_eq!(
+            stopped_by(&Ok(ApplyEnd::Done), Some(paused.clone())),
+            Some(paused.clone())
+        );
+        assert_eq!(
+            stopped_by(&Ok(ApplyEnd::Interrupted), Some(paused.clone())),
+            Some(Stopped::Interrupted)
+        );
+        assert_eq!(
+            stopped_by(&Ok(ApplyEnd::NotConfirmed), None),
+            Some(Stopped::NotConfirmed { asked: true })
+        );
+        // A refused key ends the run with its error, whatever stopped it first.
+        let refused = Err(anyhow::Error::new(KeyRefused {
+            during: "placing calls",
+            message: Some("bad key".into()),
+        }));
+        assert_eq!(
+            stopped_by(&refused, Some(paused)),
+            Some(Stopped::KeyRefused {
+                message: Some("bad key".into())
+            })
+        );
+    }
+
+    #[test]
+    fn the_calls_a_stopped_run_did_not_get_to_are_counted() {
+        let c = RunCounts {
+            due: 20,
+            sent: 9,
+            not_sent: 9,
+            opted_out_since_plan: 1,
+            capped_by_frequency: 2,
+            ..RunCounts::default()
+        };
+        assert_eq!(not_reached(&c), 8);
+        let dry = RunCounts {
+            due: 6,
+            would_send: 6,
+            ..RunCounts::default()
+        };
+        assert_eq!(not_reached(&dry), 0);
     }
 
     #[test]

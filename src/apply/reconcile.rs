@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::bail;
 use jiff::Timestamp;
 use serde_json::Value;
 
 use super::state::{Shared, lock, sleep_interruptible};
+use super::stopped::KeyRefused;
 use crate::campaign::{Campaign, InDoubt, Kind};
 use crate::client::{Client, LookupError};
 use crate::ledger::{Attempt, CallState};
@@ -238,7 +238,11 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
         Ok(Some(b)) => b,
         Ok(None) => return Ok(None),
         Err(LookupError::Unauthorized) => {
-            bail!("the API key was refused (401) while looking up calls in doubt")
+            return Err(KeyRefused {
+                during: "looking up calls in doubt",
+                message: None,
+            }
+            .into());
         }
         Err(LookupError::Other(e)) => {
             tracing::warn!("cannot look up calls in doubt: {e}");

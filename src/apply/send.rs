@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use backon::BackoffBuilder as _;
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::coordination::{Pacer, Queue};
@@ -14,6 +15,7 @@ use super::gate::{recheck, settle_unsent, still_ours, write_ahead};
 use super::input::{Loaded, Planned, opt_outs};
 use super::progress::Progress;
 use super::state::{Due, Shared, attempts_of, lock, sleep_interruptible};
+use super::stopped::{KeyRefused, Stopped};
 use super::{ApplyEnd, call_route};
 use crate::campaign::Campaign;
 use crate::campaign::windows::Calendar;
@@ -23,13 +25,14 @@ use crate::plan::{self};
 use crate::settings::ApplySettings;
 use voicebot_api::wire::BatchCreated;
 
-/// Sends every due call in batches, paced and bounded.
+/// Sends every due call in batches, paced and bounded, telling `progress` how far it got.
 pub(super) async fn send_all(
     s: &ApplySettings,
     shared: &Arc<Shared>,
     client: &Client,
     loaded: &Loaded,
     due: Vec<Due>,
+    progress: &dyn Progress,
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
     let batch_size = campaign.delivery.batch_size.max(1) as usize;
@@ -37,17 +40,7 @@ pub(super) async fn send_all(
     let total = due.len() as u64;
     // Batches never mix time zones: each is checked against its own calendar.
     let by_zone = by_zone(due);
-    // Every zone of the plan: shared work put back by another runner may be in any of them.
-    let zones: Vec<String> = if is_shared {
-        zones_of(&loaded.calls)
-    } else {
-        by_zone.keys().cloned().collect()
-    };
-    let calendars = zones
-        .iter()
-        .map(|tz| Ok((tz.clone(), Calendar::new(&campaign.schedule, tz)?)))
-        .collect::<Result<HashMap<String, Calendar>, String>>()
-        .map_err(anyhow::Error::msg)?;
+    let (zones, calendars) = calendars(campaign, loaded, &by_zone, is_shared)?;
     let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
     let pacer = Pacer::new(shared, is_shared, period)?;
@@ -58,8 +51,11 @@ pub(super) async fn send_all(
     ));
     let group_size = group_size(period, campaign.delivery.concurrency);
     let mut tasks = tokio::task::JoinSet::new();
-    let mut progress = Progress::new(total);
-    let mut warned_schedule = false;
+    // The run's count of calls sent goes on across passes; this pass's starts here.
+    let sent_before = shared.sent_calls.load(Ordering::SeqCst);
+    let done = || shared.sent_calls.load(Ordering::SeqCst) - sent_before;
+    progress.start(total, s.dry_run);
+    let mut waiting = Waiting::default();
 
     'rounds: loop {
         let claimed_before = shared.claimed.load(Ordering::SeqCst);
@@ -70,7 +66,7 @@ pub(super) async fn send_all(
                 if !queue.has_work(shared, tz).await? {
                     break;
                 }
-                wait_for_window(s, shared, calendar, &mut warned_schedule).await?;
+                wait_for_window(s, shared, tz, calendar, &mut waiting).await?;
                 if shared.interrupted.load(Ordering::SeqCst) || shared.stop.load(Ordering::SeqCst) {
                     break 'rounds;
                 }
@@ -125,10 +121,7 @@ pub(super) async fn send_all(
                         r.context("a send task failed")??;
                     }
                 }
-                progress.update(
-                    shared.sent_calls.load(Ordering::SeqCst),
-                    &lock(&shared.counts).clone(),
-                );
+                progress.update(done(), &lock(&shared.counts).clone());
                 if exhausted {
                     break;
                 }
@@ -143,17 +136,35 @@ pub(super) async fn send_all(
     }
     // The last batches' `accepted` settles, before anything reads the states.
     shared.ledger(|l, _| l.flush()).await?;
-    progress.update(
-        shared.sent_calls.load(Ordering::SeqCst),
-        &lock(&shared.counts).clone(),
-    );
-    if lock(&shared.fatal).is_some() {
-        return Ok(ApplyEnd::Problems);
-    }
-    if shared.interrupted.load(Ordering::SeqCst) {
-        return Ok(ApplyEnd::Interrupted);
-    }
-    Ok(ApplyEnd::Done)
+    progress.finish(done(), &lock(&shared.counts).clone());
+    Ok(if lock(&shared.fatal).is_some() {
+        ApplyEnd::Problems
+    } else if shared.interrupted.load(Ordering::SeqCst) {
+        ApplyEnd::Interrupted
+    } else {
+        ApplyEnd::Done
+    })
+}
+
+/// The zones a pass sends in, in order, and the calendar of each: the due calls' zones, or
+/// on a shared ledger every zone of the plan (work another runner put back may be in any).
+fn calendars(
+    campaign: &Campaign,
+    loaded: &Loaded,
+    by_zone: &BTreeMap<String, VecDeque<Due>>,
+    is_shared: bool,
+) -> anyhow::Result<(Vec<String>, HashMap<String, Calendar>)> {
+    let zones: Vec<String> = if is_shared {
+        zones_of(&loaded.calls)
+    } else {
+        by_zone.keys().cloned().collect()
+    };
+    let calendars = zones
+        .iter()
+        .map(|tz| Ok((tz.clone(), Calendar::new(&campaign.schedule, tz)?)))
+        .collect::<Result<HashMap<String, Calendar>, String>>()
+        .map_err(anyhow::Error::msg)?;
+    Ok((zones, calendars))
 }
 
 /// Grouped write-ahead only at fast paces (a period under 50 ms): up to the requests allowed
@@ -186,8 +197,8 @@ pub(super) async fn send_batch(
         return Ok(());
     }
     let n = batch.len() as u64;
-    lock(&shared.counts).sent += n;
     if dry_run {
+        lock(&shared.counts).would_send += n;
         shared
             .ledger(move |l, s| {
                 let attempts = attempts_of(&batch);
@@ -208,9 +219,17 @@ pub(super) async fn send_batch(
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
+    lock(&shared.counts).sent += n;
     let body = request_body(&shared.campaign, &batch);
     let answer = Answer::of(place(shared, client, &body, pacer).await?, n);
     let state = answer.state;
+    if state == CallState::NotSent {
+        // Tried again if due again in this run (see `count_due`).
+        let tried = batch
+            .iter()
+            .map(|d| (d.planned.call.key.clone(), d.attempt));
+        lock(&shared.not_sent_here).extend(tried);
+    }
     if let Some(batch_id) = answer.batch_id {
         // Committed with the next batch's write-ahead transaction (one fsync instead of two
         // per batch); a crash before that leaves these `sending`, found on the server by the
@@ -244,12 +263,15 @@ pub(super) async fn send_batch(
             _ => c.not_sent += n,
         }
     }
+
     if let Some(w) = answer.warning {
         tracing::warn!("{w}");
     }
     if let Some(fatal) = answer.fatal {
-        *lock(&shared.fatal) = Some(fatal);
-        shared.stop.store(true, Ordering::SeqCst);
+        shared.stop_for(Stopped::KeyRefused {
+            message: fatal.message.clone(),
+        });
+        lock(&shared.fatal).get_or_insert(fatal);
     }
     shared.sent_calls.fetch_add(n, Ordering::SeqCst);
     Ok(())
@@ -305,7 +327,7 @@ struct Answer {
     message: String,
     warning: Option<String>,
     /// Stops the run: nothing more is sent.
-    fatal: Option<String>,
+    fatal: Option<KeyRefused>,
 }
 
 impl Answer {
@@ -327,9 +349,10 @@ impl Answer {
                 fatal: None,
             },
             Err(SendError::Unauthorized(m)) => Answer {
-                fatal: Some(format!(
-                    "the API key was refused (401): {m}; stopped, nothing more is sent"
-                )),
+                fatal: Some(KeyRefused {
+                    during: "placing calls",
+                    message: Some(m),
+                }),
                 ..settled(
                     CallState::NotSent,
                     "401: the API key was refused".to_owned(),
@@ -373,13 +396,40 @@ pub(super) fn request_body(campaign: &Campaign, batch: &[Due]) -> Value {
     })
 }
 
+/// What a run last said it waits for: each wait is said once, and again only when it
+/// changes (a pause lifted and set again, another window), not at every look.
+#[derive(Debug, Default)]
+struct Waiting {
+    said: Option<Wait>,
+    /// The mock's calls placed outside the window: warned once per run.
+    warned_schedule: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Paused since then.
+    Paused(Timestamp),
+    /// Outside the window until then.
+    Closed(Timestamp),
+}
+
+impl Waiting {
+    /// Records what the run waits for now (`None`: nothing); whether that is news to say.
+    fn news(&mut self, now: Option<Wait>) -> bool {
+        let news = self.said != now;
+        self.said = now;
+        news
+    }
+}
+
 /// Waits until a batch may go: not interrupted, not paused, inside the calling window (unless
-/// the schedule is not enforced). Sets `shared.stop` when the run should end instead.
+/// the schedule is not enforced). Stops the run (with its reason) when it should end instead.
 async fn wait_for_window(
     s: &ApplySettings,
     shared: &Arc<Shared>,
+    tz: &str,
     calendar: &Calendar,
-    warned_schedule: &mut bool,
+    waiting: &mut Waiting,
 ) -> anyhow::Result<()> {
     let campaign = &shared.campaign;
     loop {
@@ -390,23 +440,37 @@ async fn wait_for_window(
             .ledger(|l, s| l.paused_since(&s.campaign.name))
             .await?;
         if let Some(since) = paused {
-            tracing::warn!(
-                "campaign {} is paused (since {since}); waiting for `outreach resume`",
-                campaign.name
-            );
+            let news = waiting.news(Some(Wait::Paused(since)));
             if s.no_wait {
-                shared.stop.store(true, Ordering::SeqCst);
+                tracing::warn!(
+                    "campaign {} is paused (since {}); not waiting (--no-wait)",
+                    campaign.name,
+                    calendar.local(since)
+                );
+                shared.stop_for(Stopped::Paused { since });
                 break;
+            }
+            if news {
+                tracing::warn!(
+                    "campaign {} is paused (since {}); waiting for `outreach resume` (Ctrl-C stops)",
+                    campaign.name,
+                    calendar.local(since)
+                );
             }
             sleep_interruptible(shared, Duration::from_secs(2)).await;
             continue;
         }
+        if matches!(waiting.said, Some(Wait::Paused(_))) {
+            tracing::info!("campaign {} was resumed; sending again", campaign.name);
+        }
         let now = crate::clock::now();
         if calendar.is_open(now) {
+            waiting.news(None);
             break;
         }
         if !s.enforce_schedule {
-            if !*warned_schedule {
+            waiting.news(None);
+            if !waiting.warned_schedule {
                 let when = calendar.next_open(now).map_or_else(
                     || "never (past not_after)".to_owned(),
                     |t| calendar.local(t),
@@ -414,7 +478,7 @@ async fn wait_for_window(
                 tracing::warn!(
                     "outside the calling window: the mock places the calls anyway; a live run would wait until {when} (--enforce-schedule to wait here too)"
                 );
-                *warned_schedule = true;
+                waiting.warned_schedule = true;
             }
             break;
         }
@@ -423,20 +487,25 @@ async fn wait_for_window(
                 tracing::warn!(
                     "the schedule does not open again (past not_after); nothing more is sent"
                 );
-                shared.stop.store(true, Ordering::SeqCst);
+                shared.stop_for(Stopped::ScheduleOver);
             }
             Some(at) if s.no_wait => {
                 tracing::warn!(
                     "outside the calling window; the next window opens {} (--no-wait: stopping)",
                     calendar.local(at)
                 );
-                shared.stop.store(true, Ordering::SeqCst);
+                shared.stop_for(Stopped::OutsideWindow {
+                    opens: at,
+                    timezone: tz.to_owned(),
+                });
             }
             Some(at) => {
-                tracing::info!(
-                    "outside the calling window; waiting until {}",
-                    calendar.local(at)
-                );
+                if waiting.news(Some(Wait::Closed(at))) {
+                    tracing::info!(
+                        "outside the calling window; waiting until {} (Ctrl-C stops)",
+                        calendar.local(at)
+                    );
+                }
                 sleep_interruptible(shared, at.duration_since(now).unsigned_abs()).await;
                 continue;
             }
@@ -577,6 +646,23 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_is_said_once_and_again_only_when_it_changes() {
+        let since: Timestamp = "2026-12-01T08:00:00Z".parse().unwrap();
+        let later: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+        let mut w = Waiting::default();
+        assert!(w.news(Some(Wait::Paused(since))));
+        // Looked at every 2 s while paused: nothing new to say.
+        for _ in 0..5 {
+            assert!(!w.news(Some(Wait::Paused(since))));
+        }
+        // Resumed, then paused again: said again.
+        assert!(w.news(None));
+        assert!(w.news(Some(Wait::Paused(later))));
+        assert!(w.news(Some(Wait::Closed(later))));
+        assert!(!w.news(Some(Wait::Closed(later))));
+    }
+
+    #[test]
     fn write_ahead_is_grouped_only_at_fast_paces() {
         let fast = Duration::from_millis(10);
         assert_eq!(group_size(fast, 4), 4);
@@ -603,8 +689,11 @@ mod tests {
         assert_eq!(refused.batch_id, None);
         assert_eq!(refused.message, "401: the API key was refused");
         assert_eq!(
-            refused.fatal.as_deref(),
-            Some("the API key was refused (401): bad key; stopped, nothing more is sent")
+            refused.fatal,
+            Some(KeyRefused {
+                during: "placing calls",
+                message: Some("bad key".into())
+            })
         );
         let rejected = Answer::of(
             Err(SendError::Rejected {

@@ -1,13 +1,15 @@
 //! What the tasks of one run share: the ledger, the counts, the stop flags.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 
 use super::RunCounts;
 use super::input::Planned;
+use super::stopped::{KeyRefused, Stopped};
 use crate::campaign::Campaign;
 use crate::ledger::{AsyncLedger, Ledger, LedgerError};
 
@@ -24,8 +26,20 @@ pub(super) struct Shared {
     pub(super) store: AsyncLedger,
     pub(super) counts: Mutex<RunCounts>,
     pub(super) interrupted: Arc<AtomicBool>,
+    /// Set (with [`Shared::stop_for`]) when the run should send nothing more.
     pub(super) stop: AtomicBool,
-    pub(super) fatal: Mutex<Option<String>>,
+    /// Why it stopped: the first reason given.
+    pub(super) stopped: Mutex<Option<Stopped>>,
+    /// The key was refused: the run ends with this error.
+    pub(super) fatal: Mutex<Option<KeyRefused>>,
+    /// When the first retry still to come is due, as last read.
+    pub(super) next_retry: Mutex<Option<Timestamp>>,
+    /// Calls held back right before sending (opted out since the plan, at the frequency cap):
+    /// not due again in this run.
+    pub(super) held: Mutex<HashSet<String>>,
+    /// Calls (key, attempt) this run sent and that were provably not placed: when one is due
+    /// again in the run, its earlier try no longer counts.
+    pub(super) not_sent_here: Mutex<HashSet<(String, u32)>>,
     pub(super) target_id: String,
     pub(super) campaign: Campaign,
     pub(super) run_id: String,
@@ -51,6 +65,12 @@ impl Shared {
     {
         let shared = Arc::clone(self);
         self.store.call(move |l| f(l, &shared)).await
+    }
+
+    /// Stops the run: nothing more is sent. The first reason given is the one reported.
+    pub(super) fn stop_for(&self, why: Stopped) {
+        lock(&self.stopped).get_or_insert(why);
+        self.stop.store(true, Ordering::SeqCst);
     }
 
     /// Whether several runners share the ledger (Postgres).

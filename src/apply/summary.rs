@@ -1,9 +1,11 @@
 //! What a run did, as a document: written by [`crate::report::apply`] as text or JSON, and
 //! read by `watch --apply` without parsing text.
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 use super::RunCounts;
+use super::stopped::Stopped;
 
 /// How a run ended, as recorded in the ledger and the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,6 +46,12 @@ pub struct ApplySummary {
     pub ledger: String,
     pub status: RunStatus,
     pub counts: RunCounts,
+    /// Why the run ended before it got through its due calls (`null`: it did).
+    pub stopped: Option<Stopped>,
+    /// When the first retry scheduled after this run comes due (`null`: none is).
+    pub next_retry_at: Option<Timestamp>,
+    /// The campaign's time zone, in which times are written for people.
+    pub timezone: String,
 }
 
 impl ApplySummary {
@@ -54,12 +62,10 @@ impl ApplySummary {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_json_keeps_its_fields_and_their_order() {
-        let s = ApplySummary {
+impl ApplySummary {
+    /// A run of campaign `c` on the mock, in Lagos, that did not stop early: for tests.
+    pub(crate) fn example(status: RunStatus, counts: RunCounts) -> ApplySummary {
+        ApplySummary {
             format: ApplySummary::FORMAT,
             version: ApplySummary::VERSION,
             campaign: "c".into(),
@@ -68,12 +74,34 @@ mod tests {
             base: "http://127.0.0.1:1".into(),
             dry_run: false,
             ledger: "state.db".into(),
-            status: RunStatus::Problems,
-            counts: RunCounts::default(),
+            status,
+            counts,
+            stopped: None,
+            next_retry_at: None,
+            timezone: "Africa/Lagos".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_keeps_its_fields_and_their_order() {
+        let s = ApplySummary {
+            stopped: Some(Stopped::Paused {
+                since: "2026-12-01T08:00:00Z".parse().unwrap(),
+            }),
+            ..ApplySummary::example(RunStatus::Problems, RunCounts::default())
         };
         let text = serde_json::to_string(&s).unwrap();
         assert!(
             text.starts_with(r#"{"format":"outreach-apply","version":1,"campaign":"c","round":null,"target":"mock","dry_run":false,"ledger":"state.db","status":"problems","counts":{"#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(r#"},"stopped":{"reason":"paused","since":"2026-12-01T08:00:00Z"},"next_retry_at":null,"timezone":"Africa/Lagos"}"#),
             "{text}"
         );
     }

@@ -119,9 +119,10 @@ pub enum Command {
     /// The API key comes from INTRON_API_KEY or --api-key-file, never from the campaign.
     /// Against anything but the mock, apply asks for confirmation unless --yes.
     ///
-    /// Exit codes: 0 every due call was placed (or nothing is due now), 1 some calls were
-    /// rejected, could not be sent or are in doubt, 2 could not run (401, ledger in use, stale
-    /// plan, no terminal without --yes, server unreachable), 130 interrupted.
+    /// Exit codes: 0 every due call was placed (or nothing is due now: --no-wait outside the
+    /// window or while paused says until when), 1 some calls were rejected, could not be sent
+    /// or are in doubt, 2 could not run (401, ledger in use, stale plan, no terminal without
+    /// --yes, not confirmed, server unreachable), 130 interrupted.
     Apply(ApplyArgs),
     /// Show the ledger: calls per state for each campaign and target.
     Status {
@@ -138,6 +139,10 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also list the runs that stopped without finishing more than a day ago (the JSON
+        /// always lists every one).
+        #[arg(long)]
+        all: bool,
     },
     /// Show a campaign's outcomes: answered, failed, unanswered, replies, durations.
     Report {
@@ -350,7 +355,8 @@ pub struct ApplyArgs {
     /// Go through every step except sending (recorded under a separate dry-run target).
     #[arg(long)]
     pub dry_run: bool,
-    /// Outside a calling window (or with retries scheduled later), exit instead of waiting.
+    /// Outside a calling window, while paused, or with retries scheduled later: exit (0, and
+    /// say until when) instead of waiting.
     #[arg(long)]
     pub no_wait: bool,
     /// Do not follow accepted calls to their outcome.

@@ -43,12 +43,14 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             campaign,
             state,
             json,
+            all,
         } => {
             let campaign = campaign.map(campaign_file).transpose()?;
             Config::Status {
                 state: state_for(state, campaign.as_deref()),
                 campaign,
                 json,
+                all,
             }
         }
         Command::Report {

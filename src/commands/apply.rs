@@ -26,11 +26,20 @@ pub fn run(s: &ApplySettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
         }
     });
-    let applied = runtime.block_on(apply::apply(s, interrupted, &apply::Terminal))?;
+    let progress = crate::report::progress::on_stderr();
+    let operator = apply::Operator {
+        prompt: &apply::Terminal,
+        progress: progress.as_ref(),
+    };
+    let applied = runtime.block_on(apply::apply(s, interrupted, operator))?;
+    // The bar is gone before the summary is written.
+    drop(progress);
     crate::report::apply::write(&applied.summary, s.json, out)?;
     Ok(match applied.end? {
         apply::ApplyEnd::Done => Outcome::Success,
         apply::ApplyEnd::Problems => Outcome::Problems,
         apply::ApplyEnd::Interrupted => Outcome::Interrupted,
+        // The summary says so: nothing more to add on standard error.
+        apply::ApplyEnd::NotConfirmed => Outcome::NotRun,
     })
 }

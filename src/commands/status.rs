@@ -10,10 +10,12 @@ pub fn run(
     campaign: Option<&Path>,
     state: &Path,
     json: bool,
+    all: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let name = campaign.map(super::campaign_name).transpose()?;
     let ledger = super::open_existing(state)?;
-    crate::report::status::status(&ledger, name.as_deref(), json, out)?;
+    let view = crate::report::status::View { json, all };
+    crate::report::status::status(&ledger, name.as_deref(), view, out)?;
     Ok(Outcome::Success)
 }

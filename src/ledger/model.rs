@@ -232,8 +232,30 @@ pub struct Runner {
     pub heartbeat_age: Duration,
     /// Calls it has claimed so far.
     pub claimed: u64,
-    /// Whether its heartbeat is within its lease (a dead runner's work is taken over after).
+    /// Whether it is at work: its heartbeat within its lease (a dead runner's work is taken
+    /// over after), and on a one-machine ledger, its process still there.
     pub alive: bool,
+    /// When it was last heard from (its last heartbeat, RFC 3339 in JSON).
+    pub last_heartbeat: Timestamp,
+}
+
+impl Runner {
+    /// Whether a run last heard from `age` ago is within its lease of `lease` seconds.
+    pub(super) fn within_lease(age: Duration, lease: f64) -> bool {
+        age.as_secs_f64() < lease
+    }
+
+    /// Whether the process of a run on `host` with `pid` is known to be gone: it ran on this
+    /// machine, which lists its processes (`/proc`), and it is not among them. A run killed
+    /// long ago whose heartbeat still reads as recent (a clock set back, `OUTREACH_FAKE_NOW`)
+    /// is then not taken for alive.
+    pub(super) fn process_gone(host: &str, pid: u32) -> bool {
+        let proc = Path::new("/proc");
+        pid != 0
+            && host == super::hostname()
+            && proc.join("self").exists()
+            && !proc.join(pid.to_string()).exists()
+    }
 }
 
 /// Due work not done yet, seen from one runner (Postgres).

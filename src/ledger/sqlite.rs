@@ -355,17 +355,20 @@ impl Sqlite {
                 let lease: f64 = r.get(9)?;
                 // A heartbeat ahead of this clock is no age at all.
                 let age = Duration::try_from(now.duration_since(beat)).unwrap_or_default();
+                let (host, pid): (String, u32) = (r.get(1)?, r.get(2)?);
                 Ok(Runner {
                     run_id: r.get(0)?,
-                    host: r.get(1)?,
-                    pid: r.get(2)?,
+                    pid,
                     campaign: r.get(3)?,
                     round: r.get(4)?,
                     target: r.get(5)?,
                     started_at: r.get::<_, StoredTime>(6)?.0,
                     heartbeat_age: age,
                     claimed: r.get::<_, i64>(8)?.unsigned_abs(),
-                    alive: age.as_secs_f64() < lease,
+                    // One machine: a run whose process is gone is dead, whatever its clock said.
+                    alive: Runner::within_lease(age, lease) && !Runner::process_gone(&host, pid),
+                    last_heartbeat: beat,
+                    host,
                 })
             })
             .map_err(self.sql())?;

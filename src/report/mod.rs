@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod mask;
 pub mod outcomes;
 pub mod plan;
+pub mod progress;
 pub mod status;
 pub mod validation;
 pub mod watch;

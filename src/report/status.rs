@@ -1,14 +1,17 @@
 //! `outreach status`: calls per state, per campaign, and the runners at work.
 
 use std::io::Write;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock;
 use crate::ledger::{CallState, Ledger, Runner};
 use crate::report::document::{Document, write_pretty};
 
 /// `status --json` (`"format": "outreach-status"`): the counts per state of every campaign,
-/// round and target, and the runners still marked running.
+/// round and target, and every run still marked running (alive, or stopped without
+/// finishing, however long ago).
 #[derive(Debug, Serialize)]
 pub struct StatusDocument<'a> {
     /// The ledger, as the human output names it.
@@ -35,16 +38,35 @@ impl Document for StatusDocument<'_> {
     const VERSION: u32 = 1;
 }
 
+/// What `status` shows: JSON or text, and whether runs that stopped without finishing long
+/// ago are listed in the text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    pub json: bool,
+    /// Every run still marked running, however long ago it stopped (the JSON always lists them).
+    pub all: bool,
+}
+
+/// How long a run that stopped without finishing stays in the text: said with when it was
+/// last heard from, then left out (`status --all` lists it again).
+const FORGOTTEN_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Whether the text lists a runner: alive, or stopped without finishing less than
+/// [`FORGOTTEN_AFTER`] ago (any, with `all`).
+fn listed(r: &Runner, all: bool) -> bool {
+    all || r.alive || r.heartbeat_age <= FORGOTTEN_AFTER
+}
+
 /// Writes the ledger's counts per state.
 pub fn status(
     ledger: &Ledger,
     campaign: Option<&str>,
-    json: bool,
+    view: View,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let counts = ledger.counts(campaign)?;
     let runners = ledger.runners(campaign)?;
-    if json {
+    if view.json {
         let doc = StatusDocument {
             ledger: ledger.path().display().to_string(),
             campaigns: counts
@@ -63,31 +85,11 @@ pub fn status(
         return Ok(());
     }
     writeln!(out, "Ledger {}", ledger.path().display())?;
-    let stopped = runners.iter().filter(|r| !r.alive).count();
-    if !runners.is_empty() {
+    let shown: Vec<&Runner> = runners.iter().filter(|r| listed(r, view.all)).collect();
+    if !shown.is_empty() {
         writeln!(out, "Runners")?;
-        for r in runners.iter().filter(|r| r.alive) {
-            let round = if r.round.is_empty() {
-                String::new()
-            } else {
-                format!(" round {}", r.round)
-            };
-            writeln!(
-                out,
-                "  {} pid {} on {}: {}{round}, heartbeat {:.0} s ago, {} calls claimed",
-                r.host,
-                r.pid,
-                r.target,
-                r.campaign,
-                r.heartbeat_age.as_secs_f64(),
-                r.claimed,
-            )?;
-        }
-        if stopped > 0 {
-            writeln!(
-                out,
-                "  {stopped} stopped without finishing (crashed or killed): the calls they were sending are looked up by the next run"
-            )?;
+        for r in shown {
+            writeln!(out, "  {}", runner(r))?;
         }
     }
     if counts.is_empty() {
@@ -105,7 +107,7 @@ pub fn status(
             format!(" round {}", c.round)
         };
         let paused = match ledger.paused_since(&c.campaign)? {
-            Some(since) => format!(" (PAUSED since {since})"),
+            Some(since) => format!(" (PAUSED since {})", clock::human_local(since)),
             None => String::new(),
         };
         writeln!(out, "{}{round} on {}{paused}", c.campaign, c.target)?;
@@ -114,6 +116,32 @@ pub fn status(
         }
     }
     Ok(())
+}
+
+/// One runner, in a line: at work (its heartbeat's age), or stopped without finishing (when
+/// it was last heard from).
+fn runner(r: &Runner) -> String {
+    let round = if r.round.is_empty() {
+        String::new()
+    } else {
+        format!(" round {}", r.round)
+    };
+    let who = format!(
+        "{} pid {} on {}: {}{round}",
+        r.host, r.pid, r.target, r.campaign
+    );
+    if r.alive {
+        format!(
+            "{who}, heartbeat {:.0} s ago, {} calls claimed",
+            r.heartbeat_age.as_secs_f64(),
+            r.claimed,
+        )
+    } else {
+        format!(
+            "{who}, stopped without finishing (crashed or killed), last heard from {}: the calls it was sending are looked up by the next run",
+            clock::human_local(r.last_heartbeat)
+        )
+    }
 }
 
 #[cfg(test)]
@@ -139,5 +167,45 @@ mod tests {
             serde_json::to_string(&Versioned::new(&doc)).unwrap(),
             r#"{"format":"outreach-status","version":1,"ledger":"state.db","campaigns":[{"campaign":"c","round":"","target":"mock","paused_since":null,"states":{"accepted":4,"no_answer":1}}],"runners":[]}"#
         );
+    }
+
+    fn a_runner(alive: bool, age: Duration) -> Runner {
+        let beat: jiff::Timestamp = "2026-12-01T08:14:00Z".parse().unwrap();
+        Runner {
+            run_id: "r1".into(),
+            host: "ci-7".into(),
+            pid: 41,
+            campaign: "measles".into(),
+            round: "2026-12".into(),
+            target: "mock".into(),
+            started_at: beat,
+            heartbeat_age: age,
+            claimed: 4,
+            alive,
+            last_heartbeat: beat,
+        }
+    }
+
+    #[test]
+    fn a_stopped_run_is_said_once_with_when_and_ages_out_after_a_day() {
+        let hour = Duration::from_secs(3600);
+        let live = a_runner(true, Duration::from_secs(3));
+        assert_eq!(
+            runner(&live),
+            "ci-7 pid 41 on mock: measles round 2026-12, heartbeat 3 s ago, 4 calls claimed"
+        );
+        let dead = a_runner(false, hour);
+        let said = runner(&dead);
+        let when = clock::human_local(dead.last_heartbeat);
+        assert_eq!(
+            said,
+            format!(
+                "ci-7 pid 41 on mock: measles round 2026-12, stopped without finishing (crashed or killed), last heard from {when}: the calls it was sending are looked up by the next run"
+            )
+        );
+        assert!(listed(&live, false) && listed(&dead, false));
+        let long_dead = a_runner(false, hour * 25);
+        assert!(!listed(&long_dead, false));
+        assert!(listed(&long_dead, true), "--all");
     }
 }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::apply::{RunCounts, RunStatus};
+use crate::apply::{ApplySummary, RunCounts, RunStatus, Stopped};
 use crate::campaign::Campaign;
 use crate::load::diagnostic::FileReport;
 use crate::plan::diff::{Changed, Field, PlanDiff, Snapshot};
@@ -49,11 +49,10 @@ pub enum Event<'a> {
     },
     /// The plan just reported is being applied to the session's mock (`--apply --mock`).
     Applying { campaign: &'a str },
-    /// The apply ended: `apply`'s status and counts.
+    /// The apply ended: `apply`'s summary.
     Applied {
         campaign: &'a str,
-        status: &'a RunStatus,
-        counts: &'a RunCounts,
+        summary: &'a ApplySummary,
     },
     /// The apply could not run (the ledger is in use, the plan went stale, …).
     ApplyFailed { campaign: &'a str, message: &'a str },
@@ -98,6 +97,8 @@ pub enum WatchEvent<'a> {
         target: &'static str,
         status: RunStatus,
         counts: &'a RunCounts,
+        /// Why the apply stopped before its due calls (as in `apply --json`; `null`: it did not).
+        stopped: &'a Option<Stopped>,
     },
     ApplyFailed {
         campaign: &'a str,
@@ -317,15 +318,12 @@ impl Reporter {
                 first,
             ))),
             Event::Applying { campaign } => WatchEvent::Applying { campaign },
-            Event::Applied {
-                campaign,
-                status,
-                counts,
-            } => WatchEvent::Apply {
+            Event::Applied { campaign, summary } => WatchEvent::Apply {
                 campaign,
                 target: "mock",
-                status: *status,
-                counts,
+                status: summary.status,
+                counts: &summary.counts,
+                stopped: &summary.stopped,
             },
             Event::ApplyFailed { campaign, message } => {
                 WatchEvent::ApplyFailed { campaign, message }
@@ -433,30 +431,12 @@ impl Reporter {
             Event::Applying { campaign } => {
                 writeln!(out, "  … applying {campaign} to the mock")
             }
-            Event::Applied {
-                campaign,
-                status,
-                counts,
-            } => {
-                write!(
-                    out,
-                    "  → applied {campaign} to the mock ({}): {} placed, {} accepted",
-                    status.as_str(),
-                    plural(counts.sent, "call"),
-                    counts.accepted
-                )?;
-                for (n, label) in [
-                    (counts.already_done, "placed before"),
-                    (counts.rejected, "rejected"),
-                    (counts.not_sent, "not sent"),
-                    (counts.in_doubt, "in doubt"),
-                ] {
-                    if n > 0 {
-                        write!(out, ", {n} {label}")?;
-                    }
-                }
-                writeln!(out)
-            }
+            // The words of `apply`'s own summary, so that the two never tell it differently.
+            Event::Applied { campaign, summary } => writeln!(
+                out,
+                "  → {campaign} on the mock: {}",
+                crate::report::apply::headline(summary)
+            ),
             Event::ApplyFailed { campaign, message } => {
                 writeln!(out, "  ✗ {campaign}: not applied: {message}")
             }
@@ -749,10 +729,10 @@ mod tests {
             accepted: 3,
             ..RunCounts::default()
         };
+        let summary = ApplySummary::example(RunStatus::Done, counts);
         let event = Event::Applied {
             campaign: "c.yaml",
-            status: &RunStatus::Done,
-            counts: &counts,
+            summary: &summary,
         };
         let v: serde_json::Value = serde_json::from_str(&line(&event)).unwrap();
         assert_eq!(v["event"], "apply");
@@ -760,13 +740,14 @@ mod tests {
         assert_eq!(v["status"], "done");
         assert_eq!(v["counts"]["sent"], 3);
         assert_eq!(v["counts"]["already_done"], 2);
+        assert_eq!(v["stopped"], serde_json::Value::Null);
         let mut out = Vec::new();
         Reporter::new(WatchFormat::Human, false, false, 5)
             .event(&event, &mut out)
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "  → applied c.yaml to the mock (done): 3 calls placed, 3 accepted, 2 placed before\n"
+            "  → c.yaml on the mock: done: 3 calls placed\n"
         );
     }
 }

@@ -28,6 +28,8 @@ pub enum Config {
         campaign: Option<PathBuf>,
         state: PathBuf,
         json: bool,
+        /// Runs that stopped without finishing long ago are listed too.
+        all: bool,
     },
     Report {
         campaign: PathBuf,

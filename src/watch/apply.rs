@@ -36,6 +36,13 @@ use crate::settings::target::Target;
 use crate::validate;
 use crate::watch::step::{Applied, Step, StepOutput};
 
+/// Nobody is asked (the mock needs no confirmation), and the session's own lines say how each
+/// apply went: no progress bar under them.
+const OPERATOR: apply::Operator<'static> = apply::Operator {
+    prompt: &apply::Nobody,
+    progress: &apply::Quiet,
+};
+
 /// Validate, plan (saving the plan), then apply it to the session's mock.
 pub struct ApplyStep {
     runtime: tokio::runtime::Runtime,
@@ -126,7 +133,7 @@ impl ApplyStep {
             // locking the ledger, the sender is dropped and the wait below ends too.
             let run = scope.spawn(move || {
                 self.runtime
-                    .block_on(apply::apply(&settings, interrupted, &apply::Nobody))
+                    .block_on(apply::apply(&settings, interrupted, OPERATOR))
             });
             if locked.recv().is_ok() {
                 emit(StepOutput::Applying);
@@ -138,8 +145,7 @@ impl ApplyStep {
             .map_err(|e| format!("{e:#}"))?;
         applied.end.map_err(|e| format!("{e:#}"))?;
         Ok(Applied {
-            status: applied.summary.status,
-            counts: applied.summary.counts,
+            summary: Box::new(applied.summary),
         })
     }
 }

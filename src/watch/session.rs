@@ -240,8 +240,7 @@ impl Session {
             StepOutput::Applied(Ok(applied)) => reporter.event(
                 &Event::Applied {
                     campaign: shown,
-                    status: &applied.status,
-                    counts: &applied.counts,
+                    summary: &applied.summary,
                 },
                 out,
             )?,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::apply::{RunCounts, RunStatus};
+use crate::apply::ApplySummary;
 use crate::campaign::Campaign;
 use crate::load::diagnostic::FileReport;
 use crate::plan;
@@ -28,12 +28,11 @@ pub enum StepOutput {
     Applied(Result<Applied, String>),
 }
 
-/// The end of one apply: the status and counts of `apply`'s summary.
+/// The end of one apply: `apply`'s summary (its status, counts, and why it stopped).
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub status: RunStatus,
-    /// `apply`'s counts (planned, already_done, sent, accepted, …).
-    pub counts: RunCounts,
+    /// Boxed: a summary is large beside the other outputs.
+    pub summary: Box<ApplySummary>,
 }
 
 /// The work done for one campaign on each change: validate → plan, and with `--apply --mock`

@@ -36,6 +36,13 @@ impl Mock {
         }
     }
 
+    /// A [`Mock::fast`] whose calls end as `outcomes` weighs them (`{"no_answer": 1}`).
+    pub(crate) fn with_outcomes(outcomes: &Value) -> Mock {
+        let mock = Mock::fast();
+        mock.send(reqwest::Method::PUT, "/__mock/outcomes", outcomes);
+        mock
+    }
+
     /// A mock whose calls finish in a fraction of a real second.
     pub(crate) fn fast() -> Mock {
         Mock::start(MockConfig {
@@ -197,8 +204,18 @@ pub(crate) fn apply(c: &Campaign, url: &str, extra: &[&str]) -> Output {
 }
 
 pub(crate) fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str]) -> Output {
-    outreach()
-        .env("INTRON_API_KEY", KEY)
+    apply_command(input, c, url, extra).output().unwrap()
+}
+
+/// The `outreach apply` command of [`apply_input`], to run with more settings (a clock).
+pub(crate) fn apply_command(
+    input: &Path,
+    c: &Campaign,
+    url: &str,
+    extra: &[&str],
+) -> assert_cmd::Command {
+    let mut cmd = outreach();
+    cmd.env("INTRON_API_KEY", KEY)
         .args([
             "apply",
             "--yes",
@@ -213,9 +230,38 @@ pub(crate) fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str])
         .arg(input)
         .arg("--state")
         .arg(c.state())
-        .args(extra)
+        .args(extra);
+    cmd
+}
+
+/// `outreach pause` or `resume` of the campaign (it succeeds), with the clock at `now` when
+/// given; what it said.
+pub(crate) fn pause_or_resume(c: &Campaign, command: &str, now: Option<&str>) -> String {
+    let mut cmd = outreach();
+    if let Some(now) = now {
+        cmd.env("OUTREACH_FAKE_NOW", now);
+    }
+    let out = cmd
+        .arg(command)
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
         .output()
-        .unwrap()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+/// Another campaign, `apply-other`, beside `c` and with its patients: on the same ledger.
+pub(crate) fn other_campaign(c: &Campaign) -> PathBuf {
+    let other = c.path.with_file_name("other.yaml");
+    let yaml = std::fs::read_to_string(&c.path).unwrap();
+    std::fs::write(
+        &other,
+        yaml.replace("name: apply-test", "name: apply-other"),
+    )
+    .unwrap();
+    other
 }
 
 /// `outreach plan --out` of the campaign: the saved plan's path.
@@ -231,7 +277,7 @@ fn saved_plan(c: &Campaign) -> PathBuf {
     plan
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -415,10 +461,21 @@ on_both_backends! {
             api_keys: vec!["the-right-key".to_owned()],
             ..MockConfig::default()
         });
-        let c = campaign(4, "");
+        // Two batches, one at a time: the first is refused, the second never goes.
+        let c = campaign(
+            4,
+            "delivery: {batch_size: 2, requests_per_second: 5, concurrency: 1}\n",
+        );
         let out = apply(&c, &mock.url, &[]);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-        assert!(text(&out).contains("401"), "{}", text(&out));
+        // It says so in words, and no call is counted both sent and not (issue 16).
+        let summary = crate::apply_ends::summary(&out, &mock.url);
+        crate::apply_ends::assert_words("key-refused", &summary);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("error: the API key was refused (401) while placing calls"),
+            "{stderr}"
+        );
         assert!(mock.calls().is_empty());
     }
 }
@@ -543,6 +600,10 @@ on_both_backends! {
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(text(&out).contains("--yes"), "{}", text(&out));
+        crate::apply_ends::assert_words(
+            "no-one-to-confirm",
+            &crate::apply_ends::summary(&out, &mock.url),
+        );
         // And a new ledger needs --new-ledger even with --yes.
         let out = outreach()
             .env("INTRON_API_KEY", KEY)
@@ -606,7 +667,7 @@ on_both_backends! {
 }
 
 /// Sends SIGINT (Ctrl-C) to a process.
-fn interrupt(pid: u32) {
+pub(crate) fn interrupt(pid: u32) {
     let ok = std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
         .status()
@@ -614,7 +675,7 @@ fn interrupt(pid: u32) {
     assert!(ok.success());
 }
 
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+pub(crate) fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !done() {
         assert!(
@@ -625,7 +686,7 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
     }
 }
 
-fn spawn_apply(c: &Campaign, url: &str, extra: &[&str]) -> std::process::Child {
+pub(crate) fn spawn_apply(c: &Campaign, url: &str, extra: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("outreach"))
         .env("INTRON_API_KEY", KEY)
         .env("NO_COLOR", "1")
@@ -648,18 +709,33 @@ fn spawn_apply(c: &Campaign, url: &str, extra: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+/// A campaign of `n` patients sent one call at a time, two a second: slow enough to stop
+/// mid-run.
+pub(crate) fn slow_campaign(n: usize, concurrency: u32) -> Campaign {
+    campaign(
+        n,
+        &format!(
+            "delivery: {{batch_size: 1, requests_per_second: 2, concurrency: {concurrency}}}\n"
+        ),
+    )
+}
+
+/// The output of an apply with `extra`, stopped by Ctrl-C once the mock placed two calls
+/// (it exits 130).
+pub(crate) fn interrupted_after_two_calls(mock: &Mock, c: &Campaign, extra: &[&str]) -> Output {
+    let child = spawn_apply(c, &mock.url, extra);
+    wait_until(|| mock.calls().len() >= 2, "two calls");
+    interrupt(child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    out
+}
+
 on_both_backends! {
     fn ctrl_c_stops_sending_records_what_is_in_flight_and_exits_130() {
         let mock = Mock::fast();
-        let c = campaign(
-            12,
-            "delivery: {batch_size: 1, requests_per_second: 2, concurrency: 1}\n",
-        );
-        let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
-        wait_until(|| mock.calls().len() >= 2, "two calls");
-        interrupt(child.id());
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+        let c = slow_campaign(12, 1);
+        let out = interrupted_after_two_calls(&mock, &c, &["--json", "--no-follow"]);
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         let placed = mock.calls().len() as u64;
         assert!(placed < 12, "it stopped early");
@@ -681,15 +757,8 @@ on_both_backends! {
 on_both_backends! {
     fn ctrl_c_in_a_group_leaves_nothing_in_doubt() {
         let mock = Mock::fast();
-        let c = campaign(
-            24,
-            "delivery: {batch_size: 1, requests_per_second: 2, concurrency: 4}\n",
-        );
-        let child = spawn_apply(&c, &mock.url, &["--json", "--no-follow"]);
-        wait_until(|| mock.calls().len() >= 2, "two calls");
-        interrupt(child.id());
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+        let c = slow_campaign(24, 4);
+        interrupted_after_two_calls(&mock, &c, &["--json", "--no-follow"]);
         let listed = outreach()
             .args(["status", "--json", "--state"])
             .arg(c.state())
@@ -794,14 +863,7 @@ on_both_backends! {
     fn pause_stops_sending_until_resume() {
         let mock = Mock::fast();
         let c = campaign(4, "");
-        let pause = outreach()
-            .args(["pause"])
-            .arg(&c.path)
-            .arg("--state")
-            .arg(c.state())
-            .output()
-            .unwrap();
-        assert!(pause.status.success(), "{}", text(&pause));
+        pause_or_resume(&c, "pause", None);
         let out = apply(&c, &mock.url, &["--no-wait", "--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(text(&out).contains("paused"), "{}", text(&out));
@@ -814,14 +876,8 @@ on_both_backends! {
             .output()
             .unwrap();
         assert!(status.status.success());
-        let resume = outreach()
-            .args(["resume"])
-            .arg(&c.path)
-            .arg("--state")
-            .arg(c.state())
-            .output()
-            .unwrap();
-        assert!(text(&resume).contains("Resumed"), "{}", text(&resume));
+        let resumed = pause_or_resume(&c, "resume", None);
+        assert!(resumed.contains("Resumed"), "{resumed}");
         let out = apply(&c, &mock.url, &["--no-follow"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert_exactly_once(&mock, &c);
@@ -846,14 +902,7 @@ on_both_backends! {
             Some(0)
         );
         // The same patients in another campaign on the same ledger: capped, nobody called again.
-        let other = c.path.with_file_name("other.yaml");
-        std::fs::write(
-            &other,
-            std::fs::read_to_string(&c.path)
-                .unwrap()
-                .replace("name: apply-test", "name: apply-other"),
-        )
-        .unwrap();
+        let other = other_campaign(&c);
         let out = apply_input(&other, &c, &mock.url, &["--no-follow", "--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -943,12 +992,7 @@ on_both_backends! {
 
 on_both_backends! {
     fn unanswered_calls_are_retried_after_the_delay_up_to_the_attempts() {
-        let mock = Mock::fast();
-        mock.send(
-            reqwest::Method::PUT,
-            "/__mock/outcomes",
-            &serde_json::json!({"no_answer": 1}),
-        );
+        let mock = Mock::with_outcomes(&serde_json::json!({"no_answer": 1}));
         let c = campaign(
             3,
             "delivery: {retry: {attempts: 2, delay: 1s, outcomes: [no_answer]}}\n",

@@ -2,6 +2,7 @@
 //! issue on, the real mock server over loopback HTTP).
 
 mod apply;
+mod apply_ends;
 mod backend;
 mod ci_workflow;
 mod hints;
@@ -14,6 +15,7 @@ mod plan_props;
 mod report_html;
 mod scale_out;
 mod schema;
+mod status;
 mod validate;
 mod watch;
 mod who;

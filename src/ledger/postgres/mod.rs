@@ -306,10 +306,12 @@ impl Postgres {
         let cp = campaign.map(ToOwned::to_owned);
         self.run(move |c| {
             let campaign = cp;
-            // A heartbeat ahead of the server's clock is no age at all.
+            // A heartbeat ahead of the server's clock is no age at all. The last heartbeat is
+            // read as RFC 3339 text (`to_json` of a timestamptz), as `StoredTime` reads times.
             let rows = c.query(
                 "SELECT id, COALESCE(host, ''), COALESCE(pid, 0), campaign, round, target, started_at,
-                        GREATEST(EXTRACT(EPOCH FROM (now() - heartbeat_at)), 0)::float8, claimed, lease_secs
+                        GREATEST(EXTRACT(EPOCH FROM (now() - heartbeat_at)), 0)::float8, claimed, lease_secs,
+                        to_json(heartbeat_at) #>> '{}'
                  FROM runs WHERE status = 'running' AND ($1::text IS NULL OR campaign = $1)
                  ORDER BY started_at, id",
                 &[&campaign],
@@ -328,7 +330,9 @@ impl Postgres {
                         started_at: r.try_get::<_, StoredTime>(6)?.0,
                         heartbeat_age: age,
                         claimed: r.get::<_, i64>(8).unsigned_abs(),
-                        alive: age.as_secs_f64() < lease,
+                        // Several machines: only the heartbeat tells (a pid means nothing here).
+                        alive: Runner::within_lease(age, lease),
+                        last_heartbeat: r.try_get::<_, StoredTime>(10)?.0,
                     })
                 })
                 .collect()
