@@ -144,7 +144,11 @@ pub(crate) fn ledger_for(dir: &std::path::Path) -> (PathBuf, Option<TestDb>) {
 macro_rules! on_both_backends {
     (fn $name:ident() $body:block) => {
         mod $name {
-            #[allow(unused_imports, reason = "a body need not use its module's items; `expect` would fail where it does")]
+            #[expect(
+                clippy::allow_attributes,
+                reason = "a body need not use its module's items, so the import is unused in some expansions and not others: `expect` would fail where it is used"
+            )]
+            #[allow(unused_imports, reason = "see the `expect` above")]
             use super::*;
             fn body() $body
             #[test]
