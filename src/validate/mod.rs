@@ -774,8 +774,7 @@ fn check_opt_out_entries(
     doc: &Document,
     out: &mut Vec<Diagnostic>,
 ) {
-    use crate::patients::opt_outs::{OptOutError, load};
-    let Err(e @ OptOutError::Invalid { .. }) = load(std::slice::from_ref(s), base) else {
+    let Some(problem) = opt_out_problem(s, base) else {
         return;
     };
     let name = s.file.as_deref().map_or_else(
@@ -787,7 +786,7 @@ fn check_opt_out_entries(
     out.push(
         Diagnostic::error(
             Code::OptOutInvalidEntries,
-            format!("opt-out list {name}: {}", e.describe()),
+            format!("opt-out list {name}: {problem}"),
         )
         .at(if doc.span(&at).is_some() { at } else { pointer.to_owned() }, span)
         .help(format!(
@@ -795,6 +794,38 @@ fn check_opt_out_entries(
             s.phone_column
         )),
     );
+}
+
+/// What is wrong with an opt-out list's entries, if anything. A list file is read once per
+/// version of it (its size and time of change) however many campaigns name it: a campaigns
+/// repository shares one opt-out list among all its campaigns.
+fn opt_out_problem(s: &ExclusionSource, base: &Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError};
+
+    use crate::patients::opt_outs::{OptOutError, load};
+    /// The file, its version, and how the campaign reads it (every field of the source).
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>, String);
+    static READ: Mutex<Option<HashMap<Key, Option<String>>>> = Mutex::new(None);
+
+    let check = || match load(std::slice::from_ref(s), base) {
+        Err(e @ OptOutError::Invalid { .. }) => Some(e.describe()),
+        _ => None,
+    };
+    let Some(file) = s.file.as_deref() else {
+        return check(); // inline: part of the campaign itself
+    };
+    let path = crate::patients::source::resolve_path(base, file);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return check();
+    };
+    let how = serde_json::to_string(s).unwrap_or_default();
+    let key = (path, meta.len(), meta.modified().ok(), how);
+    let mut read = READ.lock().unwrap_or_else(PoisonError::into_inner);
+    read.get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert_with(check)
+        .clone()
 }
 
 fn source_label(pointer: &str) -> String {
