@@ -97,7 +97,9 @@ fn runner(url: &str, campaign: &str, batch: usize) -> (u64, u64) {
         claims += 1;
         calls += got.len() as u64;
     }
-    ledger.end_run(&run, "done", "").expect("end the run");
+    ledger
+        .end_run(&run, outreach::ledger::RunStatus::Done, "")
+        .expect("end the run");
     (claims, calls)
 }
 

@@ -274,7 +274,7 @@ async fn on_ledger(
     }
     let detail = serde_json::to_string(&counts)?;
     shared
-        .ledger(move |l, s| l.end_run(&s.run_id, status.as_str(), &detail))
+        .ledger(move |l, s| l.end_run(&s.run_id, status, &detail))
         .await?;
     let summary = ApplySummary {
         format: ApplySummary::FORMAT,

@@ -7,27 +7,7 @@ use serde::Serialize;
 use super::RunCounts;
 use super::stopped::Stopped;
 
-/// How a run ended, as recorded in the ledger and the summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Done,
-    Problems,
-    Interrupted,
-    Failed,
-}
-
-impl RunStatus {
-    /// The word recorded in the ledger and printed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Done => "done",
-            RunStatus::Problems => "problems",
-            RunStatus::Interrupted => "interrupted",
-            RunStatus::Failed => "failed",
-        }
-    }
-}
+pub use crate::ledger::RunStatus;
 
 /// The summary of one run (`"format": "outreach-apply"`).
 #[derive(Debug, Clone, Serialize)]

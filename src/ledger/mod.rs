@@ -26,8 +26,8 @@ mod sqlite;
 
 pub use async_ledger::AsyncLedger;
 pub use model::{
-    Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, Runner, StateCount,
-    UnknownState, is_postgres, redact,
+    Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, RunStatus, Runner,
+    StateCount, UnknownState, is_postgres, redact,
 };
 use model::{CountRow, StoredSeconds, StoredTime};
 pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
@@ -169,10 +169,15 @@ impl Ledger {
 
     /// Ends a run with a status (`done`, `problems`, `interrupted`, `failed`) and a detail,
     /// and lets go of the calls it claimed but did not send.
-    pub fn end_run(&self, run_id: &str, status: &str, detail: &str) -> Result<(), LedgerError> {
+    pub fn end_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        detail: &str,
+    ) -> Result<(), LedgerError> {
         match self.store() {
-            Store::Sqlite(s) => s.end_run(run_id, status, detail),
-            Store::Postgres(p) => p.end_run(run_id, status, detail),
+            Store::Sqlite(s) => s.end_run(run_id, status.as_str(), detail),
+            Store::Postgres(p) => p.end_run(run_id, status.as_str(), detail),
         }
     }
 

@@ -83,6 +83,28 @@ impl CallState {
     }
 }
 
+/// How a run ended, as recorded in the ledger and the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Done,
+    Problems,
+    Interrupted,
+    Failed,
+}
+
+impl RunStatus {
+    /// The word recorded in the ledger and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Done => "done",
+            RunStatus::Problems => "problems",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
 /// A ledger error.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
