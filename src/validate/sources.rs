@@ -1,0 +1,283 @@
+//! The rules about a campaign's sources: each file exists, can be read, and has every column
+//! the campaign uses (with the brackets a column with spaces needs), and each opt-out list's
+//! entries are numbers.
+
+use super::{
+    BTreeSet, Code, Diagnostic, Document, ExclusionSource, Path, PathBuf, Source, SourceError,
+    check_country,
+};
+
+pub(super) fn check_source(
+    s: &dyn Source,
+    pointer: &str,
+    base: &Path,
+    doc: &Document,
+    needed: &[(String, String)],
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(country) = s.default_country() {
+        check_country(country, &format!("{pointer}/default_country"), doc, out);
+    }
+    if let Some(d) = s.delimiter()
+        && d.chars().count() == 1
+        && !d.is_ascii()
+    {
+        out.push(
+            Diagnostic::error(
+                Code::BadDelimiter,
+                format!("the delimiter `{d}` is not a plain ASCII character"),
+            )
+            .at(
+                format!("{pointer}/delimiter"),
+                doc.span(&format!("{pointer}/delimiter")),
+            ),
+        );
+    }
+    let file_ptr = format!("{pointer}/file");
+    let columns = match crate::patients::source::columns(s, base) {
+        Ok(cols) => cols,
+        Err(e) => {
+            let (code, target, help) = match &e {
+                SourceError::Missing(_) => (
+                    Code::SourceMissing,
+                    file_ptr,
+                    if what == "opt-out" {
+                        "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
+                    } else {
+                        "check the path; it is relative to the campaign file"
+                    },
+                ),
+                SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
+                    Code::SourceUnreadable,
+                    file_ptr,
+                    "check that the file is in the format its name says",
+                ),
+                SourceError::NoSheet { .. } => (
+                    Code::SourceNoSheet,
+                    format!("{pointer}/sheet"),
+                    "sheet names are case-sensitive",
+                ),
+                SourceError::UnknownFormat(_) => (
+                    Code::SourceUnknownFormat,
+                    file_ptr,
+                    "add `format: csv` (or xlsx, ods, json, ndjson)",
+                ),
+                SourceError::Neither | SourceError::Both => (
+                    Code::SourceFileOrInline,
+                    pointer.to_owned(),
+                    "give `file: patients.csv` or an `inline:` list of records",
+                ),
+            };
+            let span = doc.span(&target);
+            out.push(
+                Diagnostic::error(
+                    code,
+                    format!("{what} source {}: {e}", source_label(pointer)),
+                )
+                .at(target, span)
+                .help(help),
+            );
+            return;
+        }
+    };
+    let format = s.resolved_format();
+    if s.sheet().is_some()
+        && !matches!(
+            format,
+            Some(crate::campaign::FileFormat::Xlsx | crate::campaign::FileFormat::Ods)
+        )
+    {
+        let p = format!("{pointer}/sheet");
+        out.push(
+            Diagnostic::error(
+                Code::SourceOptionMismatch,
+                "`sheet` only applies to spreadsheets (xlsx, ods)",
+            )
+            .at(p.clone(), doc.key_span(&p)),
+        );
+    }
+    if s.delimiter().is_some() && format != Some(crate::campaign::FileFormat::Csv) {
+        let p = format!("{pointer}/delimiter");
+        out.push(
+            Diagnostic::error(
+                Code::SourceOptionMismatch,
+                "`delimiter` only applies to CSV files",
+            )
+            .at(p.clone(), doc.key_span(&p)),
+        );
+    }
+    let name = s.file().map_or_else(
+        || {
+            format!(
+                "the inline records of {what} source {} have",
+                source_label(pointer)
+            )
+        },
+        |f| format!("`{f}` has"),
+    );
+    check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// Every column the campaign uses is one of the source's `columns`; `name` says which
+/// source, as the start of a sentence.
+pub(super) fn check_columns(
+    name: &str,
+    columns: &[String],
+    pointer: &str,
+    needed: &[(String, String)],
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut reported = BTreeSet::new();
+    let template = |ptr: &str| ptr.starts_with("/variables/") || ptr.starts_with("/tags/");
+    // A column whose name has spaces, written bare in a template (`{{date Next Visit}}`), is
+    // read as one column per word: say so once, with the brackets it needs.
+    for (ptr, col) in needed.iter().filter(|(p, _)| template(p)) {
+        let missing = |w: &str| {
+            needed.iter().any(|(p, c)| p == ptr && c == w) && !columns.iter().any(|c| c == w)
+        };
+        for spaced in columns.iter().filter(|c| c.split_whitespace().count() > 1) {
+            let words: Vec<&str> = spaced.split_whitespace().collect();
+            if words.first() != Some(&col.as_str()) || !words.iter().all(|w| missing(w)) {
+                continue;
+            }
+            for w in &words {
+                reported.insert((ptr.clone(), (*w).to_owned()));
+            }
+            out.push(
+                Diagnostic::error(
+                    Code::SourceMissingColumn,
+                    format!(
+                        "{name} no column {}, which {}",
+                        words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(" or "),
+                        purpose(ptr)
+                    ),
+                )
+                .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)))
+                .help(format!(
+                    "the column `{spaced}` has spaces in its name: write it in square brackets, `[{spaced}]`"
+                )),
+            );
+        }
+    }
+    for (ptr, col) in needed {
+        if columns.iter().any(|c| c == col) || !reported.insert((ptr.clone(), col.clone())) {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            Code::SourceMissingColumn,
+            format!("{name} no column `{col}`, which {}", purpose(ptr)),
+        )
+        .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
+        // In a template, a name that is not one plain word is written in brackets.
+        let shown: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let plain = c
+                    .chars()
+                    .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-');
+                if template(ptr) && !plain {
+                    format!("[{c}]")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        d = match crate::campaign::schema::suggest(col, &shown) {
+            Some(s) => d.help(format!(
+                "did you mean `{s}`? Its columns: {}",
+                shown.join(", ")
+            )),
+            None => d.help(format!("its columns: {}", shown.join(", "))),
+        };
+        out.push(d);
+    }
+}
+
+/// An opt-out list with entries that are not numbers stops every call (plan and apply
+/// refuse it); validate says so first, each entry by its row. A list it cannot read is
+/// reported by [`check_source`].
+pub(super) fn check_opt_out_entries(
+    s: &ExclusionSource,
+    pointer: &str,
+    base: &Path,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(problem) = opt_out_problem(s, base) else {
+        return;
+    };
+    let name = s.file.as_deref().map_or_else(
+        || format!("the inline list {}", source_label(pointer)),
+        |f| format!("`{f}`"),
+    );
+    let at = format!("{pointer}/phone_column");
+    let span = doc.span(&at).or_else(|| doc.span(pointer));
+    out.push(
+        Diagnostic::error(
+            Code::OptOutInvalidEntries,
+            format!("opt-out list {name}: {problem}"),
+        )
+        .at(if doc.span(&at).is_some() { at } else { pointer.to_owned() }, span)
+        .help(format!(
+            "nobody is called while an opt-out list holds entries that are not numbers: fix those rows, check that `phone_column` ({}) is the column with the numbers, or accept them with `allow_invalid: N`",
+            s.phone_column
+        )),
+    );
+}
+
+/// What is wrong with an opt-out list's entries, if anything. A list file is read once per
+/// version of it (its size and time of change) however many campaigns name it: a campaigns
+/// repository shares one opt-out list among all its campaigns.
+pub(super) fn opt_out_problem(s: &ExclusionSource, base: &Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError};
+
+    use crate::patients::opt_outs::{OptOutError, load};
+    /// The file, its version, and how the campaign reads it (every field of the source).
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>, String);
+    static READ: Mutex<Option<HashMap<Key, Option<String>>>> = Mutex::new(None);
+
+    let check = || match load(std::slice::from_ref(s), base) {
+        Err(e @ OptOutError::Invalid { .. }) => Some(e.describe()),
+        _ => None,
+    };
+    let Some(file) = s.file.as_deref() else {
+        return check(); // inline: part of the campaign itself
+    };
+    let path = crate::patients::source::resolve_path(base, file);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return check();
+    };
+    let how = serde_json::to_string(s).unwrap_or_default();
+    let key = (path, meta.len(), meta.modified().ok(), how);
+    let mut read = READ.lock().unwrap_or_else(PoisonError::into_inner);
+    read.get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert_with(check)
+        .clone()
+}
+
+pub(super) fn source_label(pointer: &str) -> String {
+    let n = pointer
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    format!("{}", n + 1)
+}
+
+pub(super) fn purpose(pointer: &str) -> String {
+    if pointer.ends_with("/phone_column") {
+        "should hold the phone numbers".to_owned()
+    } else if pointer == "/dedupe" {
+        "`dedupe` names".to_owned()
+    } else {
+        let mut parts = pointer.trim_start_matches('/').splitn(2, '/');
+        let section = parts.next().unwrap_or("");
+        let name = parts.next().unwrap_or("");
+        let section = if section == "tags" { "tag" } else { "variable" };
+        format!("the {section} `{name}` uses (or give it a value under `defaults`)")
+    }
+}
