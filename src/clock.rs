@@ -3,9 +3,13 @@
 //! chosen moment (a DST change, a closed window) without waiting for the calendar.
 //!
 //! `OUTREACH_FAKE_NOW=2026-03-08T06:59:58Z` starts the clock at that instant; it then runs at
-//! the real rate. Meant for tests and demos: outreach says so on stderr when it is set.
+//! the real rate. Meant for tests and demos: outreach says so on stderr when it is set. It
+//! never moves the clock of a command that reaches a server other than the bundled mock
+//! (`apply` or `plan` with `--api-url`, or the live API by default): calls there go out, and
+//! the ledger is stamped, at the real time ([`reaching_a_server`]).
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -25,8 +29,29 @@ fn offset() -> SignedDuration {
     })
 }
 
-/// The current instant (shifted by `OUTREACH_FAKE_NOW` when it is set).
+/// Set once a command is known to reach a server that is not the bundled mock.
+static REAL_ONLY: AtomicBool = AtomicBool::new(false);
+
+/// Says that this command reaches `server`, which is not the bundled mock: from now on the
+/// clock is the real one whatever `OUTREACH_FAKE_NOW` says, with a warning when it is set (a
+/// calling window or a ledger's times must never be decided by a test's variable left in a
+/// live environment). Called when the settings are resolved, before anything reads the clock.
+pub fn reaching_a_server(server: &str) {
+    REAL_ONLY.store(true, Ordering::SeqCst);
+    if std::env::var_os("OUTREACH_FAKE_NOW").is_some() {
+        tracing::warn!(
+            "OUTREACH_FAKE_NOW is ignored: it moves the clock only against the bundled mock \
+             (--mock), and this command reaches {server}; the real time is used"
+        );
+    }
+}
+
+/// The current instant (shifted by `OUTREACH_FAKE_NOW` when it is set, except for a command
+/// that reaches a server other than the bundled mock).
 pub fn now() -> Timestamp {
+    if REAL_ONLY.load(Ordering::SeqCst) {
+        return Timestamp::now();
+    }
     // The offset first: its first reading takes the real time, and a reading taken before it
     // would put the first instant just before the fake one (06:59:59.99 for 07:00).
     let offset = offset();

@@ -21,3 +21,9 @@ pub fn init(settings: Logging) -> log_lines::Logger {
         crates,
     })
 }
+
+/// A command line clap refused, as the log writes it (JSON under `--log-format json`); help
+/// and version as clap prints them.
+pub fn print_parse_error(error: &clap::Error) {
+    log_lines::print_parse_error(error, &["outreach"]);
+}

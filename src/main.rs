@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are successes; any other flag problem is "could not run".
-            let _ = e.print();
+            outreach::logging::print_parse_error(&e);
             return ExitCode::from(if e.use_stderr() { failed } else { 0 });
         }
     };

@@ -24,7 +24,10 @@ struct Cli {
 async fn main() -> ExitCode {
     let cli = match log_lines::parse::<Cli>() {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => {
+            log_lines::print_parse_error(&e, &["mock_server"]);
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
     };
     let log = log_lines::init(&log_lines::Options {
         format: cli.output.log_format,

@@ -233,6 +233,9 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         state,
         compare,
     } = args;
+    if !mock && let Some(url) = &api_url {
+        crate::clock::reaching_a_server(&crate::settings::target::shown_url(url));
+    }
     Ok(Config::Plan(PlanSettings {
         state,
         key: api_key(&TargetArgs {
@@ -276,6 +279,9 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
         format,
         json,
     } = args;
+    if !target.mock {
+        crate::clock::reaching_a_server(&crate::settings::target::shown_url(&target.api_url));
+    }
     Ok(Config::Apply(ApplySettings {
         lease: Duration::try_from_secs_f64(lease)
             .ok()

@@ -26,7 +26,7 @@ pub struct Figures {
     /// The first and last moments recorded.
     pub first: Option<String>,
     pub last: Option<String>,
-    /// The same moments in the campaign's time zone (`2026-12-01 09:00 WAT`).
+    /// The same moments for people, in the campaign's time zone (`Tue 1 Dec 09:00 WAT`).
     pub first_local: Option<String>,
     pub last_local: Option<String>,
     /// What planning the campaign now gives (null when its sources cannot be read).
@@ -187,8 +187,11 @@ pub struct Timeline {
 /// One hour or day of the timeline.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct TimeBucket {
-    /// Its start in the campaign's time zone: `2026-12-01` or `2026-12-01 09:00`.
+    /// Its start, RFC 3339 with the campaign's offset: `2026-12-01T09:00:00+01:00`.
     pub start: String,
+    /// Its start for people, in the one time format ([`crate::clock::human`]): `Tue 1 Dec
+    /// 09:00 WAT` for an hour, `Tue 1 Dec` for a day (with the year when it is not this one).
+    pub label: String,
     /// The attempts sent in it, by their state now.
     pub calls: Breakdown,
 }
@@ -269,18 +272,12 @@ impl Figures {
                 *e = a;
             }
         }
-        let local = |t: Option<Timestamp>| {
-            t.map(|t| {
-                t.to_zoned_datetime(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M %Z")
-                    .to_string()
-            })
-        };
+        let local = |t: Option<Timestamp>| t.map(|t| crate::clock::human(t, &tz));
         f.first = first.map(|t| t.to_string());
         f.last = last.map(|t| t.to_string());
         f.first_local = local(first);
         f.last_local = local(last);
-        f.timeline = timeline(&sent_at, &tz);
+        f.timeline = timeline(&sent_at, &tz, crate::clock::now());
         for a in latest.values() {
             if a.state.may_have_called() {
                 f.patients_called += 1;
@@ -357,7 +354,11 @@ impl plan::Sink for NoCalls {
 
 /// Buckets attempts by the hour (a span under two days) or the day, in `tz`, with every
 /// bucket between the first and the last.
-fn timeline(sent_at: &[(Timestamp, CallState)], tz: &jiff::tz::TimeZone) -> Timeline {
+fn timeline(
+    sent_at: &[(Timestamp, CallState)],
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> Timeline {
     let (Some(first), Some(last)) = (
         sent_at.iter().map(|(t, _)| *t).min(),
         sent_at.iter().map(|(t, _)| *t).max(),
@@ -383,9 +384,11 @@ fn timeline(sent_at: &[(Timestamp, CallState)], tz: &jiff::tz::TimeZone) -> Time
     };
     let label = |z: &Zoned| {
         if hourly {
-            z.strftime("%Y-%m-%d %H:00").to_string()
+            crate::clock::human_at(z.timestamp(), tz, now)
+        } else if z.year() == now.to_zoned_datetime(tz.clone()).year() {
+            z.strftime("%a %-d %b").to_string()
         } else {
-            z.strftime("%Y-%m-%d").to_string()
+            z.strftime("%a %-d %b %Y").to_string()
         }
     };
     let mut starts = Vec::new();
@@ -406,7 +409,8 @@ fn timeline(sent_at: &[(Timestamp, CallState)], tz: &jiff::tz::TimeZone) -> Time
     let mut buckets: Vec<TimeBucket> = starts
         .iter()
         .map(|z| TimeBucket {
-            start: label(z),
+            start: z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            label: label(z),
             calls: Breakdown::default(),
         })
         .collect();
@@ -464,28 +468,41 @@ pub fn measures(f: &Figures) -> Vec<(String, String)> {
     rows
 }
 
-/// The breakdowns, each as (name, rows): by source, accent, attempt number and time.
-pub fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<(String, Breakdown)>)> {
+/// One row of a breakdown: its key for machines (CSV), its label for people (the table).
+pub struct BreakdownRow {
+    pub key: String,
+    pub label: String,
+    pub calls: Breakdown,
+}
+
+/// The breakdowns in a fixed order, each with its rows: by source, accent, attempt and time
+/// (whose rows machines key by their RFC 3339 start and people read in the one time format).
+pub fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<BreakdownRow>)> {
+    let same = |k: String, calls: &Breakdown| BreakdownRow {
+        label: k.clone(),
+        key: k,
+        calls: calls.clone(),
+    };
     vec![
         (
             "by_source",
             f.by_source
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
         (
             "by_accent",
             f.by_accent
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
         (
             "by_attempt",
             f.by_attempt
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .map(|(k, v)| same(k.to_string(), v))
                 .collect(),
         ),
         (
@@ -493,7 +510,11 @@ pub fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<(String, Breakdown)>)> 
             f.timeline
                 .buckets
                 .iter()
-                .map(|b| (b.start.clone(), b.calls.clone()))
+                .map(|b| BreakdownRow {
+                    key: b.start.clone(),
+                    label: b.label.clone(),
+                    calls: b.calls.clone(),
+                })
                 .collect(),
         ),
     ]
@@ -535,6 +556,7 @@ mod tests {
                 (at("2026-12-01T11:50:00Z"), CallState::InDoubt),
             ],
             &tz,
+            at("2026-12-01T12:00:00Z"),
         );
         assert_eq!(t.bucket, "hour");
         let starts: Vec<_> = t.buckets.iter().map(|b| b.start.as_str()).collect();
@@ -542,12 +564,14 @@ mod tests {
         assert_eq!(
             starts,
             [
-                "2026-12-01 09:00",
-                "2026-12-01 10:00",
-                "2026-12-01 11:00",
-                "2026-12-01 12:00"
+                "2026-12-01T09:00:00+01:00",
+                "2026-12-01T10:00:00+01:00",
+                "2026-12-01T11:00:00+01:00",
+                "2026-12-01T12:00:00+01:00"
             ]
         );
+        // People read the one time format.
+        assert_eq!(t.buckets[0].label, "Tue 1 Dec 09:00 WAT");
         assert_eq!(t.buckets[0].calls.get(ReportState::Answered), 1);
         assert_eq!(t.buckets[1].calls.total, 0);
         assert_eq!(t.buckets[3].calls.get(ReportState::NoAnswer), 1);
@@ -564,13 +588,29 @@ mod tests {
                 (at("2026-12-05T10:00:00Z"), CallState::Answered),
             ],
             &tz,
+            at("2026-12-06T00:00:00Z"),
         );
         assert_eq!(t.bucket, "day");
         assert_eq!(t.buckets.len(), 4);
-        assert_eq!(t.buckets[0].start, "2026-12-02");
+        assert_eq!(t.buckets[0].start, "2026-12-02T00:00:00+01:00");
+        assert_eq!(t.buckets[0].label, "Wed 2 Dec");
         assert_eq!(t.buckets[0].calls.get(ReportState::Failed), 1);
-        assert_eq!(t.buckets[3].start, "2026-12-05");
+        assert_eq!(t.buckets[3].start, "2026-12-05T00:00:00+01:00");
         assert_eq!(t.buckets[3].calls.get(ReportState::Answered), 1);
-        assert!(timeline(&[], &tz).buckets.is_empty());
+        assert!(
+            timeline(&[], &tz, at("2026-12-06T00:00:00Z"))
+                .buckets
+                .is_empty()
+        );
+        // Another year's days carry it.
+        let old = timeline(
+            &[
+                (at("2025-03-01T10:00:00Z"), CallState::Answered),
+                (at("2025-03-04T10:00:00Z"), CallState::Answered),
+            ],
+            &tz,
+            at("2026-12-06T00:00:00Z"),
+        );
+        assert_eq!(old.buckets[0].label, "Sat 1 Mar 2025");
     }
 }

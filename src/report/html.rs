@@ -282,8 +282,8 @@ fn sections(f: &Figures) -> Vec<Section> {
             .enumerate()
             .map(|(i, b)| {
                 (
-                    b.start.clone(),
-                    Some(format!("/timeline/buckets/{i}/start")),
+                    b.label.clone(),
+                    Some(format!("/timeline/buckets/{i}/label")),
                     format!("/timeline/buckets/{i}/calls"),
                     &b.calls,
                 )

@@ -13,7 +13,9 @@ use crate::settings::formats::ReportFormat;
 /// `report --format json` (`"format": "outreach-report"`): the figures, as they are.
 impl Document for Figures {
     const FORMAT: &'static str = "outreach-report";
-    const VERSION: u32 = 1;
+    // 2: a timeline bucket's `start` is RFC 3339 and its `label` is for people; `first_local`
+    // and `last_local` are in the one time format for people.
+    const VERSION: u32 = 2;
 }
 
 /// Writes the figures in a format.
@@ -39,18 +41,19 @@ pub fn write(
                 writeln!(out, "{prefix},{},{v}", csv_cell(&k))?;
             }
             for (name, rows) in breakdowns(&f) {
-                for (row, b) in rows {
+                for row in rows {
+                    let (key, b) = (&row.key, &row.calls);
                     writeln!(
                         out,
                         "{prefix},{},{}",
-                        csv_cell(&format!("{name}.{row}.total")),
+                        csv_cell(&format!("{name}.{key}.total")),
                         b.total
                     )?;
                     for state in ReportState::ALL {
                         writeln!(
                             out,
                             "{prefix},{},{}",
-                            csv_cell(&format!("{name}.{row}.{}", state.as_str())),
+                            csv_cell(&format!("{name}.{key}.{}", state.as_str())),
                             b.get(state)
                         )?;
                     }
@@ -119,7 +122,7 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         };
         let width = rows
             .iter()
-            .map(|(r, _)| r.chars().count())
+            .map(|r| r.label.chars().count())
             .max()
             .unwrap_or(0)
             .max(title.chars().count());
@@ -129,8 +132,9 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
             write!(out, "  {}", words::state(state))?;
         }
         writeln!(out)?;
-        for (row, b) in &rows {
-            write!(out, "{row:<width$} {:>6}", b.total)?;
+        for row in &rows {
+            let (label, b) = (&row.label, &row.calls);
+            write!(out, "{label:<width$} {:>6}", b.total)?;
             for state in ReportState::ALL {
                 let w = words::state(state).chars().count();
                 write!(out, "  {:>w$}", b.get(state))?;
@@ -204,7 +208,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with(
-                "{\n  \"format\": \"outreach-report\",\n  \"version\": 1,\n  \"campaign\": \"c\","
+                "{\n  \"format\": \"outreach-report\",\n  \"version\": 2,\n  \"campaign\": \"c\","
             ),
             "{text}"
         );

@@ -9,9 +9,12 @@ use std::time::{Duration, Instant};
 
 use crate::apply::{Progress, RunCounts};
 
-/// The progress of a run on standard error: a [`Bar`] on a terminal, [`Lines`] otherwise.
+/// The progress of a run on standard error: a [`Bar`] on a terminal, [`Lines`] otherwise,
+/// and always under `--log-format json`, where standard error holds JSON lines only.
 pub fn on_stderr() -> Box<dyn Progress> {
-    if std::io::stderr().is_terminal() {
+    if std::io::stderr().is_terminal()
+        && log_lines::installed_format() == log_lines::LogFormat::Text
+    {
         Box::new(Bar::default())
     } else {
         Box::new(Lines::default())

@@ -32,6 +32,20 @@ impl Target {
     }
 }
 
+/// A server's URL as messages show it: without a user or password before its host, and
+/// without its query or fragment, where a key could be written (`?api_key=`).
+pub fn shown_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
 /// How the ledger names a target, so that calls made on one are never counted on another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetId {
@@ -86,5 +100,15 @@ mod tests {
             TargetId::DryRun(Box::new(TargetId::live())).to_string(),
             "dry-run:https://voicebot.intron.health"
         );
+    }
+
+    #[test]
+    fn a_shown_url_keeps_no_credentials() {
+        assert_eq!(
+            shown_url("https://user:s3cret@voicebot.example/v1?api_key=k#x"),
+            "https://voicebot.example/v1"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shown_url("host@x/p"), "x/p");
     }
 }

@@ -207,11 +207,21 @@ pub(crate) fn apply_input(input: &Path, c: &Campaign, url: &str, extra: &[&str])
     apply_command(input, c, url, extra).output().unwrap()
 }
 
-/// The `outreach apply` command of [`apply_input`], to run with more settings (a clock).
+/// The `outreach apply` command of [`apply_input`], to run with more settings.
 pub(crate) fn apply_command(
     input: &Path,
     c: &Campaign,
     url: &str,
+    extra: &[&str],
+) -> assert_cmd::Command {
+    apply_command_on(input, c, &["--api-url", url], extra)
+}
+
+/// The `outreach apply` command of [`apply_input`] on a target of its own (`--mock`).
+pub(crate) fn apply_command_on(
+    input: &Path,
+    c: &Campaign,
+    target: &[&str],
     extra: &[&str],
 ) -> assert_cmd::Command {
     let mut cmd = outreach();
@@ -224,9 +234,8 @@ pub(crate) fn apply_command(
             "30",
             "--in-doubt-grace",
             "0",
-            "--api-url",
-            url,
         ])
+        .args(target)
         .arg(input)
         .arg("--state")
         .arg(c.state())
@@ -956,8 +965,8 @@ on_both_backends! {
     fn a_window_that_opens_across_a_dst_change_is_waited_for() {
         // New York springs forward on 2026-03-08 at 02:00 EST → 03:00 EDT. A Sunday window from
         // 02:00 to 04:00 opens at 03:00 EDT (07:00 UTC). The clock seam starts the run two
-        // seconds before that; apply waits, says until when, then sends.
-        let mock = Mock::fast();
+        // seconds before that; apply waits, says until when, then sends. The clock moves only
+        // on the bundled mock (issue 14, class 8), which keeps the windows when asked to.
         let c = campaign(2, "");
         let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
             "  timezone: Africa/Lagos\n  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
@@ -965,15 +974,13 @@ on_both_backends! {
         );
         std::fs::write(&c.path, yaml).unwrap();
         let out = outreach()
-            .env("INTRON_API_KEY", KEY)
             .env("OUTREACH_FAKE_NOW", "2026-03-08T06:59:58Z")
             .args([
                 "apply",
                 "--yes",
-                "--new-ledger",
                 "--no-follow",
-                "--api-url",
-                &mock.url,
+                "--mock",
+                "--enforce-schedule",
                 "--state",
             ])
             .arg(c.state())
@@ -986,7 +993,16 @@ on_both_backends! {
             "{}",
             text(&out)
         );
-        assert_exactly_once(&mock, &c);
+        let report = outreach()
+            .env("OUTREACH_FAKE_NOW", "2026-03-08T07:10:00Z")
+            .args(["report", "--format", "json", "--mock", "--state"])
+            .arg(c.state())
+            .arg(&c.path)
+            .output()
+            .unwrap();
+        assert!(report.status.success(), "{}", text(&report));
+        let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+        assert_eq!(report["attempts"], 2, "{report:#}");
     }
 }
 

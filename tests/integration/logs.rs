@@ -197,6 +197,79 @@ fn log_format_json_writes_one_object_per_event() {
     );
 }
 
+// Regression: under `--log-format json` a refused command line was clap's text, the one
+// line of standard error a log collector could not read.
+#[test]
+fn log_format_json_writes_a_refused_command_line_as_one_error_event() {
+    for args in [
+        &["plan", "--no-such-flag", "x.yaml", "--log-format", "json"][..],
+        &["--log-format=json", "mock-server", "--port", "many"][..],
+        &["--log-format", "json", "frobnicate"][..],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = run(command(dir.path(), args), dir.path());
+        assert_eq!(code, Some(2), "{args:?}: {}", text(&stderr));
+        assert!(stdout.is_empty(), "{args:?}");
+        let lines: Vec<&str> = std::str::from_utf8(&stderr).unwrap().lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one event: {lines:?}");
+        let event: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(event["level"], "error", "{event}");
+        let message = event["message"].as_str().unwrap();
+        assert!(!message.starts_with("error:"), "{event}");
+        assert!(message.contains("--help"), "clap's words, whole: {event}");
+    }
+    // Help is still help, on standard output.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run(
+        command(dir.path(), &["plan", "--help", "--log-format", "json"]),
+        dir.path(),
+    );
+    assert_eq!(code, Some(0));
+    assert!(text(&stdout).contains("Usage:"));
+}
+
+// Regression: on a terminal, apply drew its progress bar among the JSON lines of
+// `--log-format json`. `script` (util-linux) gives standard error a terminal; standard output
+// goes to a file.
+#[test]
+fn log_format_json_on_a_terminal_writes_json_lines_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("outreach");
+    let state = dir.path().join("state.db");
+    let summary = dir.path().join("summary");
+    let line = format!(
+        "{} apply campaigns/measles-reminder.yaml --mock --yes --no-follow --log-format json \
+         --state '{}' > '{}'",
+        bin.display(),
+        state.display(),
+        summary.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(root())
+        .env_remove("RUST_LOG")
+        .env("OUTREACH_FAKE_NOW", "2026-03-09T09:30:00Z")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs apply on a terminal");
+    let log = text(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        text(&std::fs::read(&summary).unwrap()).contains("calls placed"),
+        "the run placed its calls"
+    );
+    assert!(
+        !log.trim().is_empty(),
+        "the run logs (the fake clock warns)"
+    );
+    for l in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(l).is_ok(),
+            "not a JSON line: {l:?}\n{log}"
+        );
+    }
+}
+
 #[test]
 fn verbose_adds_the_level_the_source_and_the_fields() {
     let dir = tempfile::tempdir().unwrap();

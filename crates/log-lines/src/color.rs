@@ -1,6 +1,6 @@
 //! When a stream is coloured: `--color` and `NO_COLOR`, decided for each stream on its own.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::IsTerminal as _;
 
 /// `--color`: `auto` colours a stream only when that stream is a terminal and `NO_COLOR` is
@@ -49,29 +49,33 @@ fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// The last `--color` on a command line, read before clap parses it (an unknown value counts
-/// as `auto`: clap refuses it a moment later).
-fn color_in_args(args: &[OsString]) -> ColorChoice {
-    let mut choice = ColorChoice::Auto;
+/// The last value of a flag (`--color never`, `--color=never`) on a command line, read
+/// before clap parses it; `None` when it is not there or has no value.
+pub(crate) fn flag_in_args<'a>(args: &'a [OsString], flag: &str) -> Option<&'a str> {
+    let mut found = None;
     let mut args = args.iter();
+    let prefix = format!("{flag}=");
     while let Some(arg) = args.next() {
         if arg == "--" {
             break;
         }
-        let value = if arg == "--color" {
-            args.next().map(OsString::as_os_str)
-        } else if let Some(v) = arg.to_str().and_then(|a| a.strip_prefix("--color=")) {
-            Some(OsStr::new(v))
-        } else {
-            continue;
-        };
-        choice = match value.and_then(OsStr::to_str) {
-            Some("always") => ColorChoice::Always,
-            Some("never") => ColorChoice::Never,
-            _ => ColorChoice::Auto,
-        };
+        if arg == flag {
+            found = args.next().and_then(|v| v.to_str());
+        } else if let Some(v) = arg.to_str().and_then(|a| a.strip_prefix(&prefix)) {
+            found = Some(v);
+        }
     }
-    choice
+    found
+}
+
+/// The last `--color` on a command line, read before clap parses it (an unknown value counts
+/// as `auto`: clap refuses it a moment later).
+fn color_in_args(args: &[OsString]) -> ColorChoice {
+    match flag_in_args(args, "--color") {
+        Some("always") => ColorChoice::Always,
+        Some("never") => ColorChoice::Never,
+        _ => ColorChoice::Auto,
+    }
 }
 
 /// Parses the command line with clap's help and errors coloured as `--color` says.

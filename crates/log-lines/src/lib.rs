@@ -142,8 +142,18 @@ where
     }
 }
 
+/// The format of the log installed by [`init`] (text when none is).
+static INSTALLED: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// The format of the installed log: what else writes on standard error follows it (a
+/// progress bar is drawn only among text lines, never among JSON ones).
+pub fn installed_format() -> LogFormat {
+    INSTALLED.get().copied().unwrap_or_default()
+}
+
 /// Installs the log on standard error (once: a second call changes nothing).
 pub fn init(options: &Options<'_>) -> Logger {
+    let _ = INSTALLED.set(options.format);
     let (filter, detail) = filter(options);
     let lines = match options.format {
         LogFormat::Text => Lines::Text(text::Text {
@@ -170,6 +180,27 @@ pub fn init(options: &Options<'_>) -> Logger {
             .unwrap_or_default()
             .to_owned(),
     }
+}
+
+/// A command line clap refused (or `--help`, `--version`), written where and as the program
+/// writes: help and version as clap prints them; an error as clap words it, coloured as
+/// `--color` says, or, under `--log-format json`, as one error event, so that a log collector
+/// reading standard error sees JSON lines only. `crates` as in [`Options`].
+pub fn print_parse_error(error: &clap::Error, crates: &[&str]) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if !error.use_stderr() || color::flag_in_args(&args, "--log-format") != Some("json") {
+        let _ = error.print();
+        return;
+    }
+    let log = Logger {
+        format: LogFormat::Json,
+        color: false,
+        target: crates.first().copied().unwrap_or_default().to_owned(),
+    };
+    // clap's words without its styling; the event is the error, so without its `error: `.
+    let words = error.render().to_string();
+    let words = words.trim_end();
+    log.fatal(words.strip_prefix("error: ").unwrap_or(words));
 }
 
 impl Logger {
