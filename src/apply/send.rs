@@ -220,8 +220,12 @@ pub(super) async fn send_batch(
         return Ok(());
     }
     lock(&shared.counts).sent += n;
-    let body = request_body(&shared.campaign, &batch);
-    let answer = Answer::of(place(shared, client, &body, pacer).await?, n);
+    let (batch, result) = place_without_refused_entries(shared, client, batch, pacer).await?;
+    let n = batch.len() as u64;
+    if n == 0 {
+        return Ok(());
+    }
+    let answer = Answer::of(result, n);
     let state = answer.state;
     if state == CallState::NotSent {
         // Tried again if due again in this run (see `count_due`).
@@ -275,6 +279,78 @@ pub(super) async fn send_batch(
     }
     shared.sent_calls.fetch_add(n, Ordering::SeqCst);
     Ok(())
+}
+
+/// POSTs a batch ([`place`]); when the server refuses it (422) naming one of its entries
+/// (`workflow_params[3].…`, the mock's form), that call alone is recorded as rejected with the
+/// server's words and the others are sent again without it: one bad row must not keep the
+/// rest of its batch from being called (issue 14, class 6). A 422 proves nothing was placed
+/// (the contract: a field failed validation). Returns the calls the last answer is for, with
+/// it. A 422 that names no entry (or one not in the batch) is the answer for the whole batch.
+async fn place_without_refused_entries(
+    shared: &Arc<Shared>,
+    client: &Client,
+    mut batch: Vec<Due>,
+    pacer: &Pacer,
+) -> anyhow::Result<(Vec<Due>, Result<BatchCreated, SendError>)> {
+    loop {
+        let body = request_body(&shared.campaign, &batch);
+        let result = place(shared, client, &body, pacer).await?;
+        let refused = match &result {
+            Err(SendError::Rejected {
+                status: 422,
+                message,
+            }) if batch.len() > 1 => named_entry(message).filter(|i| *i < batch.len()),
+            _ => None,
+        };
+        let (Some(i), Err(SendError::Rejected { message, .. })) = (refused, &result) else {
+            return Ok((batch, result));
+        };
+        let one = batch.remove(i);
+        let recorded = format!("422: {message}");
+        tracing::warn!(
+            "a call of a batch of {} was refused by the server (422): {message}; the other {} \
+             sent again without it",
+            batch.len() + 1,
+            match batch.len() {
+                1 => "one is".to_owned(),
+                n => format!("{n} are"),
+            }
+        );
+        shared
+            .ledger(move |l, s| {
+                l.settle(
+                    &s.target_id,
+                    &attempts_of(std::slice::from_ref(&one)),
+                    CallState::Rejected,
+                    None,
+                    Some(&recorded),
+                )
+            })
+            .await?;
+        lock(&shared.counts).rejected += 1;
+        shared.sent_calls.fetch_add(1, Ordering::SeqCst);
+        if shared.interrupted.load(Ordering::SeqCst) {
+            // Stopping: the others were not sent again, and are due again in the next run.
+            return Ok((
+                batch,
+                Err(SendError::NotSent("stopped before sending again".into())),
+            ));
+        }
+        pacer.ready(shared).await?;
+    }
+}
+
+/// The entry a server's message names first: `workflow_params[3].phone_number …` → 3.
+fn named_entry(message: &str) -> Option<usize> {
+    let at = message.find("workflow_params[")? + "workflow_params[".len();
+    let digits = &message[at..];
+    let end = digits.find(']')?;
+    let index = &digits[..end];
+    if index.is_empty() || index.len() > 6 || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    index.parse().ok()
 }
 
 /// POSTs a batch with the retries its failure allows (429s, and requests that provably never
@@ -607,6 +683,20 @@ fn zones_of(calls: &[Arc<Planned>]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_names_an_entry_only_by_a_plain_index() {
+        assert_eq!(
+            named_entry("workflow_params[3].phone_number '0803' is not an E.164 number"),
+            Some(3)
+        );
+        assert_eq!(named_entry("bad: workflow_params[12]"), Some(12));
+        assert_eq!(named_entry("workflow_params[].phone_number"), None);
+        assert_eq!(named_entry("workflow_params[-1]"), None);
+        assert_eq!(named_entry("workflow_params[99999999999999999999]"), None);
+        assert_eq!(named_entry("workflow_id is not a workflow"), None);
+        assert_eq!(named_entry("workflow_params[3"), None);
+    }
+
     use super::*;
     use crate::apply::state::test_calls::planned;
 

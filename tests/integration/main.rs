@@ -13,6 +13,7 @@ mod loader_props;
 mod logs;
 mod plan;
 mod plan_props;
+mod refused;
 mod report_html;
 mod scale_out;
 mod schema;
