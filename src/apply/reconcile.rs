@@ -60,11 +60,7 @@ pub(super) async fn reconcile(
         .map(|a| {
             let on_server = match &found {
                 None => OnServer::Unknown,
-                Some(f) => match campaign.kind {
-                    Kind::Robocall => f.by_key.get(&a.key),
-                    Kind::Conversation => a.phone.as_ref().and_then(|p| f.by_phone.get(p)),
-                }
-                .map_or(OnServer::Missing, |c| OnServer::Found(c.batch_id.clone())),
+                Some(f) => f.of(campaign.kind, a),
             };
             verdict(
                 on_server,
@@ -226,15 +222,94 @@ fn settled_long_ago(a: &Attempt, grace: Duration, now: Timestamp) -> bool {
     now.duration_since(a.updated_at).unsigned_abs() >= grace
 }
 
-pub(super) struct Found {
-    pub(super) by_key: HashMap<String, voicebot_api::wire::CallStatus>,
-    pub(super) by_phone: HashMap<String, voicebot_api::wire::CallStatus>,
+/// A call the server lists, with when its batch was created (when the server says).
+#[derive(Debug, Clone)]
+struct Record {
+    batch_id: Option<String>,
+    created: Option<Timestamp>,
 }
 
-/// Every call of the campaign's workflow on the server, by idempotency key (robocalls carry it
-/// in their tags) and by number. `None` when the server does not offer the lookup endpoints.
+/// What the server lists of the campaign's workflow.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    /// Robocalls carry their idempotency key in their tags (a key per round and number).
+    by_key: HashMap<String, Vec<Record>>,
+    /// Conversation calls carry nothing but their number and variables.
+    by_phone: HashMap<String, Vec<Record>>,
+    /// Every batch was read: a call in none of them was never placed.
+    complete: bool,
+    /// Every batch said when it was created.
+    times_known: bool,
+}
+
+impl Found {
+    /// What the server says of this attempt. A record settles it only when it is this
+    /// attempt's, not an earlier one's (issue 14, class 5): a robocall's key names its round
+    /// and number, so it is enough for a first attempt; a retry, and any conversation call
+    /// (matched by its number alone), need a batch created after the attempt was written
+    /// ahead. Where the server gives no batch times, conversation calls are never settled by
+    /// a lookup. A call is missing (never placed) only when the server lists every batch and
+    /// none holds its key or number; what an unread batch may hold is unknown.
+    fn of(&self, kind: Kind, a: &Attempt) -> OnServer {
+        let (records, by_time) = match kind {
+            Kind::Robocall => (self.by_key.get(&a.key), a.attempt > 1),
+            Kind::Conversation => {
+                if !self.times_known {
+                    return OnServer::Unknown;
+                }
+                (a.phone.as_ref().and_then(|p| self.by_phone.get(p)), true)
+            }
+        };
+        let records = records.map(Vec::as_slice).unwrap_or_default();
+        let ours = |r: &&Record| !by_time || r.created.is_some_and(|t| t >= a.updated_at);
+        if let Some(r) = records.iter().find(ours) {
+            return OnServer::Found(r.batch_id.clone());
+        }
+        if records.is_empty() && self.complete {
+            OnServer::Missing
+        } else {
+            // Listed only as an earlier attempt (or at a time that cannot be told, or by a
+            // server whose clock is behind): neither settled nor sent again.
+            OnServer::Unknown
+        }
+    }
+}
+
+/// A lookup with the retries a passing failure deserves (a 5xx, a dropped connection):
+/// four tries over about three seconds. A refused key is not retried.
+async fn with_retries<T, F, Fut>(what: &str, mut ask: F) -> Result<T, LookupError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LookupError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    let mut tries = 1;
+    loop {
+        match ask().await {
+            Err(LookupError::Other(e)) if tries < 4 => {
+                tracing::debug!(
+                    "{what} failed ({e}); trying again in {} ms",
+                    delay.as_millis()
+                );
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Every call of the campaign's workflow on the server. `None` when the server does not offer
+/// the lookup endpoints, or its list of batches cannot be read; a batch that cannot be read
+/// after retries leaves the lookup incomplete (the calls it may hold stay in doubt) and the
+/// run goes on (issue 14, class 10: one failed lookup aborted the whole run).
 pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<Found>> {
-    let batches = match client.workflow_batches(&campaign.workflow_id).await {
+    let batches = match with_retries("listing the workflow's batches", || {
+        client.workflow_batches(&campaign.workflow_id)
+    })
+    .await
+    {
         Ok(Some(b)) => b,
         Ok(None) => return Ok(None),
         Err(LookupError::Unauthorized) => {
@@ -245,38 +320,70 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
             .into());
         }
         Err(LookupError::Other(e)) => {
-            tracing::warn!("cannot look up calls in doubt: {e}");
+            tracing::warn!("cannot look up calls in doubt: {e}; they stay in doubt");
             return Ok(None);
         }
     };
     let mut found = Found {
-        by_key: HashMap::new(),
-        by_phone: HashMap::new(),
+        complete: true,
+        times_known: true,
+        ..Found::default()
     };
+    let mut unread = 0_u64;
     for b in batches {
-        let Some(detail) = client
-            .batch(&b.batch_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("looking up batch {}: {e}", b.batch_id))?
-        else {
-            return Ok(None);
-        };
-        for mut call in detail.request_calls.unwrap_or_default() {
-            if call.batch_id.is_none() {
-                call.batch_id = Some(b.batch_id.clone());
+        let created = b
+            .created_at
+            .as_deref()
+            .and_then(|t| t.parse::<Timestamp>().ok());
+        found.times_known &= created.is_some();
+        let detail = match with_retries("looking up a batch", || client.batch(&b.batch_id)).await {
+            Ok(Some(detail)) => detail,
+            Ok(None) => return Ok(None),
+            Err(LookupError::Unauthorized) => {
+                return Err(KeyRefused {
+                    during: "looking up calls in doubt",
+                    message: None,
+                }
+                .into());
             }
+            Err(LookupError::Other(e)) => {
+                if unread == 0 {
+                    tracing::warn!(
+                        "cannot look up batch {}: {e}; the calls in doubt it may hold stay in doubt",
+                        b.batch_id
+                    );
+                }
+                unread += 1;
+                found.complete = false;
+                continue;
+            }
+        };
+        for call in detail.request_calls.unwrap_or_default() {
+            let record = Record {
+                batch_id: call.batch_id.clone().or_else(|| Some(b.batch_id.clone())),
+                created,
+            };
             if let Some(k) = call
                 .user_tag_identifiers
                 .as_ref()
                 .and_then(|t| t.get(plan::KEY_TAG))
                 .and_then(Value::as_str)
             {
-                found.by_key.insert(k.to_owned(), call.clone());
+                found
+                    .by_key
+                    .entry(k.to_owned())
+                    .or_default()
+                    .push(record.clone());
             }
             if let Some(p) = &call.phone_number {
-                found.by_phone.insert(p.clone(), call.clone());
+                found.by_phone.entry(p.clone()).or_default().push(record);
             }
         }
+    }
+    if unread > 1 {
+        tracing::warn!(
+            "{unread} batches could not be looked up; the calls in doubt they may hold stay in doubt"
+        );
     }
     Ok(Some(found))
 }
@@ -284,6 +391,131 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attempt(kind_key: &str, attempt: u32, phone: &str, written: &str) -> Attempt {
+        let at: Timestamp = written.parse().unwrap();
+        Attempt {
+            campaign: "c".into(),
+            round: "r".into(),
+            key: kind_key.into(),
+            attempt,
+            phone: Some(phone.into()),
+            state: CallState::Sending,
+            batch_id: None,
+            call_id: None,
+            reply: None,
+            duration: None,
+            message: None,
+            source: None,
+            row: None,
+            created_at: at,
+            updated_at: at,
+            run_id: "run".into(),
+        }
+    }
+
+    fn record(batch: &str, created: Option<&str>) -> Record {
+        Record {
+            batch_id: Some(batch.into()),
+            created: created.map(|t| t.parse().unwrap()),
+        }
+    }
+
+    fn found(by_key: &[(&str, Record)], by_phone: &[(&str, Record)], times_known: bool) -> Found {
+        let mut f = Found {
+            complete: true,
+            times_known,
+            ..Found::default()
+        };
+        for (k, r) in by_key {
+            f.by_key.entry((*k).into()).or_default().push(r.clone());
+        }
+        for (p, r) in by_phone {
+            f.by_phone.entry((*p).into()).or_default().push(r.clone());
+        }
+        f
+    }
+
+    #[test]
+    fn class_5_a_conversation_call_of_an_earlier_round_never_settles_this_rounds_doubt() {
+        let written = "2026-12-01T10:00:00Z";
+        let a = attempt("k-round-2", 1, "+2348030000001", written);
+        // The same number was called in round 1, the day before.
+        let earlier = record("b-round-1", Some("2026-11-30T10:00:00Z"));
+        let f = found(&[], &[("+2348030000001", earlier.clone())], true);
+        assert_eq!(f.of(Kind::Conversation, &a), OnServer::Unknown);
+        // A batch created after the write-ahead is this attempt's.
+        let now = record("b-round-2", Some("2026-12-01T10:00:01Z"));
+        let f = found(
+            &[],
+            &[("+2348030000001", earlier), ("+2348030000001", now)],
+            true,
+        );
+        assert_eq!(
+            f.of(Kind::Conversation, &a),
+            OnServer::Found(Some("b-round-2".into()))
+        );
+        // A number in no batch of a complete listing was never placed.
+        assert_eq!(
+            f.of(
+                Kind::Conversation,
+                &attempt("k", 1, "+2348030000009", written)
+            ),
+            OnServer::Missing
+        );
+    }
+
+    #[test]
+    fn class_5_without_batch_times_conversation_calls_are_never_settled_by_a_lookup() {
+        let a = attempt("k", 1, "+2348030000001", "2026-12-01T10:00:00Z");
+        let f = found(&[], &[("+2348030000001", record("b", None))], false);
+        assert_eq!(f.of(Kind::Conversation, &a), OnServer::Unknown);
+        let nobody = found(&[], &[], false);
+        assert_eq!(nobody.of(Kind::Conversation, &a), OnServer::Unknown);
+    }
+
+    #[test]
+    fn class_5_a_robocall_retry_is_settled_only_by_a_batch_after_its_write_ahead() {
+        let written = "2026-12-01T12:00:00Z";
+        let first_try = record("b1", Some("2026-12-01T09:00:00Z"));
+        // The first attempt: the key names the round and number, enough on its own.
+        let f = found(&[("k", first_try.clone())], &[], true);
+        assert_eq!(
+            f.of(Kind::Robocall, &attempt("k", 1, "+234", written)),
+            OnServer::Found(Some("b1".into()))
+        );
+        // The retry: the first attempt's record is not its own; held, neither settled nor
+        // sent again.
+        assert_eq!(
+            f.of(Kind::Robocall, &attempt("k", 2, "+234", written)),
+            OnServer::Unknown
+        );
+        let f = found(
+            &[
+                ("k", first_try),
+                ("k", record("b2", Some("2026-12-01T12:00:02Z"))),
+            ],
+            &[],
+            true,
+        );
+        assert_eq!(
+            f.of(Kind::Robocall, &attempt("k", 2, "+234", written)),
+            OnServer::Found(Some("b2".into()))
+        );
+    }
+
+    #[test]
+    fn class_10_what_an_unread_batch_may_hold_is_unknown_not_missing() {
+        let mut f = found(&[], &[], true);
+        f.complete = false;
+        assert_eq!(
+            f.of(
+                Kind::Robocall,
+                &attempt("k", 1, "+234", "2026-12-01T12:00:00Z")
+            ),
+            OnServer::Unknown
+        );
+    }
 
     #[test]
     fn a_call_found_on_the_server_is_accepted_whatever_else_holds() {

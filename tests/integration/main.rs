@@ -11,6 +11,7 @@ mod init;
 mod links;
 mod loader_props;
 mod logs;
+mod lookups;
 mod plan;
 mod plan_props;
 mod refused;
