@@ -20,6 +20,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 mod async_ledger;
+mod files;
 mod model;
 mod postgres;
 mod sqlite;
@@ -129,12 +130,14 @@ impl Ledger {
         }
     }
 
-    /// Takes the ledger's run lock for this process, or says who holds it. Released when the
-    /// ledger is dropped, or by the OS when the process dies. A Postgres ledger has no lock:
-    /// its runners claim work with leases instead.
-    pub fn lock(&mut self, holder: &str) -> Result<(), LedgerError> {
+    /// Takes the ledger's run lock for this process, or says who holds it (the live runs it
+    /// records). The lock is on the database file itself, whatever path reached it, and
+    /// blocks no other command's reads or writes. Released when the ledger is dropped, or by
+    /// the OS when the process dies. A Postgres ledger has no lock: its runners claim work
+    /// with leases instead.
+    pub fn lock(&mut self) -> Result<(), LedgerError> {
         match self.store_mut() {
-            Store::Sqlite(s) => s.lock(holder),
+            Store::Sqlite(s) => s.lock(),
             Store::Postgres(_) => Ok(()),
         }
     }

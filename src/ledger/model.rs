@@ -126,6 +126,10 @@ pub enum LedgerError {
     },
     #[error("the ledger {} is in use by another run ({holder}); wait for it to finish, or stop it", path.display())]
     Locked { path: PathBuf, holder: String },
+    /// A ledger file (the database, its `-wal` or `-shm`, the mark) reached through a
+    /// symbolic link at its own name: never written through (it could be any file).
+    #[error("the ledger's file {} is a symbolic link: outreach never writes through a link at a file's own name, which could overwrite the file it points to; point --state at the real file, or remove the link", path.display())]
+    Symlink { path: PathBuf },
     #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {known})", path.display())]
     TooNew {
         path: PathBuf,

@@ -7,6 +7,7 @@ mod backend;
 mod ci_workflow;
 mod hints;
 mod init;
+mod ledger_safety;
 mod links;
 mod loader_props;
 mod logs;
