@@ -21,6 +21,7 @@ use jiff::Timestamp;
 
 mod async_ledger;
 mod files;
+mod mark;
 mod model;
 mod postgres;
 mod sqlite;
@@ -74,6 +75,21 @@ impl Ledger {
         };
         Ok(Ledger {
             store,
+            deferred: Vec::new(),
+        })
+    }
+
+    /// Opens the ledger at `location` as [`Ledger::open`] does, but accepts that a SQLite
+    /// ledger lost records (its `-wal`, or a newer copy): its mark is rewritten to what it
+    /// holds, so the next apply places again the calls it forgot. Takes the run lock first
+    /// (no run may be at work meanwhile). Postgres keeps no mark: as [`Ledger::open`].
+    pub fn open_accepting_loss(location: &Path) -> Result<Self, LedgerError> {
+        async_ledger::not_on_an_executor();
+        if is_postgres(location) {
+            return Ledger::open(location);
+        }
+        Ok(Ledger {
+            store: Store::Sqlite(Sqlite::accept_loss(location)?),
             deferred: Vec::new(),
         })
     }

@@ -18,11 +18,11 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
-    StoredSeconds, StoredTime, UnknownState, files, hostname, now,
+    StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -136,8 +136,59 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
 const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
 
 impl Sqlite {
-    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations.
+    /// Opens the file at `path` (created if needed, owner-only), applies the migrations, and
+    /// refuses it when it lost committed records (see `mark.rs`).
     pub(super) fn open(path: &Path) -> Result<Sqlite, LedgerError> {
+        let store = Sqlite::connect(path)?;
+        store.check_mark()?;
+        Ok(store)
+    }
+
+    /// Opens the file at `path` as [`Sqlite::open`] does, takes the run lock, and rewrites the
+    /// mark to what the file holds: the loss of records, if any, is accepted.
+    pub(super) fn accept_loss(path: &Path) -> Result<Sqlite, LedgerError> {
+        let mut store = Sqlite::connect(path)?;
+        store.lock()?;
+        mark::write(path, store.writes()?)?;
+        Ok(store)
+    }
+
+    /// The write-aheads the database holds (see `mark.rs`).
+    fn writes(&self) -> Result<u64, LedgerError> {
+        self.conn
+            .query_row("SELECT writes FROM ledger_mark WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(i64::unsigned_abs)
+            .map_err(self.sql())
+    }
+
+    /// Refuses a database that holds fewer write-aheads than its mark says it committed, or
+    /// that has committed some and lost its mark; gives a new ledger its mark.
+    fn check_mark(&self) -> Result<(), LedgerError> {
+        // The mark first: a run committing meanwhile writes its mark after its commit, so
+        // the count read next is never behind the mark read here.
+        let recorded = mark::read(&self.path)?;
+        let found = self.writes()?;
+        match recorded {
+            Some(recorded) if recorded > found => Err(LedgerError::LostRecords {
+                path: self.path.clone(),
+                mark: mark::path(&self.path),
+                recorded,
+                found,
+            }),
+            Some(_) => Ok(()),
+            None if found > 0 => Err(LedgerError::MissingMark {
+                path: self.path.clone(),
+                mark: mark::path(&self.path),
+                found,
+            }),
+            None => mark::create(&self.path, found),
+        }
+    }
+
+    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations.
+    fn connect(path: &Path) -> Result<Sqlite, LedgerError> {
         let io = |source| LedgerError::Io {
             path: path.to_path_buf(),
             error: source,
@@ -270,6 +321,21 @@ impl Sqlite {
                 DROP INDEX IF EXISTS calls_by_campaign;
                 CREATE INDEX calls_by_round ON calls(target, campaign, round);
                 PRAGMA user_version = 3;",
+            )
+            .map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
+        }
+        if version < 4 {
+            // The count of write-aheads committed, which the mark beside the file is checked
+            // against (see `mark.rs`).
+            let tx = conn.transaction().map_err(&sql)?;
+            tx.execute_batch(
+                "CREATE TABLE ledger_mark (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    writes INTEGER NOT NULL
+                );
+                INSERT INTO ledger_mark (id, writes) VALUES (1, 0);
+                PRAGMA user_version = 4;",
             )
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
@@ -492,7 +558,23 @@ impl Sqlite {
                 }
             }
         }
+        let writes = if recorded.is_empty() {
+            None
+        } else {
+            Some(
+                tx.query_row(
+                    "UPDATE ledger_mark SET writes = writes + 1 WHERE id = 1 RETURNING writes",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(&sql)?,
+            )
+        };
         tx.commit().map_err(&sql)?;
+        // Before any of these calls' requests leaves: a `-wal` lost from now on is told.
+        if let Some(writes) = writes {
+            mark::write(&self.path, writes.unsigned_abs())?;
+        }
         Ok(recorded)
     }
 
@@ -934,6 +1016,73 @@ mod tests {
             l.counts(Some("c")).unwrap()[0].counts,
             vec![(CallState::Answered, 1)]
         );
+    }
+
+    // Class 3 (issue 14): an older copy of the database put back (or its `-wal` lost) is
+    // refused, by every command, until the loss is accepted.
+    #[test]
+    fn a_ledger_that_lost_records_is_refused_until_the_loss_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(Ledger::open(&path).unwrap());
+        let older = dir.path().join("older.db");
+        std::fs::copy(&path, &older).unwrap();
+        drop(with_one_call(&path));
+        assert_eq!(mark::read(&path).unwrap(), Some(1));
+        std::fs::copy(&older, &path).unwrap();
+        match Ledger::open(&path) {
+            Err(
+                e @ LedgerError::LostRecords {
+                    recorded: 1,
+                    found: 0,
+                    ..
+                },
+            ) => {
+                let e = e.to_string();
+                assert!(e.contains("--accept-lost-records"), "{e}");
+                assert!(e.contains("state.db-wal"), "{e}");
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a ledger that lost a write-ahead was opened"),
+        }
+        drop(Ledger::open_accepting_loss(&path).unwrap());
+        assert_eq!(mark::read(&path).unwrap(), Some(0));
+        let l = Ledger::open(&path).unwrap();
+        assert!(l.history("mock", "c", "r").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_ledger_whose_mark_is_gone_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(with_one_call(&path));
+        std::fs::remove_file(mark::path(&path)).unwrap();
+        assert!(matches!(
+            Ledger::open(&path),
+            Err(LedgerError::MissingMark { found: 1, .. })
+        ));
+        // A ledger that never wrote ahead gets a mark; so does a new one.
+        let fresh = dir.path().join("fresh.db");
+        drop(Ledger::open(&fresh).unwrap());
+        assert_eq!(mark::read(&fresh).unwrap(), Some(0));
+    }
+
+    // A run's mark is never ahead of what a reader finds, so a reader opening the ledger
+    // while a run commits never takes it for one that lost records.
+    #[test]
+    fn the_mark_follows_each_write_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut l = with_one_call(&path);
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        l.begin(&run, "mock", "c", "r", &[call("k2"), call("k3")])
+            .unwrap();
+        // Recorded already: no write-ahead, no new mark.
+        l.begin(&run, "mock", "c", "r", &[call("k2")]).unwrap();
+        assert_eq!(mark::read(&path).unwrap(), Some(2));
+        drop(Ledger::open(&path).unwrap());
     }
 
     #[cfg(unix)]

@@ -202,3 +202,88 @@ fn class_2_a_link_planted_at_the_database_or_its_wal_is_refused() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "not a ledger");
     assert!(mock.calls().is_empty());
 }
+
+/// `outreach migrate` of the ledger at `state`, with `extra`.
+fn migrate(state: &Path, extra: &[&str]) -> Output {
+    outreach()
+        .args(["migrate", "--state"])
+        .arg(state)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn assert_refused_as_lost(out: &Output) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(out));
+    let said = text(out);
+    for words in [
+        "has lost records",
+        "Nothing was sent",
+        "state.db-wal",
+        "--accept-lost-records",
+    ] {
+        assert!(said.contains(words), "{words}: {said}");
+    }
+}
+
+// Killed mid-run, the calls it recorded live in the `-wal` only; with the `-wal` gone, the
+// next apply used to place them again without a word.
+#[test]
+fn class_3_a_wal_lost_after_a_crash_is_refused_and_nothing_is_sent() {
+    let mock = Mock::fast();
+    let c = slow_campaign(10, 1);
+    let state = c.state();
+    let mut first = spawn_at(&c, &state, &mock.url);
+    wait_until(|| mock.calls().len() >= 2, "two calls");
+    first.kill().unwrap(); // SIGKILL: no checkpoint, no clean close
+    first.wait().unwrap();
+    let wal = c.dir.path().join("state.db-wal");
+    assert!(
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "the run's records are in the -wal"
+    );
+    std::fs::remove_file(&wal).unwrap();
+    let _ = std::fs::remove_file(c.dir.path().join("state.db-shm"));
+    let placed = mock.calls().len();
+
+    assert_refused_as_lost(&apply_at(&c, &state, &mock.url, &[]));
+    let status = outreach()
+        .args(["status", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(2), "{}", text(&status));
+    assert_eq!(mock.calls().len(), placed, "nobody was called again");
+
+    // Accepting the loss is explicit, and then the ledger is used again.
+    let accepted = migrate(&state, &["--accept-lost-records"]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    assert!(
+        text(&accepted).contains("calls it lost will be placed again"),
+        "{}",
+        text(&accepted)
+    );
+    let out = apply_at(&c, &state, &mock.url, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+// A backup put back over the ledger forgets every call placed since it was taken.
+#[test]
+fn class_3_an_older_copy_put_back_is_refused_and_nothing_is_sent() {
+    let mock = Mock::fast();
+    let c = campaign(3, "");
+    let state = c.state();
+    assert!(migrate(&state, &[]).status.success());
+    let backup = c.dir.path().join("backup.db");
+    std::fs::copy(&state, &backup).unwrap();
+    let out = apply_at(&c, &state, &mock.url, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_exactly_once(&mock, &c);
+
+    std::fs::copy(&backup, &state).unwrap();
+    for companion in ["state.db-wal", "state.db-shm"] {
+        let _ = std::fs::remove_file(c.dir.path().join(companion));
+    }
+    assert_refused_as_lost(&apply_at(&c, &state, &mock.url, &[]));
+    assert_exactly_once(&mock, &c);
+}
