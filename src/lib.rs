@@ -84,7 +84,10 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Config::Pause { campaign, state } => commands::ledger::pause(&campaign, &state, out),
         Config::Resume { campaign, state } => commands::ledger::resume(&campaign, &state, out),
         Config::Purge { state, older_than } => commands::ledger::purge(&state, older_than, out),
-        Config::Migrate { state } => commands::ledger::migrate(&state, out),
+        Config::Migrate {
+            state,
+            accept_lost_records,
+        } => commands::ledger::migrate(&state, accept_lost_records, out),
         Config::Watch(settings) => commands::watch::run(&settings, out),
         Config::Schema => commands::schema::run(out),
         Config::Init(settings) => commands::init::run(&settings, out),

@@ -203,14 +203,7 @@ async fn on_ledger(
     let round = campaign.round.clone().unwrap_or_default();
     // What is printed of the ledger: its file, or its URL with the password hidden.
     let state_path = ledger.path().to_path_buf();
-    let holder = format!(
-        "pid {} on {}, applying {} since {}",
-        std::process::id(),
-        crate::ledger::hostname(),
-        campaign.name,
-        crate::clock::now()
-    );
-    ledger.call(move |l| l.lock(&holder)).await?;
+    ledger.call(crate::ledger::Ledger::lock).await?;
     if let Some(tx) = &s.locked {
         let _ = tx.send(());
     }

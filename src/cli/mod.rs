@@ -228,6 +228,11 @@ pub enum Command {
             hide_env_values = true
         )]
         state: PathBuf,
+        /// Accept that a SQLite ledger lost records (its -wal file lost or damaged after a
+        /// crash, or an older copy put back), which every command refuses until then: the
+        /// calls it forgot will be placed again. Check the provider's records first.
+        #[arg(long)]
+        accept_lost_records: bool,
     },
     /// Print the campaign file's JSON schema (the one in schemas/campaign.schema.json).
     ///

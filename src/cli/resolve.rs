@@ -100,7 +100,13 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         },
         Command::Watch(args) => watch(args, color),
         Command::Schema => Config::Schema,
-        Command::Migrate { state } => Config::Migrate { state },
+        Command::Migrate {
+            state,
+            accept_lost_records,
+        } => Config::Migrate {
+            state,
+            accept_lost_records,
+        },
         Command::MockServer(args) => Config::MockServer(args),
     })
 }

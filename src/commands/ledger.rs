@@ -56,9 +56,13 @@ pub fn purge(
 }
 
 /// Runs `outreach migrate`.
-pub fn migrate(state: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn migrate(state: &Path, accept_loss: bool, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // Opening applies the migrations; a newer schema is refused there.
-    let ledger = Ledger::open(state)?;
+    let ledger = if accept_loss {
+        Ledger::open_accepting_loss(state)?
+    } else {
+        Ledger::open(state)?
+    };
     let version = if ledger.is_shared() {
         i64::from(ledger::PG_SCHEMA_VERSION)
     } else {
@@ -68,6 +72,7 @@ pub fn migrate(state: &Path, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         &Done::Migrated {
             ledger: ledger.path(),
             version,
+            accepted_loss: accept_loss && !ledger.is_shared(),
         },
         out,
     )?;

@@ -281,14 +281,14 @@ mod tests {
         let rt = runtime();
         let (_dir, path, ledger) = opened(&rt);
         rt.block_on(async {
-            ledger.call(|l| l.lock("pid 1")).await.unwrap();
+            ledger.call(Ledger::lock).await.unwrap();
             let second = AsyncLedger::open(path.clone()).await.unwrap();
             assert!(matches!(
-                second.call(|l| l.lock("pid 2")).await,
+                second.call(Ledger::lock).await,
                 Err(LedgerError::Locked { .. })
             ));
             ledger.close().await.unwrap();
-            second.call(|l| l.lock("pid 2")).await.unwrap();
+            second.call(Ledger::lock).await.unwrap();
             assert!(matches!(
                 ledger.call(|l| l.history("mock", "c", "r")).await,
                 Err(LedgerError::Closed)

@@ -20,6 +20,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 mod async_ledger;
+mod files;
+mod mark;
 mod model;
 mod postgres;
 mod sqlite;
@@ -77,6 +79,21 @@ impl Ledger {
         })
     }
 
+    /// Opens the ledger at `location` as [`Ledger::open`] does, but accepts that a SQLite
+    /// ledger lost records (its `-wal`, or a newer copy): its mark is rewritten to what it
+    /// holds, so the next apply places again the calls it forgot. Takes the run lock first
+    /// (no run may be at work meanwhile). Postgres keeps no mark: as [`Ledger::open`].
+    pub fn open_accepting_loss(location: &Path) -> Result<Self, LedgerError> {
+        async_ledger::not_on_an_executor();
+        if is_postgres(location) {
+            return Ledger::open(location);
+        }
+        Ok(Ledger {
+            store: Store::Sqlite(Sqlite::accept_loss(location)?),
+            deferred: Vec::new(),
+        })
+    }
+
     /// The store, for a statement: never from an async executor's thread (see
     /// [`AsyncLedger`]).
     fn store(&self) -> &Store {
@@ -129,12 +146,14 @@ impl Ledger {
         }
     }
 
-    /// Takes the ledger's run lock for this process, or says who holds it. Released when the
-    /// ledger is dropped, or by the OS when the process dies. A Postgres ledger has no lock:
-    /// its runners claim work with leases instead.
-    pub fn lock(&mut self, holder: &str) -> Result<(), LedgerError> {
+    /// Takes the ledger's run lock for this process, or says who holds it (the live runs it
+    /// records). The lock is on the database file itself, whatever path reached it, and
+    /// blocks no other command's reads or writes. Released when the ledger is dropped, or by
+    /// the OS when the process dies. A Postgres ledger has no lock: its runners claim work
+    /// with leases instead.
+    pub fn lock(&mut self) -> Result<(), LedgerError> {
         match self.store_mut() {
-            Store::Sqlite(s) => s.lock(holder),
+            Store::Sqlite(s) => s.lock(),
             Store::Postgres(_) => Ok(()),
         }
     }

@@ -126,6 +126,27 @@ pub enum LedgerError {
     },
     #[error("the ledger {} is in use by another run ({holder}); wait for it to finish, or stop it", path.display())]
     Locked { path: PathBuf, holder: String },
+    /// A ledger file (the database, its `-wal` or `-shm`, the mark) reached through a
+    /// symbolic link at its own name: never written through (it could be any file).
+    #[error("the ledger's file {} is a symbolic link: outreach never writes through a link at a file's own name, which could overwrite the file it points to; point --state at the real file, or remove the link", path.display())]
+    Symlink { path: PathBuf },
+    /// The database holds fewer write-aheads than its mark says it committed: its `-wal`
+    /// was lost or damaged, or an older copy was put back (see `mark.rs`).
+    #[error("the ledger {} has lost records: it committed {recorded} write-aheads (its mark {} says so) and holds {found}; its -wal file was lost or damaged after a crash, or an older copy of it was put back. Nothing was sent: calls it forgot would be placed again. Restore {}-wal (or the newest copy of the ledger, with its -wal) and try again; if the records are truly gone, first check the provider's records of this ledger's campaigns, then accept the loss with `outreach migrate --state {} --accept-lost-records`", path.display(), mark.display(), path.display(), path.display())]
+    LostRecords {
+        path: PathBuf,
+        mark: PathBuf,
+        recorded: u64,
+        found: u64,
+    },
+    #[error("the ledger {} has committed {found} write-aheads but its mark {} is missing: it was deleted, or the ledger was copied without it, so whether records were lost cannot be told. Nothing was sent. Put the mark back beside the ledger; or, once sure this is the newest copy of the ledger, accept it with `outreach migrate --state {} --accept-lost-records`", path.display(), mark.display(), path.display())]
+    MissingMark {
+        path: PathBuf,
+        mark: PathBuf,
+        found: u64,
+    },
+    #[error("the ledger's mark {} is damaged (it is not a file outreach wrote), so whether the ledger lost records cannot be told. Nothing was sent. Put back the mark that was there; or, once sure the ledger is complete, rewrite it with `outreach migrate --state <the ledger> --accept-lost-records`", mark.display())]
+    DamagedMark { mark: PathBuf },
     #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {known})", path.display())]
     TooNew {
         path: PathBuf,

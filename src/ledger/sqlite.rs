@@ -1,9 +1,14 @@
 //! The SQLite store (bundled; the default for one machine): WAL with full sync, so a committed
-//! row survives a crash and a power loss. One run at a time holds its lock.
+//! row survives a crash and a power loss. One run at a time holds its lock: an advisory lock
+//! (`flock(2)`) on the database file's own descriptor, so it holds whatever path reaches the
+//! file (a link to a directory on the way, `./x/../state.db`, a hard link), and no lock file
+//! beside it can be deleted or planted. SQLite's own locks are `fcntl(2)` locks, which on
+//! Linux do not interact with `flock`: `pause`, `status`, `report` and `plan` read and write
+//! while a run holds it. (On a network file system `flock` may be emulated with `fcntl`
+//! locks; a SQLite ledger in WAL mode does not belong on one anyway.)
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, Write as _};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,17 +18,22 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
-    StoredSeconds, StoredTime, UnknownState, hostname, now,
+    StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
+    /// Declared before `file`, so it is closed first: closing any descriptor of the database
+    /// drops every `fcntl` lock this process holds on it, SQLite's included.
     conn: Connection,
     path: PathBuf,
-    lock: Option<File>,
+    /// The database file, opened without following a link at its name and kept open for as
+    /// long as the connection: the run lock is taken on it.
+    file: File,
+    locked: bool,
 }
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
@@ -126,8 +136,59 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
 const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
 
 impl Sqlite {
-    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations.
+    /// Opens the file at `path` (created if needed, owner-only), applies the migrations, and
+    /// refuses it when it lost committed records (see `mark.rs`).
     pub(super) fn open(path: &Path) -> Result<Sqlite, LedgerError> {
+        let store = Sqlite::connect(path)?;
+        store.check_mark()?;
+        Ok(store)
+    }
+
+    /// Opens the file at `path` as [`Sqlite::open`] does, takes the run lock, and rewrites the
+    /// mark to what the file holds: the loss of records, if any, is accepted.
+    pub(super) fn accept_loss(path: &Path) -> Result<Sqlite, LedgerError> {
+        let mut store = Sqlite::connect(path)?;
+        store.lock()?;
+        mark::write(path, store.writes()?)?;
+        Ok(store)
+    }
+
+    /// The write-aheads the database holds (see `mark.rs`).
+    fn writes(&self) -> Result<u64, LedgerError> {
+        self.conn
+            .query_row("SELECT writes FROM ledger_mark WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(i64::unsigned_abs)
+            .map_err(self.sql())
+    }
+
+    /// Refuses a database that holds fewer write-aheads than its mark says it committed, or
+    /// that has committed some and lost its mark; gives a new ledger its mark.
+    fn check_mark(&self) -> Result<(), LedgerError> {
+        // The mark first: a run committing meanwhile writes its mark after its commit, so
+        // the count read next is never behind the mark read here.
+        let recorded = mark::read(&self.path)?;
+        let found = self.writes()?;
+        match recorded {
+            Some(recorded) if recorded > found => Err(LedgerError::LostRecords {
+                path: self.path.clone(),
+                mark: mark::path(&self.path),
+                recorded,
+                found,
+            }),
+            Some(_) => Ok(()),
+            None if found > 0 => Err(LedgerError::MissingMark {
+                path: self.path.clone(),
+                mark: mark::path(&self.path),
+                found,
+            }),
+            None => mark::create(&self.path, found),
+        }
+    }
+
+    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations.
+    fn connect(path: &Path) -> Result<Sqlite, LedgerError> {
         let io = |source| LedgerError::Io {
             path: path.to_path_buf(),
             error: source,
@@ -135,14 +196,22 @@ impl Sqlite {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        // Create the file owner-only before SQLite opens it: it holds phone numbers.
-        crate::private::owner_only()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
+        // Create the file owner-only before SQLite opens it: it holds phone numbers. Neither
+        // it nor the files SQLite keeps beside it may be a link at its own name.
+        let file = files::open_database(path)?;
+        files::refuse_linked_companions(path)?;
         let sql = sql_error(path);
         let conn = Connection::open(path).map_err(&sql)?;
+        // The file SQLite opened is the one this descriptor holds (nothing swapped it since).
+        let opened = conn
+            .path()
+            .map_or_else(|| path.to_path_buf(), PathBuf::from);
+        if !files::same_file(&file, &opened).map_err(io)? {
+            return Err(LedgerError::Io {
+                path: path.to_path_buf(),
+                error: std::io::Error::other("the file changed while it was being opened"),
+            });
+        }
         conn.execute_batch(
             // A 64 MiB page cache: a campaign's rows and indexes are read back by every
             // batch's inserts and updates; the default 2 MiB sends most reads to the kernel.
@@ -152,7 +221,8 @@ impl Sqlite {
         let mut store = Sqlite {
             conn,
             path: path.to_path_buf(),
-            lock: None,
+            file,
+            locked: false,
         };
         store.migrate()?;
         Ok(store)
@@ -255,43 +325,75 @@ impl Sqlite {
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
+        if version < 4 {
+            // The count of write-aheads committed, which the mark beside the file is checked
+            // against (see `mark.rs`).
+            let tx = conn.transaction().map_err(&sql)?;
+            tx.execute_batch(
+                "CREATE TABLE ledger_mark (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    writes INTEGER NOT NULL
+                );
+                INSERT INTO ledger_mark (id, writes) VALUES (1, 0);
+                PRAGMA user_version = 4;",
+            )
+            .map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
+        }
         Ok(())
     }
 
-    /// Takes the file's run lock for this process, or says who holds it (see
-    /// [`super::Ledger::lock`]).
-    pub(super) fn lock(&mut self, holder: &str) -> Result<(), LedgerError> {
-        let lock_path = self.path.with_extension("lock");
-        let io = |source| LedgerError::Io {
-            path: lock_path.clone(),
-            error: source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io)?;
-        match file.try_lock() {
+    /// Takes the run lock on the database file for this process, or says who holds it (see
+    /// [`super::Ledger::lock`]): the runs recorded running whose process is alive.
+    pub(super) fn lock(&mut self) -> Result<(), LedgerError> {
+        if self.locked {
+            return Ok(());
+        }
+        match self.file.try_lock() {
             Ok(()) => {
-                file.set_len(0).map_err(io)?;
-                file.rewind().map_err(io)?;
-                writeln!(file, "{holder}").map_err(io)?;
-                file.flush().map_err(io)?;
-                self.lock = Some(file);
+                self.locked = true;
                 Ok(())
             }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                Err(LedgerError::Locked {
-                    path: self.path.clone(),
-                    holder: text.trim().to_owned(),
-                })
-            }
-            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked {
+                path: self.path.clone(),
+                holder: self.holders(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io {
+                path: self.path.clone(),
+                error: e,
+            }),
         }
+    }
+
+    /// Who holds the lock, as far as the ledger says: its live runs.
+    fn holders(&self) -> String {
+        let live: Vec<String> = self
+            .runners(None)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.alive)
+            .map(|r| {
+                format!(
+                    "pid {} on {}, applying {} since {}",
+                    r.pid, r.host, r.campaign, r.started_at
+                )
+            })
+            .collect();
+        if live.is_empty() {
+            "another outreach process, which has not started its run yet".to_owned()
+        } else {
+            live.join("; ")
+        }
+    }
+
+    /// The runs recorded running that are alive (see [`Runner::alive`]).
+    fn live_runs(&self) -> Result<HashSet<String>, LedgerError> {
+        Ok(self
+            .runners(None)?
+            .into_iter()
+            .filter(|r| r.alive)
+            .map(|r| r.run_id)
+            .collect())
     }
 
     pub(super) fn start_run(
@@ -456,7 +558,23 @@ impl Sqlite {
                 }
             }
         }
+        let writes = if recorded.is_empty() {
+            None
+        } else {
+            Some(
+                tx.query_row(
+                    "UPDATE ledger_mark SET writes = writes + 1 WHERE id = 1 RETURNING writes",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(&sql)?,
+            )
+        };
         tx.commit().map_err(&sql)?;
+        // Before any of these calls' requests leaves: a `-wal` lost from now on is told.
+        if let Some(writes) = writes {
+            mark::write(&self.path, writes.unsigned_abs())?;
+        }
         Ok(recorded)
     }
 
@@ -563,7 +681,9 @@ impl Sqlite {
     }
 
     /// `sending` calls of other runs (a crash: this run holds the lock, so every other run is
-    /// over), and with `in_doubt`, the calls in doubt.
+    /// over), and with `in_doubt`, the calls in doubt. A call `sending` under a run that is
+    /// alive (its heartbeat within its lease, its process there) is in flight elsewhere,
+    /// never abandoned, whatever the lock says.
     pub(super) fn unresolved(
         &self,
         target: &str,
@@ -577,7 +697,8 @@ impl Sqlite {
         } else {
             "false"
         };
-        self.select_attempts(
+        let live = self.live_runs()?;
+        let mut found = self.select_attempts(
             &format!(
                 "target = ?1 AND campaign = ?2 AND round = ?3
                  AND ({doubt} OR (state = 'sending' AND run_id <> ?4))"
@@ -586,7 +707,9 @@ impl Sqlite {
             campaign,
             round,
             Some(run_id),
-        )
+        )?;
+        found.retain(|a| a.state != CallState::Sending || !live.contains(&a.run_id));
+        Ok(found)
     }
 
     fn select_attempts(
@@ -765,14 +888,101 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let mut a = Ledger::open(&path).unwrap();
-        a.lock("pid 1 on host-a").unwrap();
+        a.lock().unwrap();
+        a.start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
         let mut b = Ledger::open(&path).unwrap();
-        match b.lock("pid 2") {
-            Err(LedgerError::Locked { holder, .. }) => assert_eq!(holder, "pid 1 on host-a"),
+        match b.lock() {
+            Err(LedgerError::Locked { holder, .. }) => {
+                let me = format!(
+                    "pid {} on {}, applying c since",
+                    std::process::id(),
+                    hostname()
+                );
+                assert!(holder.starts_with(&me), "{holder}");
+            }
             other => panic!("{other:?}"),
         }
+        // No file beside the ledger holds the lock: deleting one frees nothing.
+        let beside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| !n.starts_with("state.db"))
+            .collect();
+        assert!(beside.is_empty(), "{beside:?}");
         drop(a);
-        b.lock("pid 2").unwrap();
+        b.lock().unwrap();
+    }
+
+    // Class 2 (issue 14): the lock is on the file, not on the path that reached it.
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_holds_through_any_path_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("x")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("via")).unwrap();
+        let path = dir.path().join("state.db");
+        let mut a = Ledger::open(&path).unwrap();
+        a.lock().unwrap();
+        for other in ["x/../state.db", "via/state.db"] {
+            let mut b = Ledger::open(&dir.path().join(other)).unwrap();
+            assert!(
+                matches!(b.lock(), Err(LedgerError::Locked { .. })),
+                "{other}"
+            );
+        }
+    }
+
+    // Class 2: a call `sending` under a live run is in flight there, not abandoned.
+    #[test]
+    fn a_call_sending_under_a_live_run_is_never_taken_for_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let _first = with_one_call(&path);
+        let mut second = Ledger::open(&path).unwrap();
+        let run = second
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        assert!(
+            second
+                .unresolved("mock", "c", "r", &run, true)
+                .unwrap()
+                .is_empty()
+        );
+        // Once its run is over, it is in doubt and looked up.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE id <> ?1",
+            [&run],
+        )
+        .unwrap();
+        assert_eq!(
+            second
+                .unresolved("mock", "c", "r", &run, true)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_companion_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("passwd");
+        std::fs::write(&target, "root:x:0:0").unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let path = dir.path().join(format!("s{suffix}.db"));
+            std::os::unix::fs::symlink(&target, files::beside(&path, suffix)).unwrap();
+            match Ledger::open(&path) {
+                Err(e @ LedgerError::Symlink { .. }) => {
+                    assert!(e.to_string().contains(suffix), "{e}");
+                }
+                Err(other) => panic!("{other:?}"),
+                Ok(_) => panic!("a link at {suffix} was followed"),
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "root:x:0:0");
     }
 
     #[test]
@@ -806,6 +1016,73 @@ mod tests {
             l.counts(Some("c")).unwrap()[0].counts,
             vec![(CallState::Answered, 1)]
         );
+    }
+
+    // Class 3 (issue 14): an older copy of the database put back (or its `-wal` lost) is
+    // refused, by every command, until the loss is accepted.
+    #[test]
+    fn a_ledger_that_lost_records_is_refused_until_the_loss_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(Ledger::open(&path).unwrap());
+        let older = dir.path().join("older.db");
+        std::fs::copy(&path, &older).unwrap();
+        drop(with_one_call(&path));
+        assert_eq!(mark::read(&path).unwrap(), Some(1));
+        std::fs::copy(&older, &path).unwrap();
+        match Ledger::open(&path) {
+            Err(
+                e @ LedgerError::LostRecords {
+                    recorded: 1,
+                    found: 0,
+                    ..
+                },
+            ) => {
+                let e = e.to_string();
+                assert!(e.contains("--accept-lost-records"), "{e}");
+                assert!(e.contains("state.db-wal"), "{e}");
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a ledger that lost a write-ahead was opened"),
+        }
+        drop(Ledger::open_accepting_loss(&path).unwrap());
+        assert_eq!(mark::read(&path).unwrap(), Some(0));
+        let l = Ledger::open(&path).unwrap();
+        assert!(l.history("mock", "c", "r").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_ledger_whose_mark_is_gone_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(with_one_call(&path));
+        std::fs::remove_file(mark::path(&path)).unwrap();
+        assert!(matches!(
+            Ledger::open(&path),
+            Err(LedgerError::MissingMark { found: 1, .. })
+        ));
+        // A ledger that never wrote ahead gets a mark; so does a new one.
+        let fresh = dir.path().join("fresh.db");
+        drop(Ledger::open(&fresh).unwrap());
+        assert_eq!(mark::read(&fresh).unwrap(), Some(0));
+    }
+
+    // A run's mark is never ahead of what a reader finds, so a reader opening the ledger
+    // while a run commits never takes it for one that lost records.
+    #[test]
+    fn the_mark_follows_each_write_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut l = with_one_call(&path);
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        l.begin(&run, "mock", "c", "r", &[call("k2"), call("k3")])
+            .unwrap();
+        // Recorded already: no write-ahead, no new mark.
+        l.begin(&run, "mock", "c", "r", &[call("k2")]).unwrap();
+        assert_eq!(mark::read(&path).unwrap(), Some(2));
+        drop(Ledger::open(&path).unwrap());
     }
 
     #[cfg(unix)]

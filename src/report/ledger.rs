@@ -20,7 +20,12 @@ pub enum Done<'a> {
         before: jiff::Timestamp,
     },
     /// `outreach migrate`.
-    Migrated { ledger: &'a Path, version: i64 },
+    Migrated {
+        ledger: &'a Path,
+        version: i64,
+        /// `--accept-lost-records` on a SQLite ledger: what it holds is now taken as whole.
+        accepted_loss: bool,
+    },
 }
 
 /// Writes what a ledger command did, in a sentence.
@@ -48,10 +53,23 @@ pub fn write(done: &Done<'_>, out: &mut dyn Write) -> io::Result<()> {
             out,
             "Purged patient data from {records} call records last updated before {before}; counts and outcomes are kept."
         ),
-        Done::Migrated { ledger, version } => writeln!(
-            out,
-            "The ledger {} is at schema version {version}.",
-            ledger.display()
-        ),
+        Done::Migrated {
+            ledger,
+            version,
+            accepted_loss,
+        } => {
+            writeln!(
+                out,
+                "The ledger {} is at schema version {version}.",
+                ledger.display()
+            )?;
+            if *accepted_loss {
+                writeln!(
+                    out,
+                    "Accepted what it holds as complete: calls it lost will be placed again by the next apply."
+                )?;
+            }
+            Ok(())
+        }
     }
 }

@@ -56,6 +56,8 @@ pub enum Config {
     Schema,
     Migrate {
         state: PathBuf,
+        /// Accept that a SQLite ledger lost records (see `Ledger::open_accepting_loss`).
+        accept_lost_records: bool,
     },
     MockServer(mock_server::MockArgs),
 }

@@ -8,6 +8,7 @@ mod ci_workflow;
 mod fake_clock;
 mod hints;
 mod init;
+mod ledger_safety;
 mod links;
 mod loader_props;
 mod logs;
