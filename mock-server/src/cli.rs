@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::config::{FaultRule, MockConfig, OutcomeMix, RouteLimit};
+use crate::config::{FaultRule, MockConfig, OutcomeMix, RouteLimit, Timeout};
 
 /// Flags of the voicebot mock server. Flags override the config file, which overrides the
 /// defaults.
@@ -71,6 +71,26 @@ pub struct MockArgs {
     /// Requests kept by the in-memory journal (`GET /__mock/journal`) [default: 10000].
     #[arg(long, value_name = "N")]
     pub journal_capacity: Option<usize>,
+
+    /// Most connections open at once; at the cap the one idle the longest is closed to make
+    /// room [default: 256].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Close a connection that sends nothing for this long after it opens or after an answer,
+    /// e.g. `90s`, `500ms`, `2m` [default: 120s, longer than clients keep idle connections].
+    #[arg(long, value_name = "TIME")]
+    pub idle_timeout: Option<Timeout>,
+
+    /// Close a connection whose request line and headers take longer than this to arrive
+    /// [default: 10s].
+    #[arg(long, value_name = "TIME")]
+    pub header_read_timeout: Option<Timeout>,
+
+    /// Answer 408 and close when a request's body takes longer than this to arrive
+    /// [default: 30s].
+    #[arg(long, value_name = "TIME")]
+    pub body_read_timeout: Option<Timeout>,
 }
 
 impl MockArgs {
@@ -104,6 +124,18 @@ impl MockArgs {
         }
         if let Some(capacity) = self.journal_capacity {
             config.journal_capacity = capacity;
+        }
+        if let Some(max) = self.max_connections {
+            config.connections.max_connections = max;
+        }
+        if let Some(timeout) = self.idle_timeout {
+            config.connections.idle_timeout_ms = timeout.ms;
+        }
+        if let Some(timeout) = self.header_read_timeout {
+            config.connections.header_read_timeout_ms = timeout.ms;
+        }
+        if let Some(timeout) = self.body_read_timeout {
+            config.connections.body_read_timeout_ms = timeout.ms;
         }
         config.validate()?;
         Ok(config)

@@ -31,6 +31,21 @@ impl RealTime for SystemRealTime {
     }
 }
 
+/// The latest simulated time, 9998-12-31T23:59:59Z: a year short of the last instant RFC 3339
+/// can write, so a call placed then still ends (its phases last days at most) at a time that
+/// can be written. Simulated time stops here instead of wrapping to 1970.
+pub const MAX_MS: u64 = 253_370_764_799_000;
+
+/// An advance that would take simulated time past [`MAX_MS`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the clock cannot move past 9998-12-31T23:59:59Z: {asked_ms} ms asked, at most {room_ms} ms remain"
+)]
+pub struct TooFar {
+    pub asked_ms: u64,
+    pub room_ms: u64,
+}
+
 /// Simulated time in milliseconds since the Unix epoch.
 pub struct VirtualClock {
     real: Box<dyn RealTime>,
@@ -76,29 +91,50 @@ impl VirtualClock {
         self.scale
     }
 
-    /// The current simulated time.
+    /// The current simulated time, at most [`MAX_MS`].
     pub fn now_ms(&self) -> u64 {
-        let real_ms = self.real.elapsed().as_secs_f64() * 1000.0;
-        // Simulated milliseconds stay far below 2^52, so the float is exact enough.
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "non-negative, bounded"
-        )]
-        let scaled = (real_ms * self.scale) as u64;
         let advanced = *self.advanced_ms.lock().expect("clock lock");
-        self.start_ms
-            .saturating_add(scaled)
+        self.before_advances_ms()
             .saturating_add(advanced)
+            .min(MAX_MS)
     }
 
-    /// Moves simulated time forward.
-    pub fn advance(&self, by_ms: u64) -> u64 {
-        {
-            let mut advanced = self.advanced_ms.lock().expect("clock lock");
-            *advanced = advanced.saturating_add(by_ms);
+    /// Start-up time plus scaled real time, at most [`MAX_MS`] (a huge scale, or a long run,
+    /// stops there).
+    fn before_advances_ms(&self) -> u64 {
+        let scaled = self.real.elapsed().as_secs_f64() * 1000.0 * self.scale;
+        #[expect(clippy::cast_precision_loss, reason = "a bound, compared as a float")]
+        let max = MAX_MS as f64;
+        let scaled = if scaled.is_finite() && scaled >= 0.0 && scaled < max {
+            // Non-negative and below MAX_MS (checked just above), so the cast is exact enough.
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked non-negative and below MAX_MS"
+            )]
+            let ms = scaled as u64;
+            ms
+        } else {
+            MAX_MS
+        };
+        self.start_ms.saturating_add(scaled).min(MAX_MS)
+    }
+
+    /// Moves simulated time forward by `by_ms`, or refuses (and moves nothing) when that would
+    /// pass [`MAX_MS`]. Returns the new time.
+    pub fn advance(&self, by_ms: u64) -> Result<u64, TooFar> {
+        let mut advanced = self.advanced_ms.lock().expect("clock lock");
+        let now = self.before_advances_ms().saturating_add(*advanced);
+        let room_ms = MAX_MS.saturating_sub(now);
+        if by_ms > room_ms {
+            return Err(TooFar {
+                asked_ms: by_ms,
+                room_ms,
+            });
         }
-        self.now_ms()
+        // Cannot overflow: `advanced + by_ms <= now + by_ms <= MAX_MS`.
+        *advanced += by_ms;
+        Ok(now + by_ms)
     }
 
     /// Real time until simulated time reaches `target_ms`, if it ever does on its own.
@@ -148,7 +184,7 @@ pub(crate) mod tests {
         assert_eq!(clock.now_ms(), 1_000);
         real.0.store(1_000, Ordering::SeqCst);
         assert_eq!(clock.now_ms(), 61_000);
-        assert_eq!(clock.advance(5_000), 66_000);
+        assert_eq!(clock.advance(5_000), Ok(66_000));
         assert_eq!(clock.real_until(126_000), Some(Duration::from_secs(1)));
     }
 
@@ -159,7 +195,36 @@ pub(crate) mod tests {
         real.0.store(10_000, Ordering::SeqCst);
         assert_eq!(clock.now_ms(), 0);
         assert_eq!(clock.real_until(1), None);
-        assert_eq!(clock.advance(1), 1);
+        assert_eq!(clock.advance(1), Ok(1));
+    }
+
+    #[test]
+    fn max_ms_is_the_last_second_of_9998() {
+        assert_eq!(rfc3339(MAX_MS), "9998-12-31T23:59:59Z");
+    }
+
+    // Class 20: an advance past the end of time is refused and leaves the clock as it was;
+    // a huge time scale stops at the end of time instead of wrapping to 1970.
+    #[test]
+    fn class_20_the_clock_never_overflows() {
+        let real = ManualTime::default();
+        let clock = VirtualClock::new(Box::new(real.clone()), 1_000, 0.0);
+        assert!(clock.advance(u64::MAX).is_err());
+        assert!(clock.advance(MAX_MS).is_err());
+        assert_eq!(clock.now_ms(), 1_000);
+        assert_eq!(clock.advance(MAX_MS - 1_000), Ok(MAX_MS));
+        assert_eq!(
+            clock.advance(1),
+            Err(TooFar {
+                asked_ms: 1,
+                room_ms: 0
+            })
+        );
+        assert_eq!(clock.now_ms(), MAX_MS);
+        let fast = VirtualClock::new(Box::new(real.clone()), 1_000, 1e300);
+        real.0.store(1_000, Ordering::SeqCst);
+        assert_eq!(fast.now_ms(), MAX_MS);
+        assert_eq!(rfc3339(fast.now_ms()), "9998-12-31T23:59:59Z");
     }
 
     #[test]

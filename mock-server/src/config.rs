@@ -43,6 +43,8 @@ pub struct MockConfig {
     pub callback: CallbackConfig,
     /// `integrator_id` of callback payloads.
     pub integrator_id: String,
+    /// Timeouts and the cap that keep idle or half-open connections from exhausting the server.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for MockConfig {
@@ -61,6 +63,7 @@ impl Default for MockConfig {
             journal_file: None,
             callback: CallbackConfig::default(),
             integrator_id: "intron-mock-integrator".to_owned(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -123,8 +126,16 @@ impl MockConfig {
         if self.api_keys.iter().any(String::is_empty) {
             return Err(invalid("api_keys", "keys must not be empty"));
         }
+        if self.time_scale > MAX_TIME_SCALE {
+            return Err(invalid(
+                "time_scale",
+                format!("must be at most {MAX_TIME_SCALE} (simulated seconds per real second)"),
+            ));
+        }
         self.outcomes.validate()?;
         self.timing.validate()?;
+        self.callback.validate()?;
+        self.connections.validate()?;
         for (index, fault) in self.faults.iter().enumerate() {
             fault
                 .validate()
@@ -348,6 +359,9 @@ impl CallTiming {
                 return Err(invalid(field, "at most one day"));
             }
         }
+        if self.no_answer_after_secs > 86_400 {
+            return Err(invalid("timing.no_answer_after_secs", "at most one day"));
+        }
         Ok(())
     }
 }
@@ -371,6 +385,126 @@ impl Default for CallbackConfig {
             backoff_ms: 500,
             timeout_ms: 5_000,
         }
+    }
+}
+
+impl CallbackConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.retries > 100 {
+            return Err(invalid("callback.retries", "at most 100"));
+        }
+        if self.backoff_ms > MAX_WAIT_MS {
+            return Err(invalid(
+                "callback.backoff_ms",
+                format!("at most {MAX_WAIT_MS} (ten minutes)"),
+            ));
+        }
+        if self.timeout_ms == 0 || self.timeout_ms > MAX_WAIT_MS {
+            return Err(invalid(
+                "callback.timeout_ms",
+                format!("from 1 to {MAX_WAIT_MS} (ten minutes)"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The largest time scale: a million simulated seconds (11 days) per real second.
+pub const MAX_TIME_SCALE: f64 = 1_000_000.0;
+/// The longest wait any setting may ask for, in milliseconds: ten minutes.
+pub const MAX_WAIT_MS: u64 = 600_000;
+
+/// How long a connection may wait on its client, and how many may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionLimits {
+    /// Most connections open at once. At the cap, the connection idle the longest is closed
+    /// to make room; when none is idle, the new connection is closed at once.
+    pub max_connections: usize,
+    /// A connection that sent no byte since it opened or since its last answer is closed
+    /// after this many milliseconds.
+    pub idle_timeout_ms: u64,
+    /// A request's line and headers must arrive within this many milliseconds of their first
+    /// byte, or the connection is closed.
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive within this many milliseconds of its headers, or it is
+    /// answered 408 and the connection closed.
+    pub body_read_timeout_ms: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            // Longer than clients keep an idle connection (reqwest: 90 s), so a client
+            // closes its idle connection before the mock does and never sends on one
+            // that is being closed.
+            idle_timeout_ms: 120_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 || self.max_connections > 100_000 {
+            return Err(invalid("connections.max_connections", "from 1 to 100000"));
+        }
+        for (field, ms) in [
+            ("connections.idle_timeout_ms", self.idle_timeout_ms),
+            (
+                "connections.header_read_timeout_ms",
+                self.header_read_timeout_ms,
+            ),
+            (
+                "connections.body_read_timeout_ms",
+                self.body_read_timeout_ms,
+            ),
+        ] {
+            if ms == 0 || ms > MAX_WAIT_MS {
+                return Err(invalid(
+                    field,
+                    format!("from 1 to {MAX_WAIT_MS} ms (ten minutes)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A length of time given on the command line: `500ms`, `10s`, `2m`, or a number of seconds.
+/// Held in milliseconds, from 1 ms to [`MAX_WAIT_MS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout {
+    pub ms: u64,
+}
+
+impl FromStr for Timeout {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+            (n, 1)
+        } else if let Some(n) = text.strip_suffix('s') {
+            (n, 1_000)
+        } else if let Some(n) = text.strip_suffix('m') {
+            (n, 60_000)
+        } else {
+            (text, 1_000)
+        };
+        let ms = number
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit_ms))
+            .filter(|ms| (1..=MAX_WAIT_MS).contains(ms))
+            .ok_or_else(|| {
+                format!(
+                    "'{text}' is not a length of time from 1ms to 10m (a whole number with ms, s or m)"
+                )
+            })?;
+        Ok(Self { ms })
     }
 }
 
@@ -546,6 +680,42 @@ mod tests {
         let mix: OutcomeMix = "answered=1,no_answer=3".parse().unwrap();
         assert_eq!(mix.total(), 4);
         assert!("answered=0".parse::<OutcomeMix>().is_err());
+    }
+
+    // Class 20: every length of time is checked before any arithmetic is done with it.
+    #[test]
+    fn class_20_lengths_of_time_are_bounded() {
+        assert_eq!("500ms".parse::<Timeout>(), Ok(Timeout { ms: 500 }));
+        assert_eq!("10s".parse::<Timeout>(), Ok(Timeout { ms: 10_000 }));
+        assert_eq!("2m".parse::<Timeout>(), Ok(Timeout { ms: 120_000 }));
+        assert_eq!("3".parse::<Timeout>(), Ok(Timeout { ms: 3_000 }));
+        for bad in [
+            "0",
+            "0ms",
+            "11m",
+            "18446744073709551615s",
+            "-1s",
+            "1.5s",
+            "soon",
+            "",
+        ] {
+            assert!(bad.parse::<Timeout>().is_err(), "{bad}");
+        }
+        let mut config = MockConfig::default();
+        config.timing.no_answer_after_secs = u32::MAX;
+        assert!(config.validate().is_err());
+        let mut config = MockConfig::default();
+        config.callback.backoff_ms = u64::MAX;
+        assert!(config.validate().is_err());
+        let config = MockConfig {
+            time_scale: 1e300,
+            ..MockConfig::default()
+        };
+        assert!(config.validate().is_err());
+        let mut config = MockConfig::default();
+        config.connections.idle_timeout_ms = 0;
+        assert!(config.validate().is_err());
+        assert!(MockConfig::default().validate().is_ok());
     }
 
     #[test]

@@ -95,32 +95,52 @@ pub(crate) struct Advance {
     ms: Option<u64>,
 }
 
+/// Moves the virtual clock. Every refusal is a 400 that leaves the clock as it was: a body
+/// that is not `{"seconds": N}` or `{"ms": N}`, a negative, fractional-ms or non-finite
+/// number, or a jump past the end of time (see [`crate::clock::MAX_MS`]).
 pub(crate) async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
     let value = parse_json(&body)?;
     let advance: Advance = serde_json::from_value(value).map_err(|e| {
-        ApiError::invalid(format!("expected {{\"seconds\": N}} or {{\"ms\": N}}: {e}"))
+        ApiError::malformed(format!(
+            "expected {{\"seconds\": N}} or {{\"ms\": N}} (N >= 0): {e}"
+        ))
     })?;
     let by_ms = match (advance.seconds, advance.ms) {
-        (Some(secs), None) if secs.is_finite() && secs >= 0.0 => {
-            // Seconds to whole milliseconds; bounded by the check below.
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "checked non-negative"
-            )]
-            let ms = (secs * 1000.0).round() as u64;
-            ms
-        }
+        (Some(secs), None) => seconds_to_ms(secs)?,
         (None, Some(ms)) => ms,
         _ => {
-            return Err(ApiError::invalid(
-                "send exactly one of seconds (a number >= 0) or ms (a whole number)",
+            return Err(ApiError::malformed(
+                "send exactly one of seconds (a number >= 0) or ms (a whole number >= 0)",
             ));
         }
     };
-    shared.clock.advance(by_ms);
+    shared
+        .clock
+        .advance(by_ms)
+        .map_err(|e| ApiError::malformed(e.to_string()))?;
     shared.wake.notify_one();
     Ok(ok("clock advanced", clock_view(&shared)))
+}
+
+/// Seconds to whole milliseconds, refusing what no clock can hold.
+fn seconds_to_ms(secs: f64) -> Result<u64, ApiError> {
+    let ms = (secs * 1000.0).round();
+    #[expect(clippy::cast_precision_loss, reason = "a bound, compared as a float")]
+    let max = crate::clock::MAX_MS as f64;
+    if !(ms.is_finite() && (0.0..=max).contains(&ms)) {
+        return Err(ApiError::malformed(format!(
+            "seconds must be a number from 0 to {}",
+            crate::clock::MAX_MS / 1000
+        )));
+    }
+    // Checked above: a whole number from 0 to MAX_MS, which u64 holds exactly.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "checked non-negative and at most MAX_MS"
+    )]
+    let ms = ms as u64;
+    Ok(ms)
 }
 
 pub(crate) fn faults_view(shared: &Shared) -> Value {

@@ -22,7 +22,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
 use crate::callbacks::dispatch_callbacks;
@@ -72,6 +72,7 @@ pub(crate) struct Shared {
     pub(crate) deliveries: Mutex<VecDeque<Delivery>>,
     pub(crate) wake: Notify,
     pub(crate) http: reqwest::Client,
+    pub(crate) connections: crate::connections::Connections,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +113,7 @@ impl Shared {
                 .timeout(Duration::from_millis(config.callback.timeout_ms))
                 .build()
                 .context("cannot build the callback HTTP client")?,
+            connections: crate::connections::Connections::new(config.connections),
         })
     }
 
@@ -187,6 +189,33 @@ fn classify(path: &str) -> Option<Route> {
     }
 }
 
+/// The whole body, under [`MAX_BODY`] and the body timeout; otherwise the answer (413, 408).
+async fn read_body(shared: &Shared, body: Body) -> Result<Bytes, Response> {
+    let timeout = Duration::from_millis(shared.connections.limits().body_read_timeout_ms);
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(
+            ApiError::new(413, format!("the request body exceeds {MAX_BODY} bytes"))
+                .into_response(),
+        ),
+        Err(_elapsed) => {
+            let mut response = ApiError::new(
+                408,
+                format!(
+                    "the request body did not arrive within {} ms",
+                    timeout.as_millis()
+                ),
+            )
+            .into_response();
+            // The rest of the body may still come: the connection cannot serve another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(response)
+        }
+    }
+}
+
 /// Faults, auth, rate limit, then the handler; journals and logs every request.
 async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -214,15 +243,8 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let is_control = parts.uri.path().starts_with("/__mock/");
     let route = classify(parts.uri.path());
 
-    let (body, response, fault) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Err(_) => (
-            Bytes::new(),
-            Some(
-                ApiError::new(413, format!("the request body exceeds {MAX_BODY} bytes"))
-                    .into_response(),
-            ),
-            None,
-        ),
+    let (body, response, fault) = match read_body(&shared, body).await {
+        Err(refused) => (Bytes::new(), Some(refused), None),
         Ok(body) => {
             let decision = match route {
                 Some(route) if !is_control => lock(&shared.faults).decide(route, seq),
@@ -491,8 +513,19 @@ impl std::fmt::Display for Answer {
     }
 }
 
-async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+/// How long in-flight requests are given to finish once the mock is told to stop.
+const DRAIN: Duration = Duration::from_secs(10);
+
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tasks = JoinSet::new();
     loop {
+        // Finished connections' tasks, reaped so the set stays as small as what is open.
+        while tasks.try_join_next().is_some() {}
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -505,35 +538,87 @@ async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver
             },
             _ = shutdown.changed() => break,
         };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let mut shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let kill = Arc::new(Notify::new());
-            let handle = ConnectionKill(Arc::clone(&kill));
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(handle.clone());
-                    let app = app.clone();
-                    async move {
-                        Ok::<_, Infallible>(
-                            app.oneshot(request.map(Body::new))
-                                .await
-                                .unwrap_or_else(|never| match never {}),
-                        )
-                    }
-                },
+        let Ok((id, connection)) = shared.connections.admit() else {
+            tracing::warn!(
+                "closed a new connection: {} are open, each with a request in progress (--max-connections)",
+                shared.connections.limits().max_connections
             );
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                () = kill.notified() => {}
-                _ = shutdown.changed() => {}
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tasks.spawn(serve_connection(
+            stream,
+            app.clone(),
+            Arc::clone(&shared),
+            id,
+            connection,
+            shutdown.clone(),
+        ));
+    }
+    // No new connections; those open finish what they are doing (within DRAIN) and close.
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Serves one connection until the client closes it, it waits too long (idle, or half a
+/// request head), it is evicted or killed by a fault, or the mock stops (then the request in
+/// progress, if any, is answered first).
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    shared: Arc<Shared>,
+    id: u64,
+    connection: Arc<crate::connections::Connection>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let kill = Arc::clone(&connection.kill);
+    let handle = ConnectionKill(Arc::clone(&kill));
+    let watched = Arc::clone(&connection);
+    let service =
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(handle.clone());
+            let busy = watched.busy();
+            let app = app.clone();
+            async move {
+                let response = app
+                    .oneshot(request.map(Body::new))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                drop(busy);
+                Ok::<_, Infallible>(response)
             }
         });
+    let io = TokioIo::new(crate::connections::Watched::new(
+        stream,
+        Arc::clone(&connection),
+    ));
+    // Our own timers cover idle connections and half-sent heads (see `connections`), so
+    // hyper's header timeout, which also runs while a connection is idle, is off.
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(None)
+        .serve_connection(io, service);
+    let mut served = std::pin::pin!(served);
+    let mut drain_until = None;
+    loop {
+        let draining = async {
+            match drain_until {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = served.as_mut() => break,
+            () = kill.notified() => break,
+            () = shared.connections.expired(&connection) => break,
+            () = draining => break,
+            _ = shutdown.changed(), if drain_until.is_none() => {
+                served.as_mut().graceful_shutdown();
+                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+            }
+        }
     }
+    shared.connections.remove(id);
 }
 
 /// A mock server running in this process. Stops on `shutdown` or when dropped.
@@ -592,7 +677,7 @@ pub async fn start(config: MockConfig, addr: SocketAddr) -> anyhow::Result<Runni
     let (shutdown, receiver) = watch::channel(false);
     let app = router(Arc::clone(&shared));
     let tasks = vec![
-        tokio::spawn(serve(listener, app, receiver.clone())),
+        tokio::spawn(serve(listener, app, Arc::clone(&shared), receiver.clone())),
         tokio::spawn(dispatch_callbacks(Arc::clone(&shared), receiver)),
     ];
     Ok(RunningMock {
