@@ -8,7 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::campaign::Campaign;
-use crate::load::diagnostic::{Code, Diagnostic};
+use crate::load::diagnostic::{Code, Diagnostic, quoted};
 use crate::load::document::{Document, escape};
 
 /// The schema as a JSON value.
@@ -60,13 +60,13 @@ pub fn field_name(pointer: &str) -> String {
         Some(last) if !pointer.is_empty() => {
             if last.bytes().all(|b| b.is_ascii_digit()) {
                 let parent = &pointer[..pointer.len() - last.len() - 1];
-                let name = parent.rsplit('/').next().unwrap_or("");
+                let name = quoted(parent.rsplit('/').next().unwrap_or(""));
                 format!(
                     "item {} of `{name}`",
                     last.parse::<usize>().unwrap_or(0) + 1
                 )
             } else {
-                format!("`{}`", last.replace("~1", "/").replace("~0", "~"))
+                format!("`{}`", quoted(&last.replace("~1", "/").replace("~0", "~")))
             }
         }
         _ => "the campaign".to_owned(),
@@ -138,7 +138,7 @@ fn describe(
                     let child = format!("{pointer}/{}", escape(name));
                     let mut d = Diagnostic::error(
                         Code::UnknownKey,
-                        format!("`{name}` is not a field {}", where_(pointer)),
+                        format!("`{}` is not a field {}", quoted(name), where_(pointer)),
                     )
                     .at(child.clone(), doc.key_span(&child));
                     d = match suggest(name, &known) {
@@ -196,9 +196,11 @@ fn describe(
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut d =
-                Diagnostic::error(Code::NotAllowedValue, format!("{what} cannot be `{given}`"))
-                    .at(pointer, span);
+            let mut d = Diagnostic::error(
+                Code::NotAllowedValue,
+                format!("{what} cannot be `{}`", quoted(&given)),
+            )
+            .at(pointer, span);
             d = match suggest(&given, &choices) {
                 Some(s) => d.help(format!("did you mean `{s}`? Allowed: {}", list(options))),
                 None => d.help(format!("allowed values: {}", list(options))),
@@ -249,9 +251,11 @@ fn describe(
                 let given = instance
                     .as_str()
                     .map_or_else(|| instance.to_string(), ToOwned::to_owned);
-                let mut d =
-                    Diagnostic::error(Code::NotAllowedValue, format!("{what} cannot be `{given}`"))
-                        .at(pointer, span);
+                let mut d = Diagnostic::error(
+                    Code::NotAllowedValue,
+                    format!("{what} cannot be `{}`", quoted(&given)),
+                )
+                .at(pointer, span);
                 let all = consts.join(", ");
                 d = match suggest(&given, &consts) {
                     Some(s) => d.help(format!("did you mean `{s}`? Allowed: {all}")),
@@ -303,9 +307,12 @@ fn describe(
         .at(pointer, span),
         ValidationErrorKind::Pattern { .. } => {
             let given = instance.as_str().unwrap_or_default();
-            Diagnostic::error(Code::BadText, format!("{what} cannot be `{given}`"))
-                .at(pointer, span)
-                .help(pattern_help(pointer))
+            Diagnostic::error(
+                Code::BadText,
+                format!("{what} cannot be `{}`", quoted(given)),
+            )
+            .at(pointer, span)
+            .help(pattern_help(pointer))
         }
         ValidationErrorKind::Format { format } => {
             Diagnostic::error(Code::BadText, format!("{what} is not a valid {format}"))

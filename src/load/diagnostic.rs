@@ -7,6 +7,47 @@ use serde::Serialize;
 pub use crate::load::code::Code;
 use crate::load::yaml::Span;
 
+/// The most characters of a file's own text (a key, a name) a message quotes.
+pub const QUOTED_CHARS: usize = 64;
+
+/// Text from a file as a message quotes it: at most [`QUOTED_CHARS`] characters (cut with
+/// `…`), and characters a terminal would act on shown as `�` (see [`is_hidden`]). A campaign
+/// file may be written by anyone who opens a pull request; what it says is not echoed whole.
+pub fn quoted(text: &str) -> String {
+    let mut out: String = text.chars().take(QUOTED_CHARS).map(shown_char).collect();
+    if text.chars().nth(QUOTED_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` with the characters a terminal would act on shown as `�` (see [`is_hidden`]).
+pub fn inert(text: &str) -> String {
+    text.chars().map(shown_char).collect()
+}
+
+fn shown_char(c: char) -> char {
+    if is_hidden(c) { '\u{fffd}' } else { c }
+}
+
+/// Characters not shown as themselves: controls other than tab and newline (a terminal acts
+/// on them), and the marks that reorder text on screen ("Trojan source"), so that what is
+/// shown reads as it is stored.
+pub fn is_hidden(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{feff}'
+        )
+}
+
 /// How bad a problem is. Errors make a file invalid; warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

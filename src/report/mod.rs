@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod call_state;
 pub mod document;
+pub mod excerpt;
 pub mod figures;
 pub mod headline;
 pub mod html;

@@ -4,11 +4,12 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 
-use crate::load::diagnostic::{Code, Diagnostic, FileReport, Severity};
+use crate::load::diagnostic::{Code, Diagnostic, FileReport, Severity, inert};
 use crate::report::document::{Document, write_pretty};
+use crate::report::excerpt::Excerpt;
 use crate::report::words::plural;
 use crate::settings::formats::ValidateFormat;
 
@@ -57,7 +58,8 @@ pub struct Human {
 struct Shown<'a> {
     diag: &'a Diagnostic,
     message: String,
-    source: Option<NamedSource<String>>,
+    help: Option<String>,
+    source: Option<Excerpt>,
     label: Option<LabeledSpan>,
 }
 
@@ -86,8 +88,7 @@ impl miette::Diagnostic for Shown<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
@@ -117,20 +118,9 @@ impl Human {
             ),
             Some((span, text)) => {
                 // Underline the first line of the value only: a whole mapping is noise.
-                let start = span.start.offset.min(text.len());
-                let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-                let end = span.end.offset.clamp(start, line_end);
-                let len = if end > start {
-                    text[start..end].trim_end().len().max(1)
-                } else {
-                    usize::from(start < text.len())
-                };
-                let label = LabeledSpan::new_with_span(Some(label_for(diag)), (start, len));
-                (
-                    Some(NamedSource::new(path, text.clone())),
-                    Some(label),
-                    diag.message.clone(),
-                )
+                let excerpt = Excerpt::around(path, text, span.start.offset, span.end.offset);
+                let label = LabeledSpan::new_with_span(Some(label_for(diag)), excerpt.label());
+                (Some(excerpt), Some(label), diag.message.clone())
             }
             None => match diag.span {
                 Some(s) => (
@@ -146,7 +136,9 @@ impl Human {
         };
         let shown = Shown {
             diag,
-            message,
+            // Messages may quote the file; nothing in them may act on the terminal.
+            message: inert(&message),
+            help: diag.help.as_deref().map(inert),
             source,
             label,
         };
@@ -160,9 +152,11 @@ impl Human {
             .with_links(false)
             .with_context_lines(1);
         let mut out = String::new();
-        handler
-            .render_report(&mut out, &shown)
-            .expect("rendering to a String cannot fail");
+        if handler.render_report(&mut out, &shown).is_err() {
+            // miette found a place it could not read: say it in one line rather than not at all.
+            out = one_line(report, diag);
+            out.push('\n');
+        }
         out
     }
 }
@@ -448,7 +442,7 @@ impl Reporter for Github {
                     "::{} {}::{}",
                     d.severity.as_str(),
                     props.join(","),
-                    gh_data(&message)
+                    gh_data(&inert(&message))
                 )?;
             }
         }

@@ -7,6 +7,7 @@ mod backend;
 mod ci_workflow;
 mod fake_clock;
 mod hints;
+mod hostile_text;
 mod init;
 mod ledger_safety;
 mod links;

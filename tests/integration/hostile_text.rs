@@ -1,0 +1,243 @@
+//! Hostile text (issue 14): campaign files are written by whoever opens a pull request, and CI
+//! runs `validate` and `plan` on them. Class 16: any line, however long and whatever it holds,
+//! is shown as a bounded, inert excerpt, never a panic.
+
+use std::path::Path;
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use crate::outreach;
+
+/// A refused input ends with its located error well inside this; a hang is a failure.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// The most characters of any line of output (an excerpt line is at most 100 characters of
+/// the file, cut marks and the gutter around them; a tab is drawn as four spaces and a wide
+/// character's underline as two dashes).
+const MOST_PER_LINE: usize = 500;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// Runs outreach in `dir` under the watchdog: (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = outreach()
+        .current_dir(dir)
+        .timeout(WATCHDOG)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?} did not end within {WATCHDOG:?}: {e}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A campaign that is valid until `line` is inserted after its `name`.
+fn campaign_with(line: &str) -> String {
+    named(&format!("name: hostile\n{line}"))
+}
+
+/// A campaign whose second line (and any after it) is `lines`, valid if they are a good name.
+fn named(lines: &str) -> String {
+    format!(
+        r#"version: 1
+{lines}
+workflow_id: 9b643eb4-0799-4761-bd34-9580eb315aaf
+patients:
+  - inline:
+      - phone: "+2348031110000"
+        name: Ada
+    default_country: NG
+variables:
+  name: "{{{{name}}}}"
+schedule:
+  timezone: Africa/Lagos
+  windows: [{{days: [every_day], from: "08:00", until: "20:00"}}]
+"#
+    )
+}
+
+/// What a reporter printed: ended (no panic), and no line of it longer than the bound.
+fn assert_bounded(what: &str, code: Option<i32>, stdout: &str, stderr: &str) {
+    assert!(
+        matches!(code, Some(0..=2)),
+        "{what}: exit {code:?}\n{}",
+        stderr.chars().take(2000).collect::<String>()
+    );
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    for text in [stdout, stderr] {
+        for line in text.lines() {
+            let n = line.chars().count();
+            assert!(
+                n <= MOST_PER_LINE,
+                "{what}: a line of {n} characters: {}…",
+                line.chars().take(200).collect::<String>()
+            );
+        }
+    }
+}
+
+/// The longest run of `c` in `text`.
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut best, mut now) = (0, 0);
+    for x in text.chars() {
+        now = if x == c { now + 1 } else { 0 };
+        best = best.max(now);
+    }
+    best
+}
+
+/// A line of 70,000 characters (past the 65,535 columns miette can draw): validate and plan
+/// say what is wrong and where, showing about 100 characters of the line, cut around the place.
+#[test]
+fn class_16_a_line_longer_than_65535_characters_is_shown_cut_around_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long = "a".repeat(70_000);
+    // A value too long for its field, and an unknown key of 70,000 characters after 100 tabs.
+    write(d, "value.yaml", &named(&format!("name: {long}")));
+    write(
+        d,
+        "key.yaml",
+        &campaign_with(&format!("? {}{long}\n: 1", "\t".repeat(100))),
+    );
+    write(
+        d,
+        "syntax.yaml",
+        &campaign_with(&format!("description: {long}\u{1b}[2J: {long}")),
+    );
+    for file in ["value.yaml", "key.yaml", "syntax.yaml"] {
+        for args in [
+            vec!["validate", "--color", "never", file],
+            vec!["validate", "--format", "github", file],
+            vec!["validate", "--format", "json", file],
+            vec!["validate", "--format", "junit", file],
+            vec!["plan", "--color", "never", file],
+        ] {
+            let (code, stdout, stderr) = run(d, &args);
+            let what = args.join(" ");
+            assert_bounded(&what, code, &stdout, &stderr);
+            assert_ne!(code, Some(0), "{what}: refused");
+            assert!(
+                longest_run(&stdout, 'a') <= 100 && longest_run(&stderr, 'a') <= 100,
+                "{what}: more than 100 characters of the line are shown"
+            );
+            assert!(
+                !stdout.contains('\u{1b}'),
+                "{what}: an escape reached the output"
+            );
+        }
+        let (_, stdout, _) = run(d, &["validate", "--color", "never", file]);
+        let line = if file == "value.yaml" { 2 } else { 3 };
+        assert!(
+            stdout.contains(&format!("[{file}:{line}:")),
+            "located: {stdout}"
+        );
+        assert!(
+            stdout.contains('…'),
+            "{file}: the line is shown cut: {stdout}"
+        );
+    }
+    let (_, stdout, _) = run(d, &["validate", "--color", "never", "syntax.yaml"]);
+    assert!(stdout.contains("[syntax.yaml:3:7001"), "{stdout}");
+}
+
+/// Characters that break column arithmetic or act on a terminal: tabs, controls, combining
+/// marks, right-to-left text and direction overrides, wide characters, line breaks YAML
+/// counts (`\r`), and the byte-order mark.
+const HOSTILE: [char; 16] = [
+    'a', ' ', '\t', '\u{1b}', '\u{7f}', '\u{85}', '\u{0301}', '\u{202e}', '\u{2066}', 'ש', 'ع',
+    '中', '😀', '\r', '\u{feff}', ':',
+];
+
+fn hostile_text(max: usize) -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(0..HOSTILE.len(), 0..64),
+        0usize..max,
+    )
+        .prop_map(|(pattern, len)| {
+            if pattern.is_empty() {
+                return "a".repeat(len);
+            }
+            pattern
+                .iter()
+                .cycle()
+                .take(len)
+                .map(|&i| HOSTILE[i])
+                .collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The generated corpus over the real binary: a campaign with one line of any length
+    /// (up to 100,000 characters) and content, as a name, a key, a quoted name, a value no
+    /// rule limits, or a line of its own.
+    #[test]
+    fn class_16_any_line_of_a_campaign_is_reported_without_panic(
+        text in hostile_text(100_000),
+        form in 0usize..5,
+    ) {
+        let campaign = match form {
+            0 => named(&format!("name: {text}")),
+            1 => campaign_with(&format!("? {text}\n: 1")),
+            2 => named(&format!("name: \"{text}\"")),
+            3 => campaign_with(&format!("description: {text}")),
+            _ => campaign_with(&text),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.yaml", &campaign);
+        for format in ["human", "github"] {
+            let (code, stdout, stderr) =
+                run(dir.path(), &["validate", "--color", "never", "--format", format, "c.yaml"]);
+            assert_bounded(format, code, &stdout, &stderr);
+            prop_assert!(!stdout.contains(['\u{1b}', '\u{202e}', '\u{2066}']), "{stdout}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any span over any text, rendered in every format: at the end of the file, zero-width,
+    /// past the line's end or the file's, inside a character, ending before it starts.
+    #[test]
+    fn class_16_any_span_over_any_text_is_rendered_without_panic(
+        text in hostile_text(80_000).prop_map(|t| t.replace('\u{85}', "\n")),
+        lines in proptest::collection::vec("[a-z: ]{0,20}", 0..4),
+        spans in proptest::collection::vec((0usize..200_000, 0usize..200_000, 0usize..10), 1..6),
+    ) {
+        use outreach::load::diagnostic::{Code, Diagnostic, FileReport};
+        use outreach::load::yaml::{Pos, Span};
+        let mut source = lines.join("\n");
+        source.push('\n');
+        source.push_str(&text);
+        let mut report = FileReport::new(Path::new("fuzz.yaml"));
+        for (start, end, line) in spans {
+            let span = Span {
+                start: Pos { line, column: 1, offset: start % (source.len() + 3) },
+                end: Pos { line, column: 1, offset: end % (source.len() + 3) },
+            };
+            report.diagnostics.push(Diagnostic::error(Code::BadText, "bad").at("/x", Some(span)));
+        }
+        report.source = Some(source);
+        for format in [
+            outreach::settings::formats::ValidateFormat::Human,
+            outreach::settings::formats::ValidateFormat::Json,
+            outreach::settings::formats::ValidateFormat::Junit,
+            outreach::settings::formats::ValidateFormat::Github,
+        ] {
+            let mut out = Vec::new();
+            outreach::report::validation::reporter(format, false)
+                .validation(std::slice::from_ref(&report), &mut out)
+                .unwrap();
+            let out = String::from_utf8(out).unwrap();
+            assert_bounded(&format!("{format:?}"), Some(1), &out, "");
+        }
+    }
+}
