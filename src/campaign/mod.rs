@@ -5,6 +5,7 @@
 //! after the schema has passed. Doc comments become the schema's descriptions, so they are
 //! written for the programme manager who reads them in an editor tooltip.
 
+pub mod dates;
 pub mod schema;
 pub mod values;
 pub mod windows;
@@ -111,6 +112,11 @@ pub struct Campaign {
     /// How fast and in what batches calls are placed, and what happens when they fail.
     #[serde(default)]
     pub delivery: Delivery,
+
+    /// How the dates in patient files are read: `{order: dmy, two_digit_years: 2000}`.
+    /// Without it, a date that could be read two ways is refused for its row.
+    #[serde(default)]
+    pub dates: dates::Dates,
 }
 
 fn example_variables() -> serde_json::Value {

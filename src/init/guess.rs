@@ -647,6 +647,70 @@ pub struct Proposal {
     pub empty: usize,
 }
 
+/// How the date columns' values must be read (`dates:` in the starter), when they need it:
+/// a day and month that could be swapped need `order`, two-digit years need
+/// `two_digit_years`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DatesGuess {
+    /// The order to write, and why it was chosen; `None` when no value needs one.
+    pub order: Option<(crate::campaign::dates::DateOrder, String)>,
+    /// Some values have a two-digit year.
+    pub two_digit_years: bool,
+}
+
+/// Reads the sampled values of the date columns for [`DatesGuess`]. The order is the one
+/// values with a day above 12 show; without such values, the country's (day first except in
+/// the US).
+pub fn dates_guess(sample: &Sample, proposals: &[Proposal], country: Option<&str>) -> DatesGuess {
+    use crate::campaign::dates::DateOrder;
+    let mut ambiguous = false;
+    let mut two_digit_years = false;
+    let mut shown: Vec<(DateOrder, &str)> = Vec::new();
+    for p in proposals.iter().filter(|p| p.kind == ColumnKind::Date) {
+        let Some(i) = sample.header.iter().position(|h| *h == p.column) else {
+            continue;
+        };
+        for v in sample.values(i) {
+            let Some(shape) = crate::render::dates::shape(v) else {
+                continue;
+            };
+            ambiguous |= shape.ambiguous;
+            two_digit_years |= shape.two_digit_year;
+            if let Some(order) = shape.shows {
+                shown.push((order, p.column.as_str()));
+            }
+        }
+    }
+    let order = ambiguous.then(|| match shown.first() {
+        Some((order, column)) if shown.iter().all(|(o, _)| o == order) => {
+            let first = if *order == DateOrder::Mdy {
+                "month"
+            } else {
+                "day"
+            };
+            (
+                *order,
+                format!("{first} first, as a date in `{column}` shows"),
+            )
+        }
+        _ if country == Some("US") => (DateOrder::Mdy, "month first, as in the US".to_owned()),
+        _ => (
+            DateOrder::Dmy,
+            match country {
+                Some(c) => format!(
+                    "day first, as in {}",
+                    crate::patients::countries::country_info(c).map_or(c, |i| i.name)
+                ),
+                None => "day first, as in most countries".to_owned(),
+            },
+        ),
+    });
+    DatesGuess {
+        order,
+        two_digit_years,
+    }
+}
+
 /// Proposes a variable (or a tag, on robocalls, for identifiers) for every column but the
 /// phone column. `other_phones` are columns that also hold phone numbers: left out.
 pub fn propose(

@@ -348,6 +348,7 @@ fn write_campaign(
     let file_rel = from_campaign(&patients_abs);
 
     let country = c.phone.country.country.clone();
+    let dates = crate::init::guess::dates_guess(&file.sample, proposals, country.as_deref());
     let text = starter::yaml(&Starter {
         name: &c.name,
         kind: c.kind,
@@ -367,6 +368,7 @@ fn write_campaign(
         opt_out: opt_out.as_deref(),
         rows: file.sample.total_rows,
         sampled_rows: file.sample.rows.len(),
+        dates: &dates,
     });
     write_file(&target, &text, s.force)?;
     let ensured = schema_file.ensure()?;

@@ -52,6 +52,8 @@ pub struct Starter<'a> {
     pub rows: u64,
     /// Rows the guesses were made from.
     pub sampled_rows: usize,
+    /// How the date columns are read, when their values need it.
+    pub dates: &'a crate::init::guess::DatesGuess,
 }
 
 /// A YAML double-quoted scalar (JSON strings are valid YAML).
@@ -89,7 +91,9 @@ fn accent(kind: Kind, country: Option<&str>) -> &'static str {
 /// section ignores `writeln!`'s result.
 pub fn yaml(s: &Starter<'_>) -> String {
     let mut y = String::new();
-    for section in [header, patients, variables, opt_outs, schedule, delivery] {
+    for section in [
+        header, patients, variables, dates, opt_outs, schedule, delivery,
+    ] {
         section(&mut y, s);
     }
     y
@@ -250,6 +254,31 @@ fn patients(w: &mut String, s: &Starter<'_>) {
             "    # REPLACE: the country of numbers written without a country code (two letters)."
         );
         let _ = writeln!(w, "    # default_country: NG");
+    }
+    let _ = writeln!(w);
+}
+
+/// `dates:`, when the sampled dates need it: a day and month that could be swapped, or
+/// two-digit years (without it, such a patient is skipped, never called with a guess).
+fn dates(w: &mut String, s: &Starter<'_>) {
+    let g = s.dates;
+    if g.order.is_none() && !g.two_digit_years {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "# How dates are read. Some dates here could be read two ways (a day and a month both 12"
+    );
+    let _ = writeln!(
+        w,
+        "# or less, or a two-digit year): without this, such a patient is skipped. Check it."
+    );
+    let _ = writeln!(w, "dates:");
+    if let Some((order, why)) = &g.order {
+        let _ = writeln!(w, "  order: {}   # guessed: {why}", order.as_str());
+    }
+    if g.two_digit_years {
+        let _ = writeln!(w, "  two_digit_years: 2000   # guessed: `27` is 2027");
     }
     let _ = writeln!(w);
 }

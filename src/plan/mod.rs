@@ -19,6 +19,7 @@ use crate::campaign::{Campaign, Source};
 use crate::patients::opt_outs::OptOutError;
 use crate::patients::source::SourceError;
 use crate::render::Renderer;
+use crate::render::dates::DateRules;
 pub use model::{
     Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, SourceInfo,
     SourceRole, Summary, call_key, file_digest,
@@ -107,6 +108,14 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
     })
 }
 
+/// The plan's date: the clock's today in the campaign's time zone (a date more than five
+/// years after it is refused).
+fn plan_date(campaign: &Campaign) -> jiff::civil::Date {
+    let zone =
+        jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    crate::clock::now().to_zoned_datetime(zone).date()
+}
+
 /// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
 pub fn plan(
     campaign: &Campaign,
@@ -148,8 +157,13 @@ pub fn plan(
         ..Summary::default()
     };
 
-    let renderer = Renderer::new(&campaign.variables, &campaign.tags, &campaign.defaults)
-        .map_err(PlanError::Template)?;
+    let renderer = Renderer::new(
+        &campaign.variables,
+        &campaign.tags,
+        &campaign.defaults,
+        DateRules::new(&campaign.dates, plan_date(campaign)),
+    )
+    .map_err(PlanError::Template)?;
     let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {

@@ -8,9 +8,11 @@
 //! an empty or missing value is an error unless `defaults` gives one; a test checks that they
 //! agree.
 
+pub mod dates;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use handlebars::template::{Parameter, TemplateElement};
 use handlebars::{Handlebars, RenderErrorReason, Template};
@@ -64,6 +66,7 @@ pub struct Renderer {
     variables: Vec<Compiled>,
     tags: Vec<Compiled>,
     defaults: BTreeMap<String, String>,
+    dates: Arc<dates::DateRules>,
 }
 
 /// A renderer bound to one source's header.
@@ -136,13 +139,16 @@ fn fast_program(source: &str) -> Option<Vec<Piece>> {
 }
 
 impl Renderer {
-    /// Compiles the templates. They must have passed validation.
+    /// Compiles the templates. They must have passed validation. Dates are read by `dates`
+    /// (the campaign's `dates:` on the plan's date).
     pub fn new(
         variables: &BTreeMap<String, String>,
         tags: &BTreeMap<String, String>,
         defaults: &BTreeMap<String, String>,
+        dates: dates::DateRules,
     ) -> Result<Self, String> {
-        let mut hb = template::registry();
+        let dates = Arc::new(dates);
+        let mut hb = template::registry(&dates);
         let mut compile = |section: &str,
                            map: &BTreeMap<String, String>|
          -> Result<Vec<Compiled>, String> {
@@ -166,6 +172,7 @@ impl Renderer {
             variables,
             tags,
             defaults: defaults.clone(),
+            dates,
         })
     }
 
@@ -238,12 +245,18 @@ impl Bound<'_> {
                             },
                         }
                     }
-                    let text = template::apply(helper, &values).map_err(|message| {
-                        RenderProblem::Failed {
-                            template: c.name.clone(),
-                            message,
-                        }
-                    })?;
+                    let column = match args.first() {
+                        Some(Arg::Column(col)) => Some(col.as_str()),
+                        _ => None,
+                    };
+                    let rules = &self.renderer.dates;
+                    let text =
+                        template::apply(helper, &values, rules, column).map_err(|message| {
+                            RenderProblem::Failed {
+                                template: c.name.clone(),
+                                message,
+                            }
+                        })?;
                     out.push_str(&text);
                 }
             }
@@ -321,7 +334,13 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Renderer::new(&vars, &BTreeMap::new(), &defs).unwrap()
+        Renderer::new(
+            &vars,
+            &BTreeMap::new(),
+            &defs,
+            dates::DateRules::strict_today(),
+        )
+        .unwrap()
     }
 
     fn header() -> Vec<String> {

@@ -5,17 +5,20 @@
 //! Helpers (documented in the README):
 //! - `{{upper x}}`, `{{lower x}}`, `{{title x}}` (Title Case), `{{trim x}}`
 //! - `{{default x "fallback"}}`: `x`, or the fallback when `x` is empty or missing
-//! - `{{date x "%d %B %Y"}}`: reformat a date column (`2026-12-03`, `03/12/2026`, …) with a
-//!   strftime format
+//! - `{{date x "%d %B %Y"}}`: reformat a date column (`2026-12-03`, `15 Jan 2027`, …) with a
+//!   strftime format; how dates are read, and which are refused, is [`crate::render::dates`]
 //! - `{{mask x}}`: keep the last 4 characters, mask the rest (`*******4567`)
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use handlebars::template::{HelperTemplate, Parameter, TemplateElement};
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason,
     Template,
 };
+
+use crate::render::dates::{self, DateRules};
 
 /// Helpers this tool registers.
 pub const HELPERS: [&str; 7] = ["upper", "lower", "title", "trim", "default", "date", "mask"];
@@ -140,20 +143,44 @@ fn column(raw: &str, refs: &mut References) {
 }
 
 /// A registry configured for patient messages: strict (a missing value is an error, never
-/// an empty string), no HTML escaping (`O'Brien` stays `O'Brien`), and the helpers above.
-pub fn registry() -> Handlebars<'static> {
+/// an empty string), no HTML escaping (`O'Brien` stays `O'Brien`), and the helpers above,
+/// reading dates by the campaign's `rules`.
+pub fn registry(rules: &Arc<DateRules>) -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
     for name in HELPERS {
-        hb.register_helper(name, Box::new(Shared(name)));
+        hb.register_helper(
+            name,
+            Box::new(Shared {
+                name,
+                rules: Arc::clone(rules),
+            }),
+        );
     }
     hb
 }
 
+/// How many arguments each helper takes: the least and the most.
+pub fn arity(helper: &str) -> Option<(usize, usize)> {
+    match helper {
+        "upper" | "lower" | "title" | "trim" | "mask" => Some((1, 1)),
+        "default" => Some((2, 2)),
+        "date" => Some((1, 2)),
+        _ => None,
+    }
+}
+
 /// Applies one of this tool's helpers to text arguments. Shared by the handlebars helpers and
-/// the fast renderer ([`crate::render`]), so both give the same result.
-pub fn apply(helper: &str, args: &[&str]) -> Result<String, String> {
+/// the fast renderer ([`crate::render`]), so both give the same result. `column` is the
+/// column of the first argument, when it is one (a date column may be declared
+/// `excel_serial`, and the reasons name it).
+pub fn apply(
+    helper: &str,
+    args: &[&str],
+    rules: &DateRules,
+    column: Option<&str>,
+) -> Result<String, String> {
     let arg = |i: usize| {
         args.get(i).copied().ok_or_else(|| {
             format!(
@@ -179,11 +206,10 @@ pub fn apply(helper: &str, args: &[&str]) -> Result<String, String> {
         }
         "date" => {
             let raw = arg(0)?;
-            let format = args.get(1).copied().unwrap_or("%-d %B %Y");
-            let date = parse_date(raw)
-                .ok_or_else(|| format!("`{raw}` is not a date (write it as 2026-12-03)"))?;
-            jiff::fmt::strtime::format(format, date)
-                .map_err(|e| format!("bad date format `{format}`: {e}"))?
+            let format = args.get(1).copied().unwrap_or(DEFAULT_DATE_FORMAT);
+            let moment = rules.read(raw, column)?;
+            let what = column.map_or_else(|| "the date".to_owned(), |c| format!("`{c}`"));
+            dates::format(format, moment, &what)?
         }
         other => return Err(format!("`{other}` is not a helper")),
     })
@@ -198,11 +224,17 @@ pub fn value_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The format of `{{date x}}` without one.
+pub const DEFAULT_DATE_FORMAT: &str = "%-d %B %Y";
+
 /// The handlebars side of every helper: evaluate the params, then [`apply`]. A missing
 /// argument is reported as a missing variable naming the column, like strict mode does for
 /// `{{column}}`; `default` alone accepts a missing first argument.
-#[derive(Clone, Copy)]
-struct Shared(&'static str);
+#[derive(Clone)]
+struct Shared {
+    name: &'static str,
+    rules: Arc<DateRules>,
+}
 
 impl HelperDef for Shared {
     fn call<'reg: 'rc, 'rc>(
@@ -217,19 +249,25 @@ impl HelperDef for Shared {
         for (i, p) in h.params().iter().enumerate() {
             match value_text(p.value()) {
                 Some(t) => args.push(t),
-                None if self.0 == "default" && i == 0 => args.push(String::new()),
+                None if self.name == "default" && i == 0 => args.push(String::new()),
                 None => {
                     return Err(RenderErrorReason::MissingVariable(
                         p.relative_path()
                             .cloned()
-                            .or_else(|| Some(format!("argument {} of {}", i + 1, self.0))),
+                            .or_else(|| Some(format!("argument {} of {}", i + 1, self.name))),
                     )
                     .into());
                 }
             }
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let text = apply(self.0, &refs).map_err(RenderErrorReason::Other)?;
+        let column = h
+            .params()
+            .first()
+            .and_then(|p| p.relative_path())
+            .map(|c| c.trim_start_matches('[').trim_end_matches(']'));
+        let text =
+            apply(self.name, &refs, &self.rules, column).map_err(RenderErrorReason::Other)?;
         out.write(&text)?;
         Ok(())
     }
@@ -264,22 +302,23 @@ pub fn mask_text(s: &str) -> String {
         .collect()
 }
 
-/// Reads a date written as `2026-12-03`, `2026/12/03`, `03/12/2026` (day first, as in
-/// Nigeria) or `2026-12-03T09:30`.
+/// Whether a value looks like a date, read either way (day or month first, two-digit years
+/// in this century, any year): for `init`'s guesses, never for what a patient hears, which
+/// [`DateRules`] reads.
 pub fn parse_date(s: &str) -> Option<jiff::civil::Date> {
-    let s = s.trim();
-    if let Ok(d) = s.parse::<jiff::civil::Date>() {
-        return Some(d);
-    }
-    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-        return Some(dt.date());
-    }
-    for fmt in ["%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] {
-        if let Ok(d) = jiff::civil::Date::strptime(fmt, s) {
-            return Some(d);
-        }
-    }
-    None
+    use crate::campaign::dates::{DateOrder, Dates};
+    let lenient = |order| {
+        let dates = Dates {
+            order: Some(order),
+            two_digit_years: Some(2000),
+            ..Dates::default()
+        };
+        DateRules::new(&dates, jiff::civil::Date::MAX)
+    };
+    [DateOrder::Dmy, DateOrder::Mdy]
+        .into_iter()
+        .find_map(|order| lenient(order).read(s, None).ok())
+        .map(|m| m.date)
 }
 
 #[cfg(test)]
@@ -317,8 +356,8 @@ mod tests {
 
     #[test]
     fn helpers_render() {
-        let hb = registry();
-        let data = json!({"n": "ADA o'brien", "d": "03/12/2026", "p": "+2348031234567", "e": ""});
+        let hb = registry(&Arc::new(DateRules::strict_today()));
+        let data = json!({"n": "ADA o'brien", "d": "2026-12-03", "p": "+2348031234567", "e": ""});
         let r = |t: &str| hb.render_template(t, &data).unwrap();
         assert_eq!(r("{{title n}}"), "Ada O'brien");
         assert_eq!(r("{{upper n}}"), "ADA O'BRIEN");

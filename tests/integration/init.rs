@@ -343,6 +343,8 @@ fn a_phone_column_with_an_unexpected_name_is_found_by_its_values() {
         "  ward: \"{{Ward}}\"",
         "  folder_no: \"{{[Folder No]}}\"",
         "# dedupe: \"Folder No\"",
+        // 04/12/2026 could be read two ways: init says how, from the country.
+        "  order: dmy   # guessed: day first, as in Nigeria",
     ] {
         assert!(r.text.contains(line), "missing {line:?} in\n{}", r.text);
     }
