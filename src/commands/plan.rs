@@ -157,7 +157,10 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Problems);
     }
-    Ok(if summary.calls > 0 {
+    // With --compare, anything that differs from the base plan is a change to review (exit 2
+    // with --detailed-exitcode), even when it leaves no call to place.
+    let differs = changes.as_ref().is_some_and(|c| c.diff.differs());
+    Ok(if summary.calls > 0 || differs {
         Outcome::Pending
     } else {
         Outcome::Success

@@ -1,5 +1,6 @@
-//! What changed between two plans of one campaign: calls added and removed (by idempotency
-//! key), calls whose variables or tags changed, and rows newly skipped.
+//! What changed between two plans of one campaign: the settings that changed (workflow,
+//! voice, windows, limits… see [`crate::plan::settings`]), calls added and removed (by
+//! idempotency key), calls whose variables or tags changed, and rows newly skipped.
 //!
 //! [`Snapshot`] is a plan [`Sink`] that keeps what a diff needs; [`diff`] is a pure function
 //! over two snapshots, so `watch` and `plan --format markdown` can share it.
@@ -10,6 +11,7 @@ use std::io;
 use crate::campaign::Campaign;
 use crate::plan::SkipReason;
 use crate::plan::saved::SavedPlan;
+use crate::plan::settings::{SettingChange, Settings};
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
 /// A plan, kept whole for comparison: every call by key, every skip, the counts.
@@ -25,6 +27,8 @@ pub struct Snapshot {
     pub sources: Vec<String>,
     /// `sha256:<hex>` of the campaign file this plan was made from.
     pub campaign_sha256: String,
+    /// The campaign's settings; `None` when not known (a version 1 saved plan, or no plan).
+    pub settings: Option<Settings>,
 }
 
 /// How a skipped row is recognised across two plans: its reason and its phone cell (rows move
@@ -38,9 +42,10 @@ pub fn skip_identity(skip: &Skip) -> (SkipReason, String) {
 }
 
 impl Sink for Snapshot {
-    fn header(&mut self, header: &Header, _: &Campaign) -> io::Result<()> {
+    fn header(&mut self, header: &Header, campaign: &Campaign) -> io::Result<()> {
         self.sources = header.sources.iter().map(|s| s.label.clone()).collect();
         self.campaign_sha256.clone_from(&header.campaign_sha256);
+        self.settings = Some(Settings::of(campaign, header));
         Ok(())
     }
     fn batch(&mut self, _: u64, _: &str, calls: &[Call]) -> io::Result<()> {
@@ -89,6 +94,11 @@ pub struct Changed {
 /// The difference between two plans of one campaign.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanDiff {
+    /// The settings that changed, in the new plan's order (those only the old plan had last).
+    pub settings: Vec<SettingChange>,
+    /// The old plan did not record its settings (a version 1 saved plan): they could not be
+    /// compared, so whether they changed is not known.
+    pub settings_unrecorded: bool,
     /// Calls in the new plan only, in key order.
     pub added: Vec<Call>,
     /// Calls in the old plan only, in key order.
@@ -106,13 +116,21 @@ pub struct PlanDiff {
 }
 
 impl PlanDiff {
-    /// Whether the new plan calls the same numbers with the same values and skips the same rows.
+    /// Whether the new plan has the same settings, calls the same numbers with the same
+    /// values and skips the same rows (as far as is known: see [`PlanDiff::differs`]).
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty()
+        self.settings.is_empty()
+            && self.added.is_empty()
             && self.removed.is_empty()
             && self.changed.is_empty()
             && self.new_skips.is_empty()
             && self.resolved_skips == 0
+    }
+
+    /// Whether the new plan may differ from the old: a change, or settings that could not be
+    /// compared (what `plan --compare --detailed-exitcode` reads as pending).
+    pub fn differs(&self) -> bool {
+        !self.is_empty() || self.settings_unrecorded
     }
 }
 
@@ -145,6 +163,13 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
         calls_after: after.summary.calls,
         ..PlanDiff::default()
     };
+    match (&before.settings, &after.settings) {
+        (Some(b), Some(a)) => {
+            d.settings = a.changes_since(b, (&before.summary, &after.summary));
+        }
+        // The first plan of a watch session has nothing before it: nothing to compare.
+        (None, _) | (_, None) => d.settings_unrecorded = before.settings.is_none(),
+    }
     for (key, call) in &after.calls {
         match before.calls.get(key) {
             None => d.added.push(call.clone()),
@@ -226,6 +251,7 @@ impl From<SavedPlan> for Snapshot {
             calls: HashMap::with_capacity(saved.batches.iter().map(|b| b.calls.len()).sum()),
             sources: saved.sources.into_iter().map(|s| s.label).collect(),
             campaign_sha256: saved.campaign.sha256.into_owned(),
+            settings: saved.settings,
             summary: saved.summary,
             ..Snapshot::default()
         };

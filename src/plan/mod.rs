@@ -7,6 +7,7 @@ pub mod diff;
 mod model;
 mod planner;
 pub mod saved;
+pub mod settings;
 mod sinks;
 pub mod skip;
 pub mod subtract;

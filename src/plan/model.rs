@@ -16,8 +16,12 @@ use crate::render::Rendered;
 
 /// The `format` of a saved plan document.
 pub const PLAN_FORMAT: &str = "outreach-plan";
-/// The version of the saved plan document.
-pub const PLAN_VERSION: u32 = 1;
+/// The version of the saved plan document. Version 2 records the campaign's [`settings`]
+/// (`crate::plan::settings`) as named rows of text; version 1 plans are still read by
+/// `plan --compare` (with a note that their settings were not recorded), never applied.
+///
+/// [`settings`]: crate::plan::settings::Settings
+pub const PLAN_VERSION: u32 = 2;
 /// The tag that carries a robocall's idempotency key.
 pub const KEY_TAG: &str = "outreach_key";
 

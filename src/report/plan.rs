@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::campaign::{Campaign, Kind};
 use crate::plan::diff::{Field, PlanDiff};
+use crate::plan::settings::SettingChange;
 use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip, Summary};
 use crate::report::document::{Document, write_pretty};
@@ -59,9 +60,10 @@ impl Changes<'_> {
         out
     }
 
-    fn counts(&self) -> [(&'static str, String); 6] {
+    fn counts(&self) -> [(&'static str, String); 7] {
         let d = &self.diff;
         [
+            ("settings changed", d.settings.len().to_string()),
             (
                 "calls to place",
                 format!("{} → {}", d.calls_before, d.calls_after),
@@ -236,6 +238,9 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  PROBLEM: {p}")?;
         }
     }
+    if let Some(ch) = v.changes {
+        human_settings(ch, out)?;
+    }
     writeln!(out)?;
     writeln!(out, "  patient rows read  {}", s.rows)?;
     writeln!(
@@ -311,12 +316,56 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
+/// The settings that changed since the plan compared with, before and after, one a line.
+fn human_settings(ch: &Changes<'_>, out: &mut dyn Write) -> io::Result<()> {
+    if ch.diff.settings_unrecorded {
+        writeln!(out)?;
+        return writeln!(
+            out,
+            "  Settings: not compared; {} does not record them (a version 1 plan, made by an older outreach): make it again to compare workflow, voice, windows and limits.",
+            ch.against.display()
+        );
+    }
+    if ch.diff.settings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "  Settings changed since {}:", ch.against.display())?;
+    let width = ch
+        .diff
+        .settings
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for c in &ch.diff.settings {
+        writeln!(
+            out,
+            "    {:<width$}  {} → {}",
+            c.name,
+            shown(c.before.as_deref()),
+            shown(c.after.as_deref())
+        )?;
+    }
+    Ok(())
+}
+
+/// A setting's value as shown: `—` when the plan had no such setting.
+fn shown(value: Option<&str>) -> &str {
+    value.unwrap_or("—")
+}
+
 fn human_changes(v: &PlanView<'_>, ch: &Changes<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     if ch.diff.is_empty() {
+        let settings = if ch.diff.settings_unrecorded {
+            "the same numbers, words and skips; the settings were not compared"
+        } else {
+            "the same settings, numbers, words and skips"
+        };
         return writeln!(
             out,
-            "What changed since {}: nothing (the same numbers, words and skips).",
+            "What changed since {}: nothing ({settings}).",
             ch.against.display()
         );
     }
@@ -415,6 +464,10 @@ pub struct SkipExample {
 #[derive(Debug, Serialize)]
 pub struct ChangeCounts {
     pub against: String,
+    /// Whether the plan compared with recorded its settings (a version 1 plan did not).
+    pub settings_recorded: bool,
+    /// The settings that changed: campaign text, never patient data, so shown in full.
+    pub settings: Vec<SettingChange>,
     pub calls_before: u64,
     pub calls_after: u64,
     pub added: usize,
@@ -493,6 +546,8 @@ impl<'a> PlanView<'a> {
             saved_to: self.saved_to.map(|p| p.display().to_string()),
             changes: self.changes.map(|ch| ChangeCounts {
                 against: ch.against.display().to_string(),
+                settings_recorded: !ch.diff.settings_unrecorded,
+                settings: ch.diff.settings.clone(),
                 calls_before: ch.diff.calls_before,
                 calls_after: ch.diff.calls_after,
                 added: ch.diff.added.len(),
@@ -514,17 +569,56 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn markdown_changes(v: &PlanView<'_>, ch: &Changes<'_>, md: &mut String) {
-    let against = ch.against.file_name().map_or_else(
+/// The name a pull-request comment gives the plan compared with: its file name.
+fn against_name(ch: &Changes<'_>) -> String {
+    ch.against.file_name().map_or_else(
         || ch.against.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The settings that changed, as a before/after table near the top of the comment.
+fn markdown_settings(ch: &Changes<'_>, md: &mut String) {
+    let against = md_escape(&against_name(ch));
+    if ch.diff.settings_unrecorded {
+        let _ = writeln!(
+            md,
+            "> **Settings not compared:** `{against}` does not record them (a version 1 plan, made by an older outreach). Make the base plan again with this outreach to compare workflow, voice, windows and limits.\n"
+        );
+        return;
+    }
+    if ch.diff.settings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "#### Settings changed since `{against}`\n\n| setting | before | after |\n|---|---|---|"
     );
+    for c in &ch.diff.settings {
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} |",
+            md_escape(&c.name),
+            md_escape(shown(c.before.as_deref())),
+            md_escape(shown(c.after.as_deref()))
+        );
+    }
+    md.push('\n');
+}
+
+fn markdown_changes(v: &PlanView<'_>, ch: &Changes<'_>, md: &mut String) {
+    let against = against_name(ch);
     let _ = writeln!(md, "\n#### What changed\n");
     if ch.diff.is_empty() {
         let _ = writeln!(
             md,
-            "No change from the plan compared with (`{}`): the same numbers, the same words, the same skipped rows.",
-            md_escape(&against)
+            "No change from the plan compared with (`{}`): {}the same numbers, the same words, the same skipped rows.",
+            md_escape(&against),
+            if ch.diff.settings_unrecorded {
+                ""
+            } else {
+                "the same settings, "
+            }
         );
         return;
     }
@@ -583,6 +677,9 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| format!(" · round `{r}`"))
             .unwrap_or_default()
     );
+    if let Some(ch) = v.changes {
+        markdown_settings(ch, &mut md);
+    }
     let _ = writeln!(md, "| | count |\n|---|---:|");
     let _ = writeln!(md, "| patient rows read | {} |", s.rows);
     let _ = writeln!(md, "| **calls to place** | **{}** |", s.calls);

@@ -5,6 +5,7 @@ mod apply;
 mod apply_ends;
 mod backend;
 mod ci_workflow;
+mod compare;
 mod dates;
 mod fake_clock;
 mod hints;

@@ -102,7 +102,7 @@ fn csv_phone_cases_and_every_skip_reason() {
 fn robocall_payload_nests_variables_and_tags_with_the_key() {
     let plan = saved("plan/csv-robocall.yaml");
     assert_eq!(plan["format"], "outreach-plan");
-    assert_eq!(plan["version"], 1);
+    assert_eq!(plan["version"], 2);
     assert!(
         plan["campaign"]["sha256"]
             .as_str()

@@ -11,13 +11,14 @@ use jiff::Timestamp;
 use serde::de::{self, Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
-use crate::campaign::{Campaign, Delivery, Kind, Schedule, Voice};
+use crate::campaign::Kind;
 use crate::plan::model::{KEY_TAG, Skip, SourceInfo, Summary};
+pub(super) use crate::plan::settings::Settings;
 use crate::render::Rendered;
 
 /// A saved plan: the head, then every batch, the skipped rows and the counts.
 ///
-/// `S` is the campaign's settings (written as [`Settings`], read as [`Unread`]) and `B` a
+/// `S` is the campaign's settings ([`Settings`]; in a version 1 plan, [`Unread`]) and `B` a
 /// batch ([`Batch`]). The writer serialises the head alone (`batches`, `skipped` and
 /// `summary` left `None`) and streams the rest after it; the reader refuses a document
 /// without them.
@@ -26,12 +27,14 @@ use crate::render::Rendered;
 /// entry with a field this build does not know is refused (`deny_unknown_fields`): ignoring
 /// it could place a call otherwise than the plan says. What is there for people (this head,
 /// the campaign, the sources, the skipped rows, the summary) ignores fields it does not
-/// know, so a plan that a later build annotated still reads. `settings` are not read back
-/// at all: apply reads the campaign itself (its digest checked), and reading them would tie
-/// every saved plan to the campaign format of the build that reads it. Conversation entries
-/// are flat (any key but `phone_number` is a variable), so only their types are checked.
+/// know, so a plan that a later build annotated still reads. `settings` are named rows of
+/// text ([`Settings`]), not the campaign's own types, so that reading them does not tie a
+/// saved plan to the campaign format of the build that reads it; `plan --compare` shows
+/// those that changed and apply refuses a plan whose settings are not the campaign's.
+/// Conversation entries are flat (any key but `phone_number` is a variable), so only their
+/// types are checked.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(bound(deserialize = "S: Deserialize<'de> + Default, B: Deserialize<'de>"))]
+#[serde(bound(deserialize = "S: Deserialize<'de>, B: Deserialize<'de>"))]
 pub(super) struct PlanDocument<'a, S, B> {
     /// Always [`crate::plan::PLAN_FORMAT`].
     pub(super) format: Cow<'a, str>,
@@ -44,7 +47,6 @@ pub(super) struct PlanDocument<'a, S, B> {
     pub(super) campaign: PlanCampaign<'a>,
     /// Patient sources, then opt-out lists; a call's `source` is an index into them.
     pub(super) sources: Cow<'a, [SourceInfo]>,
-    #[serde(default)]
     pub(super) settings: S,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) batches: Option<Vec<B>>,
@@ -68,33 +70,8 @@ pub struct PlanCampaign<'a> {
     pub sha256: Cow<'a, str>,
 }
 
-/// What the campaign said beyond its calls, written for whoever reviews the plan.
-#[derive(Debug, Serialize)]
-pub(super) struct Settings<'a> {
-    voice: &'a Voice,
-    variables: &'a BTreeMap<String, String>,
-    defaults: &'a BTreeMap<String, String>,
-    tags: &'a BTreeMap<String, String>,
-    dedupe: &'a str,
-    schedule: &'a Schedule,
-    delivery: &'a Delivery,
-}
-
-impl<'a> Settings<'a> {
-    pub(super) fn of(c: &'a Campaign) -> Self {
-        Settings {
-            voice: &c.voice,
-            variables: &c.variables,
-            defaults: &c.defaults,
-            tags: &c.tags,
-            dedupe: &c.dedupe,
-            schedule: &c.schedule,
-            delivery: &c.delivery,
-        }
-    }
-}
-
-/// `settings` as read back: skipped (see [`PlanDocument`]).
+/// `settings` as a version 1 plan wrote them (the campaign's sections as they were): not
+/// read back, since they are not comparable with what a later build records.
 pub(super) type Unread = IgnoredAny;
 
 /// A batch of calls, all placed in one time zone.

@@ -14,7 +14,7 @@ use serde_path_to_error::Segment;
 
 use super::document::{
     Batch, ConversationEntry, PlanCampaign, PlanDocument, RobocallEntry, SavedCall, SavedEntry,
-    Unread,
+    Settings, Unread,
 };
 use crate::campaign::Kind;
 use crate::plan::model::{
@@ -30,12 +30,17 @@ pub const MAX_PLAN_BYTES: u64 = 1 << 30;
 /// A saved plan, read back and checked: every call as the planner made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedPlan {
+    /// The document's version: [`PLAN_VERSION`], or 1 (made by an older outreach).
+    pub version: u32,
     pub created_at: jiff::Timestamp,
     /// The build that wrote it: `outreach <version>`.
     pub tool: String,
     pub campaign: PlanCampaign<'static>,
     /// As in [`crate::plan::Header::sources`].
     pub sources: Vec<SourceInfo>,
+    /// The campaign's settings when the plan was made; `None` in a version 1 plan, which
+    /// did not record them in a form that can be compared.
+    pub settings: Option<Settings>,
     pub batches: Vec<SavedBatch>,
     pub skipped: Vec<Skip>,
     pub summary: Summary,
@@ -73,7 +78,9 @@ pub enum SavedPlanError {
         "{path}: format: not \"{PLAN_FORMAT}\", so not a plan saved with `outreach plan --out`"
     )]
     Format { path: String },
-    #[error("{path} is a version {found} plan; this outreach reads version {PLAN_VERSION}")]
+    #[error(
+        "{path} is a version {found} plan; this outreach reads versions 1 and {PLAN_VERSION} (make the plan again with this outreach)"
+    )]
     Version { path: String, found: u64 },
     /// `at`: the field path (`batches[0].calls[3].key`), when the problem has a place.
     #[error("{path}: {}{problem}", prefix(.at.as_deref()))]
@@ -127,6 +134,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<SavedPlan, SavedPlanError> {
     }
     if let Some(found) = probe.version
         && found != u64::from(PLAN_VERSION)
+        && found != 1
     {
         return Err(SavedPlanError::Version {
             path: name.into(),
@@ -136,16 +144,34 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<SavedPlan, SavedPlanError> {
     // Without a readable kind the typed read fails at `campaign`, whichever entries it
     // expects; the typed read sees the same `campaign` the probe did (a second one is an
     // error), so the entries are read for the kind the plan states.
-    match probe.kind.unwrap_or_default() {
-        Kind::Robocall => checked(name, typed::<RobocallEntry>(name, bytes)?),
-        Kind::Conversation => checked(name, typed::<ConversationEntry>(name, bytes)?),
+    let kind = probe.kind.unwrap_or_default();
+    if probe.version == Some(1) {
+        // Version 1 wrote the campaign's sections as they were: not read back.
+        let unread = |_: Unread| None;
+        return match kind {
+            Kind::Robocall => checked(name, typed::<_, RobocallEntry>(name, bytes)?, unread),
+            Kind::Conversation => {
+                checked(name, typed::<_, ConversationEntry>(name, bytes)?, unread)
+            }
+        };
+    }
+    match kind {
+        Kind::Robocall => checked(name, typed::<Settings, RobocallEntry>(name, bytes)?, Some),
+        Kind::Conversation => checked(
+            name,
+            typed::<Settings, ConversationEntry>(name, bytes)?,
+            Some,
+        ),
     }
 }
 
-/// The document as read, its calls' entries those of one kind.
-type Document<E> = PlanDocument<'static, Unread, Batch<'static, Vec<SavedCall<'static, E>>>>;
+/// The document as read, its settings `S` and its calls' entries those of one kind.
+type Document<S, E> = PlanDocument<'static, S, Batch<'static, Vec<SavedCall<'static, E>>>>;
 
-fn typed<E: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<Document<E>, SavedPlanError> {
+fn typed<S: DeserializeOwned, E: DeserializeOwned>(
+    name: &str,
+    bytes: &[u8],
+) -> Result<Document<S, E>, SavedPlanError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let doc = serde_path_to_error::deserialize(&mut de).map_err(|e| SavedPlanError::Invalid {
         path: name.into(),
@@ -161,7 +187,11 @@ fn typed<E: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<Document<E>, S
 }
 
 /// The document's calls as [`Call`]s, every one checked.
-fn checked<E: SavedEntry>(name: &str, doc: Document<E>) -> Result<SavedPlan, SavedPlanError> {
+fn checked<S, E: SavedEntry>(
+    name: &str,
+    doc: Document<S, E>,
+    settings: impl FnOnce(S) -> Option<Settings>,
+) -> Result<SavedPlan, SavedPlanError> {
     let invalid = |at: Option<String>, problem: String| SavedPlanError::Invalid {
         path: name.into(),
         at,
@@ -194,10 +224,12 @@ fn checked<E: SavedEntry>(name: &str, doc: Document<E>) -> Result<SavedPlan, Sav
         ));
     }
     Ok(SavedPlan {
+        version: doc.version,
         created_at: doc.created_at,
         tool: doc.tool.into_owned(),
         campaign: doc.campaign,
         sources,
+        settings: settings(doc.settings),
         batches: out,
         skipped,
         summary,
@@ -592,8 +624,13 @@ mod tests {
             ),
             (
                 "/version",
-                Some(json!(2)),
-                "plan.json is a version 2 plan; this outreach reads version 1",
+                Some(json!(3)),
+                "plan.json is a version 3 plan; this outreach reads versions 1 and 2",
+            ),
+            (
+                "/settings/voice.accent",
+                Some(json!(5)),
+                "plan.json: settings.…: invalid type: integer, expected a string",
             ),
             (
                 "/campaign/sha256",

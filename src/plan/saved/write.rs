@@ -124,7 +124,7 @@ fn head<'a>(
     header: &'a Header,
     c: &'a Campaign,
     created_at: jiff::Timestamp,
-) -> PlanDocument<'a, Settings<'a>, ()> {
+) -> PlanDocument<'a, Settings, ()> {
     PlanDocument {
         format: Cow::Borrowed(PLAN_FORMAT),
         version: PLAN_VERSION,
@@ -140,7 +140,7 @@ fn head<'a>(
             sha256: Cow::Borrowed(&header.campaign_sha256),
         },
         sources: Cow::Borrowed(&header.sources),
-        settings: Settings::of(c),
+        settings: Settings::of(c, header),
         batches: None,
         skipped: None,
         summary: None,
@@ -298,15 +298,7 @@ mod tests {
                     "sha256": header.campaign_sha256,
                 },
                 "sources": header.sources,
-                "settings": {
-                    "voice": c.voice,
-                    "variables": c.variables,
-                    "defaults": c.defaults,
-                    "tags": c.tags,
-                    "dedupe": c.dedupe,
-                    "schedule": c.schedule,
-                    "delivery": c.delivery,
-                },
+                "settings": Settings::of(&c, &header),
             });
             // The roles are an enum now: spelt as the strings they were.
             let roles: Vec<_> = header.sources.iter().map(|s| json!(s.role)).collect();

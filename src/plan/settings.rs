@@ -1,0 +1,425 @@
+//! The settings of a plan: everything in the campaign that decides who is called, with what
+//! words, in which voice, when and how fast, as named rows of text. A saved plan records
+//! them, `plan --compare` shows each one that changed (before and after), and apply refuses
+//! a saved plan whose settings are not the campaign's.
+//!
+//! Every field of the campaign is taken apart here without `..`, so a field added to the
+//! model does not compile until it is given a row or named below as deliberately left out.
+//! Left out, and why:
+//! - `version`: always 1; another version is another format, refused when read.
+//! - `description`: words for reviewers; nobody hears them.
+//! - `inline` records of patient and opt-out sources: patient data, compared call by call
+//!   (and covered by the campaign file's digest); their count is a row.
+//! - the contents of patient files: compared call by call, as the calls they make.
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::campaign::values::Written;
+use crate::campaign::{
+    Campaign, Day, Delivery, ExclusionSource, FileFormat, FrequencyCap, PatientSource, Retry,
+    RetryOutcome, Schedule, Voice, Window,
+};
+use crate::plan::model::{Header, SourceRole, Summary};
+
+/// The settings of one plan, in the order a reviewer reads them: name → value as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings(pub Vec<(String, String)>);
+
+/// One setting whose value differs between two plans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingChange {
+    pub name: String,
+    /// `None`: the setting did not exist in that plan (a window, a variable, a default).
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Settings {
+    /// The settings of `campaign`, with the digests of its opt-out files from `header`.
+    pub fn of(campaign: &Campaign, header: &Header) -> Settings {
+        let mut rows = Rows(Vec::new());
+        let Campaign {
+            version: _,
+            name,
+            description: _,
+            kind,
+            workflow_id,
+            voice,
+            round,
+            patients,
+            variables,
+            defaults,
+            tags,
+            exclude,
+            dedupe,
+            schedule,
+            delivery,
+        } = campaign;
+        rows.put("name", name);
+        rows.put("kind", kind.as_str());
+        rows.put("workflow_id", workflow_id);
+        let Voice { accent, gender } = voice;
+        rows.put("voice.accent", accent);
+        rows.put("voice.gender", gender.as_str());
+        rows.put("round", round.as_deref().unwrap_or(NONE));
+        for (i, p) in patients.iter().enumerate() {
+            patient_rows(&mut rows, i, p);
+        }
+        for (k, v) in variables {
+            rows.put(&format!("variables.{k}"), v);
+        }
+        for (k, v) in tags {
+            rows.put(&format!("tags.{k}"), v);
+        }
+        for (k, v) in defaults {
+            rows.put(&format!("defaults.{k}"), v);
+        }
+        let digests: Vec<Option<&str>> = header
+            .sources
+            .iter()
+            .filter(|s| s.role == SourceRole::Exclude)
+            .map(|s| s.sha256.as_deref())
+            .collect();
+        for (i, e) in exclude.iter().enumerate() {
+            exclusion_rows(&mut rows, i, e, digests.get(i).copied().flatten());
+        }
+        rows.put("dedupe", dedupe);
+        schedule_rows(&mut rows, schedule);
+        delivery_rows(&mut rows, delivery);
+        Settings(rows.0)
+    }
+
+    /// What changed from `before` to `self`: in this plan's order, then the settings only
+    /// `before` had. The opt-out counts of both plans are compared as settings too.
+    pub fn changes_since(
+        &self,
+        before: &Settings,
+        counts: (&Summary, &Summary),
+    ) -> Vec<SettingChange> {
+        let mut out = Vec::new();
+        let find = |rows: &Settings, name: &str| {
+            rows.0
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        for (name, value) in &self.0 {
+            let old = find(before, name);
+            if old.as_deref() != Some(value) {
+                out.push(SettingChange {
+                    name: name.clone(),
+                    before: old,
+                    after: Some(value.clone()),
+                });
+            }
+        }
+        for (name, value) in &before.0 {
+            if find(self, name).is_none() {
+                out.push(SettingChange {
+                    name: name.clone(),
+                    before: Some(value.clone()),
+                    after: None,
+                });
+            }
+        }
+        let (b, a) = counts;
+        for (name, old, new) in [
+            ("opt-out numbers", b.opt_outs, a.opt_outs),
+            (
+                "opt-out entries that are not numbers",
+                b.opt_outs_unusable,
+                a.opt_outs_unusable,
+            ),
+        ] {
+            if old != new {
+                out.push(SettingChange {
+                    name: name.to_owned(),
+                    before: Some(old.to_string()),
+                    after: Some(new.to_string()),
+                });
+            }
+        }
+        out
+    }
+
+    /// The first setting that differs between the two, if any: (name, recorded, now).
+    pub fn first_difference<'a>(
+        &'a self,
+        now: &'a Settings,
+    ) -> Option<(&'a str, Option<&'a str>, Option<&'a str>)> {
+        let len = self.0.len().max(now.0.len());
+        (0..len).find_map(|i| {
+            let (a, b) = (self.0.get(i), now.0.get(i));
+            if a == b {
+                return None;
+            }
+            let name = a.or(b).map_or("", |(n, _)| n.as_str());
+            let value_of = |rows: &'a Settings| {
+                rows.0
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            Some((name, value_of(self), value_of(now)))
+        })
+    }
+}
+
+const NONE: &str = "none";
+
+struct Rows(Vec<(String, String)>);
+
+impl Rows {
+    fn put(&mut self, name: &str, value: &str) {
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
+    fn opt(&mut self, name: &str, value: Option<&str>) {
+        self.put(name, value.unwrap_or(NONE));
+    }
+}
+
+fn patient_rows(rows: &mut Rows, i: usize, p: &PatientSource) {
+    let PatientSource {
+        file,
+        format,
+        sheet,
+        delimiter,
+        inline,
+        phone_column,
+        default_country,
+        allowed_countries,
+        timezone,
+    } = p;
+    let at = format!("patients[{i}]");
+    rows.put(&at, &source_name(file.as_deref(), inline.as_deref()));
+    rows.opt(&format!("{at}.format"), format.map(FileFormat::as_str));
+    rows.opt(&format!("{at}.sheet"), sheet.as_deref());
+    rows.opt(&format!("{at}.delimiter"), delimiter.as_deref());
+    rows.put(&format!("{at}.phone_column"), phone_column);
+    rows.opt(&format!("{at}.default_country"), default_country.as_deref());
+    let allowed: Vec<&str> = allowed_countries.iter().map(|c| c.0.as_str()).collect();
+    rows.put(
+        &format!("{at}.allowed_countries"),
+        &if allowed.is_empty() {
+            "any".to_owned()
+        } else {
+            allowed.join(", ")
+        },
+    );
+    rows.opt(&format!("{at}.timezone"), timezone.as_deref());
+}
+
+fn exclusion_rows(rows: &mut Rows, i: usize, e: &ExclusionSource, digest: Option<&str>) {
+    let ExclusionSource {
+        file,
+        format,
+        sheet,
+        delimiter,
+        inline,
+        phone_column,
+        default_country,
+        allow_invalid,
+    } = e;
+    let at = format!("exclude[{i}]");
+    rows.put(&at, &source_name(file.as_deref(), inline.as_deref()));
+    if file.is_some() {
+        // The file's contents: a list edited in place changes who is left out.
+        let short = digest.map(|d| d.chars().take(7 + 12).collect::<String>() + "…");
+        rows.opt(&format!("{at}.contents"), short.as_deref());
+    }
+    rows.opt(&format!("{at}.format"), format.map(FileFormat::as_str));
+    rows.opt(&format!("{at}.sheet"), sheet.as_deref());
+    rows.opt(&format!("{at}.delimiter"), delimiter.as_deref());
+    rows.put(&format!("{at}.phone_column"), phone_column);
+    rows.opt(&format!("{at}.default_country"), default_country.as_deref());
+    rows.put(&format!("{at}.allow_invalid"), &allow_invalid.to_string());
+}
+
+fn source_name(file: Option<&str>, inline: Option<&[crate::campaign::Record]>) -> String {
+    match (file, inline) {
+        (Some(f), _) => f.to_owned(),
+        (None, Some(records)) => format!("inline ({} records)", records.len()),
+        (None, None) => NONE.to_owned(),
+    }
+}
+
+fn schedule_rows(rows: &mut Rows, s: &Schedule) {
+    let Schedule {
+        timezone,
+        windows,
+        not_before,
+        not_after,
+    } = s;
+    rows.put("schedule.timezone", timezone);
+    for (i, w) in windows.iter().enumerate() {
+        rows.put(&format!("schedule.windows[{i}]"), &window(w));
+    }
+    rows.opt(
+        "schedule.not_before",
+        not_before.as_ref().map(Written::text),
+    );
+    rows.opt("schedule.not_after", not_after.as_ref().map(Written::text));
+}
+
+/// `weekdays 09:00–17:00`.
+pub fn window(w: &Window) -> String {
+    let Window { days, from, until } = w;
+    let days: Vec<&str> = days.iter().map(|d| day(*d)).collect();
+    format!("{} {from}–{until}", days.join(", "))
+}
+
+fn day(d: Day) -> &'static str {
+    match d {
+        Day::Monday => "monday",
+        Day::Tuesday => "tuesday",
+        Day::Wednesday => "wednesday",
+        Day::Thursday => "thursday",
+        Day::Friday => "friday",
+        Day::Saturday => "saturday",
+        Day::Sunday => "sunday",
+        Day::Weekdays => "weekdays",
+        Day::Weekends => "weekends",
+        Day::EveryDay => "every_day",
+    }
+}
+
+fn delivery_rows(rows: &mut Rows, d: &Delivery) {
+    let Delivery {
+        batch_size,
+        requests_per_second,
+        concurrency,
+        max_calls,
+        retry,
+        in_doubt,
+        frequency_cap,
+    } = d;
+    rows.put("delivery.batch_size", &batch_size.to_string());
+    rows.put(
+        "delivery.requests_per_second",
+        &requests_per_second.to_string(),
+    );
+    rows.put("delivery.concurrency", &concurrency.to_string());
+    rows.put(
+        "delivery.max_calls",
+        &max_calls.map_or_else(|| "no limit".to_owned(), |m| m.to_string()),
+    );
+    let Retry {
+        attempts,
+        delay,
+        outcomes,
+    } = retry;
+    rows.put("delivery.retry.attempts", &attempts.to_string());
+    rows.put("delivery.retry.delay", delay.text());
+    let outcomes: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            RetryOutcome::Failed => "failed",
+            RetryOutcome::NoAnswer => "no_answer",
+        })
+        .collect();
+    rows.put("delivery.retry.outcomes", &outcomes.join(", "));
+    rows.put(
+        "delivery.in_doubt",
+        match in_doubt {
+            crate::campaign::InDoubt::Hold => "hold",
+            crate::campaign::InDoubt::Resend => "resend",
+        },
+    );
+    let cap = frequency_cap
+        .as_ref()
+        .map(|FrequencyCap { calls, per }| format!("{calls} per {per}"));
+    rows.opt("delivery.frequency_cap", cap.as_deref());
+}
+
+impl Serialize for Settings {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Settings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Settings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the plan's settings, names and values as text")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Settings, A::Error> {
+                let mut rows = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if rows.iter().any(|(n, _): &(String, String)| *n == k) {
+                        return Err(serde::de::Error::custom("a setting named twice"));
+                    }
+                    rows.push((k, v));
+                }
+                Ok(Settings(rows))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> (Campaign, Header) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns/measles-reminder.yaml");
+        let campaign = crate::validate::check_file(&path).campaign.unwrap();
+        let header = crate::plan::header(&campaign, &path, path.parent().unwrap()).unwrap();
+        (campaign, header)
+    }
+
+    #[test]
+    fn the_settings_name_what_decides_the_calls() {
+        let (c, h) = example();
+        let s = Settings::of(&c, &h);
+        let get = |n: &str| {
+            let row = s.0.iter().find(|(k, _)| k == n);
+            row.unwrap_or_else(|| panic!("{n}")).1.as_str()
+        };
+        assert_eq!(get("voice.accent"), "yoruba");
+        assert_eq!(get("schedule.windows[0]"), "weekdays 09:00–17:00");
+        assert_eq!(get("delivery.max_calls"), "5000");
+        assert_eq!(get("delivery.frequency_cap"), "none");
+        assert!(get("exclude[0].contents").starts_with("sha256:"));
+        assert!(!s.0.iter().any(|(k, _)| k == "description"));
+    }
+
+    #[test]
+    fn changes_are_listed_in_order_with_both_sides() {
+        let (c, h) = example();
+        let before = Settings::of(&c, &h);
+        let mut c2 = c.clone();
+        c2.voice.accent = "hausa".into();
+        c2.schedule.windows.pop();
+        c2.defaults.insert("ward".into(), "your ward".into());
+        let after = Settings::of(&c2, &h);
+        let sum = Summary::default();
+        let changes = after.changes_since(&before, (&sum, &sum));
+        let names: Vec<_> = changes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["voice.accent", "defaults.ward", "schedule.windows[1]"]
+        );
+        assert_eq!(changes[2].after, None);
+        assert!(after.changes_since(&after, (&sum, &sum)).is_empty());
+        assert_eq!(
+            after.first_difference(&before).map(|d| d.0),
+            Some("voice.accent")
+        );
+        let text = serde_json::to_string(&after).unwrap();
+        let back: Settings = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, after, "read back in order");
+    }
+}
