@@ -58,6 +58,7 @@ impl Settings {
             dedupe,
             schedule,
             delivery,
+            dates,
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());
@@ -88,6 +89,20 @@ impl Settings {
             exclusion_rows(&mut rows, i, e, digests.get(i).copied().flatten());
         }
         rows.put("dedupe", dedupe);
+        let crate::campaign::dates::Dates {
+            order,
+            two_digit_years,
+            columns,
+        } = dates;
+        rows.put("dates.order", order.map_or(NONE, |o| o.as_str()));
+        rows.put(
+            "dates.two_digit_years",
+            &two_digit_years.map_or_else(|| NONE.to_owned(), |y| y.to_string()),
+        );
+        for (column, kind) in columns {
+            let crate::campaign::dates::DateColumn::ExcelSerial = kind;
+            rows.put(&format!("dates.columns.{column}"), "excel_serial");
+        }
         schedule_rows(&mut rows, schedule);
         delivery_rows(&mut rows, delivery);
         Settings(rows.0)
