@@ -205,6 +205,13 @@ const CHANGES: &[Change] = &[
         &["dedupe"],
     ),
     (
+        "how dates are read",
+        CAMPAIGN,
+        "\nschedule:",
+        "\ndates: {order: dmy, two_digit_years: 2000}\n\nschedule:",
+        &["dates.order", "dates.two_digit_years"],
+    ),
+    (
         "defaults",
         CAMPAIGN,
         "clinic: your health centre",
