@@ -354,6 +354,11 @@ pub struct ApplyArgs {
     /// Confirm that this is the campaign's first run against this target with this ledger.
     #[arg(long)]
     pub new_ledger: bool,
+    /// The campaign was moved or renamed from OLD.yaml: the ledger records campaign names
+    /// with their file (relative to the repository) and refuses another file of the same
+    /// name, which would share its record of calls.
+    #[arg(long, value_name = "OLD.yaml")]
+    pub moved_from: Option<PathBuf>,
     /// Place at most N calls in this run (the smaller of this and delivery.max_calls wins).
     #[arg(long, value_name = "N")]
     pub max_calls: Option<u64>,

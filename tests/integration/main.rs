@@ -14,6 +14,7 @@ mod logs;
 mod plan;
 mod plan_props;
 mod report_html;
+mod same_name;
 mod scale_out;
 mod schema;
 mod status;
