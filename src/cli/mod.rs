@@ -121,8 +121,9 @@ pub enum Command {
     ///
     /// Exit codes: 0 every due call was placed (or nothing is due now: --no-wait outside the
     /// window or while paused says until when), 1 some calls were rejected, could not be sent
-    /// or are in doubt, 2 could not run (401, ledger in use, stale plan, no terminal without
-    /// --yes, not confirmed, server unreachable), 130 interrupted.
+    /// or are in doubt, 2 could not run (401, ledger in use or missing records, campaign name
+    /// recorded for another file, stale plan, no terminal without --yes, not confirmed,
+    /// server unreachable), 130 interrupted.
     Apply(ApplyArgs),
     /// Show the ledger: calls per state for each campaign and target.
     Status {
