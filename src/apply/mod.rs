@@ -10,6 +10,7 @@ mod coordination;
 mod due;
 mod follow;
 mod gate;
+mod identity;
 mod input;
 pub mod progress;
 pub mod prompt;
@@ -204,6 +205,7 @@ async fn on_ledger(
     // What is printed of the ledger: its file, or its URL with the password hidden.
     let state_path = ledger.path().to_path_buf();
     ledger.call(crate::ledger::Ledger::lock).await?;
+    claim_campaign(s, ledger, loaded).await?;
     if let Some(tx) = &s.locked {
         let _ = tx.send(());
     }
@@ -288,6 +290,28 @@ async fn on_ledger(
         summary,
         end: result,
     })
+}
+
+/// Two campaign files with one name share one record of calls: the ledger records which
+/// file (its path in its repository) each name belongs to, and refuses another file under
+/// the same name unless `--moved-from` names the one recorded.
+async fn claim_campaign(
+    s: &ApplySettings,
+    ledger: &AsyncLedger,
+    loaded: &Loaded,
+) -> anyhow::Result<()> {
+    let (root, path) = identity::campaign_path(&loaded.campaign_path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot tell where {} is in its repository: {e}",
+            loaded.campaign_path.display()
+        )
+    })?;
+    let moved = identity::moved_from(s.moved_from.as_slice(), &root);
+    let name = loaded.campaign.name.clone();
+    ledger
+        .call(move |l| l.claim_campaign(&name, &path, &moved))
+        .await?;
+    Ok(())
 }
 
 /// A brand-new ledger for a campaign sent to a live target is how everyone gets called

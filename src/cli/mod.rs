@@ -121,8 +121,9 @@ pub enum Command {
     ///
     /// Exit codes: 0 every due call was placed (or nothing is due now: --no-wait outside the
     /// window or while paused says until when), 1 some calls were rejected, could not be sent
-    /// or are in doubt, 2 could not run (401, ledger in use, stale plan, no terminal without
-    /// --yes, not confirmed, server unreachable), 130 interrupted.
+    /// or are in doubt, 2 could not run (401, ledger in use or missing records, campaign name
+    /// recorded for another file, stale plan, no terminal without --yes, not confirmed,
+    /// server unreachable), 130 interrupted.
     Apply(ApplyArgs),
     /// Show the ledger: calls per state for each campaign and target.
     Status {
@@ -354,6 +355,11 @@ pub struct ApplyArgs {
     /// Confirm that this is the campaign's first run against this target with this ledger.
     #[arg(long)]
     pub new_ledger: bool,
+    /// The campaign was moved or renamed from OLD.yaml: the ledger records campaign names
+    /// with their file (relative to the repository) and refuses another file of the same
+    /// name, which would share its record of calls.
+    #[arg(long, value_name = "OLD.yaml")]
+    pub moved_from: Option<PathBuf>,
     /// Place at most N calls in this run (the smaller of this and delivery.max_calls wins).
     #[arg(long, value_name = "N")]
     pub max_calls: Option<u64>,

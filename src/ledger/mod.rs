@@ -158,6 +158,22 @@ impl Ledger {
         }
     }
 
+    /// Records that campaign `name` is the file at `path` (relative to its repository), or
+    /// refuses when the ledger has it as another file
+    /// ([`LedgerError::CampaignElsewhere`]), unless that file is among `moved_from` (the
+    /// campaign was moved or renamed: the new path is recorded).
+    pub fn claim_campaign(
+        &self,
+        name: &str,
+        path: &str,
+        moved_from: &[String],
+    ) -> Result<(), LedgerError> {
+        match self.store() {
+            Store::Sqlite(s) => s.claim_campaign(name, path, moved_from),
+            Store::Postgres(p) => p.claim_campaign(name, path, moved_from),
+        }
+    }
+
     /// Starts a run and returns its id. `lease` is how long its claims and heartbeat hold
     /// before other runners take its work over.
     pub fn start_run(

@@ -147,6 +147,15 @@ pub enum LedgerError {
     },
     #[error("the ledger's mark {} is damaged (it is not a file outreach wrote), so whether the ledger lost records cannot be told. Nothing was sent. Put back the mark that was there; or, once sure the ledger is complete, rewrite it with `outreach migrate --state <the ledger> --accept-lost-records`", mark.display())]
     DamagedMark { mark: PathBuf },
+    /// A campaign name recorded for another campaign file (paths relative to the
+    /// repository).
+    #[error("campaign `{campaign}` is recorded in the ledger {} as {recorded}, and this file is {given}: two campaign files with one name share one record of calls, so patients called by one would count as called by the other. Give this campaign a name of its own; or, if {recorded} was moved or renamed to {given}, say so with --moved-from {recorded}", path.display())]
+    CampaignElsewhere {
+        path: PathBuf,
+        campaign: String,
+        recorded: String,
+        given: String,
+    },
     #[error("the ledger {} was written by a newer outreach (schema {found}, this build knows {known})", path.display())]
     TooNew {
         path: PathBuf,

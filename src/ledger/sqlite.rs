@@ -139,7 +139,7 @@ impl Sqlite {
     /// Opens the file at `path` (created if needed, owner-only), applies the migrations, and
     /// refuses it when it lost committed records (see `mark.rs`).
     pub(super) fn open(path: &Path) -> Result<Sqlite, LedgerError> {
-        let store = Sqlite::connect(path)?;
+        let store = Sqlite::connect(path, SCHEMA_VERSION)?;
         store.check_mark()?;
         Ok(store)
     }
@@ -147,7 +147,7 @@ impl Sqlite {
     /// Opens the file at `path` as [`Sqlite::open`] does, takes the run lock, and rewrites the
     /// mark to what the file holds: the loss of records, if any, is accepted.
     pub(super) fn accept_loss(path: &Path) -> Result<Sqlite, LedgerError> {
-        let mut store = Sqlite::connect(path)?;
+        let mut store = Sqlite::connect(path, SCHEMA_VERSION)?;
         store.lock()?;
         mark::write(path, store.writes()?)?;
         Ok(store)
@@ -187,8 +187,9 @@ impl Sqlite {
         }
     }
 
-    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations.
-    fn connect(path: &Path) -> Result<Sqlite, LedgerError> {
+    /// Opens the file at `path` (created if needed, owner-only) and applies the migrations up
+    /// to version `upto`.
+    fn connect(path: &Path, upto: i64) -> Result<Sqlite, LedgerError> {
         let io = |source| LedgerError::Io {
             path: path.to_path_buf(),
             error: source,
@@ -224,7 +225,7 @@ impl Sqlite {
             file,
             locked: false,
         };
-        store.migrate()?;
+        store.migrate_to(upto)?;
         Ok(store)
     }
 
@@ -239,6 +240,11 @@ impl Sqlite {
 
     /// Applies the versioned migrations this build knows.
     pub(super) fn migrate(&mut self) -> Result<(), LedgerError> {
+        self.migrate_to(SCHEMA_VERSION)
+    }
+
+    /// Applies the migrations up to version `upto` (the tests build older ledgers with it).
+    fn migrate_to(&mut self, upto: i64) -> Result<(), LedgerError> {
         let sql = sql_error(&self.path);
         let conn = &mut self.conn;
         let version: i64 = conn
@@ -251,7 +257,7 @@ impl Sqlite {
                 known: SCHEMA_VERSION,
             });
         }
-        if version < 1 {
+        if version < 1 && upto >= 1 {
             let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "CREATE TABLE runs (
@@ -299,7 +305,7 @@ impl Sqlite {
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
-        if version < 2 {
+        if version < 2 && upto >= 2 {
             // Heartbeats, so `status` shows the runner as Postgres ledgers do.
             let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
@@ -311,7 +317,7 @@ impl Sqlite {
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
-        if version < 3 {
+        if version < 3 && upto >= 3 {
             // Every batch updates its calls' state and batch id: no index holds either any
             // more (no query looks calls up by batch, and state is filtered after the round's
             // rows are found), so an update rewrites the row alone.
@@ -325,9 +331,9 @@ impl Sqlite {
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
-        if version < 4 {
+        if version < 4 && upto >= 4 {
             // The count of write-aheads committed, which the mark beside the file is checked
-            // against (see `mark.rs`).
+            // against (see `mark.rs`); and the file of each campaign name.
             let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "CREATE TABLE ledger_mark (
@@ -335,6 +341,13 @@ impl Sqlite {
                     writes INTEGER NOT NULL
                 );
                 INSERT INTO ledger_mark (id, writes) VALUES (1, 0);
+                -- Which campaign file each campaign name belongs to, relative to its
+                -- repository: two files with one name would share one record of calls.
+                CREATE TABLE campaigns (
+                    name TEXT PRIMARY KEY,
+                    path TEXT NOT NULL,
+                    since TEXT NOT NULL
+                );
                 PRAGMA user_version = 4;",
             )
             .map_err(&sql)?;
@@ -394,6 +407,43 @@ impl Sqlite {
             .filter(|r| r.alive)
             .map(|r| r.run_id)
             .collect())
+    }
+
+    pub(super) fn claim_campaign(
+        &self,
+        name: &str,
+        path: &str,
+        moved_from: &[String],
+    ) -> Result<(), LedgerError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
+        tx.execute(
+            "INSERT INTO campaigns (name, path, since) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+            params![name, path, now()],
+        )
+        .map_err(self.sql())?;
+        let recorded: String = tx
+            .query_row(
+                "SELECT path FROM campaigns WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .map_err(self.sql())?;
+        if recorded != path {
+            if !moved_from.contains(&recorded) {
+                return Err(LedgerError::CampaignElsewhere {
+                    path: self.path.clone(),
+                    campaign: name.to_owned(),
+                    recorded,
+                    given: path.to_owned(),
+                });
+            }
+            tx.execute(
+                "UPDATE campaigns SET path = ?2, since = ?3 WHERE name = ?1",
+                params![name, path, now()],
+            )
+            .map_err(self.sql())?;
+        }
+        tx.commit().map_err(self.sql())
     }
 
     pub(super) fn start_run(
@@ -1083,6 +1133,55 @@ mod tests {
         l.begin(&run, "mock", "c", "r", &[call("k2")]).unwrap();
         assert_eq!(mark::read(&path).unwrap(), Some(2));
         drop(Ledger::open(&path).unwrap());
+    }
+
+    // The one migration of this schema version (issue 15, case 7, and issue 14, class 3): a
+    // version 3 ledger with calls is upgraded in place, its calls kept, given a mark, and
+    // campaign files are recorded from then on.
+    #[test]
+    fn a_version_3_ledger_is_upgraded_keeping_its_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let old = Sqlite::connect(&path, 3).unwrap();
+            old.start_run("r1", "mock", "c", "r", 30.0).unwrap();
+            old.conn
+                .execute_batch(
+                    "INSERT INTO calls (target, campaign, round, key, attempt, phone, state, run_id, created_at, updated_at)
+                     VALUES ('mock', 'c', 'r', 'k1', 1, '+2348031234567', 'accepted', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z');",
+                )
+                .unwrap();
+            let v: i64 = old
+                .conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, 3);
+        }
+        let mut l = Ledger::open(&path).unwrap();
+        let v: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(v, 4);
+        assert_eq!(
+            l.history("mock", "c", "r").unwrap()["k1"].state,
+            CallState::Accepted
+        );
+        assert_eq!(mark::read(&path).unwrap(), Some(0));
+        l.claim_campaign("c", "campaigns/c.yaml", &[]).unwrap();
+        assert!(matches!(
+            l.claim_campaign("c", "other/c.yaml", &[]),
+            Err(LedgerError::CampaignElsewhere { .. })
+        ));
+        l.claim_campaign("c", "other/c.yaml", &["campaigns/c.yaml".to_owned()])
+            .unwrap();
+        l.claim_campaign("c", "other/c.yaml", &[]).unwrap();
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        l.begin(&run, "mock", "c", "r", &[call("k2")]).unwrap();
+        assert_eq!(mark::read(&path).unwrap(), Some(1));
     }
 
     #[cfg(unix)]

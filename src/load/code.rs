@@ -55,10 +55,11 @@ pub enum Code {
     RetryWithoutOutcomes,
     RateAboveProviderLimit,
     DefaultUnused,
+    DuplicateCampaignName,
 }
 
 impl Code {
-    pub const ALL: [Code; 49] = [
+    pub const ALL: [Code; 50] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -108,6 +109,7 @@ impl Code {
         Code::RetryWithoutOutcomes,
         Code::RateAboveProviderLimit,
         Code::DefaultUnused,
+        Code::DuplicateCampaignName,
     ];
 
     /// The code as written in output and in the README (`yaml-tab`, `unknown-key`, …).
@@ -162,6 +164,7 @@ impl Code {
             Code::RetryWithoutOutcomes => "retry-without-outcomes",
             Code::RateAboveProviderLimit => "rate-above-provider-limit",
             Code::DefaultUnused => "default-unused",
+            Code::DuplicateCampaignName => "duplicate-campaign-name",
         }
     }
 }

@@ -135,6 +135,9 @@ pub struct ApplySettings {
     pub key: Option<SecretString>,
     pub yes: bool,
     pub new_ledger: bool,
+    /// The campaign file's path before it was moved or renamed (`--moved-from`): the ledger
+    /// then takes this file for the campaign it recorded there.
+    pub moved_from: Option<PathBuf>,
     pub max_calls: Option<u64>,
     pub dry_run: bool,
     pub no_wait: bool,

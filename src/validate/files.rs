@@ -1,8 +1,12 @@
 //! Which files are campaign files: `*.yaml` and `*.yml` under the given paths, hidden
-//! directories skipped. `validate` and `watch` walk the same way.
+//! directories skipped. `validate` and `watch` walk the same way. Among the files checked
+//! together, no two campaigns may share a name (`duplicate_names`).
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::load::diagnostic::{Code, Diagnostic, FileReport};
 
 /// Whether a file's name says it is a campaign file.
 pub fn is_campaign_name(path: &Path) -> bool {
@@ -84,9 +88,90 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, io::Error> {
     Ok(out)
 }
 
+/// Campaign files checked together that share a `name` (issue 15, case 7): the ledger knows
+/// a campaign by its name, so two files with one name would share one record of calls (one's
+/// patients counted as called by the other). Each such file gets an error at its `name`,
+/// naming the other files and where their `name` is.
+pub fn duplicate_names(reports: &mut [FileReport]) {
+    let named: Vec<Option<(String, crate::load::yaml::Span)>> = reports
+        .iter()
+        .map(|r| {
+            let (doc, _) = crate::load::document::load(r.source.as_deref()?);
+            let doc = doc?;
+            let name = doc.value.get("name")?.as_str()?.to_owned();
+            Some((name, doc.span("/name")?))
+        })
+        .collect();
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, n) in named.iter().enumerate() {
+        if let Some((name, _)) = n {
+            by_name.entry(name.as_str()).or_default().push(i);
+        }
+    }
+    let mut found = Vec::new();
+    for (name, files) in by_name.into_iter().filter(|(_, f)| f.len() > 1) {
+        for &i in &files {
+            let others: Vec<String> = files
+                .iter()
+                .filter(|&&j| j != i)
+                .filter_map(|&j| {
+                    let (_, span) = named[j].as_ref()?;
+                    Some(format!(
+                        "{}:{}:{}",
+                        reports[j].path.display(),
+                        span.start.line,
+                        span.start.column
+                    ))
+                })
+                .collect();
+            let span = named[i].as_ref().map(|(_, s)| *s);
+            found.push((
+                i,
+                Diagnostic::error(
+                    Code::DuplicateCampaignName,
+                    format!(
+                        "another campaign file is named `{name}` too ({}): the ledger knows a campaign by its name, so the two would share one record of calls, and patients called by one would count as called by the other",
+                        others.join(", ")
+                    ),
+                )
+                .at("/name", span)
+                .help("give each campaign a name of its own; if this file replaced the other, delete the old one (and apply with --moved-from OLD.yaml)"),
+            ));
+        }
+    }
+    for (i, d) in found {
+        reports[i].diagnostics.push(d);
+        reports[i].sort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_sharing_a_name_are_each_told_where_the_others_are() {
+        let report = |path: &str, text: &str| {
+            let mut r = FileReport::new(Path::new(path));
+            r.source = Some(text.to_owned());
+            r
+        };
+        let mut reports = vec![
+            report("a.yaml", "version: 1\nname: clinic\n"),
+            report("b.yaml", "version: 1\nname: other\n"),
+            report("c.yaml", "# moved\nversion: 1\nname:   clinic\n"),
+            report("d.yaml", "name: [broken"),
+        ];
+        duplicate_names(&mut reports);
+        let codes = |r: &FileReport| r.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>();
+        assert_eq!(codes(&reports[0]), [Code::DuplicateCampaignName]);
+        assert!(codes(&reports[1]).is_empty());
+        assert!(codes(&reports[3]).is_empty());
+        let d = &reports[0].diagnostics[0];
+        assert!(d.message.contains("(c.yaml:3:9)"), "{}", d.message);
+        assert_eq!(d.span.map(|s| (s.start.line, s.start.column)), Some((2, 7)));
+        assert!(reports[2].diagnostics[0].message.contains("(a.yaml:2:7)"));
+    }
 
     #[test]
     fn campaign_files_are_found_and_hidden_directories_skipped() {

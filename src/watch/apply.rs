@@ -86,6 +86,7 @@ impl ApplyStep {
             key: None,
             yes: true,
             new_ledger: false,
+            moved_from: None,
             max_calls: None,
             dry_run: false,
             no_wait: true,

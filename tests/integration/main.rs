@@ -20,6 +20,7 @@ mod plan;
 mod plan_props;
 mod refused;
 mod report_html;
+mod same_name;
 mod scale_out;
 mod schema;
 mod status;

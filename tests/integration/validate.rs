@@ -262,9 +262,11 @@ fn directories_are_searched_recursively() {
         nested.join("one.yml"),
     )
     .unwrap();
-    std::fs::copy(
-        root().join("campaigns/smoke-test.yaml"),
+    // Another name: two files with one name are a problem of their own.
+    let smoke = std::fs::read_to_string(root().join("campaigns/smoke-test.yaml")).unwrap();
+    std::fs::write(
         dir.path().join("two.yaml"),
+        smoke.replace("name: smoke-test", "name: smoke-test-two"),
     )
     .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a campaign").unwrap();

@@ -3,13 +3,18 @@
 use postgres::Client;
 
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 1;
+pub const PG_SCHEMA_VERSION: i32 = 2;
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
 
 /// Applies the migrations; returns the version found when it is newer than this build's.
 pub(super) fn migrate(c: &mut Client) -> Result<Option<i32>, postgres::Error> {
+    migrate_to(c, PG_SCHEMA_VERSION)
+}
+
+/// Applies the migrations up to version `upto` (the tests build older ledgers with it).
+pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Option<i32>, postgres::Error> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute(
@@ -25,7 +30,7 @@ pub(super) fn migrate(c: &mut Client) -> Result<Option<i32>, postgres::Error> {
     if version > PG_SCHEMA_VERSION {
         return Ok(Some(version));
     }
-    if version < 1 {
+    if version < 1 && upto >= 1 {
         tx.batch_execute(
             "CREATE TABLE runs (
                 id TEXT PRIMARY KEY,
@@ -93,6 +98,18 @@ pub(super) fn migrate(c: &mut Client) -> Result<Option<i32>, postgres::Error> {
                 tat TIMESTAMPTZ NOT NULL
             );
             UPDATE outreach_schema SET version = 1 WHERE id = 1;",
+        )?;
+    }
+    if version < 2 && upto >= 2 {
+        tx.batch_execute(
+            "-- Which campaign file each campaign name belongs to, relative to its repository:
+            -- two files with one name would share one record of calls.
+            CREATE TABLE campaigns (
+                name TEXT PRIMARY KEY,
+                path TEXT NOT NULL,
+                since TEXT NOT NULL
+            );
+            UPDATE outreach_schema SET version = 2 WHERE id = 1;",
         )?;
     }
     tx.commit()?;

@@ -231,6 +231,48 @@ impl Postgres {
         }
     }
 
+    pub(super) fn claim_campaign(
+        &self,
+        name: &str,
+        path: &str,
+        moved_from: &[String],
+    ) -> Result<(), LedgerError> {
+        let (name2, path2, moved, t) =
+            (name.to_owned(), path.to_owned(), moved_from.to_vec(), now());
+        let recorded = self.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO campaigns (name, path, since) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                &[&name2, &path2, &t],
+            )?;
+            let recorded: String = tx
+                .query_one(
+                    "SELECT path FROM campaigns WHERE name = $1 FOR UPDATE",
+                    &[&name2],
+                )?
+                .get(0);
+            if recorded != path2 && moved.contains(&recorded) {
+                tx.execute(
+                    "UPDATE campaigns SET path = $2, since = $3 WHERE name = $1",
+                    &[&name2, &path2, &t],
+                )?;
+                tx.commit()?;
+                return Ok(path2);
+            }
+            tx.commit()?;
+            Ok(recorded)
+        })?;
+        if recorded == path {
+            return Ok(());
+        }
+        Err(LedgerError::CampaignElsewhere {
+            path: self.path.clone(),
+            campaign: name.to_owned(),
+            recorded,
+            given: path.to_owned(),
+        })
+    }
+
     pub(super) fn start_run(
         &mut self,
         id: &str,
@@ -768,6 +810,44 @@ mod tests {
         };
         l.begin(&run, "mock", "c", "r", &[call]).unwrap();
         l
+    }
+
+    // The one migration of issue 15 (case 7): a version 1 ledger with calls is upgraded
+    // to version 2 in place, its calls kept, and campaign files are recorded from then on.
+    #[test]
+    fn a_version_1_ledger_is_upgraded_keeping_its_calls() {
+        let Some(db) = TestDb::create("upgrade_1") else {
+            return;
+        };
+        let mut c = Client::connect(&db.url, NoTls).unwrap();
+        assert_eq!(super::migrations::migrate_to(&mut c, 1).unwrap(), None);
+        c.batch_execute(
+            "INSERT INTO runs (id, target, campaign, round, started_at, status)
+                VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+             INSERT INTO calls (target, campaign, round, key, attempt, phone, state, run_id, created_at, updated_at)
+                VALUES ('mock', 'c', 'r', 'k1', 1, '+2348031234567', 'accepted', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z');",
+        )
+        .unwrap();
+        let l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let version: i32 = c
+            .query_one("SELECT version FROM outreach_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(version, super::PG_SCHEMA_VERSION);
+        assert_eq!(version, 2);
+        assert_eq!(
+            l.history("mock", "c", "r").unwrap()["k1"].state,
+            CallState::Accepted
+        );
+        l.claim_campaign("c", "campaigns/c.yaml", &[]).unwrap();
+        l.claim_campaign("c", "campaigns/c.yaml", &[]).unwrap();
+        assert!(matches!(
+            l.claim_campaign("c", "other/c.yaml", &[]),
+            Err(LedgerError::CampaignElsewhere { .. })
+        ));
+        l.claim_campaign("c", "other/c.yaml", &["campaigns/c.yaml".to_owned()])
+            .unwrap();
+        l.claim_campaign("c", "other/c.yaml", &[]).unwrap();
     }
 
     // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
