@@ -64,7 +64,7 @@ pub struct MockArgs {
     )]
     pub faults: Vec<FaultRule>,
 
-    /// Append every request to FILE as NDJSON (Authorization redacted).
+    /// Append every request to FILE as NDJSON (owner-only; credentials redacted).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 

@@ -48,26 +48,132 @@ pub struct JournalView {
     pub body_truncated: bool,
 }
 
-/// Appends request headers as `name: value` lines, with the API key redacted (only the
-/// scheme of `Authorization` is kept). A copy, not the `HeaderMap`: its values are slices of
-/// the connection's read buffer and would keep whole buffers alive in the ring.
+/// What a credential is replaced with.
+const REDACTED: &[u8] = b"[redacted]";
+
+/// Whether a header or query parameter named `name` may carry a credential: the usual
+/// headers, and any name with a word of the kind in it (`x-auth-token`, `api_key`,
+/// `client_secret`, `password`…). Better one harmless value hidden than one key kept.
+pub fn is_credential(name: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "key",
+        "token",
+        "secret",
+        "auth",
+        "pass",
+        "cookie",
+        "credential",
+        "session",
+    ];
+    let name = name.to_ascii_lowercase();
+    WORDS.iter().any(|word| name.contains(word))
+}
+
+/// Appends request headers as `name: value` lines, every credential redacted (of
+/// `Authorization` and `Proxy-Authorization`, only the scheme is kept). A copy, not the
+/// `HeaderMap`: its values are slices of the connection's read buffer and would keep whole
+/// buffers alive in the ring.
 fn capture_headers(headers: &HeaderMap, text: &mut Vec<u8>) {
     for (name, value) in headers {
         text.extend_from_slice(name.as_str().as_bytes());
         text.extend_from_slice(b": ");
-        if name == axum::http::header::AUTHORIZATION {
-            match value.as_bytes().iter().position(|b| *b == b' ') {
-                Some(space) => {
-                    text.extend_from_slice(&value.as_bytes()[..space]);
-                    text.extend_from_slice(b" [redacted]");
-                }
-                None => text.extend_from_slice(b"[redacted]"),
-            }
-        } else {
+        let keeps_scheme = name == axum::http::header::AUTHORIZATION
+            || name == axum::http::header::PROXY_AUTHORIZATION;
+        if !is_credential(name.as_str()) {
             text.extend_from_slice(value.as_bytes());
+        } else if let Some(space) = value.as_bytes().iter().position(|b| *b == b' ')
+            && keeps_scheme
+        {
+            text.extend_from_slice(&value.as_bytes()[..space]);
+            text.push(b' ');
+            text.extend_from_slice(REDACTED);
+        } else {
+            text.extend_from_slice(REDACTED);
         }
         text.push(b'\n');
     }
+}
+
+/// Appends a request target with the value of every credential-like query parameter
+/// (`?api_key=…`, `access_token=…`) redacted; the name is matched after percent-decoding.
+fn capture_target(target: &str, text: &mut Vec<u8>) {
+    let Some((path, query)) = target.split_once('?') else {
+        text.extend_from_slice(target.as_bytes());
+        return;
+    };
+    text.extend_from_slice(path.as_bytes());
+    text.push(b'?');
+    for (index, pair) in query.split('&').enumerate() {
+        if index > 0 {
+            text.push(b'&');
+        }
+        let (name, value) = match pair.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (pair, None),
+        };
+        text.extend_from_slice(name.as_bytes());
+        match value {
+            Some(_) if is_credential(&percent_decoded(name)) => {
+                text.push(b'=');
+                text.extend_from_slice(REDACTED);
+            }
+            Some(value) => {
+                text.push(b'=');
+                text.extend_from_slice(value.as_bytes());
+            }
+            None => {}
+        }
+    }
+}
+
+/// A query parameter's name as a server reads it (`api%5Fkey` is `api_key`, `+` a space).
+fn percent_decoded(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| hex(bytes[i + 1]).zip(hex(bytes[i + 2])))
+            .flatten();
+        if let Some((high, low)) = escaped {
+            // Two hex digits: below 256.
+            #[expect(clippy::cast_possible_truncation, reason = "at most 0xff")]
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Opens the NDJSON journal file for appending: owner-only (its entries hold patients'
+/// numbers and names), and never through a symbolic link at the path.
+pub fn open_file(path: &std::path::Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        let file = options.open(path).map_err(|e| {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "it is a symbolic link, and the mock never writes a file through one: remove the link or choose another path",
+                )
+            } else {
+                e
+            }
+        })?;
+        // A file that was there keeps its mode on open: narrow it before writing.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 impl JournalEntry {
@@ -82,7 +188,7 @@ impl JournalEntry {
     ) -> Self {
         let mut data =
             Vec::with_capacity(path.len() + 64 * headers.len() + body_hint.min(MAX_STORED_BODY));
-        data.extend_from_slice(path.as_bytes());
+        capture_target(path, &mut data);
         let path_len = data.len();
         capture_headers(headers, &mut data);
         let headers_len = data.len() - path_len;
@@ -268,5 +374,68 @@ mod tests {
                 .iter()
                 .any(|e| e.headers_text().contains("secret-key"))
         );
+    }
+
+    // Class 13: every credential-like header and query parameter is redacted, whatever its
+    // name's case or encoding; other values are kept as sent.
+    #[test]
+    fn class_13_credentials_never_reach_the_journal() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("authorization", "Bearer sekrit-1"),
+            ("proxy-authorization", "Basic sekrit-2"),
+            ("cookie", "session=sekrit-3"),
+            ("set-cookie", "id=sekrit-4"),
+            ("x-api-key", "sekrit-5"),
+            ("x-auth-token", "sekrit-6"),
+            ("x-client-secret", "sekrit-7"),
+            ("x-password", "sekrit-8"),
+            ("authorization-extra", "sekrit-9"),
+            ("content-type", "application/json"),
+        ] {
+            headers.append(
+                axum::http::HeaderName::from_static(name),
+                value.parse().unwrap(),
+            );
+        }
+        let target = "/voicebot/v1/call?api_key=sekrit-10&API_KEY=sekrit-11&api%5Fkey=sekrit-12\
+                      &access_token=sekrit-13&Password=sekrit-14&page=2&flag&x=a%3Db";
+        let mut entry = JournalEntry::capture(1, 0, Method::POST, target, &headers, 0);
+        entry.finish(b"", Some(200), None, 1);
+        let view = serde_json::to_string(&entry.view()).unwrap();
+        assert!(!view.contains("sekrit"), "{view}");
+        assert!(!entry.path().contains("sekrit"), "{}", entry.path());
+        assert!(!entry.headers_text().contains("sekrit"));
+        let view = entry.view();
+        assert_eq!(view.headers["authorization"], "Bearer [redacted]");
+        assert_eq!(view.headers["proxy-authorization"], "Basic [redacted]");
+        assert_eq!(view.headers["cookie"], "[redacted]");
+        assert_eq!(view.headers["x-api-key"], "[redacted]");
+        assert_eq!(view.headers["content-type"], "application/json");
+        assert_eq!(
+            view.path,
+            "/voicebot/v1/call?api_key=[redacted]&API_KEY=[redacted]&api%5Fkey=[redacted]\
+             &access_token=[redacted]&Password=[redacted]&page=2&flag&x=a%3Db"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn class_13_the_journal_file_is_owner_only_and_never_a_link() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(open_file(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let target = dir.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.ndjson");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let error = open_file(&link).unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     }
 }

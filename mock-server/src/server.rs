@@ -86,10 +86,7 @@ impl Shared {
     fn new(config: &MockConfig) -> anyhow::Result<Self> {
         let journal_file = match &config.journal_file {
             Some(path) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
+                crate::journal::open_file(path)
                     .with_context(|| format!("cannot open the journal file {}", path.display()))?,
             ),
             None => None,

@@ -38,8 +38,9 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     match a.file {
         Some(path) => {
+            // Owner-only and never through a link: a report can hold full numbers (--unmask).
             let mut w = std::io::BufWriter::new(
-                std::fs::File::create(path)
+                crate::private::create(path, crate::private::Existing::Truncate)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
             outcomes::write(&figures, a.format, a.unmask, &mut w)?;

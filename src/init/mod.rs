@@ -625,14 +625,16 @@ fn ask(
 /// the check above).
 fn write_file(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true);
+    crate::private::no_link(&mut options).write(true);
     if force {
         options.create(true).truncate(true);
     } else {
         options.create_new(true);
     }
     let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
+        if let Err(link) = crate::private::refuse_link(path) {
+            anyhow::Error::new(link).context(format!("cannot write {}", path.display()))
+        } else if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(
                 "{} already exists: pass --force to overwrite it",
                 path.display()

@@ -220,6 +220,13 @@ pub fn save_with(
     path: &Path,
     make: impl FnOnce(&mut dyn Sink) -> Result<Summary, PlanError>,
 ) -> Result<Summary, PlanError> {
+    // The rename below would replace a link at `path`; refuse one instead, before planning.
+    crate::private::refuse_link(path).map_err(|link| {
+        PlanError::Write(std::io::Error::new(
+            link.kind(),
+            format!("{}: {link}", path.display()),
+        ))
+    })?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
