@@ -6,6 +6,7 @@ mod apply_ends;
 mod backend;
 mod ci_workflow;
 mod hints;
+mod hostile_sources;
 mod init;
 mod links;
 mod loader_props;
