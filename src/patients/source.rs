@@ -139,7 +139,13 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
             let cols = match format {
                 FileFormat::Csv => {
                     let mut reader = csv_reader(&path, csv_delimiter(source))?;
-                    let headers = reader.headers().map_err(|e| unreadable(&e))?;
+                    let headers = reader.headers().map_err(|e| {
+                        if is_too_long(&e) {
+                            SourceError::TooLarge(path.clone(), e.to_string())
+                        } else {
+                            unreadable(&e)
+                        }
+                    })?;
                     let cols: Vec<String> = headers
                         .iter()
                         .enumerate()
@@ -258,10 +264,40 @@ fn json_columns(path: &Path) -> Result<Vec<String>, SourceError> {
         Err(e) if e.is_data() => {
             return Err(unreadable("expected a JSON array of records".to_owned()));
         }
+        Err(e) if e.io_error_kind() == Some(io::ErrorKind::InvalidData) => {
+            return Err(SourceError::TooLarge(path.to_path_buf(), json_problem(&e)));
+        }
         Err(e) => return Err(unreadable(json_problem(&e))),
     };
     de.end().map_err(|e| unreadable(json_problem(&e)))?;
     Ok(keys)
+}
+
+/// The error a capped reader gives for a record over [`MAX_RECORD_BYTES`], told apart from
+/// the disk's errors by its type.
+#[derive(Debug)]
+struct TooLong(String);
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+fn too_long(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TooLong(message))
+}
+
+/// Whether a CSV error is a capped reader's [`TooLong`].
+fn is_too_long(e: &csv::Error) -> bool {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .is_some_and(<dyn std::error::Error + Send + Sync>::is::<TooLong>),
+        _ => false,
+    }
 }
 
 /// A reader that refuses to go on past [`MAX_RECORD_BYTES`] since `read` was last reset
@@ -277,13 +313,10 @@ impl<R: Read> Read for ElementCap<R> {
         let total = self.read.get() + n as u64;
         self.read.set(total);
         if total > MAX_RECORD_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "a record is longer than {}",
-                    input_file::size(MAX_RECORD_BYTES)
-                ),
-            ));
+            return Err(too_long(format!(
+                "a record is longer than {}",
+                input_file::size(MAX_RECORD_BYTES)
+            )));
         }
         Ok(n)
     }
@@ -345,14 +378,11 @@ impl<R: Read> Read for RecordCap<R> {
             };
             self.since += 1;
             if self.since > MAX_RECORD_BYTES {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "the record that starts on line {} is longer than {}",
-                        self.start_line,
-                        input_file::size(MAX_RECORD_BYTES)
-                    ),
-                ));
+                return Err(too_long(format!(
+                    "the record that starts on line {} is longer than {}",
+                    self.start_line,
+                    input_file::size(MAX_RECORD_BYTES)
+                )));
             }
         }
         Ok(n)
@@ -726,7 +756,7 @@ impl Iterator for CsvRows {
                         self.done = true;
                         return Some(Err(RowError {
                             number,
-                            message: io.to_string(),
+                            message: format!("{io}; the rest of the file is not read"),
                         }));
                     }
                     Some(Err(RowError {

@@ -259,3 +259,182 @@ fn class_12_init_says_when_the_patient_file_is_outside_the_repository() {
     );
     assert!(all.contains("Copy it in"), "{all}");
 }
+
+/// Makes a named pipe at `path`: nothing ever writes to it, so opening it to read blocks.
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn class_18_fifos_and_devices_are_refused_without_hanging() {
+    let repo = Repo::new();
+    let dir = repo.campaigns();
+    mkfifo(&dir.join("patients/pipe.csv"));
+    std::os::unix::fs::symlink("/dev/zero", dir.join("patients/zero.ndjson")).unwrap();
+
+    // A FIFO as a patient file, and /dev/zero (allowed by name, and through a symlink).
+    repo.campaign("patients/pipe.csv", None);
+    assert_refused(&repo, "source-not-a-file", 5);
+    for (file, allow) in [("/dev/zero", "/dev"), ("patients/zero.ndjson", "/dev")] {
+        repo.campaign(file, None);
+        for format in ["human", "json"] {
+            let out = run(
+                &dir,
+                &[
+                    "validate",
+                    "-f",
+                    format,
+                    "--allow-source-outside",
+                    allow,
+                    "c.yaml",
+                ],
+            );
+            assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out));
+            assert!(
+                text(&out).contains("source-not-a-file"),
+                "{file}: {}",
+                text(&out)
+            );
+        }
+        let out = run(&dir, &["plan", "--allow-source-outside", allow, "c.yaml"]);
+        assert_ne!(out.status.code(), Some(0), "{file}: {}", text(&out));
+    }
+
+    // A FIFO named like a campaign, in a folder validate walks, and as the campaign itself.
+    repo.campaign("patients/p.csv", None);
+    let walked = repo.dir.path().join("repo/walked");
+    std::fs::create_dir(&walked).unwrap();
+    std::fs::copy(dir.join("c.yaml"), walked.join("good.yaml")).unwrap();
+    std::fs::create_dir(walked.join("patients")).unwrap();
+    std::fs::copy(dir.join("patients/p.csv"), walked.join("patients/p.csv")).unwrap();
+    mkfifo(&walked.join("pipe.yaml"));
+    let out = run(&walked, &["validate", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pipe = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("pipe.yaml")))
+        .unwrap_or_else(|| panic!("pipe.yaml not reported: {doc}"));
+    assert_eq!(pipe["diagnostics"][0]["code"], "unreadable-file", "{pipe}");
+    assert!(
+        pipe["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("named pipe"),
+        "{pipe}"
+    );
+    for args in [
+        &["plan", "pipe.yaml"][..],
+        &["apply", "--mock", "--yes", "pipe.yaml"],
+        &["apply", "--mock", "--yes", "/dev/zero"],
+        &["plan", "--compare", "pipe.yaml", "good.yaml"],
+        &["plan", "--compare", "/dev/zero", "good.yaml"],
+    ] {
+        let out = run(&walked, args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    }
+}
+
+#[test]
+fn class_18_api_key_files_are_regular_and_small() {
+    let repo = Repo::new();
+    let dir = repo.campaigns();
+    repo.campaign("patients/p.csv", None);
+    mkfifo(&dir.join("key.fifo"));
+    std::fs::write(dir.join("big.key"), "k".repeat(5000)).unwrap();
+    for (key, says) in [
+        ("key.fifo", "named pipe"),
+        ("/dev/zero", "a device"),
+        ("big.key", "larger than 4 KiB"),
+    ] {
+        // The key is read while the flags are resolved, before anything is sent.
+        let out = run(
+            &dir,
+            &[
+                "plan",
+                "--api-url",
+                "http://127.0.0.1:9",
+                "--api-key-file",
+                key,
+                "c.yaml",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", text(&out));
+        assert!(
+            text(&out).contains("cannot read the API key file"),
+            "{key}: {}",
+            text(&out)
+        );
+        assert!(text(&out).contains(says), "{key}: {}", text(&out));
+        assert!(!text(&out).contains("kkkk"), "{key}: {}", text(&out));
+    }
+}
+
+#[test]
+fn class_18_an_endless_record_is_refused_with_its_line() {
+    let repo = Repo::new();
+    let dir = repo.campaigns();
+    let long = "9".repeat(3 * 1024 * 1024);
+    // In the header: validate refuses the source. In a row: that row and the rest are not
+    // read, and plan says which line.
+    std::fs::write(dir.join("patients/header.csv"), format!("phone{long}\n")).unwrap();
+    std::fs::write(
+        dir.join("patients/row.csv"),
+        format!("phone,first_name\n+2348031234567,Ada\n\"{long}\n+2348031234568,Bola\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("patients/long.ndjson"),
+        format!("{{\"phone\":\"{long}\"}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("patients/long.json"),
+        format!("[{{\"phone\":\"{long}\"}}]"),
+    )
+    .unwrap();
+    for file in ["patients/header.csv", "patients/long.json"] {
+        repo.campaign(file, None);
+        let text = std::fs::read_to_string(dir.join("c.yaml")).unwrap();
+        std::fs::write(
+            dir.join("c.yaml"),
+            text.replace("    format: csv\n    default", "    default"),
+        )
+        .unwrap();
+        let out = run(&dir, &["validate", "--format", "json", "c.yaml"]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", self::text(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = &doc["files"][0]["diagnostics"][0];
+        assert_eq!(d["code"], "source-too-large", "{file}: {d}");
+        assert_eq!(d["line"], 5, "{file}: {d}");
+        assert!(
+            d["message"].as_str().unwrap().contains("longer than 1 MiB"),
+            "{file}: {d}"
+        );
+    }
+    repo.campaign("patients/row.csv", None);
+    let out = run(&dir, &["plan", "--format", "json", "c.yaml"]);
+    let all = text(&out);
+    assert!(
+        all.contains("the record that starts on line 3 is longer than 1 MiB"),
+        "{}",
+        &all[..all.len().min(4000)]
+    );
+    assert!(all.len() < 100_000, "the record was printed");
+    repo.campaign("patients/long.ndjson", None);
+    let text = std::fs::read_to_string(dir.join("c.yaml")).unwrap();
+    std::fs::write(
+        dir.join("c.yaml"),
+        text.replace("    format: csv\n    default", "    default"),
+    )
+    .unwrap();
+    let out = run(&dir, &["validate", "c.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", self::text(&out));
+    assert!(self::text(&out).len() < 100_000, "the record was printed");
+}
