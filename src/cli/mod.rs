@@ -64,6 +64,17 @@ pub struct TargetArgs {
     pub state: Option<PathBuf>,
 }
 
+/// Where patient and opt-out files may be read from.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Also read patient and opt-out files inside DIR (symlinks resolved), outside the
+    /// campaign's repository. By default a source must be inside the repository (the nearest
+    /// folder above the campaign with a .git, else the campaign's folder) and not in .git.
+    /// May be given several times.
+    #[arg(long, value_name = "DIR")]
+    pub allow_source_outside: Vec<PathBuf>,
+}
+
 /// Summary formats of `outreach apply`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ApplyFormat {
@@ -96,6 +107,8 @@ pub enum Command {
         /// Output format: human, json, junit, or github (annotations for GitHub Actions).
         #[arg(long, short = 'f', value_enum, default_value_t = ValidateFormat::Human)]
         format: ValidateFormat,
+        #[command(flatten)]
+        sources: SourceArgs,
     },
     /// Show exactly who would be called, with what words, and who is left out and why.
     ///
@@ -336,6 +349,8 @@ pub struct PlanArgs {
     /// newly skipped rows. Masked unless --unmask (json: the counts only).
     #[arg(long, value_name = "PLAN.json")]
     pub compare: Option<PathBuf>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 // The flags of `outreach apply` (its help text is the variant\'s).
@@ -349,6 +364,8 @@ pub struct ApplyArgs {
     pub input: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -431,4 +448,19 @@ pub struct WatchArgs {
     /// With --apply: the ledger file (default: .outreach/state.db beside each campaign).
     #[arg(long, value_name = "FILE", requires = "apply")]
     pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+impl Command {
+    /// Where the command may read sources from, for the commands that read them.
+    pub fn sources(&self) -> Option<&SourceArgs> {
+        match self {
+            Command::Validate { sources, .. } => Some(sources),
+            Command::Plan(args) => Some(&args.sources),
+            Command::Apply(args) => Some(&args.sources),
+            Command::Watch(args) => Some(&args.sources),
+            _ => None,
+        }
+    }
 }

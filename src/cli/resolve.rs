@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 
 use crate::campaign::Kind;
-use crate::cli::{ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, TargetArgs, WatchArgs};
+use crate::cli::{
+    ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, SourceArgs, TargetArgs, WatchArgs,
+};
 use crate::settings::target::{Target, TargetId};
 use crate::settings::{ApplySettings, Config, InitSettings, Logging, PlanSettings, WatchSettings};
 
@@ -26,9 +28,12 @@ pub fn logging(cli: &Cli) -> Logging {
 /// output's: the reporters write there (the log's is [`logging`]'s).
 pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
     let color = cli.output.color.stdout();
+    if let Some(sources) = cli.command.sources() {
+        allow_sources(sources)?;
+    }
     Ok(match cli.command {
         Command::Init(args) => init(args, color),
-        Command::Validate { paths, format } => Config::Validate {
+        Command::Validate { paths, format, .. } => Config::Validate {
             paths: if paths.is_empty() {
                 vec![default_campaigns()]
             } else {
@@ -111,10 +116,33 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
     })
 }
 
+/// `--allow-source-outside DIR`: each folder, resolved, allowed for the rest of the run.
+fn allow_sources(args: &SourceArgs) -> anyhow::Result<()> {
+    let mut dirs = Vec::new();
+    for dir in &args.allow_source_outside {
+        let real = dir
+            .canonicalize()
+            .ok()
+            .filter(|d| d.is_dir())
+            .with_context(|| {
+                format!(
+                    "--allow-source-outside {}: no such folder (give the folder that holds the patient files)",
+                    dir.display()
+                )
+            })?;
+        dirs.push(real);
+    }
+    crate::patients::location::allow_outside(dirs);
+    Ok(())
+}
+
+/// An API key file holds one key: anything larger is not one (and is not read whole).
+const MAX_API_KEY_FILE_BYTES: u64 = 4096;
+
 /// The API key: `--api-key-file`, else `INTRON_API_KEY`. Never from a campaign file.
 fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
     if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::input_file::read_text(path, MAX_API_KEY_FILE_BYTES)
             .with_context(|| format!("cannot read the API key file {}", path.display()))?;
         let key = text.trim();
         if key.is_empty() {
@@ -238,6 +266,7 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         api_key_file,
         state,
         compare,
+        sources: _,
     } = args;
     if !mock && let Some(url) = &api_url {
         crate::clock::reaching_a_server(&crate::settings::target::shown_url(url));
@@ -285,6 +314,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
         follow_timeout,
         format,
         json,
+        sources: _,
     } = args;
     if !target.mock {
         crate::clock::reaching_a_server(&crate::settings::target::shown_url(&target.api_url));
@@ -329,6 +359,7 @@ fn watch(args: WatchArgs, color: bool) -> Config {
         apply,
         mock,
         state,
+        sources: _,
     } = args;
     Config::Watch(WatchSettings {
         // clap makes --apply require --mock; checked again so no path reaches a live target.

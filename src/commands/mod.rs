@@ -22,8 +22,8 @@ pub(crate) fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
     if let Some(c) = checked.campaign {
         return Ok(c.name);
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::load::input_file::read_text(path, crate::load::yaml::MAX_FILE_BYTES)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let (doc, _) = crate::load::document::load(&text);
     doc.and_then(|d| {
         d.value

@@ -89,7 +89,7 @@ pub fn read_sample(source: &PatientSource, base: &Path) -> Result<Sample, Source
 /// splits every line into the same number of fields, the most fields winning. A comma when
 /// nothing fits better.
 pub fn sniff_delimiter(path: &Path) -> std::io::Result<u8> {
-    let file = std::fs::File::open(path)?;
+    let file = crate::load::input_file::open(path)?;
     let mut head = Vec::new();
     let mut reader = BufReader::new(file);
     for _ in 0..20 {
@@ -793,7 +793,7 @@ pub fn pick_sheet(path: &Path) -> Result<Option<(String, bool)>, SourceError> {
 /// The format of a file whose name does not tell: JSON when it starts with `[`, NDJSON with
 /// `{`, CSV otherwise.
 pub fn sniff_format(path: &Path) -> std::io::Result<FileFormat> {
-    let file = std::fs::File::open(path)?;
+    let file = crate::load::input_file::open(path)?;
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     reader.read_until(b'\n', &mut buf)?;

@@ -57,6 +57,16 @@ pub fn run(
     if !s.patients.is_file() {
         bail!("{}: no such patient file", s.patients.display());
     }
+    // The file its user names is read wherever it is; the campaign written says whether
+    // the other commands may read it there (below).
+    if let Some(folder) = s
+        .patients
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        crate::patients::location::allow_outside(vec![folder]);
+    }
     // Refuse early when the file is known to exist (checked again after the questions,
     // which may change the name).
     refuse_existing(&target_path(s, &name), s.force)?;
@@ -99,6 +109,9 @@ pub fn run(
     let (target, schema_note) = write_campaign(s, &file, &choices, &proposals)?;
     writeln!(out, "Wrote {}", target.display())?;
     if let Some(note) = schema_note {
+        writeln!(out, "{note}")?;
+    }
+    if let Some(note) = outside_note(&target, &s.patients) {
         writeln!(out, "{note}")?;
     }
     writeln!(out)?;
@@ -373,6 +386,32 @@ fn write_campaign(
     write_file(&target, &text, s.force)?;
     let ensured = schema_file.ensure()?;
     Ok((target, schema_file.said(ensured)))
+}
+
+/// What to say when the patient file is outside the written campaign's repository, where
+/// validate, plan and apply do not read it unless told to.
+fn outside_note(target: &Path, patients: &Path) -> Option<String> {
+    use crate::patients::location::{Refusal, inside_repository};
+    let dir = target.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    })?;
+    let folder = patients.canonicalize().ok()?.parent()?.to_path_buf();
+    let place = match inside_repository(dir, patients).err()? {
+        Refusal::Outside { root } => {
+            format!("outside the campaign's repository ({})", root.display())
+        }
+        Refusal::InGit => "inside a .git folder".to_owned(),
+    };
+    Some(format!(
+        "Note: the patient file {} is {place}: validate, plan and apply read patient files only from inside the repository. Copy it in (and change `file:` in {}), or run them with `--allow-source-outside {}`.",
+        patients.display(),
+        target.display(),
+        folder.display()
+    ))
 }
 
 /// Validates and plans the campaign written, as `validate` and `plan` would (masked).

@@ -41,6 +41,9 @@ pub enum Code {
     SourceNoSheet,
     SourceOptionMismatch,
     SourceMissingColumn,
+    SourceOutside,
+    SourceNotAFile,
+    SourceTooLarge,
     OptOutInvalidEntries,
     BadDelimiter,
     TemplateSyntax,
@@ -59,7 +62,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 50] = [
+    pub const ALL: [Code; 53] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -95,6 +98,9 @@ impl Code {
         Code::SourceNoSheet,
         Code::SourceOptionMismatch,
         Code::SourceMissingColumn,
+        Code::SourceOutside,
+        Code::SourceNotAFile,
+        Code::SourceTooLarge,
         Code::OptOutInvalidEntries,
         Code::BadDelimiter,
         Code::TemplateSyntax,
@@ -150,6 +156,9 @@ impl Code {
             Code::SourceNoSheet => "source-no-sheet",
             Code::SourceOptionMismatch => "source-option-mismatch",
             Code::SourceMissingColumn => "source-missing-column",
+            Code::SourceOutside => "source-outside",
+            Code::SourceNotAFile => "source-not-a-file",
+            Code::SourceTooLarge => "source-too-large",
             Code::OptOutInvalidEntries => "opt-out-invalid-entries",
             Code::BadDelimiter => "bad-delimiter",
             Code::TemplateSyntax => "template-syntax",

@@ -1,11 +1,20 @@
-//! Patient and exclusion sources: finding the file and reading its columns.
+//! Patient and exclusion sources: finding the file and reading its columns and rows.
+//!
+//! Every source file is hostile input: it is found only where [`super::location`] allows,
+//! opened as a regular file through [`crate::load::input_file`], and read with memory bounded
+//! by one record, never by the file ([`MAX_RECORD_BYTES`]). Messages name rows and lines,
+//! never what a file holds: a "file" may be someone's secrets.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::campaign::{FileFormat, Source};
+use crate::load::input_file::{self, InputError};
+use crate::patients::location::{self, Refusal};
 
 /// Why a source's columns could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +23,14 @@ pub enum SourceError {
     Missing(PathBuf),
     #[error("the file {} cannot be read: {}", .0.display(), .1)]
     Unreadable(PathBuf, String),
+    #[error("the file {} is outside the campaign's repository ({}): sources are read only from inside it", .path.display(), .root.display())]
+    Outside { path: PathBuf, root: PathBuf },
+    #[error("the file {} is inside a .git folder, which holds no sources", .0.display())]
+    InGit(PathBuf),
+    #[error("the file {} cannot be read: {}", .0.display(), .1)]
+    NotAFile(PathBuf, &'static str),
+    #[error("the file {} is too large to read: {}", .0.display(), .1)]
+    TooLarge(PathBuf, String),
     #[error("the file {} has no sheet named `{sheet}` (its sheets: {})", .path.display(), .available.join(", "))]
     NoSheet {
         path: PathBuf,
@@ -33,6 +50,14 @@ pub enum SourceError {
 /// How many NDJSON records are read to learn the columns.
 const HEADER_SCAN_RECORDS: usize = 1000;
 
+/// The longest record (a CSV record, an NDJSON line, an element of a JSON array) read: a
+/// patient's row is a few hundred bytes, and a file with no line break (`/dev/zero`, a
+/// binary file named `.csv`) must not be buffered whole to find its first record.
+pub const MAX_RECORD_BYTES: u64 = 1024 * 1024;
+
+/// The most columns a source may have: a header is read whole to learn them.
+pub const MAX_COLUMNS: usize = 10_000;
+
 /// The path of a source file, relative to the campaign's directory.
 pub fn resolve_path(base: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
@@ -43,6 +68,60 @@ pub fn resolve_path(base: &Path, file: &str) -> PathBuf {
     }
 }
 
+/// The path of a source file that may be read: it exists and is where
+/// [`location::check`] allows (inside the campaign's repository, out of `.git`).
+pub fn locate(base: &Path, file: &str) -> Result<PathBuf, SourceError> {
+    let path = resolve_path(base, file);
+    if std::fs::metadata(&path).is_err_and(|e| e.kind() == io::ErrorKind::NotFound) {
+        return Err(SourceError::Missing(path));
+    }
+    match location::check(base, &path) {
+        Ok(()) => Ok(path),
+        Err(Refusal::Outside { root }) => Err(SourceError::Outside { path, root }),
+        Err(Refusal::InGit) => Err(SourceError::InGit(path)),
+    }
+}
+
+/// Opens a located source file (regular files only).
+pub fn open_file(path: &Path) -> Result<File, SourceError> {
+    input_file::open(path).map_err(|e| match e {
+        InputError::Missing => SourceError::Missing(path.to_path_buf()),
+        InputError::NotAFile(what) => SourceError::NotAFile(path.to_path_buf(), what),
+        InputError::TooLarge(_) => SourceError::TooLarge(path.to_path_buf(), e.to_string()),
+        other => SourceError::Unreadable(path.to_path_buf(), other.to_string()),
+    })
+}
+
+/// A JSON parser's complaint without what it quotes (serde's "invalid type: string \"…\""
+/// names the text it found): its kind and where.
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    if e.is_io() {
+        // Ours (a record too long) or the disk's: no file content in either.
+        return e.to_string();
+    }
+    let what = match e.classify() {
+        Category::Syntax => "it is not valid JSON",
+        Category::Eof => "it ends before the JSON does",
+        Category::Data | Category::Io => "it is not what was expected",
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
+}
+
+fn csv_delimiter(source: &dyn Source) -> u8 {
+    source
+        .delimiter()
+        .and_then(|d| d.bytes().next())
+        .unwrap_or(b',')
+}
+
+fn csv_reader(path: &Path, delimiter: u8) -> Result<csv::Reader<RecordCap<File>>, SourceError> {
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(RecordCap::new(open_file(path)?, delimiter)))
+}
+
 /// The column names a source provides, in file order (inline and JSON records: the union of
 /// their keys, in first-seen order).
 pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceError> {
@@ -51,27 +130,22 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
         (None, None) => Err(SourceError::Neither),
         (None, Some(records)) => Ok(union(records.iter().map(|r| r.keys().cloned()))),
         (Some(file), None) => {
-            let path = resolve_path(base, file);
             let format = source
                 .resolved_format()
-                .ok_or_else(|| SourceError::UnknownFormat(path.clone()))?;
-            if !path.exists() {
-                return Err(SourceError::Missing(path));
-            }
+                .ok_or_else(|| SourceError::UnknownFormat(resolve_path(base, file)))?;
+            let path = locate(base, file)?;
             let unreadable =
                 |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
-            match format {
+            let cols = match format {
                 FileFormat::Csv => {
-                    let delimiter = source
-                        .delimiter()
-                        .and_then(|d| d.bytes().next())
-                        .unwrap_or(b',');
-                    let mut reader = csv::ReaderBuilder::new()
-                        .delimiter(delimiter)
-                        .flexible(true)
-                        .from_path(&path)
-                        .map_err(|e| unreadable(&e))?;
-                    let headers = reader.headers().map_err(|e| unreadable(&e))?;
+                    let mut reader = csv_reader(&path, csv_delimiter(source))?;
+                    let headers = reader.headers().map_err(|e| {
+                        if is_too_long(&e) {
+                            SourceError::TooLarge(path.clone(), e.to_string())
+                        } else {
+                            unreadable(&e)
+                        }
+                    })?;
                     let cols: Vec<String> = headers
                         .iter()
                         .enumerate()
@@ -87,39 +161,24 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                     if cols.iter().all(String::is_empty) {
                         return Err(SourceError::NoHeader(path));
                     }
-                    Ok(cols)
+                    cols
                 }
-                FileFormat::Xlsx | FileFormat::Ods => spreadsheet_columns(&path, source.sheet()),
-                FileFormat::Json => {
-                    let file = File::open(&path).map_err(|e| unreadable(&e))?;
-                    let value: serde_json::Value = serde_json::from_reader(BufReader::new(file))
-                        .map_err(|e| unreadable(&e))?;
-                    let records = value.as_array().ok_or_else(|| {
-                        SourceError::Unreadable(
-                            path.clone(),
-                            "expected a JSON array of records".to_owned(),
-                        )
-                    })?;
-                    let mut keys = Vec::new();
-                    for (i, r) in records.iter().enumerate() {
-                        let obj = r.as_object().ok_or_else(|| {
-                            SourceError::Unreadable(
-                                path.clone(),
-                                format!("record {} is not an object", i + 1),
-                            )
-                        })?;
-                        keys.push(obj.keys().cloned().collect::<Vec<_>>());
-                    }
-                    Ok(union(keys))
-                }
+                FileFormat::Xlsx | FileFormat::Ods => spreadsheet_columns(&path, source.sheet())?,
+                FileFormat::Json => json_columns(&path)?,
                 FileFormat::Ndjson => {
                     // The columns are the keys of the first records; a line that is not a
                     // JSON object is skipped here and reported as a row by the plan.
-                    let file = File::open(&path).map_err(|e| unreadable(&e))?;
                     let mut keys = Vec::new();
                     let mut read = 0;
-                    for line in BufReader::new(file).lines() {
-                        let line = line.map_err(|e| unreadable(&e))?;
+                    for line in CappedLines::new(open_file(&path)?) {
+                        let line = match line {
+                            Ok((_, line)) => line,
+                            Err(LineError::Io(e)) => return Err(unreadable(&e)),
+                            Err(LineError::Bad(..)) => {
+                                read += 1;
+                                continue;
+                            }
+                        };
                         if line.trim().is_empty() {
                             continue;
                         }
@@ -127,9 +186,8 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                         if read > HEADER_SCAN_RECORDS {
                             break;
                         }
-                        if let Ok(value) = serde_json::from_str::<
-                            serde_json::Map<String, serde_json::Value>,
-                        >(&line)
+                        if let Ok(serde_json::Value::Object(value)) =
+                            serde_json::from_str::<serde_json::Value>(&line)
                         {
                             keys.push(value.keys().cloned().collect::<Vec<_>>());
                         }
@@ -140,15 +198,293 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
                             "no line is a JSON object".to_owned(),
                         ));
                     }
-                    Ok(union(keys))
+                    union(keys)
+                }
+            };
+            if cols.len() > MAX_COLUMNS {
+                return Err(SourceError::TooLarge(
+                    path,
+                    format!(
+                        "it has {} columns, more than the {MAX_COLUMNS} a source may have",
+                        cols.len()
+                    ),
+                ));
+            }
+            Ok(cols)
+        }
+    }
+}
+
+/// The keys of a JSON array's records, read one record at a time.
+fn json_columns(path: &Path) -> Result<Vec<String>, SourceError> {
+    use serde::de::{Deserializer as _, SeqAccess, Visitor};
+    struct Keys {
+        read: Rc<Cell<u64>>,
+    }
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Result<Vec<String>, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON array of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut seen = BTreeSet::new();
+            let mut out = Vec::new();
+            let mut number = 0u64;
+            self.read.set(0);
+            while let Some(value) = seq.next_element::<serde_json::Value>()? {
+                self.read.set(0);
+                number += 1;
+                let serde_json::Value::Object(obj) = value else {
+                    return Ok(Err(format!("record {number} is not an object")));
+                };
+                for k in obj.keys() {
+                    if !seen.contains(k) {
+                        if out.len() == MAX_COLUMNS {
+                            return Ok(Err(format!(
+                                "its records have more than the {MAX_COLUMNS} keys a source may have"
+                            )));
+                        }
+                        seen.insert(k.clone());
+                        out.push(k.clone());
+                    }
                 }
             }
+            Ok(Ok(out))
         }
+    }
+    let read = Rc::new(Cell::new(0));
+    let reader = ElementCap {
+        inner: BufReader::new(open_file(path)?),
+        read: Rc::clone(&read),
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let unreadable = |m: String| SourceError::Unreadable(path.to_path_buf(), m);
+    let keys = match de.deserialize_seq(Keys { read }) {
+        Ok(keys) => keys.map_err(unreadable)?,
+        Err(e) if e.is_data() => {
+            return Err(unreadable("expected a JSON array of records".to_owned()));
+        }
+        Err(e) if e.io_error_kind() == Some(io::ErrorKind::InvalidData) => {
+            return Err(SourceError::TooLarge(path.to_path_buf(), json_problem(&e)));
+        }
+        Err(e) => return Err(unreadable(json_problem(&e))),
+    };
+    de.end().map_err(|e| unreadable(json_problem(&e)))?;
+    Ok(keys)
+}
+
+/// The error a capped reader gives for a record over [`MAX_RECORD_BYTES`], told apart from
+/// the disk's errors by its type.
+#[derive(Debug)]
+struct TooLong(String);
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+fn too_long(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TooLong(message))
+}
+
+/// Whether a CSV error is a capped reader's [`TooLong`].
+fn is_too_long(e: &csv::Error) -> bool {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .is_some_and(<dyn std::error::Error + Send + Sync>::is::<TooLong>),
+        _ => false,
+    }
+}
+
+/// A reader that refuses to go on past [`MAX_RECORD_BYTES`] since `read` was last reset
+/// (the JSON readers reset it after each element of the array).
+struct ElementCap<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for ElementCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let total = self.read.get() + n as u64;
+        self.read.set(total);
+        if total > MAX_RECORD_BYTES {
+            return Err(too_long(format!(
+                "a record is longer than {}",
+                input_file::size(MAX_RECORD_BYTES)
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// A CSV file's bytes, refused once one record runs past [`MAX_RECORD_BYTES`]: the parser
+/// would buffer a record whole. Records end at a line break outside quotes, as the parser
+/// reads them (a quote opens a quoted field only at a field's start).
+struct RecordCap<R> {
+    inner: R,
+    delimiter: u8,
+    state: CsvState,
+    /// Bytes of the record under way.
+    since: u64,
+    /// The line the record under way starts on, and the line being read.
+    start_line: u64,
+    line: u64,
+}
+
+#[derive(Clone, Copy)]
+enum CsvState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl<R> RecordCap<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        RecordCap {
+            inner,
+            delimiter,
+            state: CsvState::FieldStart,
+            since: 0,
+            start_line: 1,
+            line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for RecordCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use CsvState::{FieldStart, QuoteInQuoted, Quoted, Unquoted};
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            self.state = match (self.state, b) {
+                (Quoted, b'"') => QuoteInQuoted,
+                (FieldStart | QuoteInQuoted, b'"') | (Quoted, _) => Quoted,
+                (FieldStart | Unquoted | QuoteInQuoted, b'\n') => {
+                    self.since = 0;
+                    self.start_line = self.line;
+                    FieldStart
+                }
+                (FieldStart | Unquoted | QuoteInQuoted, d) if d == self.delimiter => FieldStart,
+                _ => Unquoted,
+            };
+            self.since += 1;
+            if self.since > MAX_RECORD_BYTES {
+                return Err(too_long(format!(
+                    "the record that starts on line {} is longer than {}",
+                    self.start_line,
+                    input_file::size(MAX_RECORD_BYTES)
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Why a line of an NDJSON file could not be read.
+enum LineError {
+    /// The file cannot be read on: the lines stop.
+    Io(io::Error),
+    /// This line (its number) is too long or not text; the next lines are read.
+    Bad(u64, String),
+}
+
+/// The lines of a file with their numbers, each at most [`MAX_RECORD_BYTES`] long: a longer
+/// one is skipped (read through, not kept) and reported.
+struct CappedLines {
+    reader: BufReader<File>,
+    number: u64,
+    done: bool,
+}
+
+impl CappedLines {
+    fn new(file: File) -> Self {
+        CappedLines {
+            reader: BufReader::new(file),
+            number: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for CappedLines {
+    type Item = Result<(u64, String), LineError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut line = Vec::new();
+        let mut too_long = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(LineError::Io(e)));
+                }
+            };
+            if buf.is_empty() {
+                self.done = true;
+                if line.is_empty() && !too_long {
+                    return None;
+                }
+                break;
+            }
+            let (take, end) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if !too_long {
+                if (line.len() + take) as u64 > MAX_RECORD_BYTES + 1 {
+                    too_long = true;
+                    line = Vec::new();
+                } else {
+                    line.extend_from_slice(&buf[..take]);
+                }
+            }
+            self.reader.consume(take);
+            if end {
+                break;
+            }
+        }
+        self.number += 1;
+        if too_long {
+            return Some(Err(LineError::Bad(
+                self.number,
+                format!(
+                    "the line is longer than {}",
+                    input_file::size(MAX_RECORD_BYTES)
+                ),
+            )));
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        Some(match String::from_utf8(line) {
+            Ok(text) => Ok((self.number, text)),
+            Err(_) => Err(LineError::Bad(
+                self.number,
+                "the line is not UTF-8 text".to_owned(),
+            )),
+        })
     }
 }
 
 fn spreadsheet_columns(path: &Path, sheet: Option<&str>) -> Result<Vec<String>, SourceError> {
     use calamine::Reader;
+    open_file(path)?;
     let mut workbook = calamine::open_workbook_auto(path)
         .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
     let names = workbook.sheet_names();
@@ -278,67 +614,53 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
             })
         }
         (Some(file), None) => {
-            let path = resolve_path(base, file);
             let format = source
                 .resolved_format()
-                .ok_or_else(|| SourceError::UnknownFormat(path.clone()))?;
-            let unreadable =
-                |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
+                .ok_or_else(|| SourceError::UnknownFormat(resolve_path(base, file)))?;
+            let path = locate(base, file)?;
             let iter: Box<dyn Iterator<Item = Result<Row, RowError>> + Send> = match format {
-                FileFormat::Csv => {
-                    let delimiter = source
-                        .delimiter()
-                        .and_then(|d| d.bytes().next())
-                        .unwrap_or(b',');
-                    let reader = csv::ReaderBuilder::new()
-                        .delimiter(delimiter)
-                        .flexible(true)
-                        .from_path(&path)
-                        .map_err(|e| unreadable(&e))?;
-                    let lines = File::open(&path).map_err(|e| unreadable(&e))?;
-                    Box::new(CsvRows {
-                        reader,
-                        width: header.len(),
-                        lines: LineCounter {
-                            reader: BufReader::new(lines),
-                            byte: 0,
-                            line: 1,
-                        },
-                    })
-                }
+                FileFormat::Csv => Box::new(CsvRows {
+                    reader: csv_reader(&path, csv_delimiter(source))?,
+                    width: header.len(),
+                    lines: LineCounter {
+                        reader: BufReader::new(open_file(&path)?),
+                        byte: 0,
+                        line: 1,
+                    },
+                    done: false,
+                }),
                 FileFormat::Xlsx | FileFormat::Ods => Box::new(
                     spreadsheet_rows(&path, source.sheet(), source.phone_column(), &header)?
                         .into_iter(),
                 ),
                 FileFormat::Json => Box::new(json_rows(&path, header.clone())?),
                 FileFormat::Ndjson => {
-                    let file = File::open(&path).map_err(|e| unreadable(&e))?;
                     let header2 = header.clone();
-                    Box::new(BufReader::new(file).lines().enumerate().filter_map(
-                        move |(i, line)| {
-                            let number = i as u64 + 1;
-                            let line = match line {
-                                Ok(l) => l,
-                                Err(e) => {
-                                    return Some(Err(RowError {
-                                        number,
-                                        message: e.to_string(),
-                                    }));
-                                }
-                            };
-                            if line.trim().is_empty() {
-                                return None;
+                    Box::new(CappedLines::new(open_file(&path)?).filter_map(
+                        move |line| match line {
+                            Err(LineError::Io(e)) => Some(Err(RowError {
+                                number: 0,
+                                message: format!("the file cannot be read on: {e}"),
+                            })),
+                            Err(LineError::Bad(number, message)) => {
+                                Some(Err(RowError { number, message }))
                             }
-                            Some(
-                                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-                                    &line,
-                                )
-                                .map(|obj| record_row(number, &obj, &header2))
-                                .map_err(|e| RowError {
-                                    number,
-                                    message: format!("not a JSON object: {e}"),
-                                }),
-                            )
+                            Ok((_, line)) if line.trim().is_empty() => None,
+                            Ok((number, line)) => {
+                                Some(match serde_json::from_str::<serde_json::Value>(&line) {
+                                    Ok(serde_json::Value::Object(obj)) => {
+                                        Ok(record_row(number, &obj, &header2))
+                                    }
+                                    Ok(_) => Err(RowError {
+                                        number,
+                                        message: "not a JSON object".to_owned(),
+                                    }),
+                                    Err(e) => Err(RowError {
+                                        number,
+                                        message: format!("not a JSON object: {}", json_problem(&e)),
+                                    }),
+                                })
+                            }
                         },
                     ))
                 }
@@ -355,9 +677,11 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
 }
 
 struct CsvRows {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<RecordCap<File>>,
     width: usize,
     lines: LineCounter,
+    /// The file cannot be read on (a record too long, a disk error): nothing more comes.
+    done: bool,
 }
 
 /// Turns byte offsets into line numbers by reading the file alongside the CSV parser (whose
@@ -405,30 +729,42 @@ impl LineCounter {
 impl Iterator for CsvRows {
     type Item = Result<Row, RowError>;
     fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
         let mut record = csv::StringRecord::new();
-        match self.reader.read_record(&mut record) {
-            Ok(false) => None,
-            Ok(true) => {
-                let number = record
-                    .position()
-                    .map_or(0, |p| self.lines.line_at(p.byte()));
-                if record.len() != self.width && record.iter().all(|c| c.trim().is_empty()) {
-                    // A blank line: nothing to call, nothing to report.
-                    return self.next();
+        loop {
+            return match self.reader.read_record(&mut record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let number = record
+                        .position()
+                        .map_or(0, |p| self.lines.line_at(p.byte()));
+                    if record.len() != self.width && record.iter().all(|c| c.trim().is_empty()) {
+                        // A blank line: nothing to call, nothing to report.
+                        continue;
+                    }
+                    Some(Ok(Row {
+                        number,
+                        cells: record,
+                        numeric_phone: false,
+                    }))
                 }
-                Some(Ok(Row {
-                    number,
-                    cells: record,
-                    numeric_phone: false,
-                }))
-            }
-            Err(e) => {
-                let number = e.position().map_or(0, |p| self.lines.line_at(p.byte()));
-                Some(Err(RowError {
-                    number,
-                    message: e.to_string(),
-                }))
-            }
+                Err(e) => {
+                    let number = e.position().map_or(0, |p| self.lines.line_at(p.byte()));
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        self.done = true;
+                        return Some(Err(RowError {
+                            number,
+                            message: format!("{io}; the rest of the file is not read"),
+                        }));
+                    }
+                    Some(Err(RowError {
+                        number,
+                        message: e.to_string(),
+                    }))
+                }
+            };
         }
     }
 }
@@ -440,6 +776,7 @@ fn spreadsheet_rows(
     header: &[String],
 ) -> Result<Vec<Result<Row, RowError>>, SourceError> {
     use calamine::{Data, Reader};
+    open_file(path)?;
     let mut workbook = calamine::open_workbook_auto(path)
         .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
     let name = match sheet {
@@ -511,6 +848,7 @@ fn json_rows(
     struct Records {
         tx: std::sync::mpsc::SyncSender<Result<Row, RowError>>,
         header: Vec<String>,
+        read: Rc<Cell<u64>>,
     }
     impl<'de> Visitor<'de> for Records {
         type Value = ();
@@ -519,7 +857,9 @@ fn json_rows(
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             let mut number = 0u64;
+            self.read.set(0);
             while let Some(value) = seq.next_element::<serde_json::Value>()? {
+                self.read.set(0);
                 number += 1;
                 let row = match value.as_object() {
                     Some(obj) => Ok(record_row(number, obj, &self.header)),
@@ -535,17 +875,21 @@ fn json_rows(
             Ok(())
         }
     }
-    let file =
-        File::open(path).map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let file = open_file(path)?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Row, RowError>>(1024);
 
     std::thread::spawn(move || {
-        let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
+        let read = Rc::new(Cell::new(0));
+        let reader = ElementCap {
+            inner: BufReader::new(file),
+            read: Rc::clone(&read),
+        };
+        let mut de = serde_json::Deserializer::from_reader(reader);
         let err_tx = tx.clone();
-        if let Err(e) = de.deserialize_seq(Records { tx, header }) {
+        if let Err(e) = de.deserialize_seq(Records { tx, header, read }) {
             let _ = err_tx.send(Err(RowError {
                 number: 0,
-                message: format!("the file stops being valid JSON: {e}"),
+                message: format!("the file stops being valid JSON: {}", json_problem(&e)),
             }));
         }
     });

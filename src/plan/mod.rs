@@ -65,7 +65,12 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
             label: label(s, "patient", i),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = crate::patients::source::resolve_path(base, f);
+                    let p = crate::patients::source::locate(base, f).map_err(|source| {
+                        PlanError::Source {
+                            label: f.to_owned(),
+                            source,
+                        }
+                    })?;
                     Some(file_digest(&p).map_err(|e| PlanError::Source {
                         label: f.to_owned(),
                         source: SourceError::Unreadable(p.clone(), e.to_string()),
@@ -87,7 +92,12 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
             label: lbl.clone(),
             sha256: match s.file() {
                 Some(f) => {
-                    let p = crate::patients::source::resolve_path(base, f);
+                    let p = crate::patients::source::locate(base, f).map_err(|source| {
+                        PlanError::Exclusion {
+                            label: lbl.clone(),
+                            source,
+                        }
+                    })?;
                     Some(file_digest(&p).map_err(|e| PlanError::Exclusion {
                         label: lbl.clone(),
                         source: if p.exists() {

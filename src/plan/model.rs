@@ -2,7 +2,6 @@
 //! receives them as they are planned.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -163,7 +162,8 @@ pub fn call_key(campaign: &str, round: Option<&str>, phone: &str) -> String {
 
 /// `sha256:<hex>` of a file.
 pub fn file_digest(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
+    // Regular files only: the digest of `/dev/zero` or a FIFO never ends.
+    let mut file = crate::load::input_file::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {

@@ -9,7 +9,6 @@ mod sources;
 
 pub use files::expand;
 use std::collections::{BTreeSet, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
@@ -55,31 +54,22 @@ pub fn check_file(path: &Path) -> Checked {
 }
 
 fn read_text(path: &Path) -> Result<String, Box<Diagnostic>> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        Box::new(Diagnostic::error(
-            Code::UnreadableFile,
-            format!("cannot read the file: {e}"),
-        ))
-    })?;
-    let mut bytes = Vec::new();
-    // Read one byte past the limit to tell "too large" without reading a huge file whole.
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            Box::new(Diagnostic::error(
-                Code::UnreadableFile,
-                format!("cannot read the file: {e}"),
-            ))
-        })?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Box::new(
+    use crate::load::input_file::{self, InputError};
+    // A regular file only (a FIFO named `*.yaml` must not hang the walk), read no further
+    // than the limit.
+    let bytes = input_file::read(path, MAX_FILE_BYTES).map_err(|e| match e {
+        InputError::TooLarge(_) => Box::new(
             Diagnostic::error(
                 Code::FileTooLarge,
                 format!("the file is larger than {} KiB, far more than a campaign needs", MAX_FILE_BYTES / 1024),
             )
             .help("list patients in a patient file (`patients: [{file: patients.csv}]`), not in the campaign"),
-        ));
-    }
+        ),
+        e => Box::new(Diagnostic::error(
+            Code::UnreadableFile,
+            format!("cannot read the file: {e}"),
+        )),
+    })?;
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return Err(Box::new(
             Diagnostic::error(Code::NotText, "the file is not text (it holds binary data)")

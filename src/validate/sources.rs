@@ -48,6 +48,21 @@ pub(super) fn check_source(
                         "check the path; it is relative to the campaign file"
                     },
                 ),
+                SourceError::Outside { .. } | SourceError::InGit(_) => (
+                    Code::SourceOutside,
+                    file_ptr,
+                    "keep patient and opt-out files in the campaign's repository (not in .git), or allow a folder outside it with `--allow-source-outside DIR`",
+                ),
+                SourceError::NotAFile(..) => (
+                    Code::SourceNotAFile,
+                    file_ptr,
+                    "name a regular file: a named pipe, a device or a file of the kernel's is never read",
+                ),
+                SourceError::TooLarge(..) => (
+                    Code::SourceTooLarge,
+                    file_ptr,
+                    "check that the file is in the format its name says; split a larger list into several sources",
+                ),
                 SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
                     Code::SourceUnreadable,
                     file_ptr,
@@ -170,9 +185,12 @@ pub(super) fn check_columns(
             format!("{name} no column `{col}`, which {}", purpose(ptr)),
         )
         .at(ptr.clone(), doc.span(ptr).or_else(|| doc.span(pointer)));
-        // In a template, a name that is not one plain word is written in brackets.
+        // In a template, a name that is not one plain word is written in brackets. A header
+        // cell that could be a secret (a "CSV" that is someone's key file) is never shown.
+        let hidden = columns.iter().filter(|c| !showable(c)).count();
         let shown: Vec<String> = columns
             .iter()
+            .filter(|c| showable(c))
             .map(|c| {
                 let plain = c
                     .chars()
@@ -184,15 +202,95 @@ pub(super) fn check_columns(
                 }
             })
             .collect();
-        d = match crate::campaign::schema::suggest(col, &shown) {
-            Some(s) => d.help(format!(
-                "did you mean `{s}`? Its columns: {}",
+        let listed = match (shown.is_empty(), hidden) {
+            (_, 0) => format!("its columns: {}", shown.join(", ")),
+            (true, n) => format!(
+                "its {n} {} not shown: too long, or looking like a secret",
+                if n == 1 { "column is" } else { "columns are" }
+            ),
+            (false, n) => format!(
+                "its columns: {}, and {n} not shown (too long, or looking like a secret)",
                 shown.join(", ")
-            )),
-            None => d.help(format!("its columns: {}", shown.join(", "))),
+            ),
+        };
+        d = match crate::campaign::schema::suggest(col, &shown) {
+            Some(s) => d.help(format!("did you mean `{s}`? {}", capitalised(&listed))),
+            None => d.help(listed),
         };
         out.push(d);
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// The longest column name a hint prints.
+const MAX_SHOWN_COLUMN: usize = 64;
+
+/// Whether a header cell may be printed in a hint. A one-line file read as CSV has its whole
+/// content as header cells: a key file, `KEY=value` lines, a token. Column names are short
+/// words; anything long, with `=`, or that looks random (a key, a JWT) is not printed.
+fn showable(column: &str) -> bool {
+    let chars = column.chars().count();
+    if chars > MAX_SHOWN_COLUMN || column.contains('=') || column.chars().any(char::is_control) {
+        return false;
+    }
+    // A path, a URL or a line of a system file (`root:x:0:0:root:/root:/bin/bash`).
+    if column
+        .chars()
+        .filter(|c| matches!(c, ':' | '/' | '\\'))
+        .count()
+        > 2
+    {
+        return false;
+    }
+    // A token: one long run of letters, digits and `-_.+/:` that keeps switching between
+    // digits and letters or into capitals, as random keys do (`a3f9c0d2…`) and words do not.
+    let token = column
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.+/:".contains(c));
+    let alnum: Vec<char> = column.chars().filter(char::is_ascii_alphanumeric).collect();
+    let switches = alnum
+        .windows(2)
+        .filter(|w| {
+            w[0].is_ascii_digit() != w[1].is_ascii_digit()
+                || (w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        })
+        .count();
+    if token && chars >= 16 && switches * 5 >= alnum.len() {
+        return false;
+    }
+    // `sk-…`, `eyJ…` (a JWT's header), and other prefixes of keys.
+    let prefixed = ["sk-", "sk_", "pk_", "eyj", "ghp_", "xox", "akia"]
+        .iter()
+        .any(|p| column.to_ascii_lowercase().starts_with(p));
+    !(token && chars >= 12 && prefixed) && entropy(column) < 4.0
+}
+
+/// Shannon entropy of the characters, in bits per character: column names written by people
+/// stay well below 4, random keys of 20 characters or more above it.
+fn entropy(text: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0u32;
+    for c in text.chars() {
+        *counts.entry(c).or_insert(0u32) += 1;
+        n += 1;
+    }
+    if n < 20 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    counts
+        .values()
+        .map(|&k| {
+            let p = f64::from(k) / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// An opt-out list with entries that are not numbers stops every call (plan and apply
@@ -279,5 +377,42 @@ pub(super) fn purpose(pointer: &str) -> String {
         let name = parts.next().unwrap_or("");
         let section = if section == "tags" { "tag" } else { "variable" };
         format!("the {section} `{name}` uses (or give it a value under `defaults`)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::showable;
+
+    #[test]
+    fn column_names_are_shown_and_secrets_are_not() {
+        for name in [
+            "phone",
+            "First Name",
+            "Next Visit",
+            "phone_number_2",
+            "date_of_birth",
+            "LGA",
+            "Patient ID",
+            "mobile (home)",
+            "NextAppointmentDate",
+        ] {
+            assert!(showable(name), "{name} should be shown");
+        }
+        for secret in [
+            "INTRON_API_KEY=sk-test-SECRET123",
+            "PATH=/usr/bin",
+            "sk-test-SECRETabcdef0123456789",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "a3f9c0d2e7b14c6a9d8e2f1b0c7a5d3e",
+            &"x".repeat(65),
+            "root:x:0:0:root:/root:/bin/bash",
+            "HOME=/root\u{0}PATH=/usr/bin",
+        ] {
+            assert!(!showable(secret), "{secret} should not be shown");
+        }
     }
 }

@@ -98,7 +98,8 @@ fn event_form(path: &Path) -> PathBuf {
 /// is invalid (a missing patient file is a reason to watch for it). `None` when the YAML
 /// itself cannot be read.
 pub fn references(campaign: &Path) -> Option<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(campaign).ok()?;
+    let text =
+        crate::load::input_file::read_text(campaign, crate::load::yaml::MAX_FILE_BYTES).ok()?;
     let (doc, _) = crate::load::document::load(&text);
     let doc = doc?;
     let base = campaign.parent().unwrap_or(Path::new("."));

@@ -9,6 +9,7 @@ mod compare;
 mod dates;
 mod fake_clock;
 mod hints;
+mod hostile_sources;
 mod hostile_text;
 mod init;
 mod ledger_safety;

@@ -210,8 +210,10 @@ fn edits_in_place_and_by_rename_give_new_plans_and_invalid_edits_only_diagnostic
 
 #[test]
 fn a_patient_file_edit_shows_the_added_calls() {
-    // The campaign is given as a file, and its patients live in another directory.
+    // The campaign is given as a file, and its patients live in another directory of the
+    // same repository.
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
     let campaigns = dir.path().join("campaigns");
     let patients = dir.path().join("patients");
     std::fs::create_dir_all(&campaigns).unwrap();

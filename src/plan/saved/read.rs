@@ -110,7 +110,10 @@ fn read_at_most(path: &Path, limit: u64) -> Result<SavedPlan, SavedPlanError> {
         path: name.clone(),
         size,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    // A regular file only: a FIFO would block, and a device's size says nothing.
+    let file = crate::load::input_file::open(path)
+        .map_err(std::io::Error::from)
+        .map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if size > limit {
         return Err(too_large(size));
