@@ -8,6 +8,7 @@
 //! an empty or missing value is an error unless `defaults` gives one; a test checks that they
 //! agree.
 
+pub mod limits;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
@@ -149,6 +150,9 @@ impl Renderer {
             map.iter()
                 .map(|(name, source)| {
                     let id = format!("{section}/{name}");
+                    // Validation refuses these first; a renderer never hands them to handlebars.
+                    limits::check(source)
+                        .map_err(|p| format!("the template for `{name}` {}", p.describe()))?;
                     hb.register_template_string(&id, source)
                         .map_err(|e| format!("the template for `{name}` does not parse: {e}"))?;
                     Ok(Compiled {
