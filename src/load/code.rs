@@ -49,6 +49,8 @@ pub enum Code {
     TemplateSyntax,
     TemplateUnknownHelper,
     TemplateUnsupported,
+    TemplateTooLong,
+    TemplateTooDeep,
     UnknownTimezone,
     UnknownCountry,
     WindowOrder,
@@ -62,7 +64,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 53] = [
+    pub const ALL: [Code; 55] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -106,6 +108,8 @@ impl Code {
         Code::TemplateSyntax,
         Code::TemplateUnknownHelper,
         Code::TemplateUnsupported,
+        Code::TemplateTooLong,
+        Code::TemplateTooDeep,
         Code::UnknownTimezone,
         Code::UnknownCountry,
         Code::WindowOrder,
@@ -164,6 +168,8 @@ impl Code {
             Code::TemplateSyntax => "template-syntax",
             Code::TemplateUnknownHelper => "template-unknown-helper",
             Code::TemplateUnsupported => "template-unsupported",
+            Code::TemplateTooLong => "template-too-long",
+            Code::TemplateTooDeep => "template-too-deep",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",
             Code::WindowOrder => "window-order",

@@ -9,6 +9,7 @@
 //! agree.
 
 pub mod dates;
+pub mod limits;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
@@ -155,6 +156,9 @@ impl Renderer {
             map.iter()
                 .map(|(name, source)| {
                     let id = format!("{section}/{name}");
+                    // Validation refuses these first; a renderer never hands them to handlebars.
+                    limits::check(source)
+                        .map_err(|p| format!("the template for `{name}` {}", p.describe()))?;
                     hb.register_template_string(&id, source)
                         .map_err(|e| format!("the template for `{name}` does not parse: {e}"))?;
                     Ok(Compiled {

@@ -49,6 +49,11 @@ pub struct SyntaxError {
 
 /// Parses a template and lists what it refers to.
 pub fn references(source: &str) -> Result<References, SyntaxError> {
+    // handlebars' parser recurses: measure the text before it sees it.
+    crate::render::limits::check(source).map_err(|p| SyntaxError {
+        message: format!("the template {}", p.describe()),
+        position: None,
+    })?;
     let template = Template::compile(source).map_err(|e| SyntaxError {
         message: e.reason().to_string(),
         position: e.pos(),

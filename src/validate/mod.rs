@@ -20,7 +20,7 @@ use crate::campaign::{
     Campaign, Delivery, ExclusionSource, Kind, PROVIDER_REQUESTS_PER_SECOND, PatientSource,
     Schedule, Source, Voice,
 };
-use crate::load::diagnostic::{Code, Diagnostic, FileReport};
+use crate::load::diagnostic::{Code, Diagnostic, FileReport, quoted};
 use crate::load::document::{Document, escape};
 use crate::load::yaml::{MAX_FILE_BYTES, Pos, Span};
 use crate::patients::source::SourceError;
@@ -347,6 +347,13 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
     for (section, templates) in [("variables", &c.variables), ("tags", &c.tags)] {
         for (name, text) in templates {
             let pointer = format!("/{section}/{}", escape(name));
+            let over = crate::render::limits::problems(text);
+            if !over.is_empty() {
+                for problem in over {
+                    out.push(template_limit(name, &pointer, problem, at(&pointer)));
+                }
+                continue;
+            }
             match crate::render::template::references(text) {
                 Err(e) => out.push(
                     Diagnostic::error(
@@ -718,4 +725,34 @@ fn check_written(value: &Value, doc: &Document) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A template over a limit of [`crate::render::limits`], refused before it is parsed.
+fn template_limit(
+    name: &str,
+    pointer: &str,
+    problem: crate::render::limits::LimitProblem,
+    span: Option<Span>,
+) -> Diagnostic {
+    use crate::render::limits::LimitProblem;
+    let (code, help) = match problem {
+        LimitProblem::TooLong { .. } => (
+            Code::TemplateTooLong,
+            "a call's message is at most 4,000 characters: shorten the template, or split it into variables",
+        ),
+        LimitProblem::TooDeep { .. } => (
+            Code::TemplateTooDeep,
+            "no message needs this much nesting: write the choices one after another, not inside one another",
+        ),
+        LimitProblem::Brackets { .. } => (
+            Code::TemplateUnsupported,
+            "write a column whose name has spaces as `{{[first name]}}`; lists and quoted keys are not supported",
+        ),
+    };
+    Diagnostic::error(
+        code,
+        format!("the template for `{}` {}", quoted(name), problem.describe()),
+    )
+    .at(pointer, span)
+    .help(help)
 }

@@ -241,3 +241,134 @@ proptest! {
         }
     }
 }
+
+/// A campaign whose `name` variable is `template` (quoted for YAML), with one inline patient.
+fn with_template(template: &str) -> String {
+    let quoted = template.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        r#"version: 1
+name: hostile
+workflow_id: 9b643eb4-0799-4761-bd34-9580eb315aaf
+patients:
+  - inline:
+      - phone: "+2348031110000"
+        name: Ada
+    default_country: NG
+variables:
+  name: "{quoted}"
+schedule:
+  timezone: Africa/Lagos
+  windows: [{{days: [every_day], from: "08:00", until: "20:00"}}]
+"#
+    )
+}
+
+/// Templates that are valid handlebars but would overflow its parser's stack or take minutes
+/// to compile: validate names the limit and the place, and plan and apply refuse them the
+/// same way, before anything is parsed or sent.
+#[test]
+fn class_17_templates_past_the_size_or_nesting_limit_are_refused_before_parsing() {
+    let cases = [
+        (
+            "blocks",
+            format!(
+                "{}x{}",
+                "{{#if name}}".repeat(2_000),
+                "{{/if}}".repeat(2_000)
+            ),
+            "template-too-deep",
+        ),
+        (
+            "subexpressions",
+            format!(
+                "{{{{upper {}name{}}}}}",
+                "(upper ".repeat(3_000),
+                ")".repeat(3_000)
+            ),
+            "template-too-deep",
+        ),
+        (
+            "expressions",
+            "{{name}}".repeat(60_000),
+            "template-too-long",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (what, template, code) in cases {
+        let file = format!("{what}.yaml");
+        write(d, &file, &with_template(&template));
+
+        let (exit, stdout, stderr) = run(d, &["validate", "--format", "json", &file]);
+        assert_bounded(what, exit, &stdout, &stderr);
+        assert_eq!(exit, Some(1), "{what}: {stdout}{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let diagnostics = doc["files"][0]["diagnostics"].as_array().unwrap();
+        let found = diagnostics
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("{what}: no {code}: {stdout}"));
+        assert_eq!(found["pointer"], "/variables/name", "{what}");
+        assert_eq!(
+            (found["line"].as_u64(), found["column"].as_u64()),
+            (Some(10), Some(9))
+        );
+
+        let (exit, stdout, stderr) = run(d, &["validate", "--color", "never", &file]);
+        assert_bounded(what, exit, &stdout, &stderr);
+        assert!(
+            stdout.contains(&format!("[{file}:10:9]")),
+            "{what}: {stdout}"
+        );
+
+        let state = d.join(format!("{what}.db"));
+        for args in [
+            vec!["plan", "--color", "never", &file],
+            vec![
+                "apply",
+                "--mock",
+                "--yes",
+                &file,
+                "--state",
+                state.to_str().unwrap(),
+            ],
+        ] {
+            let (exit, stdout, stderr) = run(d, &args);
+            let said = format!("{stdout}{stderr}");
+            assert_bounded(what, exit, &stdout, &stderr);
+            assert_ne!(exit, Some(0), "{what}: {args:?} refuses: {said}");
+            // plan shows the diagnostics; apply says to run validate.
+            let named = if args[0] == "plan" {
+                code
+            } else {
+                "not a valid campaign"
+            };
+            assert!(
+                said.contains(named),
+                "{what}: {args:?} says {named}: {said}"
+            );
+            assert!(!said.contains("sent"), "{what}: nothing is sent: {said}");
+        }
+    }
+}
+
+/// The largest template accepted (4,000 characters, nested 32 deep) plans and renders.
+#[test]
+fn class_17_the_largest_accepted_template_is_planned() {
+    let open = "{{#if name}}".repeat(32);
+    let close = "{{/if}}".repeat(32);
+    let room = 4_000 - open.len() - close.len();
+    let template = format!("{open}{}{close}", "{{name}}".repeat(room / 8));
+    assert!(template.chars().count() <= 4_000);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.yaml", &with_template(&template));
+    let (exit, stdout, stderr) = run(dir.path(), &["validate", "c.yaml"]);
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let (exit, stdout, stderr) = run(
+        dir.path(),
+        &["plan", "--format", "json", "--unmask", "c.yaml"],
+    );
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["calls"], 1, "{stdout}");
+}
