@@ -46,6 +46,8 @@ pub enum Code {
     TemplateSyntax,
     TemplateUnknownHelper,
     TemplateUnsupported,
+    TemplateHelperArguments,
+    TemplateDateFormat,
     UnknownTimezone,
     UnknownCountry,
     WindowOrder,
@@ -58,7 +60,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 49] = [
+    pub const ALL: [Code; 51] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -99,6 +101,8 @@ impl Code {
         Code::TemplateSyntax,
         Code::TemplateUnknownHelper,
         Code::TemplateUnsupported,
+        Code::TemplateHelperArguments,
+        Code::TemplateDateFormat,
         Code::UnknownTimezone,
         Code::UnknownCountry,
         Code::WindowOrder,
@@ -153,6 +157,8 @@ impl Code {
             Code::TemplateSyntax => "template-syntax",
             Code::TemplateUnknownHelper => "template-unknown-helper",
             Code::TemplateUnsupported => "template-unsupported",
+            Code::TemplateHelperArguments => "template-helper-arguments",
+            Code::TemplateDateFormat => "template-date-format",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",
             Code::WindowOrder => "window-order",
