@@ -117,9 +117,10 @@ pub enum Command {
     /// Printed output masks phone numbers and patient data unless --unmask; --out saves the
     /// full plan (unmasked, owner-only permissions) for review and for `apply`.
     ///
-    /// Exit codes: 0 planned, 1 problems (invalid campaign; with --strict, rows skipped for
-    /// a template), 2 could not run. With --detailed-exitcode, as `terraform plan`: 0 nothing
-    /// to call, 2 calls pending, 1 any error.
+    /// Exit codes: 0 planned, 1 problems (invalid campaign; a patient source none of whose
+    /// rows a template can fill; with --strict, any row skipped for a template), 2 could not
+    /// run. With --detailed-exitcode, as `terraform plan`: 0 nothing to call, 2 calls pending,
+    /// 1 any error.
     Plan(PlanArgs),
     /// Place the calls: exactly once, at the provider's pace, surviving crashes.
     ///

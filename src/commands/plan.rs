@@ -127,9 +127,11 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if let Some(c) = check.as_mut() {
         c.finish();
     }
-    let strict_failed = s.strict && overview.template_skips > 0;
-    let saved = s.out.as_deref().filter(|_| !strict_failed);
-    if strict_failed && let Some(path) = &s.out {
+    let refused = refusal(s, &overview);
+    let saved = s.out.as_deref().filter(|_| refused.is_none());
+    if refused.is_some()
+        && let Some(path) = &s.out
+    {
         std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
     }
     let view = crate::report::plan::PlanView {
@@ -150,11 +152,8 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     {
         return Ok(Outcome::Problems);
     }
-    if strict_failed {
-        tracing::error!(
-            "--strict: {} rows were skipped because a template has no value for them; no plan saved",
-            overview.template_skips
-        );
+    if let Some(why) = refused {
+        tracing::error!("{why}");
         return Ok(Outcome::Problems);
     }
     // With --compare, anything that differs from the base plan is a change to review (exit 2
@@ -165,6 +164,55 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Why a plan that was made is refused (exit 1, nothing saved): a source whose templates
+/// fill no row is a broken template, not "nothing to call"; with --strict, any row skipped
+/// for a template.
+fn refusal(s: &PlanSettings, overview: &plan::Overview) -> Option<String> {
+    let unsaved = if s.out.is_some() {
+        "; no plan saved"
+    } else {
+        ""
+    };
+    unrendered_sources(overview)
+        .map(|why| format!("{why}{unsaved}"))
+        .or_else(|| {
+            (s.strict && overview.template_skips > 0).then(|| {
+                format!(
+                    "--strict: {} rows were skipped because a template has no value for them; no plan saved",
+                    overview.template_skips
+                )
+            })
+        })
+}
+
+/// The patient sources whose every row that reached its words was skipped as `missing-value`
+/// or `template-error`, in one line: "every row of patients.csv was skipped: …".
+fn unrendered_sources(overview: &plan::Overview) -> Option<String> {
+    let failed: Vec<String> = overview
+        .rendering
+        .iter()
+        .filter(|(_, r)| r.none_rendered())
+        .map(|(&i, r)| {
+            let label = overview
+                .header
+                .as_ref()
+                .and_then(|h| h.sources.get(i))
+                .map_or_else(|| format!("patient source {}", i + 1), |s| s.label.clone());
+            let example = r
+                .first_failure
+                .as_ref()
+                .map(|f| format!("; row {}: {}", f.row, f.reason))
+                .unwrap_or_default();
+            let rows = if r.failed == 1 { "row" } else { "rows" };
+            format!(
+                "every row of {label} was skipped: a template could not be filled on any row that could be called ({} {rows}{example})",
+                r.failed
+            )
+        })
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 /// A plan saved with `plan --out`, for `plan --compare`.

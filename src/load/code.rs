@@ -51,6 +51,8 @@ pub enum Code {
     TemplateUnsupported,
     TemplateTooLong,
     TemplateTooDeep,
+    TemplateHelperArguments,
+    TemplateDateFormat,
     UnknownTimezone,
     UnknownCountry,
     WindowOrder,
@@ -64,7 +66,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 55] = [
+    pub const ALL: [Code; 57] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -110,6 +112,8 @@ impl Code {
         Code::TemplateUnsupported,
         Code::TemplateTooLong,
         Code::TemplateTooDeep,
+        Code::TemplateHelperArguments,
+        Code::TemplateDateFormat,
         Code::UnknownTimezone,
         Code::UnknownCountry,
         Code::WindowOrder,
@@ -170,6 +174,8 @@ impl Code {
             Code::TemplateUnsupported => "template-unsupported",
             Code::TemplateTooLong => "template-too-long",
             Code::TemplateTooDeep => "template-too-deep",
+            Code::TemplateHelperArguments => "template-helper-arguments",
+            Code::TemplateDateFormat => "template-date-format",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",
             Code::WindowOrder => "window-order",

@@ -27,7 +27,7 @@ pub use model::{
 };
 use planner::{Planner, SourceRows};
 pub use saved::{JsonPlanWriter, entry, save_with};
-pub use sinks::{Discard, Overview, SKIP_EXAMPLES, Tee};
+pub use sinks::{Discard, Overview, Rendering, SKIP_EXAMPLES, Tee};
 pub use skip::SkipReason;
 use workers::in_parallel;
 

@@ -5,6 +5,7 @@ use std::io;
 
 use crate::campaign::Campaign;
 use crate::plan::model::{Call, Header, Sink, Skip, Summary};
+use crate::plan::skip::SkipReason;
 
 /// Keeps what a printed report needs: a sample of calls and the skips grouped by reason.
 #[derive(Debug, Default)]
@@ -15,7 +16,27 @@ pub struct Overview {
     /// Per reason: the count and the first few skips.
     pub skips: BTreeMap<&'static str, (u64, Vec<Skip>)>,
     pub template_skips: u64,
+    /// Per patient source (by index), whether its templates could be filled at all.
+    pub rendering: BTreeMap<usize, Rendering>,
     pub summary: Summary,
+}
+
+/// Whether a source's templates were filled: rows whose words were made (called, or left out
+/// after: a duplicate, already called) and rows a template could not fill (`missing-value`,
+/// `template-error`), with the first of those. Rows left out before their words (a phone
+/// number, an opt-out) count in neither.
+#[derive(Debug, Default, Clone)]
+pub struct Rendering {
+    pub rendered: u64,
+    pub failed: u64,
+    pub first_failure: Option<Skip>,
+}
+
+impl Rendering {
+    /// Every row of the source that reached its words failed there: the templates fill no row.
+    pub fn none_rendered(&self) -> bool {
+        self.failed > 0 && self.rendered == 0
+    }
 }
 
 /// How many skips of each reason a printed report lists.
@@ -36,6 +57,9 @@ impl Sink for Overview {
         Ok(())
     }
     fn batch(&mut self, _: u64, _: &str, calls: &[Call]) -> io::Result<()> {
+        for c in calls {
+            self.rendering.entry(c.source).or_default().rendered += 1;
+        }
         let room = self.sample_size.saturating_sub(self.sample.len());
         self.sample.extend(calls.iter().take(room).cloned());
         Ok(())
@@ -43,6 +67,11 @@ impl Sink for Overview {
     fn skip(&mut self, skip: &Skip) -> io::Result<()> {
         if skip.is_template() {
             self.template_skips += 1;
+            let r = self.rendering.entry(skip.source).or_default();
+            r.failed += 1;
+            r.first_failure.get_or_insert_with(|| skip.clone());
+        } else if matches!(skip.code, SkipReason::Duplicate | SkipReason::AlreadyCalled) {
+            self.rendering.entry(skip.source).or_default().rendered += 1;
         }
         let entry = self.skips.entry(skip.code.as_str()).or_default();
         entry.0 += 1;

@@ -63,6 +63,127 @@ pub fn references(source: &str) -> Result<References, SyntaxError> {
     Ok(refs)
 }
 
+/// What is wrong with a helper's arguments, found without a patient row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgumentProblem {
+    /// A date format that does not render, rather than a wrong number of arguments.
+    pub date_format: bool,
+    pub message: String,
+    pub help: String,
+    /// 1-based line and column of the expression inside the template, when known.
+    pub position: Option<(usize, usize)>,
+}
+
+/// Checks the arguments of this tool's helpers in a template that parses: how many each
+/// takes ([`arity`]), no named arguments, and a `date` format given as text renders with the
+/// formatter the helper uses ([`dates::check_format`]), so that "valid" means "renders".
+pub fn check_arguments(source: &str) -> Vec<ArgumentProblem> {
+    let mut out = Vec::new();
+    if let Ok(t) = Template::compile(source) {
+        arguments_in(&t, &mut out);
+    }
+    out
+}
+
+fn arguments_in(t: &Template, out: &mut Vec<ArgumentProblem>) {
+    for (i, element) in t.elements.iter().enumerate() {
+        let position = t.mapping.get(i).map(|m| (m.0, m.1));
+        match element {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
+                helper_arguments(h, position, out);
+            }
+            TemplateElement::HelperBlock(h) => {
+                for p in &h.params {
+                    param_arguments(p, position, out);
+                }
+                for inner in [&h.template, &h.inverse].into_iter().flatten() {
+                    arguments_in(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn param_arguments(
+    p: &Parameter,
+    position: Option<(usize, usize)>,
+    out: &mut Vec<ArgumentProblem>,
+) {
+    if let Parameter::Subexpression(s) = p
+        && let TemplateElement::Expression(h) = s.element.as_ref()
+    {
+        helper_arguments(h, position, out);
+    }
+}
+
+fn helper_arguments(
+    h: &HelperTemplate,
+    position: Option<(usize, usize)>,
+    out: &mut Vec<ArgumentProblem>,
+) {
+    for p in &h.params {
+        param_arguments(p, position, out);
+    }
+    let name = match &h.name {
+        Parameter::Name(n) => n.as_str(),
+        Parameter::Path(handlebars::Path::Relative((_, raw))) => raw.as_str(),
+        _ => return,
+    };
+    let Some((least, most)) = arity(name) else {
+        return;
+    };
+    let usage = match name {
+        "default" => "`{{default column \"text\"}}`: the column, or the text when it is empty",
+        "date" => "`{{date column}}` or `{{date column \"%A %-d %B\"}}` (a strftime format)",
+        "upper" => "`{{upper column}}`",
+        "lower" => "`{{lower column}}`",
+        "title" => "`{{title column}}`",
+        "trim" => "`{{trim column}}`",
+        _ => "`{{mask column}}`",
+    };
+    let n = h.params.len();
+    if n < least || n > most {
+        let takes = match (least, most) {
+            (1, 1) => "one argument".to_owned(),
+            (2, 2) => "two arguments".to_owned(),
+            (l, m) => format!("{l} or {m} arguments"),
+        };
+        out.push(ArgumentProblem {
+            date_format: false,
+            message: format!(
+                "`{name}` takes {takes}, and is given {n}{}",
+                if n > most && n > 1 && name != "default" {
+                    " (a column whose name has a space is written `[Next Visit]`)"
+                } else {
+                    ""
+                }
+            ),
+            help: format!("write it as {usage}"),
+            position,
+        });
+    }
+    if !h.hash.is_empty() {
+        out.push(ArgumentProblem {
+            date_format: false,
+            message: format!("`{name}` takes no named arguments (`name=value`)"),
+            help: format!("write it as {usage}"),
+            position,
+        });
+    }
+    if name == "date"
+        && let Some(Parameter::Literal(serde_json::Value::String(format))) = h.params.get(1)
+        && let Err(why) = dates::check_format(format)
+    {
+        out.push(ArgumentProblem {
+            date_format: true,
+            message: format!("the date format `{format}` cannot be written: {why}"),
+            help: "a strftime format, such as `%A %-d %B` (Thursday 3 December) or `%d/%m/%Y`; `%Q`, `%Z` and `%z` (a time zone) cannot be written, as the dates of a patient file have none".to_owned(),
+            position,
+        });
+    }
+}
+
 fn is_helper(name: &str) -> bool {
     HELPERS.contains(&name) || BUILTINS.contains(&name)
 }
@@ -105,7 +226,8 @@ fn expression(h: &HelperTemplate, refs: &mut References) {
             }
         }
         Parameter::Path(handlebars::Path::Relative((_, raw))) => {
-            if plain {
+            // `{{upper}}` alone calls the helper (with no argument), not a column.
+            if plain && !is_helper(raw) {
                 column(raw, refs);
             } else if !is_helper(raw) {
                 refs.unknown_helpers.insert(raw.clone());
@@ -351,6 +473,23 @@ mod tests {
         let r = references("{{#if ward}}{{ward}}{{else}}{{default town \"here\"}}{{/if}}").unwrap();
         assert_eq!(r.columns.len(), 2);
         assert!(r.unknown_helpers.is_empty());
+    }
+
+    #[test]
+    fn helper_arguments_are_checked_without_a_row() {
+        let problems = |t: &str| check_arguments(t);
+        assert!(problems("{{date d '%A %-d %B'}} {{upper x}} {{default c 'here'}}").is_empty());
+        let p = problems("Hello\n  {{date d '%A %Q'}}");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].date_format && p[0].message.contains("%A %Q"), "{p:?}");
+        assert_eq!(p[0].position, Some((2, 3)));
+        let p = problems("{{upper}} {{default c}} {{title a b}} {{date d '%d' 'x'}}");
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p.iter().all(|p| !p.date_format));
+        let p = problems("{{#if a}}{{lower (upper a b)}}{{else}}{{mask a format='x'}}{{/if}}");
+        assert_eq!(p.len(), 2, "nested and in blocks: {p:?}");
+        // A format from a column cannot be checked without a row, and is left to the plan.
+        assert!(problems("{{date d f}}").is_empty());
     }
 
     #[test]

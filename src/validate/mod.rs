@@ -6,6 +6,7 @@
 
 pub mod files;
 mod sources;
+mod templates;
 
 pub use files::expand;
 use std::collections::{BTreeSet, HashSet};
@@ -158,7 +159,7 @@ pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
         diags.extend(written);
         let partial = Partial::from(&doc.value, &rejected);
         diags.extend(
-            semantic(&partial, &doc, base)
+            semantic(&partial, &doc, base, text)
                 .into_iter()
                 .filter(|d| !flagged.contains(&d.pointer)),
         );
@@ -288,7 +289,7 @@ fn remove(value: &mut Value, pointer: &str) {
     clippy::too_many_lines,
     reason = "a list of independent rules, each a few lines, in the order they are reported"
 )]
-fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
+fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let at = |p: &str| doc.span(p);
     check_workflow_id(doc, &mut out);
@@ -386,6 +387,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path) -> Vec<Diagnostic> {
                             .at(pointer.clone(), at(&pointer)),
                         );
                     }
+                    templates::check_helper_arguments(name, text, &pointer, doc, source, &mut out);
                     for col in refs.columns {
                         used.push((pointer.clone(), col));
                     }

@@ -214,3 +214,117 @@ fn the_dates_setting_is_validated() {
     assert_eq!(code, Some(1), "{stdout}");
     insta::assert_snapshot!("dates-setting-invalid", stdout);
 }
+
+/// Issue 15, case 4: `{{date d '%A %Q'}}` validated, then plan skipped every row and exited 0.
+/// validate checks what it can without a row (each helper's arguments, a date format with the
+/// formatter that writes it), with the line and column of the expression.
+#[test]
+fn helper_arguments_are_checked_by_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "patients.csv", PATIENTS);
+    let variables = "{{date visit '%A %Q'}}\"\n  shout: \"{{upper}}\"\n  full: \"{{title name visit}}\"\n  clinic: \"{{default name}}";
+    write(d, "c.yaml", &campaign("patients.csv", variables, ""));
+    let (code, stdout, _) = run(d, &["validate", "--color", "never", "c.yaml"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    insta::assert_snapshot!("helper-arguments-validate", stdout);
+    let (_, json, _) = run(d, &["validate", "--format", "json", "c.yaml"]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let found: Vec<(String, u64, u64)> = doc["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("template-date-format".to_owned(), 9, 11)),
+        "the expression itself: {found:?}"
+    );
+    let arity = found
+        .iter()
+        .filter(|(c, ..)| c == "template-helper-arguments")
+        .count();
+    assert_eq!(arity, 3, "{found:?}");
+    // The same format checked the same way, never from a list of its own: a format that
+    // renders passes.
+    write(
+        d,
+        "c.yaml",
+        &campaign("patients.csv", "{{date visit '%A %-d %B, %H:%M'}}", ""),
+    );
+    let (code, stdout, _) = run(d, &["validate", "c.yaml"]);
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+/// The lines of a run's log that say why it failed.
+fn errors(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once("error: ").map(|(_, e)| e))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A source none of whose rows a template can fill is a broken template, not "nothing to
+/// call": plan exits 1 (with --detailed-exitcode too) and says why in one line. Rows left out
+/// for their number (or an opt-out, a duplicate) are not the template's fault: exit 0.
+#[test]
+fn plan_fails_when_a_template_fills_no_row_of_a_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "patients.csv",
+        "name,phone,visit\nAda,08031234567,15/1/27\nBola,08051234567,16/1/27\nChi,12345,2027-01-15\n",
+    );
+    write(d, "c.yaml", &campaign("patients.csv", FULL, ""));
+    let (code, stdout, _) = run(d, &["validate", "c.yaml"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the template is fine, the dates are not: {stdout}"
+    );
+    let (code, stdout, stderr) = run(d, &["plan", "c.yaml", "--out", "plan.json"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(!d.join("plan.json").exists(), "no plan saved");
+    insta::assert_snapshot!("every-row-unrendered", errors(&stderr));
+    let (code, _, stderr) = run(d, &["plan", "c.yaml", "--detailed-exitcode"]);
+    assert_eq!(code, Some(1), "{stderr}");
+
+    // Every row lacks a value its template needs: the same.
+    write(
+        d,
+        "patients.csv",
+        "name,phone,visit\n,08031234567,2027-01-15\n,08051234567,2027-01-16\n",
+    );
+    let (code, _, stderr) = run(d, &["plan", "c.yaml"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        errors(&stderr).contains("every row of patients.csv was skipped"),
+        "{stderr}"
+    );
+
+    // One row filled: the others are skipped with their reasons, and the plan stands.
+    write(
+        d,
+        "patients.csv",
+        "name,phone,visit\nAda,08031234567,15/1/27\nBola,08051234567,2027-01-16\n",
+    );
+    let (code, _, stderr) = run(d, &["plan", "c.yaml", "--detailed-exitcode"]);
+    assert_eq!(code, Some(2), "a call pending: {stderr}");
+
+    // No row has a number to call: nothing to call, not a template's fault.
+    write(
+        d,
+        "patients.csv",
+        "name,phone,visit\nAda,12345,15/1/27\nBola,,2027-01-16\n",
+    );
+    let (code, _, stderr) = run(d, &["plan", "c.yaml", "--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}

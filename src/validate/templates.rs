@@ -1,0 +1,62 @@
+//! The arguments of the helpers in a campaign's templates, checked without a patient row: a
+//! helper given the wrong number of arguments, or a `date` format that does not render,
+//! would otherwise pass validate and skip every patient at plan time.
+
+use crate::load::diagnostic::{Code, Diagnostic};
+use crate::load::document::Document;
+use crate::load::yaml::{Pos, Span};
+
+/// Reports the argument problems of the template `name` (at `pointer`, written in `text`).
+pub(super) fn check_helper_arguments(
+    name: &str,
+    template: &str,
+    pointer: &str,
+    doc: &Document,
+    text: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for p in crate::render::template::check_arguments(template) {
+        let code = if p.date_format {
+            Code::TemplateDateFormat
+        } else {
+            Code::TemplateHelperArguments
+        };
+        let span = doc.span(pointer);
+        let at = p
+            .position
+            .and_then(|pos| expression_span(text, span?, template, pos))
+            .or(span);
+        out.push(
+            Diagnostic::error(code, format!("the template for `{name}`: {}", p.message))
+                .at(pointer, at)
+                .help(p.help),
+        );
+    }
+}
+
+/// The span of the expression at `pos` (line and column inside the template) in the file,
+/// when the template is written there as is (a plain or quoted scalar without escapes);
+/// `None` otherwise, and the whole value is pointed at instead.
+fn expression_span(text: &str, value: Span, template: &str, pos: (usize, usize)) -> Option<Span> {
+    let line = template.split_inclusive('\n').nth(pos.0.checked_sub(1)?)?;
+    let line_start = template.len() - template[template.find(line)?..].len();
+    let from = line_start + line.char_indices().nth(pos.1.checked_sub(1)?)?.0;
+    let rest = &template[from..];
+    let needle = &rest[..rest.find("}}").map_or(rest.len(), |i| i + 2)];
+    let scalar = text.get(value.start.offset..value.end.offset)?;
+    let found = value.start.offset + scalar.find(needle)?;
+    Some(Span {
+        start: position(text, found),
+        end: position(text, found + needle.len()),
+    })
+}
+
+fn position(text: &str, offset: usize) -> Pos {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Pos {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+        offset,
+    }
+}
