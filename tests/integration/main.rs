@@ -19,6 +19,7 @@ mod schema;
 mod status;
 mod validate;
 mod watch;
+mod when;
 mod who;
 mod words;
 
