@@ -426,6 +426,20 @@ async fn run(
 ) -> anyhow::Result<ApplyEnd> {
     let campaign = &shared.campaign;
     let client = &api.client;
+    // A schedule that is over before the run starts sends nothing where the schedule holds
+    // (a live target, or --enforce-schedule): a problem to fix (exit 1), not "nothing due".
+    if let Some(over) =
+        crate::plan::timing::Timing::at(campaign, crate::clock::now()).over_sentence()
+    {
+        if s.enforce_schedule {
+            tracing::error!("{over}; nothing is sent");
+            shared.stop_for(Stopped::ScheduleOver);
+            return Ok(ApplyEnd::Problems);
+        }
+        tracing::warn!(
+            "{over}; the mock places them anyway (--enforce-schedule refuses, as a live run does)"
+        );
+    }
     reconcile(s, shared, client, true).await?;
     let is_shared = shared.is_shared();
 

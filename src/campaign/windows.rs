@@ -184,6 +184,13 @@ impl Calendar {
             .unwrap_or(Timestamp::MAX)
     }
 
+    /// The last moment a call may be placed, `not_after`, as an instant (a time skipped by a
+    /// DST change resolves as [`Calendar::instant`] does).
+    pub fn ends_at(&self) -> Option<Timestamp> {
+        let na = self.not_after?;
+        self.tz.to_ambiguous_timestamp(na).compatible().ok()
+    }
+
     /// `at` in this calendar's zone, for messages ([`crate::clock::human`]).
     pub fn local(&self, at: Timestamp) -> String {
         crate::clock::human(at, &self.tz)

@@ -56,6 +56,16 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         show_invalid(s, &checked.report, out)?;
         return Ok(Outcome::Problems);
     };
+    // When the calls can go. A schedule that is over places nothing on a live target: an
+    // error there; offline and on the mock the plan is still shown, with a warning.
+    let timing = plan::timing::Timing::at(&campaign, crate::clock::now());
+    if let Some(over) = timing.over_sentence() {
+        if matches!(s.target, Some(Target::Url(_))) {
+            tracing::error!("{}: {over}", s.campaign.display());
+            return Ok(Outcome::Problems);
+        }
+        tracing::warn!("{}: {over}", s.campaign.display());
+    }
     // The plan to compare with is read first: a bad --compare is known before any work.
     let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
@@ -145,6 +155,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         ),
         workflow: check.as_ref(),
         changes: changes.as_ref(),
+        timing: Some(&timing),
     };
     crate::report::plan::write(s.format, &view, out)?;
     if let Some(c) = &check

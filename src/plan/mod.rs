@@ -11,6 +11,7 @@ pub mod settings;
 mod sinks;
 pub mod skip;
 pub mod subtract;
+pub mod timing;
 mod workers;
 pub mod workflow_check;
 

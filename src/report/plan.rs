@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::campaign::{Campaign, Kind};
 use crate::plan::diff::{Field, PlanDiff};
 use crate::plan::settings::SettingChange;
+use crate::plan::timing::Timing;
 use crate::plan::workflow_check::WorkflowCheck;
 use crate::plan::{Call, Overview, Skip, Summary};
 use crate::report::document::{Document, write_pretty};
@@ -31,6 +32,8 @@ pub struct PlanView<'a> {
     pub workflow: Option<&'a WorkflowCheck>,
     /// What changed since a plan saved earlier (`plan --compare`).
     pub changes: Option<&'a Changes<'a>>,
+    /// When the calls can go (the windows, the next opening, `not_after`, `max_calls`).
+    pub timing: Option<&'a Timing>,
 }
 
 /// What changed since a plan saved earlier (`plan --compare PLAN.json`).
@@ -211,32 +214,14 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         c.voice.accent,
         c.voice.gender.as_str()
     )?;
+    if let Some(over) = v.timing.and_then(Timing::over_sentence) {
+        writeln!(out, "  WARNING: {over}")?;
+    }
     if let Some(why) = v.message_unchecked {
         writeln!(out, "  message not checked: {why}")?;
     }
     if let Some(w) = v.workflow {
-        match &w.workflow {
-            Some(wf) => writeln!(
-                out,
-                "  workflow on {}: \"{}\" ({}, {}), message: \"{}\"",
-                w.target,
-                wf.name,
-                wf.workflow_type.as_str(),
-                wf.status.as_str(),
-                wf.message
-            )?,
-            None => writeln!(out, "  workflow on {}: not found", w.target)?,
-        }
-        if w.problems.is_empty() {
-            writeln!(
-                out,
-                "  message checked: every placeholder has a value; the longest message is {} characters (limit 4000)",
-                w.longest
-            )?;
-        }
-        for p in &w.problems {
-            writeln!(out, "  PROBLEM: {p}")?;
-        }
+        human_workflow(w, out)?;
     }
     if let Some(ch) = v.changes {
         human_settings(ch, out)?;
@@ -260,6 +245,11 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         writeln!(out)?;
+    }
+    if let Some(t) = v.timing {
+        for (label, value) in timing_lines(t, s.calls) {
+            writeln!(out, "  {label:<18} {value}")?;
+        }
     }
     if let Some(ch) = v.changes {
         human_changes(v, ch, out)?;
@@ -314,6 +304,64 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             "Nothing saved: pass --out plan.json to keep the full plan."
         ),
     }
+}
+
+/// The workflow as found on the target, and its problems.
+fn human_workflow(w: &WorkflowCheck, out: &mut dyn Write) -> io::Result<()> {
+    match &w.workflow {
+        Some(wf) => writeln!(
+            out,
+            "  workflow on {}: \"{}\" ({}, {}), message: \"{}\"",
+            w.target,
+            wf.name,
+            wf.workflow_type.as_str(),
+            wf.status.as_str(),
+            wf.message
+        )?,
+        None => writeln!(out, "  workflow on {}: not found", w.target)?,
+    }
+    if w.problems.is_empty() {
+        writeln!(
+            out,
+            "  message checked: every placeholder has a value; the longest message is {} characters (limit 4000)",
+            w.longest
+        )?;
+    }
+    for p in &w.problems {
+        writeln!(out, "  PROBLEM: {p}")?;
+    }
+    Ok(())
+}
+
+/// When the calls can go, as (label, value) lines for people.
+fn timing_lines(t: &Timing, calls: u64) -> Vec<(&'static str, String)> {
+    let mut out = vec![(
+        "calling windows",
+        format!("{} ({})", t.windows.join(", "), t.timezone),
+    )];
+    match (t.open_until, t.next_opens) {
+        (Some(until), _) => out.push(("window", format!("open now, until {}", t.human(until)))),
+        (None, Some(at)) => out.push(("next window opens", t.human(at))),
+        (None, None) => out.push(("next window opens", "never: the schedule is over".into())),
+    }
+    if let (Some(at), Some(text)) = (t.last_call, &t.not_after) {
+        out.push((
+            "last call by",
+            format!("{} (not_after {text})", t.human(at)),
+        ));
+    }
+    if let Some(max) = t.max_calls {
+        let fit = t.in_one_run(calls);
+        let value = if fit < calls {
+            format!(
+                "{fit} of {calls} calls fit in one run (delivery.max_calls {max}); later runs place the rest"
+            )
+        } else {
+            format!("all {calls} calls fit in one run (delivery.max_calls {max})")
+        };
+        out.push(("one run", value));
+    }
+    out
 }
 
 /// The settings that changed since the plan compared with, before and after, one a line.
@@ -403,6 +451,9 @@ pub struct PlanSummary<'a> {
     pub workflow: Option<WorkflowInfo<'a>>,
     pub masked: bool,
     pub summary: &'a Summary,
+    /// When the calls can go; times in RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleInfo<'a>>,
     pub sample: Vec<SampleCall>,
     /// Skipped rows by reason code.
     pub skipped: BTreeMap<&'static str, SkipGroup>,
@@ -432,6 +483,15 @@ pub struct WorkflowInfo<'a> {
     pub longest_message: usize,
     pub too_long: u64,
     pub problems: &'a [String],
+}
+
+/// When the calls can go: the plan's [`Timing`], and how many calls one run places.
+#[derive(Debug, Serialize)]
+pub struct ScheduleInfo<'a> {
+    #[serde(flatten)]
+    pub timing: &'a Timing,
+    /// How many of the plan's calls one run places (`delivery.max_calls`).
+    pub calls_in_one_run: u64,
 }
 
 /// A call of the sample, masked unless `--unmask`.
@@ -508,6 +568,10 @@ impl<'a> PlanView<'a> {
             }),
             masked: !self.unmask,
             summary: &self.overview.summary,
+            schedule: self.timing.map(|t| ScheduleInfo {
+                timing: t,
+                calls_in_one_run: t.in_one_run(self.overview.summary.calls),
+            }),
             sample: self
                 .overview
                 .sample
@@ -677,6 +741,9 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| format!(" · round `{r}`"))
             .unwrap_or_default()
     );
+    if let Some(over) = v.timing.and_then(Timing::over_sentence) {
+        let _ = writeln!(md, "> **Warning:** {}.\n", md_escape(&over));
+    }
     if let Some(ch) = v.changes {
         markdown_settings(ch, &mut md);
     }
@@ -687,6 +754,12 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(md, "| rows skipped | {} |", s.skipped);
     if !c.exclude.is_empty() {
         let _ = writeln!(md, "| opt-out numbers | {} |", s.opt_outs);
+    }
+    if let Some(t) = v.timing {
+        let _ = writeln!(md, "\n| when | |\n|---|---|");
+        for (label, value) in timing_lines(t, s.calls) {
+            let _ = writeln!(md, "| {label} | {} |", md_escape(&value));
+        }
     }
     if let Some(why) = v.message_unchecked {
         let _ = writeln!(md, "\n> The message was not checked: {why}.");
@@ -776,6 +849,7 @@ mod tests {
             message_unchecked: Some("no target"),
             workflow: None,
             changes: None,
+            timing: None,
         };
         let mut out = Vec::new();
         write(PlanFormat::Json, &view, &mut out).unwrap();

@@ -499,9 +499,14 @@ on_both_backends! {
             "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
         );
         std::fs::write(&c.path, yaml).unwrap();
+        // A schedule over before the run starts is a problem to fix (exit 1), said plainly.
         let out = apply(&c, &mock.url, &["--no-wait"]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        assert!(text(&out).contains("does not open again"), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out).contains("the campaign's schedule is over: not_after 2020-01-31"),
+            "{}",
+            text(&out)
+        );
         assert!(mock.calls().is_empty());
         // A window later today or this week: --no-wait says when it opens.
         let yaml = std::fs::read_to_string(&c.path).unwrap().replace(

@@ -133,7 +133,7 @@ on_both_backends! {
             "until: \"17:00\"}]\n",
             "until: \"17:00\"}]\n  not_before: 2020-01-01\n  not_after: 2020-01-31\n",
         );
-        ends("schedule-over", 0, &mock, Run::of(&c, &[]));
+        ends("schedule-over", 1, &mock, Run::of(&c, &[]));
         assert!(mock.calls().is_empty());
     }
 }

@@ -29,6 +29,7 @@ mod signals;
 mod status;
 mod validate;
 mod watch;
+mod when;
 mod who;
 mod words;
 

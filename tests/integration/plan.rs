@@ -312,6 +312,8 @@ fn example_plans() {
     for name in ["measles-reminder", "refill-followup", "smoke-test"] {
         for (format, ext) in [("human", "txt"), ("markdown", "md")] {
             let out = outreach()
+                // When the calls go depends on the clock: a Tuesday morning in Lagos.
+                .env("OUTREACH_FAKE_NOW", "2026-12-01T07:00:00Z")
                 .args(["plan", "--format", format])
                 .arg(format!("campaigns/{name}.yaml"))
                 .args(["--state", NO_LEDGER])

@@ -31,7 +31,13 @@ schedule:
 }
 
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = outreach().current_dir(dir).args(args).output().unwrap();
+    let out = outreach()
+        .current_dir(dir)
+        // A printed plan says when its calls go: the clock is fixed for its snapshots.
+        .env("OUTREACH_FAKE_NOW", "2026-12-01T07:00:00Z")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
