@@ -12,6 +12,8 @@ use crate::plan::saved::{SavedPlan, SavedPlanError};
 use crate::plan::{self, Call, Header, Sink, Skip, SourceInfo, Summary};
 use crate::validate;
 
+use super::verify::SavedHead;
+
 /// A planned call, with where it goes.
 #[derive(Debug, Clone)]
 pub(super) struct Planned {
@@ -58,6 +60,9 @@ pub(super) struct Loaded {
     pub(super) campaign: Campaign,
     pub(super) campaign_path: PathBuf,
     pub(super) calls: Vec<Arc<Planned>>,
+    /// From a saved plan: its head, to check the plan against the campaign
+    /// ([`super::verify`]) once the ledger can say which calls it left out.
+    pub(super) saved: Option<SavedHead>,
 }
 
 pub(super) fn load(input: &Path) -> anyhow::Result<Loaded> {
@@ -81,12 +86,24 @@ pub(super) fn load(input: &Path) -> anyhow::Result<Loaded> {
         campaign,
         campaign_path: input.to_path_buf(),
         calls: collect.calls,
+        saved: None,
     })
 }
 
-/// A saved plan: refused when the campaign or a source changed since it was made.
+/// A saved plan: refused when the campaign or a source changed since it was made, or when
+/// it records no settings to check (version 1). Its calls are checked against the campaign
+/// later, by [`super::verify`].
 fn load_plan(path: &Path, saved: SavedPlan) -> anyhow::Result<Loaded> {
     let campaign_path = PathBuf::from(&*saved.campaign.file);
+    let Some(head) = SavedHead::of(path, &saved) else {
+        bail!(
+            "the plan {} was made by an older outreach (a version {} plan) and does not record its settings, so it cannot be checked against the campaign; make it again with `outreach plan {} --out {}`",
+            path.display(),
+            saved.version,
+            campaign_path.display(),
+            path.display()
+        );
+    };
     let stale = |what: &str| {
         anyhow::anyhow!(
             "the plan {} is stale: {what} changed since it was made; make a new plan with `outreach plan {} --out {}`",
@@ -138,6 +155,7 @@ fn load_plan(path: &Path, saved: SavedPlan) -> anyhow::Result<Loaded> {
         campaign,
         campaign_path,
         calls,
+        saved: Some(head),
     })
 }
 

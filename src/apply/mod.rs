@@ -19,6 +19,7 @@ mod send;
 mod state;
 mod stopped;
 mod summary;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -206,6 +207,19 @@ async fn on_ledger(
     let state_path = ledger.path().to_path_buf();
     ledger.call(crate::ledger::Ledger::lock).await?;
     claim_campaign(s, ledger, loaded).await?;
+    if let Some(head) = &loaded.saved {
+        // A saved plan is placed only if it is what the campaign makes now; the calls it
+        // left out must be the ledger's.
+        let (id, name, r) = (api.id.clone(), campaign.name.clone(), round.clone());
+        let history = ledger.call(move |l| l.history(&id, &name, &r)).await?;
+        verify::verify(
+            &campaign,
+            &loaded.campaign_path,
+            head,
+            &loaded.calls,
+            &history,
+        )?;
+    }
     if let Some(tx) = &s.locked {
         let _ = tx.send(());
     }
