@@ -8,7 +8,6 @@
 //! locks; a SQLite ledger in WAL mode does not belong on one anyway.)
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,14 +25,12 @@ pub const SCHEMA_VERSION: i64 = 4;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
-    /// Declared before `file`, so it is closed first: closing any descriptor of the database
-    /// drops every `fcntl` lock this process holds on it, SQLite's included.
+    /// Declared before `file`, so it is closed first, then the run lock let go.
     conn: Connection,
     path: PathBuf,
-    /// The database file, opened without following a link at its name and kept open for as
-    /// long as the connection: the run lock is taken on it.
-    file: File,
-    locked: bool,
+    /// The database file, opened without following a link at its name (the process's one
+    /// descriptor of it, never closed: see `files.rs`): the run lock is taken on it.
+    file: files::Database,
 }
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
@@ -207,7 +204,7 @@ impl Sqlite {
         let opened = conn
             .path()
             .map_or_else(|| path.to_path_buf(), PathBuf::from);
-        if !files::same_file(&file, &opened).map_err(io)? {
+        if !files::same_file(file.file(), &opened).map_err(io)? {
             return Err(LedgerError::Io {
                 path: path.to_path_buf(),
                 error: std::io::Error::other("the file changed while it was being opened"),
@@ -223,7 +220,6 @@ impl Sqlite {
             conn,
             path: path.to_path_buf(),
             file,
-            locked: false,
         };
         store.migrate_to(upto)?;
         Ok(store)
@@ -359,19 +355,13 @@ impl Sqlite {
     /// Takes the run lock on the database file for this process, or says who holds it (see
     /// [`super::Ledger::lock`]): the runs recorded running whose process is alive.
     pub(super) fn lock(&mut self) -> Result<(), LedgerError> {
-        if self.locked {
-            return Ok(());
-        }
         match self.file.try_lock() {
-            Ok(()) => {
-                self.locked = true;
-                Ok(())
-            }
-            Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(LedgerError::Locked {
                 path: self.path.clone(),
                 holder: self.holders(),
             }),
-            Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io {
+            Err(e) => Err(LedgerError::Io {
                 path: self.path.clone(),
                 error: e,
             }),
@@ -981,6 +971,31 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    // Closing a descriptor of the database drops every fcntl lock the process holds on it,
+    // SQLite's included: ledgers of one process share one descriptor, never closed, and the
+    // run lock still excludes the others.
+    #[test]
+    fn ledgers_of_one_process_share_a_descriptor_and_the_lock_still_excludes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut a = Ledger::open(&path).unwrap();
+        a.lock().unwrap();
+        let mut b = Ledger::open(&path).unwrap();
+        assert!(matches!(b.lock(), Err(LedgerError::Locked { .. })));
+        drop(b);
+        let mut c = Ledger::open(&path).unwrap();
+        assert!(matches!(c.lock(), Err(LedgerError::Locked { .. })));
+        drop(a);
+        c.lock().unwrap();
+        drop(c);
+        // A ledger deleted and made anew (its inode perhaps reused) opens as a new one.
+        for f in ["state.db", "state.db-wal", "state.db-shm", "state.db-mark"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        let mut d = Ledger::open(&path).unwrap();
+        d.lock().unwrap();
     }
 
     // Class 2: a call `sending` under a live run is in flight there, not abandoned.
