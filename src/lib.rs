@@ -24,6 +24,7 @@ pub mod private;
 pub mod render;
 pub mod report;
 pub mod settings;
+pub mod signals;
 pub mod validate;
 pub mod watch;
 

@@ -146,32 +146,46 @@ impl MockArgs {
     }
 }
 
-/// Serves until Ctrl-C (or SIGTERM on Unix), then shuts down cleanly.
+/// Serves until Ctrl-C, SIGTERM or SIGHUP, then stops accepting, lets the requests in flight
+/// finish (for a few seconds at most) and returns: a service manager's stop is a clean exit.
 pub async fn run(args: MockArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
+    // Listened for before serving, so an early stop is not lost to the default action.
+    let stop = stop_signal()?;
     let mock = crate::start(config, args.addr()).await?;
     tracing::info!(url = %mock.url(), "voicebot mock listening on {}", mock.url());
-    wait_for_signal().await?;
-    tracing::info!("stopped by a signal; shutting down");
+    stop.await?;
+    tracing::info!("stopped by a signal; finishing the requests in flight");
     mock.shutdown().await;
     Ok(())
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("cannot listen for Ctrl-C"),
-        _ = term.recv() => Ok(()),
-    }
+fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind).with_context(|| format!("cannot listen for {name}"))
+    };
+    let mut int = listen(SignalKind::interrupt(), "Ctrl-C")?;
+    let mut term = listen(SignalKind::terminate(), "SIGTERM")?;
+    let mut hup = listen(SignalKind::hangup(), "SIGHUP")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        Ok(())
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
+fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
+    Ok(async {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")
+    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,11 @@ use crate::validate::parse_json;
 
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Response {
     let calls = lock(&shared.replica).call_count();
-    ok("mock is running", json!({"calls": calls}))
+    let in_flight = shared.in_flight.load(std::sync::atomic::Ordering::SeqCst);
+    ok(
+        "mock is running",
+        json!({"calls": calls, "in_flight": in_flight}),
+    )
 }
 
 #[derive(Debug, Deserialize)]

@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) wake: Notify,
     pub(crate) http: reqwest::Client,
     pub(crate) connections: crate::connections::Connections,
+    /// Requests to `/voicebot/` routes being handled now (`GET /__mock/health`).
+    pub(crate) in_flight: std::sync::atomic::AtomicUsize,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,6 +113,7 @@ impl Shared {
                 .build()
                 .context("cannot build the callback HTTP client")?,
             connections: crate::connections::Connections::new(config.connections),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -186,6 +189,22 @@ fn classify(path: &str) -> Option<Route> {
     }
 }
 
+/// Counts a request in [`Shared::in_flight`] until dropped (answered, or its connection gone).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn count(shared: &'a Shared) -> Self {
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The whole body, under [`MAX_BODY`] and the body timeout; otherwise the answer (413, 408).
 async fn read_body(shared: &Shared, body: Body) -> Result<Bytes, Response> {
     let timeout = Duration::from_millis(shared.connections.limits().body_read_timeout_ms);
@@ -238,6 +257,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     );
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let is_control = parts.uri.path().starts_with("/__mock/");
+    let _in_flight = (!is_control).then(|| InFlight::count(&shared));
     let route = classify(parts.uri.path());
 
     let (body, response, fault) = match read_body(&shared, body).await {

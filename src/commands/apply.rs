@@ -1,4 +1,5 @@
-//! `outreach apply`: place the planned calls, with Ctrl-C stopping new requests.
+//! `outreach apply`: place the planned calls, with Ctrl-C (or SIGTERM, SIGHUP) stopping new
+//! requests.
 
 use std::io::Write;
 
@@ -15,11 +16,16 @@ pub fn run(s: &ApplySettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
+    // SIGTERM and SIGHUP are Ctrl-C too: listened for before anything is sent.
+    let mut signals = {
+        let _runtime = runtime.enter();
+        crate::signals::StopSignals::new().context("cannot listen for Ctrl-C and SIGTERM")?
+    };
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await.is_ok() {
             flag.store(true, Ordering::SeqCst);
             tracing::warn!("stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once; the ledger stays consistent)");
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if signals.next().await.is_ok() {
                 // Every ledger write is a committed transaction: calls in flight stay `sending`
                 // and are resolved as in doubt by the next run.
                 std::process::exit(130);

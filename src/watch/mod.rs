@@ -115,31 +115,14 @@ fn install_stop_handler(tx: Sender<Msg>) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the signal handler")?;
+    // SIGTERM and SIGHUP are Ctrl-C too; listened for before the watch starts.
+    let mut signals = {
+        let _runtime = runtime.enter();
+        crate::signals::StopSignals::new().context("cannot listen for Ctrl-C and SIGTERM")?
+    };
     std::thread::spawn(move || {
         runtime.block_on(async move {
-            #[cfg(unix)]
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            loop {
-                #[cfg(unix)]
-                {
-                    let sigterm = async {
-                        match term.as_mut() {
-                            Some(t) => {
-                                t.recv().await;
-                            }
-                            None => std::future::pending::<()>().await,
-                        }
-                    };
-                    tokio::select! {
-                        r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                        () = sigterm => {}
-                    }
-                }
-                #[cfg(not(unix))]
-                if tokio::signal::ctrl_c().await.is_err() {
-                    return;
-                }
+            while signals.next().await.is_ok() {
                 if tx.send(Msg::Stop).is_err() {
                     return;
                 }

@@ -295,7 +295,7 @@ pub(crate) fn text(o: &Output) -> String {
 }
 
 /// Every number called exactly once, none unknown.
-fn assert_exactly_once(mock: &Mock, c: &Campaign) {
+pub(crate) fn assert_exactly_once(mock: &Mock, c: &Campaign) {
     let calls = mock.calls();
     let mut phones: Vec<&str> = calls.iter().map(|(p, _)| p.as_str()).collect();
     phones.sort_unstable();
@@ -795,7 +795,9 @@ on_both_backends! {
 
 // Acceptance: kill the process with SIGKILL at random moments, at least 20 times, with a
 // 10% fault mix; re-run until done; every eligible patient called exactly once. CI runs 300
-// patients; `bench/crash/run.sh` runs the full 2,000.
+// patients; `bench/crash/run.sh` runs the full 2,000. Then the same with SIGTERM (issue 14,
+// class 9), which is Ctrl-C: each run stopped by it soon after it starts sending exits 130
+// and leaves no call `sending`.
 on_both_backends! {
     fn sigkill_at_random_moments_never_calls_anyone_twice() {
         let patients: usize = std::env::var("OUTREACH_CRASH_PATIENTS")
@@ -806,13 +808,17 @@ on_both_backends! {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(20);
-        let mock = Mock::fast();
-        mock.set_faults(&serde_json::json!([{
-            "route": "robocall",
-            "error_rate": 0.04,
-            "drop_connection_rate": 0.03,
-            "drop_response_rate": 0.03,
-        }]));
+        let faulty = || {
+            let mock = Mock::fast();
+            mock.set_faults(&serde_json::json!([{
+                "route": "robocall",
+                "error_rate": 0.04,
+                "drop_connection_rate": 0.03,
+                "drop_response_rate": 0.03,
+            }]));
+            mock
+        };
+        let mock = faulty();
         let c = campaign(
             patients,
             "delivery: {batch_size: 5, requests_per_second: 200, concurrency: 2}\n",
@@ -828,22 +834,77 @@ on_both_backends! {
             let _ = child.kill(); // SIGKILL
             let _ = child.wait();
         }
-        let mut runs = 0;
-        loop {
-            runs += 1;
-            assert!(runs <= 40, "did not finish after 40 runs");
-            let out = apply(&c, &mock.url, &["--no-follow"]);
-            match out.status.code() {
-                Some(0) => break,
-                Some(1) => {} // new faults left calls in doubt: the next run resolves them
-                other => panic!("apply exited {other:?}: {}", text(&out)),
+        let runs = finish(&mock, &c);
+        assert_exactly_once(&mock, &c);
+
+        // SIGTERM, on a campaign of its own sent slowly enough to be stopped mid-way.
+        let mock = faulty();
+        let c = campaign(
+            patients,
+            "delivery: {batch_size: 5, requests_per_second: 40, concurrency: 2}\n",
+        );
+        let mut stopped_by_sigterm = 0;
+        for _ in 0..kills / 2 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let sent_before = mock.call_requests().len();
+            let mut child = spawn_apply(&c, &mock.url, &["--no-follow"]);
+            wait_until(
+                || {
+                    mock.call_requests().len() > sent_before
+                        || child.try_wait().unwrap().is_some()
+                },
+                "the run to send",
+            );
+            std::thread::sleep(std::time::Duration::from_millis(seed % 100));
+            if child.try_wait().unwrap().is_none() {
+                crate::signals::send(child.id(), crate::signals::Signal::Term);
+            }
+            let code = crate::signals::wait_for_exit(&mut child);
+            assert!(
+                matches!(code, Some(0 | 1 | 130)),
+                "a run stopped by SIGTERM exited {code:?}"
+            );
+            if code == Some(130) {
+                stopped_by_sigterm += 1;
+                let listed = outreach()
+                    .args(["status", "--json", "--state"])
+                    .arg(c.state())
+                    .output()
+                    .unwrap();
+                let s: Value = serde_json::from_slice(&listed.stdout).unwrap();
+                assert!(
+                    s["campaigns"][0]["states"].get("sending").is_none(),
+                    "SIGTERM left calls sending: {s}"
+                );
             }
         }
+        assert!(stopped_by_sigterm > 0, "no run was stopped mid-way by SIGTERM");
+        finish(&mock, &c);
         assert_exactly_once(&mock, &c);
         // For bench/crash/run.sh, which records how many runs finishing took.
         #[expect(clippy::print_stderr, reason = "a figure for the benchmark script, seen with --nocapture")]
         {
-            eprintln!("crash test: {patients} patients, {kills} kills, {runs} runs to finish");
+            eprintln!(
+                "crash test: {patients} patients, {stopped_by_sigterm} stopped by SIGTERM, {kills} kills, {runs} runs to finish"
+            );
+        }
+    }
+}
+
+/// Re-runs apply until it is done (new faults may leave calls in doubt for the next run); how
+/// many runs it took.
+fn finish(mock: &Mock, c: &Campaign) -> usize {
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 40, "did not finish after 40 runs");
+        let out = apply(c, &mock.url, &["--no-follow"]);
+        match out.status.code() {
+            Some(0) => return runs,
+            Some(1) => {} // new faults left calls in doubt: the next run resolves them
+            other => panic!("apply exited {other:?}: {}", text(&out)),
         }
     }
 }

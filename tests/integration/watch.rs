@@ -93,15 +93,16 @@ impl Watch {
     }
 
     /// Sends Ctrl-C and waits for the watcher to stop.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+    fn stop(self) {
+        self.stop_with(crate::signals::Signal::Int);
+    }
+
+    /// Sends `signal` and waits for the watcher to stop: a clean stop, exit 0.
+    fn stop_with(mut self, signal: crate::signals::Signal) {
+        crate::signals::send(self.child.id(), signal);
         self.expect("the watcher to stop", |e| e["event"] == "stopped");
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "Ctrl-C is a clean stop: {status}");
+        assert!(status.success(), "{signal:?} is a clean stop: {status}");
     }
 }
 
@@ -489,4 +490,16 @@ fn apply_requires_the_mock() {
         String::from_utf8_lossy(&out.stderr).contains("--mock"),
         "{out:?}"
     );
+}
+
+// Class 9: SIGTERM and SIGHUP stop a watch as Ctrl-C does, with exit 0.
+#[test]
+fn class_9_sigterm_and_sighup_stop_a_watch_with_exit_0() {
+    for signal in [crate::signals::Signal::Term, crate::signals::Signal::Hup] {
+        let dir = tempfile::tempdir().unwrap();
+        let campaign = setup(dir.path());
+        let mut w = Watch::start(&[dir.path()], 50);
+        w.expect_run_of_current(&campaign);
+        w.stop_with(signal);
+    }
 }
