@@ -27,7 +27,8 @@ fn class_8_fake_now_is_ignored_with_a_warning_against_a_server() {
     let c = over_campaign();
     let mut cmd = apply_command(&c.path, &c, &mock.url, &["--json"]);
     let out = cmd.env("OUTREACH_FAKE_NOW", INSIDE).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A schedule already over is an error on a live target (issue 15, case 6).
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("OUTREACH_FAKE_NOW is ignored: it moves the clock only against the bundled mock (--mock)"),
