@@ -48,6 +48,9 @@ pub enum Code {
     TemplateUnsupported,
     TemplateTooLong,
     TemplateTooDeep,
+    TemplateWholeRow,
+    TemplateComparison,
+    EmptyValue,
     UnknownTimezone,
     UnknownCountry,
     WindowOrder,
@@ -60,7 +63,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 51] = [
+    pub const ALL: [Code; 54] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -103,6 +106,9 @@ impl Code {
         Code::TemplateUnsupported,
         Code::TemplateTooLong,
         Code::TemplateTooDeep,
+        Code::TemplateWholeRow,
+        Code::TemplateComparison,
+        Code::EmptyValue,
         Code::UnknownTimezone,
         Code::UnknownCountry,
         Code::WindowOrder,
@@ -159,6 +165,9 @@ impl Code {
             Code::TemplateUnsupported => "template-unsupported",
             Code::TemplateTooLong => "template-too-long",
             Code::TemplateTooDeep => "template-too-deep",
+            Code::TemplateWholeRow => "template-whole-row",
+            Code::TemplateComparison => "template-comparison",
+            Code::EmptyValue => "empty-value",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",
             Code::WindowOrder => "window-order",

@@ -149,7 +149,8 @@ pub fn plan(
     };
 
     let renderer = Renderer::new(&campaign.variables, &campaign.tags, &campaign.defaults)
-        .map_err(PlanError::Template)?;
+        .map_err(PlanError::Template)?
+        .allowing_empty(&campaign.allow_empty);
     let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {
