@@ -90,6 +90,14 @@ pub struct Campaign {
     #[schemars(example = example_defaults())]
     pub defaults: BTreeMap<String, String>,
 
+    /// Variables or tags that may render empty. Any other that renders empty (or only
+    /// blanks) on a row skips that row, naming the variable: a call never carries a blank
+    /// where the message expects words. List a variable here only if the message reads well
+    /// without it, such as an optional `note`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = &["note"])]
+    pub allow_empty: Vec<String>,
+
     /// Labels sent with each robocall (`user_tag_identifiers`), as templates. Useful to find a
     /// call again in the provider's dashboard. Not sent with conversation calls.
     #[serde(default)]

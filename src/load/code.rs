@@ -53,6 +53,9 @@ pub enum Code {
     TemplateTooDeep,
     TemplateHelperArguments,
     TemplateDateFormat,
+    TemplateWholeRow,
+    TemplateComparison,
+    EmptyValue,
     UnknownTimezone,
     UnknownCountry,
     WindowOrder,
@@ -66,7 +69,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 57] = [
+    pub const ALL: [Code; 60] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -114,6 +117,9 @@ impl Code {
         Code::TemplateTooDeep,
         Code::TemplateHelperArguments,
         Code::TemplateDateFormat,
+        Code::TemplateWholeRow,
+        Code::TemplateComparison,
+        Code::EmptyValue,
         Code::UnknownTimezone,
         Code::UnknownCountry,
         Code::WindowOrder,
@@ -176,6 +182,9 @@ impl Code {
             Code::TemplateTooDeep => "template-too-deep",
             Code::TemplateHelperArguments => "template-helper-arguments",
             Code::TemplateDateFormat => "template-date-format",
+            Code::TemplateWholeRow => "template-whole-row",
+            Code::TemplateComparison => "template-comparison",
+            Code::EmptyValue => "empty-value",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",
             Code::WindowOrder => "window-order",

@@ -175,7 +175,8 @@ pub fn plan(
         &campaign.defaults,
         DateRules::new(&campaign.dates, plan_date(campaign)),
     )
-    .map_err(PlanError::Template)?;
+    .map_err(PlanError::Template)?
+    .allowing_empty(&campaign.allow_empty);
     let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {

@@ -92,8 +92,10 @@ impl From<&PhoneProblem> for SkipReason {
 impl From<&RenderProblem> for SkipReason {
     fn from(p: &RenderProblem) -> Self {
         match p {
-            RenderProblem::Missing { .. } => SkipReason::MissingValue,
-            RenderProblem::Failed { .. } => SkipReason::TemplateError,
+            RenderProblem::Missing { .. } | RenderProblem::Empty { .. } => SkipReason::MissingValue,
+            RenderProblem::Failed { .. } | RenderProblem::Object { .. } => {
+                SkipReason::TemplateError
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod dates;
 pub mod limits;
+pub mod suspect;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +26,11 @@ pub enum RenderProblem {
     Missing { template: String, column: String },
     /// A helper failed (a date that is not a date, …).
     Failed { template: String, message: String },
+    /// A template rendered empty or only blanks on this row, and the campaign does not list
+    /// it under `allow_empty`.
+    Empty { template: String },
+    /// A template rendered a whole object (`[object]`), never words for a patient.
+    Object { template: String },
 }
 
 impl RenderProblem {
@@ -36,6 +42,12 @@ impl RenderProblem {
                 )
             }
             RenderProblem::Failed { template, message } => format!("`{template}`: {message}"),
+            RenderProblem::Empty { template } => format!(
+                "`{template}` renders empty on this row (give its columns a value under `defaults`, or list `{template}` under `allow_empty` if the message reads well without it)"
+            ),
+            RenderProblem::Object { template } => format!(
+                "`{template}` renders `[object]` on this row, not a value: name a column, such as `{{{{first_name}}}}`"
+            ),
         }
     }
 }
@@ -68,6 +80,8 @@ pub struct Renderer {
     tags: Vec<Compiled>,
     defaults: BTreeMap<String, String>,
     dates: Arc<dates::DateRules>,
+    /// The variables and tags that may render empty.
+    allow_empty: std::collections::BTreeSet<String>,
 }
 
 /// A renderer bound to one source's header.
@@ -177,7 +191,15 @@ impl Renderer {
             tags,
             defaults: defaults.clone(),
             dates,
+            allow_empty: std::collections::BTreeSet::new(),
         })
+    }
+
+    /// Lets these variables and tags render empty (the campaign's `allow_empty`).
+    #[must_use]
+    pub fn allowing_empty(mut self, names: &[String]) -> Self {
+        self.allow_empty = names.iter().cloned().collect();
+        self
     }
 
     /// Binds to a source's header.
@@ -302,16 +324,33 @@ impl Bound<'_> {
         serde_json::Value::Object(map)
     }
 
+    /// A rendered value as it may reach a patient: not `[object]` (a template that printed
+    /// the row itself), and not empty or blank unless the campaign allows it.
+    fn words(&self, c: &Compiled, text: String) -> Result<String, RenderProblem> {
+        if text.contains("[object]") {
+            return Err(RenderProblem::Object {
+                template: c.name.clone(),
+            });
+        }
+        if text.trim().is_empty() && !self.renderer.allow_empty.contains(&c.name) {
+            return Err(RenderProblem::Empty {
+                template: c.name.clone(),
+            });
+        }
+        Ok(text)
+    }
+
     /// Renders every variable and tag for one row.
     pub fn render(&self, row: &csv::StringRecord) -> Result<Rendered, RenderProblem> {
         let mut context: Option<serde_json::Value> = None;
         let mut run = |c: &Compiled| -> Result<String, RenderProblem> {
-            if let Some(pieces) = &c.fast {
+            let text = if let Some(pieces) = &c.fast {
                 self.run_fast(c, pieces, row)
             } else {
                 let ctx = context.get_or_insert_with(|| self.context(row));
                 self.run_slow(c, ctx)
-            }
+            }?;
+            self.words(c, text)
         };
         let mut out = Rendered::default();
         for c in &self.renderer.variables {

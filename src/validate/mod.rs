@@ -391,6 +391,9 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                     for col in refs.columns {
                         used.push((pointer.clone(), col));
                     }
+                    for suspect in crate::render::suspect::suspects(text) {
+                        out.push(suspect_diagnostic(name, &pointer, &suspect, at(&pointer)));
+                    }
                 }
             }
         }
@@ -428,6 +431,8 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         check_source(s, &pointer, base, doc, &needed, "opt-out", &mut out);
         check_opt_out_entries(s, &pointer, base, doc, &mut out);
     }
+
+    check_empty_values(c, &used, doc, &mut out);
 
     // Defaults that nothing uses are probably a typo of a column name: they are keyed by the
     // column a template reads (`Clinic`), not by the variable (`clinic`).
@@ -727,6 +732,86 @@ fn check_written(value: &Value, doc: &Document) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// What a template prints that is not words for a patient ([`crate::render::suspect`]).
+fn suspect_diagnostic(
+    name: &str,
+    pointer: &str,
+    suspect: &crate::render::suspect::Suspect,
+    span: Option<Span>,
+) -> Diagnostic {
+    use crate::render::suspect::Suspect;
+    let name = quoted(name);
+    match suspect {
+        Suspect::WholeRow(written) => Diagnostic::error(
+            Code::TemplateWholeRow,
+            format!(
+                "the template for `{name}` prints `{}`, the whole row, which a patient would hear as \"[object]\"",
+                quoted(written)
+            ),
+        )
+        .help("name the column to say, such as `{{first_name}}`"),
+        Suspect::Comparison(helper) => Diagnostic::error(
+            Code::TemplateComparison,
+            format!(
+                "the template for `{name}` compares with `{helper}`, but every patient value is text, so the comparison does not compare numbers"
+            ),
+        )
+        .help("compare text with `eq`, or add a column that says which message to use"),
+    }
+    .at(pointer, span)
+}
+
+/// Blank values a call would carry: a default that is empty, and an inline patient's empty
+/// value for a column a template reads (refused even where a default would stand in: a blank
+/// written for one patient is more likely a slip than a wish for the default).
+fn check_empty_values(
+    c: &Partial,
+    used: &[(String, String)],
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    let blank = |v: &Value| match v {
+        Value::String(s) => s.trim().is_empty(),
+        Value::Null => true,
+        _ => false,
+    };
+    for (column, value) in &c.defaults {
+        if value.trim().is_empty() {
+            let pointer = format!("/defaults/{}", escape(column));
+            out.push(
+                Diagnostic::error(
+                    Code::EmptyValue,
+                    format!("the default for `{}` is empty", quoted(column)),
+                )
+                .at(pointer.clone(), doc.span(&pointer))
+                .help("a default is what a patient hears when their value is missing: give it words, or remove it so those patients are skipped"),
+            );
+        }
+    }
+    let columns: BTreeSet<&str> = used.iter().map(|(_, col)| col.as_str()).collect();
+    for (i, source) in &c.patients {
+        for (j, record) in source.inline.iter().flatten().enumerate() {
+            for (column, value) in record {
+                if columns.contains(column.as_str()) && blank(value) {
+                    let pointer = format!("/patients/{i}/inline/{j}/{}", escape(column));
+                    out.push(
+                        Diagnostic::error(
+                            Code::EmptyValue,
+                            format!(
+                                "patient {} of the inline list has an empty `{}`, which a template reads",
+                                j + 1,
+                                quoted(column)
+                            ),
+                        )
+                        .at(pointer.clone(), doc.span(&pointer))
+                        .help("write the value, or remove the key so the patient's default (or a skip) applies"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A template over a limit of [`crate::render::limits`], refused before it is parsed.

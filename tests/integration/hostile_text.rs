@@ -372,3 +372,126 @@ fn class_17_the_largest_accepted_template_is_planned() {
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["summary"]["calls"], 1, "{stdout}");
 }
+
+/// Class 7: what validate can see of blank or garbage words is refused, by plan too.
+#[test]
+fn class_7_blank_or_garbage_words_are_refused_before_planning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases = [
+        (
+            "blank-name",
+            with_template("{{name}}").replace("name: Ada", "name: \"\""),
+            "empty-value",
+        ),
+        (
+            "blank-default",
+            with_template("{{clinic}}")
+                .replace("variables:", "defaults:\n  clinic: \" \"\nvariables:"),
+            "empty-value",
+        ),
+        (
+            "this",
+            with_template("Hello {{this}}"),
+            "template-whole-row",
+        ),
+        (
+            "root",
+            with_template("Hello {{@root}}"),
+            "template-whole-row",
+        ),
+        (
+            "comparison",
+            with_template("{{#if (gt name \"10\")}}old{{else}}young{{/if}}"),
+            "template-comparison",
+        ),
+    ];
+    for (what, campaign, code) in cases {
+        let file = format!("{what}.yaml");
+        write(d, &file, &campaign);
+        let (exit, stdout, stderr) = run(d, &["validate", "--format", "json", &file]);
+        assert_eq!(exit, Some(1), "{what}: {stdout}{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let found = doc["files"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("{what}: no {code}: {stdout}"));
+        assert!(found["line"].is_u64(), "{what}: located: {found}");
+        let (exit, stdout, stderr) = run(d, &["plan", "--color", "never", &file]);
+        assert_ne!(exit, Some(0), "{what}: plan refuses: {stdout}{stderr}");
+        assert!(
+            format!("{stdout}{stderr}").contains(code),
+            "{what}: {stdout}{stderr}"
+        );
+    }
+}
+
+/// Class 7: a variable that renders empty on a row (here, a ward that is blank or only
+/// spaces) skips that row, naming the variable; nothing is sent to it. Listed under
+/// `allow_empty`, it may be empty and the row is called.
+#[test]
+fn class_7_a_variable_that_renders_empty_skips_its_row_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "patients.csv",
+        "name,phone,ward\nAda,08031234567,4\nBola,08051234567,\nChi,08061234567,\"   \"\n",
+    );
+    let campaign = |extra: &str| {
+        format!(
+            r#"version: 1
+name: blank
+workflow_id: 9b643eb4-0799-4761-bd34-9580eb315aaf
+patients:
+  - file: patients.csv
+    default_country: NG
+variables:
+  name: "{{{{name}}}}"
+  ward: "{{{{#if ward}}}}ward {{{{ward}}}}{{{{/if}}}}"
+{extra}
+schedule:
+  timezone: Africa/Lagos
+  windows: [{{days: [every_day], from: "00:00", until: "23:59"}}]
+"#
+        )
+    };
+    write(d, "c.yaml", &campaign(""));
+    let (exit, stdout, stderr) = run(d, &["validate", "c.yaml"]);
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let (exit, stdout, stderr) = run(d, &["plan", "--format", "json", "c.yaml"]);
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["calls"], 1, "only Ada: {stdout}");
+    assert!(stdout.contains("missing-value"), "{stdout}");
+    let (_, text, _) = run(d, &["plan", "--color", "never", "c.yaml"]);
+    assert!(
+        text.contains("`ward` renders empty"),
+        "the variable is named: {text}"
+    );
+
+    let state = d.join("state.db");
+    let state = state.to_str().unwrap();
+    // apply places what plan lists: Ada, once; afterwards only the blank rows are left,
+    // still skipped.
+    let (exit, stdout, stderr) = run(d, &["apply", "--mock", "--yes", "c.yaml", "--state", state]);
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let (exit, stdout, stderr) = run(
+        d,
+        &[
+            "plan", "--mock", "--format", "json", "c.yaml", "--state", state,
+        ],
+    );
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["calls"], 0, "{stdout}");
+    assert_eq!(doc["skipped"]["missing-value"]["count"], 2, "{stdout}");
+
+    write(d, "c.yaml", &campaign("allow_empty: [ward]"));
+    let (exit, stdout, stderr) = run(d, &["plan", "--format", "json", "c.yaml"]);
+    assert_eq!(exit, Some(0), "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["calls"], 3, "everyone: {stdout}");
+}
