@@ -59,6 +59,7 @@ impl Settings {
             schedule,
             delivery,
             dates,
+            allow_empty,
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());
@@ -78,6 +79,9 @@ impl Settings {
         }
         for (k, v) in defaults {
             rows.put(&format!("defaults.{k}"), v);
+        }
+        for name in allow_empty {
+            rows.put(&format!("allow_empty.{name}"), "may be empty");
         }
         let digests: Vec<Option<&str>> = header
             .sources
