@@ -777,12 +777,9 @@ pub fn propose(
 /// the workbook has none; the flag says whether it is the first sheet.
 pub fn pick_sheet(path: &Path) -> Result<Option<(String, bool)>, SourceError> {
     use calamine::Reader;
-    let mut workbook = calamine::open_workbook_auto(path)
-        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let mut workbook = crate::patients::source::open_workbook(path)?;
     for (i, name) in workbook.sheet_names().into_iter().enumerate() {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+        let range = crate::patients::source::sheet_range(&mut workbook, &name, path)?;
         if range.rows().take(2).count() == 2 {
             return Ok(Some((name, i == 0)));
         }

@@ -482,11 +482,113 @@ impl Iterator for CappedLines {
     }
 }
 
+/// The most a spreadsheet may unpack to (the sum of its parts' sizes): a sheet of 100,000
+/// patients is a few tens of MiB; a zip bomb of 1.5 KB unpacks to gigabytes.
+pub const MAX_SPREADSHEET_UNPACKED: u64 = 200 * 1024 * 1024;
+
+/// The most cells a sheet's used area (from its first to its last cell) may hold: the
+/// reader allocates the area whole, and one cell at the far corner (XFD1048576) of an
+/// otherwise empty sheet is 17 billion of them.
+pub const MAX_SHEET_CELLS: u64 = 5_000_000;
+
+/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`].
+pub type Workbook = calamine::Sheets<BufReader<File>>;
+
+/// Opens a spreadsheet (xlsx, xlsm, xlsb, ods, xls), its unpacked size checked first.
+pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| SourceError::Unreadable(path.to_path_buf(), e.to_string());
+    let mut file = open_file(path)?;
+    let zipped = {
+        let mut magic = [0u8; 4];
+        file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04"
+    };
+    io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
+    if zipped {
+        let mut archive =
+            zip::ZipArchive::new(BufReader::new(&file)).map_err(|e| unreadable(&e))?;
+        let mut unpacked = 0u64;
+        for i in 0..archive.len() {
+            let entry = archive.by_index_raw(i).map_err(|e| unreadable(&e))?;
+            unpacked = unpacked.saturating_add(entry.size());
+        }
+        if unpacked > MAX_SPREADSHEET_UNPACKED {
+            return Err(SourceError::TooLarge(
+                path.to_path_buf(),
+                format!(
+                    "it unpacks to {} MiB, more than the {} a patient list may (is it a zip bomb?)",
+                    unpacked / (1024 * 1024),
+                    input_file::size(MAX_SPREADSHEET_UNPACKED)
+                ),
+            ));
+        }
+        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
+    }
+    let reader = BufReader::new(file);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let workbook = match ext.as_deref() {
+        Some("xls" | "xla") => calamine::open_workbook_from_rs(reader)
+            .map(calamine::Sheets::Xls)
+            .map_err(|e| unreadable(&e)),
+        Some("xlsb") => calamine::open_workbook_from_rs(reader)
+            .map(calamine::Sheets::Xlsb)
+            .map_err(|e| unreadable(&e)),
+        Some("ods") => calamine::open_workbook_from_rs(reader)
+            .map(calamine::Sheets::Ods)
+            .map_err(|e| unreadable(&e)),
+        _ if zipped => calamine::open_workbook_from_rs(reader)
+            .map(calamine::Sheets::Xlsx)
+            .map_err(|e| unreadable(&e)),
+        _ => calamine::open_workbook_from_rs(reader)
+            .map(calamine::Sheets::Xls)
+            .map_err(|e| unreadable(&e)),
+    }?;
+    Ok(workbook)
+}
+
+/// A sheet's cells, once its used area is known to be within [`MAX_SHEET_CELLS`] (xlsx and
+/// xlsm, whose cells can be counted before the area is allocated; calamine bounds ods).
+pub fn sheet_range(
+    workbook: &mut Workbook,
+    name: &str,
+    path: &Path,
+) -> Result<calamine::Range<calamine::Data>, SourceError> {
+    use calamine::Reader;
+    let unreadable =
+        |e: &dyn std::fmt::Display| SourceError::Unreadable(path.to_path_buf(), e.to_string());
+    if let calamine::Sheets::Xlsx(xlsx) = workbook {
+        let mut cells = xlsx
+            .worksheet_cells_reader(name)
+            .map_err(|e| unreadable(&e))?;
+        let (mut rows, mut cols) = ((u32::MAX, 0u32), (u32::MAX, 0u32));
+        let mut count = 0u64;
+        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+            let (r, c) = cell.get_position();
+            rows = (rows.0.min(r), rows.1.max(r));
+            cols = (cols.0.min(c), cols.1.max(c));
+            count += 1;
+            let area = u64::from(rows.1 - rows.0 + 1) * u64::from(cols.1 - cols.0 + 1);
+            if count > MAX_SHEET_CELLS || area > MAX_SHEET_CELLS {
+                return Err(SourceError::TooLarge(
+                    path.to_path_buf(),
+                    format!(
+                        "the sheet `{name}` spans {} rows by {} columns, more than the {MAX_SHEET_CELLS} cells a sheet may (a cell far from the others, such as one at the sheet's last row or column?)",
+                        rows.1 - rows.0 + 1,
+                        cols.1 - cols.0 + 1
+                    ),
+                ));
+            }
+        }
+    }
+    workbook.worksheet_range(name).map_err(|e| unreadable(&e))
+}
+
 fn spreadsheet_columns(path: &Path, sheet: Option<&str>) -> Result<Vec<String>, SourceError> {
     use calamine::Reader;
-    open_file(path)?;
-    let mut workbook = calamine::open_workbook_auto(path)
-        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let mut workbook = open_workbook(path)?;
     let names = workbook.sheet_names();
     let name = match sheet {
         Some(s) if names.iter().any(|n| n == s) => s.to_owned(),
@@ -502,9 +604,7 @@ fn spreadsheet_columns(path: &Path, sheet: Option<&str>) -> Result<Vec<String>, 
             .cloned()
             .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?,
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let range = sheet_range(&mut workbook, &name, path)?;
     let header = range
         .rows()
         .next()
@@ -776,9 +876,7 @@ fn spreadsheet_rows(
     header: &[String],
 ) -> Result<Vec<Result<Row, RowError>>, SourceError> {
     use calamine::{Data, Reader};
-    open_file(path)?;
-    let mut workbook = calamine::open_workbook_auto(path)
-        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let mut workbook = open_workbook(path)?;
     let name = match sheet {
         Some(s) => s.to_owned(),
         None => workbook
@@ -787,9 +885,7 @@ fn spreadsheet_rows(
             .cloned()
             .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?,
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| SourceError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let range = sheet_range(&mut workbook, &name, path)?;
     let phone = header.iter().position(|h| h == phone_column);
     let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
     Ok(range

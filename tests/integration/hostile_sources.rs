@@ -438,3 +438,124 @@ fn class_18_an_endless_record_is_refused_with_its_line() {
     assert_eq!(out.status.code(), Some(1), "{}", self::text(&out));
     assert!(self::text(&out).len() < 100_000, "the record was printed");
 }
+
+/// Writes a workbook of one sheet whose XML is `sheet` (the rest the least a reader needs).
+fn write_xlsx(path: &Path, sheet: &[u8]) {
+    use std::io::Write as _;
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, &[u8]); 5] = [
+        (
+            "[Content_Types].xml",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Patients" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+        ),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    for (name, bytes) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// A sheet's XML with these rows, each `(reference, inline text)`.
+fn sheet_xml(cells: &[(&str, &str)], padding: usize) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (at, value) in cells {
+        let row: String = at.chars().filter(char::is_ascii_digit).collect();
+        write!(
+            xml,
+            r#"<row r="{row}"><c r="{at}" t="inlineStr"><is><t>{value}</t></is></c></row>"#
+        )
+        .unwrap();
+    }
+    xml.push_str(&" ".repeat(padding));
+    xml.push_str("</sheetData></worksheet>");
+    xml.into_bytes()
+}
+
+#[test]
+fn class_15_spreadsheets_past_their_bounds_are_refused() {
+    let repo = Repo::new();
+    let dir = repo.campaigns();
+    let good = dir.join("patients/good.xlsx");
+    write_xlsx(
+        &good,
+        &sheet_xml(
+            &[
+                ("A1", "phone"),
+                ("B1", "first_name"),
+                ("A2", "+2348031234567"),
+                ("B2", "Ada"),
+            ],
+            0,
+        ),
+    );
+    // One cell at the far corner: a tiny file whose sheet spans 17 billion cells.
+    let corner = dir.join("patients/corner.xlsx");
+    write_xlsx(
+        &corner,
+        &sheet_xml(
+            &[("A1", "phone"), ("B1", "first_name"), ("XFD1048576", "x")],
+            0,
+        ),
+    );
+    // A zip bomb: 201 MiB of nothing that packs to a few hundred KiB.
+    let bomb = dir.join("patients/bomb.xlsx");
+    write_xlsx(
+        &bomb,
+        &sheet_xml(&[("A1", "phone"), ("B1", "first_name")], 201 * 1024 * 1024),
+    );
+    assert!(std::fs::metadata(&corner).unwrap().len() < 4096);
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 2 * 1024 * 1024);
+
+    let with = |file: &str| {
+        repo.campaign(file, None);
+        let text = std::fs::read_to_string(dir.join("c.yaml")).unwrap();
+        std::fs::write(dir.join("c.yaml"), text.replace("    format: csv\n", "")).unwrap();
+    };
+    with("patients/good.xlsx");
+    let out = run(&dir, &["plan", "--format", "json", "c.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    for (file, says) in [
+        (
+            "patients/corner.xlsx",
+            "spans 1048576 rows by 16384 columns",
+        ),
+        ("patients/bomb.xlsx", "zip bomb"),
+    ] {
+        with(file);
+        let out = run(&dir, &["validate", "--format", "json", "c.yaml"]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = &doc["files"][0]["diagnostics"][0];
+        assert_eq!(d["code"], "source-too-large", "{file}: {d}");
+        assert_eq!(d["line"], 5, "{file}: {d}");
+        assert!(d["message"].as_str().unwrap().contains(says), "{file}: {d}");
+        let out = run(&dir, &["plan", "c.yaml"]);
+        assert_ne!(out.status.code(), Some(0), "{file}: {}", text(&out));
+        assert!(
+            text(&out).contains("source-too-large"),
+            "{file}: {}",
+            text(&out)
+        );
+    }
+}
