@@ -4,9 +4,10 @@
 //! run) is refused, naming the path, and what it points to is left untouched. Directories on
 //! the path may be links; only the last component is checked (`O_NOFOLLOW`).
 //!
-//! [`create`] is the one way to write such a file; [`owner_only`] gives the same options to
-//! callers that need others (a lock file opened for reading too), and [`refuse_link`] checks
-//! a path that a file is renamed onto.
+//! [`create`] is the one way to write such a file, [`open_read_write`] the way to open a lock
+//! file; [`owner_only`] gives the same options to callers that need others (SQLite's file,
+//! created before SQLite opens it), and [`refuse_link`] checks a path that a file is renamed
+//! onto.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -72,6 +73,25 @@ pub fn create(path: &Path, existing: Existing) -> io::Result<File> {
     Ok(file)
 }
 
+/// Opens `path` for reading and writing, created when missing, its content kept: for a lock
+/// file (the ledger's), which holds who runs. Owner-only as [`create`]: 0600, an existing
+/// file narrowed, and a symbolic link at `path` refused.
+pub fn open_read_write(path: &Path) -> io::Result<File> {
+    let file = owner_only()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| refuse_link(path).err().unwrap_or(e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 /// Refuses `path` when it is a symbolic link (say, before a file is renamed onto it, which
 /// would replace the link, or when an open failed because of one).
 pub fn refuse_link(path: &Path) -> io::Result<()> {
@@ -128,6 +148,20 @@ mod tests {
                 .kind(),
             io::ErrorKind::AlreadyExists
         );
+    }
+
+    #[test]
+    fn a_lock_file_is_the_owners_alone_and_keeps_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.lock");
+        std::fs::write(&path, "holder\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(open_read_write(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "holder\n");
+        let link = dir.path().join("link.lock");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(open_read_write(&link).is_err());
     }
 
     #[test]
