@@ -17,6 +17,7 @@ mod report_html;
 mod scale_out;
 mod schema;
 mod status;
+mod strict;
 mod validate;
 mod watch;
 mod who;
