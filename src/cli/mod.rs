@@ -317,7 +317,9 @@ pub struct PlanArgs {
     /// Show phone numbers and patient data in printed output (never in pull requests!).
     #[arg(long)]
     pub unmask: bool,
-    /// Fail (exit 1) when any row is skipped because a template has no value for it.
+    /// Fail (exit 1, nothing saved) when any row is skipped because a template has no value
+    /// for it (`missing-value`) or cannot be filled (`template-error`): among them, the rows a
+    /// default under the wrong key was meant for (`clinic` where the template reads `Clinic`).
     #[arg(long)]
     pub strict: bool,
     /// Exit 0 when there is nothing to call, 2 when calls are pending, 1 on any error.

@@ -137,7 +137,12 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if let Some(c) = check.as_mut() {
         c.finish();
     }
-    let refused = refusal(s, &overview);
+    let refused = refusal(s, &campaign, &overview);
+    if refused.is_none()
+        && let Some(m) = misplaced(&campaign, &overview)
+    {
+        tracing::warn!("{m}; --strict makes this an error");
+    }
     let saved = s.out.as_deref().filter(|_| refused.is_none());
     if refused.is_some()
         && let Some(path) = &s.out
@@ -180,7 +185,11 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 /// Why a plan that was made is refused (exit 1, nothing saved): a source whose templates
 /// fill no row is a broken template, not "nothing to call"; with --strict, any row skipped
 /// for a template.
-fn refusal(s: &PlanSettings, overview: &plan::Overview) -> Option<String> {
+fn refusal(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+    overview: &plan::Overview,
+) -> Option<String> {
     let unsaved = if s.out.is_some() {
         "; no plan saved"
     } else {
@@ -190,12 +199,32 @@ fn refusal(s: &PlanSettings, overview: &plan::Overview) -> Option<String> {
         .map(|why| format!("{why}{unsaved}"))
         .or_else(|| {
             (s.strict && overview.template_skips > 0).then(|| {
+                let meant = misplaced(campaign, overview)
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default();
+                let n = overview.template_skips;
+                let rows = if n == 1 { "row was" } else { "rows were" };
                 format!(
-                    "--strict: {} rows were skipped because a template has no value for them; no plan saved",
-                    overview.template_skips
+                    "--strict: {n} {rows} skipped because a template has no value for them{meant}{unsaved}"
                 )
             })
         })
+}
+
+/// The skips a default was meant to prevent: rows skipped for an empty column that a default
+/// under another key (`clinic` for `Clinic`) was probably written for.
+fn misplaced(campaign: &campaign::Campaign, overview: &plan::Overview) -> Option<String> {
+    let said: Vec<String> = validate::misplaced_defaults(campaign)
+        .into_iter()
+        .filter_map(|(key, column)| {
+            let n = *overview.missing_columns.get(&column)?;
+            let rows = if n == 1 { "row was" } else { "rows were" };
+            Some(format!(
+                "{n} {rows} skipped for an empty `{column}`, which the default `{key}` was probably meant for: defaults are keyed by the column a template reads, so write it as `{column}`"
+            ))
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// The patient sources whose every row that reached its words was skipped as `missing-value`

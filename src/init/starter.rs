@@ -343,8 +343,12 @@ fn variables(w: &mut String, s: &Starter<'_>) {
     );
     let _ = writeln!(w, "# skipped (never called with a blank).");
     if with_empties.is_empty() {
+        // The example is keyed by a column a template reads, as a default must be.
+        let example = variables
+            .first()
+            .map_or_else(|| "clinic".to_owned(), |p| key(&p.column));
         let _ = writeln!(w, "# defaults:");
-        let _ = writeln!(w, "#   clinic: your health centre");
+        let _ = writeln!(w, "#   {example}: REPLACE");
     } else {
         let _ = writeln!(w, "# defaults:");
         for p in with_empties {

@@ -18,6 +18,8 @@ pub struct Overview {
     pub template_skips: u64,
     /// Per patient source (by index), whether its templates could be filled at all.
     pub rendering: BTreeMap<usize, Rendering>,
+    /// `missing-value` skips per column left empty.
+    pub missing_columns: BTreeMap<String, u64>,
     pub summary: Summary,
 }
 
@@ -70,6 +72,9 @@ impl Sink for Overview {
             let r = self.rendering.entry(skip.source).or_default();
             r.failed += 1;
             r.first_failure.get_or_insert_with(|| skip.clone());
+            if let Some(column) = crate::render::missing_column(&skip.reason) {
+                *self.missing_columns.entry(column.to_owned()).or_default() += 1;
+            }
         } else if matches!(skip.code, SkipReason::Duplicate | SkipReason::AlreadyCalled) {
             self.rendering.entry(skip.source).or_default().rendered += 1;
         }

@@ -52,6 +52,14 @@ impl RenderProblem {
     }
 }
 
+/// The column a `missing-value` skip's reason names (the reason [`RenderProblem::describe`]
+/// writes, read back from a plan's skips).
+pub fn missing_column(reason: &str) -> Option<&str> {
+    let (_, rest) = reason.split_once("` needs `")?;
+    rest.split_once("`, which is empty")
+        .map(|(column, _)| column)
+}
+
 #[derive(Debug, Clone)]
 enum Arg {
     Column(String),
@@ -422,6 +430,16 @@ mod tests {
             b.render(&row).unwrap_err(),
             RenderProblem::Failed { .. }
         ));
+    }
+
+    #[test]
+    fn a_missing_values_reason_names_its_column() {
+        let p = RenderProblem::Missing {
+            template: "clinic".into(),
+            column: "Clinic".into(),
+        };
+        assert_eq!(missing_column(&p.describe()), Some("Clinic"));
+        assert_eq!(missing_column("`date`: not a date"), None);
     }
 
     #[test]

@@ -441,11 +441,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
     for name in c.defaults.keys() {
         if !used_cols.contains(name.as_str()) {
             let pointer = format!("/defaults/{}", escape(name));
-            let meant = columns
-                .iter()
-                .find(|col| col.eq_ignore_ascii_case(name))
-                .cloned()
-                .or_else(|| crate::campaign::schema::suggest(name, &columns));
+            let meant = probable_column(name, &columns);
             let help = match &meant {
                 Some(col) => format!(
                     "defaults are keyed by the column a template reads: did you mean `{col}`? Without it, a patient whose `{col}` is empty is skipped"
@@ -470,6 +466,36 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         check_delivery(c.kind, delivery, doc, &mut out);
     }
     out
+}
+
+/// The column a default that no template uses was probably meant for: the same name in
+/// another case (`clinic` for `Clinic`), or a close spelling.
+fn probable_column(name: &str, columns: &[String]) -> Option<String> {
+    columns
+        .iter()
+        .find(|col| col.eq_ignore_ascii_case(name))
+        .cloned()
+        .or_else(|| crate::campaign::schema::suggest(name, columns))
+}
+
+/// The defaults of a valid campaign that no template uses, each with the column it was
+/// probably meant for (what `default-unused` warns of): `(key, column)`. A patient skipped for
+/// an empty such column is a skip the default was meant to prevent.
+pub fn misplaced_defaults(campaign: &Campaign) -> Vec<(String, String)> {
+    let used: BTreeSet<String> = campaign
+        .variables
+        .values()
+        .chain(campaign.tags.values())
+        .filter_map(|t| crate::render::template::references(t).ok())
+        .flat_map(|r| r.columns)
+        .collect();
+    let columns: Vec<String> = used.iter().cloned().collect();
+    campaign
+        .defaults
+        .keys()
+        .filter(|k| !used.contains(*k))
+        .filter_map(|k| probable_column(k, &columns).map(|c| (k.clone(), c)))
+        .collect()
 }
 
 fn check_delivery(kind: Kind, delivery: &Delivery, doc: &Document, out: &mut Vec<Diagnostic>) {

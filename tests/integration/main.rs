@@ -27,6 +27,7 @@ mod scale_out;
 mod schema;
 mod signals;
 mod status;
+mod strict;
 mod tampered;
 mod validate;
 mod watch;
