@@ -46,6 +46,20 @@ fn check_workflow(
 }
 
 /// Runs `outreach plan`.
+/// When the calls can go. A schedule that is over places nothing on a live target: an error
+/// there (`None`, said); offline and on the mock the plan is still shown, with a warning.
+fn when(s: &PlanSettings, campaign: &campaign::Campaign) -> Option<plan::timing::Timing> {
+    let timing = plan::timing::Timing::at(campaign, crate::clock::now());
+    if let Some(over) = timing.over_sentence() {
+        if matches!(s.target, Some(Target::Url(_))) {
+            tracing::error!("{}: {over}", s.campaign.display());
+            return None;
+        }
+        tracing::warn!("{}: {over}", s.campaign.display());
+    }
+    Some(timing)
+}
+
 pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if !s.campaign.is_file() {
         anyhow::bail!("{}: no such campaign file", s.campaign.display());
@@ -56,16 +70,9 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         show_invalid(s, &checked.report, out)?;
         return Ok(Outcome::Problems);
     };
-    // When the calls can go. A schedule that is over places nothing on a live target: an
-    // error there; offline and on the mock the plan is still shown, with a warning.
-    let timing = plan::timing::Timing::at(&campaign, crate::clock::now());
-    if let Some(over) = timing.over_sentence() {
-        if matches!(s.target, Some(Target::Url(_))) {
-            tracing::error!("{}: {over}", s.campaign.display());
-            return Ok(Outcome::Problems);
-        }
-        tracing::warn!("{}: {over}", s.campaign.display());
-    }
+    let Some(timing) = when(s, &campaign) else {
+        return Ok(Outcome::Problems);
+    };
     // The plan to compare with is read first: a bad --compare is known before any work.
     let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
