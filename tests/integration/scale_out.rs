@@ -285,16 +285,19 @@ fn campaigns_sharing_an_api_key_share_its_budget() {
             format!("delivery: {{batch_size: 10, requests_per_second: {rps}, concurrency: 2}}\n");
         let a = campaign(600, &delivery);
         let b = campaign(600, &delivery);
+        // b's patients beside a's campaign: sources are read inside the campaign's folder.
         let other = a.dir.path().join("other.yaml");
+        std::fs::copy(
+            b.dir.path().join("patients.csv"),
+            a.dir.path().join("patients-b.csv"),
+        )
+        .unwrap();
         std::fs::write(
             &other,
             std::fs::read_to_string(&b.path)
                 .unwrap()
                 .replace("name: apply-test", "name: apply-other")
-                .replace(
-                    "patients.csv",
-                    &b.dir.path().join("patients.csv").display().to_string(),
-                ),
+                .replace("patients.csv", "patients-b.csv"),
         )
         .unwrap();
         let runners = [
