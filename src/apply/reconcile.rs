@@ -300,6 +300,14 @@ where
     }
 }
 
+/// The key was refused while looking calls up: the run stops.
+fn refused() -> KeyRefused {
+    KeyRefused {
+        during: "looking up calls in doubt",
+        message: None,
+    }
+}
+
 /// Every call of the campaign's workflow on the server. `None` when the server does not offer
 /// the lookup endpoints, or its list of batches cannot be read; a batch that cannot be read
 /// after retries leaves the lookup incomplete (the calls it may hold stay in doubt) and the
@@ -313,11 +321,7 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
         Ok(Some(b)) => b,
         Ok(None) => return Ok(None),
         Err(LookupError::Unauthorized) => {
-            return Err(KeyRefused {
-                during: "looking up calls in doubt",
-                message: None,
-            }
-            .into());
+            return Err(refused().into());
         }
         Err(LookupError::Other(e)) => {
             tracing::warn!("cannot look up calls in doubt: {e}; they stay in doubt");
@@ -340,11 +344,7 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
             Ok(Some(detail)) => detail,
             Ok(None) => return Ok(None),
             Err(LookupError::Unauthorized) => {
-                return Err(KeyRefused {
-                    during: "looking up calls in doubt",
-                    message: None,
-                }
-                .into());
+                return Err(refused().into());
             }
             Err(LookupError::Other(e)) => {
                 if unread == 0 {

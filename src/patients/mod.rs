@@ -7,4 +7,5 @@ pub mod countries;
 pub mod location;
 pub mod opt_outs;
 pub mod phone;
+mod record_cap;
 pub mod source;
