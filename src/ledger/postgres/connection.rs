@@ -99,9 +99,13 @@ impl Pg {
 
     /// Runs `f` on the connection and waits for its answer: a blocking wait, never on an
     /// async executor's thread (see [`crate::ledger::AsyncLedger`]).
+    ///
+    /// A transaction the server aborted to break a deadlock, or for a serialization
+    /// failure, had no effect: it is run again, a few times, after a short pause that grows.
+    /// So `f` must be one transaction (or one statement): every closure given here is.
     pub(super) fn run<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
+        mut f: impl FnMut(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
     ) -> Result<R, PgError> {
         crate::ledger::async_ledger::not_on_an_executor();
         let (answer, answer_rx) = mpsc::sync_channel(1);
@@ -109,7 +113,7 @@ impl Pg {
             .as_ref()
             .ok_or(PgError::Gone)?
             .send(Box::new(move |c| {
-                let _ = answer.send(f(c));
+                let _ = answer.send(retrying(c, &mut f));
             }))
             .map_err(|_| PgError::Gone)?;
         answer_rx
@@ -117,6 +121,44 @@ impl Pg {
             .map_err(|_| PgError::Gone)?
             .map_err(PgError::from)
     }
+}
+
+/// How many times a transaction aborted by the server for a deadlock or a serialization
+/// failure is tried in all.
+pub(super) const TRIES: u32 = 6;
+
+/// Runs `f`, again while the server aborts it as one side of a deadlock or for a
+/// serialization failure (it then had no effect), at most [`TRIES`] times in all.
+fn retrying<R>(
+    c: &mut Client,
+    f: &mut impl FnMut(&mut Client) -> Result<R, postgres::Error>,
+) -> Result<R, postgres::Error> {
+    let mut tried = 1;
+    loop {
+        match f(c) {
+            Err(e) if tried < TRIES && transient(&e) => {
+                // Pauses of 10, 20, 40, 80, 160 ms, each plus up to as much again (taken
+                // from the clock), so the runners that collided do not collide again.
+                let base = 10u64 << (tried - 1);
+                let spread = u64::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos()),
+                ) % base.max(1);
+                std::thread::sleep(std::time::Duration::from_millis(base + spread));
+                tried += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the server aborted a transaction that can simply be run again.
+fn transient(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    })
 }
 
 impl Drop for Pg {

@@ -214,7 +214,7 @@ impl Postgres {
     /// Runs `f` on the connection.
     fn run<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut postgres::Client) -> Result<R, postgres::Error> + Send + 'static,
+        f: impl FnMut(&mut postgres::Client) -> Result<R, postgres::Error> + Send + 'static,
     ) -> Result<R, LedgerError> {
         self.conn.run(f).map_err(|e| self.error(e))
     }
@@ -257,7 +257,7 @@ impl Postgres {
                     &[&name2, &path2, &t],
                 )?;
                 tx.commit()?;
-                return Ok(path2);
+                return Ok(path2.clone());
             }
             tx.commit()?;
             Ok(recorded)
@@ -347,7 +347,7 @@ impl Postgres {
     pub(super) fn runners(&self, campaign: Option<&str>) -> Result<Vec<Runner>, LedgerError> {
         let cp = campaign.map(ToOwned::to_owned);
         self.run(move |c| {
-            let campaign = cp;
+            let campaign = cp.clone();
             // A heartbeat ahead of the server's clock is no age at all. The last heartbeat is
             // read as RFC 3339 text (`to_json` of a timestamptz), as `StoredTime` reads times.
             let rows = c.query(
@@ -457,6 +457,7 @@ impl Postgres {
                 "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
                  SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5
                  FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[]) AS u(key, attempt, phone, source, row)
+                 ORDER BY u.key, u.attempt
                  ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
                  WHERE calls.state = 'not_sent'
                  RETURNING key, attempt",
@@ -471,8 +472,9 @@ impl Postgres {
             tx.commit()?;
             let got: HashSet<(String, i32)> = got.iter().map(|r| (r.get(0), r.get(1))).collect();
             Ok(keys
-                .into_iter()
-                .zip(nums)
+                .iter()
+                .cloned()
+                .zip(nums.iter().copied())
                 .enumerate()
                 .filter(|(_, ka)| got.contains(ka))
                 .map(|(i, _)| i)
@@ -544,7 +546,7 @@ impl Postgres {
                 &[&tg, &key, &num, &from.as_str(), &to.as_str(), &b, &m, &t, &run, &updated],
             )?;
             if n > 0 && to == CallState::NotSent {
-                tx.execute(PG_REOPEN_SQL, &[&tg, &vec![key], &vec![num]])?;
+                tx.execute(PG_REOPEN_SQL, &[&tg, &vec![key.clone()], &vec![num]])?;
             }
             tx.commit()?;
             Ok(n > 0)
@@ -915,5 +917,128 @@ mod tests {
             l.history("mock", "c", "r"),
             Err(LedgerError::BadTime { .. })
         ));
+    }
+
+    /// A statement that fails with `code` (a real server error) the first `fails` times it
+    /// runs, counting its runs in `runs`.
+    fn failing(
+        code: &'static str,
+        fails: u32,
+        runs: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    ) -> impl FnMut(&mut Client) -> Result<i32, postgres::Error> + Send + 'static {
+        move |c| {
+            let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO rate_budget (scope, tat) VALUES ($1, now())",
+                &[&format!("s{n}")],
+            )?;
+            if n <= fails {
+                tx.batch_execute(&format!(
+                    "DO $$ BEGIN RAISE EXCEPTION 'aborted on purpose' USING ERRCODE = '{code}'; END $$"
+                ))?;
+            }
+            tx.commit()?;
+            Ok(i32::try_from(n).unwrap_or(0))
+        }
+    }
+
+    // A deadlock between runners (CI saw one: a runner adding its calls to the shared work
+    // against another renewing its leases) aborts one side's transaction, which had no
+    // effect: it is run again, and the run goes on.
+    #[test]
+    fn a_transaction_aborted_for_a_deadlock_or_a_serialization_failure_is_run_again() {
+        let Some(db) = TestDb::create("retry") else {
+            return;
+        };
+        let l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let pg = l.shared_only("a test").unwrap();
+        let scopes = |c: &mut Client| -> Vec<String> {
+            c.query("SELECT scope FROM rate_budget ORDER BY scope", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        };
+        let mut other = Client::connect(&db.url, NoTls).unwrap();
+        for (code, fails) in [("40P01", 2), ("40001", 1)] {
+            other.batch_execute("DELETE FROM rate_budget").unwrap();
+            let runs = std::sync::Arc::default();
+            let ran = pg
+                .conn
+                .run(failing(code, fails, std::sync::Arc::clone(&runs)));
+            assert_eq!(ran.unwrap(), i32::try_from(fails + 1).unwrap(), "{code}");
+            // Only the run that committed left its row: the aborted ones had no effect.
+            assert_eq!(scopes(&mut other), [format!("s{}", fails + 1)], "{code}");
+        }
+        // A deadlock that does not clear is the server's error after a few tries.
+        other.batch_execute("DELETE FROM rate_budget").unwrap();
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        match pg
+            .conn
+            .run(failing("40P01", u32::MAX, std::sync::Arc::clone(&runs)))
+        {
+            Err(super::PgError::Db(message)) => assert_eq!(message, "aborted on purpose"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            runs.load(std::sync::atomic::Ordering::SeqCst),
+            super::connection::TRIES
+        );
+        // Any other error is not run again.
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        assert!(
+            pg.conn
+                .run(failing("23505", 1, std::sync::Arc::clone(&runs)))
+                .is_err()
+        );
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(scopes(&mut other).is_empty());
+    }
+
+    // The cause of that deadlock: adding calls already in the shared work locked every one
+    // of them. Another runner holding one of their rows (as it does renewing its lease) no
+    // longer holds up a runner adding them.
+    #[test]
+    fn adding_calls_already_there_waits_on_no_other_runners_rows() {
+        let Some(db) = TestDb::create("enqueue_locks") else {
+            return;
+        };
+        let l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let pg = l.shared_only("a test").unwrap();
+        let calls = [("k1", 1, "Africa/Lagos"), ("k2", 1, "Africa/Lagos")];
+        pg.enqueue("mock", "c", "r", &calls).unwrap();
+        let (locked, locked_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let holder = {
+            let (url, released) = (db.url.clone(), std::sync::Arc::clone(&released));
+            std::thread::spawn(move || {
+                let mut c = Client::connect(&url, NoTls).unwrap();
+                let mut tx = c.transaction().unwrap();
+                tx.execute("SELECT 1 FROM work WHERE key = 'k2' FOR UPDATE", &[])
+                    .unwrap();
+                locked.send(()).unwrap();
+                // Held until told, or for a minute if the adding never comes back.
+                let _ = stop_rx.recv_timeout(std::time::Duration::from_secs(60));
+                released.store(true, std::sync::atomic::Ordering::SeqCst);
+                tx.rollback().unwrap();
+            })
+        };
+        locked_rx.recv().unwrap();
+        pg.enqueue("mock", "c", "r", &calls).unwrap();
+        let waited = released.load(std::sync::atomic::Ordering::SeqCst);
+        stop.send(()).unwrap();
+        holder.join().unwrap();
+        assert!(
+            !waited,
+            "adding the calls waited for another runner's row lock"
+        );
+        let n: i64 = Client::connect(&db.url, NoTls)
+            .unwrap()
+            .query_one("SELECT COUNT(*) FROM work WHERE NOT done", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 2);
     }
 }

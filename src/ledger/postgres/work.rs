@@ -60,16 +60,30 @@ impl Postgres {
                 .collect();
             let (tg, cp, rd) = (target.to_owned(), campaign.to_owned(), round.to_owned());
             self.run(move |c| {
-                c.execute(
+                // New calls are inserted in key order and existing ones left alone (not
+                // locked, as `ON CONFLICT DO UPDATE` would lock every one of them for the
+                // whole statement, across the leases other runners are renewing): runners
+                // adding the same calls at once wait on each other in one order, never in a
+                // circle. Only the calls to open again are updated.
+                let mut tx = c.transaction()?;
+                tx.execute(
                     "INSERT INTO work (target, campaign, round, key, attempt, timezone, seq)
                      SELECT $1, $2, $3, u.key, u.attempt, u.tz, u.seq
                      FROM unnest($4::text[], $5::int[], $6::text[], $7::int8[]) AS u(key, attempt, tz, seq)
-                     ON CONFLICT (target, key, attempt) DO UPDATE SET done = false, claimed_by = NULL, lease_until = NULL
-                     WHERE work.done AND NOT EXISTS (
+                     ORDER BY u.key, u.attempt
+                     ON CONFLICT (target, key, attempt) DO NOTHING",
+                    &[&tg, &cp, &rd, &keys, &nums, &zones, &seqs],
+                )?;
+                tx.execute(
+                    "UPDATE work SET done = false, claimed_by = NULL, lease_until = NULL
+                     FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
+                     WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt
+                       AND work.done AND NOT EXISTS (
                          SELECT 1 FROM calls c WHERE c.target = work.target AND c.key = work.key
                            AND c.attempt = work.attempt AND c.state <> 'not_sent')",
-                    &[&tg, &cp, &rd, &keys, &nums, &zones, &seqs],
-                )
+                    &[&tg, &keys, &nums],
+                )?;
+                tx.commit()
             })?;
         }
         Ok(())
