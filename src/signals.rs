@@ -4,6 +4,26 @@
 
 use std::io;
 
+/// Which stop signal came, for the words that report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGINT: Ctrl-C at the terminal.
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl StopSignal {
+    /// As people know it: `Ctrl-C`, `SIGTERM`, `SIGHUP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "Ctrl-C",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::Hangup => "SIGHUP",
+        }
+    }
+}
+
 /// Listens for the stop signals from creation on (create it before the work starts, so a
 /// signal that comes early is not lost to the default action). Needs a tokio runtime.
 #[derive(Debug)]
@@ -29,19 +49,20 @@ impl StopSignals {
         Ok(Self {})
     }
 
-    /// Waits for the next stop signal, whichever it is.
-    pub async fn next(&mut self) -> io::Result<()> {
+    /// Waits for the next stop signal, and says which it was.
+    pub async fn next(&mut self) -> io::Result<StopSignal> {
         #[cfg(unix)]
         {
             let [int, term, hup] = &mut self.unix;
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-                _ = hup.recv() => {}
-            }
-            Ok(())
+            Ok(tokio::select! {
+                _ = int.recv() => StopSignal::Interrupt,
+                _ = term.recv() => StopSignal::Terminate,
+                _ = hup.recv() => StopSignal::Hangup,
+            })
         }
         #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await
+        tokio::signal::ctrl_c()
+            .await
+            .map(|()| StopSignal::Interrupt)
     }
 }

@@ -369,7 +369,7 @@ fn run_status(end: Option<ApplyEnd>) -> RunStatus {
 fn stopped_by(result: &anyhow::Result<ApplyEnd>, stopped: Option<Stopped>) -> Option<Stopped> {
     match result {
         Err(e) => Some(Stopped::by_error(e)),
-        Ok(ApplyEnd::Interrupted) => Some(Stopped::Interrupted),
+        Ok(ApplyEnd::Interrupted) => Some(Stopped::Interrupted { signal: None }),
         Ok(ApplyEnd::NotConfirmed) => Some(Stopped::NotConfirmed { asked: true }),
         Ok(ApplyEnd::Done | ApplyEnd::Problems) => stopped,
     }
@@ -672,7 +672,7 @@ mod tests {
         );
         assert_eq!(
             stopped_by(&Ok(ApplyEnd::Interrupted), Some(paused.clone())),
-            Some(Stopped::Interrupted)
+            Some(Stopped::Interrupted { signal: None })
         );
         assert_eq!(
             stopped_by(&Ok(ApplyEnd::NotConfirmed), None),

@@ -21,8 +21,11 @@ pub enum Stopped {
     KeyRefused { message: Option<String> },
     /// The placing of the calls was not confirmed: declined (`asked`), or nobody to ask.
     NotConfirmed { asked: bool },
-    /// Ctrl-C.
-    Interrupted,
+    /// Ctrl-C, or SIGTERM or SIGHUP, taken as Ctrl-C: `signal` names which, when known.
+    Interrupted {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<&'static str>,
+    },
     /// Stopped on an error (also reported after the summary).
     Error { message: String },
 }

@@ -57,7 +57,10 @@ pub fn headline(s: &ApplySummary) -> String {
             format!("stopped: the API key was refused; {}", so_far())
         }
         Some(Stopped::Error { .. }) => format!("stopped on an error; {}", so_far()),
-        Some(Stopped::Interrupted) => format!("interrupted (Ctrl-C); {}", so_far()),
+        Some(Stopped::Interrupted {
+            signal: Some(signal),
+        }) => format!("interrupted ({signal}); {}", so_far()),
+        Some(Stopped::Interrupted { signal: None }) => format!("interrupted; {}", so_far()),
         Some(Stopped::OutsideWindow { opens, timezone }) => held_back(format!(
             "outside the calling window until {}",
             clock::human(*opens, &self::zone(timezone))
@@ -347,7 +350,9 @@ Ledger: state.db
                 "stopped: the calling schedule is over (past not_after); 3 calls placed".to_owned(),
             ),
             (
-                Some(Stopped::Interrupted),
+                Some(Stopped::Interrupted {
+                    signal: Some("Ctrl-C"),
+                }),
                 "interrupted (Ctrl-C); 3 calls placed".to_owned(),
             ),
             (
@@ -363,7 +368,13 @@ Ledger: state.db
             assert!(text(&s).contains("not sent (the run stopped first)          2"));
         }
         // Before anything was sent.
-        let s = summary(due(5), RunStatus::Interrupted, Some(Stopped::Interrupted));
+        let s = summary(
+            due(5),
+            RunStatus::Interrupted,
+            Some(Stopped::Interrupted {
+                signal: Some("Ctrl-C"),
+            }),
+        );
         assert_eq!(headline(&s), "interrupted (Ctrl-C); nothing was sent");
     }
 

@@ -162,6 +162,13 @@ on_both_backends! {
             let out = child.wait_with_output().unwrap();
             assert_eq!(out.status.code(), Some(130), "{signal:?}: {}", text(&out));
             let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+            // The summary names the signal, not Ctrl-C.
+            let name = match signal {
+                Signal::Term => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            assert_eq!(summary["stopped"]["reason"], "interrupted", "{summary}");
+            assert_eq!(summary["stopped"]["signal"], name, "{summary}");
             let placed = mock.calls().len() as u64;
             assert!(placed < 12, "{signal:?}: it stopped early");
             assert_eq!(summary["counts"]["accepted"].as_u64(), Some(placed), "{summary}");
