@@ -34,6 +34,8 @@ pub enum Code {
     WorkflowIdPlaceholder,
     WorkflowIdNotUuid,
     TagsOnConversation,
+    ReservedName,
+    AllowEmptyUnknown,
     SourceFileOrInline,
     SourceMissing,
     SourceUnreadable,
@@ -69,7 +71,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 60] = [
+    pub const ALL: [Code; 62] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -98,6 +100,8 @@ impl Code {
         Code::WorkflowIdPlaceholder,
         Code::WorkflowIdNotUuid,
         Code::TagsOnConversation,
+        Code::ReservedName,
+        Code::AllowEmptyUnknown,
         Code::SourceFileOrInline,
         Code::SourceMissing,
         Code::SourceUnreadable,
@@ -163,6 +167,8 @@ impl Code {
             Code::WorkflowIdPlaceholder => "workflow-id-placeholder",
             Code::WorkflowIdNotUuid => "workflow-id-not-uuid",
             Code::TagsOnConversation => "tags-on-conversation",
+            Code::ReservedName => "reserved-name",
+            Code::AllowEmptyUnknown => "allow-empty-unknown",
             Code::SourceFileOrInline => "source-file-or-inline",
             Code::SourceMissing => "source-missing",
             Code::SourceUnreadable => "source-unreadable",

@@ -230,6 +230,7 @@ struct Partial {
     variables: BTreeMap<String, String>,
     defaults: BTreeMap<String, String>,
     tags: BTreeMap<String, String>,
+    allow_empty: Vec<String>,
     dedupe: String,
     patients: Vec<(usize, PatientSource)>,
     exclude: Vec<(usize, ExclusionSource)>,
@@ -249,6 +250,7 @@ impl Partial {
             variables: section(&pruned, "variables").unwrap_or_default(),
             defaults: section(&pruned, "defaults").unwrap_or_default(),
             tags: section(&pruned, "tags").unwrap_or_default(),
+            allow_empty: section(&pruned, "allow_empty").unwrap_or_default(),
             dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
             patients: items(&pruned, "patients"),
             exclude: items(&pruned, "exclude"),
@@ -341,6 +343,46 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
             .at("/tags", doc.key_span("/tags"))
             .help("remove `tags`; conversation entries only carry the message variables"),
         );
+    }
+
+    // Names the request entry uses itself: a variable or tag under one of them would replace
+    // the number called or the call's idempotency key.
+    let reserved: &[(&str, &[&str], &str)] = match c.kind {
+        Kind::Conversation => &[(
+            "variables",
+            &["phone_number", "user_tag_identifiers"],
+            "a conversation call's variables sit beside the number in its entry, so this one would replace",
+        )],
+        Kind::Robocall => &[(
+            "tags",
+            &[crate::plan::KEY_TAG],
+            "outreach puts each call's idempotency key under this tag, so this one would replace",
+        )],
+    };
+    for (section, names, why) in reserved {
+        let map = if *section == "variables" {
+            &c.variables
+        } else {
+            &c.tags
+        };
+        for name in names.iter().filter(|n| map.contains_key(**n)) {
+            let pointer = format!("/{section}/{}", escape(name));
+            let what = if *section == "variables" {
+                "the number called"
+            } else {
+                "the key that keeps a patient from being called twice"
+            };
+            out.push(
+                Diagnostic::error(
+                    Code::ReservedName,
+                    format!("`{section}.{name}` is a name outreach uses itself: {why} {what}"),
+                )
+                .at(pointer.clone(), doc.key_span(&pointer))
+                .help(format!(
+                    "rename it (and the placeholder that reads it), for example `{name}_1`"
+                )),
+            );
+        }
     }
 
     // Templates: parse, and collect the columns they read.
@@ -457,6 +499,31 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                 .help(help),
             );
         }
+    }
+
+    // `allow_empty` names variables and tags: a name that is neither lets nothing be empty.
+    for (i, name) in c.allow_empty.iter().enumerate() {
+        if c.variables.contains_key(name) || c.tags.contains_key(name) {
+            continue;
+        }
+        let pointer = format!("/allow_empty/{i}");
+        let names: Vec<String> = c.variables.keys().chain(c.tags.keys()).cloned().collect();
+        let help = match crate::campaign::schema::suggest(name, &names) {
+            Some(s) => {
+                format!("did you mean `{s}`? `allow_empty` lists variables and tags by name")
+            }
+            None => "`allow_empty` lists variables and tags by name (not columns)".to_owned(),
+        };
+        out.push(
+            Diagnostic::error(
+                Code::AllowEmptyUnknown,
+                format!(
+                    "`allow_empty` names `{name}`, which is not a variable or tag of this campaign"
+                ),
+            )
+            .at(pointer.clone(), at(&pointer))
+            .help(help),
+        );
     }
 
     if let Some(schedule) = &c.schedule {
