@@ -88,6 +88,8 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .to_string();
     let history = history(s, &campaign, &target_id)?;
     let mut now = crate::plan::diff::Snapshot::default();
+    // The fetched workflow's words go into the header, for the settings the plan records.
+    let fetched = check.as_ref().and_then(|c| c.workflow.clone());
     {
         // The snapshot is only kept (it holds every call) when there is something to compare.
         let mut nothing = plan::Discard;
@@ -110,13 +112,8 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         };
         let mut inner = plan::Tee(snapshot, measure);
         let mut report = plan::Tee(&mut overview, &mut inner);
-        let make = |sink: &mut dyn plan::Sink| match history {
-            Some(h) if !h.is_empty() => plan::plan(
-                &campaign,
-                &s.campaign,
-                &mut crate::plan::subtract::Subtract::new(sink, &campaign, h, &target_id),
-            ),
-            _ => plan::plan(&campaign, &s.campaign, sink),
+        let make = |sink: &mut dyn plan::Sink| {
+            make_plan(s, &campaign, history, &target_id, fetched.as_ref(), sink)
         };
         match &s.out {
             Some(path) => {
@@ -286,6 +283,30 @@ fn show_invalid(
 }
 
 /// What the ledger has placed for the campaign on the target, if a ledger exists.
+/// Plans `campaign` into `sink`: with the fetched workflow's words in its header, less the
+/// calls the ledger's `history` placed.
+fn make_plan(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+    history: Option<std::collections::HashMap<String, ledger::KeyHistory>>,
+    target_id: &str,
+    fetched: Option<&voicebot_api::wire::Workflow>,
+    sink: &mut dyn plan::Sink,
+) -> Result<plan::Summary, plan::PlanError> {
+    let sink = &mut crate::plan::workflow_check::Fetched {
+        sink,
+        workflow: fetched,
+    };
+    match history {
+        Some(h) if !h.is_empty() => plan::plan(
+            campaign,
+            &s.campaign,
+            &mut crate::plan::subtract::Subtract::new(sink, campaign, h, target_id),
+        ),
+        _ => plan::plan(campaign, &s.campaign, sink),
+    }
+}
+
 fn history(
     s: &PlanSettings,
     campaign: &campaign::Campaign,

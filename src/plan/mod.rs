@@ -117,6 +117,7 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
         campaign_file: campaign_path.display().to_string(),
         campaign_sha256: file_digest(campaign_path).map_err(io_err(campaign_path))?,
         sources,
+        workflow: None,
     })
 }
 

@@ -114,6 +114,18 @@ pub struct Header {
     pub campaign_file: String,
     pub campaign_sha256: String,
     pub sources: Vec<SourceInfo>,
+    /// What patients hear from the campaign's workflow, when `plan` fetched it from a target
+    /// (`None` offline): recorded among the plan's settings, so that `--compare` shows a
+    /// message changed on the service. See [`crate::plan::workflow_check::Fetched`].
+    #[serde(skip)]
+    pub workflow: Option<FetchedWords>,
+}
+
+/// The words of a fetched workflow: its message and the reply options it reads out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedWords {
+    pub message: String,
+    pub response_options: BTreeMap<String, String>,
 }
 
 /// Counts over the whole plan.

@@ -11,6 +11,12 @@
 //! - `inline` records of patient and opt-out sources: patient data, compared call by call
 //!   (and covered by the campaign file's digest); their count is a row.
 //! - the contents of patient files: compared call by call, as the calls they make.
+//!
+//! Not from the campaign: the words of its workflow (`workflow.message`,
+//! `workflow.response_options.N`), when `plan` fetched the workflow from a target (see
+//! [`FETCHED`]). A reviewer sees a message changed on the service; a plan made offline has
+//! no such rows, and a comparison with one shows them only when both plans fetched them.
+//! Apply does not compare them: it sends the workflow's id, never its words.
 
 use std::fmt;
 
@@ -64,6 +70,12 @@ impl Settings {
         rows.put("name", name);
         rows.put("kind", kind.as_str());
         rows.put("workflow_id", workflow_id);
+        if let Some(words) = &header.workflow {
+            rows.put("workflow.message", &words.message);
+            for (option, words) in &words.response_options {
+                rows.put(&format!("workflow.response_options.{option}"), words);
+            }
+        }
         let Voice { accent, gender } = voice;
         rows.put("voice.accent", accent);
         rows.put("voice.gender", gender.as_str());
@@ -126,7 +138,12 @@ impl Settings {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
         };
-        for (name, value) in &self.0 {
+        // The fetched words are compared only when both plans fetched them: in a plan made
+        // offline they are unknown, not absent.
+        let fetched = |rows: &Settings| rows.0.iter().any(|(n, _)| fetched_row(n));
+        let both_fetched = fetched(self) && fetched(before);
+        let compared = |name: &str| both_fetched || !fetched_row(name);
+        for (name, value) in self.0.iter().filter(|(n, _)| compared(n)) {
             let old = find(before, name);
             if old.as_deref() != Some(value) {
                 out.push(SettingChange {
@@ -136,7 +153,7 @@ impl Settings {
                 });
             }
         }
-        for (name, value) in &before.0 {
+        for (name, value) in before.0.iter().filter(|(n, _)| compared(n)) {
             if find(self, name).is_none() {
                 out.push(SettingChange {
                     name: name.clone(),
@@ -170,25 +187,38 @@ impl Settings {
         &'a self,
         now: &'a Settings,
     ) -> Option<(&'a str, Option<&'a str>, Option<&'a str>)> {
-        let len = self.0.len().max(now.0.len());
+        let (this, now) = (self.campaign_rows(), now.campaign_rows());
+        let len = this.len().max(now.len());
         (0..len).find_map(|i| {
-            let (a, b) = (self.0.get(i), now.0.get(i));
+            let (a, b) = (this.get(i).copied(), now.get(i).copied());
             if a == b {
                 return None;
             }
             let name = a.or(b).map_or("", |(n, _)| n.as_str());
-            let value_of = |rows: &'a Settings| {
-                rows.0
-                    .iter()
+            let value_of = |rows: &[&'a (String, String)]| {
+                rows.iter()
                     .find(|(n, _)| n == name)
                     .map(|(_, v)| v.as_str())
             };
-            Some((name, value_of(self), value_of(now)))
+            Some((name, value_of(&this), value_of(&now)))
         })
+    }
+
+    /// The rows that come from the campaign: all but the fetched words of its workflow.
+    fn campaign_rows(&self) -> Vec<&(String, String)> {
+        self.0.iter().filter(|(n, _)| !fetched_row(n)).collect()
     }
 }
 
 const NONE: &str = "none";
+
+/// The settings that are the words of a workflow fetched from a target, not the campaign's.
+pub const FETCHED: [&str; 2] = ["workflow.message", "workflow.response_options."];
+
+/// Whether a setting is one of the [`FETCHED`] words.
+fn fetched_row(name: &str) -> bool {
+    name == FETCHED[0] || name.starts_with(FETCHED[1])
+}
 
 struct Rows(Vec<(String, String)>);
 
@@ -440,5 +470,39 @@ mod tests {
         let text = serde_json::to_string(&after).unwrap();
         let back: Settings = serde_json::from_str(&text).unwrap();
         assert_eq!(back, after, "read back in order");
+    }
+
+    // Issue 15, case 5: the fetched words of the workflow are settings to compare, but not
+    // the campaign's: apply's check of a saved plan (which fetches nothing) leaves them out.
+    #[test]
+    fn the_fetched_words_are_compared_but_are_not_the_campaigns() {
+        let (campaign, header) = example();
+        let offline = Settings::of(&campaign, &header);
+        let fetched = |message: &str| {
+            let mut h = header.clone();
+            h.workflow = Some(crate::plan::model::FetchedWords {
+                message: message.to_owned(),
+                response_options: [("1".to_owned(), "I will come".to_owned())].into(),
+            });
+            Settings::of(&campaign, &h)
+        };
+        let (a, b) = (fetched("Hello [name]"), fetched("Hi [name]"));
+        let counts = (&Summary::default(), &Summary::default());
+        let names = |c: Vec<SettingChange>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names(b.changes_since(&a, counts)), ["workflow.message"]);
+        assert!(a.0.iter().any(|(n, _)| n == "workflow.response_options.1"));
+        // Offline against fetched, either way: unknown words, no change.
+        assert!(offline.changes_since(&a, counts).is_empty());
+        assert!(a.changes_since(&offline, counts).is_empty());
+        // The campaign's own settings are the same whatever was fetched.
+        assert_eq!(a.first_difference(&offline), None);
+        assert_eq!(a.first_difference(&b), None);
+        let mut changed = campaign.clone();
+        changed.voice.accent = "hausa".to_owned();
+        assert_eq!(
+            a.first_difference(&Settings::of(&changed, &header))
+                .map(|d| d.0),
+            Some("voice.accent")
+        );
     }
 }

@@ -25,6 +25,39 @@ pub struct WorkflowCheck {
     pub longest: usize,
 }
 
+/// A sink that gives the plan's header the words of the workflow fetched from the target
+/// (the message and reply options, never its callback URL), for the settings the plan
+/// records and compares; with no workflow fetched, the header as it is.
+pub struct Fetched<'a> {
+    pub sink: &'a mut dyn Sink,
+    pub workflow: Option<&'a Workflow>,
+}
+
+impl Sink for Fetched<'_> {
+    fn header(&mut self, header: &Header, campaign: &Campaign) -> io::Result<()> {
+        match self.workflow {
+            Some(w) => {
+                let mut header = header.clone();
+                header.workflow = Some(crate::plan::model::FetchedWords {
+                    message: w.message.clone(),
+                    response_options: w.response_options.clone(),
+                });
+                self.sink.header(&header, campaign)
+            }
+            None => self.sink.header(header, campaign),
+        }
+    }
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        self.sink.batch(index, timezone, calls)
+    }
+    fn skip(&mut self, skip: &crate::plan::Skip) -> io::Result<()> {
+        self.sink.skip(skip)
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.sink.finish(summary)
+    }
+}
+
 /// The placeholders of a message: `[name]` for robocalls, `{{name}}` for conversations.
 pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
     let (open, close) = match kind {

@@ -444,3 +444,62 @@ schedule:
     let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["changes"]["settings_recorded"], false, "{doc}");
 }
+
+/// Issue 15, case 5: a plan made against a target records the words of the workflow it
+/// fetched, so a message (or reply option) changed on the service since the base plan is a
+/// change the reviewer sees, with `--detailed-exitcode` 2; a plan made offline knows no
+/// words, and compared with one it shows no change to them.
+#[test]
+fn compare_shows_a_workflow_message_changed_on_the_service() {
+    let mock = crate::apply::Mock::fast();
+    let dir = example_copy();
+    let d = dir.path();
+    let against = |extra: &[&str]| {
+        outreach()
+            .current_dir(d)
+            .env("OUTREACH_FAKE_NOW", "2026-12-01T07:00:00Z")
+            .env("INTRON_API_KEY", crate::apply::KEY)
+            .args(["plan", CAMPAIGN, "--state", "no-ledger/state.db"])
+            .args(["--api-url", &mock.url])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let base = against(&["--out", "base.json"]);
+    assert!(base.status.success(), "{}", said(&base));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("base.json")).unwrap()).unwrap();
+    let message = saved["settings"]["workflow.message"]
+        .as_str()
+        .expect("the fetched message among the settings")
+        .to_owned();
+    // Unchanged on the service: nothing differs.
+    let same = against(&["--compare", "base.json", "--detailed-exitcode"]);
+    assert_eq!(
+        same.status.code(),
+        Some(2),
+        "calls pending: {}",
+        said(&same)
+    );
+    assert!(said(&same).contains("nothing"), "{}", said(&same));
+    assert!(!said(&same).contains("workflow.message"), "{}", said(&same));
+    // Someone edits the message on the service.
+    let edited = format!("{message} Bring the child's card.");
+    mock.send(
+        reqwest::Method::PATCH,
+        "/voicebot/v1/workflows/9b643eb4-0799-4761-bd34-9580eb315aaf",
+        &serde_json::json!({ "message": edited }),
+    );
+    let md = against(&["--compare", "base.json", "--format", "markdown"]);
+    let text = String::from_utf8_lossy(&md.stdout).into_owned();
+    let start = text.find("#### Settings changed").expect(&text);
+    let table = &text[start..];
+    assert!(table.contains("workflow.message"), "{table}");
+    assert!(table.contains("Bring the child"), "{table}");
+    // Offline the words are unknown, not gone: compared with the fetched plan, no change.
+    let offline = plan_in(d, &[CAMPAIGN, "--compare", "base.json", "--format", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&offline.stdout).unwrap_or_else(|_| panic!("{}", said(&offline)));
+    let changed = json.to_string();
+    assert!(!changed.contains("workflow.message"), "{changed}");
+}
