@@ -91,6 +91,13 @@ pub struct MockArgs {
     /// [default: 30s].
     #[arg(long, value_name = "TIME")]
     pub body_read_timeout: Option<Timeout>,
+
+    /// Serve only what the service's documentation shows: the endpoints the contract assumes
+    /// (GET, PATCH and DELETE of workflows, a workflow's requests, GET
+    /// /voicebot/v1/requests/{batch_id}) answer 404 as an unknown path does, and callbacks
+    /// take the documented form (`response_options_counts` an integer). `/__mock/` stays.
+    #[arg(long)]
+    pub documented_only: bool,
 }
 
 impl MockArgs {
@@ -137,6 +144,8 @@ impl MockArgs {
         if let Some(timeout) = self.body_read_timeout {
             config.connections.body_read_timeout_ms = timeout.ms;
         }
+        // A flag can turn it on; a config file's `documented_only: true` stays on without it.
+        config.documented_only |= self.documented_only;
         config.validate()?;
         Ok(config)
     }
@@ -227,6 +236,9 @@ mod tests {
         assert_eq!(config.outcomes.total(), 1);
         assert!(config.time_scale.abs() < f64::EPSILON);
         assert_eq!(config.max_params, 100);
+        assert!(!config.documented_only);
         assert!(Cli::try_parse_from(["voicebot-mock", "--rate-limit", "nowhere=1"]).is_err());
+        let documented = Cli::try_parse_from(["voicebot-mock", "--documented-only"]).unwrap();
+        assert!(documented.args.to_config().unwrap().documented_only);
     }
 }

@@ -45,7 +45,23 @@ pub struct MockConfig {
     pub integrator_id: String,
     /// Timeouts and the cap that keep idle or half-open connections from exhausting the server.
     pub connections: ConnectionLimits,
+    /// Serve only what the service's documentation shows: every endpoint the contract marks
+    /// [ours] answers 404 as an unknown path does (see [`ASSUMED_ENDPOINTS`]), and callback
+    /// payloads take the documented sample's form.
+    pub documented_only: bool,
 }
+
+/// The endpoints the contract (`docs/voicebot-api.md`) marks [ours]: this project's guess at
+/// paths the documentation names without showing them. With `documented_only` each answers
+/// 404, exactly as an unknown path does.
+pub const ASSUMED_ENDPOINTS: [(&str, &str); 6] = [
+    ("GET", "/voicebot/v1/workflows"),
+    ("GET", "/voicebot/v1/workflows/{id}"),
+    ("PATCH", "/voicebot/v1/workflows/{id}"),
+    ("DELETE", "/voicebot/v1/workflows/{id}"),
+    ("GET", "/voicebot/v1/workflows/{id}/requests"),
+    ("GET", "/voicebot/v1/requests/{batch_id}"),
+];
 
 impl Default for MockConfig {
     fn default() -> Self {
@@ -64,6 +80,7 @@ impl Default for MockConfig {
             callback: CallbackConfig::default(),
             integrator_id: "intron-mock-integrator".to_owned(),
             connections: ConnectionLimits::default(),
+            documented_only: false,
         }
     }
 }
@@ -140,6 +157,15 @@ impl MockConfig {
             fault
                 .validate()
                 .map_err(|message| invalid(format!("faults[{index}]"), message))?;
+            if self.documented_only && fault.route == Some(Route::Requests) {
+                return Err(invalid(
+                    format!("faults[{index}].route"),
+                    NOT_SERVED_WHEN_DOCUMENTED,
+                ));
+            }
+        }
+        if self.documented_only && self.rate_limits.contains_key(&Route::Requests) {
+            return Err(invalid("rate_limits.requests", NOT_SERVED_WHEN_DOCUMENTED));
         }
         for (index, workflow) in self.workflows.iter().enumerate() {
             if workflow.id.is_empty() || workflow.name.is_empty() || workflow.message.is_empty() {
@@ -158,6 +184,10 @@ impl MockConfig {
         Ok(())
     }
 }
+
+/// Why a setting for the `requests` route is refused with `documented_only`.
+const NOT_SERVED_WHEN_DOCUMENTED: &str = "the requests route (GET /voicebot/v1/requests/{batch_id}) is an assumed endpoint, \
+     not served with documented_only; remove the setting or documented_only";
 
 /// An API route, as named in rate limits and faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -739,5 +769,26 @@ mod tests {
         assert_eq!(config.workflows.len(), 2);
         std::fs::write(&json, r#"{"sede": 9}"#).unwrap();
         assert!(MockConfig::from_file(&json).is_err());
+        std::fs::write(&yaml, "documented_only: true\n").unwrap();
+        assert!(MockConfig::from_file(&yaml).unwrap().documented_only);
+        assert!(!MockConfig::default().documented_only);
+    }
+
+    #[test]
+    fn documented_only_refuses_settings_for_a_route_it_does_not_serve() {
+        let mut config = MockConfig {
+            documented_only: true,
+            ..MockConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        config.rate_limits.insert(Route::Requests, 3);
+        let refused = config.validate().unwrap_err().to_string();
+        assert!(refused.contains("rate_limits.requests"), "{refused}");
+        config.rate_limits.remove(&Route::Requests);
+        config.faults.push("requests:error_rate=1".parse().unwrap());
+        let refused = config.validate().unwrap_err().to_string();
+        assert!(refused.contains("faults[0].route"), "{refused}");
+        config.faults = vec!["status:error_rate=1".parse().unwrap()];
+        assert!(config.validate().is_ok());
     }
 }

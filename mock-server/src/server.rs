@@ -75,6 +75,8 @@ pub(crate) struct Shared {
     pub(crate) connections: crate::connections::Connections,
     /// Requests to `/voicebot/` routes being handled now (`GET /__mock/health`).
     pub(crate) in_flight: std::sync::atomic::AtomicUsize,
+    /// Only the documented endpoints are served (`MockConfig::documented_only`).
+    pub(crate) documented_only: bool,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -114,6 +116,7 @@ impl Shared {
                 .context("cannot build the callback HTTP client")?,
             connections: crate::connections::Connections::new(config.connections),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
+            documented_only: config.documented_only,
         })
     }
 
@@ -176,14 +179,19 @@ pub(crate) fn ok<T: Serialize>(message: &str, data: T) -> Response {
     axum::Json(Envelope::ok(message, data)).into_response()
 }
 
-/// Which rate-limit and fault route a path belongs to.
-fn classify(path: &str) -> Option<Route> {
+/// Which rate-limit and fault route a request belongs to. With `documented_only`, the
+/// assumed endpoints belong to none, as an unknown path: no fault or rate limit touches them.
+fn classify(method: &axum::http::Method, path: &str, documented_only: bool) -> Option<Route> {
     let rest = path.strip_prefix(routes::PREFIX)?;
     match rest {
         "call" | "robocall/call" => Some(Route::Robocall),
         "convobot/call" => Some(Route::Conversation),
         _ if rest.starts_with("status/") => Some(Route::Status),
+        // Of the workflow endpoints, only the create (POST) is documented.
+        "workflows" if documented_only && method != axum::http::Method::POST => None,
+        _ if documented_only && rest.starts_with("workflows/") => None,
         _ if rest == "workflows" || rest.starts_with("workflows/") => Some(Route::Workflows),
+        _ if documented_only => None,
         _ if rest.starts_with("requests/") => Some(Route::Requests),
         _ => None,
     }
@@ -258,7 +266,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let is_control = parts.uri.path().starts_with("/__mock/");
     let _in_flight = (!is_control).then(|| InFlight::count(&shared));
-    let route = classify(parts.uri.path());
+    let route = classify(&parts.method, parts.uri.path(), shared.documented_only);
 
     let (body, response, fault) = match read_body(&shared, body).await {
         Err(refused) => (Bytes::new(), Some(refused), None),
@@ -470,23 +478,31 @@ async fn method_not_allowed(request: Request) -> ApiError {
     )
 }
 
-/// The complete router, with the observing middleware.
+/// The complete router, with the observing middleware. With `documented_only`, only the
+/// endpoints the documentation shows (and `/__mock/`) are routed: the assumed ones fall to
+/// [`not_found`], as an unknown path does (`config::ASSUMED_ENDPOINTS` lists them).
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route(routes::ROBOCALL, post(robocall))
         .route(routes::ROBOCALL_ALIAS, post(robocall))
         .route(routes::CONVERSATION, post(conversation))
-        .route(routes::STATUS, get(status))
-        .route(routes::WORKFLOWS, post(create_workflow).get(list_workflows))
-        .route(
-            routes::WORKFLOW,
-            get(get_workflow)
-                .patch(patch_workflow)
-                .delete(delete_workflow),
-        )
-        .route(routes::WORKFLOW_REQUESTS, get(workflow_requests))
-        .route(routes::BATCH, get(batch))
-        .route("/__mock/health", get(health))
+        .route(routes::STATUS, get(status));
+    let api = if shared.documented_only {
+        // The path is routed for its documented POST; its GET answers as an unknown path
+        // does (404, not the 405 of a known path with another method).
+        api.route(routes::WORKFLOWS, post(create_workflow).get(not_found))
+    } else {
+        api.route(routes::WORKFLOWS, post(create_workflow).get(list_workflows))
+            .route(
+                routes::WORKFLOW,
+                get(get_workflow)
+                    .patch(patch_workflow)
+                    .delete(delete_workflow),
+            )
+            .route(routes::WORKFLOW_REQUESTS, get(workflow_requests))
+            .route(routes::BATCH, get(batch))
+    };
+    api.route("/__mock/health", get(health))
         .route("/__mock/journal", get(journal).delete(clear_journal))
         .route("/__mock/calls", get(calls))
         .route("/__mock/reset", post(reset))

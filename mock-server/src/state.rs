@@ -1,7 +1,7 @@
 //! The replica's state machine in plain Rust: workflows, batches and calls. Every method takes
 //! the current simulated time, so tests drive the lifecycle without a clock or a server.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -15,7 +15,7 @@ use crate::ids::{IdCodec, IdKind, hash_bytes, mix};
 use crate::validate::{self, CallKind, WorkflowFields};
 use voicebot_api::wire::{
     Batch, BatchList, BatchStats, BatchStatus, CallStatus, CallbackPayload, ProcessingStatus,
-    Workflow, WorkflowList, WorkflowStatus, WorkflowType,
+    ResponseOptionsCounts, Workflow, WorkflowList, WorkflowStatus, WorkflowType,
 };
 
 /// The settings the state machine needs.
@@ -27,6 +27,8 @@ pub struct ReplicaSettings {
     pub timing: CallTiming,
     pub workflows: Vec<Workflow>,
     pub integrator_id: String,
+    /// Callback payloads in the documented form (`MockConfig::documented_only`).
+    pub documented_only: bool,
 }
 
 impl From<&MockConfig> for ReplicaSettings {
@@ -38,6 +40,7 @@ impl From<&MockConfig> for ReplicaSettings {
             timing: config.timing,
             workflows: config.workflows.clone(),
             integrator_id: config.integrator_id.clone(),
+            documented_only: config.documented_only,
         }
     }
 }
@@ -493,7 +496,7 @@ impl ReplicaState {
         let range = batch.first_call as usize..(batch.first_call + batch.call_count) as usize;
         let calls: Vec<CallStatus> = range.map(|i| self.call_status_of(i, now_ms)).collect();
         let counts = stats(&calls);
-        let status = if counts.pending_calls == 0 {
+        let status = if counts.pending_calls == Some(0) {
             BatchStatus::Completed
         } else if calls
             .iter()
@@ -647,7 +650,11 @@ impl ReplicaState {
                     request_id: batch.batch_id,
                     status: BatchStatus::Completed.as_str().to_owned(),
                     integrator_id: Some(self.settings.integrator_id.clone()),
-                    stats: batch.stats,
+                    stats: if self.settings.documented_only {
+                        batch.stats.documented()
+                    } else {
+                        batch.stats
+                    },
                     request_calls: batch.request_calls.unwrap_or_default(),
                 },
             });
@@ -753,25 +760,26 @@ pub fn stats(calls: &[CallStatus]) -> BatchStats {
         total_calls: calls.len() as u64,
         ..BatchStats::default()
     };
-    let mut talk = 0u64;
+    let (mut talk, mut failed, mut pending) = (0u64, 0u64, 0u64);
+    let mut per_option = BTreeMap::new();
     for call in calls {
         match call.processing_status {
             ProcessingStatus::Processed => {
                 stats.completed_calls += 1;
                 talk += call.call_duration_in_seconds.unwrap_or(0);
             }
-            ProcessingStatus::Failed => stats.failed_calls += 1,
+            ProcessingStatus::Failed => failed += 1,
             ProcessingStatus::Timeout => stats.timeout_calls += 1,
-            _ => stats.pending_calls += 1,
+            _ => pending += 1,
         }
         if let Some(reply) = &call.reply {
             stats.replied_calls += 1;
-            *stats
-                .response_options_counts
-                .entry(reply.clone())
-                .or_insert(0) += 1;
+            *per_option.entry(reply.clone()).or_insert(0) += 1;
         }
     }
+    stats.response_options_counts = ResponseOptionsCounts::PerOption(per_option);
+    stats.failed_calls = Some(failed);
+    stats.pending_calls = Some(pending);
     // Counts stay far below 2^52; float conversion is exact.
     #[expect(clippy::cast_precision_loss, reason = "small counts")]
     {
@@ -829,7 +837,7 @@ mod tests {
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].payload.request_id, batch_id);
         assert_eq!(due[0].payload.stats.total_calls, 2);
-        assert_eq!(due[0].payload.stats.pending_calls, 0);
+        assert_eq!(due[0].payload.stats.pending_calls, Some(0));
         assert!(s.due_callbacks(final_ms + 1).is_empty());
         let status = s.call_status(&calls[1].call_id, final_ms).unwrap();
         assert!(status.processing_status.is_final());

@@ -749,7 +749,7 @@ async fn lifecycle_to_each_final_state() {
     assert!(matches!(call.reply.as_deref(), Some("1" | "2")));
     let batch = h.batch(&batch_id).await;
     assert_eq!(batch.stats.replied_calls, 1);
-    assert_eq!(batch.stats.response_options_counts.values().sum::<u64>(), 1);
+    assert_eq!(batch.stats.response_options_counts.total(), 1);
 }
 
 type Received = Arc<Mutex<Vec<Value>>>;

@@ -26,6 +26,7 @@ fn help_lists_the_flags() {
         "--idle-timeout",
         "--header-read-timeout",
         "--body-read-timeout",
+        "--documented-only",
         "--color",
         "--verbose",
         "--log-format",

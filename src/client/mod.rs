@@ -67,17 +67,37 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The most of a server's message kept, in characters.
+const MESSAGE_CHARS: usize = 200;
+/// The largest answer read to a call request (a batch id in its envelope is a few dozen bytes).
+const MAX_PLACE_ANSWER: usize = 1024 * 1024;
+/// The largest answer read to a lookup (a workflow's batches can be many).
+const MAX_LOOKUP_ANSWER: usize = 32 * 1024 * 1024;
+/// The longest `Retry-After` honoured: a server asking for more is asked again after this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// The server's message (its envelope's `message`, else the start of its body), cut to
+/// [`MESSAGE_CHARS`] and made inert: control characters (a terminal's escape sequences) become
+/// `?`, since it is written to the log as it came.
 fn message_of(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
+    let message = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
             v.get("message")
                 .and_then(|m| m.as_str())
                 .map(ToOwned::to_owned)
-        })
-        .unwrap_or_else(|| body.chars().take(200).collect())
+        });
+    message
+        .as_deref()
+        .unwrap_or(body)
+        .chars()
+        .take(MESSAGE_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
+/// `Retry-After` in seconds (the contract's form), at most [`MAX_RETRY_AFTER`]; `None` when
+/// absent or not a number of seconds (an HTTP date: the caller's own backoff applies).
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     let v = resp
         .headers()
@@ -87,8 +107,38 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     v.trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| *s >= 0.0 && s.is_finite())
-        .map(Duration::from_secs_f64)
+        .filter(|s| *s >= 0.0 && !s.is_nan())
+        // Capped before the conversion: `from_secs_f64` panics on a value too large for a
+        // Duration (`1e300`, `inf`).
+        .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
+}
+
+/// Why an answer's body could not be read.
+enum BodyError {
+    Transport(reqwest::Error),
+    TooLarge(usize),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Transport(e) => f.write_str(&describe(e)),
+            BodyError::TooLarge(cap) => write!(f, "the answer is larger than {cap} bytes"),
+        }
+    }
+}
+
+/// The answer's body as text, read up to `cap` bytes: a server that sends more is not read
+/// into memory (the rest is left unread and the connection dropped).
+async fn body_text(mut resp: reqwest::Response, cap: usize) -> Result<String, BodyError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if bytes.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge(cap));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 impl Client {
@@ -142,12 +192,11 @@ impl Client {
                 retry_after: retry_after(&resp),
             });
         }
-        let text = resp.text().await;
+        let text = body_text(resp, MAX_PLACE_ANSWER).await;
         if status.is_success() {
             let text = text.map_err(|e| {
                 SendError::InDoubt(format!(
-                    "accepted ({status}) but the answer was cut off: {}",
-                    describe(&e)
+                    "accepted ({status}) but the answer could not be read: {e}"
                 ))
             })?;
             return serde_json::from_str::<Envelope<BatchCreated>>(&text)
@@ -184,10 +233,9 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             return Err(LookupError::Unauthorized);
         }
-        let text = resp
-            .text()
+        let text = body_text(resp, MAX_LOOKUP_ANSWER)
             .await
-            .map_err(|e| LookupError::Other(describe(&e)))?;
+            .map_err(|e| LookupError::Other(e.to_string()))?;
         if !status.is_success() {
             return Err(LookupError::Other(format!(
                 "{status}: {}",

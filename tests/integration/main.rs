@@ -7,6 +7,7 @@ mod backend;
 mod ci_workflow;
 mod compare;
 mod dates;
+mod documented;
 mod fake_clock;
 mod hints;
 mod hostile_sources;

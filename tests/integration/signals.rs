@@ -99,6 +99,11 @@ impl Server {
         Server { child, log, addr }
     }
 
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Sends one raw HTTP/1.1 request (it should say `Connection: close`); the whole answer.
     pub(crate) fn raw(&self, request: &str) -> String {
         let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();

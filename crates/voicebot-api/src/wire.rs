@@ -385,13 +385,58 @@ pub struct BatchStats {
     pub completed_calls: u64,
     pub timeout_calls: u64,
     pub replied_calls: u64,
-    pub response_options_counts: BTreeMap<String, u64>,
+    pub response_options_counts: ResponseOptionsCounts,
     pub avg_duration: f64,
     pub success_rate: f64,
-    /// [ours] `VOICE_CALL_FAILED` calls.
-    pub failed_calls: u64,
-    /// [ours] Calls not final yet.
-    pub pending_calls: u64,
+    /// [ours] `VOICE_CALL_FAILED` calls; not in the documented sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_calls: Option<u64>,
+    /// [ours] Calls not final yet; not in the documented sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_calls: Option<u64>,
+}
+
+impl BatchStats {
+    /// The stats as the documented callback sample shows them: its seven keys only, with
+    /// `response_options_counts` the number of calls with a reply.
+    #[must_use]
+    pub fn documented(self) -> Self {
+        Self {
+            response_options_counts: ResponseOptionsCounts::Total(
+                self.response_options_counts.total(),
+            ),
+            failed_calls: None,
+            pending_calls: None,
+            ..self
+        }
+    }
+}
+
+/// `response_options_counts`: an integer in the documented callback sample [doc]; per-option
+/// counts (`{"1": 3, "2": 1}`) in the mock's batches [ours]. Either form parses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ResponseOptionsCounts {
+    /// Calls with a reply, as the documented sample shows.
+    Total(u64),
+    /// Calls per reply option.
+    PerOption(BTreeMap<String, u64>),
+}
+
+impl Default for ResponseOptionsCounts {
+    fn default() -> Self {
+        Self::PerOption(BTreeMap::new())
+    }
+}
+
+impl ResponseOptionsCounts {
+    /// Calls with a reply, whichever form the counts came in.
+    pub fn total(&self) -> u64 {
+        match self {
+            Self::Total(n) => *n,
+            Self::PerOption(per) => per.values().fold(0, |sum, n| sum.saturating_add(*n)),
+        }
+    }
 }
 
 /// A batch (also called a request): one call POST. [ours]
@@ -595,6 +640,44 @@ mod tests {
         assert_eq!(
             serde_json::to_value(ErrorEnvelope::error("bad")).unwrap(),
             json!({"data": {}, "message": "bad", "status": "Error"})
+        );
+    }
+
+    #[test]
+    fn response_options_counts_parse_in_either_form() {
+        let documented: BatchStats =
+            serde_json::from_value(json!({"replied_calls": 3, "response_options_counts": 3}))
+                .unwrap();
+        assert_eq!(
+            documented.response_options_counts,
+            ResponseOptionsCounts::Total(3)
+        );
+        let per_option: BatchStats =
+            serde_json::from_value(json!({"response_options_counts": {"1": 2, "2": 1}})).unwrap();
+        assert_eq!(per_option.response_options_counts.total(), 3);
+        assert_eq!(per_option.failed_calls, None);
+    }
+
+    #[test]
+    fn documented_stats_have_the_seven_keys_of_the_sample() {
+        let stats = BatchStats {
+            total_calls: 4,
+            completed_calls: 2,
+            timeout_calls: 1,
+            replied_calls: 2,
+            response_options_counts: ResponseOptionsCounts::PerOption(BTreeMap::from([
+                ("1".to_owned(), 1),
+                ("2".to_owned(), 1),
+            ])),
+            avg_duration: 30.0,
+            success_rate: 50.0,
+            failed_calls: Some(1),
+            pending_calls: Some(0),
+        };
+        assert_eq!(
+            serde_json::to_value(stats.documented()).unwrap(),
+            json!({"total_calls": 4, "completed_calls": 2, "timeout_calls": 1, "replied_calls": 2,
+                   "response_options_counts": 2, "avg_duration": 30.0, "success_rate": 50.0})
         );
     }
 
