@@ -23,6 +23,10 @@ pub enum Stopped {
     NotConfirmed { asked: bool },
     /// Ctrl-C.
     Interrupted,
+    /// This runner's lease on the shared ledger ran out (it stalled, or could not reach the
+    /// database, for longer than `--lease`): the ledger records nothing more of it, so it sent
+    /// nothing more, and the other runners take its calls over (issue 14, class 11).
+    LeaseLost,
     /// Stopped on an error (also reported after the summary).
     Error { message: String },
 }

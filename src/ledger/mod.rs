@@ -263,7 +263,9 @@ impl Ledger {
         let recorded = match &mut self.store {
             Store::Sqlite(s) => s.begin(run_id, target, campaign, round, calls, deferred),
             Store::Postgres(p) => p.begin(run_id, target, campaign, round, calls, deferred),
-        }?;
+        };
+        self.drop_deferred_if_fenced(&recorded);
+        let recorded = recorded?;
         self.deferred.clear();
         Ok(recorded)
     }
@@ -311,12 +313,23 @@ impl Ledger {
         // The deferred settles are kept for the next write if this one fails.
         async_ledger::not_on_an_executor();
         let deferred = &self.deferred;
-        match &mut self.store {
+        let settled = match &mut self.store {
             Store::Sqlite(s) => s.settle(target, attempts, state, batch_id, message, deferred),
             Store::Postgres(p) => p.settle(target, attempts, state, batch_id, message, deferred),
-        }?;
+        };
+        self.drop_deferred_if_fenced(&settled);
+        settled?;
         self.deferred.clear();
         Ok(())
+    }
+
+    /// A run past its lease can record nothing (issue 14, class 11): its deferred `accepted`
+    /// settles are dropped, their calls left `sending` for the other runners, who find them
+    /// on the server.
+    fn drop_deferred_if_fenced<T>(&mut self, r: &Result<T, LedgerError>) {
+        if matches!(r, Err(LedgerError::LeaseLost { .. })) {
+            self.deferred.clear();
+        }
     }
 
     /// Moves one attempt, as it was read (`read`: its state, run and last update), to another
