@@ -36,6 +36,9 @@ pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
 
+#[cfg(test)]
+pub(crate) use postgres::tests::TestDb;
+
 /// The store under a ledger: the one place that tells SQLite and Postgres apart.
 enum Store {
     Sqlite(Sqlite),
@@ -463,6 +466,15 @@ impl Ledger {
             Store::Sqlite(s) => s.purge(before),
             Store::Postgres(p) => p.purge(before),
         }
+    }
+}
+
+#[cfg(test)]
+impl Ledger {
+    /// A crash, for tests: the ledger closed as a killed process leaves it, its deferred
+    /// settles not committed and its run not ended.
+    pub(crate) fn crash(mut self) {
+        self.deferred.clear();
     }
 }
 

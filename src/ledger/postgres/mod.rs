@@ -803,21 +803,22 @@ impl Postgres {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use postgres::{Client, NoTls};
 
     use crate::ledger::{BadTime, CallState, Ledger, LedgerError, NewCall};
 
     /// A database created for one test on the server of `OUTREACH_TEST_DATABASE_URL` (a
-    /// superuser URL), dropped with it; `None` without a server.
-    struct TestDb {
+    /// superuser URL), dropped with it; `None` without a server. (Also the property test of
+    /// the exactly-once rule's, in `apply::reconcile`.)
+    pub(crate) struct TestDb {
         admin: String,
         name: String,
-        url: String,
+        pub(crate) url: String,
     }
 
     impl TestDb {
-        fn create(tag: &str) -> Option<TestDb> {
+        pub(crate) fn create(tag: &str) -> Option<TestDb> {
             let Some(admin) = std::env::var("OUTREACH_TEST_DATABASE_URL")
                 .ok()
                 .filter(|u| !u.is_empty())
