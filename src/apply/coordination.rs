@@ -213,7 +213,11 @@ impl Queue<'_> {
                             n,
                         )
                     })
-                    .await?;
+                    .await;
+                // A run past its lease claims nothing more (issue 14, class 11).
+                let Some(claimed) = shared.unless_fenced(0, claimed)? else {
+                    return Ok(Vec::new());
+                };
                 if let Some(b) = budget {
                     *b -= claimed.len().min(*b);
                 }

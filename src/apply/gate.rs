@@ -110,7 +110,8 @@ pub(super) async fn write_ahead(
     shared: &Arc<Shared>,
     group: Vec<Vec<Due>>,
 ) -> anyhow::Result<Vec<Vec<Due>>> {
-    let (group, recorded) = shared
+    let n = group.iter().map(Vec::len).sum::<usize>() as u64;
+    let written = shared
         .ledger(move |l, s| {
             let new: Vec<NewCall<'_>> = group
                 .iter()
@@ -127,7 +128,11 @@ pub(super) async fn write_ahead(
             drop(new);
             Ok((group, recorded))
         })
-        .await?;
+        .await;
+    // A run past its lease records nothing: its claims are the other runners' now.
+    let Some((group, recorded)) = shared.unless_fenced(n, written)? else {
+        return Ok(Vec::new());
+    };
     let (group, taken) = keep_only(group, &recorded);
     lock(&shared.counts).taken_elsewhere += taken;
     Ok(group)
@@ -161,7 +166,10 @@ pub(super) async fn settle_unsent(shared: &Arc<Shared>, calls: Vec<Due>) -> anyh
     if calls.is_empty() {
         return Ok(());
     }
-    shared
+    let n = calls.len() as u64;
+    // Refused past the lease: they stay `sending`, and the runner that looks them up finds
+    // them never placed.
+    let settled = shared
         .ledger(move |l, s| {
             l.settle(
                 &s.target_id,
@@ -171,17 +179,21 @@ pub(super) async fn settle_unsent(shared: &Arc<Shared>, calls: Vec<Due>) -> anyh
                 Some("the run stopped before this call was sent"),
             )
         })
-        .await?;
+        .await;
+    shared.unless_fenced(n, settled)?;
     Ok(())
 }
 
-/// On a shared ledger, right before the request: the calls of `batch` still this run's (a
-/// runner stalled past its lease may have had the others looked up and sent by another).
+/// On a shared ledger, right before each request (issue 14, class 11): the calls of `batch`
+/// still this run's (a runner stalled past its lease may have had the others looked up and
+/// sent by another), none once this run's lease ran out. The window left is a stall between
+/// this check and the request itself (docs/scale-out.md).
 pub(super) async fn still_ours(shared: &Arc<Shared>, batch: Vec<Due>) -> anyhow::Result<Vec<Due>> {
     if !shared.is_shared() {
         return Ok(batch);
     }
-    let (batch, mine) = shared
+    let n = batch.len() as u64;
+    let checked = shared
         .ledger(move |l, s| {
             let mine = l.shared_only("checking claims")?.still_mine(
                 &s.run_id,
@@ -190,7 +202,10 @@ pub(super) async fn still_ours(shared: &Arc<Shared>, batch: Vec<Due>) -> anyhow:
             )?;
             Ok((batch, mine))
         })
-        .await?;
+        .await;
+    let Some((batch, mine)) = shared.unless_fenced(n, checked)? else {
+        return Ok(Vec::new());
+    };
     let (mut kept, taken) = keep_only(vec![batch], &mine);
     if taken > 0 {
         lock(&shared.counts).taken_elsewhere += taken;

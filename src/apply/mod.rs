@@ -94,6 +94,10 @@ pub struct RunCounts {
     pub capped_by_frequency: u64,
     /// Calls claimed that another runner had recorded first (shared ledgers): not sent here.
     pub taken_elsewhere: u64,
+    /// Calls this runner left to the others because its lease ran out (shared ledgers; issue
+    /// 14, class 11): not sent here, or sent and their answer not recorded (still `sending`,
+    /// which the others look up on the server). None is sent twice.
+    pub lost_lease: u64,
     /// HTTP requests that placed calls (429s and retries included).
     pub requests: u64,
     pub rate_limited: u64,
@@ -401,11 +405,14 @@ impl Heartbeat {
                     () = tokio::time::sleep(every) => {}
                 }
                 let claimed = shared.claimed.load(Ordering::SeqCst);
-                if let Err(e) = shared
+                let beat = shared
                     .ledger(move |l, s| l.heartbeat(&s.run_id, claimed))
-                    .await
-                {
-                    tracing::warn!("heartbeat: {e}");
+                    .await;
+                match shared.unless_fenced(0, beat) {
+                    Ok(Some(())) => {}
+                    // A lease that ran out is never renewed: the run sends nothing more.
+                    Ok(None) => break,
+                    Err(e) => tracing::warn!("heartbeat: {e}"),
                 }
             }
         });
@@ -622,12 +629,16 @@ fn may_be_due(is_shared: bool, attempts: u32, reopened: u64, c: &RunCounts) -> b
 }
 
 fn finish(shared: &Shared, end: ApplyEnd) -> ApplyEnd {
-    end_state(end, &lock(&shared.counts))
+    let lost = matches!(*lock(&shared.stopped), Some(Stopped::LeaseLost));
+    end_state(end, &lock(&shared.counts), lost)
 }
 
-/// How a run that got to its end ended: calls rejected, not sent or in doubt are problems.
-fn end_state(end: ApplyEnd, c: &RunCounts) -> ApplyEnd {
-    if end == ApplyEnd::Done && c.rejected + c.not_sent + c.in_doubt > 0 {
+/// How a run that got to its end ended: calls rejected, not sent or in doubt are problems,
+/// and so is a lease that ran out (`lease_lost`: the others finish the run's work).
+fn end_state(end: ApplyEnd, c: &RunCounts, lease_lost: bool) -> ApplyEnd {
+    if end == ApplyEnd::Done
+        && (lease_lost || c.rejected + c.not_sent + c.in_doubt + c.lost_lease > 0)
+    {
         ApplyEnd::Problems
     } else {
         end
@@ -782,7 +793,8 @@ mod tests {
     #[test]
     fn a_run_with_calls_rejected_not_sent_or_in_doubt_ends_with_problems() {
         let clean = clean();
-        assert_eq!(end_state(ApplyEnd::Done, &clean), ApplyEnd::Done);
+        assert_eq!(end_state(ApplyEnd::Done, &clean, false), ApplyEnd::Done);
+        assert_eq!(end_state(ApplyEnd::Done, &clean, true), ApplyEnd::Problems);
         for bad in [
             RunCounts {
                 rejected: 1,
@@ -796,11 +808,15 @@ mod tests {
                 in_doubt: 1,
                 ..clean.clone()
             },
+            RunCounts {
+                lost_lease: 1,
+                ..clean.clone()
+            },
         ] {
-            assert_eq!(end_state(ApplyEnd::Done, &bad), ApplyEnd::Problems);
+            assert_eq!(end_state(ApplyEnd::Done, &bad, false), ApplyEnd::Problems);
             // Ctrl-C says so, whatever else happened.
             assert_eq!(
-                end_state(ApplyEnd::Interrupted, &bad),
+                end_state(ApplyEnd::Interrupted, &bad, false),
                 ApplyEnd::Interrupted
             );
         }

@@ -389,6 +389,9 @@ pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Resu
 }
 
 #[cfg(test)]
+mod exactly_once;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -135,7 +135,8 @@ pub(super) async fn send_all(
         r.context("a send task failed")??;
     }
     // The last batches' `accepted` settles, before anything reads the states.
-    shared.ledger(|l, _| l.flush()).await?;
+    let flushed = shared.ledger(|l, _| l.flush()).await;
+    shared.unless_fenced(0, flushed)?;
     progress.finish(done(), &lock(&shared.counts).clone());
     Ok(if lock(&shared.fatal).is_some() {
         ApplyEnd::Problems
@@ -199,7 +200,7 @@ pub(super) async fn send_batch(
     let n = batch.len() as u64;
     if dry_run {
         lock(&shared.counts).would_send += n;
-        shared
+        let settled = shared
             .ledger(move |l, s| {
                 let attempts = attempts_of(&batch);
                 l.settle(
@@ -215,7 +216,8 @@ pub(super) async fn send_batch(
                     None => Ok(()),
                 }
             })
-            .await?;
+            .await;
+        shared.unless_fenced(n, settled)?;
         shared.sent_calls.fetch_add(n, Ordering::SeqCst);
         return Ok(());
     }
@@ -246,7 +248,7 @@ pub(super) async fn send_batch(
             .await?;
     } else {
         let message = answer.message;
-        shared
+        let settled = shared
             .ledger(move |l, s| {
                 l.settle(
                     &s.target_id,
@@ -256,7 +258,13 @@ pub(super) async fn send_batch(
                     Some(&message),
                 )
             })
-            .await?;
+            .await;
+        // Past its lease the answer is not recorded: the calls stay `sending`, and the runner
+        // that looks them up settles them from the server's records.
+        if shared.unless_fenced(n, settled)?.is_none() {
+            shared.sent_calls.fetch_add(n, Ordering::SeqCst);
+            return Ok(());
+        }
     }
     {
         let mut c = lock(&shared.counts);
@@ -293,9 +301,11 @@ async fn place_without_refused_entries(
     mut batch: Vec<Due>,
     pacer: &Pacer,
 ) -> anyhow::Result<(Vec<Due>, Result<BatchCreated, SendError>)> {
+    // The first request's calls were checked by the caller, right before it.
+    let mut checked = true;
     loop {
-        let body = request_body(&shared.campaign, &batch);
-        let result = place(shared, client, &body, pacer).await?;
+        let result = place(shared, client, &mut batch, checked, pacer).await?;
+        checked = false;
         let refused = match &result {
             Err(SendError::Rejected {
                 status: 422,
@@ -317,7 +327,7 @@ async fn place_without_refused_entries(
                 n => format!("{n} are"),
             }
         );
-        shared
+        let settled = shared
             .ledger(move |l, s| {
                 l.settle(
                     &s.target_id,
@@ -327,8 +337,12 @@ async fn place_without_refused_entries(
                     Some(&recorded),
                 )
             })
-            .await?;
-        lock(&shared.counts).rejected += 1;
+            .await;
+        // Past the lease, the others are not sent again (the check before the next request
+        // refuses them).
+        if shared.unless_fenced(1, settled)?.is_some() {
+            lock(&shared.counts).rejected += 1;
+        }
         shared.sent_calls.fetch_add(1, Ordering::SeqCst);
         if shared.interrupted.load(Ordering::SeqCst) {
             // Stopping: the others were not sent again, and are due again in the next run.
@@ -354,14 +368,20 @@ fn named_entry(message: &str) -> Option<usize> {
 }
 
 /// POSTs a batch with the retries its failure allows (429s, and requests that provably never
-/// left), with backoff, and none once Ctrl-C was pressed.
+/// left), with backoff, and none once Ctrl-C was pressed. On a shared ledger its calls are
+/// checked to be this run's right before each request (issue 14, class 11: a runner may
+/// stall, or lose its lease, while it waits to try again), the first one unless `checked`
+/// says the caller just did; those no longer its own leave `batch`, and when none is left
+/// nothing is sent.
 async fn place(
     shared: &Arc<Shared>,
     client: &Client,
-    body: &Value,
+    batch: &mut Vec<Due>,
+    mut checked: bool,
     pacer: &Pacer,
 ) -> anyhow::Result<Result<BatchCreated, SendError>> {
     let route = call_route(shared.campaign.kind);
+    let mut body: Option<Value> = None;
     let mut backoff = backon::ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(30))
@@ -369,6 +389,16 @@ async fn place(
         .with_jitter()
         .build();
     loop {
+        if !checked && !ours_again(shared, batch).await? {
+            body = None;
+        }
+        checked = false;
+        if batch.is_empty() {
+            return Ok(Err(SendError::NotSent(
+                "no call of the batch is this runner's any more".into(),
+            )));
+        }
+        let body = body.get_or_insert_with(|| request_body(&shared.campaign, batch));
         lock(&shared.counts).requests += 1;
         let r = client.place(route, body).await;
         let wait = match &r {
@@ -390,6 +420,20 @@ async fn place(
             _ => return Ok(r),
         }
     }
+}
+
+/// The calls of `batch` still this run's, checked again before a request that is not the
+/// batch's first ([`still_ours`]); those dropped were counted as sent, and are not. Returns
+/// whether the batch is unchanged.
+async fn ours_again(shared: &Arc<Shared>, batch: &mut Vec<Due>) -> anyhow::Result<bool> {
+    let before = batch.len();
+    *batch = still_ours(shared, std::mem::take(batch)).await?;
+    let dropped = (before - batch.len()) as u64;
+    if dropped > 0 {
+        let mut c = lock(&shared.counts);
+        c.sent = c.sent.saturating_sub(dropped);
+    }
+    Ok(dropped == 0)
 }
 
 /// What the answer to a batch's request records, and what the run makes of it.

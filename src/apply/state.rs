@@ -73,6 +73,29 @@ impl Shared {
         self.stop.store(true, Ordering::SeqCst);
     }
 
+    /// `r`, or `None` when the ledger refused it because this run's lease ran out (issue 14,
+    /// class 11): the `n` calls at hand are left to the other runners (unclaimed, or
+    /// `sending` for them to look up), counted, and the run sends nothing more.
+    pub(super) fn unless_fenced<T>(
+        &self,
+        n: u64,
+        r: Result<T, LedgerError>,
+    ) -> Result<Option<T>, LedgerError> {
+        match r {
+            Err(LedgerError::LeaseLost { .. }) => {
+                lock(&self.counts).lost_lease += n;
+                if !matches!(*lock(&self.stopped), Some(Stopped::LeaseLost)) {
+                    tracing::warn!(
+                        "this runner's lease on the shared ledger ran out (it stalled, or could not reach the database, for longer than --lease): it records and sends nothing more, and the other runners take its calls over"
+                    );
+                }
+                self.stop_for(Stopped::LeaseLost);
+                Ok(None)
+            }
+            r => r.map(Some),
+        }
+    }
+
     /// Whether several runners share the ledger (Postgres).
     pub(super) fn is_shared(&self) -> bool {
         self.store.is_shared()
@@ -95,7 +118,8 @@ pub(super) fn attempts_of(calls: &[Due]) -> Vec<(&str, u32)> {
 /// runners on a shared ledger would otherwise count those calls as still being sent, and wait
 /// for them.
 pub(super) async fn sleep_interruptible(shared: &Arc<Shared>, d: Duration) {
-    if let Err(e) = shared.ledger(|l, _| l.flush()).await {
+    let flushed = shared.ledger(|l, _| l.flush()).await;
+    if let Err(e) = shared.unless_fenced(0, flushed) {
         tracing::warn!("{e}");
     }
     let step = Duration::from_millis(200);

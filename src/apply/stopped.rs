@@ -26,6 +26,10 @@ pub enum Stopped {
         #[serde(skip_serializing_if = "Option::is_none")]
         signal: Option<&'static str>,
     },
+    /// This runner's lease on the shared ledger ran out (it stalled, or could not reach the
+    /// database, for longer than `--lease`): the ledger records nothing more of it, so it sent
+    /// nothing more, and the other runners take its calls over (issue 14, class 11).
+    LeaseLost,
     /// Stopped on an error (also reported after the summary).
     Error { message: String },
 }

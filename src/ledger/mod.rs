@@ -36,6 +36,9 @@ pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
 
+#[cfg(test)]
+pub(crate) use postgres::tests::TestDb;
+
 /// The store under a ledger: the one place that tells SQLite and Postgres apart.
 enum Store {
     Sqlite(Sqlite),
@@ -263,7 +266,9 @@ impl Ledger {
         let recorded = match &mut self.store {
             Store::Sqlite(s) => s.begin(run_id, target, campaign, round, calls, deferred),
             Store::Postgres(p) => p.begin(run_id, target, campaign, round, calls, deferred),
-        }?;
+        };
+        self.drop_deferred_if_fenced(&recorded);
+        let recorded = recorded?;
         self.deferred.clear();
         Ok(recorded)
     }
@@ -311,12 +316,23 @@ impl Ledger {
         // The deferred settles are kept for the next write if this one fails.
         async_ledger::not_on_an_executor();
         let deferred = &self.deferred;
-        match &mut self.store {
+        let settled = match &mut self.store {
             Store::Sqlite(s) => s.settle(target, attempts, state, batch_id, message, deferred),
             Store::Postgres(p) => p.settle(target, attempts, state, batch_id, message, deferred),
-        }?;
+        };
+        self.drop_deferred_if_fenced(&settled);
+        settled?;
         self.deferred.clear();
         Ok(())
+    }
+
+    /// A run past its lease can record nothing (issue 14, class 11): its deferred `accepted`
+    /// settles are dropped, their calls left `sending` for the other runners, who find them
+    /// on the server.
+    fn drop_deferred_if_fenced<T>(&mut self, r: &Result<T, LedgerError>) {
+        if matches!(r, Err(LedgerError::LeaseLost { .. })) {
+            self.deferred.clear();
+        }
     }
 
     /// Moves one attempt, as it was read (`read`: its state, run and last update), to another
@@ -450,6 +466,15 @@ impl Ledger {
             Store::Sqlite(s) => s.purge(before),
             Store::Postgres(p) => p.purge(before),
         }
+    }
+}
+
+#[cfg(test)]
+impl Ledger {
+    /// A crash, for tests: the ledger closed as a killed process leaves it, its deferred
+    /// settles not committed and its run not ended.
+    pub(crate) fn crash(mut self) {
+        self.deferred.clear();
     }
 }
 

@@ -175,6 +175,11 @@ pub enum LedgerError {
     Cancelled,
     #[error("the ledger {} is a SQLite file: {what} needs a shared (Postgres) ledger", path.display())]
     NotShared { path: PathBuf, what: &'static str },
+    /// A shared ledger refused a write of this run (issue 14, class 11): its heartbeat is
+    /// older than its lease by the database's clock, so other runners may have taken its
+    /// calls over. A run past its lease never gets it back.
+    #[error("this runner's lease on the ledger {} ran out (it stalled, or could not reach the database, for longer than --lease): other runners may have taken over its calls, so it records and sends nothing more, and they look up the calls it left `sending`", path.display())]
+    LeaseLost { path: PathBuf },
 }
 
 /// A call state read from the ledger that this build does not know (a newer build's, or a

@@ -61,6 +61,10 @@ pub fn headline(s: &ApplySummary) -> String {
             signal: Some(signal),
         }) => format!("interrupted ({signal}); {}", so_far()),
         Some(Stopped::Interrupted { signal: None }) => format!("interrupted; {}", so_far()),
+        Some(Stopped::LeaseLost) => format!(
+            "stopped: this runner's lease ran out (it stalled for longer than --lease), and the other runners take its calls over; {}",
+            so_far()
+        ),
         Some(Stopped::OutsideWindow { opens, timezone }) => held_back(format!(
             "outside the calling window until {}",
             clock::human(*opens, &self::zone(timezone))
@@ -191,6 +195,7 @@ fn rows(s: &ApplySummary) -> Vec<(&'static str, u64)> {
         (("opted out since the plan", n.opted_out_since_plan), false),
         (("held by the frequency cap", n.capped_by_frequency), false),
         (("taken by another runner", n.taken_elsewhere), false),
+        (("left to the others (lease lost)", n.lost_lease), false),
         (("not sent (the run stopped first)", n.not_reached), false),
     ];
     rows.into_iter()

@@ -797,7 +797,8 @@ on_both_backends! {
 // 10% fault mix; re-run until done; every eligible patient called exactly once. CI runs 300
 // patients; `bench/crash/run.sh` runs the full 2,000. Then the same with SIGTERM (issue 14,
 // class 9), which is Ctrl-C: each run stopped by it soon after it starts sending exits 130
-// and leaves no call `sending`.
+// and leaves no call `sending`. Then, on SQLite, a lock-bypass attempt (class 2) while a run
+// holds the ledger, and that run killed.
 on_both_backends! {
     fn sigkill_at_random_moments_never_calls_anyone_twice() {
         let patients: usize = std::env::var("OUTREACH_CRASH_PATIENTS")
@@ -883,6 +884,13 @@ on_both_backends! {
         assert!(stopped_by_sigterm > 0, "no run was stopped mid-way by SIGTERM");
         finish(&mock, &c);
         assert_exactly_once(&mock, &c);
+
+        // A lock-bypass attempt (issue 14, class 2), on SQLite: a Postgres ledger has no
+        // lock, its runners share it by design (their fencing is class 11's, tested in
+        // `scale_out`).
+        if crate::backend::current() == crate::backend::Backend::Sqlite {
+            lock_bypass_is_refused(&faulty());
+        }
         // For bench/crash/run.sh, which records how many runs finishing took.
         #[expect(clippy::print_stderr, reason = "a figure for the benchmark script, seen with --nocapture")]
         {
@@ -891,6 +899,65 @@ on_both_backends! {
             );
         }
     }
+}
+
+/// The crash test's lock-bypass phase: while a run holds a SQLite ledger, a second apply
+/// reaching the same database through a linked directory, through `x/../`, after every lock
+/// file beside it is deleted, and after its mark is deleted, is refused (exit 2, and why) and
+/// sends nothing; the holder is then killed (SIGKILL) mid-run, and the runs after it still
+/// place every call exactly once.
+fn lock_bypass_is_refused(mock: &Mock) {
+    use crate::ledger_safety::{apply_at, assert_refused_as_in_use, lock_files};
+    let c = campaign(
+        40,
+        "delivery: {batch_size: 1, requests_per_second: 5, concurrency: 1}\n",
+    );
+    let dir = c.dir.path();
+    std::fs::create_dir(dir.join("x")).unwrap();
+    std::os::unix::fs::symlink(dir, dir.join("via")).unwrap();
+    let mut holder = spawn_apply(&c, &mock.url, &["--no-follow"]);
+    wait_until(
+        || !mock.calls().is_empty() || holder.try_wait().unwrap().is_some(),
+        "the holder to place a call",
+    );
+    assert!(
+        holder.try_wait().unwrap().is_none(),
+        "the holder is at work"
+    );
+    for (how, path) in [
+        ("a linked directory", dir.join("via/state.db")),
+        ("x/../", dir.join("x/../state.db")),
+    ] {
+        assert_refused_as_in_use(&apply_at(&c, &path, &mock.url, &[]), how);
+    }
+    for file in lock_files(dir) {
+        std::fs::remove_file(file).unwrap();
+    }
+    assert_refused_as_in_use(
+        &apply_at(&c, &c.state(), &mock.url, &[]),
+        "every lock file deleted",
+    );
+    // Without its mark the ledger cannot tell whether it lost records: refused before the
+    // lock is even asked for. The mark is put back unless the holder wrote a new one
+    // meanwhile (one behind the database is no loss).
+    let mark = c.state().with_file_name("state.db-mark");
+    let kept = c.state().with_file_name("kept-mark");
+    std::fs::rename(&mark, &kept).unwrap();
+    let out = apply_at(&c, &c.state(), &mock.url, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is in use by another run (pid ")
+            || text(&out).contains("mark") && text(&out).contains("Nothing was sent"),
+        "{}",
+        text(&out)
+    );
+    if !mark.exists() {
+        std::fs::rename(&kept, &mark).unwrap();
+    }
+    let _ = holder.kill(); // SIGKILL, mid-run
+    let _ = holder.wait();
+    finish(mock, &c);
+    assert_exactly_once(mock, &c);
 }
 
 /// Re-runs apply until it is done (new faults may leave calls in doubt for the next run); how

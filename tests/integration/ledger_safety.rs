@@ -20,7 +20,7 @@ fn assert_exactly_once(mock: &Mock, c: &Campaign) {
 }
 
 /// `outreach apply` of the campaign with the ledger at `state`.
-fn apply_at(c: &Campaign, state: &Path, url: &str, extra: &[&str]) -> Output {
+pub(crate) fn apply_at(c: &Campaign, state: &Path, url: &str, extra: &[&str]) -> Output {
     outreach()
         .env("INTRON_API_KEY", KEY)
         .args([
@@ -67,7 +67,7 @@ fn spawn_at(c: &Campaign, state: &Path, url: &str) -> std::process::Child {
 }
 
 /// Files in `dir` whose name ends with `.lock`.
-fn lock_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn lock_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -75,7 +75,7 @@ fn lock_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn assert_refused_as_in_use(out: &Output, how: &str) {
+pub(crate) fn assert_refused_as_in_use(out: &Output, how: &str) {
     assert_eq!(out.status.code(), Some(2), "{how}: {}", text(out));
     assert!(
         text(out).contains("is in use by another run (pid "),

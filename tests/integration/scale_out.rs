@@ -315,3 +315,96 @@ fn campaigns_sharing_an_api_key_share_its_budget() {
         }
     });
 }
+
+/// Sends `signal` (`STOP`, `CONT`) to a runner.
+fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} {}", child.id());
+}
+
+/// Issue 14, class 11: a runner stalled past its lease could still send, and record. A
+/// runner is stopped (SIGSTOP) in the middle of its work for longer than its lease of 2 s;
+/// another takes its work over; once the stalled one shows as stopped in `status`, it is let
+/// go on (SIGCONT): the ledger refuses its writes, so it sends nothing more and says its
+/// lease ran out. Both runners keep a long in-doubt grace, so that a call the stalled one
+/// may have been about to send when it stopped (the window no ledger can close) is not sent
+/// again by the other meanwhile; the runs after (grace 0, once no request can be in flight)
+/// settle what it left `sending`. Every patient is called exactly once.
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs a Postgres server: set OUTREACH_TEST_DATABASE_URL, or run `bash .ci/postgres.sh cargo test --workspace`"
+)]
+fn class_11_a_runner_stalled_past_its_lease_sends_nothing_more_and_says_so() {
+    with(Backend::Postgres, || {
+        let mock = Mock::fast();
+        let c = campaign(
+            400,
+            "delivery: {batch_size: 5, requests_per_second: 10, concurrency: 1}\n",
+        );
+        let spawn = || {
+            Command::new(assert_cmd::cargo::cargo_bin("outreach"))
+                .env("INTRON_API_KEY", KEY)
+                .env("NO_COLOR", "1")
+                .env("RUST_LOG", "warn")
+                .args(["apply", "--yes", "--new-ledger", "--no-follow", "--json"])
+                .args(["--in-doubt-grace", "600", "--lease", "2", "--api-url"])
+                .arg(&mock.url)
+                .arg("--state")
+                .arg(c.state())
+                .arg(&c.path)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let stalled = spawn();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while mock.calls().len() < 20 {
+            assert!(Instant::now() < deadline, "the runner did not get going");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        signal(&stalled, "STOP");
+        let other = spawn();
+        // Past its lease, the stalled runner shows as stopped.
+        let pid = u64::from(stalled.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let runners = status_runners(&c);
+            if runners
+                .iter()
+                .any(|r| r["pid"].as_u64() == Some(pid) && r["alive"] == false)
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                signal(&stalled, "CONT");
+                panic!("the stalled runner never showed as stopped: {runners:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let placed_at_stop = mock.calls().len();
+        signal(&stalled, "CONT");
+        let (code, summary, stderr) = finish(stalled);
+        assert_eq!(code, Some(1), "{summary} {stderr}");
+        assert_eq!(
+            summary["stopped"]["reason"], "lease_lost",
+            "{summary} {stderr}"
+        );
+        assert!(stderr.contains("lease"), "{stderr}");
+        let (code, summary, stderr) = finish(other);
+        assert!(matches!(code, Some(0 | 1)), "{code:?}: {summary} {stderr}");
+        assert!(
+            summary["counts"]["sent"].as_u64().unwrap_or(0) > 0,
+            "the other runner took the work over: {summary}"
+        );
+        // The runs after settle what the stalled runner left `sending`.
+        settle(&mock, &c);
+        assert_exactly_once(&mock, &c);
+        assert!(placed_at_stop < c.numbers.len());
+    });
+}

@@ -30,13 +30,39 @@ pub struct Postgres {
     run: Option<String>,
 }
 
-/// Only the run's own rows: a runner that stalled past its lease does not overwrite what
-/// another runner made of its calls.
+/// Only the run's own write-aheads (`sending`, its run): a runner that stalled past its lease
+/// does not overwrite what another runner made of its calls. (The run's lease is checked first,
+/// in the same transaction: [`pg_live`].)
 const PG_SETTLE_SQL: &str = "UPDATE calls SET state = $3, batch_id = COALESCE($4, batch_id), message = COALESCE($5, message), updated_at = $6
      FROM unnest($2::text[], $7::int[]) AS u(key, attempt)
      WHERE calls.target = $1 AND calls.key = u.key AND calls.attempt = u.attempt
-       AND ($8::text IS NULL OR calls.run_id = $8)
+       AND ($8::text IS NULL OR (calls.run_id = $8 AND calls.state = 'sending'))
      RETURNING calls.key, calls.attempt";
+
+/// The fencing token of a run (issue 14, class 11): whether its lease holds, by the
+/// database's clock, inside the transaction about to write for it. A run holds its lease
+/// while its heartbeat is within `lease_secs`; past that, other runners take its claims and
+/// look up the calls it left `sending` (`unresolved`, `claim`), and it never gets the lease
+/// back (its heartbeat no longer renews it), so every begin, settle, claim and check before
+/// a request of a run past its lease is refused: it can record nothing, and sends nothing.
+/// The schema has no column for a per-claim token (and this session changes no schema):
+/// the run's heartbeat and its claims (`work.claimed_by`, `work.lease_until`) are the token.
+fn pg_live(tx: &mut postgres::Transaction<'_>, run: &str) -> Result<bool, postgres::Error> {
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS(SELECT 1 FROM runs WHERE id = $1 AND status = 'running'
+               AND heartbeat_at >= now() - make_interval(secs => lease_secs))",
+            &[&run],
+        )?
+        .get(0))
+}
+
+/// What a write fenced by [`pg_live`] did: its result, or nothing (the run's lease was lost,
+/// and the transaction rolled back).
+enum Fenced<T> {
+    Done(T),
+    LeaseLost,
+}
 
 /// A settle of `not_sent` puts the calls back among the work to claim.
 const PG_REOPEN_SQL: &str = "UPDATE work SET done = false, claimed_by = NULL, lease_until = NULL
@@ -303,19 +329,27 @@ impl Postgres {
 
     pub(super) fn heartbeat(&self, run_id: &str, claimed: i64) -> Result<(), LedgerError> {
         let run = run_id.to_owned();
-        self.run(move |c| {
+        let renewed = self.run(move |c| {
             let mut tx = c.transaction()?;
-            tx.execute(
-                "UPDATE runs SET heartbeat_at = now(), claimed = $2 WHERE id = $1",
+            // A lease that ran out is not renewed (see `pg_live`): other runners may be
+            // taking this run's calls over already.
+            let renewed = tx.execute(
+                "UPDATE runs SET heartbeat_at = now(), claimed = $2 WHERE id = $1 AND status = 'running'
+                   AND heartbeat_at >= now() - make_interval(secs => lease_secs)",
                 &[&run, &claimed],
             )?;
+            if renewed == 0 {
+                return Ok(Fenced::LeaseLost);
+            }
             tx.execute(
                 "UPDATE work SET lease_until = now() + make_interval(secs => r.lease_secs)
                  FROM runs r WHERE r.id = $1 AND work.claimed_by = $1 AND NOT work.done",
                 &[&run],
             )?;
-            tx.commit()
-        })
+            tx.commit()?;
+            Ok(Fenced::Done(()))
+        })?;
+        self.fenced(renewed)
     }
 
     pub(super) fn end_run(
@@ -450,36 +484,59 @@ impl Postgres {
             .iter()
             .map(|c| i64::try_from(c.row).unwrap_or(i64::MAX))
             .collect();
-        self.run(move |c| {
+        let recorded = self.run(move |c| {
             let mut tx = c.transaction()?;
+            if !pg_live(&mut tx, &run)? {
+                return Ok(Fenced::LeaseLost);
+            }
             pg_write_deferred(&mut tx, &deferred, Some(run.as_str()))?;
+            // Only calls whose claim this run holds (its lease, by the database's clock): a
+            // claim another runner took over when this one's ran out is theirs to record.
             let got = tx.query(
                 "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
                  SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5
                  FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[]) AS u(key, attempt, phone, source, row)
+                 JOIN work w ON w.target = $1 AND w.key = u.key AND w.attempt = u.attempt
+                   AND w.claimed_by = $4 AND w.lease_until >= now()
                  ORDER BY u.key, u.attempt
                  ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
                  WHERE calls.state = 'not_sent'
                  RETURNING key, attempt",
                 &[&tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows],
             )?;
+            // Done: the claimed calls recorded now, or by another runner before.
             tx.execute(
                 "UPDATE work SET done = true
                  FROM unnest($2::text[], $3::int[]) AS u(key, attempt)
-                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt",
-                &[&tg, &keys, &nums],
+                 WHERE work.target = $1 AND work.key = u.key AND work.attempt = u.attempt
+                   AND work.claimed_by = $4 AND EXISTS (
+                     SELECT 1 FROM calls c WHERE c.target = work.target AND c.key = work.key
+                       AND c.attempt = work.attempt AND c.state <> 'not_sent')",
+                &[&tg, &keys, &nums, &run],
             )?;
             tx.commit()?;
             let got: HashSet<(String, i32)> = got.iter().map(|r| (r.get(0), r.get(1))).collect();
-            Ok(keys
-                .iter()
-                .cloned()
-                .zip(nums.iter().copied())
-                .enumerate()
-                .filter(|(_, ka)| got.contains(ka))
-                .map(|(i, _)| i)
-                .collect())
-        })
+            Ok(Fenced::Done(
+                keys.iter()
+                    .cloned()
+                    .zip(nums.iter().copied())
+                    .enumerate()
+                    .filter(|(_, ka)| got.contains(ka))
+                    .map(|(i, _)| i)
+                    .collect(),
+            ))
+        })?;
+        self.fenced(recorded)
+    }
+
+    /// A fenced write's result, or [`LedgerError::LeaseLost`].
+    fn fenced<T>(&self, r: Fenced<T>) -> Result<T, LedgerError> {
+        match r {
+            Fenced::Done(t) => Ok(t),
+            Fenced::LeaseLost => Err(LedgerError::LeaseLost {
+                path: self.path.clone(),
+            }),
+        }
     }
 
     /// Settles attempts (and the deferred settles) of this connection's run; attempts moved to
@@ -502,8 +559,13 @@ impl Postgres {
             batch_id.map(ToOwned::to_owned),
             message.map(ToOwned::to_owned),
         );
-        self.run(move |c| {
+        let settled = self.run(move |c| {
             let mut tx = c.transaction()?;
+            if let Some(run) = run.as_deref()
+                && !pg_live(&mut tx, run)?
+            {
+                return Ok(Fenced::LeaseLost);
+            }
             pg_write_deferred(&mut tx, &d2, run.as_deref())?;
             pg_settle(
                 &mut tx,
@@ -515,8 +577,10 @@ impl Postgres {
                 &t,
                 run.as_deref(),
             )?;
-            tx.commit()
-        })
+            tx.commit()?;
+            Ok(Fenced::Done(()))
+        })?;
+        self.fenced(settled)
     }
 
     pub(super) fn resolve(
@@ -739,21 +803,22 @@ impl Postgres {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use postgres::{Client, NoTls};
 
     use crate::ledger::{BadTime, CallState, Ledger, LedgerError, NewCall};
 
     /// A database created for one test on the server of `OUTREACH_TEST_DATABASE_URL` (a
-    /// superuser URL), dropped with it; `None` without a server.
-    struct TestDb {
+    /// superuser URL), dropped with it; `None` without a server. (Also the property test of
+    /// the exactly-once rule's, in `apply::reconcile`.)
+    pub(crate) struct TestDb {
         admin: String,
         name: String,
-        url: String,
+        pub(crate) url: String,
     }
 
     impl TestDb {
-        fn create(tag: &str) -> Option<TestDb> {
+        pub(crate) fn create(tag: &str) -> Option<TestDb> {
             let Some(admin) = std::env::var("OUTREACH_TEST_DATABASE_URL")
                 .ok()
                 .filter(|u| !u.is_empty())
@@ -803,15 +868,238 @@ mod tests {
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
             .unwrap();
-        let call = NewCall {
-            key: "k1",
+        claimed(&l, &run, &["k1"]);
+        l.begin(&run, "mock", "c", "r", &[new_call("k1")]).unwrap();
+        l
+    }
+
+    /// The first attempt of `key`, to write ahead.
+    fn new_call(key: &str) -> NewCall<'_> {
+        NewCall {
+            key,
             attempt: 1,
             phone: "+2348031234567",
             source: "p.csv",
             row: 2,
+        }
+    }
+
+    /// `keys` (first attempts) added to the shared work and claimed by `run`, as a runner
+    /// does before it writes calls ahead; returns what the run got.
+    fn claimed(l: &Ledger, run: &str, keys: &[&str]) -> Vec<String> {
+        let pg = l.shared_only("a test").unwrap();
+        let work: Vec<(&str, u32, &str)> = keys.iter().map(|k| (*k, 1, "Africa/Lagos")).collect();
+        pg.enqueue("mock", "c", "r", &work).unwrap();
+        pg.claim(run, "mock", "c", "r", "Africa/Lagos", keys.len())
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// A run's lease run out, as the database's clock sees it: its heartbeat and the claims
+    /// it holds an hour old (no sleep: the test does not depend on timing).
+    fn lease_runs_out(db: &TestDb, run: &str) {
+        Client::connect(&db.url, NoTls)
+            .unwrap()
+            .execute(
+                "WITH r AS (UPDATE runs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1)
+                 UPDATE work SET lease_until = now() - interval '1 hour' WHERE claimed_by = $1",
+                &[&run],
+            )
+            .unwrap();
+    }
+
+    fn state_and_run(db: &TestDb, key: &str) -> (String, String) {
+        let r = Client::connect(&db.url, NoTls)
+            .unwrap()
+            .query_one("SELECT state, run_id FROM calls WHERE key = $1", &[&key])
+            .unwrap();
+        (r.get(0), r.get(1))
+    }
+
+    // Issue 14, class 11: a runner stalled past its lease could still record and send. The
+    // ledger itself refuses every write of a run whose lease ran out (by the database's
+    // clock), whatever the runner believes: its write-ahead, its settles (the calls stay
+    // `sending` for the others to look up), its claims, its check before a request; and its
+    // heartbeat does not bring the lease back.
+    #[test]
+    fn class_11_a_run_past_its_lease_can_neither_write_ahead_settle_claim_nor_send() {
+        let Some(db) = TestDb::create("fence_lapsed") else {
+            return;
         };
-        l.begin(&run, "mock", "c", "r", &[call]).unwrap();
-        l
+        let lease = std::time::Duration::from_secs(30);
+        let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let run = l.start_run("mock", "c", "r", lease).unwrap();
+        assert_eq!(claimed(&l, &run, &["k1", "k2", "k3"]), ["k1", "k2", "k3"]);
+        assert_eq!(
+            l.begin(&run, "mock", "c", "r", &[new_call("k1")]).unwrap(),
+            [0]
+        );
+        // An answer accepted, its settle deferred to the next write.
+        l.accept_later("mock", &[("k1", 1)], "b1");
+        lease_runs_out(&db, &run);
+
+        let lost = |r: Result<Vec<usize>, LedgerError>| {
+            assert!(matches!(r, Err(LedgerError::LeaseLost { .. })), "{r:?}");
+        };
+        lost(l.begin(&run, "mock", "c", "r", &[new_call("k2")]));
+        lost(
+            l.settle("mock", &[("k1", 1)], CallState::Accepted, Some("b1"), None)
+                .map(|()| Vec::new()),
+        );
+        lost(
+            l.shared_only("a test")
+                .unwrap()
+                .still_mine(&run, "mock", &[("k1", 1)]),
+        );
+        lost(
+            l.shared_only("a test")
+                .unwrap()
+                .claim(&run, "mock", "c", "r", "Africa/Lagos", 10)
+                .map(|_| Vec::new()),
+        );
+        lost(l.heartbeat(&run, 3).map(|()| Vec::new()));
+        // Nothing was recorded: k1 is still this run's write-ahead (the deferred accept was
+        // dropped, not committed), and k2 has no record.
+        assert_eq!(
+            state_and_run(&db, "k1"),
+            ("sending".to_owned(), run.clone())
+        );
+        let h = l.history("mock", "c", "r").unwrap();
+        assert_eq!(h.len(), 1, "{:?}", h.keys());
+        assert!(
+            l.flush().is_ok(),
+            "the refused accept is not kept to be refused again"
+        );
+
+        // Another runner takes over: it claims the lapsed run's work, and it sees k1 as left
+        // `sending` by a stopped run, to look up on the server and settle.
+        let mut other = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let next = other.start_run("mock", "c", "r", lease).unwrap();
+        let pg = other.shared_only("a test").unwrap();
+        assert_eq!(
+            pg.claim(&next, "mock", "c", "r", "Africa/Lagos", 10)
+                .unwrap(),
+            [("k2".to_owned(), 1), ("k3".to_owned(), 1)]
+        );
+        let left = other.unresolved("mock", "c", "r", &next, false).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].key, "k1");
+        assert!(
+            other
+                .resolve("mock", &left[0], CallState::Accepted, Some("b1"), "found")
+                .unwrap()
+        );
+        assert_eq!(
+            other
+                .begin(&next, "mock", "c", "r", &[new_call("k2"), new_call("k3")])
+                .unwrap(),
+            [0, 1]
+        );
+        // The stalled run, back, still cannot record or send.
+        lost(l.begin(&run, "mock", "c", "r", &[new_call("k3")]));
+        lost(
+            l.shared_only("a test")
+                .unwrap()
+                .still_mine(&run, "mock", &[("k2", 1)]),
+        );
+        assert_eq!(
+            state_and_run(&db, "k2"),
+            ("sending".to_owned(), next.clone())
+        );
+        assert_eq!(state_and_run(&db, "k1").0, "accepted");
+        // The live run goes on.
+        other.heartbeat(&next, 2).unwrap();
+        other
+            .settle(
+                "mock",
+                &[("k2", 1), ("k3", 1)],
+                CallState::Accepted,
+                Some("b2"),
+                None,
+            )
+            .unwrap();
+    }
+
+    // Class 11: a claim another run took over (this run's claim ran out while its heartbeat
+    // still held, or it lagged) is not this run's to write ahead, and a call another run
+    // took over is not its to send or settle; the check before the request restarts the
+    // in-doubt grace, so a runner that read the call before it cannot resolve it as never
+    // placed.
+    #[test]
+    fn class_11_a_call_taken_over_by_another_run_cannot_be_written_ahead_sent_or_settled() {
+        let Some(db) = TestDb::create("fence_taken") else {
+            return;
+        };
+        let lease = std::time::Duration::from_secs(30);
+        let mut a = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let mut b = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let run_a = a.start_run("mock", "c", "r", lease).unwrap();
+        let run_b = b.start_run("mock", "c", "r", lease).unwrap();
+        assert_eq!(claimed(&a, &run_a, &["k1", "k2"]), ["k1", "k2"]);
+        // Only k1's claim runs out; run a's heartbeat still holds.
+        Client::connect(&db.url, NoTls)
+            .unwrap()
+            .batch_execute(
+                "UPDATE work SET lease_until = now() - interval '1 hour' WHERE key = 'k1'",
+            )
+            .unwrap();
+        let pg_b = b.shared_only("a test").unwrap();
+        assert_eq!(
+            pg_b.claim(&run_b, "mock", "c", "r", "Africa/Lagos", 10)
+                .unwrap(),
+            [("k1".to_owned(), 1)]
+        );
+        // a's write-ahead records k2 alone: k1's claim is b's.
+        assert_eq!(
+            a.begin(&run_a, "mock", "c", "r", &[new_call("k1"), new_call("k2")])
+                .unwrap(),
+            [1]
+        );
+        assert_eq!(
+            b.begin(&run_b, "mock", "c", "r", &[new_call("k1")])
+                .unwrap(),
+            [0]
+        );
+        assert_eq!(
+            a.shared_only("a test")
+                .unwrap()
+                .still_mine(&run_a, "mock", &[("k1", 1), ("k2", 1)])
+                .unwrap(),
+            [1]
+        );
+        // a's settle of k1 moves nothing: it is b's write-ahead.
+        a.settle("mock", &[("k1", 1)], CallState::Rejected, None, Some("422"))
+            .unwrap();
+        assert_eq!(
+            state_and_run(&db, "k1"),
+            ("sending".to_owned(), run_b.clone())
+        );
+
+        // b reads k2 as a stopped run's (as it would once a's heartbeat is old); a's check
+        // before the request then touches k2, and b's resolve of what it read is refused.
+        let read = {
+            let mut all = b.attempts("mock", "c", "r", &[CallState::Sending]).unwrap();
+            all.retain(|x| x.key == "k2");
+            all.pop().unwrap()
+        };
+        assert_eq!(
+            a.shared_only("a test")
+                .unwrap()
+                .still_mine(&run_a, "mock", &[("k2", 1)])
+                .unwrap(),
+            [0]
+        );
+        assert!(
+            !b.resolve("mock", &read, CallState::NotSent, None, "never placed")
+                .unwrap(),
+            "a call checked right before its request is not resolved from an older read"
+        );
+        assert_eq!(
+            state_and_run(&db, "k2"),
+            ("sending".to_owned(), run_a.clone())
+        );
     }
 
     // The one migration of issue 15 (case 7): a version 1 ledger with calls is upgraded

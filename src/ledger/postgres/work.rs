@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{LedgerError, Postgres, StoredSeconds, owned, pg_keys};
+use super::{Fenced, LedgerError, Postgres, StoredSeconds, owned, pg_keys, pg_live};
 use crate::ledger::OpenWork;
 
 impl Postgres {
@@ -108,8 +108,13 @@ impl Postgres {
             timezone.to_owned(),
         );
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let rows = c.query(
+        let claimed = self.run(move |c| {
+            // A run past its lease claims nothing (see `pg_live`).
+            let mut tx = c.transaction()?;
+            if !pg_live(&mut tx, &run)? {
+                return Ok(Fenced::LeaseLost);
+            }
+            let rows = tx.query(
                 "WITH picked AS (
                     SELECT target, key, attempt FROM work
                     WHERE target = $1 AND campaign = $2 AND round = $3 AND timezone = $4 AND NOT done
@@ -132,15 +137,23 @@ impl Postgres {
                     )
                 })
                 .collect();
+            tx.commit()?;
             got.sort_unstable();
-            Ok(got.into_iter().map(|(_, k, a)| (k, a)).collect())
-        })
+            Ok(Fenced::Done(
+                got.into_iter().map(|(_, k, a)| (k, a)).collect(),
+            ))
+        })?;
+        self.fenced(claimed)
     }
 
     /// Which of `attempts` are still this run's to send (recorded `sending` by it), checked
-    /// right before their request leaves: a runner that stalled past its lease may have had
-    /// them looked up and sent again by another. Positions in `attempts`. (A SQLite run
-    /// holds the ledger's lock: its calls are its own, and it does not ask.)
+    /// right before each of their requests leaves (issue 14, class 11): a runner that stalled
+    /// past its lease may have had them looked up and sent again by another. Positions in
+    /// `attempts`; [`LedgerError::LeaseLost`] when the run's lease ran out (then none is).
+    /// The check also touches the calls it keeps (`updated_at`): another runner that read them
+    /// before can no longer resolve them (its resolve is conditional on the row as read), and
+    /// the in-doubt grace runs from this check, the last moment before the request. (A
+    /// SQLite run holds the ledger's lock: its calls are its own, and it does not ask.)
     pub fn still_mine(
         &self,
         run_id: &str,
@@ -148,23 +161,33 @@ impl Postgres {
         attempts: &[(&str, u32)],
     ) -> Result<Vec<usize>, LedgerError> {
         let (run, tg, att) = (run_id.to_owned(), target.to_owned(), owned(attempts));
-        self.run(move |c| {
+        let t = super::now();
+        let mine = self.run(move |c| {
             let (keys, nums) = pg_keys(&att);
-            let rows = c.query(
-                "SELECT c.key, c.attempt FROM calls c
-                 JOIN unnest($3::text[], $4::int[]) AS u(key, attempt) ON c.key = u.key AND c.attempt = u.attempt
-                 WHERE c.target = $1 AND c.run_id = $2 AND c.state = 'sending'",
-                &[&tg, &run, &keys, &nums],
+            let mut tx = c.transaction()?;
+            if !pg_live(&mut tx, &run)? {
+                return Ok(Fenced::LeaseLost);
+            }
+            let rows = tx.query(
+                "UPDATE calls c SET updated_at = $5
+                 FROM unnest($3::text[], $4::int[]) AS u(key, attempt)
+                 WHERE c.key = u.key AND c.attempt = u.attempt
+                   AND c.target = $1 AND c.run_id = $2 AND c.state = 'sending'
+                 RETURNING c.key, c.attempt",
+                &[&tg, &run, &keys, &nums, &t],
             )?;
+            tx.commit()?;
             let mine: HashSet<(String, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            Ok(keys
-                .into_iter()
-                .zip(nums)
-                .enumerate()
-                .filter(|(_, ka)| mine.contains(ka))
-                .map(|(i, _)| i)
-                .collect())
-        })
+            Ok(Fenced::Done(
+                keys.into_iter()
+                    .zip(nums)
+                    .enumerate()
+                    .filter(|(_, ka)| mine.contains(ka))
+                    .map(|(i, _)| i)
+                    .collect(),
+            ))
+        })?;
+        self.fenced(mine)
     }
 
     /// Lets go of claimed calls at once, for other runners to claim (Postgres).
