@@ -26,8 +26,8 @@ impl Endpoint {
                 }
             }
             Target::Url(u) => Endpoint {
-                base: u.trim_end_matches('/').to_owned(),
-                name: u.clone(),
+                base: u.as_str().to_owned(),
+                name: u.as_str().to_owned(),
                 mock: None,
             },
             Target::RunningMock(u) => Endpoint {

@@ -15,8 +15,8 @@ use super::input::Planned;
 use super::state::{Due, Shared};
 use crate::settings::ApplySettings;
 
-/// The ledger's name for an API key's request budget: a SHA-256 fingerprint of the key (the
-/// key itself is never written anywhere).
+/// The ledger's name for an API key's request budget on a target (its id, in its normal
+/// form): a SHA-256 fingerprint of the key (the key itself is never written anywhere).
 pub(super) fn key_budget_scope(target: &str, key: &SecretString) -> String {
     use secrecy::ExposeSecret as _;
     use sha2::Digest as _;
@@ -28,7 +28,7 @@ pub(super) fn key_budget_scope(target: &str, key: &SecretString) -> String {
             let _ = write!(hex, "{b:02x}");
             hex
         });
-    format!("{target}\u{1f}key:{hex}")
+    crate::settings::target::budget_scope(target, &format!("key:{hex}"))
 }
 
 /// The share of `requests_per_second` that runners on a shared ledger use together.
@@ -55,7 +55,10 @@ impl Pacer {
             // runners reach it with different delays after their slots.
             Pacer::Shared {
                 scopes: [
-                    format!("{}\u{1f}campaign:{}", shared.target_id, campaign.name),
+                    crate::settings::target::budget_scope(
+                        &shared.target_id,
+                        &format!("campaign:{}", campaign.name),
+                    ),
                     shared.key_scope.clone(),
                 ],
                 period: period.div_f64(SHARED_PACE),

@@ -11,7 +11,7 @@ use crate::campaign::Kind;
 use crate::cli::{
     ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, SourceArgs, TargetArgs, WatchArgs,
 };
-use crate::settings::target::{Target, TargetId};
+use crate::settings::target::{ApiUrl, Target, TargetId};
 use crate::settings::{ApplySettings, Config, InitSettings, Logging, PlanSettings, WatchSettings};
 
 /// How the log is written: read before [`resolve`], so that its errors are logged as asked.
@@ -68,7 +68,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             let campaign = campaign_file(campaign)?;
             Config::Report {
                 state: state_for(target.state.clone(), Some(&campaign)),
-                target: target_id(&target),
+                target: target_id(&target)?,
                 campaign,
                 format,
                 out,
@@ -209,12 +209,14 @@ fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
     })
 }
 
-fn target_id(args: &TargetArgs) -> TargetId {
-    if args.mock {
+/// The ledger's name for the target of `--mock` or `--api-url` (its normal form, so that
+/// one server is one target however its URL is spelt).
+fn target_id(args: &TargetArgs) -> anyhow::Result<TargetId> {
+    Ok(if args.mock {
         TargetId::Mock
     } else {
-        TargetId::url(&args.api_url)
-    }
+        TargetId::url(&args.api_url)?
+    })
 }
 
 fn init(args: InitArgs, color: bool) -> Config {
@@ -282,7 +284,11 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         target: if mock {
             Some(Target::Mock)
         } else {
-            api_url.map(Target::Url)
+            api_url
+                .as_deref()
+                .map(ApiUrl::parse)
+                .transpose()?
+                .map(Target::Url)
         },
         campaign: campaign_file(campaign)?,
         out,
@@ -330,7 +336,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
         target: if target.mock {
             Target::Mock
         } else {
-            Target::Url(target.api_url.clone())
+            Target::Url(ApiUrl::parse(&target.api_url)?)
         },
         state: target.state.clone(),
         input: campaign_file(input)?,

@@ -73,6 +73,7 @@ pub fn migrate(state: &Path, accept_loss: bool, out: &mut dyn Write) -> anyhow::
             ledger: ledger.path(),
             version,
             accepted_loss: accept_loss && !ledger.is_shared(),
+            targets: ledger.targets_rewritten(),
         },
         out,
     )?;

@@ -25,6 +25,7 @@ mod mark;
 mod model;
 mod postgres;
 mod sqlite;
+mod targets;
 
 pub use async_ledger::AsyncLedger;
 pub use model::{
@@ -35,6 +36,7 @@ use model::{CountRow, StoredSeconds, StoredTime};
 pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
+pub use targets::TargetsRewritten;
 
 #[cfg(test)]
 pub(crate) use postgres::tests::TestDb;
@@ -146,6 +148,16 @@ impl Ledger {
         match self.store_mut() {
             Store::Sqlite(s) => s.migrate(),
             Store::Postgres(p) => p.migrate(),
+        }
+    }
+
+    /// What this open's migration made of the stored targets (issue 14, class 4: each in its
+    /// normal form), when it ran the migration that does it; `None` when the ledger was at
+    /// that version already.
+    pub fn targets_rewritten(&self) -> Option<&TargetsRewritten> {
+        match &self.store {
+            Store::Sqlite(s) => s.rewritten(),
+            Store::Postgres(p) => p.rewritten(),
         }
     }
 

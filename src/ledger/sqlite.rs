@@ -15,13 +15,14 @@ use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::targets::{self, TargetsRewritten};
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
     StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -31,6 +32,8 @@ pub(super) struct Sqlite {
     /// The database file, opened without following a link at its name (the process's one
     /// descriptor of it, never closed: see `files.rs`): the run lock is taken on it.
     file: files::Database,
+    /// What the migration to version 5 made of the stored targets, when this open ran it.
+    rewritten: Option<TargetsRewritten>,
 }
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
@@ -132,6 +135,84 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
 /// The columns [`row_to_attempt`] reads.
 const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
 
+/// The stored targets' rewrite (see `targets.rs`) inside a SQLite transaction: the targets
+/// of `calls` and `runs` (the other tables hold none).
+struct SqliteRewrite<'a, 'c>(&'a rusqlite::Transaction<'c>);
+
+impl targets::Rewrite for SqliteRewrite<'_, '_> {
+    type Error = rusqlite::Error;
+
+    fn targets(&mut self) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT DISTINCT target FROM calls UNION SELECT DISTINCT target FROM runs")?;
+        stmt.query_map([], |r| r.get(0))?.collect()
+    }
+
+    fn colliding_keys(&mut self, members: &[String]) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.0.prepare(
+            "SELECT DISTINCT c.key FROM calls c WHERE c.target = ?1
+               AND EXISTS (SELECT 1 FROM calls d WHERE d.target = ?2 AND d.key = c.key)",
+        )?;
+        let mut keys = std::collections::BTreeSet::new();
+        for (i, a) in members.iter().enumerate() {
+            for b in &members[i + 1..] {
+                for key in stmt.query_map(params![a, b], |r| r.get::<_, String>(0))? {
+                    keys.insert(key?);
+                }
+            }
+        }
+        Ok(keys.into_iter().collect())
+    }
+
+    fn attempts(&mut self, target: &str, key: &str) -> rusqlite::Result<targets::Attempts> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT attempt, state, created_at FROM calls WHERE target = ?1 AND key = ?2 ORDER BY attempt",
+        )?;
+        stmt.query_map(params![target, key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect()
+    }
+
+    fn park(
+        &mut self,
+        from: &str,
+        key: &str,
+        attempt: i64,
+        to: &str,
+        new: i64,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE calls SET target = ?4, attempt = ?5 WHERE target = ?1 AND key = ?2 AND attempt = ?3",
+            )?
+            .execute(params![from, key, attempt, to, -new])
+            .map(drop)
+    }
+
+    fn unpark(&mut self, _members: &[String], key: &str, to: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE calls SET attempt = -attempt WHERE target = ?1 AND key = ?2 AND attempt < 0",
+            )?
+            .execute(params![to, key])
+            .map(drop)
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> rusqlite::Result<u64> {
+        let moved = self.0.execute(
+            "UPDATE calls SET target = ?2 WHERE target = ?1",
+            params![from, to],
+        )?;
+        self.0.execute(
+            "UPDATE runs SET target = ?2 WHERE target = ?1",
+            params![from, to],
+        )?;
+        Ok(u64::try_from(moved).unwrap_or(u64::MAX))
+    }
+}
+
 impl Sqlite {
     /// Opens the file at `path` (created if needed, owner-only), applies the migrations, and
     /// refuses it when it lost committed records (see `mark.rs`).
@@ -220,6 +301,7 @@ impl Sqlite {
             conn,
             path: path.to_path_buf(),
             file,
+            rewritten: None,
         };
         store.migrate_to(upto)?;
         Ok(store)
@@ -349,7 +431,21 @@ impl Sqlite {
             .map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
+        if version < 5 && upto >= 5 {
+            // Every stored target in its normal form (issue 14, class 4: see `targets.rs`),
+            // in one transaction with the version.
+            let tx = conn.transaction().map_err(&sql)?;
+            let rewritten = targets::rewrite(&mut SqliteRewrite(&tx)).map_err(&sql)?;
+            tx.execute_batch("PRAGMA user_version = 5;").map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
+            self.rewritten = Some(rewritten);
+        }
         Ok(())
+    }
+
+    /// What the migration to version 5 made of the stored targets, when this open ran it.
+    pub(super) fn rewritten(&self) -> Option<&TargetsRewritten> {
+        self.rewritten.as_ref()
     }
 
     /// Takes the run lock on the database file for this process, or says who holds it (see
@@ -1150,9 +1246,9 @@ mod tests {
         drop(Ledger::open(&path).unwrap());
     }
 
-    // The one migration of this schema version (issue 15, case 7, and issue 14, class 3): a
-    // version 3 ledger with calls is upgraded in place, its calls kept, given a mark, and
-    // campaign files are recorded from then on.
+    // The migration to version 4 (issue 15, case 7, and issue 14, class 3): a version 3
+    // ledger with calls is upgraded in place, its calls kept, given a mark, and campaign
+    // files are recorded from then on.
     #[test]
     fn a_version_3_ledger_is_upgraded_keeping_its_calls() {
         let dir = tempfile::tempdir().unwrap();
@@ -1178,7 +1274,6 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-        assert_eq!(v, 4);
         assert_eq!(
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Accepted
@@ -1197,6 +1292,170 @@ mod tests {
             .unwrap();
         l.begin(&run, "mock", "c", "r", &[call("k2")]).unwrap();
         assert_eq!(mark::read(&path).unwrap(), Some(1));
+    }
+
+    /// The normal form of the spellings the version 4 test ledger holds.
+    const NORMAL: &str = "https://api.example.org";
+
+    /// A version 4 ledger at `path` as an older build left it, calls under several spellings
+    /// of one server: `k1` only under one; `k2` under two, unanswered under the one and
+    /// answered earlier under the other; a dry run; a URL with a query; the mark agreeing.
+    fn version_4_ledger(path: &Path) {
+        let mut old = Sqlite::connect(path, 4).unwrap();
+        let spelt = "HTTPS://API.Example.org:443/";
+        let with_user = "https://user:s3cret@api.example.org/";
+        for (run, target) in [
+            ("r1", spelt),
+            ("r2", NORMAL),
+            ("r3", "dry-run:HTTPS://API.EXAMPLE.ORG"),
+            ("r4", "https://api.example.org/?tenant=x"),
+            ("r5", with_user),
+        ] {
+            old.start_run(run, target, "c", "r", 30.0).unwrap();
+        }
+        old.begin("r2", NORMAL, "c", "r", &[call("k2")], &[])
+            .unwrap();
+        old.begin("r1", spelt, "c", "r", &[call("k1"), call("k2")], &[])
+            .unwrap();
+        old.begin(
+            "r3",
+            "dry-run:HTTPS://API.EXAMPLE.ORG",
+            "c",
+            "r",
+            &[call("k1")],
+            &[],
+        )
+        .unwrap();
+        old.begin(
+            "r4",
+            "https://api.example.org/?tenant=x",
+            "c",
+            "r",
+            &[call("k3")],
+            &[],
+        )
+        .unwrap();
+        old.begin("r5", with_user, "c", "r", &[call("k4")], &[])
+            .unwrap();
+        old.conn
+            .execute_batch(&format!(
+                "UPDATE calls SET state = 'answered', created_at = '2026-11-01T09:00:00Z' WHERE target = '{NORMAL}';
+                 UPDATE calls SET state = 'no_answer', retry_at = '2026-11-02T09:00:00Z', created_at = '2026-11-02T09:00:00Z' WHERE target = '{spelt}' AND key = 'k2';
+                 UPDATE calls SET state = 'accepted' WHERE target = '{spelt}' AND key = 'k1';"
+            ))
+            .unwrap();
+        assert_eq!(mark::read(path).unwrap(), Some(5));
+    }
+
+    fn user_version(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    // Issue 14, class 4, and the one migration of this schema version: a version 4 ledger
+    // whose calls were recorded under spellings of one server finds them all under its
+    // normal form; a call recorded under two is kept once per attempt, the answered one
+    // deciding; nothing is lost, the mark still agrees, and a password leaves the ledger.
+    #[test]
+    fn a_version_4_ledger_is_upgraded_with_its_targets_in_their_normal_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        version_4_ledger(&path);
+        assert_eq!(user_version(&path), 4);
+        let mut l = Ledger::open(&path).unwrap();
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
+        assert_eq!(SCHEMA_VERSION, 5);
+        let t = l.targets_rewritten().unwrap().clone();
+        assert_eq!(t.merged_keys, 1);
+        assert_eq!(
+            t.renamed,
+            [
+                (
+                    "dry-run:HTTPS://API.EXAMPLE.ORG".into(),
+                    "dry-run:https://api.example.org".into(),
+                    1
+                ),
+                ("HTTPS://API.Example.org:443/".into(), NORMAL.into(), 2),
+                // Shown without its password.
+                ("https://api.example.org/".into(), NORMAL.into(), 1),
+            ]
+        );
+        assert_eq!(t.kept, ["https://api.example.org/"]);
+        let h = l.history(NORMAL, "c", "r").unwrap();
+        assert_eq!(h.len(), 3, "{h:?}");
+        assert_eq!((h["k1"].attempt, h["k1"].state), (1, CallState::Accepted));
+        assert_eq!((h["k2"].attempt, h["k2"].state), (2, CallState::Answered));
+        assert_eq!(h["k4"].state, CallState::Sending);
+        let mut k2: Vec<_> = l
+            .attempts(NORMAL, "c", "r", &[])
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.key == "k2")
+            .map(|a| (a.attempt, a.state))
+            .collect();
+        k2.sort_unstable();
+        assert_eq!(k2, [(1, CallState::NoAnswer), (2, CallState::Answered)]);
+        assert!(
+            l.history("HTTPS://API.Example.org:443/", "c", "r")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            l.history("dry-run:https://api.example.org", "c", "r")
+                .unwrap()["k1"]
+                .state,
+            CallState::Sending
+        );
+        assert_eq!(
+            l.history("https://api.example.org/?tenant=x", "c", "r")
+                .unwrap()["k3"]
+                .state,
+            CallState::Sending
+        );
+        let conn = Connection::open(&path).unwrap();
+        let mut runs: Vec<String> = conn
+            .prepare("SELECT target FROM runs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        runs.dedup();
+        assert_eq!(
+            runs,
+            [
+                NORMAL,
+                "dry-run:https://api.example.org",
+                "https://api.example.org/?tenant=x",
+                NORMAL
+            ]
+        );
+        let stored: String = conn
+            .query_row("SELECT group_concat(target) FROM calls", [], |r| r.get(0))
+            .unwrap();
+        assert!(!stored.contains("s3cret"), "{stored}");
+        // The mark agrees, and the next write-ahead moves it on.
+        assert_eq!(mark::read(&path).unwrap(), Some(5));
+        let run = l
+            .start_run(NORMAL, "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        l.begin(&run, NORMAL, "c", "r", &[call("k5")]).unwrap();
+        assert_eq!(mark::read(&path).unwrap(), Some(6));
+        drop(l);
+        // Opened again, nothing is migrated; and the rewrite itself changes nothing twice.
+        assert!(Ledger::open(&path).unwrap().targets_rewritten().is_none());
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        let again = targets::rewrite(&mut SqliteRewrite(&tx)).unwrap();
+        assert_eq!(
+            again,
+            TargetsRewritten {
+                kept: vec!["https://api.example.org/".into()],
+                ..TargetsRewritten::default()
+            }
+        );
     }
 
     #[cfg(unix)]

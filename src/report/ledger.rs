@@ -25,6 +25,9 @@ pub enum Done<'a> {
         version: i64,
         /// `--accept-lost-records` on a SQLite ledger: what it holds is now taken as whole.
         accepted_loss: bool,
+        /// What this migration made of the stored targets, when it ran the one that puts
+        /// them in their normal form.
+        targets: Option<&'a crate::ledger::TargetsRewritten>,
     },
 }
 
@@ -57,12 +60,16 @@ pub fn write(done: &Done<'_>, out: &mut dyn Write) -> io::Result<()> {
             ledger,
             version,
             accepted_loss,
+            targets,
         } => {
             writeln!(
                 out,
                 "The ledger {} is at schema version {version}.",
                 ledger.display()
             )?;
+            if let Some(t) = targets {
+                write_targets(t, out)?;
+            }
             if *accepted_loss {
                 writeln!(
                     out,
@@ -72,4 +79,41 @@ pub fn write(done: &Done<'_>, out: &mut dyn Write) -> io::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What the migration made of the stored targets: each spelling renamed to its normal form,
+/// the calls merged, the targets kept as written.
+fn write_targets(t: &crate::ledger::TargetsRewritten, out: &mut dyn Write) -> io::Result<()> {
+    if t.is_empty() {
+        return writeln!(
+            out,
+            "Every target it records was in its normal form already."
+        );
+    }
+    for (from, to, calls) in &t.renamed {
+        writeln!(
+            out,
+            "Target {from} is now recorded as {to} ({calls} call {}): one server is one target however its URL is spelt.",
+            if *calls == 1 { "record" } else { "records" }
+        )?;
+    }
+    if t.merged_keys > 0 {
+        writeln!(
+            out,
+            "{} {} recorded under two spellings of one server: their attempts are kept, one after the other, and the one furthest along counts (the patient may have been called under each).",
+            t.merged_keys,
+            if t.merged_keys == 1 {
+                "patient was"
+            } else {
+                "patients were"
+            }
+        )?;
+    }
+    for kept in &t.kept {
+        writeln!(
+            out,
+            "Target {kept} is kept as written: it is not a base URL this build accepts (an http:// or https:// URL without a query), so no run of this build adds to its calls."
+        )?;
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@ mod signals;
 mod status;
 mod strict;
 mod tampered;
+mod targets;
 mod validate;
 mod watch;
 mod when;

@@ -2,19 +2,32 @@
 
 use postgres::Client;
 
+use crate::ledger::targets::{self, TargetsRewritten};
+use crate::settings::target::{budget_scope, split_budget_scope};
+
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 2;
+pub const PG_SCHEMA_VERSION: i32 = 3;
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
 
-/// Applies the migrations; returns the version found when it is newer than this build's.
-pub(super) fn migrate(c: &mut Client) -> Result<Option<i32>, postgres::Error> {
+/// What a migration found and did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Migrated {
+    /// The version found, when it is newer than this build's (nothing was done).
+    pub(super) too_new: Option<i32>,
+    /// What the migration to version 3 made of the stored targets, when it ran.
+    pub(super) rewritten: Option<TargetsRewritten>,
+}
+
+/// Applies the migrations.
+pub(super) fn migrate(c: &mut Client) -> Result<Migrated, postgres::Error> {
     migrate_to(c, PG_SCHEMA_VERSION)
 }
 
-/// Applies the migrations up to version `upto` (the tests build older ledgers with it).
-pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Option<i32>, postgres::Error> {
+/// Applies the migrations up to version `upto` (the tests build older ledgers with it), in
+/// one transaction.
+pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Migrated, postgres::Error> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute(
@@ -28,7 +41,10 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Option<i32>, postg
         .query_one("SELECT version FROM outreach_schema WHERE id = 1", &[])?
         .get(0);
     if version > PG_SCHEMA_VERSION {
-        return Ok(Some(version));
+        return Ok(Migrated {
+            too_new: Some(version),
+            rewritten: None,
+        });
     }
     if version < 1 && upto >= 1 {
         tx.batch_execute(
@@ -112,6 +128,158 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Option<i32>, postg
             UPDATE outreach_schema SET version = 2 WHERE id = 1;",
         )?;
     }
+    let mut rewritten = None;
+    if version < 3 && upto >= 3 {
+        // Every stored target and budget scope in its normal form (issue 14, class 4: see
+        // `targets.rs`), in the same transaction as the version.
+        let mut rewrite = PgRewrite(&mut tx);
+        let done = targets::rewrite(&mut rewrite)?;
+        rewrite.scopes()?;
+        tx.execute("UPDATE outreach_schema SET version = 3 WHERE id = 1", &[])?;
+        rewritten = Some(done);
+    }
     tx.commit()?;
-    Ok(None)
+    Ok(Migrated {
+        too_new: None,
+        rewritten,
+    })
+}
+
+/// The stored targets' rewrite (see `targets.rs`) inside a Postgres transaction: the
+/// targets of `calls`, `runs` and `work`, and of the `rate_budget` scopes.
+struct PgRewrite<'a, 'c>(&'a mut postgres::Transaction<'c>);
+
+impl PgRewrite<'_, '_> {
+    /// Each budget scope under its target's normal form; two scopes that become one keep
+    /// the later of their next slots (the slower pace).
+    fn scopes(&mut self) -> Result<(), postgres::Error> {
+        let rows = self
+            .0
+            .query("SELECT scope FROM rate_budget ORDER BY scope", &[])?;
+        for row in rows {
+            let scope: String = row.get(0);
+            let Some((target, of)) = split_budget_scope(&scope) else {
+                continue;
+            };
+            let Some(normal) = crate::settings::target::normal_stored(target) else {
+                continue;
+            };
+            if normal == target {
+                continue;
+            }
+            let renamed = budget_scope(&normal, of);
+            self.0.execute(
+                "INSERT INTO rate_budget (scope, tat) SELECT $2::text, tat FROM rate_budget WHERE scope = $1::text
+                 ON CONFLICT (scope) DO UPDATE SET tat = GREATEST(rate_budget.tat, EXCLUDED.tat)",
+                &[&scope, &renamed],
+            )?;
+            self.0
+                .execute("DELETE FROM rate_budget WHERE scope = $1", &[&scope])?;
+        }
+        Ok(())
+    }
+}
+
+impl targets::Rewrite for PgRewrite<'_, '_> {
+    type Error = postgres::Error;
+
+    fn targets(&mut self) -> Result<Vec<String>, postgres::Error> {
+        let mut out: Vec<String> = self
+            .0
+            .query(
+                "SELECT target FROM calls UNION SELECT target FROM runs UNION SELECT target FROM work",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        // The budgets' targets too: a budget whose target holds no call yet is renamed
+        // with the others (`scopes`); its target is named here for what `migrate` says.
+        for row in self.0.query("SELECT scope FROM rate_budget", &[])? {
+            if let Some((target, _)) = split_budget_scope(row.get(0)) {
+                out.push(target.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    fn colliding_keys(&mut self, members: &[String]) -> Result<Vec<String>, postgres::Error> {
+        Ok(self
+            .0
+            .query(
+                "SELECT key FROM (
+                    SELECT target, key FROM calls WHERE target = ANY($1)
+                    UNION SELECT target, key FROM work WHERE target = ANY($1)) t
+                 GROUP BY key HAVING COUNT(DISTINCT target) > 1 ORDER BY key",
+                &[&members],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn attempts(&mut self, target: &str, key: &str) -> Result<targets::Attempts, postgres::Error> {
+        Ok(self
+            .0
+            .query(
+                "SELECT attempt, state, created_at FROM calls WHERE target = $1 AND key = $2 ORDER BY attempt",
+                &[&target, &key],
+            )?
+            .iter()
+            .map(|r| (i64::from(r.get::<_, i32>(0)), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn park(
+        &mut self,
+        from: &str,
+        key: &str,
+        attempt: i64,
+        to: &str,
+        new: i64,
+    ) -> Result<(), postgres::Error> {
+        let (attempt, new) = (
+            i32::try_from(attempt).unwrap_or(i32::MAX),
+            -i32::try_from(new).unwrap_or(i32::MAX),
+        );
+        for table in ["calls", "work"] {
+            self.0.execute(
+                &format!(
+                    "UPDATE {table} SET target = $4, attempt = $5 WHERE target = $1 AND key = $2 AND attempt = $3"
+                ),
+                &[&from, &key, &attempt, &to, &new],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn unpark(&mut self, members: &[String], key: &str, to: &str) -> Result<(), postgres::Error> {
+        self.0.execute(
+            "DELETE FROM work WHERE target = ANY($1) AND key = $2 AND attempt > 0",
+            &[&members, &key],
+        )?;
+        for table in ["calls", "work"] {
+            self.0.execute(
+                &format!(
+                    "UPDATE {table} SET attempt = -attempt WHERE target = $1 AND key = $2 AND attempt < 0"
+                ),
+                &[&to, &key],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<u64, postgres::Error> {
+        let moved = self.0.execute(
+            "UPDATE calls SET target = $2 WHERE target = $1",
+            &[&from, &to],
+        )?;
+        for table in ["runs", "work"] {
+            self.0.execute(
+                &format!("UPDATE {table} SET target = $2 WHERE target = $1"),
+                &[&from, &to],
+            )?;
+        }
+        Ok(moved)
+    }
 }

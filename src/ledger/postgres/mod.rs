@@ -28,6 +28,8 @@ pub struct Postgres {
     path: PathBuf,
     /// The run started on this connection: settles touch only its rows.
     run: Option<String>,
+    /// What the migration to version 3 made of the stored targets, when this open ran it.
+    rewritten: Option<super::TargetsRewritten>,
 }
 
 /// Only the run's own write-aheads (`sending`, its run): a runner that stalled past its lease
@@ -202,10 +204,11 @@ impl Postgres {
             url: shown.clone(),
             error: source,
         })?;
-        let store = Postgres {
+        let mut store = Postgres {
             conn,
             path: PathBuf::from(shown),
             run: None,
+            rewritten: None,
         };
         store.migrate()?;
         Ok(store)
@@ -246,15 +249,24 @@ impl Postgres {
     }
 
     /// Applies the versioned migrations this build knows.
-    pub(super) fn migrate(&self) -> Result<(), LedgerError> {
-        match self.run(migrations::migrate)? {
-            Some(found) => Err(LedgerError::TooNew {
+    pub(super) fn migrate(&mut self) -> Result<(), LedgerError> {
+        let migrated = self.run(migrations::migrate)?;
+        if let Some(found) = migrated.too_new {
+            return Err(LedgerError::TooNew {
                 path: self.path.clone(),
                 found: i64::from(found),
                 known: i64::from(PG_SCHEMA_VERSION),
-            }),
-            None => Ok(()),
+            });
         }
+        if migrated.rewritten.is_some() {
+            self.rewritten = migrated.rewritten;
+        }
+        Ok(())
+    }
+
+    /// What the migration to version 3 made of the stored targets, when this open ran it.
+    pub(super) fn rewritten(&self) -> Option<&super::TargetsRewritten> {
+        self.rewritten.as_ref()
     }
 
     pub(super) fn claim_campaign(
@@ -1102,15 +1114,18 @@ pub(crate) mod tests {
         );
     }
 
-    // The one migration of issue 15 (case 7): a version 1 ledger with calls is upgraded
-    // to version 2 in place, its calls kept, and campaign files are recorded from then on.
+    // The migration of issue 15 (case 7): a version 1 ledger with calls is upgraded in
+    // place, its calls kept, and campaign files are recorded from then on.
     #[test]
     fn a_version_1_ledger_is_upgraded_keeping_its_calls() {
         let Some(db) = TestDb::create("upgrade_1") else {
             return;
         };
         let mut c = Client::connect(&db.url, NoTls).unwrap();
-        assert_eq!(super::migrations::migrate_to(&mut c, 1).unwrap(), None);
+        assert_eq!(
+            super::migrations::migrate_to(&mut c, 1).unwrap().too_new,
+            None
+        );
         c.batch_execute(
             "INSERT INTO runs (id, target, campaign, round, started_at, status)
                 VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
@@ -1123,8 +1138,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!(version, super::PG_SCHEMA_VERSION);
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         assert_eq!(
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Accepted
@@ -1138,6 +1152,112 @@ pub(crate) mod tests {
         l.claim_campaign("c", "other/c.yaml", &["campaigns/c.yaml".to_owned()])
             .unwrap();
         l.claim_campaign("c", "other/c.yaml", &[]).unwrap();
+    }
+
+    // Issue 14, class 4, and the one migration of this schema version: a version 2 ledger
+    // whose calls, shared work and request budgets were recorded under spellings of one
+    // server finds them all under its normal form. A call recorded under two keeps every
+    // attempt (the answered one deciding) and its work; work never written ahead under the
+    // other spelling is dropped (the next run adds it again if due); two budgets that become
+    // one keep the later slot.
+    #[test]
+    fn a_version_2_ledger_is_upgraded_with_its_targets_in_their_normal_form() {
+        const NORMAL: &str = "https://api.example.org";
+        const SPELT: &str = "HTTPS://API.Example.org:443/";
+        let Some(db) = TestDb::create("upgrade_2") else {
+            return;
+        };
+        let mut c = Client::connect(&db.url, NoTls).unwrap();
+        assert_eq!(
+            super::migrations::migrate_to(&mut c, 2).unwrap().too_new,
+            None
+        );
+        c.batch_execute(&format!(
+            "INSERT INTO runs (id, target, campaign, round, started_at, status) VALUES
+                ('r1', '{SPELT}', 'c', 'r', '2026-11-02T09:00:00Z', 'done'),
+                ('r2', '{NORMAL}', 'c', 'r', '2026-11-01T09:00:00Z', 'done'),
+                ('r3', 'https://user:s3cret@api.example.org', 'c', 'r', '2026-11-03T09:00:00Z', 'done');
+             INSERT INTO calls (target, campaign, round, key, attempt, phone, state, run_id, created_at, updated_at) VALUES
+                ('{NORMAL}', 'c', 'r', 'k2', 1, '+2348031234567', 'answered', 'r2', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z'),
+                ('{SPELT}', 'c', 'r', 'k1', 1, '+2348031234568', 'accepted', 'r1', '2026-11-02T09:00:00Z', '2026-11-02T09:00:00Z'),
+                ('{SPELT}', 'c', 'r', 'k2', 1, '+2348031234567', 'no_answer', 'r1', '2026-11-02T09:00:00Z', '2026-11-02T09:00:00Z'),
+                ('https://user:s3cret@api.example.org', 'c', 'r', 'k4', 1, '+2348031234569', 'sending', 'r3', '2026-11-03T09:00:00Z', '2026-11-03T09:00:00Z');
+             INSERT INTO work (target, campaign, round, key, attempt, timezone, seq, done) VALUES
+                ('{NORMAL}', 'c', 'r', 'k2', 1, 'Africa/Lagos', 0, true),
+                ('{NORMAL}', 'c', 'r', 'k1', 1, 'Africa/Lagos', 1, false),
+                ('{SPELT}', 'c', 'r', 'k1', 1, 'Africa/Lagos', 0, true),
+                ('{SPELT}', 'c', 'r', 'k2', 1, 'Africa/Lagos', 1, true),
+                ('{SPELT}', 'c', 'r', 'k3', 1, 'Africa/Lagos', 2, false);
+             INSERT INTO rate_budget (scope, tat) VALUES
+                ('{NORMAL}' || chr(31) || 'campaign:c', '2026-11-01T09:00:00Z'),
+                ('{SPELT}' || chr(31) || 'campaign:c', '2026-11-02T09:00:00Z'),
+                ('HTTPS://API.EXAMPLE.ORG' || chr(31) || 'key:abc', '2026-11-03T09:00:00Z');"
+        ))
+        .unwrap();
+        let l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let version: i32 = c
+            .query_one("SELECT version FROM outreach_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(version, super::PG_SCHEMA_VERSION);
+        let t = l.targets_rewritten().unwrap();
+        // k1 (under both in the work) and k2 (both in the calls).
+        assert_eq!(t.merged_keys, 2, "{t:?}");
+        assert_eq!(
+            t.renamed,
+            [
+                ("HTTPS://API.EXAMPLE.ORG".into(), NORMAL.into(), 0),
+                (SPELT.into(), NORMAL.into(), 2),
+                ("https://api.example.org".into(), NORMAL.into(), 1),
+            ]
+        );
+        assert!(t.kept.is_empty());
+        let h = l.history(NORMAL, "c", "r").unwrap();
+        assert_eq!((h["k1"].attempt, h["k1"].state), (1, CallState::Accepted));
+        assert_eq!((h["k2"].attempt, h["k2"].state), (2, CallState::Answered));
+        assert_eq!(h["k4"].state, CallState::Sending);
+        assert!(l.history(SPELT, "c", "r").unwrap().is_empty());
+        let rows = |c: &mut Client, sql: &str| -> Vec<String> {
+            c.query(sql, &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect()
+        };
+        assert_eq!(
+            rows(
+                &mut c,
+                "SELECT key || '/' || attempt || '/' || done FROM work WHERE target = 'https://api.example.org' ORDER BY key, attempt"
+            ),
+            // k1's work is its written-ahead attempt's (the other spelling's open work for
+            // it is gone); k2's two attempts keep theirs; k3 is renamed.
+            ["k1/1/true", "k2/1/true", "k2/2/true", "k3/1/false"]
+        );
+        assert_eq!(
+            rows(
+                &mut c,
+                "SELECT DISTINCT target FROM (SELECT target FROM calls UNION SELECT target FROM runs UNION SELECT target FROM work) t"
+            ),
+            [NORMAL]
+        );
+        assert_eq!(
+            rows(
+                &mut c,
+                "SELECT replace(scope, chr(31), '|') || ' ' || to_char(tat AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM rate_budget ORDER BY scope"
+            ),
+            [
+                "https://api.example.org|campaign:c 2026-11-02",
+                "https://api.example.org|key:abc 2026-11-03"
+            ]
+        );
+        drop(l);
+        // Opened again, nothing is migrated.
+        assert!(
+            Ledger::open(std::path::Path::new(&db.url))
+                .unwrap()
+                .targets_rewritten()
+                .is_none()
+        );
     }
 
     // Regression: an unknown state used to be read as `in_doubt` (or counted as one).
