@@ -6,6 +6,7 @@
 //! recursion, so deep nesting cannot overflow the stack), under hard limits on size, depth
 //! and node count (alias bombs hit the node limit long before memory runs out).
 
+use std::cell::Cell;
 use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -85,29 +86,50 @@ struct Offsets<'a> {
     text: &'a str,
     /// Byte offset of each line start (line 1 at index 0).
     line_starts: Vec<usize>,
+    /// The last position found (line, character column, byte offset): the parser reports
+    /// positions in order, so the next one is found from there rather than from the line's
+    /// start, which on one long line (a flow list of 100,000 values) made loading quadratic.
+    last: Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Offsets<'a> {
     fn new(text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { text, line_starts }
+        Offsets {
+            text,
+            line_starts,
+            last: Cell::new((0, 0, 0)),
+        }
     }
 
-    /// A position from the parser's 1-based line and 0-based character column.
+    /// A position from the parser's 1-based line and 0-based character column (a column past
+    /// the line's end is its end).
     fn pos(&self, line: usize, col: usize) -> Pos {
         let line = line.clamp(1, self.line_starts.len());
         let start = self.line_starts[line - 1];
-        let rest = &self.text[start..];
-        let byte = rest
-            .char_indices()
-            .take_while(|&(_, c)| c != '\n')
-            .nth(col)
-            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        let (last_line, last_col, last_byte) = self.last.get();
+        let (mut at_col, mut at_byte) = if last_line == line && last_col <= col {
+            (last_col, last_byte)
+        } else {
+            (0, start)
+        };
+        for c in self.text[at_byte..end].chars() {
+            if at_col == col {
+                break;
+            }
+            at_col += 1;
+            at_byte += c.len_utf8();
+        }
+        self.last.set((line, at_col, at_byte));
         Pos {
             line,
             column: col + 1,
-            offset: start + byte,
+            offset: at_byte,
         }
     }
 
@@ -462,6 +484,23 @@ fn is_core_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_on_a_long_line_are_found_in_order_and_out_of_it() {
+        // Issue 14: each position was counted from its line's start, so a flow list of
+        // 100,000 values on one line took minutes to load. Found from the last one now, in
+        // order or not, multi-byte characters and a column past the line's end included.
+        let o = Offsets::new("a: [é, b, c]\nx: 1\n");
+        assert_eq!(o.pos(1, 4).offset, 4);
+        assert_eq!(o.pos(1, 7).offset, 8);
+        assert_eq!(o.pos(1, 4).offset, 4);
+        assert_eq!(o.pos(1, 99).offset, 13);
+        assert_eq!(o.pos(1, 100).offset, 13);
+        assert_eq!(o.pos(2, 3).offset, 17);
+        assert_eq!(o.pos(1, 0).offset, 0);
+        let long = format!("big: [{}]\n", vec!["1"; 120_000].join(","));
+        assert!(matches!(load(&long), Err(e) if e.kind == LoadErrorKind::TooManyNodes));
+    }
 
     #[test]
     fn keeps_positions_and_styles() {
