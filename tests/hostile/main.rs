@@ -15,6 +15,7 @@
 
 mod cases;
 mod corpus;
+mod growth;
 mod memory;
 mod mutations;
 mod processes;
