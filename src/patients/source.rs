@@ -283,7 +283,8 @@ pub const MAX_SPREADSHEET_UNPACKED: u64 = 200 * 1024 * 1024;
 /// otherwise empty sheet is 17 billion of them.
 pub const MAX_SHEET_CELLS: u64 = 5_000_000;
 
-/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`].
+/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`]
+/// (counted as it inflates, see [`super::unpack`]).
 pub type Workbook = calamine::Sheets<BufReader<File>>;
 
 /// Opens a spreadsheet (xlsx, xlsm, xlsb, ods, xls), its unpacked size checked first.
@@ -296,31 +297,20 @@ pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
         file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04"
     };
     io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    if zipped {
-        let mut archive =
-            zip::ZipArchive::new(BufReader::new(&file)).map_err(|e| unreadable(&e))?;
-        let mut unpacked = 0u64;
-        for i in 0..archive.len() {
-            let entry = archive.by_index_raw(i).map_err(|e| unreadable(&e))?;
-            unpacked = unpacked.saturating_add(entry.size());
-        }
-        if unpacked > MAX_SPREADSHEET_UNPACKED {
-            return Err(SourceError::TooLarge(
-                path.to_path_buf(),
-                format!(
-                    "it unpacks to {} MiB, more than the {} a patient list may (is it a zip bomb?)",
-                    unpacked / (1024 * 1024),
-                    input_file::size(MAX_SPREADSHEET_UNPACKED)
-                ),
-            ));
-        }
-        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    }
-    let reader = BufReader::new(file);
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    if zipped {
+        super::unpack::check(BufReader::new(&file), ext.as_deref() == Some("ods")).map_err(
+            |p| match p {
+                super::unpack::Problem::Unreadable(m) => unreadable(&m),
+                super::unpack::Problem::TooLarge(m) => SourceError::TooLarge(path.to_path_buf(), m),
+            },
+        )?;
+        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
+    }
+    let reader = BufReader::new(file);
     let workbook = match ext.as_deref() {
         Some("xls" | "xla") => calamine::open_workbook_from_rs(reader)
             .map(calamine::Sheets::Xls)
@@ -342,7 +332,8 @@ pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
 }
 
 /// A sheet's cells, once its used area is known to be within [`MAX_SHEET_CELLS`] (xlsx and
-/// xlsm, whose cells can be counted before the area is allocated; calamine bounds ods).
+/// xlsm, whose cells can be counted before the area is allocated; ods sheets are counted
+/// before the workbook is opened, by [`super::unpack`]).
 pub fn sheet_range(
     workbook: &mut Workbook,
     name: &str,

@@ -13,6 +13,7 @@
     reason = "each case's time and memory go to the test's log, for whoever reads a slow run"
 )]
 
+mod bounds;
 mod cases;
 mod corpus;
 mod growth;
