@@ -701,7 +701,9 @@ fn spreadsheet_rows(
         .collect())
 }
 
-/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
+/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`, with its time of day
+/// (`YYYY-MM-DDTHH:MM:SS`) when the cell has one: an appointment's time matters as much as
+/// its date.
 fn excel_date(serial: f64) -> Option<String> {
     if !(0.0..2_958_466.0).contains(&serial) {
         return None;
@@ -710,11 +712,32 @@ fn excel_date(serial: f64) -> Option<String> {
         clippy::cast_possible_truncation,
         reason = "bounded by the range check above"
     )]
-    let days = serial.floor() as i64;
+    let mut days = serial.floor() as i64;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a fraction of a day in seconds, 0 to 86400"
+    )]
+    let mut seconds = ((serial - serial.floor()) * 86_400.0).round() as i64;
+    if seconds >= 86_400 {
+        // Rounded up to the next midnight.
+        days += 1;
+        seconds = 0;
+    }
     let date = jiff::civil::date(1899, 12, 30)
         .checked_add(jiff::Span::new().days(days))
         .ok()?;
-    Some(date.to_string())
+    if seconds == 0 {
+        return Some(date.to_string());
+    }
+    let part = |n: i64| i8::try_from(n).ok();
+    let time = jiff::civil::Time::new(
+        part(seconds / 3600)?,
+        part(seconds / 60 % 60)?,
+        part(seconds % 60)?,
+        0,
+    )
+    .ok()?;
+    Some(date.to_datetime(time).to_string())
 }
 
 /// Streams the records of a JSON array from a parser thread through a bounded channel, so a
@@ -773,4 +796,26 @@ fn json_rows(
         }
     });
     Ok(rx.into_iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excel_date;
+
+    #[test]
+    fn xlsx_datetime_cells_keep_their_time_of_day() {
+        assert_eq!(excel_date(46_082.0).as_deref(), Some("2026-03-01"));
+        let half_past_two = 46_082.0 + 14.5 / 24.0;
+        assert_eq!(
+            excel_date(half_past_two).as_deref(),
+            Some("2026-03-01T14:30:00")
+        );
+        // A time a hair before midnight rounds to the next day, with no time left over.
+        assert_eq!(excel_date(46_082.999_999_9).as_deref(), Some("2026-03-02"));
+        assert_eq!(excel_date(-1.0), None);
+        // And the date reader reads the time back (what a template's date helpers show).
+        let rules = crate::render::dates::DateRules::strict_today();
+        let moment = rules.read("2026-03-01T14:30:00", None).unwrap();
+        assert_eq!(moment.time, Some(jiff::civil::time(14, 30, 0, 0)));
+    }
 }
