@@ -506,6 +506,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn positions_on_a_long_line_are_found_in_order_and_out_of_it() {
+        // Issue 14: each position was counted from its line's start, so a flow list of
+        // 100,000 values on one line took minutes to load. Found from the last one now, in
+        // order or not, multi-byte characters and a column past the line's end included.
+        let o = Offsets::new("a: [é, b, c]\nx: 1\n");
+        assert_eq!(o.pos(1, 4).offset, 4);
+        assert_eq!(o.pos(1, 7).offset, 8);
+        assert_eq!(o.pos(1, 4).offset, 4);
+        assert_eq!(o.pos(1, 99).offset, 13);
+        assert_eq!(o.pos(1, 100).offset, 13);
+        assert_eq!(o.pos(2, 3).offset, 17);
+        assert_eq!(o.pos(1, 0).offset, 0);
+        let long = format!("big: [{}]\n", vec!["1"; 120_000].join(","));
+        assert!(matches!(load(&long), Err(e) if e.kind == LoadErrorKind::TooManyNodes));
+    }
+
+    #[test]
     fn keeps_positions_and_styles() {
         let node = load("a: 1\nb:\n  - '0803'\n  - 0803\n").unwrap();
         let NodeKind::Map(pairs) = node.kind else {

@@ -9,3 +9,4 @@ pub mod opt_outs;
 pub mod phone;
 mod record_cap;
 pub mod source;
+mod unpack;

@@ -283,7 +283,8 @@ pub const MAX_SPREADSHEET_UNPACKED: u64 = 200 * 1024 * 1024;
 /// otherwise empty sheet is 17 billion of them.
 pub const MAX_SHEET_CELLS: u64 = 5_000_000;
 
-/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`].
+/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`]
+/// (counted as it inflates, see [`super::unpack`]).
 pub type Workbook = calamine::Sheets<BufReader<File>>;
 
 /// Opens a spreadsheet (xlsx, xlsm, xlsb, ods, xls), its unpacked size checked first.
@@ -296,31 +297,20 @@ pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
         file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04"
     };
     io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    if zipped {
-        let mut archive =
-            zip::ZipArchive::new(BufReader::new(&file)).map_err(|e| unreadable(&e))?;
-        let mut unpacked = 0u64;
-        for i in 0..archive.len() {
-            let entry = archive.by_index_raw(i).map_err(|e| unreadable(&e))?;
-            unpacked = unpacked.saturating_add(entry.size());
-        }
-        if unpacked > MAX_SPREADSHEET_UNPACKED {
-            return Err(SourceError::TooLarge(
-                path.to_path_buf(),
-                format!(
-                    "it unpacks to {} MiB, more than the {} a patient list may (is it a zip bomb?)",
-                    unpacked / (1024 * 1024),
-                    input_file::size(MAX_SPREADSHEET_UNPACKED)
-                ),
-            ));
-        }
-        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    }
-    let reader = BufReader::new(file);
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    if zipped {
+        super::unpack::check(BufReader::new(&file), ext.as_deref() == Some("ods")).map_err(
+            |p| match p {
+                super::unpack::Problem::Unreadable(m) => unreadable(&m),
+                super::unpack::Problem::TooLarge(m) => SourceError::TooLarge(path.to_path_buf(), m),
+            },
+        )?;
+        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
+    }
+    let reader = BufReader::new(file);
     let workbook = match ext.as_deref() {
         Some("xls" | "xla") => calamine::open_workbook_from_rs(reader)
             .map(calamine::Sheets::Xls)
@@ -342,7 +332,8 @@ pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
 }
 
 /// A sheet's cells, once its used area is known to be within [`MAX_SHEET_CELLS`] (xlsx and
-/// xlsm, whose cells can be counted before the area is allocated; calamine bounds ods).
+/// xlsm, whose cells can be counted before the area is allocated; ods sheets are counted
+/// before the workbook is opened, by [`super::unpack`]).
 pub fn sheet_range(
     workbook: &mut Workbook,
     name: &str,
@@ -710,7 +701,9 @@ fn spreadsheet_rows(
         .collect())
 }
 
-/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
+/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`, with its time of day
+/// (`YYYY-MM-DDTHH:MM:SS`) when the cell has one: an appointment's time matters as much as
+/// its date.
 fn excel_date(serial: f64) -> Option<String> {
     if !(0.0..2_958_466.0).contains(&serial) {
         return None;
@@ -719,11 +712,32 @@ fn excel_date(serial: f64) -> Option<String> {
         clippy::cast_possible_truncation,
         reason = "bounded by the range check above"
     )]
-    let days = serial.floor() as i64;
+    let mut days = serial.floor() as i64;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a fraction of a day in seconds, 0 to 86400"
+    )]
+    let mut seconds = ((serial - serial.floor()) * 86_400.0).round() as i64;
+    if seconds >= 86_400 {
+        // Rounded up to the next midnight.
+        days += 1;
+        seconds = 0;
+    }
     let date = jiff::civil::date(1899, 12, 30)
         .checked_add(jiff::Span::new().days(days))
         .ok()?;
-    Some(date.to_string())
+    if seconds == 0 {
+        return Some(date.to_string());
+    }
+    let part = |n: i64| i8::try_from(n).ok();
+    let time = jiff::civil::Time::new(
+        part(seconds / 3600)?,
+        part(seconds / 60 % 60)?,
+        part(seconds % 60)?,
+        0,
+    )
+    .ok()?;
+    Some(date.to_datetime(time).to_string())
 }
 
 /// Streams the records of a JSON array from a parser thread through a bounded channel, so a
@@ -782,4 +796,26 @@ fn json_rows(
         }
     });
     Ok(rx.into_iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excel_date;
+
+    #[test]
+    fn xlsx_datetime_cells_keep_their_time_of_day() {
+        assert_eq!(excel_date(46_082.0).as_deref(), Some("2026-03-01"));
+        let half_past_two = 46_082.0 + 14.5 / 24.0;
+        assert_eq!(
+            excel_date(half_past_two).as_deref(),
+            Some("2026-03-01T14:30:00")
+        );
+        // A time a hair before midnight rounds to the next day, with no time left over.
+        assert_eq!(excel_date(46_082.999_999_9).as_deref(), Some("2026-03-02"));
+        assert_eq!(excel_date(-1.0), None);
+        // And the date reader reads the time back (what a template's date helpers show).
+        let rules = crate::render::dates::DateRules::strict_today();
+        let moment = rules.read("2026-03-01T14:30:00", None).unwrap();
+        assert_eq!(moment.time, Some(jiff::civil::time(14, 30, 0, 0)));
+    }
 }
