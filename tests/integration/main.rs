@@ -15,6 +15,7 @@ mod init;
 mod ledger_safety;
 mod links;
 mod loader_props;
+mod locations;
 mod logs;
 mod lookups;
 mod owner_only;
