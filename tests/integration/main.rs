@@ -21,6 +21,7 @@ mod lookups;
 mod owner_only;
 mod plan;
 mod plan_props;
+mod postgres_tls;
 mod refused;
 mod report_html;
 mod same_name;

@@ -68,23 +68,6 @@ impl From<postgres::Error> for PgError {
     }
 }
 
-/// Connects without TLS: this build has none, so a location asking for it is refused rather
-/// than sent in clear.
-fn connect_plain(database: &PgLocation) -> Result<Client, PgError> {
-    use crate::ledger::location::{RootCerts, SslMode};
-    let mut config = database.config.clone();
-    if database.tls.mode != SslMode::Disable && database.tls.mode != SslMode::Prefer
-        || database.tls.roots != RootCerts::Unset
-    {
-        return Err(PgError::Db(format!(
-            "sslmode={} (or sslrootcert) needs TLS, which this build does not have",
-            database.tls.mode.as_str()
-        )));
-    }
-    config.ssl_mode(postgres::config::SslMode::Disable);
-    config.connect(postgres::NoTls).map_err(PgError::from)
-}
-
 impl Pg {
     pub(super) fn connect(database: &PgLocation) -> Result<Pg, PgError> {
         crate::ledger::async_ledger::not_on_an_executor();
@@ -93,7 +76,7 @@ impl Pg {
         let database = database.clone();
         let thread = std::thread::Builder::new()
             .name("outreach-postgres".to_owned())
-            .spawn(move || match connect_plain(&database) {
+            .spawn(move || match super::tls::connect(&database) {
                 Ok(mut client) => {
                     let _ = ready.send(Ok(()));
                     for job in receive {

@@ -16,6 +16,7 @@ use super::{
 
 mod connection;
 mod migrations;
+mod tls;
 mod work;
 
 pub use connection::PgError;
