@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # A throwaway PostgreSQL 15 server for the tests. Source it and call start_postgres:
 # it exports OUTREACH_TEST_DATABASE_URL and sets an EXIT trap that stops the server
-# and removes its directory. Or run it directly: `.ci/postgres.sh COMMAND [ARG...]`
+# and removes its directory. When openssl is there the server also takes TLS, with a
+# certificate for `localhost` issued by a CA made at start: OUTREACH_TEST_PG_SSL_ROOT is that
+# CA, OUTREACH_TEST_PG_SSL_WRONG_ROOT another that issued nothing (without openssl neither is
+# exported, and the TLS tests are listed as ignored). Or run it directly: `.ci/postgres.sh COMMAND [ARG...]`
 # runs COMMAND against a fresh server and stops the server afterwards.
 # Safe under `set -euo pipefail`; installs only Debian's postgresql-15 package.
 
@@ -35,6 +38,30 @@ _outreach_pg_free_port() {
   done
   echo "postgres.sh: found no free port" >&2
   return 1
+}
+
+# Makes a CA, another CA, and a server certificate for `localhost` (not 127.0.0.1, so that
+# verify-full by address is refused) issued by the first, in the server's directory.
+_outreach_pg_certificates() {
+  local dir=$1
+  (
+    set -e
+    cd "$dir"
+    for ca in ca wrong-ca; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+        -subj "/CN=outreach test $ca" -keyout "$ca.key" -out "$ca.pem" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    done
+    printf '%s\n' 'subjectAltName=DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+      'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >server.ext
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+      -keyout server.key -out server.csr
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+      -extfile server.ext -out server.crt
+    rm -f ca.key wrong-ca.key server.csr
+    chmod 600 server.key
+    if [ "$(id -u)" = 0 ]; then chown postgres: server.key server.crt; fi
+  ) >"$dir/certificates.log" 2>&1
 }
 
 stop_postgres() {
@@ -92,13 +119,25 @@ start_postgres() {
     return 1
   }
 
+  # TLS when openssl can make the certificates; plain otherwise.
+  local ssl_options=
+  unset OUTREACH_TEST_PG_SSL_ROOT OUTREACH_TEST_PG_SSL_WRONG_ROOT
+  if ! command -v openssl >/dev/null 2>&1; then
+    echo "postgres.sh: no openssl: the server takes no TLS, and the TLS tests are ignored" >&2
+  elif _outreach_pg_certificates "$dir"; then
+    ssl_options="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+  else
+    echo "postgres.sh: making the certificates failed; the server takes no TLS:" >&2
+    cat "$dir/certificates.log" >&2
+  fi
+
   # Another process can take the port between choosing and binding it: choose again.
   local port attempt started=
   for attempt in 1 2 3; do
     port=$(_outreach_pg_free_port) || return 1
     _outreach_pg_as_owner "$_OUTREACH_PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -s -w -t 30 \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir" \
-      -o "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" && {
+      -o "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $ssl_options" && {
       started=1
       break
     }
@@ -116,6 +155,10 @@ start_postgres() {
     if "$_OUTREACH_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres; then
       export OUTREACH_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
       echo "OUTREACH_TEST_DATABASE_URL=$OUTREACH_TEST_DATABASE_URL"
+      if [ -n "$ssl_options" ]; then
+        export OUTREACH_TEST_PG_SSL_ROOT="$dir/ca.pem" OUTREACH_TEST_PG_SSL_WRONG_ROOT="$dir/wrong-ca.pem"
+        echo "OUTREACH_TEST_PG_SSL_ROOT=$OUTREACH_TEST_PG_SSL_ROOT"
+      fi
       return 0
     fi
     sleep 1

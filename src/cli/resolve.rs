@@ -52,7 +52,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         } => {
             let campaign = campaign.map(campaign_file).transpose()?;
             Config::Status {
-                state: state_for(state, campaign.as_deref()),
+                state: state_for(state, campaign.as_deref())?,
                 campaign,
                 json,
                 all,
@@ -67,7 +67,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         } => {
             let campaign = campaign_file(campaign)?;
             Config::Report {
-                state: state_for(target.state.clone(), Some(&campaign)),
+                state: state_for(target.state.clone(), Some(&campaign))?,
                 target: target_id(&target)?,
                 campaign,
                 format,
@@ -78,14 +78,14 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         Command::Pause { campaign, state } => {
             let campaign = campaign_file(campaign)?;
             Config::Pause {
-                state: state_for(state, Some(&campaign)),
+                state: state_for(state, Some(&campaign))?,
                 campaign,
             }
         }
         Command::Resume { campaign, state } => {
             let campaign = campaign_file(campaign)?;
             Config::Resume {
-                state: state_for(state, Some(&campaign)),
+                state: state_for(state, Some(&campaign))?,
                 campaign,
             }
         }
@@ -94,7 +94,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             campaign,
             state,
         } => Config::Purge {
-            state: state_for(state, campaign.map(campaign_file).transpose()?.as_deref()),
+            state: state_for(state, campaign.map(campaign_file).transpose()?.as_deref())?,
             older_than: crate::campaign::values::parse_duration(&older_than).with_context(
                 || {
                     format!(
@@ -103,13 +103,13 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
                 },
             )?,
         },
-        Command::Watch(args) => watch(args, color),
+        Command::Watch(args) => watch(args, color)?,
         Command::Schema => Config::Schema,
         Command::Migrate {
             state,
             accept_lost_records,
         } => Config::Migrate {
-            state,
+            state: ledger_location(state)?,
             accept_lost_records,
         },
         Command::MockServer(args) => Config::MockServer(args),
@@ -202,11 +202,19 @@ fn default_campaigns() -> PathBuf {
     }
 }
 
-fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> PathBuf {
-    state.unwrap_or_else(|| match campaign {
+fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> anyhow::Result<PathBuf> {
+    ledger_location(state.unwrap_or_else(|| match campaign {
         Some(c) => crate::apply::default_state(c),
         None => PathBuf::from(".outreach/state.db"),
-    })
+    }))
+}
+
+/// A ledger location (`--state`, `OUTREACH_DATABASE_URL`, or the default beside a campaign),
+/// refused here, before anything runs, when it is neither a file's path nor a database or
+/// could be read as either (`ledger::Location` says why, never repeating it).
+fn ledger_location(state: PathBuf) -> anyhow::Result<PathBuf> {
+    crate::ledger::Location::of(&state)?;
+    Ok(state)
 }
 
 /// The ledger's name for the target of `--mock` or `--api-url` (its normal form, so that
@@ -274,7 +282,7 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         crate::clock::reaching_a_server(&crate::settings::target::shown_url(url));
     }
     Ok(Config::Plan(PlanSettings {
-        state,
+        state: state.map(ledger_location).transpose()?,
         key: api_key(&TargetArgs {
             mock,
             api_url: api_url.clone().unwrap_or_default(),
@@ -338,7 +346,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
         } else {
             Target::Url(ApiUrl::parse(&target.api_url)?)
         },
-        state: target.state.clone(),
+        state: target.state.clone().map(ledger_location).transpose()?,
         input: campaign_file(input)?,
         yes,
         new_ledger,
@@ -355,7 +363,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Config> {
     }))
 }
 
-fn watch(args: WatchArgs, color: bool) -> Config {
+fn watch(args: WatchArgs, color: bool) -> anyhow::Result<Config> {
     let WatchArgs {
         paths,
         format,
@@ -367,10 +375,10 @@ fn watch(args: WatchArgs, color: bool) -> Config {
         state,
         sources: _,
     } = args;
-    Config::Watch(WatchSettings {
+    Ok(Config::Watch(WatchSettings {
         // clap makes --apply require --mock; checked again so no path reaches a live target.
         apply: apply && mock,
-        state,
+        state: state.map(ledger_location).transpose()?,
         paths: if paths.is_empty() {
             vec![default_campaigns()]
         } else {
@@ -381,5 +389,5 @@ fn watch(args: WatchArgs, color: bool) -> Config {
         unmask,
         sample,
         color,
-    })
+    }))
 }

@@ -36,10 +36,14 @@ pub(crate) fn campaign_name(path: &std::path::Path) -> anyhow::Result<String> {
 
 /// Opens a ledger that must already exist: reading commands never create one.
 pub(crate) fn open_existing(state: &std::path::Path) -> anyhow::Result<Ledger> {
-    if !state.exists() && !crate::ledger::is_postgres(state) {
+    // A file that is not there is not created; a location that is neither is refused (and
+    // never printed).
+    if let crate::ledger::Location::File(path) = crate::ledger::Location::of(state)?
+        && !path.exists()
+    {
         anyhow::bail!(
             "no ledger at {}: nothing has been applied with it yet",
-            state.display()
+            path.display()
         );
     }
     Ok(Ledger::open(state)?)

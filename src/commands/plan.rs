@@ -316,7 +316,9 @@ fn history(
         .state
         .clone()
         .unwrap_or_else(|| crate::apply::default_state(&s.campaign));
-    if !(state.exists() || ledger::is_postgres(&state)) {
+    if let ledger::Location::File(path) = ledger::Location::of(&state)?
+        && !path.exists()
+    {
         return Ok(None);
     }
     Ok(Some(ledger::Ledger::open(&state)?.history(

@@ -21,6 +21,7 @@ use jiff::Timestamp;
 
 mod async_ledger;
 mod files;
+mod location;
 mod mark;
 mod model;
 mod postgres;
@@ -28,9 +29,10 @@ mod sqlite;
 mod targets;
 
 pub use async_ledger::AsyncLedger;
+pub use location::{Location, LocationError};
 pub use model::{
     Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, RunStatus, Runner,
-    StateCount, UnknownState, is_postgres, redact,
+    StateCount, UnknownState,
 };
 use model::{CountRow, StoredSeconds, StoredTime};
 pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
@@ -70,13 +72,13 @@ fn now() -> String {
 
 impl Ledger {
     /// Opens the ledger at `location` and applies migrations: a SQLite file (created if
-    /// needed, owner-only), or a Postgres database when `location` is a `postgres://` URL.
+    /// needed, owner-only), or a Postgres database (a URL or a connection string): see
+    /// [`Location`], which refuses a location that could be read either way.
     pub fn open(location: &Path) -> Result<Self, LedgerError> {
         async_ledger::not_on_an_executor();
-        let store = if is_postgres(location) {
-            Store::Postgres(Postgres::open(&location.to_string_lossy())?)
-        } else {
-            Store::Sqlite(Sqlite::open(location)?)
+        let store = match Location::of(location)? {
+            Location::Postgres(database) => Store::Postgres(Postgres::open(&database)?),
+            Location::File(path) => Store::Sqlite(Sqlite::open(&path)?),
         };
         Ok(Ledger {
             store,
@@ -90,11 +92,11 @@ impl Ledger {
     /// (no run may be at work meanwhile). Postgres keeps no mark: as [`Ledger::open`].
     pub fn open_accepting_loss(location: &Path) -> Result<Self, LedgerError> {
         async_ledger::not_on_an_executor();
-        if is_postgres(location) {
+        let Location::File(path) = Location::of(location)? else {
             return Ledger::open(location);
-        }
+        };
         Ok(Ledger {
-            store: Store::Sqlite(Sqlite::accept_loss(location)?),
+            store: Store::Sqlite(Sqlite::accept_loss(&path)?),
             deferred: Vec::new(),
         })
     }

@@ -1,5 +1,5 @@
-//! The ledger's model, shared by both stores: call states, attempts, runners, errors, and
-//! how a ledger location is told apart and printed.
+//! The ledger's model, shared by both stores: call states, attempts, runners, errors (how a
+//! ledger location is told apart and printed is `location.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -169,6 +169,9 @@ pub enum LedgerError {
     /// A call through [`super::AsyncLedger`] after it was closed.
     #[error("the ledger was used after it was closed")]
     Closed,
+    /// A location that is neither a file's path nor a database, or could be either.
+    #[error(transparent)]
+    Location(#[from] super::location::LocationError),
     /// A call through [`super::AsyncLedger`] that the async runtime dropped (it is shutting
     /// down) before it ran.
     #[error("a ledger call was cancelled: the async runtime is shutting down")]
@@ -360,76 +363,9 @@ impl StateCount {
     }
 }
 
-/// Whether a ledger location names a Postgres database rather than a SQLite file.
-pub fn is_postgres(location: &Path) -> bool {
-    location
-        .to_str()
-        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
-}
-
-/// A Postgres URL fit to print: its password (in the user part or a `password=` option)
-/// replaced by `***`. The user part ends at the last `@`, so a password with an unescaped
-/// `/`, `?` or `@` is hidden whole.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (auth, tail) = match rest.rfind('@') {
-        Some(at) => {
-            let (userinfo, host_and_rest) = rest.split_at(at);
-            let user = match userinfo.split_once(':') {
-                Some((user, _)) => format!("{user}:***"),
-                None => userinfo.to_owned(),
-            };
-            (format!("{user}@"), &host_and_rest[1..])
-        }
-        None => (String::new(), rest),
-    };
-    let (path, query) = match tail.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (tail, None),
-    };
-    let query = query.map_or_else(String::new, |q| {
-        let kept: Vec<&str> = q
-            .split('&')
-            .map(|kv| {
-                if kv.starts_with("password=") {
-                    "password=***"
-                } else {
-                    kv
-                }
-            })
-            .collect();
-        format!("?{}", kept.join("&"))
-    });
-    format!("{scheme}://{auth}{path}{query}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_never_show_in_a_printed_url() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db.example:5432/outreach?sslmode=disable"),
-            "postgres://app:***@db.example:5432/outreach?sslmode=disable"
-        );
-        assert_eq!(
-            redact("postgresql://db/outreach?user=app&password=s3cret"),
-            "postgresql://db/outreach?user=app&password=***"
-        );
-        assert_eq!(
-            redact("postgres://app@localhost/outreach"),
-            "postgres://app@localhost/outreach"
-        );
-        assert_eq!(
-            redact("postgres://app:pa/ss?w@rd@db:5432/outreach"),
-            "postgres://app:***@db:5432/outreach"
-        );
-        assert!(is_postgres(Path::new("postgres://x/y")));
-        assert!(!is_postgres(Path::new(".outreach/state.db")));
-    }
 
     #[test]
     fn counts_are_grouped_per_campaign_round_and_target() {

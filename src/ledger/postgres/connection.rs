@@ -9,8 +9,9 @@
 
 use std::sync::mpsc;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
+use crate::ledger::location::PgLocation;
 use crate::ledger::{BadTime, UnknownState};
 
 /// A statement (or transaction) run on the connection's thread.
@@ -68,14 +69,14 @@ impl From<postgres::Error> for PgError {
 }
 
 impl Pg {
-    pub(super) fn connect(url: &str) -> Result<Pg, PgError> {
+    pub(super) fn connect(database: &PgLocation) -> Result<Pg, PgError> {
         crate::ledger::async_ledger::not_on_an_executor();
         let (jobs, receive) = mpsc::channel::<Job>();
         let (ready, ready_rx) = mpsc::sync_channel(1);
-        let url = url.to_owned();
+        let database = database.clone();
         let thread = std::thread::Builder::new()
             .name("outreach-postgres".to_owned())
-            .spawn(move || match Client::connect(&url, NoTls) {
+            .spawn(move || match super::tls::connect(&database) {
                 Ok(mut client) => {
                     let _ = ready.send(Ok(()));
                     for job in receive {
@@ -87,10 +88,7 @@ impl Pg {
                 }
             })
             .map_err(|_| PgError::Gone)?;
-        ready_rx
-            .recv()
-            .map_err(|_| PgError::Gone)?
-            .map_err(PgError::from)?;
+        ready_rx.recv().map_err(|_| PgError::Gone)??;
         Ok(Pg {
             jobs: Some(jobs),
             thread: Some(thread),

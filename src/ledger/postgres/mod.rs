@@ -11,11 +11,12 @@ use postgres::types::{FromSql, Type};
 
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
-    StoredSeconds, StoredTime, UnknownState, hostname, now, redact,
+    StoredSeconds, StoredTime, UnknownState, hostname, now,
 };
 
 mod connection;
 mod migrations;
+mod tls;
 mod work;
 
 pub use connection::PgError;
@@ -24,7 +25,7 @@ pub use migrations::PG_SCHEMA_VERSION;
 /// The ledger on a Postgres database.
 pub struct Postgres {
     conn: connection::Pg,
-    /// The URL with its password hidden.
+    /// The database as printed: no password, no options (see `location.rs`).
     path: PathBuf,
     /// The run started on this connection: settles touch only its rows.
     run: Option<String>,
@@ -197,10 +198,10 @@ fn row_to_attempt(r: &postgres::Row) -> Result<Attempt, postgres::Error> {
 const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
 
 impl Postgres {
-    /// Connects to the database at `url` and applies the migrations.
-    pub(super) fn open(url: &str) -> Result<Postgres, LedgerError> {
-        let shown = redact(url);
-        let conn = connection::Pg::connect(url).map_err(|source| LedgerError::Postgres {
+    /// Connects to the database and applies the migrations.
+    pub(super) fn open(database: &super::location::PgLocation) -> Result<Postgres, LedgerError> {
+        let shown = database.shown().to_owned();
+        let conn = connection::Pg::connect(database).map_err(|source| LedgerError::Postgres {
             url: shown.clone(),
             error: source,
         })?;
@@ -214,7 +215,7 @@ impl Postgres {
         Ok(store)
     }
 
-    /// The URL with its password hidden.
+    /// The database as printed: no password, no options (see `location.rs`).
     pub fn path(&self) -> &Path {
         &self.path
     }
