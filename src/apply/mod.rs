@@ -12,6 +12,7 @@ mod follow;
 mod gate;
 mod identity;
 mod input;
+mod message;
 pub mod progress;
 pub mod prompt;
 mod reconcile;
@@ -179,6 +180,9 @@ pub async fn apply(
         id,
         live,
     };
+
+    // A message known to be over the service's limit for some call: nothing is sent.
+    message::refuse_over_the_limit(&api, &loaded).await?;
 
     let state_path = s
         .state

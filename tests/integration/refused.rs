@@ -1,6 +1,7 @@
 //! Issue 14, class 6: one bad row rejected its whole batch, and the rest were never called.
 //! A 422 that names an entry (`workflow_params[2]…`, the mock's form) rejects that call
-//! alone, with the server's words; the others are sent again without it.
+//! alone, with the server's words; the others are sent again without it. Where apply can
+//! read the workflow, a message over the limit is refused before anything is sent.
 
 use serde_json::Value;
 
@@ -9,7 +10,13 @@ use crate::on_both_backends;
 
 on_both_backends! {
     fn class_6_an_entry_the_server_refuses_is_rejected_alone_and_the_rest_are_called() {
-        let mock = Mock::fast();
+        // A server whose workflows cannot be read (as the live service documents none), so
+        // the message is not known to apply and the server's answer decides.
+        let mock = Mock::start(mock_server::MockConfig {
+            time_scale: 3600.0,
+            documented_only: true,
+            ..mock_server::MockConfig::default()
+        });
         let c = campaign(5, "delivery: {batch_size: 5}\n");
         // Row 3's name makes its message longer than the 4000 characters the service takes:
         // the mock refuses the batch with a 422 naming that entry.
@@ -70,5 +77,28 @@ on_both_backends! {
         assert_eq!(summary["counts"]["rejected"], 3, "{summary}");
         assert_eq!(summary["counts"]["accepted"], 0, "{summary}");
         assert!(mock.calls().is_empty());
+    }
+}
+
+on_both_backends! {
+    fn class_6_a_message_known_to_be_over_the_limit_is_refused_before_anything_is_sent() {
+        // The mock lets apply read the workflow: its message, with row 3's name, is over
+        // 4000 characters, so nobody is called and the row is named.
+        let mock = Mock::fast();
+        let c = campaign(5, "delivery: {batch_size: 5}\n");
+        let csv = c.path.with_file_name("patients.csv");
+        let rows = std::fs::read_to_string(&csv).unwrap();
+        std::fs::write(&csv, rows.replace("Patient 2,", &format!("{},", "N".repeat(4100)))).unwrap();
+        let out = apply(&c, &mock.url, &["--no-follow"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.contains("1 call would exceed the 4000-character message limit")
+                && said.contains("row 4")
+                && said.contains("nothing was sent"),
+            "{said}"
+        );
+        assert!(!said.contains(&"N".repeat(100)), "the value is not echoed: {said}");
+        assert!(mock.calls().is_empty(), "nobody was called");
     }
 }
