@@ -161,6 +161,9 @@ impl Human {
     }
 }
 
+/// How many problems of a file the human format shows with the lines around them.
+const SHOWN_IN_FULL: usize = 50;
+
 fn label_for(diag: &Diagnostic) -> String {
     match diag.code {
         Code::UnknownKey => "unknown field".to_owned(),
@@ -176,8 +179,27 @@ impl Reporter for Human {
                 writeln!(out, "ok: {}", r.path.display())?;
                 continue;
             }
-            for d in &r.diagnostics {
-                write!(out, "{}", self.render(r, d))?;
+            // Each problem shown in full costs a look through the file around it: past the
+            // first few, a hostile file of 50,000 unknown keys would take hours. The rest are
+            // one line each (all of them are in `--format json`).
+            for (i, d) in r.diagnostics.iter().enumerate() {
+                if i < SHOWN_IN_FULL {
+                    write!(out, "{}", self.render(r, d))?;
+                    writeln!(out)?;
+                    continue;
+                }
+                if i == SHOWN_IN_FULL {
+                    let n = r.diagnostics.len() - SHOWN_IN_FULL;
+                    let problems = if n == 1 { "problem" } else { "problems" };
+                    writeln!(
+                        out,
+                        "{n} more {problems} in {}, one line each:",
+                        r.path.display()
+                    )?;
+                }
+                writeln!(out, "{}", inert(&one_line(r, d)))?;
+            }
+            if r.diagnostics.len() > SHOWN_IN_FULL {
                 writeln!(out)?;
             }
             let verdict = if r.is_valid() { "valid" } else { "INVALID" };

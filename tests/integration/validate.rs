@@ -278,3 +278,38 @@ fn directories_are_searched_recursively() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(text.contains("2 files checked: 2 valid"), "{text}");
 }
+
+/// Issue 14 (bounded time): a file of 20,000 unknown keys took minutes in the human format,
+/// each problem shown in full looking through the file around it. The first 50 are shown in
+/// full, the rest one line each, and every one is still there.
+#[test]
+fn thousands_of_problems_in_one_file_are_shown_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    let mut text = std::fs::read_to_string(fixture("invalid/tags-on-conversation.yaml"))
+        .unwrap()
+        .replace("tags:\n  id: \"{{patient_id}}\"\n", "");
+    for i in 0..20_000 {
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "k{i}: {i}");
+    }
+    std::fs::write(&path, &text).unwrap();
+    let out = outreach()
+        .args(["validate", "--color", "never"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    // 20,000 unknown keys and the missing patient file.
+    assert!(
+        said.contains("19951 more problems in"),
+        "{}",
+        &said[..said.len().min(2000)]
+    );
+    assert_eq!(said.matches("unknown-key").count(), 20_000);
+    assert!(
+        said.contains(":k19999") || said.contains("`k19999`"),
+        "the last one too"
+    );
+    assert_eq!(said.matches("╭─[").count(), 50, "50 shown in full");
+}
