@@ -9,7 +9,7 @@ use voicebot_api::wire::MAX_MESSAGE_CHARS;
 
 use super::Api;
 use super::input::Loaded;
-use crate::plan::workflow_check::substitute;
+use crate::plan::workflow_check::heard_length;
 
 /// How many of the calls over the limit the refusal names.
 const EXAMPLES: usize = 5;
@@ -32,9 +32,7 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
         .calls
         .iter()
         .filter_map(|p| {
-            let n = substitute(campaign.kind, &workflow.message, &p.call.rendered.variables)
-                .chars()
-                .count();
+            let n = heard_length(campaign.kind, &workflow.message, &p.call.rendered.variables);
             (n > MAX_MESSAGE_CHARS).then(|| (p.source_label.clone(), p.call.row, n))
         })
         .collect();

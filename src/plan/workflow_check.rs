@@ -78,6 +78,16 @@ pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
     out
 }
 
+/// How many characters of `message` a patient hears, filled with `values`: what the
+/// service's [`MAX_MESSAGE_CHARS`] limits.
+pub fn heard_length(
+    kind: Kind,
+    message: &str,
+    values: &std::collections::BTreeMap<String, String>,
+) -> usize {
+    substitute(kind, message, values).chars().count()
+}
+
 /// The message as a patient would hear it.
 pub fn substitute(
     kind: Kind,
@@ -185,11 +195,8 @@ impl Sink for Lengths<'_> {
         let Some(w) = &self.check.workflow else {
             return Ok(());
         };
-        let message = w.message.clone();
         for c in calls {
-            let n = substitute(self.kind, &message, &c.rendered.variables)
-                .chars()
-                .count();
+            let n = heard_length(self.kind, &w.message, &c.rendered.variables);
             self.check.longest = self.check.longest.max(n);
             if n > MAX_MESSAGE_CHARS {
                 self.check.too_long += 1;
