@@ -5,6 +5,7 @@
 //! ([`crate::campaign::schema`]) → semantic rules that a schema cannot express (this module).
 
 pub mod files;
+mod names;
 mod sources;
 mod templates;
 
@@ -345,45 +346,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         );
     }
 
-    // Names the request entry uses itself: a variable or tag under one of them would replace
-    // the number called or the call's idempotency key.
-    let reserved: &[(&str, &[&str], &str)] = match c.kind {
-        Kind::Conversation => &[(
-            "variables",
-            &["phone_number", "user_tag_identifiers"],
-            "a conversation call's variables sit beside the number in its entry, so this one would replace",
-        )],
-        Kind::Robocall => &[(
-            "tags",
-            &[crate::plan::KEY_TAG],
-            "outreach puts each call's idempotency key under this tag, so this one would replace",
-        )],
-    };
-    for (section, names, why) in reserved {
-        let map = if *section == "variables" {
-            &c.variables
-        } else {
-            &c.tags
-        };
-        for name in names.iter().filter(|n| map.contains_key(**n)) {
-            let pointer = format!("/{section}/{}", escape(name));
-            let what = if *section == "variables" {
-                "the number called"
-            } else {
-                "the key that keeps a patient from being called twice"
-            };
-            out.push(
-                Diagnostic::error(
-                    Code::ReservedName,
-                    format!("`{section}.{name}` is a name outreach uses itself: {why} {what}"),
-                )
-                .at(pointer.clone(), doc.key_span(&pointer))
-                .help(format!(
-                    "rename it (and the placeholder that reads it), for example `{name}_1`"
-                )),
-            );
-        }
-    }
+    names::check_reserved(c.kind, &c.variables, &c.tags, doc, &mut out);
 
     // Templates: parse, and collect the columns they read.
     let mut used: Vec<(String, String)> = Vec::new(); // (pointer, column)
@@ -501,30 +464,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         }
     }
 
-    // `allow_empty` names variables and tags: a name that is neither lets nothing be empty.
-    for (i, name) in c.allow_empty.iter().enumerate() {
-        if c.variables.contains_key(name) || c.tags.contains_key(name) {
-            continue;
-        }
-        let pointer = format!("/allow_empty/{i}");
-        let names: Vec<String> = c.variables.keys().chain(c.tags.keys()).cloned().collect();
-        let help = match crate::campaign::schema::suggest(name, &names) {
-            Some(s) => {
-                format!("did you mean `{s}`? `allow_empty` lists variables and tags by name")
-            }
-            None => "`allow_empty` lists variables and tags by name (not columns)".to_owned(),
-        };
-        out.push(
-            Diagnostic::error(
-                Code::AllowEmptyUnknown,
-                format!(
-                    "`allow_empty` names `{name}`, which is not a variable or tag of this campaign"
-                ),
-            )
-            .at(pointer.clone(), at(&pointer))
-            .help(help),
-        );
-    }
+    names::check_allow_empty(&c.allow_empty, &c.variables, &c.tags, doc, &mut out);
 
     if let Some(schedule) = &c.schedule {
         check_schedule(schedule, doc, &mut out);
