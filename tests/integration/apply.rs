@@ -304,7 +304,8 @@ pub(crate) fn assert_exactly_once(mock: &Mock, c: &Campaign) {
     assert_eq!(phones, expected, "every eligible patient exactly once");
 }
 
-fn report_json(c: &Campaign, url: &str) -> Value {
+/// `outreach report --format json` of the campaign through `url`.
+pub(crate) fn report_json(c: &Campaign, url: &str) -> Value {
     let out = outreach()
         .args(["report", "--format", "json", "--api-url", url, "--state"])
         .arg(c.state())

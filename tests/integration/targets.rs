@@ -21,18 +21,6 @@ fn summary(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(out)))
 }
 
-/// `outreach report --format json` of the campaign through `url`.
-fn report(c: &crate::apply::Campaign, url: &str) -> Value {
-    let out = outreach()
-        .args(["report", "--format", "json", "--api-url", url, "--state"])
-        .arg(c.state())
-        .arg(&c.path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 on_both_backends! {
     fn class_4_the_same_server_spelled_two_ways_is_one_target() {
         let mock = Mock::fast();
@@ -50,7 +38,7 @@ on_both_backends! {
         assert_eq!(s["counts"]["sent"], 0, "{s}");
         assert_eq!(s["target"], mock.url.as_str(), "recorded under its normal form");
         assert_exactly_once(&mock, &c);
-        assert_eq!(report(&c, &format!("{spelt}/"))["patients_called"], 4);
+        assert_eq!(crate::apply::report_json(&c, &format!("{spelt}/"))["patients_called"], 4);
     }
 }
 
