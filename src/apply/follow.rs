@@ -142,8 +142,9 @@ async fn accepted_calls(shared: &Arc<Shared>) -> anyhow::Result<Vec<Attempt>> {
         .await?)
 }
 
-/// The outcome a call's processing status records, once it has one.
-fn outcome(status: &ProcessingStatus) -> Option<CallState> {
+/// The outcome a call's processing status records, once it has one: the one reading of a
+/// status, for following, `sync` and the callback receiver.
+pub fn outcome(status: &ProcessingStatus) -> Option<CallState> {
     match status {
         ProcessingStatus::Processed => Some(CallState::Answered),
         ProcessingStatus::Failed => Some(CallState::Failed),

@@ -40,6 +40,7 @@ use crate::settings::target::{Target, TargetId};
 use coordination::key_budget_scope;
 use due::due_calls;
 use follow::follow;
+pub use follow::outcome as call_outcome;
 use input::{Loaded, load};
 pub use progress::{Progress, Quiet};
 pub use prompt::{Nobody, Prompt, Terminal};
