@@ -20,6 +20,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 mod async_ledger;
+mod callbacks;
 mod files;
 mod location;
 mod mark;
@@ -29,6 +30,7 @@ mod sqlite;
 mod targets;
 
 pub use async_ledger::AsyncLedger;
+pub use callbacks::{CallOutcome, CallbackOutcomes, KEPT_MAX, Recorded};
 pub use location::{Location, LocationError};
 pub use model::{
     Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, RunStatus, Runner,
@@ -470,6 +472,70 @@ impl Ledger {
             Store::Postgres(p) => p.counts(campaign),
         }?;
         Ok(StateCount::group(rows))
+    }
+
+    /// Records the outcomes of the service's completion callbacks, all in one transaction
+    /// (a receiver's group commit): one [`Recorded`] per callback, in order. A callback whose
+    /// batch the ledger does not know is kept and matched again by
+    /// [`Ledger::rematch_callbacks`]. Idempotent: see `callbacks/`.
+    pub fn record_callbacks(
+        &mut self,
+        batch: &[CallbackOutcomes],
+    ) -> Result<Vec<Recorded>, LedgerError> {
+        match self.store_mut() {
+            Store::Sqlite(s) => s.callbacks(|tx| callbacks::record(tx, batch)),
+            Store::Postgres(p) => {
+                let batch = batch.to_vec();
+                p.callbacks(move |tx| callbacks::record(tx, &batch))
+            }
+        }
+    }
+
+    /// Keeps a callback body the receiver refused (bad JSON, an unknown shape), redacted by
+    /// it, for inspection; at most [`KEPT_MAX`] are kept, and `purge` removes them.
+    pub fn keep_refused_callback(
+        &mut self,
+        received_at: Timestamp,
+        reason: &str,
+        redacted_body: &str,
+    ) -> Result<(), LedgerError> {
+        match self.store_mut() {
+            Store::Sqlite(s) => {
+                s.callbacks(|tx| callbacks::keep_refused(tx, received_at, reason, redacted_body))
+            }
+            Store::Postgres(p) => {
+                let (reason, body) = (reason.to_owned(), redacted_body.to_owned());
+                p.callbacks(move |tx| callbacks::keep_refused(tx, received_at, &reason, &body))
+            }
+        }
+    }
+
+    /// Matches the kept callbacks again, now that more batch ids may be recorded (or
+    /// in-doubt calls looked up): at most `limit` of them. Returns the calls settled.
+    pub fn rematch_callbacks(&mut self, limit: u64) -> Result<u64, LedgerError> {
+        match self.store_mut() {
+            Store::Sqlite(s) => s.callbacks(|tx| callbacks::rematch(tx, limit)),
+            Store::Postgres(p) => p.callbacks(move |tx| callbacks::rematch(tx, limit)),
+        }
+    }
+
+    /// The numbers whose reply to a call opted them out (a campaign's `opt_out_replies`):
+    /// plan and apply skip them like a campaign's own opt-out lists.
+    pub fn reply_opt_outs(&self) -> Result<Vec<String>, LedgerError> {
+        match self.store() {
+            Store::Sqlite(s) => s.reply_opt_outs(),
+            Store::Postgres(p) => p.reply_opt_outs(),
+        }
+    }
+
+    /// Records which reply options opt a number out for campaign `name` (after
+    /// [`Ledger::claim_campaign`]), so that the receiver, which reads no campaign, knows.
+    pub fn set_opt_out_replies(&self, name: &str, replies: &[String]) -> Result<(), LedgerError> {
+        let json = serde_json::to_string(replies).unwrap_or_else(|_| "[]".to_owned());
+        match self.store() {
+            Store::Sqlite(s) => s.set_opt_out_replies(name, &json),
+            Store::Postgres(p) => p.set_opt_out_replies(name, &json),
+        }
     }
 
     /// Deletes patient data (numbers, source rows, replies) from attempts last updated before

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::callbacks::SqliteCallbacks;
 use super::targets::{self, TargetsRewritten};
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
@@ -22,7 +23,7 @@ use super::{
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -35,6 +36,35 @@ pub(super) struct Sqlite {
     /// What the migration to version 5 made of the stored targets, when this open ran it.
     rewritten: Option<TargetsRewritten>,
 }
+
+/// Version 6: the receiver finds a callback's calls by batch id; each batch's stats; the
+/// callbacks kept until their batch is known (or refused, for inspection); the numbers whose
+/// reply opted them out, and the replies each campaign counts as one.
+const MIGRATION_6: &str =
+    "CREATE INDEX calls_by_batch ON calls(batch_id) WHERE batch_id IS NOT NULL;
+    CREATE TABLE batches (
+        target TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        PRIMARY KEY (target, batch_id)
+    );
+    CREATE TABLE kept_callbacks (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT UNIQUE,
+        reason TEXT NOT NULL,
+        body TEXT NOT NULL,
+        outcomes TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE reply_opt_outs (
+        phone TEXT PRIMARY KEY,
+        campaign TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        since TEXT NOT NULL
+    );
+    ALTER TABLE campaigns ADD COLUMN opt_out_replies TEXT NOT NULL DEFAULT '[]';
+    PRAGMA user_version = 6;";
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
@@ -439,6 +469,12 @@ impl Sqlite {
             tx.execute_batch("PRAGMA user_version = 5;").map_err(&sql)?;
             tx.commit().map_err(&sql)?;
             self.rewritten = Some(rewritten);
+        }
+        if version < 6 && upto >= 6 {
+            // Outcomes from the service's callbacks (issue 17): see `callbacks/`.
+            let tx = conn.transaction().map_err(&sql)?;
+            tx.execute_batch(MIGRATION_6).map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
         }
         Ok(())
     }
@@ -943,12 +979,57 @@ impl Sqlite {
         .map_err(self.sql())
     }
 
+    /// Runs `f` over the callbacks' statements in one transaction, taken at once (a
+    /// receiver's write waits its turn behind a run's, never fails half-way for it).
+    pub(super) fn callbacks<R>(
+        &mut self,
+        f: impl FnOnce(&mut SqliteCallbacks<'_, '_>) -> rusqlite::Result<R>,
+    ) -> Result<R, LedgerError> {
+        let sql = sql_error(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        let out = f(&mut SqliteCallbacks(&tx)).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(out)
+    }
+
+    /// The numbers whose reply opted them out.
+    pub(super) fn reply_opt_outs(&self) -> Result<Vec<String>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT phone FROM reply_opt_outs")
+            .map_err(self.sql())?;
+        stmt.query_map([], |r| r.get(0))
+            .map_err(self.sql())?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(self.sql())
+    }
+
+    /// Records the reply options that opt a number out for campaign `name` (claimed).
+    pub(super) fn set_opt_out_replies(&self, name: &str, json: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE campaigns SET opt_out_replies = ?2 WHERE name = ?1",
+                params![name, json],
+            )
+            .map(drop)
+            .map_err(self.sql())
+    }
+
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn
             .execute(
                 "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
                  WHERE updated_at < ?1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
+                params![before.to_string()],
+            )
+            .map_err(self.sql())?;
+        self.conn
+            .execute(
+                "DELETE FROM kept_callbacks WHERE received_at < ?1",
                 params![before.to_string()],
             )
             .map_err(self.sql())?;
@@ -1359,6 +1440,61 @@ mod tests {
     // normal form; a call recorded under two is kept once per attempt, the answered one
     // deciding; nothing is lost, the mark still agrees, and a password leaves the ledger.
     #[test]
+    fn a_version_5_ledger_is_upgraded_and_its_calls_take_callbacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let mut old = Sqlite::connect(&path, 5).unwrap();
+            old.claim_campaign("c", "c.yaml", &[]).unwrap();
+            old.start_run("r1", "mock", "c", "r", 30.0).unwrap();
+            old.begin("r1", "mock", "c", "r", &[call("k1")], &[])
+                .unwrap();
+            old.settle(
+                "mock",
+                &[("k1", 1)],
+                CallState::Accepted,
+                Some("b1"),
+                None,
+                &[],
+            )
+            .unwrap();
+        }
+        assert_eq!(user_version(&path), 5);
+        let mut l = Ledger::open(&path).unwrap();
+        assert_eq!((user_version(&path), SCHEMA_VERSION), (6, 6));
+        let conn = Connection::open(&path).unwrap();
+        let replies: String = conn
+            .query_row(
+                "SELECT opt_out_replies FROM campaigns WHERE name = 'c'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(replies, "[]");
+        let recorded = l
+            .record_callbacks(&[crate::ledger::CallbackOutcomes {
+                received_at: Timestamp::now(),
+                batch_id: "b1".into(),
+                stats_json: "{}".into(),
+                calls: Some(vec![crate::ledger::CallOutcome {
+                    key: Some("k1".into()),
+                    phone: None,
+                    call_id: Some("call-1".into()),
+                    state: Some(CallState::Answered),
+                    reply: Some("1".into()),
+                    duration: None,
+                }]),
+                redacted_body: "{}".into(),
+            }])
+            .unwrap();
+        assert_eq!(recorded[0].settled, 1);
+        assert_eq!(
+            l.history("mock", "c", "r").unwrap()["k1"].state,
+            CallState::Answered
+        );
+    }
+
+    #[test]
     fn a_version_4_ledger_is_upgraded_with_its_targets_in_their_normal_form() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
@@ -1366,7 +1502,6 @@ mod tests {
         assert_eq!(user_version(&path), 4);
         let mut l = Ledger::open(&path).unwrap();
         assert_eq!(user_version(&path), SCHEMA_VERSION);
-        assert_eq!(SCHEMA_VERSION, 5);
         let t = l.targets_rewritten().unwrap().clone();
         assert_eq!(t.merged_keys, 1);
         assert_eq!(

@@ -6,7 +6,34 @@ use crate::ledger::targets::{self, TargetsRewritten};
 use crate::settings::target::{budget_scope, split_budget_scope};
 
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 3;
+pub const PG_SCHEMA_VERSION: i32 = 4;
+
+/// Version 4 (issue 17): see `ledger/callbacks/`.
+const MIGRATION_4: &str =
+    "CREATE INDEX calls_by_batch ON calls (batch_id) WHERE batch_id IS NOT NULL;
+    CREATE TABLE batches (
+        target TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        PRIMARY KEY (target, batch_id)
+    );
+    CREATE TABLE kept_callbacks (
+        id BIGSERIAL PRIMARY KEY,
+        batch_id TEXT UNIQUE,
+        reason TEXT NOT NULL,
+        body TEXT NOT NULL,
+        outcomes TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE reply_opt_outs (
+        phone TEXT PRIMARY KEY,
+        campaign TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        since TEXT NOT NULL
+    );
+    ALTER TABLE campaigns ADD COLUMN opt_out_replies TEXT NOT NULL DEFAULT '[]';
+    UPDATE outreach_schema SET version = 4 WHERE id = 1;";
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
@@ -137,6 +164,13 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Migrated, postgres
         rewrite.scopes()?;
         tx.execute("UPDATE outreach_schema SET version = 3 WHERE id = 1", &[])?;
         rewritten = Some(done);
+    }
+    if version < 4 && upto >= 4 {
+        // Outcomes from the service's callbacks (issue 17): see `ledger/callbacks/`. The
+        // receiver finds a callback's calls by batch id; each batch's stats; the callbacks
+        // kept until their batch is known (or refused, for inspection); the numbers whose
+        // reply opted them out, and the replies each campaign counts as one.
+        tx.batch_execute(MIGRATION_4)?;
     }
     tx.commit()?;
     Ok(Migrated {

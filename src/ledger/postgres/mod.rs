@@ -9,6 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use postgres::types::{FromSql, Type};
 
+use super::callbacks::PgCallbacks;
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
     StoredSeconds, StoredTime, UnknownState, hostname, now,
@@ -800,6 +801,42 @@ impl Postgres {
         })
     }
 
+    /// Runs `f` over the callbacks' statements in one transaction (run again whole if the
+    /// server aborts it for a deadlock with another receiver or a runner).
+    pub(super) fn callbacks<R: Send + 'static>(
+        &self,
+        mut f: impl FnMut(&mut PgCallbacks<'_, '_>) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> Result<R, LedgerError> {
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let out = f(&mut PgCallbacks(&mut tx))?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// The numbers whose reply opted them out.
+    pub(super) fn reply_opt_outs(&self) -> Result<Vec<String>, LedgerError> {
+        self.run(|c| {
+            Ok(c.query("SELECT phone FROM reply_opt_outs", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    /// Records the reply options that opt a number out for campaign `name` (claimed).
+    pub(super) fn set_opt_out_replies(&self, name: &str, json: &str) -> Result<(), LedgerError> {
+        let (name, json) = (name.to_owned(), json.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE campaigns SET opt_out_replies = $2 WHERE name = $1",
+                &[&name, &json],
+            )
+            .map(drop)
+        })
+    }
+
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let b = before.to_string();
         self.run(move |c| {
@@ -808,6 +845,7 @@ impl Postgres {
                  WHERE updated_at < $1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
                 &[&b],
             )?;
+            c.execute("DELETE FROM kept_callbacks WHERE received_at < $1", &[&b])?;
             // Old row versions still hold the numbers until vacuumed.
             c.batch_execute("VACUUM calls")?;
             Ok(n)
@@ -1118,6 +1156,61 @@ pub(crate) mod tests {
     // The migration of issue 15 (case 7): a version 1 ledger with calls is upgraded in
     // place, its calls kept, and campaign files are recorded from then on.
     #[test]
+    fn a_version_3_ledger_is_upgraded_and_its_calls_take_callbacks() {
+        let Some(db) = TestDb::create("upgrade_3") else {
+            return;
+        };
+        let mut c = Client::connect(&db.url, NoTls).unwrap();
+        assert_eq!(
+            super::migrations::migrate_to(&mut c, 3).unwrap().too_new,
+            None
+        );
+        c.batch_execute(
+            "INSERT INTO runs (id, target, campaign, round, started_at, status)
+                VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+             INSERT INTO campaigns (name, path, since) VALUES ('c', 'c.yaml', '2026-11-01T09:00:00Z');
+             INSERT INTO calls (target, campaign, round, key, attempt, phone, state, batch_id, run_id, created_at, updated_at)
+                VALUES ('mock', 'c', 'r', 'k1', 1, '+2348031234567', 'accepted', 'b1', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z');",
+        )
+        .unwrap();
+        let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let version: i32 = c
+            .query_one("SELECT version FROM outreach_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (4, 4));
+        let replies: String = c
+            .query_one(
+                "SELECT opt_out_replies FROM campaigns WHERE name = 'c'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(replies, "[]");
+        let recorded = l
+            .record_callbacks(&[crate::ledger::CallbackOutcomes {
+                received_at: jiff::Timestamp::now(),
+                batch_id: "b1".into(),
+                stats_json: "{}".into(),
+                calls: Some(vec![crate::ledger::CallOutcome {
+                    key: Some("k1".into()),
+                    phone: None,
+                    call_id: Some("call-1".into()),
+                    state: Some(CallState::Answered),
+                    reply: Some("1".into()),
+                    duration: None,
+                }]),
+                redacted_body: "{}".into(),
+            }])
+            .unwrap();
+        assert_eq!(recorded[0].settled, 1);
+        assert_eq!(
+            l.history("mock", "c", "r").unwrap()["k1"].state,
+            CallState::Answered
+        );
+    }
+
+    #[test]
     fn a_version_1_ledger_is_upgraded_keeping_its_calls() {
         let Some(db) = TestDb::create("upgrade_1") else {
             return;
@@ -1139,7 +1232,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!(version, 3);
+        assert_eq!(version, super::PG_SCHEMA_VERSION);
         assert_eq!(
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Accepted
