@@ -62,13 +62,7 @@ pub(super) async fn recheck(
     Ok(sifted.send)
 }
 
-/// A plan's number (E.164 already) as the opt-out lists key it: its digits.
-fn number_key(phone: &str) -> u64 {
-    phone
-        .get(1..)
-        .and_then(|digits| digits.parse::<u64>().ok())
-        .unwrap_or(0)
-}
+use crate::patients::phone::key_of as number_key;
 
 /// A chunk of due calls, sifted right before the write-ahead.
 #[derive(Debug, Default)]

@@ -41,7 +41,11 @@ pub(super) async fn send_all(
     // Batches never mix time zones: each is checked against its own calendar.
     let by_zone = by_zone(due);
     let (zones, calendars) = calendars(campaign, loaded, &by_zone, is_shared)?;
-    let opted_out = opt_outs(campaign, &loaded.campaign_path)?;
+    let mut opted_out = opt_outs(campaign, &loaded.campaign_path)?;
+    // And the numbers whose reply to an earlier call opted them out (the receiver keeps
+    // them in the ledger).
+    let replied = shared.ledger(|l, _| l.reply_opt_outs()).await?;
+    opted_out.extend(replied.iter().map(|p| crate::patients::phone::key_of(p)));
     let period = Duration::from_secs_f64(1.0 / campaign.delivery.requests_per_second);
     let pacer = Pacer::new(shared, is_shared, period)?;
     let pacer = Arc::new(pacer);

@@ -284,11 +284,11 @@ fn show_invalid(
 
 /// What the ledger has placed for the campaign on the target, if a ledger exists.
 /// Plans `campaign` into `sink`: with the fetched workflow's words in its header, less the
-/// calls the ledger's `history` placed.
+/// calls the ledger's `history` placed and the numbers whose reply opted them out.
 fn make_plan(
     s: &PlanSettings,
     campaign: &campaign::Campaign,
-    history: Option<std::collections::HashMap<String, ledger::KeyHistory>>,
+    history: Option<crate::plan::subtract::Recorded>,
     target_id: &str,
     fetched: Option<&voicebot_api::wire::Workflow>,
     sink: &mut dyn plan::Sink,
@@ -307,11 +307,13 @@ fn make_plan(
     }
 }
 
+/// What the ledger holds that the plan subtracts: the campaign round's calls, and the
+/// numbers whose reply opted them out. `None` when there is no ledger yet.
 fn history(
     s: &PlanSettings,
     campaign: &campaign::Campaign,
     target_id: &str,
-) -> anyhow::Result<Option<std::collections::HashMap<String, ledger::KeyHistory>>> {
+) -> anyhow::Result<Option<crate::plan::subtract::Recorded>> {
     let state = s
         .state
         .clone()
@@ -321,9 +323,16 @@ fn history(
     {
         return Ok(None);
     }
-    Ok(Some(ledger::Ledger::open(&state)?.history(
+    let ledger = ledger::Ledger::open(&state)?;
+    let calls = ledger.history(
         target_id,
         &campaign.name,
         campaign.round.as_deref().unwrap_or(""),
-    )?))
+    )?;
+    let replied = ledger
+        .reply_opt_outs()?
+        .iter()
+        .map(|p| crate::patients::phone::key_of(p))
+        .collect();
+    Ok(Some(crate::plan::subtract::Recorded { calls, replied }))
 }

@@ -56,8 +56,16 @@ pub struct Phone {
 impl Phone {
     /// The number as an integer (E.164 has at most 15 digits), for compact dedupe sets.
     pub fn as_u64(&self) -> u64 {
-        self.e164[1..].parse().unwrap_or(0)
+        key_of(&self.e164)
     }
+}
+
+/// A number already in E.164 (a plan's, the ledger's) as opt-out sets key it: its digits as
+/// an integer (0 for text that is not one).
+pub fn key_of(e164: &str) -> u64 {
+    e164.get(1..)
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .unwrap_or(0)
 }
 
 /// Normalises `raw` to E.164. `default_country` completes local numbers; `allowed` (empty:

@@ -1,8 +1,10 @@
 //! Plans subtract what the ledger says was already done: a patient called in this round is
 //! skipped (`already-called`), so planning again after an apply shows nothing new to call.
-//! Calls that the retry policy makes due again stay in the plan.
+//! Calls that the retry policy makes due again stay in the plan. A number whose reply to an
+//! earlier call opted it out (a campaign's `opt_out_replies`, kept by the receiver in the
+//! ledger) is skipped as `opted-out`, like a number of the campaign's own lists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 use crate::campaign::Campaign;
@@ -10,10 +12,29 @@ use crate::ledger::{CallState, KeyHistory};
 use crate::plan::SkipReason;
 use crate::plan::{Call, Header, Sink, Skip, Summary};
 
+/// What the ledger holds that a plan subtracts.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// The campaign round's calls, by key.
+    pub calls: HashMap<String, KeyHistory>,
+    /// The numbers whose reply opted them out (as `phone::key_of`).
+    pub replied: HashSet<u64>,
+}
+
+impl Recorded {
+    /// Whether the ledger takes nothing out of a plan.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.replied.is_empty()
+    }
+}
+
 /// Wraps a sink, turning calls the ledger already holds into skips and re-batching the rest.
 pub struct Subtract<'a> {
     inner: &'a mut dyn Sink,
     history: HashMap<String, KeyHistory>,
+    replied: HashSet<u64>,
+    /// Calls skipped for a reply that opted them out.
+    opted_out: u64,
     campaign: &'a Campaign,
     pending: Vec<Call>,
     pending_zone: String,
@@ -26,12 +47,14 @@ impl<'a> Subtract<'a> {
     pub fn new(
         inner: &'a mut dyn Sink,
         campaign: &'a Campaign,
-        history: HashMap<String, KeyHistory>,
+        recorded: Recorded,
         target: &str,
     ) -> Self {
         Subtract {
             inner,
-            history,
+            history: recorded.calls,
+            replied: recorded.replied,
+            opted_out: 0,
             campaign,
             pending: Vec::new(),
             pending_zone: String::new(),
@@ -89,6 +112,21 @@ impl Sink for Subtract<'_> {
         }
         let size = self.campaign.delivery.batch_size.max(1) as usize;
         for c in calls {
+            if self
+                .replied
+                .contains(&crate::patients::phone::key_of(&c.phone))
+            {
+                self.opted_out += 1;
+                self.inner.skip(&Skip {
+                    source: c.source,
+                    row: c.row,
+                    code: SkipReason::OptedOut,
+                    reason: "opted out by their reply to an earlier call (the ledger's list)"
+                        .to_owned(),
+                    phone: Some(c.phone.clone()),
+                })?;
+                continue;
+            }
             if let Some(reason) = self.done(&c.key) {
                 self.removed += 1;
                 self.inner.skip(&Skip {
@@ -115,8 +153,14 @@ impl Sink for Subtract<'_> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.flush()?;
         let mut summary = summary.clone();
-        summary.calls -= self.removed;
-        summary.skipped += self.removed;
+        summary.calls -= self.removed + self.opted_out;
+        summary.skipped += self.removed + self.opted_out;
+        if self.opted_out > 0 {
+            *summary
+                .skipped_by_reason
+                .entry(SkipReason::OptedOut.as_str())
+                .or_default() += self.opted_out;
+        }
         summary.batches = self.batches;
         if self.removed > 0 {
             *summary
