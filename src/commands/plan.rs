@@ -80,6 +80,22 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
         None => None,
     };
+    // The workflow GET is this project's guess of the service's API ([ours]): a 404 from a
+    // server that is not the bundled mock may mean it has no such endpoint, not that the
+    // workflow does not exist. Then the workflow is not checked, and the plan says so.
+    let mut unchecked = check.is_none().then(|| {
+        "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched".to_owned()
+    });
+    if let (Some(target), Some(c)) = (&s.target, &check)
+        && c.workflow.is_none()
+        && !matches!(target, Target::Mock)
+    {
+        unchecked = Some(format!(
+            "{} answered 404 to the workflow lookup (GET /voicebot/v1/workflows/{}, which the service's public docs do not list), so the workflow's type, status, message and placeholders were not checked; check them in the service's dashboard",
+            c.target, campaign.workflow_id
+        ));
+        check = None;
+    }
     // Once calls were made, the plan subtracts them (per target, as apply records them).
     let target_id = s
         .target
@@ -159,9 +175,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         overview: &overview,
         unmask: s.unmask,
         saved_to: saved,
-        message_unchecked: check.is_none().then_some(
-            "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched",
-        ),
+        message_unchecked: unchecked.as_deref(),
         workflow: check.as_ref(),
         changes: changes.as_ref(),
         timing: Some(&timing),

@@ -72,3 +72,42 @@ on_both_backends! {
         assert_eq!(placed(&server).len(), 8);
     }
 }
+
+// Class: a lookup this project assumed ([ours]) read as a fact about the service. The
+// workflow GET is not in the public docs: its 404 says nothing of the workflow.
+#[test]
+fn plan_says_the_workflow_was_not_checked_when_the_server_has_no_workflow_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::outreach_mock(dir.path(), &["--documented-only"]);
+    let c = campaign(2, "");
+    let out = crate::outreach()
+        .env("INTRON_API_KEY", crate::apply::KEY)
+        .args(["plan", "--api-url", &server.url(), "--state"])
+        .arg(c.state())
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(!all.contains("does not exist"), "{all}");
+    assert!(!all.contains("PROBLEM"), "{all}");
+    assert!(all.contains("were not checked"), "{all}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+
+    let json = crate::outreach()
+        .env("INTRON_API_KEY", crate::apply::KEY)
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "--api-url",
+            &server.url(),
+            "--state",
+        ])
+        .arg(c.state())
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["message_checked"], false, "{doc}");
+    assert!(doc["workflow"].is_null(), "{doc}");
+}
