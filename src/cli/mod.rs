@@ -352,6 +352,17 @@ pub struct PlanArgs {
     /// newly skipped rows. Masked unless --unmask (json: the counts only).
     #[arg(long, value_name = "PLAN.json")]
     pub compare: Option<PathBuf>,
+    /// With --mock or --api-url: the receiver's callback URL
+    /// (`https://…/callbacks/<token>`, see `outreach callbacks`); a workflow whose
+    /// call_back_url is another is a problem, since its outcomes would not reach the
+    /// ledger. Neither URL is ever printed: they hold the token.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OUTREACH_CALLBACK_URL",
+        hide_env_values = true
+    )]
+    pub callback_url: Option<String>,
     #[command(flatten)]
     pub sources: SourceArgs,
 }

@@ -276,12 +276,14 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         api_key_file,
         state,
         compare,
+        callback_url,
         sources: _,
     } = args;
     if !mock && let Some(url) = &api_url {
         crate::clock::reaching_a_server(&crate::settings::target::shown_url(url));
     }
     Ok(Config::Plan(PlanSettings {
+        callback_url: callback_url.map(SecretString::from),
         state: state.map(ledger_location).transpose()?,
         key: api_key(&TargetArgs {
             mock,

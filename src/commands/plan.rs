@@ -45,6 +45,34 @@ fn check_workflow(
     })
 }
 
+/// Why the workflow's `call_back_url` (`have`) is not the receiver's (`wanted`), if it is
+/// not. Neither is shown: both hold the receiver's token.
+fn callback_problem(have: Option<&str>, wanted: &secrecy::SecretString) -> Option<String> {
+    use secrecy::ExposeSecret as _;
+    let same = |a: &str, b: &str| {
+        let parse = |u: &str| {
+            reqwest::Url::parse(u.trim()).ok().map(|mut u| {
+                let path = u.path().trim_end_matches('/').to_owned();
+                u.set_path(&path);
+                u
+            })
+        };
+        match (parse(a), parse(b)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    };
+    match have.map(str::trim).filter(|h| !h.is_empty()) {
+        None => Some(
+            "the workflow has no call_back_url, so the service sends its outcomes nowhere: set it to the receiver's URL (see `outreach callbacks`)".to_owned(),
+        ),
+        Some(h) if !same(h, wanted.expose_secret()) => Some(
+            "the workflow's call_back_url is not the --callback-url given (neither is shown: they hold the receiver's token), so its outcomes would not reach this ledger's receiver".to_owned(),
+        ),
+        Some(_) => None,
+    }
+}
+
 /// Runs `outreach plan`.
 /// When the calls can go. A schedule that is over places nothing on a live target: an error
 /// there (`None`, said); offline and on the mock the plan is still shown, with a warning.
@@ -95,6 +123,12 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             c.target, campaign.workflow_id
         ));
         check = None;
+    }
+    if let (Some(c), Some(wanted)) = (&mut check, &s.callback_url)
+        && let Some(w) = &c.workflow
+        && let Some(problem) = callback_problem(w.call_back_url.as_deref(), wanted)
+    {
+        c.problems.push(problem);
     }
     // Once calls were made, the plan subtracts them (per target, as apply records them).
     let target_id = s
@@ -349,4 +383,44 @@ fn history(
         .map(|p| crate::patients::phone::key_of(p))
         .collect();
     Ok(Some(crate::plan::subtract::Recorded { calls, replied }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_problem;
+
+    #[test]
+    fn a_callback_url_matches_whatever_its_spelling_of_scheme_host_port_and_last_slash() {
+        let wanted =
+            secrecy::SecretString::from("https://outcomes.example.org/callbacks/s3cret-token-123");
+        for same in [
+            "https://outcomes.example.org/callbacks/s3cret-token-123",
+            "HTTPS://Outcomes.Example.org:443/callbacks/s3cret-token-123/",
+            " https://outcomes.example.org/callbacks/s3cret-token-123 ",
+        ] {
+            assert_eq!(callback_problem(Some(same), &wanted), None, "{same}");
+        }
+        for other in [
+            "https://outcomes.example.org/callbacks/S3CRET-TOKEN-123",
+            "https://outcomes.example.org/callbacks/old-token-000000",
+            "http://outcomes.example.org/callbacks/s3cret-token-123",
+            "not a url",
+        ] {
+            let problem = callback_problem(Some(other), &wanted).unwrap();
+            assert!(
+                !problem.contains("s3cret") && !problem.contains("token-"),
+                "{problem}"
+            );
+        }
+        assert!(
+            callback_problem(None, &wanted)
+                .unwrap()
+                .contains("no call_back_url")
+        );
+        assert!(
+            callback_problem(Some(""), &wanted)
+                .unwrap()
+                .contains("no call_back_url")
+        );
+    }
 }

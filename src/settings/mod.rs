@@ -96,6 +96,8 @@ pub struct PlanSettings {
     pub state: Option<PathBuf>,
     /// A plan saved earlier (`--out`) to show the changes from.
     pub compare: Option<PathBuf>,
+    /// The receiver's callback URL the workflow must carry (it holds the token).
+    pub callback_url: Option<SecretString>,
 }
 
 /// Settings of `outreach watch`.

@@ -111,3 +111,25 @@ fn plan_says_the_workflow_was_not_checked_when_the_server_has_no_workflow_lookup
     assert_eq!(doc["message_checked"], false, "{doc}");
     assert!(doc["workflow"].is_null(), "{doc}");
 }
+
+// Class: outcomes sent where no receiver listens. A workflow whose callback URL is not the
+// receiver's loses every outcome; plan says so, without printing either URL (the token).
+#[test]
+fn plan_reports_a_workflow_whose_callback_url_is_not_the_receivers() {
+    let c = campaign(2, "");
+    let out = crate::outreach()
+        .args(["plan", "--mock", "--callback-url"])
+        .arg("https://outcomes.example.org/callbacks/s3cret-token-123")
+        .arg("--state")
+        .arg(c.state())
+        .arg(&c.path)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(
+        all.contains("PROBLEM: the workflow has no call_back_url"),
+        "{all}"
+    );
+    assert!(!all.contains("s3cret-token-123"), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
+}
