@@ -31,7 +31,7 @@ async fn serve(
         .context("cannot read the bound address")?;
     tracing::info!(
         address = %running.addr(),
-        "listening on http://{}: callbacks to POST /callbacks/<token>, health at GET /healthz",
+        "listening on http://{} (callbacks at POST /callbacks/<token>, health at GET /healthz)",
         running.addr()
     );
     let signal = signals
