@@ -8,6 +8,7 @@
 //! `watch` and `init` are commands built from the same stages. See `docs/architecture.md`.
 
 pub mod apply;
+pub mod callbacks;
 pub mod campaign;
 pub mod cli;
 pub mod client;
@@ -93,5 +94,6 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Config::Schema => commands::schema::run(out),
         Config::Init(settings) => commands::init::run(&settings, out),
         Config::MockServer(args) => commands::mock_server::run(args),
+        Config::Callbacks(settings) => commands::callbacks::run(&settings),
     }
 }

@@ -477,6 +477,15 @@ impl Default for ConnectionLimits {
 }
 
 impl ConnectionLimits {
+    /// The limits the connection guard holds connections to (the body's is the mock's own).
+    pub fn guard(&self) -> http_guard::Limits {
+        http_guard::Limits {
+            max_connections: self.max_connections,
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms),
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_connections == 0 || self.max_connections > 100_000 {
             return Err(invalid("connections.max_connections", "from 1 to 100000"));

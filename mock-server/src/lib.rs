@@ -13,7 +13,6 @@ mod chunked;
 pub mod cli;
 pub mod clock;
 pub mod config;
-mod connections;
 mod controls;
 mod error;
 pub mod faults;

@@ -3,7 +3,6 @@
 //! [`crate::controls`], the callback dispatcher in [`crate::callbacks`].
 
 use std::collections::{HashSet, VecDeque};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,12 +17,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt as _;
+use tokio::task::JoinHandle;
 
 use crate::callbacks::dispatch_callbacks;
 use crate::clock::{VirtualClock, wall_ms};
@@ -72,7 +69,9 @@ pub(crate) struct Shared {
     pub(crate) deliveries: Mutex<VecDeque<Delivery>>,
     pub(crate) wake: Notify,
     pub(crate) http: reqwest::Client,
-    pub(crate) connections: crate::connections::Connections,
+    pub(crate) connections: Arc<http_guard::Connections>,
+    /// How long a request's body may take to arrive (`ConnectionLimits::body_read_timeout_ms`).
+    pub(crate) body_read_timeout: Duration,
     /// Requests to `/voicebot/` routes being handled now (`GET /__mock/health`).
     pub(crate) in_flight: std::sync::atomic::AtomicUsize,
     /// Only the documented endpoints are served (`MockConfig::documented_only`).
@@ -114,7 +113,8 @@ impl Shared {
                 .timeout(Duration::from_millis(config.callback.timeout_ms))
                 .build()
                 .context("cannot build the callback HTTP client")?,
-            connections: crate::connections::Connections::new(config.connections),
+            connections: Arc::new(http_guard::Connections::new(config.connections.guard())),
+            body_read_timeout: Duration::from_millis(config.connections.body_read_timeout_ms),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             documented_only: config.documented_only,
         })
@@ -157,10 +157,6 @@ impl Shared {
         Ok(())
     }
 }
-
-/// Closes the request's connection without a response when notified.
-#[derive(Clone)]
-struct ConnectionKill(Arc<Notify>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -215,7 +211,7 @@ impl Drop for InFlight<'_> {
 
 /// The whole body, under [`MAX_BODY`] and the body timeout; otherwise the answer (413, 408).
 async fn read_body(shared: &Shared, body: Body) -> Result<Bytes, Response> {
-    let timeout = Duration::from_millis(shared.connections.limits().body_read_timeout_ms);
+    let timeout = shared.body_read_timeout;
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(_)) => Err(
@@ -263,7 +259,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         &parts.headers,
         body_hint,
     );
-    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    let kill = parts.extensions.get::<http_guard::Kill>().cloned();
     let is_control = parts.uri.path().starts_with("/__mock/");
     let _in_flight = (!is_control).then(|| InFlight::count(&shared));
     let route = classify(&parts.method, parts.uri.path(), shared.documented_only);
@@ -349,7 +345,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     match (response, kill) {
         (Some(response), _) => response,
         (None, Some(kill)) => {
-            kill.0.notify_one();
+            kill.now();
             // The connection task drops this future together with the connection.
             std::future::pending::<Response>().await
         }
@@ -553,105 +549,24 @@ async fn serve(
     listener: TcpListener,
     app: Router,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut tasks = JoinSet::new();
-    loop {
-        // Finished connections' tasks, reaped so the set stays as small as what is open.
-        while tasks.try_join_next().is_some() {}
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%error, "cannot accept a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let Ok((id, connection)) = shared.connections.admit() else {
-            tracing::warn!(
-                "closed a new connection: {} are open, each with a request in progress (--max-connections)",
-                shared.connections.limits().max_connections
-            );
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        tasks.spawn(serve_connection(
-            stream,
-            app.clone(),
-            Arc::clone(&shared),
-            id,
-            connection,
-            shutdown.clone(),
-        ));
-    }
-    // No new connections; those open finish what they are doing (within DRAIN) and close.
-    drop(listener);
-    while tasks.join_next().await.is_some() {}
-}
-
-/// Serves one connection until the client closes it, it waits too long (idle, or half a
-/// request head), it is evicted or killed by a fault, or the mock stops (then the request in
-/// progress, if any, is answered first).
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    app: Router,
-    shared: Arc<Shared>,
-    id: u64,
-    connection: Arc<crate::connections::Connection>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let kill = Arc::clone(&connection.kill);
-    let handle = ConnectionKill(Arc::clone(&kill));
-    let watched = Arc::clone(&connection);
-    let service =
-        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(handle.clone());
-            let busy = watched.busy();
-            let app = app.clone();
-            async move {
-                let response = app
-                    .oneshot(request.map(Body::new))
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                drop(busy);
-                Ok::<_, Infallible>(response)
+    http_guard::serve(
+        listener,
+        app,
+        Arc::clone(&shared.connections),
+        shutdown,
+        DRAIN,
+        |event| match event {
+            http_guard::Event::Full { max_connections } => tracing::warn!(
+                "closed a new connection: {max_connections} are open, each with a request in progress (--max-connections)"
+            ),
+            http_guard::Event::AcceptFailed(error) => {
+                tracing::warn!(%error, "cannot accept a connection: {error}");
             }
-        });
-    let io = TokioIo::new(crate::connections::Watched::new(
-        stream,
-        Arc::clone(&connection),
-    ));
-    // Our own timers cover idle connections and half-sent heads (see `connections`), so
-    // hyper's header timeout, which also runs while a connection is idle, is off.
-    let served = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(None)
-        .serve_connection(io, service);
-    let mut served = std::pin::pin!(served);
-    let mut drain_until = None;
-    loop {
-        let draining = async {
-            match drain_until {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = served.as_mut() => break,
-            () = kill.notified() => break,
-            () = shared.connections.expired(&connection) => break,
-            () = draining => break,
-            _ = shutdown.changed(), if drain_until.is_none() => {
-                served.as_mut().graceful_shutdown();
-                drain_until = Some(tokio::time::Instant::now() + DRAIN);
-            }
-        }
-    }
-    shared.connections.remove(id);
+        },
+    )
+    .await;
 }
 
 /// A mock server running in this process. Stops on `shutdown` or when dropped.

@@ -1,7 +1,9 @@
 //! Command-line flags (clap derive). They are turned into a [`crate::settings::Config`] once;
 //! nothing below that sees raw flags.
 
+mod callbacks;
 mod resolve;
+pub use callbacks::CallbacksArgs;
 pub use resolve::{logging, resolve};
 
 use std::path::PathBuf;
@@ -260,6 +262,24 @@ pub enum Command {
     /// calls, faults, clock). The documented samples work against it verbatim. See
     /// mock-server/README.md.
     MockServer(mock_server::MockArgs),
+    /// Receive the service's completion callbacks and write every call's outcome to the
+    /// ledger: an HTTP service to run behind a reverse proxy with TLS (see docs/receiver.md).
+    ///
+    /// Callbacks are posted to `POST /callbacks/<token>`, the workflow's `call_back_url`
+    /// ending in the token from OUTREACH_CALLBACK_TOKEN or --token-file; a previous token
+    /// (OUTREACH_CALLBACK_TOKEN_PREVIOUS, --previous-token-file) is accepted too during a
+    /// rotation. A wrong token is answered 404, like an unknown path. Each callback is
+    /// answered 200 only once its outcomes are committed, 503 when they could not be (the
+    /// service sends it again), 400 when it is not a callback (kept, redacted, for
+    /// inspection). `GET /healthz` answers 200. SIGTERM or SIGINT: no new connections, the
+    /// callbacks in progress finish, exit 0.
+    ///
+    /// The receiver is not a run: it never takes the ledger's run lock, and runs beside
+    /// `apply` on the same ledger.
+    ///
+    /// Exit codes: 0 stopped by a signal, 2 could not start (no token or a short one, the
+    /// address in use, the ledger unreachable).
+    Callbacks(CallbacksArgs),
 }
 
 // The flags of `outreach init` (its help text is the variant\'s).

@@ -113,6 +113,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             accept_lost_records,
         },
         Command::MockServer(args) => Config::MockServer(args),
+        Command::Callbacks(args) => Config::Callbacks(super::callbacks::resolve(args)?),
     })
 }
 
@@ -202,7 +203,10 @@ fn default_campaigns() -> PathBuf {
     }
 }
 
-fn state_for(state: Option<PathBuf>, campaign: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(super) fn state_for(
+    state: Option<PathBuf>,
+    campaign: Option<&Path>,
+) -> anyhow::Result<PathBuf> {
     ledger_location(state.unwrap_or_else(|| match campaign {
         Some(c) => crate::apply::default_state(c),
         None => PathBuf::from(".outreach/state.db"),

@@ -2,6 +2,7 @@
 //! results to one reporter. [`crate::run`] picks the command.
 
 pub mod apply;
+pub mod callbacks;
 pub mod init;
 pub mod ledger;
 pub mod mock_server;

@@ -1,6 +1,7 @@
 //! Settings resolved once from flags and the environment (by [`crate::cli::resolve`]): what
 //! each command needs, and nothing about how it was spelt on the command line.
 
+pub mod callbacks;
 pub mod formats;
 pub mod target;
 
@@ -60,6 +61,7 @@ pub enum Config {
         accept_lost_records: bool,
     },
     MockServer(mock_server::MockArgs),
+    Callbacks(callbacks::CallbacksSettings),
 }
 
 /// How the log on standard error is written (`--log-format`, `-v`, `--color`), for every

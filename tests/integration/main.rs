@@ -4,6 +4,7 @@
 mod apply;
 mod apply_ends;
 mod backend;
+mod callbacks;
 mod ci_workflow;
 mod compare;
 mod dates;

@@ -1,13 +1,13 @@
 //! Open connections and what each is waiting for, so that idle and half-open ones are closed
 //! (idle and header-read timeouts) and no more than a cap are open at once: a few hundred
-//! clients that connect and send nothing, or half a request, cannot hold the mock's file
-//! descriptors. The body's timeout is the request middleware's (it answers 408).
+//! clients that connect and send nothing, or half a request, cannot hold the server's file
+//! descriptors. The body's timeout is each server's own (it answers 408).
 
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,26 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::config::ConnectionLimits;
-use crate::server::lock;
+/// How long a connection may wait on its client, and how many may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most connections open at once. At the cap, the connection idle the longest is closed
+    /// to make room; when none is idle, the new connection is closed at once.
+    pub max_connections: usize,
+    /// A connection that sent no byte since it opened or since its last answer is closed
+    /// after this long.
+    pub idle_timeout: Duration,
+    /// A request's line and headers must arrive within this long of their first byte, or
+    /// the connection is closed.
+    pub header_read_timeout: Duration,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves plain data behind; keep serving.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// What a connection waits for.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +51,7 @@ enum Phase {
 
 /// One open connection.
 #[derive(Debug)]
-pub(crate) struct Connection {
+pub struct Connection {
     phase: Mutex<Phase>,
     /// Closes the connection at once when notified (eviction, or a dropped-connection fault).
     pub(crate) kill: Arc<Notify>,
@@ -61,7 +79,7 @@ impl Connection {
 
     /// A request head is complete and handed to the handlers; the guard marks the connection
     /// idle again when the answer is ready (or the request is dropped).
-    pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+    pub fn busy(self: &Arc<Self>) -> BusyGuard {
         let mut phase = lock(&self.phase);
         if !matches!(*phase, Phase::Closing) {
             *phase = Phase::Busy;
@@ -70,12 +88,10 @@ impl Connection {
     }
 
     /// When the connection is due to be closed for waiting too long, if it waits at all.
-    fn deadline(&self, limits: &ConnectionLimits) -> Option<Instant> {
+    fn deadline(&self, limits: &Limits) -> Option<Instant> {
         match *lock(&self.phase) {
-            Phase::Idle { since } => Some(since + Duration::from_millis(limits.idle_timeout_ms)),
-            Phase::Head { since } => {
-                Some(since + Duration::from_millis(limits.header_read_timeout_ms))
-            }
+            Phase::Idle { since } => Some(since + limits.idle_timeout),
+            Phase::Head { since } => Some(since + limits.header_read_timeout),
             Phase::Busy | Phase::Closing => None,
         }
     }
@@ -99,7 +115,7 @@ impl Connection {
 }
 
 /// Marks its connection idle when dropped: the answer is ready.
-pub(crate) struct BusyGuard(Arc<Connection>);
+pub struct BusyGuard(Arc<Connection>);
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
@@ -114,18 +130,18 @@ impl Drop for BusyGuard {
 
 /// Why a new connection was not admitted.
 #[derive(Debug)]
-pub(crate) struct Full;
+pub struct Full;
 
 /// Every open connection, under the cap.
 #[derive(Debug)]
-pub(crate) struct Connections {
-    limits: ConnectionLimits,
+pub struct Connections {
+    limits: Limits,
     open: Mutex<HashMap<u64, Arc<Connection>>>,
     next: AtomicU64,
 }
 
 impl Connections {
-    pub(crate) fn new(limits: ConnectionLimits) -> Self {
+    pub fn new(limits: Limits) -> Self {
         Self {
             limits,
             open: Mutex::new(HashMap::new()),
@@ -133,14 +149,14 @@ impl Connections {
         }
     }
 
-    pub(crate) fn limits(&self) -> &ConnectionLimits {
+    pub fn limits(&self) -> &Limits {
         &self.limits
     }
 
     /// Registers a new connection. At the cap, the one that has waited the longest without a
     /// request in progress is told to close to make room; when every one has a request in
     /// progress, the new one is refused.
-    pub(crate) fn admit(&self) -> Result<(u64, Arc<Connection>), Full> {
+    pub fn admit(&self) -> Result<(u64, Arc<Connection>), Full> {
         let mut open = lock(&self.open);
         let counted = open.values().filter(|c| !c.is_closing()).count();
         if counted >= self.limits.max_connections {
@@ -160,19 +176,18 @@ impl Connections {
         Ok((id, connection))
     }
 
-    pub(crate) fn remove(&self, id: u64) {
+    pub fn remove(&self, id: u64) {
         lock(&self.open).remove(&id);
     }
 
     /// Waits until `connection` has waited too long (idle, or with half a request head);
     /// returns at once if it already has. Never returns while a request is in progress.
-    pub(crate) async fn expired(&self, connection: &Connection) {
+    pub async fn expired(&self, connection: &Connection) {
         // While a request is in progress nothing is due; look again this often.
-        let recheck = Duration::from_millis(
-            self.limits
-                .idle_timeout_ms
-                .min(self.limits.header_read_timeout_ms),
-        );
+        let recheck = self
+            .limits
+            .idle_timeout
+            .min(self.limits.header_read_timeout);
         loop {
             match connection.deadline(&self.limits) {
                 Some(deadline) if deadline <= Instant::now() => return,
@@ -186,13 +201,13 @@ impl Connections {
 }
 
 /// A TCP stream that tells its [`Connection`] when bytes arrive.
-pub(crate) struct Watched {
+pub struct Watched {
     stream: TcpStream,
     connection: Arc<Connection>,
 }
 
 impl Watched {
-    pub(crate) fn new(stream: TcpStream, connection: Arc<Connection>) -> Self {
+    pub fn new(stream: TcpStream, connection: Arc<Connection>) -> Self {
         Self { stream, connection }
     }
 }
@@ -247,10 +262,11 @@ impl AsyncWrite for Watched {
 mod tests {
     use super::*;
 
-    fn limits(max: usize) -> ConnectionLimits {
-        ConnectionLimits {
+    fn limits(max: usize) -> Limits {
+        Limits {
             max_connections: max,
-            ..ConnectionLimits::default()
+            idle_timeout: Duration::from_secs(120),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 
