@@ -9,10 +9,12 @@
 //! - `payload.rs`: a body read into a [`Received`], or refused in words that quote nothing.
 //! - `redact.rs`: what is kept of a body (phone numbers masked, bounded).
 //! - `writer.rs`: the one writer, committing callbacks in groups and answering each after.
-//! - `store.rs`: the seam to where callbacks are committed ([`CallbackStore`]).
+//! - `store.rs`: the seam to where callbacks are committed ([`CallbackStore`]);
+//!   `ledger_store.rs` the ledger's, in production.
 //!
 //! The receiver is not a run: it never takes the ledger's run lock.
 
+mod ledger_store;
 pub mod payload;
 pub mod redact;
 mod server;
@@ -23,5 +25,6 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use ledger_store::LedgerStore;
 pub use server::{Running, start};
 pub use store::{BoxFuture, CallbackStore, Received, ReceivedCall, Recorded, Rejected, StoreError};

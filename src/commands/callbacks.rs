@@ -13,9 +13,11 @@ use crate::signals::StopSignals;
 
 /// Runs the receiver until it is told to stop; then it drains and exits 0.
 pub fn run(settings: &CallbacksSettings) -> anyhow::Result<Outcome> {
-    let store = open_store(&settings.state)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(settings, store))
+    runtime.block_on(async {
+        let store = open_store(&settings.state).await?;
+        serve(settings, store).await
+    })
 }
 
 async fn serve(
@@ -47,13 +49,9 @@ async fn serve(
     Ok(Outcome::Success)
 }
 
-/// The ledger's store of callbacks.
-// The ledger's callback API (matching a callback's calls, settling them once, keeping the
-// unmatched) comes with this session's ledger migration; until it is wired here the
-// receiver refuses to start rather than acknowledge callbacks it cannot record.
-fn open_store(state: &Path) -> anyhow::Result<Arc<dyn CallbackStore>> {
-    crate::ledger::Location::of(state)?;
-    anyhow::bail!(
-        "this build of outreach cannot record callbacks in a ledger yet: its ledger has no store for them; nothing was started"
-    )
+/// The ledger's store of callbacks: the ledger opened (and migrated) before anything is
+/// bound, so that a ledger that cannot be used stops the receiver at once.
+async fn open_store(state: &Path) -> anyhow::Result<Arc<dyn CallbackStore>> {
+    let ledger = crate::ledger::AsyncLedger::open(state.to_path_buf()).await?;
+    Ok(Arc::new(crate::callbacks::LedgerStore::new(ledger)))
 }

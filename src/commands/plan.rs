@@ -73,6 +73,40 @@ fn callback_problem(have: Option<&str>, wanted: &secrecy::SecretString) -> Optio
     }
 }
 
+/// The workflow checked on the plan's target, if any, or why it was not checked.
+fn checked_workflow(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+) -> anyhow::Result<(Option<WorkflowCheck>, Option<String>)> {
+    let mut check = match &s.target {
+        Some(target) => Some(check_workflow(target, s.key.clone(), campaign)?),
+        None => None,
+    };
+    // The workflow GET is this project's guess of the service's API ([ours]): a 404 from a
+    // server that is not the bundled mock may mean it has no such endpoint, not that the
+    // workflow does not exist. Then the workflow is not checked, and the plan says so.
+    let mut unchecked = check.is_none().then(|| {
+        "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched".to_owned()
+    });
+    if let (Some(target), Some(c)) = (&s.target, &check)
+        && c.workflow.is_none()
+        && !matches!(target, Target::Mock)
+    {
+        unchecked = Some(format!(
+            "{} answered 404 to the workflow lookup (GET /voicebot/v1/workflows/{}, which the service's public docs do not list), so the workflow's type, status, message and placeholders were not checked; check them in the service's dashboard",
+            c.target, campaign.workflow_id
+        ));
+        check = None;
+    }
+    if let (Some(c), Some(wanted)) = (&mut check, &s.callback_url)
+        && let Some(w) = &c.workflow
+        && let Some(problem) = callback_problem(w.call_back_url.as_deref(), wanted)
+    {
+        c.problems.push(problem);
+    }
+    Ok((check, unchecked))
+}
+
 /// Runs `outreach plan`.
 /// When the calls can go. A schedule that is over places nothing on a live target: an error
 /// there (`None`, said); offline and on the mock the plan is still shown, with a warning.
@@ -104,32 +138,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // The plan to compare with is read first: a bad --compare is known before any work.
     let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
-    let mut check = match &s.target {
-        Some(target) => Some(check_workflow(target, s.key.clone(), &campaign)?),
-        None => None,
-    };
-    // The workflow GET is this project's guess of the service's API ([ours]): a 404 from a
-    // server that is not the bundled mock may mean it has no such endpoint, not that the
-    // workflow does not exist. Then the workflow is not checked, and the plan says so.
-    let mut unchecked = check.is_none().then(|| {
-        "no target given (--mock or --api-url), so the workflow's message and placeholders were not fetched".to_owned()
-    });
-    if let (Some(target), Some(c)) = (&s.target, &check)
-        && c.workflow.is_none()
-        && !matches!(target, Target::Mock)
-    {
-        unchecked = Some(format!(
-            "{} answered 404 to the workflow lookup (GET /voicebot/v1/workflows/{}, which the service's public docs do not list), so the workflow's type, status, message and placeholders were not checked; check them in the service's dashboard",
-            c.target, campaign.workflow_id
-        ));
-        check = None;
-    }
-    if let (Some(c), Some(wanted)) = (&mut check, &s.callback_url)
-        && let Some(w) = &c.workflow
-        && let Some(problem) = callback_problem(w.call_back_url.as_deref(), wanted)
-    {
-        c.problems.push(problem);
-    }
+    let (mut check, unchecked) = checked_workflow(s, &campaign)?;
     // Once calls were made, the plan subtracts them (per target, as apply records them).
     let target_id = s
         .target

@@ -93,26 +93,7 @@ fn callbacks_refuse_to_start_without_a_good_token_and_never_print_it() {
     assert!(!text(&open).contains(TOKEN));
 }
 
-/// Until the ledger stores callbacks, the receiver does not start (it would acknowledge
-/// outcomes it cannot record), and says why. (Removed once `open_store` opens the ledger's.)
 #[test]
-fn callbacks_without_a_ledger_store_refuse_to_start_and_say_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = callbacks(dir.path())
-        .env("OUTREACH_CALLBACK_TOKEN", TOKEN)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(
-        text(&output).contains("cannot record callbacks"),
-        "{}",
-        text(&output)
-    );
-    assert!(!text(&output).contains(TOKEN));
-}
-
-#[test]
-#[ignore = "needs the ledger's CallbackStore (src/callbacks/ledger_store.rs), wired in commands/callbacks.rs::open_store"]
 fn callbacks_start_print_their_address_and_exit_0_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("callbacks.log");
