@@ -20,6 +20,7 @@ mod loader_props;
 mod locations;
 mod logs;
 mod lookups;
+mod outcomes;
 mod owner_only;
 mod plan;
 mod plan_props;
