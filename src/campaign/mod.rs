@@ -582,7 +582,8 @@ pub struct Retry {
     #[schemars(with = "String", example = &"2h")]
     pub delay: Written<Length>,
 
-    /// Which outcomes are called again: `failed` and/or `no_answer`.
+    /// Which outcomes are called again: `failed`, `no_answer` and/or `outcome_unknown` (a call
+    /// whose outcome did not arrive within `outcome_deadline`; it may have been answered).
     #[serde(default = "default_retry_on")]
     pub outcomes: Vec<RetryOutcome>,
 }
@@ -615,6 +616,9 @@ pub enum RetryOutcome {
     Failed,
     /// The patient did not pick up.
     NoAnswer,
+    /// No outcome arrived within `delivery.outcome_deadline` (the call may have been
+    /// answered: list it only if a second call is acceptable then).
+    OutcomeUnknown,
 }
 
 /// What to do with calls in doubt.

@@ -870,6 +870,8 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
+    // Every state but `rejected` and `not_sent` may have reached the number: `completed`
+    // and `outcome_unknown` calls count toward the cap.
     pub(super) fn recent_calls(
         &self,
         target: &str,
@@ -943,6 +945,8 @@ impl Sqlite {
         .map_err(self.sql())
     }
 
+    // Calls still waiting for an outcome keep their number (a conversation's outcome is
+    // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn

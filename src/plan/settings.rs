@@ -368,6 +368,7 @@ fn delivery_rows(rows: &mut Rows, d: &Delivery) {
         .map(|o| match o {
             RetryOutcome::Failed => "failed",
             RetryOutcome::NoAnswer => "no_answer",
+            RetryOutcome::OutcomeUnknown => "outcome_unknown",
         })
         .collect();
     rows.put("delivery.retry.outcomes", &outcomes.join(", "));

@@ -729,6 +729,8 @@ impl Postgres {
         })
     }
 
+    // Every state but `rejected` and `not_sent` may have reached the number: `completed`
+    // and `outcome_unknown` calls count toward the cap.
     pub(super) fn recent_calls(
         &self,
         target: &str,
@@ -800,6 +802,8 @@ impl Postgres {
         })
     }
 
+    // Calls still waiting for an outcome keep their number (a conversation's outcome is
+    // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let b = before.to_string();
         self.run(move |c| {
