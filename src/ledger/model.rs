@@ -264,8 +264,12 @@ pub struct KeyHistory {
     /// The highest attempt recorded.
     pub attempt: u32,
     pub state: CallState,
-    /// When a retry becomes due, for calls that ended failed or unanswered.
+    /// When a retry becomes due, for calls that ended failed or unanswered (written by
+    /// apply; outcomes recorded without a campaign at hand, by the callback receiver or a
+    /// deadline, have none: their retry is due `retry.delay` after `updated_at`).
     pub retry_at: Option<Timestamp>,
+    /// When the attempt was last written (its outcome's arrival, for one that ended).
+    pub updated_at: Timestamp,
 }
 
 /// A recorded attempt.

@@ -632,7 +632,7 @@ impl Sqlite {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT key, attempt, state, retry_at FROM calls c
+                "SELECT key, attempt, state, retry_at, updated_at FROM calls c
                  WHERE target = ?1 AND campaign = ?2 AND round = ?3
                    AND attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)",
             )
@@ -645,6 +645,7 @@ impl Sqlite {
                         attempt: r.get(1)?,
                         state: r.get(2)?,
                         retry_at: r.get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
+                        updated_at: r.get::<_, StoredTime>(4)?.0,
                     },
                 ))
             })

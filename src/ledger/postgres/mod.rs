@@ -448,7 +448,7 @@ impl Postgres {
         let (t, c2, r2) = (target.to_owned(), campaign.to_owned(), round.to_owned());
         self.run(move |c| {
             let rows = c.query(
-                "SELECT DISTINCT ON (key) key, attempt, state, retry_at FROM calls
+                "SELECT DISTINCT ON (key) key, attempt, state, retry_at, updated_at FROM calls
                  WHERE target = $1 AND campaign = $2 AND round = $3
                  ORDER BY key, attempt DESC",
                 &[&t, &c2, &r2],
@@ -462,6 +462,7 @@ impl Postgres {
                         attempt: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
                         state: r.try_get(2)?,
                         retry_at: r.try_get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
+                        updated_at: r.try_get::<_, StoredTime>(4)?.0,
                     },
                 );
             }
