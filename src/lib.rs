@@ -64,7 +64,13 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             state,
             json,
             all,
-        } => commands::status::run(campaign.as_deref(), &state, json, all, out),
+            sync,
+        } => {
+            if let Some(s) = &sync {
+                commands::sync::before_showing(s)?;
+            }
+            commands::status::run(campaign.as_deref(), &state, json, all, out)
+        }
         Config::Report {
             campaign,
             state,
@@ -72,17 +78,24 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             format,
             out: file,
             unmask,
-        } => commands::report::run(
-            &commands::report::ReportArgs {
-                campaign: &campaign,
-                state: &state,
-                target: &target,
-                format,
-                file: file.as_deref(),
-                unmask,
-            },
-            out,
-        ),
+            sync,
+        } => {
+            if let Some(s) = &sync {
+                commands::sync::before_showing(s)?;
+            }
+            commands::report::run(
+                &commands::report::ReportArgs {
+                    campaign: &campaign,
+                    state: &state,
+                    target: &target,
+                    format,
+                    file: file.as_deref(),
+                    unmask,
+                },
+                out,
+            )
+        }
+        Config::Sync(settings) => commands::sync::run(&settings, out),
         Config::Pause { campaign, state } => commands::ledger::pause(&campaign, &state, out),
         Config::Resume { campaign, state } => commands::ledger::resume(&campaign, &state, out),
         Config::Purge { state, older_than } => commands::ledger::purge(&state, older_than, out),

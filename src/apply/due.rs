@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::input::Planned;
 use super::state::{Due, Shared, lock};
@@ -33,7 +33,13 @@ pub(super) async fn due_calls(
     let history = shared
         .ledger(|l, s| l.history(&s.target_id, &s.campaign.name, &s.round))
         .await?;
-    let mut out = due(calls, &history, &shared.campaign.delivery.retry, now);
+    let mut out = due(
+        calls,
+        &history,
+        &shared.campaign.delivery.retry,
+        shared.retry_delay,
+        now,
+    );
     let held = lock(&shared.held);
     out.due.retain(|d| !held.contains(&d.planned.call.key));
     Ok(out)
@@ -43,10 +49,15 @@ pub(super) async fn due_calls(
 /// sent (the same attempt again), and one that ended in an outcome the retry policy retries,
 /// with attempts left, once its retry time has come (the next attempt). Everything else is
 /// done: answered, rejected, in doubt, being sent, or out of attempts.
+///
+/// An outcome recorded without a campaign at hand (the callback receiver, an outcome
+/// deadline) has no retry time: its retry is due `delay` (the campaign's `retry.delay`)
+/// after the outcome was recorded.
 fn due(
     calls: &[Arc<Planned>],
     history: &HashMap<String, KeyHistory>,
     retry: &Retry,
+    delay: Option<SignedDuration>,
     now: Timestamp,
 ) -> DueNow {
     let mut out = DueNow::default();
@@ -58,7 +69,7 @@ fn due(
         match history.get(&p.call.key) {
             None => out.due.push(due(1)),
             Some(h) if h.state == CallState::NotSent => out.due.push(due(h.attempt)),
-            Some(h) => match h.retry_at {
+            Some(h) => match retry_time(h, delay) {
                 Some(at) if h.state.retried_by(retry) && h.attempt < retry.attempts => {
                     if at <= now {
                         out.due.push(due(h.attempt + 1));
@@ -72,6 +83,13 @@ fn due(
         }
     }
     out
+}
+
+/// When a retried outcome's next attempt is due: its recorded retry time, else `delay` after
+/// the outcome was recorded.
+fn retry_time(h: &KeyHistory, delay: Option<SignedDuration>) -> Option<Timestamp> {
+    h.retry_at
+        .or_else(|| delay.and_then(|d| h.updated_at.checked_add(d).ok()))
 }
 
 #[cfg(test)]
@@ -89,6 +107,15 @@ mod tests {
             attempt,
             state,
             retry_at: retry_at.map(at),
+            updated_at: at("2026-12-01T09:00:00Z"),
+        }
+    }
+
+    /// An outcome recorded at `updated_at` with no retry time (the callback receiver's).
+    fn settled_at(attempt: u32, state: CallState, updated_at: &str) -> KeyHistory {
+        KeyHistory {
+            updated_at: at(updated_at),
+            ..was(attempt, state, None)
         }
     }
 
@@ -120,7 +147,13 @@ mod tests {
             .filter(|(_, h)| h.attempt > 0)
             .map(|(k, h)| ((*k).to_owned(), h.clone()))
             .collect();
-        due(&calls, &history, &retry(), at(NOW))
+        due(
+            &calls,
+            &history,
+            &retry(),
+            Some(SignedDuration::from_hours(1)),
+            at(NOW),
+        )
     }
 
     fn never_recorded() -> KeyHistory {
@@ -172,10 +205,41 @@ mod tests {
             ("rejected", was(1, CallState::Rejected, None)),
             // The policy retries no_answer only.
             ("failed", was(1, CallState::Failed, past)),
-            // Retryable, but no retry time recorded: nothing to wait for.
-            ("no_time", was(1, CallState::NoAnswer, None)),
+            ("unknown", was(1, CallState::OutcomeUnknown, past)),
+            ("completed", was(1, CallState::Completed, past)),
         ]);
         assert!(d.due.is_empty(), "{:?}", keys(&d));
-        assert_eq!((d.done, d.later, d.next_retry), (7, 0, None));
+        assert_eq!((d.done, d.later, d.next_retry), (8, 0, None));
+    }
+
+    // Class: outcomes written without a campaign at hand (the callback receiver, a deadline)
+    // carry no retry time, and were never retried.
+    #[test]
+    fn a_retried_outcome_without_a_retry_time_is_due_its_delay_after_it_was_recorded() {
+        let d = due_now(&[
+            // Recorded at 08:30: due at 09:30, before NOW (10:00).
+            (
+                "ripe",
+                settled_at(1, CallState::NoAnswer, "2026-12-01T08:30:00Z"),
+            ),
+            // Recorded at 09:30: due at 10:30.
+            (
+                "soon",
+                settled_at(1, CallState::NoAnswer, "2026-12-01T09:30:00Z"),
+            ),
+            // Not retried by the policy, or out of attempts: done, however old.
+            (
+                "failed",
+                settled_at(1, CallState::Failed, "2026-12-01T01:00:00Z"),
+            ),
+            (
+                "last",
+                settled_at(3, CallState::NoAnswer, "2026-12-01T01:00:00Z"),
+            ),
+        ]);
+        assert_eq!(keys(&d), [("ripe".into(), 2)]);
+        assert_eq!(d.later, 1);
+        assert_eq!(d.next_retry, Some(at("2026-12-01T10:30:00Z")));
+        assert_eq!(d.done, 2);
     }
 }

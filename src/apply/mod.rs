@@ -20,6 +20,7 @@ mod send;
 mod state;
 mod stopped;
 mod summary;
+pub mod sync;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -166,14 +167,7 @@ pub async fn apply(
     }
     .to_string();
     let live = matches!(s.target, Target::Url(_)) && !s.dry_run;
-    let key = match (&s.key, &s.target) {
-        (Some(k), _) => k.clone(),
-        (None, Target::Mock | Target::RunningMock(_)) => SecretString::from("outreach-mock-key"),
-        (None, Target::Url(_)) if s.dry_run => SecretString::from("dry-run"),
-        (None, Target::Url(_)) => bail!(
-            "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
-        ),
-    };
+    let key = api_key(s.key.as_ref(), &s.target, s.dry_run)?;
     let api = Api {
         key_scope: key_budget_scope(&id, &key),
         client: Client::new(&base, key, s.request_timeout).map_err(anyhow::Error::msg)?,
@@ -312,6 +306,23 @@ async fn on_ledger(
     Ok(Applied {
         summary,
         end: result,
+    })
+}
+
+/// The API key for a target: the one given, the mock's, a dry run's stand-in, or an error
+/// saying where a key comes from (never the campaign file).
+pub(crate) fn api_key(
+    given: Option<&SecretString>,
+    target: &Target,
+    dry_run: bool,
+) -> anyhow::Result<SecretString> {
+    Ok(match (given, target) {
+        (Some(k), _) => k.clone(),
+        (None, Target::Mock | Target::RunningMock(_)) => SecretString::from("outreach-mock-key"),
+        (None, Target::Url(_)) if dry_run => SecretString::from("dry-run"),
+        (None, Target::Url(_)) => bail!(
+            "no API key: set INTRON_API_KEY or pass --api-key-file FILE (the key never goes in the campaign file)"
+        ),
     })
 }
 
@@ -467,6 +478,11 @@ async fn run(
         );
     }
     reconcile(s, shared, client, true).await?;
+    // Outcomes of earlier runs' calls (a run stopped with --no-follow, a crash, a server
+    // without the batch endpoint) first: the retries they make due are placed below.
+    if !s.dry_run {
+        follow::collect_earlier(s, shared, client).await?;
+    }
     let is_shared = shared.is_shared();
 
     let cap = call_cap(s.max_calls, campaign.delivery.max_calls);

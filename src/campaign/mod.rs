@@ -121,6 +121,13 @@ pub struct Campaign {
     #[serde(default)]
     pub delivery: Delivery,
 
+    /// Reply options (keys of the workflow's `response_options`, such as `"3"`) that mean
+    /// "do not call me again": a patient who gives one is added to an opt-out list the ledger
+    /// keeps, which plan and apply check like the campaign's own lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(length(min = 1, max = 64)), example = &["3"])]
+    pub opt_out_replies: Vec<String>,
+
     /// How the dates in patient files are read: `{order: dmy, two_digit_years: 2000}`.
     /// Without it, a date that could be read two ways is refused for its row.
     #[serde(default)]
@@ -529,6 +536,14 @@ pub struct Delivery {
     /// shares the ledger. Checked right before each send.
     #[serde(default)]
     pub frequency_cap: Option<FrequencyCap>,
+
+    /// How long to wait for an accepted call's outcome, such as `48h` (the default) or `3d`.
+    /// A call whose outcome has not arrived by then is recorded as `outcome_unknown`: no
+    /// longer pending, counted as not reached, and called again only if `retry.outcomes`
+    /// lists `outcome_unknown`.
+    #[serde(default = "default_outcome_deadline")]
+    #[schemars(with = "String", example = &"48h")]
+    pub outcome_deadline: Written<Length>,
 }
 
 /// A per-patient limit on calls.
@@ -552,6 +567,9 @@ fn default_rps() -> f64 {
 fn default_concurrency() -> u32 {
     2
 }
+fn default_outcome_deadline() -> Written<Length> {
+    Written::known("48h")
+}
 
 impl Default for Delivery {
     fn default() -> Self {
@@ -563,6 +581,7 @@ impl Default for Delivery {
             retry: Retry::default(),
             in_doubt: InDoubt::default(),
             frequency_cap: None,
+            outcome_deadline: default_outcome_deadline(),
         }
     }
 }
@@ -582,7 +601,8 @@ pub struct Retry {
     #[schemars(with = "String", example = &"2h")]
     pub delay: Written<Length>,
 
-    /// Which outcomes are called again: `failed` and/or `no_answer`.
+    /// Which outcomes are called again: `failed`, `no_answer` and/or `outcome_unknown` (a call
+    /// whose outcome did not arrive within `outcome_deadline`; it may have been answered).
     #[serde(default = "default_retry_on")]
     pub outcomes: Vec<RetryOutcome>,
 }
@@ -615,6 +635,9 @@ pub enum RetryOutcome {
     Failed,
     /// The patient did not pick up.
     NoAnswer,
+    /// No outcome arrived within `delivery.outcome_deadline` (the call may have been
+    /// answered: list it only if a second call is acceptable then).
+    OutcomeUnknown,
 }
 
 /// What to do with calls in doubt.

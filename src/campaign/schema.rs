@@ -142,6 +142,11 @@ fn describe(
                     )
                     .at(child.clone(), doc.key_span(&child));
                     d = match suggest(name, &known) {
+                        // `opt_outs` is closest in spelling to `opt_out_replies`, but a list of
+                        // numbers (`- file: opt-outs.csv`) is an `exclude` list.
+                        Some(_) if pointer.is_empty() && means_opt_out_lists(name) => d.help(
+                            "did you mean `exclude`? Opt-out lists (files or inline numbers) go under `exclude`; `opt_out_replies` names the reply options that opt a patient out",
+                        ),
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None if !known.is_empty() => {
                             d.help(format!("the fields here are: {}", known.join(", ")))
@@ -367,6 +372,20 @@ fn pattern_help(pointer: &str) -> String {
     } else {
         "see the README for the expected form".to_owned()
     }
+}
+
+/// Whether a top-level key someone wrote means the campaign's opt-out lists (`opt_outs`,
+/// `opt-out`, `do_not_call`).
+fn means_opt_out_lists(name: &str) -> bool {
+    let bare: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        bare.as_str(),
+        "optout" | "optouts" | "optoutlist" | "optoutlists" | "donotcall" | "dnc"
+    )
 }
 
 /// The closest name, if close enough to be a likely typo.

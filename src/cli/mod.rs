@@ -145,6 +145,19 @@ pub enum Command {
     Status {
         /// A campaign file: show only this campaign (and use the ledger beside it).
         campaign: Option<PathBuf>,
+        /// Look up the campaign's open calls on the server first, as `outreach sync` does
+        /// (needs the campaign file, and --mock or --api-url).
+        #[arg(long, requires = "campaign")]
+        sync: bool,
+        /// With --sync: the bundled mock (started in-process, so it knows no earlier calls).
+        #[arg(long, requires = "sync", conflicts_with = "api_url")]
+        mock: bool,
+        /// With --sync: the voicebot API base URL.
+        #[arg(long, value_name = "URL", requires = "sync")]
+        api_url: Option<String>,
+        /// With --sync: read the API key from this file (otherwise from INTRON_API_KEY).
+        #[arg(long, value_name = "FILE", requires = "sync")]
+        api_key_file: Option<PathBuf>,
         /// The ledger file (default: .outreach/state.db beside the campaign, or in the current directory).
         #[arg(
             long,
@@ -176,6 +189,29 @@ pub enum Command {
         /// Show phone numbers of pending and in-doubt calls.
         #[arg(long)]
         unmask: bool,
+        /// Look up the campaign's open calls on the target first, as `outreach sync` does.
+        #[arg(long)]
+        sync: bool,
+    },
+    /// Look up the outcomes of a campaign's open calls on the server and record them.
+    ///
+    /// Every call accepted or in doubt is looked up: through the batch endpoint when the
+    /// server has it, else `GET /voicebot/v1/status/{call_id}` for calls whose id is known
+    /// (from a callback or an earlier lookup), at the provider's pace. Accepted calls with no
+    /// outcome past the campaign's `delivery.outcome_deadline` become `outcome_unknown`.
+    /// Prints what it learnt and what it could not learn, and why.
+    ///
+    /// Exit codes: 0 everything that could be learnt was, 1 some calls remain whose outcome
+    /// nobody can give (or could not be looked up), 2 could not run (401, no ledger, server
+    /// unreachable).
+    Sync {
+        /// The campaign file.
+        campaign: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Output format: human, or json (one document, for CI).
+        #[arg(long, short = 'f', value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
     },
     /// Stop sending for a campaign, for every run that uses the same ledger.
     Pause {

@@ -46,34 +46,57 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         Command::Apply(args) => apply(args)?,
         Command::Status {
             campaign,
+            sync,
+            mock,
+            api_url,
+            api_key_file,
             state,
             json,
             all,
-        } => {
-            let campaign = campaign.map(campaign_file).transpose()?;
-            Config::Status {
-                state: state_for(state, campaign.as_deref())?,
-                campaign,
-                json,
-                all,
-            }
-        }
+        } => status(
+            campaign,
+            state,
+            json,
+            all,
+            sync.then_some(TargetArgs {
+                mock,
+                api_url: api_url.unwrap_or_else(|| crate::settings::target::LIVE_URL.to_owned()),
+                api_key_file,
+                state: None,
+            }),
+        )?,
         Command::Report {
             campaign,
             target,
             format,
             out,
             unmask,
+            sync,
         } => {
             let campaign = campaign_file(campaign)?;
             Config::Report {
                 state: state_for(target.state.clone(), Some(&campaign))?,
                 target: target_id(&target)?,
+                sync: sync
+                    .then(|| sync_settings(&campaign, &target, false))
+                    .transpose()?,
                 campaign,
                 format,
                 out,
                 unmask,
             }
+        }
+        Command::Sync {
+            campaign,
+            target,
+            format,
+        } => {
+            let campaign = campaign_file(campaign)?;
+            Config::Sync(sync_settings(
+                &campaign,
+                &target,
+                format == ApplyFormat::Json,
+            )?)
         }
         Command::Pause { campaign, state } => {
             let campaign = campaign_file(campaign)?;
@@ -219,6 +242,59 @@ pub(super) fn state_for(
 fn ledger_location(state: PathBuf) -> anyhow::Result<PathBuf> {
     crate::ledger::Location::of(&state)?;
     Ok(state)
+}
+
+/// `outreach status`, with `sync` the target of `--sync` (whose ledger is the status's).
+fn status(
+    campaign: Option<PathBuf>,
+    state: Option<PathBuf>,
+    json: bool,
+    all: bool,
+    sync: Option<TargetArgs>,
+) -> anyhow::Result<Config> {
+    let campaign = campaign.map(campaign_file).transpose()?;
+    let state = state_for(state, campaign.as_deref())?;
+    let sync = match (&campaign, sync) {
+        (Some(c), Some(target)) => Some(sync_settings(
+            c,
+            &TargetArgs {
+                state: Some(state.clone()),
+                ..target
+            },
+            false,
+        )?),
+        _ => None,
+    };
+    Ok(Config::Status {
+        state,
+        campaign,
+        json,
+        all,
+        sync,
+    })
+}
+
+/// What `outreach sync` (or `--sync`) needs: the campaign, its target and key, its ledger.
+fn sync_settings(
+    campaign: &Path,
+    target: &TargetArgs,
+    json: bool,
+) -> anyhow::Result<crate::settings::SyncSettings> {
+    if !target.mock {
+        crate::clock::reaching_a_server(&crate::settings::target::shown_url(&target.api_url));
+    }
+    Ok(crate::settings::SyncSettings {
+        campaign: campaign.to_path_buf(),
+        state: state_for(target.state.clone(), Some(campaign))?,
+        key: api_key(target)?,
+        target: if target.mock {
+            Target::Mock
+        } else {
+            Target::Url(ApiUrl::parse(&target.api_url)?)
+        },
+        json,
+        request_timeout: Duration::from_secs(30),
+    })
 }
 
 /// The ledger's name for the target of `--mock` or `--api-url` (its normal form, so that

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod report;
 pub mod schema;
 pub mod status;
+pub mod sync;
 pub mod validate;
 pub mod watch;
 

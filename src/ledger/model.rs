@@ -27,10 +27,17 @@ pub enum CallState {
     Failed,
     /// Final: nobody answered.
     NoAnswer,
+    /// Final for "pending": a callback said the batch completed but gave no per-call data, so
+    /// whether this call was answered is not known. Neither pending nor retried.
+    Completed,
+    /// Final for "pending": accepted, and no outcome arrived within the campaign's
+    /// `delivery.outcome_deadline`. Counted as not reached; retried only if the retry policy
+    /// lists `outcome_unknown`.
+    OutcomeUnknown,
 }
 
 impl CallState {
-    pub const ALL: [CallState; 8] = [
+    pub const ALL: [CallState; 10] = [
         CallState::Sending,
         CallState::Accepted,
         CallState::InDoubt,
@@ -39,6 +46,8 @@ impl CallState {
         CallState::Answered,
         CallState::Failed,
         CallState::NoAnswer,
+        CallState::Completed,
+        CallState::OutcomeUnknown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +60,8 @@ impl CallState {
             CallState::Answered => "answered",
             CallState::Failed => "failed",
             CallState::NoAnswer => "no_answer",
+            CallState::Completed => "completed",
+            CallState::OutcomeUnknown => "outcome_unknown",
         }
     }
 
@@ -70,15 +81,29 @@ impl CallState {
         match self {
             CallState::Failed => retry.outcomes.contains(&RetryOutcome::Failed),
             CallState::NoAnswer => retry.outcomes.contains(&RetryOutcome::NoAnswer),
-            _ => false,
+            CallState::OutcomeUnknown => retry.outcomes.contains(&RetryOutcome::OutcomeUnknown),
+            // Completed: the batch ended and the call may have been answered; the rest are
+            // not outcomes (pending, in doubt, or never placed).
+            CallState::Completed
+            | CallState::Sending
+            | CallState::Accepted
+            | CallState::InDoubt
+            | CallState::Rejected
+            | CallState::NotSent
+            | CallState::Answered => false,
         }
     }
 
-    /// Whether the outcome is final.
+    /// Whether the outcome is final: nothing more is waited for (`completed` and
+    /// `outcome_unknown` included: neither is pending).
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            CallState::Answered | CallState::Failed | CallState::NoAnswer
+            CallState::Answered
+                | CallState::Failed
+                | CallState::NoAnswer
+                | CallState::Completed
+                | CallState::OutcomeUnknown
         )
     }
 }
@@ -239,8 +264,12 @@ pub struct KeyHistory {
     /// The highest attempt recorded.
     pub attempt: u32,
     pub state: CallState,
-    /// When a retry becomes due, for calls that ended failed or unanswered.
+    /// When a retry becomes due, for calls that ended failed or unanswered (written by
+    /// apply; outcomes recorded without a campaign at hand, by the callback receiver or a
+    /// deadline, have none: their retry is due `retry.delay` after `updated_at`).
     pub retry_at: Option<Timestamp>,
+    /// When the attempt was last written (its outcome's arrival, for one that ended).
+    pub updated_at: Timestamp,
 }
 
 /// A recorded attempt.
@@ -366,6 +395,26 @@ impl StateCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_ended_without_an_outcome_are_final_and_retried_only_when_listed() {
+        use crate::campaign::{Retry, RetryOutcome};
+        for state in [CallState::Completed, CallState::OutcomeUnknown] {
+            assert!(state.is_final(), "{state:?}: not pending");
+            assert!(state.may_have_called(), "{state:?}: counts for caps");
+            assert_eq!(CallState::parse(state.as_str()), Some(state));
+        }
+        let default = Retry::default();
+        assert!(!CallState::OutcomeUnknown.retried_by(&default));
+        assert!(!CallState::Completed.retried_by(&default));
+        let listed = Retry {
+            outcomes: vec![RetryOutcome::OutcomeUnknown],
+            ..Retry::default()
+        };
+        assert!(CallState::OutcomeUnknown.retried_by(&listed));
+        assert!(!CallState::Completed.retried_by(&listed), "never retried");
+        assert!(!CallState::NoAnswer.retried_by(&listed));
+    }
 
     #[test]
     fn counts_are_grouped_per_campaign_round_and_target() {

@@ -668,7 +668,7 @@ impl Sqlite {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT key, attempt, state, retry_at FROM calls c
+                "SELECT key, attempt, state, retry_at, updated_at FROM calls c
                  WHERE target = ?1 AND campaign = ?2 AND round = ?3
                    AND attempt = (SELECT MAX(attempt) FROM calls d WHERE d.target = c.target AND d.key = c.key)",
             )
@@ -681,6 +681,7 @@ impl Sqlite {
                         attempt: r.get(1)?,
                         state: r.get(2)?,
                         retry_at: r.get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
+                        updated_at: r.get::<_, StoredTime>(4)?.0,
                     },
                 ))
             })
@@ -906,6 +907,8 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
+    // Every state but `rejected` and `not_sent` may have reached the number: `completed`
+    // and `outcome_unknown` calls count toward the cap.
     pub(super) fn recent_calls(
         &self,
         target: &str,
@@ -1018,6 +1021,8 @@ impl Sqlite {
             .map_err(self.sql())
     }
 
+    // Calls still waiting for an outcome keep their number (a conversation's outcome is
+    // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn

@@ -66,6 +66,7 @@ impl Settings {
             delivery,
             dates,
             allow_empty,
+            opt_out_replies,
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());
@@ -105,6 +106,10 @@ impl Settings {
             exclusion_rows(&mut rows, i, e, digests.get(i).copied().flatten());
         }
         rows.put("dedupe", dedupe);
+        // Who is called next time: a reply listed here opts its patient out.
+        if !opt_out_replies.is_empty() {
+            rows.put("opt_out_replies", &opt_out_replies.join(", "));
+        }
         let crate::campaign::dates::Dates {
             order,
             two_digit_years,
@@ -345,6 +350,7 @@ fn delivery_rows(rows: &mut Rows, d: &Delivery) {
         retry,
         in_doubt,
         frequency_cap,
+        outcome_deadline,
     } = d;
     rows.put("delivery.batch_size", &batch_size.to_string());
     rows.put(
@@ -368,6 +374,7 @@ fn delivery_rows(rows: &mut Rows, d: &Delivery) {
         .map(|o| match o {
             RetryOutcome::Failed => "failed",
             RetryOutcome::NoAnswer => "no_answer",
+            RetryOutcome::OutcomeUnknown => "outcome_unknown",
         })
         .collect();
     rows.put("delivery.retry.outcomes", &outcomes.join(", "));
@@ -382,6 +389,7 @@ fn delivery_rows(rows: &mut Rows, d: &Delivery) {
         .as_ref()
         .map(|FrequencyCap { calls, per }| format!("{calls} per {per}"));
     rows.opt("delivery.frequency_cap", cap.as_deref());
+    rows.put("delivery.outcome_deadline", outcome_deadline.text());
 }
 
 impl Serialize for Settings {

@@ -82,7 +82,11 @@ impl<'a> Subtract<'a> {
                 CallState::NoAnswer => "called (not answered)",
                 CallState::InDoubt | CallState::Sending => "sent, and in doubt",
                 CallState::Rejected => "rejected by the server",
-                _ => "called",
+                CallState::Completed => "called (completed, outcome per call unknown)",
+                CallState::OutcomeUnknown => "called (no outcome arrived in time)",
+                CallState::Accepted => "called",
+                // Never reached here (put back above); named so a new state is decided on.
+                CallState::NotSent => "not sent",
             },
             h.attempt,
             self.target

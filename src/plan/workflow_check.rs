@@ -153,6 +153,29 @@ impl WorkflowCheck {
                 missing.join(", ")
             ));
         }
+        let unknown: Vec<&str> = campaign
+            .opt_out_replies
+            .iter()
+            .filter(|r| !w.response_options.contains_key(r.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            let options: Vec<&str> = w.response_options.keys().map(String::as_str).collect();
+            check.problems.push(format!(
+                "`opt_out_replies` names {} the workflow does not offer: {} (its reply options are {})",
+                if unknown.len() == 1 {
+                    "a reply option"
+                } else {
+                    "reply options"
+                },
+                unknown.join(", "),
+                if options.is_empty() {
+                    "none".to_owned()
+                } else {
+                    options.join(", ")
+                }
+            ));
+        }
         check.workflow = Some(w);
         check
     }
@@ -218,6 +241,46 @@ impl Sink for Lengths<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opt_out_reply_the_workflow_does_not_offer_is_a_problem() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns/measles-reminder.yaml");
+        let mut campaign = crate::validate::check_file(&path).campaign.unwrap();
+        let workflow = |options: &[&str]| Workflow {
+            id: campaign.workflow_id.clone(),
+            name: "w".into(),
+            description: None,
+            workflow_type: WorkflowType::Robocall,
+            message: "Hello".into(),
+            include_reply: true,
+            response_options: options
+                .iter()
+                .map(|o| ((*o).to_owned(), "words".to_owned()))
+                .collect(),
+            call_back_url: None,
+            status: WorkflowStatus::Active,
+            created_at: None,
+            updated_at: None,
+        };
+        campaign.opt_out_replies = vec!["2".into()];
+        let fine = WorkflowCheck::new("the mock", &campaign, Some(workflow(&["1", "2"])));
+        assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        campaign.opt_out_replies = vec!["2".into(), "3".into()];
+        let check = WorkflowCheck::new("the mock", &campaign, Some(workflow(&["1", "2"])));
+        assert_eq!(
+            check.problems,
+            [
+                "`opt_out_replies` names a reply option the workflow does not offer: 3 (its reply options are 1, 2)"
+            ]
+        );
+        let none = WorkflowCheck::new("the mock", &campaign, Some(workflow(&[])));
+        assert!(
+            none.problems[0].ends_with("(its reply options are none)"),
+            "{:?}",
+            none.problems
+        );
+    }
 
     #[test]
     fn finds_placeholders_of_each_kind() {

@@ -45,7 +45,9 @@ pub struct Figures {
     pub replies: BTreeMap<String, u64>,
     /// Average duration of answered calls, in seconds.
     pub average_duration: Option<f64>,
-    /// Answered among patients whose outcome is final, in percent.
+    /// Answered among patients whose outcome is known or given up on (answered, failed,
+    /// unanswered, no outcome in time: the last counted as not reached), in percent; calls
+    /// completed without a per-call outcome are left out.
     pub success_rate: Option<f64>,
     /// Patients by the number of their latest attempt, and its outcome (the retry funnel).
     pub by_attempt: BTreeMap<u32, Breakdown>,
@@ -80,6 +82,11 @@ pub enum ReportState {
     Answered,
     Failed,
     NoAnswer,
+    /// No outcome arrived within the campaign's outcome deadline: counted as not reached.
+    OutcomeUnknown,
+    /// The batch completed and the service gave no per-call outcome: reached or not is
+    /// not known.
+    Completed,
     InDoubt,
     /// Accepted or being sent, outcome not known yet.
     Pending,
@@ -89,10 +96,12 @@ pub enum ReportState {
 
 impl ReportState {
     /// The states in display order.
-    pub const ALL: [ReportState; 7] = [
+    pub const ALL: [ReportState; 9] = [
         ReportState::Answered,
         ReportState::Failed,
         ReportState::NoAnswer,
+        ReportState::OutcomeUnknown,
+        ReportState::Completed,
         ReportState::InDoubt,
         ReportState::Pending,
         ReportState::Rejected,
@@ -105,11 +114,21 @@ impl ReportState {
             ReportState::Answered => "answered",
             ReportState::Failed => "failed",
             ReportState::NoAnswer => "no_answer",
+            ReportState::OutcomeUnknown => "outcome_unknown",
+            ReportState::Completed => "completed",
             ReportState::InDoubt => "in_doubt",
             ReportState::Pending => "pending",
             ReportState::Rejected => "rejected",
             ReportState::NotSent => "not_sent",
         }
+    }
+
+    /// Whether the table's breakdowns have a column for this state only when some call is in
+    /// it: the two states of outcomes that never came are rare, and a column of zeros for
+    /// each would only widen every table. The headline figures, JSON, CSV and the page
+    /// always have them.
+    pub fn said_only_when_seen(self) -> bool {
+        matches!(self, ReportState::OutcomeUnknown | ReportState::Completed)
     }
 
     /// How a report counts a call in the ledger's state.
@@ -118,6 +137,8 @@ impl ReportState {
             CallState::Answered => ReportState::Answered,
             CallState::Failed => ReportState::Failed,
             CallState::NoAnswer => ReportState::NoAnswer,
+            CallState::OutcomeUnknown => ReportState::OutcomeUnknown,
+            CallState::Completed => ReportState::Completed,
             CallState::InDoubt => ReportState::InDoubt,
             CallState::Accepted | CallState::Sending => ReportState::Pending,
             CallState::Rejected => ReportState::Rejected,
@@ -312,8 +333,12 @@ impl Figures {
             f.average_duration = Some((avg * 10.0).round() / 10.0);
         }
         let answered = f.latest.get(ReportState::Answered);
-        let finals =
-            answered + f.latest.get(ReportState::Failed) + f.latest.get(ReportState::NoAnswer);
+        // An outcome that never arrived counts as not reached; a batch completed without
+        // per-call data says nothing either way, so it is left out.
+        let finals = answered
+            + f.latest.get(ReportState::Failed)
+            + f.latest.get(ReportState::NoAnswer)
+            + f.latest.get(ReportState::OutcomeUnknown);
         if finals > 0 {
             #[expect(clippy::cast_precision_loss, reason = "a percentage for people")]
             let rate = answered as f64 * 100.0 / finals as f64;
@@ -542,7 +567,7 @@ mod tests {
         assert_eq!(total, CallState::ALL.len() as u64);
         assert_eq!(
             serde_json::to_string(&counts).unwrap(),
-            r#"{"answered":1,"failed":1,"no_answer":1,"in_doubt":1,"pending":2,"rejected":1,"not_sent":1}"#
+            r#"{"answered":1,"failed":1,"no_answer":1,"outcome_unknown":1,"completed":1,"in_doubt":1,"pending":2,"rejected":1,"not_sent":1}"#
         );
     }
 

@@ -27,6 +27,9 @@ fn label_and_colour(state: ReportState) -> (&'static str, &'static str) {
         ReportState::Answered => "#009E73",
         ReportState::Failed => "#D55E00",
         ReportState::NoAnswer => "#E69F00",
+        // The palette's last colour, and a neutral grey beside it: both are "not known".
+        ReportState::OutcomeUnknown => "#000000",
+        ReportState::Completed => "#999999",
         ReportState::InDoubt => "#CC79A7",
         ReportState::Pending => "#56B4E9",
         ReportState::Rejected => "#F0E442",

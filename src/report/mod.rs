@@ -16,6 +16,7 @@ pub mod outcomes;
 pub mod plan;
 pub mod progress;
 pub mod status;
+pub mod sync;
 pub mod validation;
 pub mod watch;
 pub mod words;

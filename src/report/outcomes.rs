@@ -112,7 +112,18 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(out, "  {label:<width$}  {value}")?;
     }
-    for (name, rows) in breakdowns(f) {
+    let breakdowns = breakdowns(f);
+    let seen = |state: ReportState| {
+        f.latest.get(state) > 0
+            || breakdowns
+                .iter()
+                .any(|(_, rows)| rows.iter().any(|r| r.calls.get(state) > 0))
+    };
+    let columns: Vec<ReportState> = ReportState::ALL
+        .into_iter()
+        .filter(|s| !s.said_only_when_seen() || seen(*s))
+        .collect();
+    for (name, rows) in breakdowns {
         if rows.is_empty() {
             continue;
         }
@@ -128,16 +139,16 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
             .max(title.chars().count());
         writeln!(out)?;
         write!(out, "{title:<width$} {:>6}", "total")?;
-        for state in ReportState::ALL {
-            write!(out, "  {}", words::state(state))?;
+        for state in &columns {
+            write!(out, "  {}", words::state(*state))?;
         }
         writeln!(out)?;
         for row in &rows {
             let (label, b) = (&row.label, &row.calls);
             write!(out, "{label:<width$} {:>6}", b.total)?;
-            for state in ReportState::ALL {
-                let w = words::state(state).chars().count();
-                write!(out, "  {:>w$}", b.get(state))?;
+            for state in &columns {
+                let w = words::state(*state).chars().count();
+                write!(out, "  {:>w$}", b.get(*state))?;
             }
             writeln!(out)?;
         }

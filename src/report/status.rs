@@ -112,10 +112,31 @@ pub fn status(
         };
         writeln!(out, "{}{round} on {}{paused}", c.campaign, c.target)?;
         for (state, n) in &c.counts {
-            writeln!(out, "  {:<10} {n:>8}", state.as_str())?;
+            writeln!(out, "  {:<10} {n:>8}{}", state.as_str(), meaning(*state))?;
         }
     }
     Ok(())
+}
+
+/// What the states a reader may not know mean, after their count: the two that end a call
+/// without its outcome.
+fn meaning(state: CallState) -> &'static str {
+    match state {
+        CallState::Completed => {
+            "  the batch completed, and the service gave no outcome per call (neither pending nor retried)"
+        }
+        CallState::OutcomeUnknown => {
+            "  accepted, and no outcome arrived within the campaign's outcome_deadline (counted as not reached)"
+        }
+        CallState::Sending
+        | CallState::Accepted
+        | CallState::InDoubt
+        | CallState::Rejected
+        | CallState::NotSent
+        | CallState::Answered
+        | CallState::Failed
+        | CallState::NoAnswer => "",
+    }
 }
 
 /// One runner, in a line: at work (its heartbeat's age), or stopped without finishing (when

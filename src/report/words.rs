@@ -52,6 +52,9 @@ pub fn state(state: ReportState) -> &'static str {
         ReportState::Answered => "answered",
         ReportState::Failed => "failed",
         ReportState::NoAnswer => "unanswered",
+        // Counted as not reached (see `Figures::success_rate`).
+        ReportState::OutcomeUnknown => "no outcome in time",
+        ReportState::Completed => "completed, no per-call outcome",
         ReportState::InDoubt => "in doubt",
         ReportState::Pending => "pending",
         ReportState::Rejected => "rejected",

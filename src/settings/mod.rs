@@ -31,6 +31,8 @@ pub enum Config {
         json: bool,
         /// Runs that stopped without finishing long ago are listed too.
         all: bool,
+        /// `--sync`: the campaign's outcomes looked up first.
+        sync: Option<SyncSettings>,
     },
     Report {
         campaign: PathBuf,
@@ -40,7 +42,10 @@ pub enum Config {
         /// Write the report here instead of to standard output.
         out: Option<PathBuf>,
         unmask: bool,
+        /// `--sync`: the campaign's outcomes looked up first.
+        sync: Option<SyncSettings>,
     },
+    Sync(SyncSettings),
     Pause {
         campaign: PathBuf,
         state: PathBuf,
@@ -165,6 +170,21 @@ pub struct ApplySettings {
     /// locked: from then on the run no longer reads the campaign file's calls. `watch --apply`
     /// reports the apply as under way at that moment.
     pub locked: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// Settings of `outreach sync` (and of `report --sync`, `status --sync`): the campaign, where
+/// its calls went and where they are recorded.
+#[derive(Debug)]
+pub struct SyncSettings {
+    pub campaign: PathBuf,
+    pub target: Target,
+    /// The API key (from `INTRON_API_KEY` or `--api-key-file`).
+    pub key: Option<SecretString>,
+    /// The ledger (resolved: `--state`, or beside the campaign).
+    pub state: PathBuf,
+    pub json: bool,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
 }
 
 /// Settings of `outreach init`.

@@ -237,6 +237,7 @@ struct Partial {
     exclude: Vec<(usize, ExclusionSource)>,
     schedule: Option<Schedule>,
     delivery: Option<Delivery>,
+    opt_out_replies: Vec<String>,
 }
 
 impl Partial {
@@ -257,6 +258,7 @@ impl Partial {
             exclude: items(&pruned, "exclude"),
             schedule: section(&pruned, "schedule"),
             delivery: section(&pruned, "delivery"),
+            opt_out_replies: section(&pruned, "opt_out_replies").unwrap_or_default(),
         }
     }
 }
@@ -472,7 +474,23 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
     if let Some(delivery) = &c.delivery {
         check_delivery(c.kind, delivery, doc, &mut out);
     }
+    check_opt_out_replies(&c.opt_out_replies, doc, &mut out);
     out
+}
+
+/// Each opt-out reply names a reply option: blank words name none (whether each is one of the
+/// workflow's options is checked where the workflow is known, by `plan --api-url`).
+fn check_opt_out_replies(replies: &[String], doc: &Document, out: &mut Vec<Diagnostic>) {
+    for (i, reply) in replies.iter().enumerate() {
+        if reply.trim().is_empty() {
+            let pointer = format!("/opt_out_replies/{i}");
+            out.push(
+                Diagnostic::error(Code::EmptyValue, "this opt-out reply is blank")
+                    .at(pointer.clone(), doc.span(&pointer))
+                    .help("write the reply option's key as the workflow's `response_options` name it, such as \"3\""),
+            );
+        }
+    }
 }
 
 /// The column a default that no template uses was probably meant for: the same name in
@@ -718,6 +736,12 @@ fn check_written(value: &Value, doc: &Document) -> Vec<Diagnostic> {
             reads::<Length>,
             Code::BadDuration,
             "write it like `24h` or `7d`",
+        ),
+        (
+            "/delivery/outcome_deadline".to_owned(),
+            reads::<Length>,
+            Code::BadDuration,
+            "write a length of time longer than zero, like `48h` or `3d`",
         ),
         (
             "/schedule/not_before".to_owned(),

@@ -33,6 +33,7 @@ mod schema;
 mod signals;
 mod status;
 mod strict;
+mod sync;
 mod tampered;
 mod targets;
 mod validate;

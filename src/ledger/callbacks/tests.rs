@@ -247,6 +247,27 @@ fn conversation_calls_match_by_number_and_a_number_twice_in_a_batch_matches_noth
 }
 
 #[test]
+fn a_callback_without_calls_completes_the_batch_and_a_later_one_gives_the_outcomes() {
+    on_both("cb_stats", |l| {
+        placed(l, Some("b5"));
+        let r = l.record_callbacks(&[callback("b5", None)]).unwrap();
+        assert_eq!(r[0].settled, 2);
+        let a = l.attempts(TARGET, "c", "r", &[]).unwrap();
+        assert!(a.iter().all(|a| a.state == CallState::Completed), "{a:?}");
+        let again = l.record_callbacks(&[callback("b5", None)]).unwrap();
+        assert_eq!(again[0].settled, 0);
+        l.record_callbacks(&[both_final("b5")]).unwrap();
+        assert_eq!(
+            states(l),
+            [
+                ("k1".into(), CallState::Answered),
+                ("k2".into(), CallState::Failed)
+            ]
+        );
+    });
+}
+
+#[test]
 fn refused_and_unmatched_callbacks_are_removed_by_purge() {
     on_both("cb_purge", |l| {
         l.keep_refused_callback(Timestamp::now(), "not JSON", "{\"phone\":\"…\"")

@@ -449,7 +449,7 @@ impl Postgres {
         let (t, c2, r2) = (target.to_owned(), campaign.to_owned(), round.to_owned());
         self.run(move |c| {
             let rows = c.query(
-                "SELECT DISTINCT ON (key) key, attempt, state, retry_at FROM calls
+                "SELECT DISTINCT ON (key) key, attempt, state, retry_at, updated_at FROM calls
                  WHERE target = $1 AND campaign = $2 AND round = $3
                  ORDER BY key, attempt DESC",
                 &[&t, &c2, &r2],
@@ -463,6 +463,7 @@ impl Postgres {
                         attempt: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
                         state: r.try_get(2)?,
                         retry_at: r.try_get::<_, Option<StoredTime>>(3)?.map(|t| t.0),
+                        updated_at: r.try_get::<_, StoredTime>(4)?.0,
                     },
                 );
             }
@@ -730,6 +731,8 @@ impl Postgres {
         })
     }
 
+    // Every state but `rejected` and `not_sent` may have reached the number: `completed`
+    // and `outcome_unknown` calls count toward the cap.
     pub(super) fn recent_calls(
         &self,
         target: &str,
@@ -837,6 +840,8 @@ impl Postgres {
         })
     }
 
+    // Calls still waiting for an outcome keep their number (a conversation's outcome is
+    // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let b = before.to_string();
         self.run(move |c| {
