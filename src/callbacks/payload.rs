@@ -161,6 +161,18 @@ mod tests {
     }
 
     #[test]
+    fn per_option_counts_read_as_the_mock_sends_them() {
+        let body = br#"{"request_id":"b","status":"COMPLETED",
+            "stats":{"total_calls":1,"replied_calls":1,"response_options_counts":{"1":1}}}"#;
+        let received = read(body, 64, now()).unwrap();
+        let stats: serde_json::Value = serde_json::from_str(&received.stats_json).unwrap();
+        assert_eq!(
+            stats["response_options_counts"],
+            serde_json::json!({"1": 1})
+        );
+    }
+
+    #[test]
     fn a_callback_without_calls_has_none() {
         let received = read(br#"{"request_id":"b","status":"COMPLETED"}"#, 64, now()).unwrap();
         assert_eq!(received.calls, None);
