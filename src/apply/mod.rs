@@ -342,8 +342,14 @@ async fn claim_campaign(
     })?;
     let moved = identity::moved_from(s.moved_from.as_slice(), &root);
     let name = loaded.campaign.name.clone();
+    // With the reply options that opt a number out: the callback receiver reads no
+    // campaign, so it learns them here.
+    let replies = loaded.campaign.opt_out_replies.clone();
     ledger
-        .call(move |l| l.claim_campaign(&name, &path, &moved))
+        .call(move |l| {
+            l.claim_campaign(&name, &path, &moved)?;
+            l.set_opt_out_replies(&name, &replies)
+        })
         .await?;
     Ok(())
 }

@@ -438,3 +438,115 @@ on_both_backends! {
         assert_eq!(receiver.stop(), Some(0));
     }
 }
+
+/// A robocall workflow on the mock whose only reply option is `3` ("do not call me again"),
+/// calling back to `callback_url`; its id.
+fn workflow_with_stop_reply(server: &Server, callback_url: &str) -> String {
+    let created = mock_json(
+        server,
+        "POST",
+        "/voicebot/v1/workflows",
+        Some(&json!({
+            "name": "reminder with a reply",
+            "workflow_type": "ROBOCALL",
+            "message": "Hello [name]. Press 3 if you do not want these calls.",
+            "include_reply": true,
+            "response_options": {"3": "Do not call me again"},
+            "call_back_url": callback_url,
+        })),
+    );
+    created["data"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the report of `c` shows no call pending.
+fn settled(c: &Campaign, url: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let r = report(c, url);
+        if reported(&r).3 == 0 {
+            return r;
+        }
+        assert!(started.elapsed() < WATCHDOG, "calls still pending: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// Class: a patient who said "do not call me again" called again. The reply reaches the
+// ledger's own opt-out list through the receiver, and another campaign on the same ledger
+// plans and places no call to that number.
+on_both_backends! {
+    fn a_reply_named_in_opt_out_replies_stops_every_later_call_to_that_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::outreach_mock(dir.path(), &["--documented-only", "--time-scale", "0"]);
+        mock_json(&server, "PUT", "/__mock/outcomes", Some(&json!({"replied": 1})));
+        let c = campaign(3, "opt_out_replies: [\"3\"]\n");
+        let receiver = Receiver::start(dir.path(), &c.state());
+        use_workflow(&c, &workflow_with_stop_reply(&server, &receiver.callback_url()));
+        let out = apply(&c, &server.url(), &["--json", "--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        advance(&server, 3600);
+        wait_delivered(&server, 1);
+        let after = settled(&c, &server.url());
+        assert_eq!(after["replies"]["3"], 3, "{after}");
+
+        // A follow-up campaign of the same patients, on the same ledger.
+        let follow_up = campaign(3, "");
+        let yaml = std::fs::read_to_string(&follow_up.path).unwrap();
+        std::fs::write(&follow_up.path, yaml.replace("name: apply-test", "name: follow-up")).unwrap();
+        let plan = crate::outreach()
+            .args(["plan", "--format", "json", "--api-url", &server.url(), "--state"])
+            .arg(c.state())
+            .arg(&follow_up.path)
+            .env("INTRON_API_KEY", KEY)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&plan.stdout).unwrap_or_else(|_| panic!("{}", text(&plan)));
+        assert_eq!(doc["summary"]["calls"], 0, "{doc}");
+        assert_eq!(doc["summary"]["skipped_by_reason"]["opted-out"], 3, "{doc}");
+        // (On the first campaign's ledger: `apply_command` takes its --state from `c`.)
+        let out = crate::apply::apply_command(&follow_up.path, &c, &server.url(), &["--json"])
+            .output()
+            .unwrap();
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+        assert_eq!(summary["counts"]["sent"], 0, "{summary}");
+        assert_eq!(mock_outcomes(&server).0 + mock_outcomes(&server).1 + mock_outcomes(&server).2, 3, "no fourth call");
+    }
+}
+
+// Class: outcomes that arrive without apply (through the receiver) never feeding the retry
+// policy. After the callbacks, the next apply places exactly the retries that are due, once.
+on_both_backends! {
+    fn after_the_callbacks_apply_places_exactly_the_due_retries_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::outreach_mock(dir.path(), &["--documented-only", "--time-scale", "0"]);
+        mock_json(&server, "PUT", "/__mock/outcomes", Some(&json!({"answered": 1, "failed": 1, "no_answer": 1})));
+        let c = campaign(
+            9,
+            "delivery: {batch_size: 3, retry: {attempts: 2, outcomes: [failed, no_answer], delay: 1s}}\n",
+        );
+        let receiver = Receiver::start(dir.path(), &c.state());
+        use_workflow(&c, &workflow_calling_back(&server, &receiver.callback_url()));
+        let out = apply(&c, &server.url(), &["--json", "--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        advance(&server, 3600);
+        wait_delivered(&server, 3);
+        settled(&c, &server.url());
+        let (answered, failed, no_answer, _) = mock_outcomes(&server);
+        assert!(failed + no_answer > 0, "the mix gives some to retry");
+        // The retry delay (1 s) passes.
+        std::thread::sleep(Duration::from_millis(1500));
+        let out = apply(&c, &server.url(), &["--json", "--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["counts"]["sent"], failed + no_answer, "{summary}");
+        let again = apply(&c, &server.url(), &["--json", "--no-follow"]);
+        let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(summary["counts"]["sent"], 0, "{summary}");
+        let placed = mock_json(&server, "GET", "/__mock/calls?limit=1000", None);
+        assert_eq!(
+            placed["data"]["calls"].as_array().unwrap().len() as u64,
+            9 + failed + no_answer,
+            "answered {answered}: each retried patient called twice, the rest once"
+        );
+    }
+}
