@@ -521,6 +521,12 @@ pub async fn sync_campaign(s: &crate::settings::SyncSettings) -> anyhow::Result<
     let campaign = checked
         .campaign
         .with_context(|| format!("{} is not a valid campaign", s.campaign.display()))?;
+    if matches!(s.target, crate::settings::target::Target::Mock) {
+        // A mock started for this command has placed nothing: every call is unknown to it.
+        tracing::warn!(
+            "--mock starts a new bundled mock, which knows no earlier call: nothing can be looked up there (`apply --mock` follows its calls while it runs); only the outcome deadline applies"
+        );
+    }
     let endpoint = crate::endpoint::Endpoint::open(&s.target).await?;
     let key = super::api_key(s.key.as_ref(), &s.target, false)?;
     let client = Client::new(&endpoint.base, key, s.request_timeout).map_err(anyhow::Error::msg)?;

@@ -146,7 +146,7 @@ pub enum Command {
         /// A campaign file: show only this campaign (and use the ledger beside it).
         campaign: Option<PathBuf>,
         /// Look up the campaign's open calls on the server first, as `outreach sync` does
-        /// (needs the campaign file, and --mock or --api-url).
+        /// (needs the campaign file; the live API unless --mock or --api-url).
         #[arg(long, requires = "campaign")]
         sync: bool,
         /// With --sync: the bundled mock (started in-process, so it knows no earlier calls).

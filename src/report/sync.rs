@@ -18,7 +18,9 @@ fn lines(s: &Synced) -> Vec<String> {
     let l = &s.learnt;
     let how = match l.batch_endpoint {
         BatchEndpoint::Offered => "through the batch endpoint",
-        BatchEndpoint::NotOffered => "by call id (the server does not report batches)",
+        BatchEndpoint::NotOffered => {
+            "by call id (the server answered 404 for batches: it does not report them)"
+        }
         BatchEndpoint::NotAsked => "by call id",
     };
     let mut out = vec![format!(
