@@ -369,7 +369,9 @@ impl Ledger {
         }
     }
 
-    /// Records a call's final (or newly known) outcome.
+    /// Records a call's final (or newly known) outcome, unless the call has a final one
+    /// already (answered, failed, unanswered, or never placed): an outcome the receiver
+    /// recorded meanwhile is never overwritten by a lookup.
     #[expect(clippy::too_many_arguments, reason = "one row's columns")]
     pub fn outcome(
         &mut self,

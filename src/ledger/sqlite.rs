@@ -831,7 +831,8 @@ impl Sqlite {
         self.conn
             .execute(
                 "UPDATE calls SET state = ?4, call_id = COALESCE(?5, call_id), duration = ?6, reply = ?7, retry_at = ?8, updated_at = ?9
-                 WHERE target = ?1 AND key = ?2 AND attempt = ?3",
+                 WHERE target = ?1 AND key = ?2 AND attempt = ?3
+                   AND state IN ('sending', 'accepted', 'in_doubt', 'completed', 'outcome_unknown')",
                 params![target, key, attempt, state.as_str(), call_id, duration, reply, retry_at, now()],
             )
             .map_err(self.sql())?;

@@ -657,7 +657,8 @@ impl Postgres {
         self.run(move |c| {
             c.execute(
                 "UPDATE calls SET state = $4, call_id = COALESCE($5, call_id), duration = $6, reply = $7, retry_at = $8, updated_at = $9
-                 WHERE target = $1 AND key = $2 AND attempt = $3",
+                 WHERE target = $1 AND key = $2 AND attempt = $3
+                   AND state IN ('sending', 'accepted', 'in_doubt', 'completed', 'outcome_unknown')",
                 &[&tg, &k, &num, &state.as_str(), &cid, &duration, &rep, &ra, &t],
             )
         })?;
