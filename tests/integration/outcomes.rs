@@ -377,6 +377,22 @@ on_both_backends! {
         }
         let again = report(&c, &server.url());
         assert_eq!(again, once, "a second delivery changes nothing");
+
+        // Two receivers on one ledger (behind one load balancer), each given every callback
+        // at the same time.
+        let second = Receiver::start(dir.path(), &c.state());
+        std::thread::scope(|s| {
+            for r in [&receiver, &second] {
+                let (finals, path) = (&finals, &path);
+                s.spawn(move || {
+                    for cb in finals {
+                        assert_eq!(r.post(path, cb.to_string().as_bytes()), 200);
+                    }
+                });
+            }
+        });
+        assert_eq!(report(&c, &server.url()), once, "two receivers at once change nothing");
+        assert_eq!(second.stop(), Some(0));
         assert_eq!(receiver.stop(), Some(0));
     }
 }
