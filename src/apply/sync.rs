@@ -149,6 +149,12 @@ pub async fn sync(
     until: Option<Instant>,
     interrupted: &AtomicBool,
 ) -> anyhow::Result<Learnt> {
+    // Callbacks the receiver kept while their batch was not recorded yet are matched first:
+    // the batch ids apply recorded since may name them (whether or not a receiver runs).
+    let rematched = ledger.call(|l| l.rematch_callbacks(1_000)).await?;
+    if rematched > 0 {
+        tracing::info!("{rematched} outcomes from callbacks kept until their batch was recorded");
+    }
     let open = open_calls(ledger, scope).await?;
     let mut learnt = Learnt {
         looked_at: open.len() as u64,
