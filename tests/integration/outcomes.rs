@@ -566,3 +566,41 @@ on_both_backends! {
         );
     }
 }
+
+// Class: a callback that reports calls not final yet thrown away whole, so nothing could ask
+// about them later. Their call ids are kept, and `sync` on a server with only the documented
+// endpoints settles them through the status endpoint.
+on_both_backends! {
+    fn sync_settles_through_the_status_endpoint_calls_whose_ids_came_in_callbacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::outreach_mock(dir.path(), &["--documented-only", "--time-scale", "0"]);
+        let c = campaign(4, "delivery: {batch_size: 2}\n");
+        let out = apply(&c, &server.url(), &["--json", "--no-follow"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let receiver = Receiver::start(dir.path(), &c.state());
+        let path = format!("/callbacks/{TOKEN}");
+        for cb in callbacks_of(&server, true) {
+            assert_eq!(receiver.post(&path, cb.to_string().as_bytes()), 200);
+        }
+        assert_eq!(reported(&report(&c, &server.url())).3, 4, "still pending");
+        advance(&server, 3600);
+        let sync = |extra: &[&str]| {
+            crate::outreach()
+                .env("INTRON_API_KEY", KEY)
+                .args(["sync", "--api-url", &server.url(), "--state"])
+                .arg(c.state())
+                .arg(&c.path)
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let out = sync(&["--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["batch_endpoint"], "not_offered", "{doc}");
+        assert_eq!(doc["not_learnt"], json!([]), "{doc}");
+        let mock = mock_outcomes(&server);
+        assert_eq!(reported(&report(&c, &server.url())), (mock.0, mock.1, mock.2, 0));
+        assert_eq!(receiver.stop(), Some(0));
+    }
+}

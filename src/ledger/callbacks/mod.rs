@@ -120,6 +120,14 @@ pub(super) trait CallbackTx {
         state: &str,
         at: &str,
     ) -> Result<bool, Self::Error>;
+    /// Records the call id (and batch id, if it had none) of a call still open, its state
+    /// unchanged.
+    fn note_call_id(
+        &mut self,
+        call: &LedgerCall,
+        batch_id: &str,
+        call_id: &str,
+    ) -> Result<(), Self::Error>;
     /// The reply options campaign `campaign` recorded as opt-outs.
     fn opt_out_replies(&mut self, campaign: &str) -> Result<Vec<String>, Self::Error>;
     /// Adds `phone` to the ledger's opt-out list (a no-op when it is on it).
@@ -321,6 +329,12 @@ fn apply<T: CallbackTx>(tx: &mut T, callback: &CallbackOutcomes) -> Result<Recor
     for outcome in reported {
         let Some(state) = outcome.state else {
             recorded.not_final += 1;
+            // Its call id is kept: `sync` asks the status endpoint by it later.
+            if let (Some(call), Some(call_id)) = (find(&calls, outcome), &outcome.call_id)
+                && OPEN_STATES.contains(&call.state.as_str())
+            {
+                tx.note_call_id(call, &callback.batch_id, call_id)?;
+            }
             continue;
         };
         let Some(call) = find(&calls, outcome) else {

@@ -85,6 +85,23 @@ impl CallbackTx for PgCallbacks<'_, '_> {
         Ok(changed > 0)
     }
 
+    fn note_call_id(
+        &mut self,
+        call: &LedgerCall,
+        batch_id: &str,
+        call_id: &str,
+    ) -> Result<(), postgres::Error> {
+        let attempt = i32::try_from(call.attempt).unwrap_or(i32::MAX);
+        self.0
+            .execute(
+                "UPDATE calls SET call_id = $4, batch_id = COALESCE(batch_id, $5)
+                 WHERE target = $1 AND key = $2 AND attempt = $3
+                   AND state IN ('sending', 'accepted', 'in_doubt', 'completed', 'outcome_unknown')",
+                &[&call.target, &call.key, &attempt, &call_id, &batch_id],
+            )
+            .map(drop)
+    }
+
     fn opt_out_replies(&mut self, campaign: &str) -> Result<Vec<String>, postgres::Error> {
         let json: Option<String> = self
             .0

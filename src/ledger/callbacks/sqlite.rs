@@ -77,6 +77,22 @@ impl CallbackTx for SqliteCallbacks<'_, '_> {
         Ok(changed > 0)
     }
 
+    fn note_call_id(
+        &mut self,
+        call: &LedgerCall,
+        batch_id: &str,
+        call_id: &str,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE calls SET call_id = ?4, batch_id = COALESCE(batch_id, ?5)
+                 WHERE target = ?1 AND key = ?2 AND attempt = ?3
+                   AND state IN ('sending', 'accepted', 'in_doubt', 'completed', 'outcome_unknown')",
+            )?
+            .execute(params![call.target, call.key, call.attempt, call_id, batch_id])
+            .map(drop)
+    }
+
     fn opt_out_replies(&mut self, campaign: &str) -> rusqlite::Result<Vec<String>> {
         let json: Option<String> = self
             .0
