@@ -2,10 +2,8 @@
 //! [`AsyncLedger`], so that every commit runs on tokio's blocking pool. The rules of what a
 //! callback settles are the ledger's own (`ledger/callbacks/`).
 
-use crate::callbacks::store::{
-    BoxFuture, CallbackStore, Received, ReceivedCall, Recorded, Rejected, StoreError,
-};
-use crate::ledger::{AsyncLedger, CallOutcome, CallbackOutcomes};
+use crate::callbacks::store::{BoxFuture, CallbackStore, Received, Recorded, Rejected, StoreError};
+use crate::ledger::AsyncLedger;
 
 /// At most this many kept callbacks are matched again per pass.
 const REMATCH_PER_PASS: u64 = 1_000;
@@ -21,49 +19,13 @@ impl LedgerStore {
     }
 }
 
-fn outcomes(r: Received) -> CallbackOutcomes {
-    CallbackOutcomes {
-        received_at: r.received_at,
-        batch_id: r.batch_id,
-        stats_json: r.stats_json,
-        calls: r
-            .calls
-            .map(|calls| calls.into_iter().map(call_outcome).collect()),
-        redacted_body: r.redacted_body,
-    }
-}
-
-fn call_outcome(c: ReceivedCall) -> CallOutcome {
-    CallOutcome {
-        key: c.key,
-        phone: c.phone,
-        call_id: c.call_id,
-        state: c.state,
-        reply: c.reply,
-        duration: c.duration,
-    }
-}
-
-fn recorded(r: &crate::ledger::Recorded) -> Recorded {
-    Recorded {
-        calls: r.calls,
-        settled: r.settled,
-        already_final: r.already_final,
-        unmatched: r.unmatched,
-        batch_known: r.batch_known,
-        opted_out: r.opted_out,
-    }
-}
-
 impl CallbackStore for LedgerStore {
     fn record(&self, callbacks: Vec<Received>) -> BoxFuture<'_, Result<Vec<Recorded>, StoreError>> {
         Box::pin(async move {
-            let batch: Vec<CallbackOutcomes> = callbacks.into_iter().map(outcomes).collect();
-            let done = self
+            Ok(self
                 .ledger
-                .call(move |l| l.record_callbacks(&batch))
-                .await?;
-            Ok(done.iter().map(recorded).collect())
+                .call(move |l| l.record_callbacks(&callbacks))
+                .await?)
         })
     }
 

@@ -72,7 +72,7 @@ pub struct CallOutcome {
 }
 
 /// What recording one callback did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recorded {
     /// Calls the callback reported.
     pub calls: u64,
@@ -376,4 +376,4 @@ fn find<'c>(calls: &'c [LedgerCall], outcome: &CallOutcome) -> Option<&'c Ledger
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
