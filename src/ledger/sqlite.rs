@@ -1478,20 +1478,7 @@ mod tests {
             .unwrap();
         assert_eq!(replies, "[]");
         let recorded = l
-            .record_callbacks(&[crate::ledger::CallbackOutcomes {
-                received_at: Timestamp::now(),
-                batch_id: "b1".into(),
-                stats_json: "{}".into(),
-                calls: Some(vec![crate::ledger::CallOutcome {
-                    key: Some("k1".into()),
-                    phone: None,
-                    call_id: Some("call-1".into()),
-                    state: Some(CallState::Answered),
-                    reply: Some("1".into()),
-                    duration: None,
-                }]),
-                redacted_body: "{}".into(),
-            }])
+            .record_callbacks(&[crate::ledger::callbacks::tests::k1_answered_in_b1()])
             .unwrap();
         assert_eq!(recorded[0].settled, 1);
         assert_eq!(

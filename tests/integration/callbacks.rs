@@ -2,13 +2,10 @@
 //! token and never prints one; started, it prints where it listens, answers `/healthz`, and
 //! exits 0 on SIGTERM. The HTTP behaviour itself is tested in-process (`src/callbacks/`).
 
-use std::io::{Read as _, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::signals::{Signal, send, wait_for_exit};
-use crate::{outreach, root};
+use crate::outreach;
 
 const TOKEN: &str = "tok3n-never-printed-0123456789abcdef";
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -96,49 +93,12 @@ fn callbacks_refuse_to_start_without_a_good_token_and_never_print_it() {
 #[test]
 fn callbacks_start_print_their_address_and_exit_0_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("callbacks.log");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("outreach"))
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .env_remove("OUTREACH_DATABASE_URL")
-        .env_remove("OUTREACH_CALLBACK_TOKEN_PREVIOUS")
-        .env("OUTREACH_CALLBACK_TOKEN", TOKEN)
-        .args(["callbacks", "--listen", "127.0.0.1:0", "--state"])
-        .arg(dir.path().join("state.db"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let addr = loop {
-        let said = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(rest) = said.split("listening on http://").nth(1) {
-            break rest.split([' ', '\n']).next().unwrap().to_owned();
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the receiver ended ({status}): {said}");
-        }
-        assert!(
-            started.elapsed() < WATCHDOG,
-            "the receiver did not start: {said}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    stream.set_read_timeout(Some(WATCHDOG)).unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    // Started as `outcomes.rs` starts it: it returns once the log says where it listens.
+    let receiver = crate::outcomes::Receiver::start(dir.path(), &dir.path().join("state.db"));
+    let answer = receiver.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
-
-    send(child.id(), Signal::Term);
-    let code = wait_for_exit(&mut child);
-    let said = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(code, Some(0), "{said}");
-    assert!(!said.contains(TOKEN), "{said}");
+    let said = receiver.log();
+    assert_eq!(receiver.stop(), Some(0), "{said}");
+    assert!(!said.contains(crate::outcomes::TOKEN), "{said}");
 }

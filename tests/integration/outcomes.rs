@@ -13,7 +13,7 @@ use crate::apply::{Campaign, KEY, apply, campaign, text};
 use crate::signals::{Server, Signal, send, wait_for_exit};
 use crate::{on_both_backends, root};
 
-const TOKEN: &str = "test-callback-token-0123456789abcdef";
+pub(crate) const TOKEN: &str = "test-callback-token-0123456789abcdef";
 const WATCHDOG: Duration = Duration::from_secs(90);
 
 /// `outreach callbacks` on a ledger, listening on a free loopback port.

@@ -9,6 +9,25 @@ use crate::ledger::{CallState, Ledger, NewCall, TestDb};
 
 const TARGET: &str = "mock";
 
+/// A callback of batch `b1` saying call `k1` was answered: what the upgrade tests of both
+/// stores record on a ledger of the version before.
+pub(in crate::ledger) fn k1_answered_in_b1() -> CallbackOutcomes {
+    CallbackOutcomes {
+        received_at: Timestamp::now(),
+        batch_id: "b1".into(),
+        stats_json: "{}".into(),
+        calls: Some(vec![CallOutcome {
+            key: Some("k1".into()),
+            phone: None,
+            call_id: Some("call-1".into()),
+            state: Some(CallState::Answered),
+            reply: Some("1".into()),
+            duration: None,
+        }]),
+        redacted_body: "{}".into(),
+    }
+}
+
 /// Runs `scenario` on a SQLite ledger, then on a Postgres one when a server is configured.
 fn on_both(tag: &str, scenario: impl Fn(&mut Ledger)) {
     let dir = tempfile::tempdir().unwrap();
