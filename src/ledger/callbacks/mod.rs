@@ -108,8 +108,8 @@ pub(super) trait CallbackTx {
     type Error;
     /// The calls recorded with `batch_id`, under any target.
     fn batch_calls(&mut self, batch_id: &str) -> Result<Vec<LedgerCall>, Self::Error>;
-    /// The calls in doubt with no batch id whose key is `key`, under any target.
-    fn in_doubt(&mut self, key: &str) -> Result<Vec<LedgerCall>, Self::Error>;
+    /// The calls in doubt with no batch id whose key is one of `keys`, under any target.
+    fn in_doubt(&mut self, keys: &[&str]) -> Result<Vec<LedgerCall>, Self::Error>;
     /// Records `call`'s outcome, and its batch id if it had none, when its state is still
     /// one of [`OPEN_STATES`]; whether it did.
     fn settle(
@@ -291,11 +291,19 @@ fn apply<T: CallbackTx>(tx: &mut T, callback: &CallbackOutcomes) -> Result<Recor
     let mut calls = tx.batch_calls(&callback.batch_id)?;
     if calls.is_empty() {
         // Calls whose answer was lost: in doubt, no batch id; a tag names exactly one.
-        for key in reported.iter().filter_map(|c| c.key.as_deref()) {
-            if let [only] = tx.in_doubt(key)?.as_slice() {
-                calls.push(only.clone());
-            }
+        let mut keys: Vec<&str> = reported.iter().filter_map(|c| c.key.as_deref()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut by_key: std::collections::BTreeMap<String, Vec<LedgerCall>> =
+            std::collections::BTreeMap::new();
+        for call in tx.in_doubt(&keys)? {
+            by_key.entry(call.key.clone()).or_default().push(call);
         }
+        calls.extend(
+            by_key
+                .into_values()
+                .filter_map(|mut same| (same.len() == 1).then(|| same.remove(0))),
+        );
     }
     let targets: BTreeSet<&str> = calls.iter().map(|c| c.target.as_str()).collect();
     // No call, or calls of two servers with one batch id: nothing is settled on a guess.

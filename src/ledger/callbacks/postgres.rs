@@ -35,8 +35,12 @@ impl CallbackTx for PgCallbacks<'_, '_> {
             .collect())
     }
 
-    fn in_doubt(&mut self, key: &str) -> Result<Vec<LedgerCall>, postgres::Error> {
-        // By target, so the primary key finds the key's rows (targets are few).
+    fn in_doubt(&mut self, keys: &[&str]) -> Result<Vec<LedgerCall>, postgres::Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // By target, so the primary key finds the keys' rows (targets are few), all the keys
+        // in one statement per target.
         let targets: Vec<String> = self
             .0
             .query("SELECT DISTINCT target FROM runs", &[])?
@@ -47,8 +51,8 @@ impl CallbackTx for PgCallbacks<'_, '_> {
         for target in targets {
             let rows = self.0.query(
                 "SELECT target, campaign, key, attempt, phone, state FROM calls
-                 WHERE target = $1 AND key = $2 AND state = 'in_doubt' AND batch_id IS NULL",
-                &[&target, &key],
+                 WHERE target = $1 AND key = ANY($2) AND state = 'in_doubt' AND batch_id IS NULL",
+                &[&target, &keys],
             )?;
             out.extend(rows.iter().map(ledger_call));
         }

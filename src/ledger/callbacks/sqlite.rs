@@ -28,8 +28,12 @@ impl CallbackTx for SqliteCallbacks<'_, '_> {
         stmt.query_map(params![batch_id], ledger_call)?.collect()
     }
 
-    fn in_doubt(&mut self, key: &str) -> rusqlite::Result<Vec<LedgerCall>> {
-        // By target, so the primary key finds the key's rows (targets are few).
+    fn in_doubt(&mut self, keys: &[&str]) -> rusqlite::Result<Vec<LedgerCall>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // By target, so the primary key finds each key's rows (targets are few): read once
+        // for all the keys.
         let targets: Vec<String> = self
             .0
             .prepare_cached("SELECT DISTINCT target FROM runs")?
@@ -40,9 +44,11 @@ impl CallbackTx for SqliteCallbacks<'_, '_> {
              WHERE target = ?1 AND key = ?2 AND state = 'in_doubt' AND batch_id IS NULL",
         )?;
         let mut out = Vec::new();
-        for target in targets {
-            for call in stmt.query_map(params![target, key], ledger_call)? {
-                out.push(call?);
+        for target in &targets {
+            for key in keys {
+                for call in stmt.query_map(params![target, key], ledger_call)? {
+                    out.push(call?);
+                }
             }
         }
         Ok(out)
