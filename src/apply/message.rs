@@ -18,10 +18,18 @@ const EXAMPLES: usize = 5;
 /// [`MAX_MESSAGE_CHARS`]; a workflow that cannot be read leaves the check to the server.
 pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow::Result<()> {
     let campaign = &loaded.campaign;
-    let workflow = match api.client.workflow(&campaign.workflow_id).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return Ok(()),
-        Err(e) => {
+    // A declared workflow's message is the file's: nothing to fetch.
+    let declared = campaign.workflow.as_ref().map(|w| w.message.clone());
+    let fetched = match (&declared, campaign.workflow_id.as_deref()) {
+        (Some(_), _) | (None, None) => None,
+        (None, Some(id)) => Some(api.client.workflow(id).await),
+    };
+    let message = match (declared, fetched) {
+        (Some(m), _) => m,
+        (None, None) => return Ok(()),
+        (None, Some(Ok(Some(w)))) => w.message,
+        (None, Some(Ok(None))) => return Ok(()),
+        (None, Some(Err(e))) => {
             tracing::debug!(
                 "the workflow's message could not be read ({e}); the server checks its length"
             );
@@ -32,7 +40,7 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
         .calls
         .iter()
         .filter_map(|p| {
-            let n = heard_length(campaign.kind, &workflow.message, &p.call.rendered.variables);
+            let n = heard_length(campaign.kind, &message, &p.call.rendered.variables);
             (n > MAX_MESSAGE_CHARS).then(|| (p.source_label.clone(), p.call.row, n))
         })
         .collect();
@@ -48,7 +56,11 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
     bail!(
         "{} {calls} would exceed the {MAX_MESSAGE_CHARS}-character message limit of workflow {}: {}; nothing was sent. Shorten those values (or the workflow's message), then run again",
         over.len(),
-        campaign.workflow_id,
+        campaign
+            .workflow_id
+            .as_deref()
+            .or(campaign.workflow.as_ref().map(|w| w.name.as_str()))
+            .unwrap_or_default(),
         examples.join(", ")
     )
 }

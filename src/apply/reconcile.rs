@@ -313,8 +313,11 @@ fn refused() -> KeyRefused {
 /// after retries leaves the lookup incomplete (the calls it may hold stay in doubt) and the
 /// run goes on (issue 14, class 10: one failed lookup aborted the whole run).
 pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<Found>> {
+    let Some(workflow_id) = campaign.workflow_id.as_deref() else {
+        return Ok(None);
+    };
     let batches = match with_retries("listing the workflow's batches", || {
-        client.workflow_batches(&campaign.workflow_id)
+        client.workflow_batches(workflow_id)
     })
     .await
     {

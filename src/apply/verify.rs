@@ -35,7 +35,7 @@ pub(super) struct SavedHead {
     pub(super) path: String,
     pub(super) name: String,
     pub(super) kind: Kind,
-    pub(super) workflow_id: String,
+    pub(super) workflow_id: Option<String>,
     pub(super) round: Option<String>,
     pub(super) sources: Vec<SourceInfo>,
     pub(super) settings: Settings,
@@ -60,7 +60,7 @@ impl SavedHead {
             path: path.display().to_string(),
             name: saved.campaign.name.to_string(),
             kind: saved.campaign.kind,
-            workflow_id: saved.campaign.workflow_id.to_string(),
+            workflow_id: saved.campaign.workflow_id.as_deref().map(ToOwned::to_owned),
             round: saved.campaign.round.as_deref().map(ToOwned::to_owned),
             sources: saved.sources.clone(),
             settings: saved.settings.clone()?,
@@ -134,8 +134,8 @@ fn head_difference(
         ),
         (
             "campaign.workflow_id",
-            Some(head.workflow_id.as_str()),
-            Some(campaign.workflow_id.as_str()),
+            head.workflow_id.as_deref(),
+            campaign.workflow_id.as_deref(),
         ),
         ("campaign.round", head.round.as_deref(), round),
     ] {

@@ -9,6 +9,7 @@ pub mod dates;
 pub mod schema;
 pub mod values;
 pub mod windows;
+pub mod workflow;
 
 use std::collections::BTreeMap;
 
@@ -59,9 +60,17 @@ pub struct Campaign {
     #[serde(default)]
     pub kind: Kind,
 
-    /// The voicebot workflow to run, as shown in the Intron dashboard.
+    /// The voicebot workflow to run, as shown in the Intron dashboard, when its message is
+    /// written on the service. Give either this or `workflow`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1), example = &"9b643eb4-0799-4761-bd34-9580eb315aaf")]
-    pub workflow_id: String,
+    pub workflow_id: Option<String>,
+
+    /// The workflow written here, its message reviewed with the file: `apply` creates it on
+    /// the service (and a new one whenever it changes) and calls with it. Give either this or
+    /// `workflow_id`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<workflow::DeclaredWorkflow>,
 
     /// The voice that reads the message. Defaults to a female `pidgin` voice.
     #[serde(default)]

@@ -35,8 +35,11 @@ fn check_workflow(
         };
         let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
             .map_err(anyhow::Error::msg)?;
+        let Some(workflow_id) = campaign.workflow_id.as_deref() else {
+            anyhow::bail!("the campaign declares its workflow: it has no workflow_id to fetch");
+        };
         let workflow = client
-            .workflow(&campaign.workflow_id)
+            .workflow(workflow_id)
             .await
             .map_err(|e| anyhow::anyhow!("fetching the workflow from {}: {e}", endpoint.name))?;
         let name = endpoint.name.clone();
@@ -94,7 +97,8 @@ fn checked_workflow(
     {
         unchecked = Some(format!(
             "{} answered 404 to the workflow lookup (GET /voicebot/v1/workflows/{}, which the service's public docs do not list), so the workflow's type, status, message and placeholders were not checked; check them in the service's dashboard",
-            c.target, campaign.workflow_id
+            c.target,
+            campaign.workflow_id.as_deref().unwrap_or_default()
         ));
         check = None;
     }

@@ -54,6 +54,7 @@ impl Settings {
             description: _,
             kind,
             workflow_id,
+            workflow,
             voice,
             round,
             patients,
@@ -70,8 +71,12 @@ impl Settings {
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());
-        rows.put("workflow_id", workflow_id);
-        if let Some(words) = &header.workflow {
+        if let Some(id) = workflow_id {
+            rows.put("workflow_id", id);
+        }
+        if let Some(declared) = workflow {
+            declared_rows(&mut rows, declared);
+        } else if let Some(words) = &header.workflow {
             rows.put("workflow.message", &words.message);
             for (option, words) in &words.response_options {
                 rows.put(&format!("workflow.response_options.{option}"), words);
@@ -209,9 +214,15 @@ impl Settings {
         })
     }
 
-    /// The rows that come from the campaign: all but the fetched words of its workflow.
+    /// The rows that come from the campaign: all but the fetched words of its workflow. A
+    /// declared workflow's words are the campaign's (its rows include `workflow.name`, which
+    /// fetched words never have), so they are compared like any other.
     fn campaign_rows(&self) -> Vec<&(String, String)> {
-        self.0.iter().filter(|(n, _)| !fetched_row(n)).collect()
+        let declared = self.0.iter().any(|(n, _)| n == DECLARED);
+        self.0
+            .iter()
+            .filter(|(n, _)| declared || !fetched_row(n))
+            .collect()
     }
 }
 
@@ -219,6 +230,41 @@ const NONE: &str = "none";
 
 /// The settings that are the words of a workflow fetched from a target, not the campaign's.
 pub const FETCHED: [&str; 2] = ["workflow.message", "workflow.response_options."];
+
+/// The row only a declared workflow has.
+const DECLARED: &str = "workflow.name";
+
+/// The rows of a workflow declared in the campaign: everything that is pushed, the callback
+/// URL as the file writes it (the receiver's token is never in it).
+fn declared_rows(rows: &mut Rows, w: &crate::campaign::workflow::DeclaredWorkflow) {
+    let crate::campaign::workflow::DeclaredWorkflow {
+        name,
+        description,
+        message,
+        include_reply,
+        response_options,
+        call_back_url,
+    } = w;
+    rows.put(DECLARED, name);
+    if let Some(d) = description {
+        rows.put("workflow.description", d);
+    }
+    rows.put("workflow.message", message);
+    rows.put(
+        "workflow.include_reply",
+        if *include_reply { "yes" } else { "no" },
+    );
+    for (option, words) in response_options {
+        rows.put(&format!("workflow.response_options.{option}"), words);
+    }
+    rows.opt(
+        "workflow.call_back_url",
+        call_back_url
+            .as_deref()
+            .map(|u| crate::campaign::workflow::shown_url(u, None))
+            .as_deref(),
+    );
+}
 
 /// Whether a setting is one of the [`FETCHED`] words.
 fn fetched_row(name: &str) -> bool {

@@ -2,7 +2,6 @@
 //! its type fits the campaign's kind, it is active, every placeholder of its message gets a
 //! value, and every rendered message stays within the 4000-character limit.
 
-use std::collections::BTreeSet;
 use std::io;
 
 use voicebot_api::wire::{MAX_MESSAGE_CHARS, Workflow, WorkflowStatus, WorkflowType};
@@ -58,55 +57,7 @@ impl Sink for Fetched<'_> {
     }
 }
 
-/// The placeholders of a message: `[name]` for robocalls, `{{name}}` for conversations.
-pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
-    let (open, close) = match kind {
-        Kind::Robocall => ("[", "]"),
-        Kind::Conversation => ("{{", "}}"),
-    };
-    let mut out = BTreeSet::new();
-    let mut rest = message;
-    while let Some(start) = rest.find(open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(close) else { break };
-        let name = after[..end].trim();
-        if !name.is_empty() && !name.contains(char::is_whitespace) {
-            out.insert(name.to_owned());
-        }
-        rest = &after[end + close.len()..];
-    }
-    out
-}
-
-/// How many characters of `message` a patient hears, filled with `values`: what the
-/// service's [`MAX_MESSAGE_CHARS`] limits.
-pub fn heard_length(
-    kind: Kind,
-    message: &str,
-    values: &std::collections::BTreeMap<String, String>,
-) -> usize {
-    substitute(kind, message, values).chars().count()
-}
-
-/// The message as a patient would hear it.
-pub fn substitute(
-    kind: Kind,
-    message: &str,
-    values: &std::collections::BTreeMap<String, String>,
-) -> String {
-    let mut text = message.to_owned();
-    for (k, v) in values {
-        let token = match kind {
-            Kind::Robocall => format!("[{k}]"),
-            Kind::Conversation => format!("{{{{{k}}}}}"),
-        };
-        text = text.replace(&token, v);
-        if kind == Kind::Conversation {
-            text = text.replace(&format!("{{{{ {k} }}}}"), v);
-        }
-    }
-    text
-}
+pub use crate::campaign::workflow::{heard_length, placeholders, substitute};
 
 impl WorkflowCheck {
     /// Checks the workflow fetched from the target (`None`: not found there).
@@ -118,7 +69,7 @@ impl WorkflowCheck {
         let Some(w) = workflow else {
             check.problems.push(format!(
                 "the workflow {} does not exist on {target}",
-                campaign.workflow_id
+                campaign.workflow_id.as_deref().unwrap_or("(declared)")
             ));
             return check;
         };
@@ -248,7 +199,7 @@ mod tests {
             .join("campaigns/measles-reminder.yaml");
         let mut campaign = crate::validate::check_file(&path).campaign.unwrap();
         let workflow = |options: &[&str]| Workflow {
-            id: campaign.workflow_id.clone(),
+            id: campaign.workflow_id.clone().unwrap_or_default(),
             name: "w".into(),
             description: None,
             workflow_type: WorkflowType::Robocall,
@@ -279,38 +230,6 @@ mod tests {
             none.problems[0].ends_with("(its reply options are none)"),
             "{:?}",
             none.problems
-        );
-    }
-
-    #[test]
-    fn finds_placeholders_of_each_kind() {
-        let p = placeholders(
-            Kind::Robocall,
-            "Hello [name], see you on [date] at [ clinic ]. [ ]",
-        );
-        assert_eq!(
-            p.into_iter().collect::<Vec<_>>(),
-            ["clinic", "date", "name"]
-        );
-        let p = placeholders(
-            Kind::Conversation,
-            "Hi {{name}}, your {{ medicine }} is ready",
-        );
-        assert_eq!(p.into_iter().collect::<Vec<_>>(), ["medicine", "name"]);
-    }
-
-    #[test]
-    fn substitutes_values() {
-        let vars = [("name".to_owned(), "Ada".to_owned())]
-            .into_iter()
-            .collect();
-        assert_eq!(
-            substitute(Kind::Robocall, "Hello [name]!", &vars),
-            "Hello Ada!"
-        );
-        assert_eq!(
-            substitute(Kind::Conversation, "Hi {{name}} and {{ name }}", &vars),
-            "Hi Ada and Ada"
         );
     }
 }

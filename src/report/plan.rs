@@ -210,7 +210,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         out,
         "  {} · workflow {} · {} {} voice{round}",
         c.kind.as_str(),
-        c.workflow_id,
+        workflow_label(c),
         c.voice.accent,
         c.voice.gender.as_str()
     )?;
@@ -469,7 +469,11 @@ pub struct CampaignInfo<'a> {
     pub name: &'a str,
     pub file: String,
     pub kind: Kind,
-    pub workflow_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<&'a str>,
+    /// The declared workflow's name, when the campaign writes its workflow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_name: Option<&'a str>,
     pub round: Option<&'a str>,
 }
 
@@ -553,7 +557,8 @@ impl<'a> PlanView<'a> {
                 name: &c.name,
                 file: self.campaign_path.display().to_string(),
                 kind: c.kind,
-                workflow_id: &c.workflow_id,
+                workflow_id: c.workflow_id.as_deref(),
+                workflow_name: c.workflow.as_ref().map(|w| w.name.as_str()),
                 round: c.round.as_deref(),
             },
             message_checked: self.message_unchecked.is_none(),
@@ -627,6 +632,24 @@ impl<'a> PlanView<'a> {
 
 fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     write_pretty(&v.summary_document(), out)
+}
+
+/// How the plan names the campaign's workflow: its id, or the name it declares.
+fn workflow_label(c: &Campaign) -> String {
+    match (&c.workflow_id, &c.workflow) {
+        (Some(id), _) => id.clone(),
+        (None, Some(w)) => format!("{} (declared in the file)", w.name),
+        (None, None) => "none".to_owned(),
+    }
+}
+
+/// [`workflow_label`] in markdown.
+fn md_workflow_label(c: &Campaign) -> String {
+    match (&c.workflow_id, &c.workflow) {
+        (Some(id), _) => format!("`{id}`"),
+        (None, Some(w)) => format!("`{}` (declared in the file)", w.name.replace('`', "'")),
+        (None, None) => "none".to_owned(),
+    }
 }
 
 fn md_escape(s: &str) -> String {
@@ -730,10 +753,10 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(md, "### outreach plan: `{}`\n", c.name);
     let _ = writeln!(
         md,
-        "`{}` · {} · workflow `{}` · {} {} voice{}\n",
+        "`{}` · {} · workflow {} · {} {} voice{}\n",
         v.campaign_path.display(),
         c.kind.as_str(),
-        c.workflow_id,
+        md_workflow_label(c),
         c.voice.accent,
         c.voice.gender.as_str(),
         c.round

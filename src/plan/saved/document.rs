@@ -62,7 +62,9 @@ pub struct PlanCampaign<'a> {
     pub name: Cow<'a, str>,
     pub description: Cow<'a, str>,
     pub kind: Kind,
-    pub workflow_id: Cow<'a, str>,
+    /// The campaign's `workflow_id`; absent when it declares its workflow (`settings` hold it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<Cow<'a, str>>,
     pub round: Option<Cow<'a, str>>,
     /// The campaign file, as given to `plan`.
     pub file: Cow<'a, str>,

@@ -134,7 +134,7 @@ fn head<'a>(
             name: Cow::Borrowed(&c.name),
             description: Cow::Borrowed(&c.description),
             kind: c.kind,
-            workflow_id: Cow::Borrowed(&c.workflow_id),
+            workflow_id: c.workflow_id.as_deref().map(Cow::Borrowed),
             round: c.round.as_deref().map(Cow::Borrowed),
             file: Cow::Borrowed(&header.campaign_file),
             sha256: Cow::Borrowed(&header.campaign_sha256),
