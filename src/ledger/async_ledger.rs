@@ -18,7 +18,8 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Ledger, LedgerError};
+use super::workflows::OwnedKey;
+use super::{BindingKey, Ledger, LedgerError, WorkflowBinding};
 
 thread_local! {
     /// Set while this thread runs a call of [`AsyncLedger`] (a thread of the blocking pool).
@@ -126,6 +127,40 @@ impl AsyncLedger {
             drop(ledger);
         })
         .await
+    }
+
+    /// The binding of a declared workflow (see [`Ledger::workflow_binding`]).
+    pub async fn workflow_binding(
+        &self,
+        key: &BindingKey<'_>,
+    ) -> Result<Option<WorkflowBinding>, LedgerError> {
+        let key = OwnedKey::of(key);
+        self.call(move |l| l.workflow_binding(&key.key())).await
+    }
+
+    /// Binds a declared workflow, a compare-and-set (see [`Ledger::bind_workflow`]).
+    pub async fn bind_workflow(
+        &self,
+        key: &BindingKey<'_>,
+        previous: Option<&str>,
+        binding: &WorkflowBinding,
+    ) -> Result<bool, LedgerError> {
+        let key = OwnedKey::of(key);
+        let previous = previous.map(str::to_owned);
+        let binding = binding.clone();
+        self.call(move |l| l.bind_workflow(&key.key(), previous.as_deref(), &binding))
+            .await
+    }
+
+    /// Every workflow id bound for a campaign (see [`Ledger::bound_workflow_ids`]).
+    pub async fn bound_workflow_ids(
+        &self,
+        target: &str,
+        campaign: &str,
+    ) -> Result<Vec<String>, LedgerError> {
+        let (target, campaign) = (target.to_owned(), campaign.to_owned());
+        self.call(move |l| l.bound_workflow_ids(&target, &campaign))
+            .await
     }
 
     /// The ledger's file, or its Postgres URL with the password hidden.

@@ -28,6 +28,7 @@ mod model;
 mod postgres;
 mod sqlite;
 mod targets;
+mod workflows;
 
 pub use async_ledger::AsyncLedger;
 pub use callbacks::{CallOutcome, CallbackOutcomes, KEPT_MAX, Recorded};
@@ -41,6 +42,7 @@ pub use postgres::{PG_SCHEMA_VERSION, PgError, Postgres};
 pub use sqlite::SCHEMA_VERSION;
 use sqlite::Sqlite;
 pub use targets::TargetsRewritten;
+pub use workflows::{BindingKey, BindingProblem, FIELD_MAX, PUSHED_MAX, WorkflowBinding};
 
 #[cfg(test)]
 pub(crate) use postgres::tests::TestDb;
@@ -540,9 +542,70 @@ impl Ledger {
         }
     }
 
+    /// The binding of a declared workflow on a target, if any (see `workflows/`).
+    pub fn workflow_binding(
+        &self,
+        key: &BindingKey<'_>,
+    ) -> Result<Option<WorkflowBinding>, LedgerError> {
+        match self.store() {
+            Store::Sqlite(s) => s.workflows(|tx| workflows::BindingTx::binding(tx, key)),
+            Store::Postgres(p) => {
+                let key = workflows::OwnedKey::of(key);
+                p.workflows(move |tx| workflows::BindingTx::binding(tx, &key.key()))
+            }
+        }
+    }
+
+    /// Binds the key to a newly created workflow (and records it among the workflows ever
+    /// bound for the key), only if the key is still bound to `previous` (`None`: not
+    /// bound): a compare-and-set, so that two runners on one Postgres ledger never both
+    /// think they bound it. Returns false, having changed nothing, when someone else bound
+    /// it first: the caller reads it again. A binding that is not one (see
+    /// [`BindingProblem`]) is refused before anything is written.
+    pub fn bind_workflow(
+        &self,
+        key: &BindingKey<'_>,
+        previous: Option<&str>,
+        binding: &WorkflowBinding,
+    ) -> Result<bool, LedgerError> {
+        workflows::check(key, binding).map_err(|problem| LedgerError::Binding {
+            path: self.path().to_path_buf(),
+            problem,
+        })?;
+        match self.store() {
+            Store::Sqlite(s) => s.workflows(|tx| workflows::bind(tx, key, previous, binding)),
+            Store::Postgres(p) => {
+                let key = workflows::OwnedKey::of(key);
+                let previous = previous.map(str::to_owned);
+                let binding = binding.clone();
+                p.workflows(move |tx| {
+                    workflows::bind(tx, &key.key(), previous.as_deref(), &binding)
+                })
+            }
+        }
+    }
+
+    /// Every workflow id ever bound for this target and campaign (any name, any language),
+    /// the most recently bound first.
+    pub fn bound_workflow_ids(
+        &self,
+        target: &str,
+        campaign: &str,
+    ) -> Result<Vec<String>, LedgerError> {
+        match self.store() {
+            Store::Sqlite(s) => {
+                s.workflows(|tx| workflows::BindingTx::bound_ids(tx, target, campaign))
+            }
+            Store::Postgres(p) => {
+                let (target, campaign) = (target.to_owned(), campaign.to_owned());
+                p.workflows(move |tx| workflows::BindingTx::bound_ids(tx, &target, &campaign))
+            }
+        }
+    }
+
     /// Deletes patient data (numbers, source rows, replies) from attempts last updated before
     /// `before`, keeping their states and outcomes so counts stay right. Returns how many
-    /// attempts were purged.
+    /// attempts were purged. Workflow bindings are kept: they hold no patient data.
     pub fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         match self.store() {
             Store::Sqlite(s) => s.purge(before),

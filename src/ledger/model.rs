@@ -206,6 +206,12 @@ pub enum LedgerError {
     /// A shared ledger refused a write of this run (issue 14, class 11): its heartbeat is
     /// older than its lease by the database's clock, so other runners may have taken its
     /// calls over. A run past its lease never gets it back.
+    /// A workflow binding refused before anything was written (see `workflows/`).
+    #[error("the ledger {} refused a workflow binding: {problem}", path.display())]
+    Binding {
+        path: PathBuf,
+        problem: super::BindingProblem,
+    },
     #[error("this runner's lease on the ledger {} ran out (it stalled, or could not reach the database, for longer than --lease): other runners may have taken over its calls, so it records and sends nothing more, and they look up the calls it left `sending`", path.display())]
     LeaseLost { path: PathBuf },
 }

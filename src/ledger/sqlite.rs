@@ -17,13 +17,14 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::callbacks::SqliteCallbacks;
 use super::targets::{self, TargetsRewritten};
+use super::workflows::SqliteWorkflows;
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
     StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -65,6 +66,33 @@ const MIGRATION_6: &str =
     );
     ALTER TABLE campaigns ADD COLUMN opt_out_replies TEXT NOT NULL DEFAULT '[]';
     PRAGMA user_version = 6;";
+
+/// Version 7: which service workflow each declared workflow is bound to, and every workflow
+/// ever bound for it (issue 18: see `workflows/`).
+const MIGRATION_7: &str = "CREATE TABLE workflow_bindings (
+        target TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pushed TEXT NOT NULL,
+        bound_at TEXT NOT NULL,
+        PRIMARY KEY (target, campaign, workflow_name, language)
+    );
+    CREATE TABLE workflow_pushes (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pushed TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX workflow_pushes_by_campaign ON workflow_pushes(target, campaign);
+    PRAGMA user_version = 7;";
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
@@ -474,6 +502,12 @@ impl Sqlite {
             // Outcomes from the service's callbacks (issue 17): see `callbacks/`.
             let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(MIGRATION_6).map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
+        }
+        if version < 7 && upto >= 7 {
+            // Declared workflows bound to the service's (issue 18): see `workflows/`.
+            let tx = conn.transaction().map_err(&sql)?;
+            tx.execute_batch(MIGRATION_7).map_err(&sql)?;
             tx.commit().map_err(&sql)?;
         }
         Ok(())
@@ -999,6 +1033,19 @@ impl Sqlite {
         Ok(out)
     }
 
+    /// Runs `f` over the bindings' statements in one transaction (a bind's first statement
+    /// writes, so it waits its turn for the write lock, and reads nothing stale).
+    pub(super) fn workflows<R>(
+        &self,
+        f: impl FnOnce(&mut SqliteWorkflows<'_, '_>) -> rusqlite::Result<R>,
+    ) -> Result<R, LedgerError> {
+        let sql = sql_error(&self.path);
+        let tx = self.conn.unchecked_transaction().map_err(&sql)?;
+        let out = f(&mut SqliteWorkflows(&tx)).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(out)
+    }
+
     /// The numbers whose reply opted them out.
     pub(super) fn reply_opt_outs(&self) -> Result<Vec<String>, LedgerError> {
         let mut stmt = self
@@ -1043,6 +1090,15 @@ impl Sqlite {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
             .map_err(self.sql())?;
         Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+impl Sqlite {
+    /// The file at `path` migrated up to version `upto` only, as an older build left it: for
+    /// the upgrade tests of the other modules.
+    pub(super) fn at_version(path: &Path, upto: i64) -> Result<Sqlite, LedgerError> {
+        Sqlite::connect(path, upto)
     }
 }
 
@@ -1467,7 +1523,7 @@ mod tests {
         }
         assert_eq!(user_version(&path), 5);
         let mut l = Ledger::open(&path).unwrap();
-        assert_eq!((user_version(&path), SCHEMA_VERSION), (6, 6));
+        assert_eq!((user_version(&path), SCHEMA_VERSION), (7, 7));
         let conn = Connection::open(&path).unwrap();
         let replies: String = conn
             .query_row(

@@ -98,10 +98,12 @@ fn as_an_older_build_wrote_it(state: &Path, normal: &str, spelt: &str) {
                 )
                 .unwrap();
             }
-            // Without what the later versions added (the callback receiver's tables).
+            // Without what the later versions added (the callback receiver's tables, the
+            // workflow bindings).
             conn.execute_batch(
                 "DROP INDEX calls_by_batch; DROP TABLE batches; DROP TABLE kept_callbacks;
                  DROP TABLE reply_opt_outs; ALTER TABLE campaigns DROP COLUMN opt_out_replies;
+                 DROP TABLE workflow_bindings; DROP TABLE workflow_pushes;
                  PRAGMA user_version = 4;",
             )
             .unwrap();
@@ -132,6 +134,7 @@ fn as_an_older_build_wrote_it(state: &Path, normal: &str, spelt: &str) {
             c.batch_execute(
                 "DROP INDEX calls_by_batch; DROP TABLE batches; DROP TABLE kept_callbacks;
                  DROP TABLE reply_opt_outs; ALTER TABLE campaigns DROP COLUMN opt_out_replies;
+                 DROP TABLE workflow_bindings; DROP TABLE workflow_pushes;
                  UPDATE outreach_schema SET version = 2;",
             )
             .unwrap();

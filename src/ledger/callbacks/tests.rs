@@ -28,8 +28,9 @@ pub(in crate::ledger) fn k1_answered_in_b1() -> CallbackOutcomes {
     }
 }
 
-/// Runs `scenario` on a SQLite ledger, then on a Postgres one when a server is configured.
-fn on_both(tag: &str, scenario: impl Fn(&mut Ledger)) {
+/// Runs `scenario` on a SQLite ledger, then on a Postgres one when a server is configured
+/// (else it says it skipped Postgres).
+pub(in crate::ledger) fn on_both(tag: &str, scenario: impl Fn(&mut Ledger)) {
     let dir = tempfile::tempdir().unwrap();
     let mut l = Ledger::open(&dir.path().join("state.db")).unwrap();
     scenario(&mut l);

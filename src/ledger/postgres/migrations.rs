@@ -6,7 +6,7 @@ use crate::ledger::targets::{self, TargetsRewritten};
 use crate::settings::target::{budget_scope, split_budget_scope};
 
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 4;
+pub const PG_SCHEMA_VERSION: i32 = 5;
 
 /// Version 4 (issue 17): see `ledger/callbacks/`.
 const MIGRATION_4: &str =
@@ -34,6 +34,33 @@ const MIGRATION_4: &str =
     );
     ALTER TABLE campaigns ADD COLUMN opt_out_replies TEXT NOT NULL DEFAULT '[]';
     UPDATE outreach_schema SET version = 4 WHERE id = 1;";
+
+/// Version 5 (issue 18): which service workflow each declared workflow is bound to, and
+/// every workflow ever bound for it; see `ledger/workflows/`.
+const MIGRATION_5: &str = "CREATE TABLE workflow_bindings (
+        target TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pushed TEXT NOT NULL,
+        bound_at TEXT NOT NULL,
+        PRIMARY KEY (target, campaign, workflow_name, language)
+    );
+    CREATE TABLE workflow_pushes (
+        id BIGSERIAL PRIMARY KEY,
+        target TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pushed TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX workflow_pushes_by_campaign ON workflow_pushes (target, campaign);
+    UPDATE outreach_schema SET version = 5 WHERE id = 1;";
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
@@ -171,6 +198,9 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Migrated, postgres
         // kept until their batch is known (or refused, for inspection); the numbers whose
         // reply opted them out, and the replies each campaign counts as one.
         tx.batch_execute(MIGRATION_4)?;
+    }
+    if version < 5 && upto >= 5 {
+        tx.batch_execute(MIGRATION_5)?;
     }
     tx.commit()?;
     Ok(Migrated {

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use postgres::types::{FromSql, Type};
 
 use super::callbacks::PgCallbacks;
+use super::workflows::PgWorkflows;
 use super::{
     Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
     StoredSeconds, StoredTime, UnknownState, hostname, now,
@@ -819,6 +820,20 @@ impl Postgres {
         })
     }
 
+    /// Runs `f` over the bindings' statements in one transaction (run again whole if the
+    /// server aborts it for a deadlock).
+    pub(super) fn workflows<R: Send + 'static>(
+        &self,
+        mut f: impl FnMut(&mut PgWorkflows<'_, '_>) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> Result<R, LedgerError> {
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let out = f(&mut PgWorkflows(&mut tx))?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
     /// The numbers whose reply opted them out.
     pub(super) fn reply_opt_outs(&self) -> Result<Vec<String>, LedgerError> {
         self.run(|c| {
@@ -917,6 +932,17 @@ pub(crate) mod tests {
                 ));
             }
         }
+    }
+
+    /// The test database migrated up to version `upto` only, as an older build left it: for
+    /// the upgrade tests of the other modules.
+    pub(crate) fn migrated_to(db: &TestDb, upto: i32) -> Client {
+        let mut c = Client::connect(&db.url, NoTls).unwrap();
+        assert_eq!(
+            super::migrations::migrate_to(&mut c, upto).unwrap().too_new,
+            None
+        );
+        c
     }
 
     /// The test database's ledger with one call, `k1`, recorded `sending` by a run.
@@ -1184,7 +1210,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!((version, super::PG_SCHEMA_VERSION), (4, 4));
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (5, 5));
         let replies: String = c
             .query_one(
                 "SELECT opt_out_replies FROM campaigns WHERE name = 'c'",
