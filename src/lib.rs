@@ -108,5 +108,6 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Config::Init(settings) => commands::init::run(&settings, out),
         Config::MockServer(args) => commands::mock_server::run(args),
         Config::Callbacks(settings) => commands::callbacks::run(&settings),
+        Config::Workflows(settings) => commands::workflows::run(&settings, out),
     }
 }

@@ -12,10 +12,10 @@
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use outreach::client::{Client, LookupError, MAX_RETRY_AFTER, SendError};
+use outreach::client::{Client, CreateError, LookupError, MAX_RETRY_AFTER, SendError};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use voicebot_api::wire::ProcessingStatus;
+use voicebot_api::wire::{CreateWorkflow, ProcessingStatus, WorkflowType};
 
 const KEY: &str = "contract-key-5d1e";
 const ROBOCALL_WORKFLOW: &str = "9b643eb4-0799-4761-bd34-9580eb315aaf";
@@ -429,4 +429,219 @@ fn an_oversized_answer_is_not_read_into_memory() {
         matches!(&answer, Err(SendError::InDoubt(m)) if m.contains("larger than")),
         "{answer:?}"
     );
+}
+
+/// A create as `apply` sends it for a declared workflow (every field the docs list).
+fn create_body() -> CreateWorkflow {
+    CreateWorkflow {
+        name: "measles-second-dose".into(),
+        description: Some("Second dose reminders".into()),
+        workflow_type: WorkflowType::Robocall,
+        message: "Hello [name], [child]'s second measles dose is due on [date] at [clinic].".into(),
+        include_reply: Some(true),
+        response_options: Some(
+            [("1", "I will come"), ("2", "Please call me back")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        ),
+        call_back_url: Some(
+            "https://outreach.example.org/callbacks/3f1c9a7e5b2d4f60818a9c0b1d2e3f40".into(),
+        ),
+    }
+}
+
+// [doc] `POST /voicebot/v1/workflows` with `name`, `description`, `workflow_type`, `message`,
+// `include_reply`, `response_options` (`{"1": "text"}`) and `call_back_url` (spelt so), the
+// bearer key and a JSON body; "the answer's `data` has the new workflow's `id`".
+#[test]
+fn a_workflow_create_is_the_documented_request_and_its_id_is_read() {
+    let server = MockServer::start();
+    let created = server.mock(|when, then| {
+        when.method(POST)
+            .path("/voicebot/v1/workflows")
+            .header("authorization", format!("Bearer {KEY}"))
+            .header("content-type", "application/json")
+            .json_body(json!({
+                "name": "measles-second-dose",
+                "description": "Second dose reminders",
+                "workflow_type": "ROBOCALL",
+                "message": "Hello [name], [child]'s second measles dose is due on [date] at [clinic].",
+                "include_reply": true,
+                "response_options": {"1": "I will come", "2": "Please call me back"},
+                "call_back_url": "https://outreach.example.org/callbacks/3f1c9a7e5b2d4f60818a9c0b1d2e3f40"
+            }));
+        then.status(200).body(
+            r#"{"status": "Ok", "message": "workflow created successfully", "data": {"id": "wf-7f3a"}}"#,
+        );
+    });
+    let answer = runtime().block_on(client(&server).create_workflow(&create_body()));
+    created.assert();
+    assert_eq!(answer.unwrap().id, "wf-7f3a");
+}
+
+// Lenient: the whole workflow in `data` (as the mock answers), another 2xx, keys reordered.
+#[test]
+fn a_workflow_create_answered_with_the_whole_workflow_is_read() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path("/voicebot/v1/workflows");
+        then.status(201).body(
+            r#"{"data": {"name": "measles-second-dose", "status": "ACTIVE", "id": "9b643eb4-0799-4761-bd34-9580eb315aaf", "workflow_type": "ROBOCALL", "message": "m", "extra": [1]}, "status": "Ok"}"#,
+        );
+    });
+    let answer = runtime().block_on(client(&server).create_workflow(&create_body()));
+    assert_eq!(answer.unwrap().id, "9b643eb4-0799-4761-bd34-9580eb315aaf");
+}
+
+// A 4xx creates nothing: a rejection with the server's message, cut and inert; 401 is the key.
+#[test]
+fn a_workflow_create_rejected_carries_the_message() {
+    let server = MockServer::start();
+    let mut rejected = server.mock(|when, then| {
+        when.method(POST).path("/voicebot/v1/workflows");
+        then.status(422)
+            .body(r#"{"status": "Error", "message": "name is required\u001b[2J", "data": {}}"#);
+    });
+    let client = client(&server);
+    let rt = runtime();
+    assert_eq!(
+        rt.block_on(client.create_workflow(&create_body())),
+        Err(CreateError::Rejected {
+            status: 422,
+            message: "name is required?[2J".to_owned()
+        })
+    );
+    rejected.delete();
+    let mut refused = server.mock(|when, then| {
+        when.method(POST).path("/voicebot/v1/workflows");
+        then.status(401)
+            .body(r#"{"status": "Error", "message": "unknown API key", "data": {}}"#);
+    });
+    assert_eq!(
+        rt.block_on(client.create_workflow(&create_body())),
+        Err(CreateError::Unauthorized("unknown API key".to_owned()))
+    );
+    refused.delete();
+    server.mock(|when, then| {
+        when.method(POST).path("/voicebot/v1/workflows");
+        then.status(429).header("retry-after", "2").body("{}");
+    });
+    assert!(matches!(
+        rt.block_on(client.create_workflow(&create_body())),
+        Err(CreateError::Rejected { status: 429, .. })
+    ));
+}
+
+// A 5xx, or a 2xx whose answer has no usable id, may have created a workflow: in doubt.
+#[test]
+fn a_workflow_create_answered_5xx_or_without_an_id_is_in_doubt() {
+    let server = MockServer::start();
+    let client = client(&server);
+    let rt = runtime();
+    for status in [500, 502, 503] {
+        let mut failing = server.mock(|when, then| {
+            when.method(POST).path("/voicebot/v1/workflows");
+            then.status(status)
+                .body("<html><body>Bad gateway</body></html>");
+        });
+        let answer = rt.block_on(client.create_workflow(&create_body()));
+        assert!(
+            matches!(&answer, Err(CreateError::InDoubt(m)) if m.contains(&status.to_string())),
+            "{status}: {answer:?}"
+        );
+        failing.delete();
+    }
+    for body in [
+        r#"{"status": "Ok", "data": {}}"#.to_owned(),
+        "<html>ok</html>".to_owned(),
+        r#"{"status": "Ok", "data": {"id": "../status/x"}}"#.to_owned(),
+        format!(
+            r#"{{"data": {{"id": "w1"}}, "pad": "{}"}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        ),
+    ] {
+        let mut odd = server.mock(|when, then| {
+            when.method(POST).path("/voicebot/v1/workflows");
+            then.status(200).body(body.clone());
+        });
+        let answer = rt.block_on(client.create_workflow(&create_body()));
+        assert!(
+            matches!(&answer, Err(CreateError::InDoubt(m)) if !m.contains("../status")),
+            "{answer:?}"
+        );
+        odd.delete();
+    }
+}
+
+// Connection refused: the request never left, so nothing was created.
+#[test]
+fn a_workflow_create_to_a_closed_port_was_not_sent() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = Client::new(
+        &format!("http://127.0.0.1:{port}"),
+        SecretString::from(KEY.to_owned()),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let answer = runtime().block_on(client.create_workflow(&create_body()));
+    assert!(matches!(answer, Err(CreateError::NotSent(_))), "{answer:?}");
+}
+
+// [ours] the list: `?page=&limit=`, read page after page until a short page; 404 is `None`.
+#[test]
+fn the_workflow_list_is_paged_and_absent_on_404() {
+    let workflow = |id: String| json!({"id": id, "name": "n", "workflow_type": "ROBOCALL", "message": "m", "status": "ACTIVE"});
+    let server = MockServer::start();
+    let client = client(&server);
+    let rt = runtime();
+    assert_eq!(rt.block_on(client.workflows_all()).unwrap(), None);
+    let first: Vec<Value> = (0..100).map(|i| workflow(format!("w{i}"))).collect();
+    let second: Vec<Value> = (100..130).map(|i| workflow(format!("w{i}"))).collect();
+    let one = server.mock(|when, then| {
+        when.method(GET)
+            .path("/voicebot/v1/workflows")
+            .query_param("page", "1")
+            .query_param("limit", "100")
+            .header("authorization", format!("Bearer {KEY}"));
+        then.status(200)
+            .json_body(json!({"status": "Ok", "data": {"workflows": first, "total": 130}}));
+    });
+    let two = server.mock(|when, then| {
+        when.method(GET)
+            .path("/voicebot/v1/workflows")
+            .query_param("page", "2");
+        then.status(200)
+            .json_body(json!({"status": "Ok", "data": {"workflows": second, "total": 130}}));
+    });
+    let all = rt.block_on(client.workflows_all()).unwrap().unwrap();
+    one.assert();
+    two.assert();
+    assert!(all.complete);
+    assert_eq!(all.workflows.len(), 130);
+    assert_eq!(all.workflows[129].id, "w129");
+}
+
+// A server that ignores `page` answers the same page forever: the list stops at the first
+// page that adds nothing.
+#[test]
+fn a_list_that_ignores_its_page_is_read_once() {
+    let server = MockServer::start();
+    let same: Vec<Value> = (0..100)
+        .map(|i| json!({"id": format!("w{i}"), "name": "n", "workflow_type": "ROBOCALL", "message": "m"}))
+        .collect();
+    let list = server.mock(|when, then| {
+        when.method(GET).path("/voicebot/v1/workflows");
+        then.status(200)
+            .json_body(json!({"status": "Ok", "data": {"workflows": same}}));
+    });
+    let all = runtime()
+        .block_on(client(&server).workflows_all())
+        .unwrap()
+        .unwrap();
+    assert_eq!(all.workflows.len(), 100);
+    list.assert_calls(2);
 }

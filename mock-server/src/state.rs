@@ -72,11 +72,15 @@ struct WorkflowRecord {
     target: u32,
 }
 
-/// What a batch needs of its workflow, shared by all batches placed between two edits of it.
+/// What a batch needs of its workflow, shared by all batches placed between two edits of it:
+/// a later edit makes a new target, so an earlier call keeps the words it was placed with.
 #[derive(Debug)]
 struct Target {
     workflow_id: Arc<str>,
     call_back_url: Option<Arc<str>>,
+    /// The workflow's message when the batch was placed, and how its placeholders are written.
+    message: Arc<str>,
+    workflow_type: WorkflowType,
 }
 
 /// Where a batch's callback stands.
@@ -126,6 +130,13 @@ pub struct MockCall {
     pub call_id: String,
     pub batch_id: String,
     pub workflow_id: String,
+    /// The workflow's message as the call was placed with it (a later edit of the workflow
+    /// does not change it), its placeholders filled from `workflow_variables`: `[x]` for
+    /// ROBOCALL, `{{x}}` for CONVERSATION. At most `MAX_MESSAGE_CHARS` characters.
+    pub message: String,
+    /// Whether `message` was cut at `MAX_MESSAGE_CHARS` (a conversation call's values may
+    /// fill it past what a robocall may hear).
+    pub message_truncated: bool,
     pub phone_number: String,
     /// 1 for the first call to this number since start or reset, then 2, 3, …
     pub attempt: u32,
@@ -222,6 +233,8 @@ impl ReplicaState {
         self.targets.push(Target {
             workflow_id: Arc::from(workflow.id.as_str()),
             call_back_url: workflow.call_back_url.as_deref().map(Arc::from),
+            message: Arc::from(workflow.message.as_str()),
+            workflow_type: workflow.workflow_type.clone(),
         });
         u32::try_from(self.targets.len() - 1).unwrap_or(u32::MAX)
     }
@@ -542,10 +555,11 @@ impl ReplicaState {
     /// `POST /voicebot/v1/workflows`.
     pub fn create_workflow(&mut self, body: &Value, now_ms: u64) -> Result<Workflow, ApiError> {
         let fields = validate::workflow_fields(body, true)?;
-        self.workflow_counter += 1;
         let stamp = rfc3339(now_ms);
         let mut workflow = Workflow {
-            id: self.codec.encode(IdKind::Workflow, self.workflow_counter),
+            id: self
+                .codec
+                .encode(IdKind::Workflow, self.workflow_counter + 1),
             name: String::new(),
             description: None,
             workflow_type: WorkflowType::Robocall,
@@ -558,6 +572,9 @@ impl ReplicaState {
             updated_at: Some(stamp),
         };
         apply(&mut workflow, fields);
+        validate::workflow_consistent(workflow.include_reply, &workflow.response_options)?;
+        // The id is spent only once the workflow is made.
+        self.workflow_counter += 1;
         let record = self.record(workflow.clone());
         self.workflows.push(record);
         Ok(workflow)
@@ -605,6 +622,7 @@ impl ReplicaState {
             .ok_or_else(|| Self::workflow_not_found(id))?;
         let mut workflow = self.workflows[index].workflow.clone();
         apply(&mut workflow, fields);
+        validate::workflow_consistent(workflow.include_reply, &workflow.response_options)?;
         workflow.updated_at = Some(rfc3339(now_ms));
         self.workflows[index] = self.record(workflow.clone());
         Ok(workflow)
@@ -684,14 +702,20 @@ impl ReplicaState {
                 let batch = &self.batches[call.batch as usize];
                 let status = self.status_of(call, now_ms);
                 let is_final = status.is_final();
+                let target = &self.targets[batch.target as usize];
+                let workflow_variables = serde_json::from_str(self.text.get(call.variables))
+                    .unwrap_or_else(|_| Value::Object(Map::new()));
+                let (message, message_truncated) =
+                    validate::render(&target.message, &target.workflow_type, &workflow_variables);
                 MockCall {
                     call_id: self.codec.encode(IdKind::Call, index as u64),
                     batch_id: self.codec.encode(IdKind::Batch, u64::from(call.batch)),
-                    workflow_id: self.targets[batch.target as usize].workflow_id.to_string(),
+                    workflow_id: target.workflow_id.to_string(),
+                    message,
+                    message_truncated,
                     phone_number: format!("+{}", call.phone),
                     attempt: call.attempt,
-                    workflow_variables: serde_json::from_str(self.text.get(call.variables))
-                        .unwrap_or_else(|_| Value::Object(Map::new())),
+                    workflow_variables,
                     user_tag_identifiers: self.tags_of(call).map_or(Value::Null, Value::Object),
                     processing_status: status,
                     outcome: call.outcome,

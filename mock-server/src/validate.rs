@@ -287,6 +287,36 @@ pub fn placeholders(
     found
 }
 
+/// The message as a call hears it: each placeholder replaced by its value in `variables` (a
+/// JSON object of strings; one with no value is left as written), cut at
+/// [`MAX_MESSAGE_CHARS`] characters. The `bool` says whether it was cut.
+pub fn render(message: &str, workflow_type: &WorkflowType, variables: &Value) -> (String, bool) {
+    let mut out = String::with_capacity(message.len());
+    let mut from = 0;
+    for (range, name) in placeholders(message, workflow_type) {
+        out.push_str(&message[from..range.start]);
+        match variables.get(&name).and_then(Value::as_str) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&message[range.clone()]),
+        }
+        from = range.end;
+        if out.len() > MAX_MESSAGE_CHARS * 4 {
+            // Enough bytes for the characters kept: the rest is never looked at.
+            break;
+        }
+    }
+    if from < message.len() && out.len() <= MAX_MESSAGE_CHARS * 4 {
+        out.push_str(&message[from..]);
+    }
+    match out.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => {
+            out.truncate(cut);
+            (out, true)
+        }
+        None => (out, false),
+    }
+}
+
 /// Checks every entry's variables against the workflow message: each placeholder needs a
 /// value, and the substituted message must fit in 4000 characters (robocalls).
 pub fn render_check(
@@ -323,6 +353,24 @@ pub fn render_check(
                 "workflow_params[{index}].workflow_variables: the message is {chars} characters after substitution; at most {MAX_MESSAGE_CHARS} are allowed"
             )));
         }
+    }
+    Ok(())
+}
+
+/// A response option's key: the keypad digit `1` to `9`.
+fn is_option_key(key: &str) -> bool {
+    matches!(key.as_bytes(), [b'1'..=b'9'])
+}
+
+/// The rules across a workflow's fields, checked on the workflow a create or patch makes.
+pub fn workflow_consistent(
+    include_reply: bool,
+    options: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    if include_reply && options.is_empty() {
+        return Err(ApiError::invalid(
+            "include_reply is true but there are no response_options",
+        ));
     }
     Ok(())
 }
@@ -411,6 +459,11 @@ pub fn workflow_fields(body: &Value, create: bool) -> Result<WorkflowFields, Api
         Some(Value::Object(options)) => {
             let mut parsed = BTreeMap::new();
             for (key, value) in options {
+                if !is_option_key(key) {
+                    return Err(ApiError::invalid(
+                        "response_options keys must be \"1\" to \"9\" (the key the patient presses)",
+                    ));
+                }
                 let text = scalar_text(value).ok_or_else(|| {
                     ApiError::invalid(format!("response_options.{key} must be a string"))
                 })?;
@@ -429,9 +482,10 @@ pub fn workflow_fields(body: &Value, create: bool) -> Result<WorkflowFields, Api
         if let Some(url) = &url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(ApiError::invalid(format!(
-                "call_back_url '{url}' must be an http:// or https:// URL"
-            )));
+            // The URL is not echoed: a callback URL ends in the receiver's token.
+            return Err(ApiError::invalid(
+                "call_back_url must be an http:// or https:// URL",
+            ));
         }
         fields.call_back_url = Some(url);
     }

@@ -3,8 +3,10 @@
 
 mod callbacks;
 mod resolve;
+mod workflows;
 pub use callbacks::CallbacksArgs;
 pub use resolve::{logging, resolve};
+pub use workflows::{ServerArgs, WorkflowsArgs, WorkflowsCommand, WorkflowsFormat};
 
 use std::path::PathBuf;
 
@@ -316,6 +318,14 @@ pub enum Command {
     /// Exit codes: 0 stopped by a signal, 2 could not start (no token or a short one, the
     /// address in use, the ledger unreachable).
     Callbacks(CallbacksArgs),
+    /// List, show and pull the server's workflows (the messages patients hear).
+    ///
+    /// `outreach workflows list` lists them, `show ID` shows one in full, and `pull ID`
+    /// prints a `workflow:` block to paste into a campaign, so that a workflow made by hand on
+    /// the service moves into the reviewed file. Against `--mock` or `--api-url` (the live
+    /// API by default); the key from INTRON_API_KEY or --api-key-file. No output holds a
+    /// callback URL's token.
+    Workflows(WorkflowsArgs),
 }
 
 // The flags of `outreach init` (its help text is the variant\'s).

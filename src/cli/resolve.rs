@@ -137,6 +137,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         },
         Command::MockServer(args) => Config::MockServer(args),
         Command::Callbacks(args) => Config::Callbacks(super::callbacks::resolve(args)?),
+        Command::Workflows(args) => Config::Workflows(super::workflows::resolve(args)?),
     })
 }
 
@@ -164,7 +165,7 @@ fn allow_sources(args: &SourceArgs) -> anyhow::Result<()> {
 const MAX_API_KEY_FILE_BYTES: u64 = 4096;
 
 /// The API key: `--api-key-file`, else `INTRON_API_KEY`. Never from a campaign file.
-fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
+pub(super) fn api_key(args: &TargetArgs) -> anyhow::Result<Option<SecretString>> {
     if let Some(path) = &args.api_key_file {
         let text = crate::load::input_file::read_text(path, MAX_API_KEY_FILE_BYTES)
             .with_context(|| format!("cannot read the API key file {}", path.display()))?;

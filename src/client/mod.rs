@@ -4,6 +4,11 @@
 //! responses are parsed leniently; the [ours] endpoints are optional (a 404 there means "not
 //! supported", never a failure).
 
+mod workflows;
+pub use workflows::{
+    AllWorkflows, CreateError, MAX_ID_CHARS, MAX_PAGES, PAGE_LIMIT, is_workflow_id,
+};
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -219,6 +224,15 @@ impl Client {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, LookupError> {
+        self.get_capped(path, MAX_LOOKUP_ANSWER).await
+    }
+
+    /// A GET whose answer is read up to `cap` bytes: `None` on 404.
+    async fn get_capped<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        cap: usize,
+    ) -> Result<Option<T>, LookupError> {
         let resp = self
             .http
             .get(self.url(path))
@@ -233,7 +247,7 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             return Err(LookupError::Unauthorized);
         }
-        let text = body_text(resp, MAX_LOOKUP_ANSWER)
+        let text = body_text(resp, cap)
             .await
             .map_err(|e| LookupError::Other(e.to_string()))?;
         if !status.is_success() {

@@ -13,6 +13,7 @@ pub mod status;
 pub mod sync;
 pub mod validate;
 pub mod watch;
+pub mod workflows;
 
 use anyhow::Context as _;
 

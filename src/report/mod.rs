@@ -20,3 +20,4 @@ pub mod sync;
 pub mod validation;
 pub mod watch;
 pub mod words;
+pub mod workflows;

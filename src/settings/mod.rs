@@ -4,6 +4,7 @@
 pub mod callbacks;
 pub mod formats;
 pub mod target;
+pub mod workflows;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,6 +68,7 @@ pub enum Config {
     },
     MockServer(mock_server::MockArgs),
     Callbacks(callbacks::CallbacksSettings),
+    Workflows(workflows::WorkflowsSettings),
 }
 
 /// How the log on standard error is written (`--log-format`, `-v`, `--color`), for every

@@ -31,6 +31,11 @@ pub fn workflow(id: &str) -> String {
     format!("/voicebot/v1/workflows/{id}")
 }
 
+/// The path of one page of the workflow list [ours] (pages start at 1).
+pub fn workflows_page(page: u64, limit: u64) -> String {
+    format!("/voicebot/v1/workflows?page={page}&limit={limit}")
+}
+
 /// The path of a workflow's requests.
 pub fn workflow_requests(id: &str) -> String {
     format!("/voicebot/v1/workflows/{id}/requests")
@@ -54,6 +59,10 @@ mod tests {
             WORKFLOW_REQUESTS.replace("{id}", "w1")
         );
         assert_eq!(batch("b1"), BATCH.replace("{batch_id}", "b1"));
+        assert_eq!(
+            workflows_page(2, 50),
+            format!("{WORKFLOWS}?page=2&limit=50")
+        );
         for route in [ROBOCALL, ROBOCALL_ALIAS, CONVERSATION, WORKFLOWS] {
             assert!(route.starts_with(PREFIX), "{route}");
         }

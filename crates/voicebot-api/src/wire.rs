@@ -335,6 +335,13 @@ pub struct CreateWorkflow {
     pub call_back_url: Option<String>,
 }
 
+/// `data` of the answer to `POST /voicebot/v1/workflows` [doc]: the new workflow's `id`. Read
+/// leniently: the mock answers the whole workflow, the service may answer only `{"id": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowCreated {
+    pub id: String,
+}
+
 /// `PATCH /voicebot/v1/workflows/{id}` body: every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatchWorkflow {
