@@ -22,6 +22,7 @@ mod stopped;
 mod summary;
 pub mod sync;
 mod verify;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -204,7 +205,7 @@ async fn on_ledger(
     loaded: &Loaded,
     api: Api,
 ) -> anyhow::Result<Applied> {
-    let campaign = loaded.campaign.clone();
+    let mut campaign = loaded.campaign.clone();
     let round = campaign.round.clone().unwrap_or_default();
     // What is printed of the ledger: its file, or its URL with the password hidden.
     let state_path = ledger.path().to_path_buf();
@@ -229,6 +230,17 @@ async fn on_ledger(
 
     if api.live && !s.new_ledger {
         first_run_on_this_ledger(ledger, &campaign.name, &api, operator.prompt).await?;
+    }
+    // A declared workflow exists on the target, as the file writes it, before any call.
+    match workflow::ensure(s, &api, ledger, &campaign, operator.prompt).await? {
+        workflow::Ensured::ById => {}
+        workflow::Ensured::Declared(id) => campaign.workflow_id = Some(id),
+        workflow::Ensured::NotConfirmed => {
+            return Err(anyhow::anyhow!(
+                "the creation of workflow `{}` was not confirmed; nothing was sent",
+                campaign.workflow.as_ref().map_or("", |w| w.name.as_str())
+            ));
+        }
     }
 
     let run_id = {

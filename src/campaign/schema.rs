@@ -14,7 +14,17 @@ use crate::load::document::{Document, escape};
 /// The schema as a JSON value.
 pub fn schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| schemars::schema_for!(Campaign).to_value())
+    SCHEMA.get_or_init(|| {
+        let mut schema = schemars::schema_for!(Campaign).to_value();
+        // A campaign names its workflow (`workflow_id`) or writes it (`workflow`): one of them.
+        if let Some(root) = schema.as_object_mut() {
+            root.insert(
+                "oneOf".to_owned(),
+                serde_json::json!([{"required": ["workflow_id"]}, {"required": ["workflow"]}]),
+            );
+        }
+        schema
+    })
 }
 
 /// The schema as published in `schemas/campaign.schema.json` (pretty JSON, trailing newline).
@@ -45,6 +55,17 @@ pub fn check<S: std::hash::BuildHasher>(
     for error in validator().iter_errors(&doc.value) {
         let pointer = error.instance_path().as_str().to_owned();
         if skip.contains(&pointer) {
+            continue;
+        }
+        // Neither or both of `workflow_id` and `workflow`: the semantic rules say which, in
+        // words (`workflow-missing`, `workflow-twice`).
+        if pointer.is_empty()
+            && matches!(
+                error.kind(),
+                ValidationErrorKind::OneOfNotValid { .. }
+                    | ValidationErrorKind::OneOfMultipleValid { .. }
+            )
+        {
             continue;
         }
         let diag = describe(doc, &pointer, error.kind(), error.instance());

@@ -13,7 +13,7 @@ use crate::settings::callbacks::{
 };
 
 /// The environment variable that holds the current token.
-const TOKEN_ENV: &str = "OUTREACH_CALLBACK_TOKEN";
+pub(super) const TOKEN_ENV: &str = "OUTREACH_CALLBACK_TOKEN";
 /// The environment variable that holds the previous token, during a rotation.
 const PREVIOUS_TOKEN_ENV: &str = "OUTREACH_CALLBACK_TOKEN_PREVIOUS";
 
@@ -109,7 +109,7 @@ const MAX_TOKEN_FILE_BYTES: u64 = 4096;
 
 /// A token from `file`, else from the environment variable `env`. Its text is never part of
 /// a message.
-fn token(file: Option<&Path>, env: &str) -> anyhow::Result<Option<SecretString>> {
+pub(super) fn token(file: Option<&Path>, env: &str) -> anyhow::Result<Option<SecretString>> {
     let token = match file {
         Some(path) => {
             let shown = path.display();

@@ -452,6 +452,16 @@ pub struct ApplyArgs {
     /// Confirm that this is the campaign's first run against this target with this ledger.
     #[arg(long)]
     pub new_ledger: bool,
+    /// When the campaign's declared workflow was edited on the service by hand since apply
+    /// pushed it, create a workflow of the file's words anyway and call with it (without
+    /// this, apply refuses and shows the three versions).
+    #[arg(long)]
+    pub overwrite_workflow: bool,
+    /// Read the receiver's token, appended to a declared workflow's call_back_url when apply
+    /// creates it, from this file, readable by its owner only (otherwise from
+    /// OUTREACH_CALLBACK_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub callback_token_file: Option<PathBuf>,
     /// The campaign was moved or renamed from OLD.yaml: the ledger records campaign names
     /// with their file (relative to the repository) and refuses another file of the same
     /// name, which would share its record of calls.

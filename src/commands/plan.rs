@@ -21,6 +21,20 @@ fn check_workflow(
     key: Option<secrecy::SecretString>,
     campaign: &campaign::Campaign,
 ) -> anyhow::Result<WorkflowCheck> {
+    let Some(workflow_id) = campaign.workflow_id.as_deref() else {
+        anyhow::bail!("the campaign declares its workflow: it has no workflow_id to fetch");
+    };
+    let (name, workflow) = fetch_workflow(target, key, workflow_id)?;
+    Ok(WorkflowCheck::new(&name, campaign, workflow))
+}
+
+/// The workflow `workflow_id` on a target (`None`: the target answered 404), and the
+/// target's name for people.
+fn fetch_workflow(
+    target: &Target,
+    key: Option<secrecy::SecretString>,
+    workflow_id: &str,
+) -> anyhow::Result<(String, Option<voicebot_api::wire::Workflow>)> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let endpoint = Endpoint::open(target).await?;
@@ -35,16 +49,13 @@ fn check_workflow(
         };
         let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
             .map_err(anyhow::Error::msg)?;
-        let Some(workflow_id) = campaign.workflow_id.as_deref() else {
-            anyhow::bail!("the campaign declares its workflow: it has no workflow_id to fetch");
-        };
         let workflow = client
             .workflow(workflow_id)
             .await
             .map_err(|e| anyhow::anyhow!("fetching the workflow from {}: {e}", endpoint.name))?;
         let name = endpoint.name.clone();
         endpoint.close().await;
-        Ok(WorkflowCheck::new(&name, campaign, workflow))
+        Ok((name, workflow))
     })
 }
 
@@ -81,6 +92,31 @@ fn checked_workflow(
     s: &PlanSettings,
     campaign: &campaign::Campaign,
 ) -> anyhow::Result<(Option<WorkflowCheck>, Option<String>)> {
+    // A declared workflow's message is the file's: checked offline, every row measured.
+    if let Some(declared) = &campaign.workflow {
+        let words = crate::campaign::workflow::Comparable::declared(declared, campaign.kind);
+        let workflow = voicebot_api::wire::Workflow {
+            id: String::new(),
+            name: words.name.clone(),
+            description: words.description.clone(),
+            workflow_type: crate::campaign::workflow::workflow_type(campaign.kind),
+            message: words.message.clone(),
+            include_reply: words.include_reply,
+            response_options: words.response_options.clone(),
+            call_back_url: None,
+            status: voicebot_api::wire::WorkflowStatus::Active,
+            created_at: None,
+            updated_at: None,
+        };
+        return Ok((
+            Some(WorkflowCheck::new(
+                "the campaign file",
+                campaign,
+                Some(workflow),
+            )),
+            None,
+        ));
+    }
     let mut check = match &s.target {
         Some(target) => Some(check_workflow(target, s.key.clone(), campaign)?),
         None => None,
@@ -109,6 +145,144 @@ fn checked_workflow(
         c.problems.push(problem);
     }
     Ok((check, unchecked))
+}
+
+/// Where a declared workflow stands on the plan's target: the ledger's binding (what apply
+/// last pushed there) against the file and, where the service offers the workflow GET, the
+/// service's copy. `None` for a campaign that names its workflow by id.
+fn declared_state(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+    target_id: &str,
+) -> anyhow::Result<Option<plan::declared::DeclaredState>> {
+    use crate::campaign::workflow::Comparable;
+    use plan::declared::{Bound, DeclaredState, Drift, EarlierCalls, Service};
+    let Some(declared) = &campaign.workflow else {
+        return Ok(None);
+    };
+    let file = Comparable::declared(declared, campaign.kind);
+    let Some(target) = &s.target else {
+        return Ok(Some(DeclaredState {
+            file,
+            drift: Drift::NotCompared,
+            target: None,
+            earlier: None,
+            found_by_name: false,
+        }));
+    };
+    let state = s
+        .state
+        .clone()
+        .unwrap_or_else(|| crate::apply::default_state(&s.campaign));
+    let ledger = match ledger::Location::of(&state)? {
+        ledger::Location::File(path) if !path.exists() => None,
+        _ => Some(ledger::Ledger::open(&state)?),
+    };
+    let round = campaign.round.as_deref().unwrap_or("");
+    let bound = match &ledger {
+        Some(l) => l
+            .workflow_binding(&ledger::BindingKey {
+                target: target_id,
+                campaign: &campaign.name,
+                workflow_name: &declared.name,
+                language: "",
+            })?
+            .map(|b| Bound {
+                pushed: Comparable::from_json(&b.pushed),
+                workflow_id: b.workflow_id,
+                digest: b.digest,
+            }),
+        None => None,
+    };
+    let mut found_by_name = false;
+    let (name, service, bound) = match bound {
+        Some(b) => {
+            let (name, found) = fetch_workflow(target, s.key.clone(), &b.workflow_id)?;
+            let service = match found {
+                Some(w) => Service::Found(Box::new(w)),
+                // Only the bundled mock is known to offer the GET: elsewhere a 404 may mean
+                // the endpoint, not the workflow, is missing.
+                None if matches!(target, Target::Mock) => Service::Gone,
+                None => Service::NotOffered,
+            };
+            (name, service, Some(b))
+        }
+        // Nothing bound: a workflow of the file's name on the service is compared with
+        // (one moved into the file with `workflows pull` plans as unchanged).
+        None => {
+            let (name, listed) = list_workflows(target, s.key.clone())?;
+            match plan::declared::same_name(&file, &listed) {
+                Some(w) => {
+                    found_by_name = true;
+                    let bound = Bound::found(w, &file);
+                    (name, Service::Found(Box::new(w.clone())), Some(bound))
+                }
+                None => (name, Service::NotAsked, None),
+            }
+        }
+    };
+    let drift = Drift::of(&file, bound.as_ref(), &service, true);
+    let earlier = match (&ledger, drift.creates() && bound.is_some()) {
+        (Some(l), true) => {
+            let calls = l.history(target_id, &campaign.name, round)?;
+            let mut e = EarlierCalls::default();
+            for h in calls.values() {
+                use crate::ledger::CallState as S;
+                if !matches!(h.state, S::Rejected | S::NotSent) {
+                    e.called += 1;
+                }
+                if h.state == S::Answered {
+                    e.answered += 1;
+                }
+            }
+            Some(e)
+        }
+        _ => None,
+    };
+    Ok(Some(DeclaredState {
+        file,
+        drift,
+        target: Some(name),
+        earlier,
+        found_by_name,
+    }))
+}
+
+/// The workflows a target lists ([ours]: none where the list is not offered), and the
+/// target's name for people.
+fn list_workflows(
+    target: &Target,
+    key: Option<secrecy::SecretString>,
+) -> anyhow::Result<(String, Vec<voicebot_api::wire::Workflow>)> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let endpoint = Endpoint::open(target).await?;
+        let key = match key {
+            Some(k) => k,
+            None if matches!(target, Target::Mock) => {
+                secrecy::SecretString::from("outreach-mock-key")
+            }
+            None => anyhow::bail!(
+                "no API key to compare the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
+            ),
+        };
+        let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
+            .map_err(anyhow::Error::msg)?;
+        let listed = match client.workflows_all().await {
+            Ok(Some(all)) => all.workflows,
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot list the workflows on {} ({e}): a workflow of the same name there is not looked for",
+                    endpoint.name
+                );
+                Vec::new()
+            }
+        };
+        let name = endpoint.name.clone();
+        endpoint.close().await;
+        Ok((name, listed))
+    })
 }
 
 /// Runs `outreach plan`.
@@ -152,7 +326,11 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let history = history(s, &campaign, &target_id)?;
     let mut now = crate::plan::diff::Snapshot::default();
     // The fetched workflow's words go into the header, for the settings the plan records.
-    let fetched = check.as_ref().and_then(|c| c.workflow.clone());
+    let fetched = check
+        .as_ref()
+        .filter(|_| campaign.workflow.is_none())
+        .and_then(|c| c.workflow.clone());
+    let declared = declared_state(s, &campaign, &target_id)?;
     {
         // The snapshot is only kept (it holds every call) when there is something to compare.
         let mut nothing = plan::Discard;
@@ -224,6 +402,7 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         saved_to: saved,
         message_unchecked: unchecked.as_deref(),
         workflow: check.as_ref(),
+        declared: declared.as_ref(),
         changes: changes.as_ref(),
         timing: Some(&timing),
     };
@@ -239,7 +418,8 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     // With --compare, anything that differs from the base plan is a change to review (exit 2
     // with --detailed-exitcode), even when it leaves no call to place.
-    let differs = changes.as_ref().is_some_and(|c| c.diff.differs());
+    let differs = changes.as_ref().is_some_and(|c| c.diff.differs())
+        || declared.as_ref().is_some_and(|d| d.drift.is_change());
     Ok(if summary.calls > 0 || differs {
         Outcome::Pending
     } else {

@@ -438,6 +438,7 @@ fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result
                 "the workflow is the mock's demo; set your own workflow_id and variables",
             ),
             workflow: None,
+            declared: None,
             changes: None,
             // A starter's dates are the user's to set: when it would call is not the point.
             timing: None,

@@ -2,6 +2,7 @@
 //! left out with its reason. Rows stream from the sources through a [`Sink`], so memory
 //! holds only what dedupe and opt-outs must remember (a `u64` per number) and the skips.
 
+pub mod declared;
 pub mod dedupe;
 pub mod diff;
 mod model;

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod call_state;
+pub mod declared;
 pub mod document;
 pub mod excerpt;
 pub mod figures;

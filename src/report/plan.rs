@@ -28,8 +28,11 @@ pub struct PlanView<'a> {
     pub saved_to: Option<&'a Path>,
     /// Why the message was not checked against the workflow (no target), if it was not.
     pub message_unchecked: Option<&'a str>,
-    /// The check of the workflow on a target, when one was given.
+    /// The check of the workflow on a target, when one was given (for a declared workflow,
+    /// its message as the file writes it, checked offline too).
     pub workflow: Option<&'a WorkflowCheck>,
+    /// A workflow declared in the campaign, and where it stands on the target.
+    pub declared: Option<&'a crate::plan::declared::DeclaredState>,
     /// What changed since a plan saved earlier (`plan --compare`).
     pub changes: Option<&'a Changes<'a>>,
     /// When the calls can go (the windows, the next opening, `not_after`, `max_calls`).
@@ -220,10 +223,16 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(why) = v.message_unchecked {
         writeln!(out, "  message not checked: {why}")?;
     }
+    if let Some(d) = v.declared {
+        super::declared::human(d, out)?;
+    }
     if let Some(w) = v.workflow {
-        human_workflow(w, out)?;
+        human_workflow(w, v.declared.is_some(), out)?;
     }
     if let Some(ch) = v.changes {
+        if let Some((before, after)) = message_change(ch) {
+            super::declared::human_compared(before, after, out)?;
+        }
         human_settings(ch, out)?;
     }
     writeln!(out)?;
@@ -307,8 +316,10 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The workflow as found on the target, and its problems.
-fn human_workflow(w: &WorkflowCheck, out: &mut dyn Write) -> io::Result<()> {
+fn human_workflow(w: &WorkflowCheck, declared: bool, out: &mut dyn Write) -> io::Result<()> {
     match &w.workflow {
+        // A declared workflow's words were shown with its state.
+        Some(_) if declared => {}
         Some(wf) => writeln!(
             out,
             "  workflow on {}: \"{}\" ({}, {}), message: \"{}\"",
@@ -320,7 +331,9 @@ fn human_workflow(w: &WorkflowCheck, out: &mut dyn Write) -> io::Result<()> {
         )?,
         None => writeln!(out, "  workflow on {}: not found", w.target)?,
     }
-    if w.problems.is_empty() {
+    if w.problems.is_empty() && w.longest == 0 {
+        writeln!(out, "  message checked: every placeholder has a value")?;
+    } else if w.problems.is_empty() {
         writeln!(
             out,
             "  message checked: every placeholder has a value; the longest message is {} characters (limit 4000)",
@@ -449,6 +462,9 @@ pub struct PlanSummary<'a> {
     /// Whether the message was checked against the workflow on a target.
     pub message_checked: bool,
     pub workflow: Option<WorkflowInfo<'a>>,
+    /// A workflow declared in the campaign, and where it stands on the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_workflow: Option<DeclaredInfo<'a>>,
     pub masked: bool,
     pub summary: &'a Summary,
     /// When the calls can go; times in RFC 3339.
@@ -461,6 +477,33 @@ pub struct PlanSummary<'a> {
     /// With `--compare`: counts only, as the examples would carry patient data into CI logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<ChangeCounts>,
+}
+
+/// A declared workflow in the JSON plan: callback URLs without the token.
+#[derive(Debug, Serialize)]
+pub struct DeclaredInfo<'a> {
+    pub name: &'a str,
+    /// `not-compared`, `absent`, `gone`, `unchanged`, `changed` or `edited-on-service`.
+    pub state: &'static str,
+    /// Whether apply creates a workflow (a change, for `--detailed-exitcode`).
+    pub creates: bool,
+    pub target: Option<&'a str>,
+    /// The workflow the campaign is bound to on the target now.
+    pub workflow_id: Option<&'a str>,
+    pub hand_edits_checked: bool,
+    pub message: &'a str,
+    /// The message before the change (pushed, or on the service when edited there).
+    pub message_before: Option<&'a str>,
+    pub digest: String,
+    /// This round's patients already called with an earlier message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier_calls: Option<EarlierInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EarlierInfo {
+    pub called: u64,
+    pub answered: u64,
 }
 
 /// The campaign planned.
@@ -571,6 +614,21 @@ impl<'a> PlanView<'a> {
                 too_long: w.too_long,
                 problems: &w.problems,
             }),
+            declared_workflow: self.declared.map(|d| DeclaredInfo {
+                name: &d.file.name,
+                state: d.drift.code(),
+                creates: d.drift.creates(),
+                target: d.target.as_deref(),
+                workflow_id: d.drift.bound_id(),
+                hand_edits_checked: d.drift.hand_edits_checked(),
+                message: &d.file.message,
+                message_before: d.drift.before().map(|b| b.message.as_str()),
+                digest: d.file.digest(),
+                earlier_calls: d.earlier.map(|e| EarlierInfo {
+                    called: e.called,
+                    answered: e.answered,
+                }),
+            }),
             masked: !self.unmask,
             summary: &self.overview.summary,
             schedule: self.timing.map(|t| ScheduleInfo {
@@ -657,6 +715,15 @@ fn md_escape(s: &str) -> String {
 }
 
 /// The name a pull-request comment gives the plan compared with: its file name.
+/// The workflow message's change between two compared plans, when it changed.
+fn message_change<'c>(ch: &'c Changes<'_>) -> Option<(&'c str, &'c str)> {
+    ch.diff
+        .settings
+        .iter()
+        .find(|c| c.name == "workflow.message")
+        .and_then(|c| Some((c.before.as_deref()?, c.after.as_deref()?)))
+}
+
 fn against_name(ch: &Changes<'_>) -> String {
     ch.against.file_name().map_or_else(
         || ch.against.display().to_string(),
@@ -767,7 +834,19 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(over) = v.timing.and_then(Timing::over_sentence) {
         let _ = writeln!(md, "> **Warning:** {}.\n", md_escape(&over));
     }
+    // The words a patient hears first: they are what a reviewer approves.
+    if let Some(d) = v.declared {
+        super::declared::markdown(d, &mut md);
+    }
     if let Some(ch) = v.changes {
+        if let Some((before, after)) = message_change(ch) {
+            super::declared::markdown_message_change(
+                &format!("Message changed since `{}`", md_escape(&against_name(ch))),
+                before,
+                after,
+                &mut md,
+            );
+        }
         markdown_settings(ch, &mut md);
     }
     let _ = writeln!(md, "| | count |\n|---|---:|");
@@ -788,7 +867,7 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         let _ = writeln!(md, "\n> The message was not checked: {why}.");
     }
     if let Some(w) = v.workflow {
-        if let Some(wf) = &w.workflow {
+        if let Some(wf) = w.workflow.as_ref().filter(|_| v.declared.is_none()) {
             let _ = writeln!(
                 md,
                 "\nWorkflow on {}: **{}** ({}, {}): _{}_",
@@ -871,6 +950,7 @@ mod tests {
             saved_to: None,
             message_unchecked: Some("no target"),
             workflow: None,
+            declared: None,
             changes: None,
             timing: None,
         };

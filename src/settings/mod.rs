@@ -146,6 +146,12 @@ pub struct ApplySettings {
     pub key: Option<SecretString>,
     pub yes: bool,
     pub new_ledger: bool,
+    /// Create a workflow of the file's words even when the bound one was edited on the
+    /// service by hand.
+    pub overwrite_workflow: bool,
+    /// The receiver's token, appended to a declared workflow's `call_back_url` when apply
+    /// creates it (from OUTREACH_CALLBACK_TOKEN or --callback-token-file).
+    pub callback_token: Option<SecretString>,
     /// The campaign file's path before it was moved or renamed (`--moved-from`): the ledger
     /// then takes this file for the campaign it recorded there.
     pub moved_from: Option<PathBuf>,

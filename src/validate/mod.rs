@@ -8,6 +8,7 @@ pub mod files;
 mod names;
 mod sources;
 mod templates;
+mod workflow;
 
 pub use files::expand;
 use std::collections::{BTreeSet, HashSet};
@@ -238,6 +239,7 @@ struct Partial {
     schedule: Option<Schedule>,
     delivery: Option<Delivery>,
     opt_out_replies: Vec<String>,
+    workflow: Option<crate::campaign::workflow::DeclaredWorkflow>,
 }
 
 impl Partial {
@@ -259,6 +261,7 @@ impl Partial {
             schedule: section(&pruned, "schedule"),
             delivery: section(&pruned, "delivery"),
             opt_out_replies: section(&pruned, "opt_out_replies").unwrap_or_default(),
+            workflow: section(&pruned, "workflow"),
         }
     }
 }
@@ -298,6 +301,14 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
     let mut out = Vec::new();
     let at = |p: &str| doc.span(p);
     check_workflow_id(doc, &mut out);
+    workflow::check(
+        doc,
+        c.kind,
+        c.workflow.as_ref(),
+        &c.variables,
+        &c.opt_out_replies,
+        &mut out,
+    );
 
     // The voice must suit the kind of call.
     if !c.kind.accents().contains(&c.voice.accent.as_str()) {

@@ -86,6 +86,8 @@ impl ApplyStep {
             key: None,
             yes: true,
             new_ledger: false,
+            overwrite_workflow: false,
+            callback_token: None,
             moved_from: None,
             max_calls: None,
             dry_run: false,

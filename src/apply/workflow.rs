@@ -1,0 +1,335 @@
+//! Before any call, a declared workflow (`workflow:` in the campaign) is made to exist on the
+//! target as the file writes it, and the campaign bound to it in the ledger.
+//!
+//! - Bound and unchanged: its calls use the bound workflow. Where the service offers the
+//!   workflow GET, a hand edit there since the push is refused (with the three versions)
+//!   unless `--overwrite-workflow`; where it does not, that is said.
+//! - Absent, or changed in the file: a new workflow is created (the documented POST, after
+//!   the same confirmation as the calls on a live target) and the campaign rebound to it, so
+//!   calls still queued on the old one keep their words and no [ours] endpoint is needed.
+//! - A failed create places no call. `--dry-run` creates nothing.
+
+use anyhow::bail;
+use voicebot_api::wire::Workflow;
+
+use super::prompt::Prompt;
+use super::stopped::NoOneToConfirm;
+use super::{Api, ApplySettings};
+use crate::campaign::Campaign;
+use crate::campaign::workflow::Comparable;
+use crate::client::LookupError;
+use crate::ledger::{AsyncLedger, BindingKey, WorkflowBinding};
+use crate::plan::declared::{Bound, Drift, Service, same_name};
+use crate::settings::target::Target;
+
+/// What the run calls with.
+pub(super) enum Ensured {
+    /// The campaign names its workflow by id: nothing to do.
+    ById,
+    /// The declared workflow's id on the target.
+    Declared(String),
+    /// The operator declined the creation: nothing is sent.
+    NotConfirmed,
+}
+
+/// The id a dry run's requests name when the workflow would have been created.
+const NOT_CREATED: &str = "not-created-dry-run";
+
+/// Makes the campaign's declared workflow exist on the target, as the file writes it.
+pub(super) async fn ensure(
+    s: &ApplySettings,
+    api: &Api,
+    ledger: &AsyncLedger,
+    campaign: &Campaign,
+    prompt: &dyn Prompt,
+) -> anyhow::Result<Ensured> {
+    let Some(declared) = &campaign.workflow else {
+        return Ok(Ensured::ById);
+    };
+    let file = Comparable::declared(declared, campaign.kind);
+    // A dry run reads the real target's binding and writes none.
+    let target_id = s.target.id().to_string();
+    let (campaign_name, name) = (campaign.name.clone(), declared.name.clone());
+    let binding = {
+        let (t, c, n) = (target_id.clone(), campaign_name.clone(), name.clone());
+        ledger
+            .call(move |l| {
+                l.workflow_binding(&BindingKey {
+                    target: &t,
+                    campaign: &c,
+                    workflow_name: &n,
+                    language: "",
+                })
+            })
+            .await?
+    };
+    let (bound, service, found_by_name) = match &binding {
+        Some(b) => {
+            let bound = Bound {
+                workflow_id: b.workflow_id.clone(),
+                digest: b.digest.clone(),
+                pushed: Comparable::from_json(&b.pushed),
+            };
+            let service = lookup(api, &s.target, &b.workflow_id).await?;
+            (Some(bound), service, false)
+        }
+        None => match by_name(api, &file).await? {
+            Some(w) => (
+                Some(Bound::found(&w, &file)),
+                Service::Found(Box::new(w)),
+                true,
+            ),
+            None => (None, Service::NotAsked, false),
+        },
+    };
+    let drift = Drift::of(&file, bound.as_ref(), &service, true);
+    let target = &api.base;
+    match &drift {
+        Drift::Same {
+            workflow_id,
+            checked,
+        } => {
+            if !checked {
+                tracing::warn!(
+                    "workflow `{name}` ({workflow_id}) is bound and unchanged in the file; hand edits on {target} were not checked: it offers no workflow lookup"
+                );
+            }
+            if found_by_name && !s.dry_run {
+                // Found by name and identical: bound from now on, nothing created.
+                bind(
+                    ledger,
+                    &target_id,
+                    &campaign_name,
+                    &name,
+                    None,
+                    workflow_id,
+                    &file,
+                )
+                .await?;
+                tracing::info!(
+                    "workflow `{name}` on {target} ({workflow_id}) is what the file declares: the campaign is bound to it"
+                );
+            }
+            return Ok(Ensured::Declared(workflow_id.clone()));
+        }
+        Drift::HandEdited {
+            workflow_id,
+            pushed,
+            service,
+        } if !s.overwrite_workflow => {
+            bail!(
+                "{}",
+                three_versions(&name, workflow_id, target, pushed.as_ref(), service, &file)
+            );
+        }
+        _ => {}
+    }
+    let why = match &drift {
+        Drift::Absent => "it was not on the service".to_owned(),
+        Drift::Gone { workflow_id } => {
+            format!("the workflow it was bound to ({workflow_id}) is no longer on the service")
+        }
+        Drift::Changed { workflow_id, .. } => {
+            format!("its words changed since workflow {workflow_id} was pushed")
+        }
+        Drift::HandEdited { workflow_id, .. } => format!(
+            "workflow {workflow_id} was edited on the service, and --overwrite-workflow puts the file's words back"
+        ),
+        Drift::Same { .. } | Drift::NotCompared => unreachable_state(),
+    };
+    if s.dry_run {
+        tracing::info!(
+            "dry run: would create workflow `{name}` on {target} ({why}) and call with it"
+        );
+        return Ok(Ensured::Declared(
+            drift.bound_id().unwrap_or(NOT_CREATED).to_owned(),
+        ));
+    }
+    if api.live && !s.yes {
+        let question = format!(
+            "About to create workflow `{name}` on {target} ({why}), with the message \"{}\", and call with it.",
+            inert(&file.message)
+        );
+        if !prompt.available() {
+            return Err(NoOneToConfirm { question }.into());
+        }
+        if !prompt.confirm(&format!("{question} Go ahead?")) {
+            return Ok(Ensured::NotConfirmed);
+        }
+    }
+    let body = file.create_body(s.callback_token.as_ref().map(|t| {
+        use secrecy::ExposeSecret as _;
+        t.expose_secret()
+    }))?;
+    let created = api.client.create_workflow(&body).await.map_err(|e| {
+        anyhow::anyhow!("creating workflow `{name}` on {target}: {e}; no call was placed")
+    })?;
+    let previous = binding.as_ref().map(|b| b.workflow_id.as_str());
+    let id = created.id;
+    if !bind(
+        ledger,
+        &target_id,
+        &campaign_name,
+        &name,
+        previous,
+        &id,
+        &file,
+    )
+    .await?
+    {
+        // Another runner bound it first: calls use its workflow when it is this file's.
+        let (t, c, n) = (target_id.clone(), campaign_name.clone(), name.clone());
+        let now = ledger
+            .call(move |l| {
+                l.workflow_binding(&BindingKey {
+                    target: &t,
+                    campaign: &c,
+                    workflow_name: &n,
+                    language: "",
+                })
+            })
+            .await?;
+        match now {
+            Some(b) if b.digest == file.digest() => {
+                tracing::warn!(
+                    "another runner bound workflow `{name}` first ({}): calls use it; the one created here ({id}) is not used",
+                    b.workflow_id
+                );
+                return Ok(Ensured::Declared(b.workflow_id));
+            }
+            _ => bail!(
+                "another runner bound workflow `{name}` to other words while this one created {id}; nothing was sent: run again"
+            ),
+        }
+    }
+    tracing::info!("created workflow `{name}` on {target} ({why}): {id}; its calls use it");
+    Ok(Ensured::Declared(id))
+}
+
+/// Records that the campaign's declared workflow is `id`, if still bound to `previous`.
+async fn bind(
+    ledger: &AsyncLedger,
+    target: &str,
+    campaign: &str,
+    name: &str,
+    previous: Option<&str>,
+    id: &str,
+    file: &Comparable,
+) -> anyhow::Result<bool> {
+    let (t, c, n, p) = (
+        target.to_owned(),
+        campaign.to_owned(),
+        name.to_owned(),
+        previous.map(ToOwned::to_owned),
+    );
+    let binding = WorkflowBinding {
+        workflow_id: id.to_owned(),
+        digest: file.digest(),
+        pushed: file.to_json(),
+        bound_at: crate::clock::now(),
+    };
+    Ok(ledger
+        .call(move |l| {
+            l.bind_workflow(
+                &BindingKey {
+                    target: &t,
+                    campaign: &c,
+                    workflow_name: &n,
+                    language: "",
+                },
+                p.as_deref(),
+                &binding,
+            )
+        })
+        .await?)
+}
+
+/// What the service says of the bound workflow. A lookup that fails (not a 404) stops the
+/// run: a hand edit could not be ruled out.
+async fn lookup(api: &Api, target: &Target, id: &str) -> anyhow::Result<Service> {
+    match api.client.workflow(id).await {
+        Ok(Some(w)) => Ok(Service::Found(Box::new(w))),
+        Ok(None) if target.is_mock() => Ok(Service::Gone),
+        Ok(None) => Ok(Service::NotOffered),
+        Err(LookupError::Unauthorized) => {
+            bail!("the API key was refused (401) while reading workflow {id}; nothing was sent")
+        }
+        Err(LookupError::Other(e)) => bail!(
+            "cannot read workflow {id} on {} to check it was not edited there: {e}; nothing was sent",
+            api.base
+        ),
+    }
+}
+
+/// The service's workflow of the file's name, when nothing is bound and the service lists
+/// its workflows ([ours]; a server without the list: none).
+async fn by_name(api: &Api, file: &Comparable) -> anyhow::Result<Option<Workflow>> {
+    match api.client.workflows_all().await {
+        Ok(Some(all)) => Ok(same_name(file, &all.workflows).cloned()),
+        Ok(None) => Ok(None),
+        Err(LookupError::Unauthorized) => {
+            bail!("the API key was refused (401) while listing workflows; nothing was sent")
+        }
+        Err(LookupError::Other(e)) => {
+            tracing::warn!(
+                "cannot list the workflows on {} ({e}): a workflow of the same name there is not looked for",
+                api.base
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The refusal of a hand-edited workflow: the last push, the service's and the file's.
+fn three_versions(
+    name: &str,
+    id: &str,
+    target: &str,
+    pushed: Option<&Comparable>,
+    service: &Comparable,
+    file: &Comparable,
+) -> String {
+    let pushed = pushed.map_or_else(|| "(not recorded)".to_owned(), |p| version(p));
+    format!(
+        "workflow `{name}` ({id}) was edited on {target} since apply pushed it; nothing was sent.\n  last pushed: {pushed}\n  on service:  {}\n  in the file: {}\nPut the words you want in the file; then run apply with --overwrite-workflow to create a workflow of the file's words and call with it.",
+        version(service),
+        version(file)
+    )
+}
+
+/// One version of a workflow on a line: its message, options and callback URL (no token).
+fn version(c: &Comparable) -> String {
+    let options = if c.response_options.is_empty() {
+        "none".to_owned()
+    } else {
+        c.response_options
+            .iter()
+            .map(|(k, v)| format!("{k} \"{}\"", inert(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let callback = c
+        .call_back_url
+        .as_deref()
+        .map_or_else(|| "none".to_owned(), |u| format!("{}/<token>", inert(u)));
+    format!(
+        "\"{}\" · reply options {options} · callback {callback}",
+        inert(&c.message)
+    )
+}
+
+/// Text for one log line: control characters and line breaks made visible.
+fn inert(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' => '⏎',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect()
+}
+
+/// Same and not-compared were handled before.
+fn unreachable_state() -> String {
+    "its state on the service changed".to_owned()
+}
