@@ -272,6 +272,62 @@ fn two_runners_on_one_ledger_never_both_bind() {
     }
 }
 
+/// Runners at once, each with its own connection (opened first, one after the other),
+/// bind one unbound key to the workflow each created: exactly one of them is told it bound
+/// it, and the key holds that one's id.
+fn racing_runners_bind_once(location: &std::path::Path) {
+    const RUNNERS: usize = 6;
+    let ledgers: Vec<Ledger> = (0..RUNNERS)
+        .map(|_| Ledger::open(location).unwrap())
+        .collect();
+    let start = std::sync::Barrier::new(RUNNERS);
+    let won: Vec<(String, Result<bool, LedgerError>)> = std::thread::scope(|s| {
+        let runners: Vec<_> = ledgers
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let start = &start;
+                s.spawn(move || {
+                    let b = binding(&format!("wf-{i}"), "Hello", 0);
+                    start.wait();
+                    let bound = l.bind_workflow(&key("dose", ""), None, &b);
+                    drop(l);
+                    (b.workflow_id, bound)
+                })
+            })
+            .collect();
+        runners.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let winners: Vec<&String> = won
+        .iter()
+        .filter(|(_, w)| matches!(w, Ok(true)))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(won.iter().all(|(_, w)| w.is_ok()), "{won:?}");
+    assert_eq!(winners.len(), 1, "{won:?}");
+    let l = Ledger::open(location).unwrap();
+    assert_eq!(
+        l.workflow_binding(&key("dose", ""))
+            .unwrap()
+            .map(|b| b.workflow_id)
+            .as_ref(),
+        Some(winners[0])
+    );
+    assert_eq!(
+        l.bound_workflow_ids(TARGET, "measles").unwrap(),
+        [winners[0].clone()]
+    );
+}
+
+#[test]
+fn racing_runners_never_both_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    racing_runners_bind_once(&dir.path().join("state.db"));
+    if let Some(db) = TestDb::create("wf_race") {
+        racing_runners_bind_once(std::path::Path::new(&db.url));
+    }
+}
+
 #[test]
 fn a_binding_whose_time_was_damaged_is_an_error_not_a_default() {
     let dir = tempfile::tempdir().unwrap();
