@@ -449,3 +449,40 @@ fn a_version_4_ledger_is_upgraded_and_binds_workflows() {
     assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (5, 5));
     upgraded_keeps_calls_and_binds(&l);
 }
+
+// Regression: each SQLite step read the version outside its transaction, so processes
+// opening a version 6 ledger at once (apply and the callback receiver, after an upgrade of
+// outreach) all ran the step to 7, and all but one failed on `workflow_bindings already
+// exists`. Now the steps run in one transaction that reads the version again.
+#[test]
+fn a_version_6_ledger_opened_several_times_at_once_is_upgraded_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(crate::ledger::sqlite::Sqlite::at_version(&path, 6).unwrap());
+        // Its mark, as the open that made it left it (the mark's own first write is not
+        // what this test is about).
+        crate::ledger::mark::create(&path, 0).unwrap();
+        let start = std::sync::Barrier::new(6);
+        let failed: Vec<String> = std::thread::scope(|s| {
+            let opens: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        Ledger::open(&path).err().map(|e| e.to_string())
+                    })
+                })
+                .collect();
+            opens
+                .into_iter()
+                .filter_map(|o| o.join().unwrap())
+                .collect()
+        });
+        assert!(failed.is_empty(), "{failed:?}");
+        let l = Ledger::open(&path).unwrap();
+        assert!(
+            l.bind_workflow(&key("dose", ""), None, &binding("wf-1", "Hello", 0))
+                .unwrap()
+        );
+    }
+}
