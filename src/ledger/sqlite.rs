@@ -146,6 +146,11 @@ fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
     }
 }
 
+/// The schema version the file records.
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
 /// Writes the deferred `accepted` settles inside a caller's transaction.
 fn write_deferred(tx: &rusqlite::Transaction<'_>, deferred: &[Deferred]) -> rusqlite::Result<()> {
     if deferred.is_empty() {
@@ -352,7 +357,7 @@ impl Sqlite {
         conn.execute_batch(
             // A 64 MiB page cache: a campaign's rows and indexes are read back by every
             // batch's inserts and updates; the default 2 MiB sends most reads to the kernel.
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;",
+            "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;",
         )
         .map_err(&sql)?;
         let mut store = Sqlite {
@@ -382,19 +387,32 @@ impl Sqlite {
     /// Applies the migrations up to version `upto` (the tests build older ledgers with it).
     fn migrate_to(&mut self, upto: i64) -> Result<(), LedgerError> {
         let sql = sql_error(&self.path);
-        let conn = &mut self.conn;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(&sql)?;
+        let too_new = |found| LedgerError::TooNew {
+            path: self.path.clone(),
+            found,
+            known: SCHEMA_VERSION,
+        };
+        let version = user_version(&self.conn).map_err(&sql)?;
         if version > SCHEMA_VERSION {
-            return Err(LedgerError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                known: SCHEMA_VERSION,
-            });
+            return Err(too_new(version));
         }
+        if version >= upto {
+            return Ok(());
+        }
+        // Every step in one transaction, taken at once, the version read again inside it:
+        // two processes opening a ledger this build upgrades take turns, and the second
+        // finds it upgraded (reading the version outside, both ran the same step, and one
+        // failed on a table the other had made).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        let version = user_version(&tx).map_err(&sql)?;
+        if version > SCHEMA_VERSION {
+            return Err(too_new(version));
+        }
+        let mut rewritten = None;
         if version < 1 && upto >= 1 {
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "CREATE TABLE runs (
                     id TEXT PRIMARY KEY,
@@ -439,11 +457,9 @@ impl Sqlite {
                 PRAGMA user_version = 1;",
             )
             .map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
         }
         if version < 2 && upto >= 2 {
             // Heartbeats, so `status` shows the runner as Postgres ledgers do.
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
                 ALTER TABLE runs ADD COLUMN lease_secs REAL NOT NULL DEFAULT 30;
@@ -451,13 +467,11 @@ impl Sqlite {
                 PRAGMA user_version = 2;",
             )
             .map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
         }
         if version < 3 && upto >= 3 {
             // Every batch updates its calls' state and batch id: no index holds either any
             // more (no query looks calls up by batch, and state is filtered after the round's
             // rows are found), so an update rewrites the row alone.
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "DROP INDEX IF EXISTS calls_by_batch;
                 DROP INDEX IF EXISTS calls_by_campaign;
@@ -465,12 +479,10 @@ impl Sqlite {
                 PRAGMA user_version = 3;",
             )
             .map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
         }
         if version < 4 && upto >= 4 {
             // The count of write-aheads committed, which the mark beside the file is checked
             // against (see `mark.rs`); and the file of each campaign name.
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(
                 "CREATE TABLE ledger_mark (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -487,28 +499,24 @@ impl Sqlite {
                 PRAGMA user_version = 4;",
             )
             .map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
         }
         if version < 5 && upto >= 5 {
             // Every stored target in its normal form (issue 14, class 4: see `targets.rs`),
             // in one transaction with the version.
-            let tx = conn.transaction().map_err(&sql)?;
-            let rewritten = targets::rewrite(&mut SqliteRewrite(&tx)).map_err(&sql)?;
+            rewritten = Some(targets::rewrite(&mut SqliteRewrite(&tx)).map_err(&sql)?);
             tx.execute_batch("PRAGMA user_version = 5;").map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
-            self.rewritten = Some(rewritten);
         }
         if version < 6 && upto >= 6 {
             // Outcomes from the service's callbacks (issue 17): see `callbacks/`.
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(MIGRATION_6).map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
         }
         if version < 7 && upto >= 7 {
             // Declared workflows bound to the service's (issue 18): see `workflows/`.
-            let tx = conn.transaction().map_err(&sql)?;
             tx.execute_batch(MIGRATION_7).map_err(&sql)?;
-            tx.commit().map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        if rewritten.is_some() {
+            self.rewritten = rewritten;
         }
         Ok(())
     }

@@ -272,6 +272,62 @@ fn two_runners_on_one_ledger_never_both_bind() {
     }
 }
 
+/// Runners at once, each with its own connection (opened first, one after the other),
+/// bind one unbound key to the workflow each created: exactly one of them is told it bound
+/// it, and the key holds that one's id.
+fn racing_runners_bind_once(location: &std::path::Path) {
+    const RUNNERS: usize = 6;
+    let ledgers: Vec<Ledger> = (0..RUNNERS)
+        .map(|_| Ledger::open(location).unwrap())
+        .collect();
+    let start = std::sync::Barrier::new(RUNNERS);
+    let won: Vec<(String, Result<bool, LedgerError>)> = std::thread::scope(|s| {
+        let runners: Vec<_> = ledgers
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let start = &start;
+                s.spawn(move || {
+                    let b = binding(&format!("wf-{i}"), "Hello", 0);
+                    start.wait();
+                    let bound = l.bind_workflow(&key("dose", ""), None, &b);
+                    drop(l);
+                    (b.workflow_id, bound)
+                })
+            })
+            .collect();
+        runners.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let winners: Vec<&String> = won
+        .iter()
+        .filter(|(_, w)| matches!(w, Ok(true)))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(won.iter().all(|(_, w)| w.is_ok()), "{won:?}");
+    assert_eq!(winners.len(), 1, "{won:?}");
+    let l = Ledger::open(location).unwrap();
+    assert_eq!(
+        l.workflow_binding(&key("dose", ""))
+            .unwrap()
+            .map(|b| b.workflow_id)
+            .as_ref(),
+        Some(winners[0])
+    );
+    assert_eq!(
+        l.bound_workflow_ids(TARGET, "measles").unwrap(),
+        [winners[0].clone()]
+    );
+}
+
+#[test]
+fn racing_runners_never_both_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    racing_runners_bind_once(&dir.path().join("state.db"));
+    if let Some(db) = TestDb::create("wf_race") {
+        racing_runners_bind_once(std::path::Path::new(&db.url));
+    }
+}
+
 #[test]
 fn a_binding_whose_time_was_damaged_is_an_error_not_a_default() {
     let dir = tempfile::tempdir().unwrap();
@@ -392,4 +448,41 @@ fn a_version_4_ledger_is_upgraded_and_binds_workflows() {
         .get(0);
     assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (5, 5));
     upgraded_keeps_calls_and_binds(&l);
+}
+
+// Regression: each SQLite step read the version outside its transaction, so processes
+// opening a version 6 ledger at once (apply and the callback receiver, after an upgrade of
+// outreach) all ran the step to 7, and all but one failed on `workflow_bindings already
+// exists`. Now the steps run in one transaction that reads the version again.
+#[test]
+fn a_version_6_ledger_opened_several_times_at_once_is_upgraded_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(crate::ledger::sqlite::Sqlite::at_version(&path, 6).unwrap());
+        // Its mark, as the open that made it left it (the mark's own first write is not
+        // what this test is about).
+        crate::ledger::mark::create(&path, 0).unwrap();
+        let start = std::sync::Barrier::new(6);
+        let failed: Vec<String> = std::thread::scope(|s| {
+            let opens: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        Ledger::open(&path).err().map(|e| e.to_string())
+                    })
+                })
+                .collect();
+            opens
+                .into_iter()
+                .filter_map(|o| o.join().unwrap())
+                .collect()
+        });
+        assert!(failed.is_empty(), "{failed:?}");
+        let l = Ledger::open(&path).unwrap();
+        assert!(
+            l.bind_workflow(&key("dose", ""), None, &binding("wf-1", "Hello", 0))
+                .unwrap()
+        );
+    }
 }
