@@ -63,13 +63,14 @@ pub struct Campaign {
     /// The voicebot workflow to run, as shown in the Intron dashboard, when its message is
     /// written on the service. Give either this or `workflow`, not both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1), example = &"9b643eb4-0799-4761-bd34-9580eb315aaf")]
+    #[schemars(with = "String", length(min = 1), example = &"9b643eb4-0799-4761-bd34-9580eb315aaf")]
     pub workflow_id: Option<String>,
 
     /// The workflow written here, its message reviewed with the file: `apply` creates it on
     /// the service (and a new one whenever it changes) and calls with it. Give either this or
     /// `workflow_id`, not both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "workflow::DeclaredWorkflow")]
     pub workflow: Option<workflow::DeclaredWorkflow>,
 
     /// The voice that reads the message. Defaults to a female `pidgin` voice.

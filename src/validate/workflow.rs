@@ -23,6 +23,9 @@ pub(super) fn check(
     opt_out_replies: &[String],
     out: &mut Vec<Diagnostic>,
 ) {
+    if !doc.value.is_object() {
+        return; // the schema says what the file is instead
+    }
     let has_id = doc.value.get("workflow_id").is_some();
     let has_decl = doc.value.get("workflow").is_some();
     match (has_id, has_decl) {

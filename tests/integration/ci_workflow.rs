@@ -167,7 +167,7 @@ fn review_steps_run_as_written() {
     let out = run_step(dry, dir.path());
     assert!(out.status.success(), "{out:?}");
     let runs = documents(&out.stdout);
-    assert_eq!(runs.len(), 3, "one summary per campaign: {out:?}");
+    assert_eq!(runs.len(), 4, "one summary per campaign: {out:?}");
     for r in &runs {
         assert_eq!(r["format"], "outreach-apply");
         assert_eq!(r["target"], "mock", "{r}");
@@ -202,6 +202,19 @@ fn the_plan_comment_says_what_the_pull_request_changes() {
     let refill = repo.join("campaigns/refill-followup.yaml");
     let text = std::fs::read_to_string(&refill).unwrap();
     std::fs::write(&refill, text.replacen("{{", "Hello {{", 1)).unwrap();
+    // And the message of the campaign that writes its workflow, nothing else of it.
+    let second = repo.join("campaigns/measles-second-dose.yaml");
+    let text = std::fs::read_to_string(&second).unwrap();
+    assert!(text.contains("is due on [date] at [clinic]"), "{text}");
+    std::fs::write(
+        &second,
+        text.replacen(
+            "is due on [date] at [clinic]",
+            "is due on [date] at 9am at [clinic]",
+            1,
+        ),
+    )
+    .unwrap();
     commit(repo, "the pull request");
 
     let env = [("GITHUB_BASE_REF", OsStr::new("main"))];
@@ -209,7 +222,12 @@ fn the_plan_comment_says_what_the_pull_request_changes() {
     let out = run_step_with(base, repo, &env);
     assert!(out.status.success(), "{out:?}");
     let plans = repo.join("runner/base-plans");
-    for f in ["measles-reminder", "refill-followup", "smoke-test"] {
+    for f in [
+        "measles-reminder",
+        "measles-second-dose",
+        "refill-followup",
+        "smoke-test",
+    ] {
         assert!(plans.join(format!("{f}.yaml.json")).exists(), "{f}");
     }
 
@@ -237,6 +255,17 @@ fn the_plan_comment_says_what_the_pull_request_changes() {
     assert!(refill.contains("Changed values: `"), "{refill}");
     let smoke = section("smoke-test");
     assert!(smoke.contains("No change from the plan"), "{smoke}");
+    // The message change comes first, as a word diff, before the counts.
+    let second = section("measles-second-dose-lagos");
+    let message = second
+        .find("#### Message changed since `measles-second-dose.yaml.json`")
+        .unwrap_or_else(|| panic!("{second}"));
+    assert!(
+        message < second.find("| patient rows read").unwrap(),
+        "{second}"
+    );
+    assert!(second.contains("at **9am at** "), "{second}");
+    assert!(second.contains("| `workflow.message` |"), "{second}");
 }
 
 #[test]
@@ -255,6 +284,7 @@ fn the_merge_apply_step_runs_against_a_mock() {
     let empty = commit(repo, "patients only");
     for f in [
         "measles-reminder.yaml",
+        "measles-second-dose.yaml",
         "refill-followup.yaml",
         "smoke-test.yaml",
     ] {
@@ -262,7 +292,12 @@ fn the_merge_apply_step_runs_against_a_mock() {
         std::fs::copy(root().join("campaigns").join(f), &to).unwrap();
         all_day(&to);
     }
-    let added = commit(repo, "three campaigns");
+    // Half of the declared workflow's patients in the first run, the rest after the merge
+    // of a new message.
+    let second = repo.join("campaigns/measles-second-dose.yaml");
+    let text = std::fs::read_to_string(&second).unwrap();
+    std::fs::write(&second, text.replacen("max_calls: 5000", "max_calls: 3", 1)).unwrap();
+    let added = commit(repo, "four campaigns");
 
     let ledger_dir = repo.join("volume");
     std::fs::create_dir_all(&ledger_dir).unwrap();
@@ -294,7 +329,7 @@ fn the_merge_apply_step_runs_against_a_mock() {
     let out = run(&empty, &added, &ledger);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let runs = documents(&out.stdout);
-    assert_eq!(runs.len(), 3, "{out:?}");
+    assert_eq!(runs.len(), 4, "{out:?}");
     let accepted: u64 = runs
         .iter()
         .map(|r| r["counts"]["accepted"].as_u64().unwrap())
@@ -317,13 +352,65 @@ fn the_merge_apply_step_runs_against_a_mock() {
     let measles = repo.join("campaigns/measles-reminder.yaml");
     let text = std::fs::read_to_string(&measles).unwrap();
     std::fs::write(&measles, text.replacen("{{", "Hello {{", 1)).unwrap();
+    // And the declared workflow's message, nothing else of it: merged, apply creates a new
+    // workflow, then calls the patients still due with it.
+    let text = std::fs::read_to_string(&second).unwrap();
+    std::fs::write(
+        &second,
+        text.replacen(
+            "is due on [date] at [clinic]",
+            "is due on [date] at 9am at [clinic]",
+            1,
+        ),
+    )
+    .unwrap();
     let modified = commit(repo, "new words");
     let out = run(&added, &modified, &ledger);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let runs = documents(&out.stdout);
-    assert_eq!(runs.len(), 1, "only the changed campaign: {out:?}");
-    assert_eq!(runs[0]["counts"]["sent"], 0, "{}", runs[0]);
-    assert_eq!(mock.calls().len(), calls.len());
+    assert_eq!(runs.len(), 2, "only the changed campaigns: {out:?}");
+    let by_name = |name: &str| runs.iter().find(|r| r["campaign"] == name).unwrap().clone();
+    assert_eq!(by_name("measles-reminder-lagos")["counts"]["sent"], 0);
+    assert_eq!(by_name("measles-second-dose-lagos")["counts"]["sent"], 3);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("created workflow `measles-second-dose`"),
+        "{log}"
+    );
+    let placed = mock.get("/__mock/calls?limit=1000");
+    let heard: Vec<(String, String)> = placed["data"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("second measles dose"))
+        })
+        .map(|c| {
+            (
+                c["workflow_id"].as_str().unwrap().to_owned(),
+                c["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(heard.len(), 6, "{placed}");
+    let new_words: Vec<&(String, String)> = heard
+        .iter()
+        .filter(|(_, m)| m.contains(" at 9am at "))
+        .collect();
+    assert_eq!(
+        new_words.len(),
+        3,
+        "the calls after the merge hear the new words: {heard:?}"
+    );
+    assert!(
+        heard
+            .iter()
+            .all(|(w, m)| (w == &new_words[0].0) == m.contains(" at 9am at ")),
+        "one workflow per message: {heard:?}"
+    );
+    assert_eq!(mock.calls().len(), calls.len() + 3);
 
     // The same push with the ledger lost (a new, empty volume): the job stops rather than
     // call everyone again.
@@ -334,7 +421,7 @@ fn the_merge_apply_step_runs_against_a_mock() {
         String::from_utf8_lossy(&out.stderr).contains("--new-ledger"),
         "{out:?}"
     );
-    assert_eq!(mock.calls().len(), calls.len(), "nobody called twice");
+    assert_eq!(mock.calls().len(), calls.len() + 3, "nobody called twice");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod callbacks;
 mod ci_workflow;
 mod compare;
 mod dates;
+mod declared_workflow;
 mod documented;
 mod fake_clock;
 mod hints;
