@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::state::{Shared, lock, sleep_interruptible};
 use super::stopped::KeyRefused;
-use crate::campaign::{Campaign, InDoubt, Kind};
+use crate::campaign::{InDoubt, Kind};
 use crate::client::{Client, LookupError};
 use crate::ledger::{Attempt, CallState};
 use crate::plan;
@@ -51,7 +51,20 @@ pub(super) async fn reconcile(
     let found = if s.dry_run {
         None
     } else {
-        lookup(client, campaign).await?
+        // A declared workflow is a new workflow each time its words change: calls in doubt
+        // may be on any of the ones bound before.
+        let mut ids: Vec<String> = campaign.workflow_id.iter().cloned().collect();
+        if campaign.workflow.is_some() {
+            let bound = shared
+                .ledger(move |l, s| l.bound_workflow_ids(&s.target_id, &s.campaign.name))
+                .await?;
+            for id in bound {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        lookup(client, &ids).await?
     };
     let resend = s.resend_in_doubt || campaign.delivery.in_doubt == InDoubt::Resend;
     let now = crate::clock::now();
@@ -312,25 +325,31 @@ fn refused() -> KeyRefused {
 /// the lookup endpoints, or its list of batches cannot be read; a batch that cannot be read
 /// after retries leaves the lookup incomplete (the calls it may hold stay in doubt) and the
 /// run goes on (issue 14, class 10: one failed lookup aborted the whole run).
-pub(super) async fn lookup(client: &Client, campaign: &Campaign) -> anyhow::Result<Option<Found>> {
-    let Some(workflow_id) = campaign.workflow_id.as_deref() else {
+pub(super) async fn lookup(
+    client: &Client,
+    workflow_ids: &[String],
+) -> anyhow::Result<Option<Found>> {
+    if workflow_ids.is_empty() {
         return Ok(None);
-    };
-    let batches = match with_retries("listing the workflow's batches", || {
-        client.workflow_batches(workflow_id)
-    })
-    .await
-    {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(None),
-        Err(LookupError::Unauthorized) => {
-            return Err(refused().into());
+    }
+    let mut batches = Vec::new();
+    for workflow_id in workflow_ids {
+        match with_retries("listing the workflow's batches", || {
+            client.workflow_batches(workflow_id)
+        })
+        .await
+        {
+            Ok(Some(b)) => batches.extend(b),
+            Ok(None) => return Ok(None),
+            Err(LookupError::Unauthorized) => {
+                return Err(refused().into());
+            }
+            Err(LookupError::Other(e)) => {
+                tracing::warn!("cannot look up calls in doubt: {e}; they stay in doubt");
+                return Ok(None);
+            }
         }
-        Err(LookupError::Other(e)) => {
-            tracing::warn!("cannot look up calls in doubt: {e}; they stay in doubt");
-            return Ok(None);
-        }
-    };
+    }
     let mut found = Found {
         complete: true,
         times_known: true,

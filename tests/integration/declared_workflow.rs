@@ -479,3 +479,28 @@ fn a_pull_request_sees_the_message_diff_against_the_base_plan() {
     );
     assert!(human.contains("{+second +}"), "{human}");
 }
+
+// Class: calls in doubt looked up on the workflow the campaign is bound to now, when they
+// were placed on the one bound before a change of words: they would be sent twice.
+on_both_backends! {
+    fn calls_in_doubt_on_an_earlier_workflow_are_found_after_a_rebind() {
+        let mock = Mock::fast();
+        mock.set_faults(&json!([{"route": "robocall", "drop_response_rate": 1.0}]));
+        let c = declared(3, FIRST, "r1", None);
+        let first = apply(&c, &mock.url, &["--json", "--no-follow"]);
+        assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+        let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert_eq!(summary["counts"]["in_doubt"], 3, "{summary}");
+        assert_eq!(heard(&mock).len(), 3, "placed although the client never heard");
+
+        mock.set_faults(&json!([]));
+        rewrite(&c, SECOND, "r1", None);
+        let second = apply(&c, &mock.url, &["--json"]);
+        assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+        let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
+        assert_eq!(summary["counts"]["resolved"], 3, "{summary}");
+        assert_eq!(summary["counts"]["sent"], 0, "found on the earlier workflow: {summary}");
+        assert_eq!(workflows(&mock).len(), 2, "the new words were pushed");
+        assert_eq!(heard(&mock).len(), 3, "nobody called twice");
+    }
+}
