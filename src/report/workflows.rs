@@ -127,6 +127,13 @@ impl Unavailable {
     }
 }
 
+/// A document as [`write_pretty`] writes it, through [`escaped`].
+fn write_document<D: Document>(document: &D, out: &mut dyn Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    write_pretty(document, &mut buf)?;
+    out.write_all(escaped(&String::from_utf8_lossy(&buf)).as_bytes())
+}
+
 /// Says what could not be shown, in words or as a document.
 pub fn unavailable(
     why: &Unavailable,
@@ -136,7 +143,7 @@ pub fn unavailable(
 ) -> io::Result<()> {
     let message = why.words(&line(server));
     if json {
-        write_pretty(
+        write_document(
             &UnavailableDocument {
                 server: server.to_owned(),
                 reason: why.code(),
@@ -178,7 +185,7 @@ pub fn list(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if json {
-        return write_pretty(
+        return write_document(
             &WorkflowListDocument {
                 server: server.to_owned(),
                 complete,
@@ -253,7 +260,7 @@ fn write_row(row: &[String; 6], widths: &[usize; 6], out: &mut dyn Write) -> io:
 pub fn show(server: &str, w: &Workflow, json: bool, out: &mut dyn Write) -> io::Result<()> {
     let view = WorkflowView::from(w);
     if json {
-        return write_pretty(
+        return write_document(
             &WorkflowDocument {
                 server: server.to_owned(),
                 workflow: view,
@@ -315,12 +322,12 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
         voicebot_api::wire::WorkflowType::Conversation => "conversation",
         _ => "robocall",
     };
-    // The id was checked to be letters, digits, `_` and `-`; the type is one of two words.
+    // On one line, inert: the id is the server's (the one asked for was checked, not this).
     writeln!(
         out,
         "# The service's workflow {} ({}), for a campaign of `kind: {kind}`.",
-        w.id,
-        w.workflow_type.as_str()
+        line(&w.id),
+        line(w.workflow_type.as_str())
     )?;
     writeln!(
         out,
@@ -365,7 +372,13 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
 /// characters YAML does not allow raw (DEL, C1 controls, line and paragraph separators, BOM,
 /// U+FFFE/F): those become `\uXXXX`, an escape both read alike.
 pub fn yaml_value(text: &str) -> String {
-    let json = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+    escaped(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()))
+}
+
+/// JSON text with the characters serde_json leaves raw that a terminal acts on (DEL, the C1
+/// controls such as U+009B, which starts an escape sequence) or YAML refuses raw, as
+/// `\uXXXX`: the same document, inert. They can only stand inside strings.
+fn escaped(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if matches!(
