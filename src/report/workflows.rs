@@ -4,12 +4,13 @@
 //! inert for a terminal in human output.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use voicebot_api::wire::Workflow;
 
-use crate::campaign::workflow::{shown_url, without_token};
+use crate::campaign::workflow::{MAX_MESSAGE_CHARS, shown_url, without_token};
 use crate::load::diagnostic::inert;
 use crate::report::document::{Document, write_pretty};
 
@@ -333,6 +334,9 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
         out,
         "# Paste this block in place of the campaign's `workflow_id:` line."
     )?;
+    for note in beyond_a_campaign(w) {
+        writeln!(out, "# Note: {note}; `outreach validate` will say so.")?;
+    }
     writeln!(out, "workflow:")?;
     writeln!(out, "  name: {}", yaml_value(&w.name))?;
     if let Some(d) = w.description.as_deref().filter(|d| !d.is_empty()) {
@@ -366,6 +370,31 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// What of the service's workflow a campaign file cannot declare as it is (the limits of
+/// `DeclaredWorkflow`'s schema).
+fn beyond_a_campaign(w: &Workflow) -> Vec<String> {
+    let mut notes = Vec::new();
+    let fields = [
+        ("name", Some(w.name.as_str()), 128),
+        ("description", w.description.as_deref(), 1000),
+        ("message", Some(w.message.as_str()), MAX_MESSAGE_CHARS),
+    ];
+    for (field, text, max) in fields {
+        if text.is_some_and(|t| t.chars().count() > max) {
+            notes.push(format!(
+                "the service's {field} is longer than the {max} characters a campaign allows"
+            ));
+        }
+    }
+    if w.response_options
+        .keys()
+        .any(|k| !matches!(k.as_bytes(), [b'1'..=b'9']))
+    {
+        notes.push("the service's response options are not all keyed \"1\" to \"9\"".to_owned());
+    }
+    notes
+}
+
 /// A string as a YAML double-quoted scalar. The crate builds no YAML serialiser
 /// (serde-saphyr's `serialize` feature would add crates), so serde_json writes it: a JSON
 /// string is a YAML 1.2 double-quoted scalar, with the same escapes. JSON leaves raw a few
@@ -385,7 +414,7 @@ fn escaped(json: &str) -> String {
             c,
             '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
         ) {
-            out.push_str(&format!("\\u{:04X}", u32::from(c)));
+            let _ = write!(out, "\\u{:04X}", u32::from(c));
         } else {
             out.push(c);
         }
@@ -406,6 +435,25 @@ mod tests {
         );
         assert_eq!(yaml_value("\u{1b}[31m\n"), r#""\u001b[31m\n""#);
         assert_eq!(yaml_value("yes"), "\"yes\"");
+    }
+
+    #[test]
+    fn a_pull_says_what_a_campaign_cannot_hold() {
+        let mut w = voicebot_api::seed::seeded_workflows().remove(1);
+        assert!(beyond_a_campaign(&w).is_empty());
+        w.name = "n".repeat(129);
+        w.response_options.insert("0".into(), "zero".into());
+        let mut out = Vec::new();
+        pull(&w, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("# Note: the service's name is longer than the 128 characters"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# Note: the service's response options are not all keyed"),
+            "{text}"
+        );
     }
 
     #[test]
