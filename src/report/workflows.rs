@@ -4,12 +4,13 @@
 //! inert for a terminal in human output.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use voicebot_api::wire::Workflow;
 
-use crate::campaign::workflow::{shown_url, without_token};
+use crate::campaign::workflow::{MAX_MESSAGE_CHARS, shown_url, without_token};
 use crate::load::diagnostic::inert;
 use crate::report::document::{Document, write_pretty};
 
@@ -127,6 +128,13 @@ impl Unavailable {
     }
 }
 
+/// A document as [`write_pretty`] writes it, through [`escaped`].
+fn write_document<D: Document>(document: &D, out: &mut dyn Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    write_pretty(document, &mut buf)?;
+    out.write_all(escaped(&String::from_utf8_lossy(&buf)).as_bytes())
+}
+
 /// Says what could not be shown, in words or as a document.
 pub fn unavailable(
     why: &Unavailable,
@@ -136,7 +144,7 @@ pub fn unavailable(
 ) -> io::Result<()> {
     let message = why.words(&line(server));
     if json {
-        write_pretty(
+        write_document(
             &UnavailableDocument {
                 server: server.to_owned(),
                 reason: why.code(),
@@ -178,7 +186,7 @@ pub fn list(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if json {
-        return write_pretty(
+        return write_document(
             &WorkflowListDocument {
                 server: server.to_owned(),
                 complete,
@@ -253,7 +261,7 @@ fn write_row(row: &[String; 6], widths: &[usize; 6], out: &mut dyn Write) -> io:
 pub fn show(server: &str, w: &Workflow, json: bool, out: &mut dyn Write) -> io::Result<()> {
     let view = WorkflowView::from(w);
     if json {
-        return write_pretty(
+        return write_document(
             &WorkflowDocument {
                 server: server.to_owned(),
                 workflow: view,
@@ -315,17 +323,20 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
         voicebot_api::wire::WorkflowType::Conversation => "conversation",
         _ => "robocall",
     };
-    // The id was checked to be letters, digits, `_` and `-`; the type is one of two words.
+    // On one line, inert: the id is the server's (the one asked for was checked, not this).
     writeln!(
         out,
         "# The service's workflow {} ({}), for a campaign of `kind: {kind}`.",
-        w.id,
-        w.workflow_type.as_str()
+        line(&w.id),
+        line(w.workflow_type.as_str())
     )?;
     writeln!(
         out,
         "# Paste this block in place of the campaign's `workflow_id:` line."
     )?;
+    for note in beyond_a_campaign(w) {
+        writeln!(out, "# Note: {note}; `outreach validate` will say so.")?;
+    }
     writeln!(out, "workflow:")?;
     writeln!(out, "  name: {}", yaml_value(&w.name))?;
     if let Some(d) = w.description.as_deref().filter(|d| !d.is_empty()) {
@@ -359,20 +370,51 @@ pub fn pull(w: &Workflow, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// What of the service's workflow a campaign file cannot declare as it is (the limits of
+/// `DeclaredWorkflow`'s schema).
+fn beyond_a_campaign(w: &Workflow) -> Vec<String> {
+    let mut notes = Vec::new();
+    let fields = [
+        ("name", Some(w.name.as_str()), 128),
+        ("description", w.description.as_deref(), 1000),
+        ("message", Some(w.message.as_str()), MAX_MESSAGE_CHARS),
+    ];
+    for (field, text, max) in fields {
+        if text.is_some_and(|t| t.chars().count() > max) {
+            notes.push(format!(
+                "the service's {field} is longer than the {max} characters a campaign allows"
+            ));
+        }
+    }
+    if w.response_options
+        .keys()
+        .any(|k| !matches!(k.as_bytes(), [b'1'..=b'9']))
+    {
+        notes.push("the service's response options are not all keyed \"1\" to \"9\"".to_owned());
+    }
+    notes
+}
+
 /// A string as a YAML double-quoted scalar. The crate builds no YAML serialiser
 /// (serde-saphyr's `serialize` feature would add crates), so serde_json writes it: a JSON
 /// string is a YAML 1.2 double-quoted scalar, with the same escapes. JSON leaves raw a few
 /// characters YAML does not allow raw (DEL, C1 controls, line and paragraph separators, BOM,
 /// U+FFFE/F): those become `\uXXXX`, an escape both read alike.
 pub fn yaml_value(text: &str) -> String {
-    let json = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+    escaped(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()))
+}
+
+/// JSON text with the characters serde_json leaves raw that a terminal acts on (DEL, the C1
+/// controls such as U+009B, which starts an escape sequence) or YAML refuses raw, as
+/// `\uXXXX`: the same document, inert. They can only stand inside strings.
+fn escaped(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if matches!(
             c,
             '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
         ) {
-            out.push_str(&format!("\\u{:04X}", u32::from(c)));
+            let _ = write!(out, "\\u{:04X}", u32::from(c));
         } else {
             out.push(c);
         }
@@ -393,6 +435,25 @@ mod tests {
         );
         assert_eq!(yaml_value("\u{1b}[31m\n"), r#""\u001b[31m\n""#);
         assert_eq!(yaml_value("yes"), "\"yes\"");
+    }
+
+    #[test]
+    fn a_pull_says_what_a_campaign_cannot_hold() {
+        let mut w = voicebot_api::seed::seeded_workflows().remove(1);
+        assert!(beyond_a_campaign(&w).is_empty());
+        w.name = "n".repeat(129);
+        w.response_options.insert("0".into(), "zero".into());
+        let mut out = Vec::new();
+        pull(&w, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("# Note: the service's name is longer than the 128 characters"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# Note: the service's response options are not all keyed"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ mod watch;
 mod when;
 mod who;
 mod words;
+mod workflows_cmd;
 
 use std::path::{Path, PathBuf};
 
