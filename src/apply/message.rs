@@ -26,9 +26,8 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
     };
     let message = match (declared, fetched) {
         (Some(m), _) => m,
-        (None, None) => return Ok(()),
         (None, Some(Ok(Some(w)))) => w.message,
-        (None, Some(Ok(None))) => return Ok(()),
+        (None, None | Some(Ok(None))) => return Ok(()),
         (None, Some(Err(e))) => {
             tracing::debug!(
                 "the workflow's message could not be read ({e}); the server checks its length"

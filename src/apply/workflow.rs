@@ -35,6 +35,25 @@ pub(super) enum Ensured {
 /// The id a dry run's requests name when the workflow would have been created.
 const NOT_CREATED: &str = "not-created-dry-run";
 
+/// The ledger's key of the campaign's declared workflow on a target, owned.
+#[derive(Clone)]
+struct Key {
+    target: String,
+    campaign: String,
+    name: String,
+}
+
+impl Key {
+    fn borrowed(&self) -> BindingKey<'_> {
+        BindingKey {
+            target: &self.target,
+            campaign: &self.campaign,
+            workflow_name: &self.name,
+            language: "",
+        }
+    }
+}
+
 /// Makes the campaign's declared workflow exist on the target, as the file writes it.
 pub(super) async fn ensure(
     s: &ApplySettings,
@@ -48,21 +67,12 @@ pub(super) async fn ensure(
     };
     let file = Comparable::declared(declared, campaign.kind);
     // A dry run reads the real target's binding and writes none.
-    let target_id = s.target.id().to_string();
-    let (campaign_name, name) = (campaign.name.clone(), declared.name.clone());
-    let binding = {
-        let (t, c, n) = (target_id.clone(), campaign_name.clone(), name.clone());
-        ledger
-            .call(move |l| {
-                l.workflow_binding(&BindingKey {
-                    target: &t,
-                    campaign: &c,
-                    workflow_name: &n,
-                    language: "",
-                })
-            })
-            .await?
+    let key = Key {
+        target: s.target.id().to_string(),
+        campaign: campaign.name.clone(),
+        name: declared.name.clone(),
     };
+    let binding = read_binding(ledger, &key).await?;
     let (bound, service, found_by_name) = match &binding {
         Some(b) => {
             let bound = Bound {
@@ -83,6 +93,7 @@ pub(super) async fn ensure(
         },
     };
     let drift = Drift::of(&file, bound.as_ref(), &service, true);
+    let name = &key.name;
     let target = &api.base;
     match &drift {
         Drift::Same {
@@ -96,16 +107,7 @@ pub(super) async fn ensure(
             }
             if found_by_name && !s.dry_run {
                 // Found by name and identical: bound from now on, nothing created.
-                bind(
-                    ledger,
-                    &target_id,
-                    &campaign_name,
-                    &name,
-                    None,
-                    workflow_id,
-                    &file,
-                )
-                .await?;
+                bind(ledger, &key, None, workflow_id, &file).await?;
                 tracing::info!(
                     "workflow `{name}` on {target} ({workflow_id}) is what the file declares: the campaign is bound to it"
                 );
@@ -119,24 +121,12 @@ pub(super) async fn ensure(
         } if !s.overwrite_workflow => {
             bail!(
                 "{}",
-                three_versions(&name, workflow_id, target, pushed.as_ref(), service, &file)
+                three_versions(name, workflow_id, target, pushed.as_ref(), service, &file)
             );
         }
         _ => {}
     }
-    let why = match &drift {
-        Drift::Absent => "it was not on the service".to_owned(),
-        Drift::Gone { workflow_id } => {
-            format!("the workflow it was bound to ({workflow_id}) is no longer on the service")
-        }
-        Drift::Changed { workflow_id, .. } => {
-            format!("its words changed since workflow {workflow_id} was pushed")
-        }
-        Drift::HandEdited { workflow_id, .. } => format!(
-            "workflow {workflow_id} was edited on the service, and --overwrite-workflow puts the file's words back"
-        ),
-        Drift::Same { .. } | Drift::NotCompared => unreachable_state(),
-    };
+    let why = why_create(&drift);
     if s.dry_run {
         tracing::info!(
             "dry run: would create workflow `{name}` on {target} ({why}) and call with it"
@@ -157,71 +147,90 @@ pub(super) async fn ensure(
             return Ok(Ensured::NotConfirmed);
         }
     }
-    let body = file.create_body(s.callback_token.as_ref().map(|t| {
+    let previous = binding.as_ref().map(|b| b.workflow_id.as_str());
+    let id = create_and_bind(s, api, ledger, &key, previous, &file).await?;
+    if id.1 {
+        tracing::info!(
+            "created workflow `{name}` on {target} ({why}): {}; its calls use it",
+            id.0
+        );
+    }
+    Ok(Ensured::Declared(id.0))
+}
+
+/// Why apply creates a workflow, in words.
+fn why_create(drift: &Drift) -> String {
+    match drift {
+        Drift::Absent => "it was not on the service".to_owned(),
+        Drift::Gone { workflow_id } => {
+            format!("the workflow it was bound to ({workflow_id}) is no longer on the service")
+        }
+        Drift::Changed { workflow_id, .. } => {
+            format!("its words changed since workflow {workflow_id} was pushed")
+        }
+        Drift::HandEdited { workflow_id, .. } => format!(
+            "workflow {workflow_id} was edited on the service, and --overwrite-workflow puts the file's words back"
+        ),
+        Drift::Same { .. } | Drift::NotCompared => "its state on the service changed".to_owned(),
+    }
+}
+
+/// The ledger's binding of the key.
+async fn read_binding(ledger: &AsyncLedger, key: &Key) -> anyhow::Result<Option<WorkflowBinding>> {
+    let key = key.clone();
+    Ok(ledger
+        .call(move |l| l.workflow_binding(&key.borrowed()))
+        .await?)
+}
+
+/// Creates the file's workflow and binds the campaign to it: its id, and whether it is the
+/// one created here (another runner may have bound one of the same words first).
+async fn create_and_bind(
+    s: &ApplySettings,
+    api: &Api,
+    ledger: &AsyncLedger,
+    key: &Key,
+    previous: Option<&str>,
+    file: &Comparable,
+) -> anyhow::Result<(String, bool)> {
+    let name = &key.name;
+    let target = &api.base;
+    let body = file.create_body(s.callback_token.as_ref().map(|token| {
         use secrecy::ExposeSecret as _;
-        t.expose_secret()
+        token.expose_secret()
     }))?;
     let created = api.client.create_workflow(&body).await.map_err(|e| {
         anyhow::anyhow!("creating workflow `{name}` on {target}: {e}; no call was placed")
     })?;
-    let previous = binding.as_ref().map(|b| b.workflow_id.as_str());
     let id = created.id;
-    if !bind(
-        ledger,
-        &target_id,
-        &campaign_name,
-        &name,
-        previous,
-        &id,
-        &file,
-    )
-    .await?
-    {
-        // Another runner bound it first: calls use its workflow when it is this file's.
-        let (t, c, n) = (target_id.clone(), campaign_name.clone(), name.clone());
-        let now = ledger
-            .call(move |l| {
-                l.workflow_binding(&BindingKey {
-                    target: &t,
-                    campaign: &c,
-                    workflow_name: &n,
-                    language: "",
-                })
-            })
-            .await?;
-        match now {
-            Some(b) if b.digest == file.digest() => {
-                tracing::warn!(
-                    "another runner bound workflow `{name}` first ({}): calls use it; the one created here ({id}) is not used",
-                    b.workflow_id
-                );
-                return Ok(Ensured::Declared(b.workflow_id));
-            }
-            _ => bail!(
-                "another runner bound workflow `{name}` to other words while this one created {id}; nothing was sent: run again"
-            ),
-        }
+    if bind(ledger, key, previous, &id, file).await? {
+        return Ok((id, true));
     }
-    tracing::info!("created workflow `{name}` on {target} ({why}): {id}; its calls use it");
-    Ok(Ensured::Declared(id))
+    // Another runner bound it first: calls use its workflow when it is this file's.
+    match read_binding(ledger, key).await? {
+        Some(b) if b.digest == file.digest() => {
+            tracing::warn!(
+                "another runner bound workflow `{name}` first ({}): calls use it; the one created here ({id}) is not used",
+                b.workflow_id
+            );
+            Ok((b.workflow_id, false))
+        }
+        _ => bail!(
+            "another runner bound workflow `{name}` to other words while this one created {id}; nothing was sent: run again"
+        ),
+    }
 }
 
 /// Records that the campaign's declared workflow is `id`, if still bound to `previous`.
 async fn bind(
     ledger: &AsyncLedger,
-    target: &str,
-    campaign: &str,
-    name: &str,
+    key: &Key,
     previous: Option<&str>,
     id: &str,
     file: &Comparable,
 ) -> anyhow::Result<bool> {
-    let (t, c, n, p) = (
-        target.to_owned(),
-        campaign.to_owned(),
-        name.to_owned(),
-        previous.map(ToOwned::to_owned),
-    );
+    let key = key.clone();
+    let previous = previous.map(ToOwned::to_owned);
     let binding = WorkflowBinding {
         workflow_id: id.to_owned(),
         digest: file.digest(),
@@ -229,18 +238,7 @@ async fn bind(
         bound_at: crate::clock::now(),
     };
     Ok(ledger
-        .call(move |l| {
-            l.bind_workflow(
-                &BindingKey {
-                    target: &t,
-                    campaign: &c,
-                    workflow_name: &n,
-                    language: "",
-                },
-                p.as_deref(),
-                &binding,
-            )
-        })
+        .call(move |l| l.bind_workflow(&key.borrowed(), previous.as_deref(), &binding))
         .await?)
 }
 
@@ -289,7 +287,7 @@ fn three_versions(
     service: &Comparable,
     file: &Comparable,
 ) -> String {
-    let pushed = pushed.map_or_else(|| "(not recorded)".to_owned(), |p| version(p));
+    let pushed = pushed.map_or_else(|| "(not recorded)".to_owned(), version);
     format!(
         "workflow `{name}` ({id}) was edited on {target} since apply pushed it; nothing was sent.\n  last pushed: {pushed}\n  on service:  {}\n  in the file: {}\nPut the words you want in the file; then run apply with --overwrite-workflow to create a workflow of the file's words and call with it.",
         version(service),
@@ -327,9 +325,4 @@ fn inert(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// Same and not-compared were handled before.
-fn unreachable_state() -> String {
-    "its state on the service changed".to_owned()
 }

@@ -7,6 +7,7 @@
 //! comparison, a plan or a line of output.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -122,7 +123,7 @@ impl Comparable {
         let json = serde_json::to_vec(self).unwrap_or_default();
         let mut hex = String::with_capacity(64);
         for b in Sha256::digest(&json) {
-            hex.push_str(&format!("{b:02x}"));
+            let _ = write!(hex, "{b:02x}");
         }
         hex
     }

@@ -195,30 +195,27 @@ fn declared_state(
         None => None,
     };
     let mut found_by_name = false;
-    let (name, service, bound) = match bound {
-        Some(b) => {
-            let (name, found) = fetch_workflow(target, s.key.clone(), &b.workflow_id)?;
-            let service = match found {
-                Some(w) => Service::Found(Box::new(w)),
-                // Only the bundled mock is known to offer the GET: elsewhere a 404 may mean
-                // the endpoint, not the workflow, is missing.
-                None if matches!(target, Target::Mock) => Service::Gone,
-                None => Service::NotOffered,
-            };
-            (name, service, Some(b))
-        }
+    let (name, service, bound) = if let Some(b) = bound {
+        let (name, found) = fetch_workflow(target, s.key.clone(), &b.workflow_id)?;
+        let service = match found {
+            Some(w) => Service::Found(Box::new(w)),
+            // Only the bundled mock is known to offer the GET: elsewhere a 404 may mean
+            // the endpoint, not the workflow, is missing.
+            None if matches!(target, Target::Mock) => Service::Gone,
+            None => Service::NotOffered,
+        };
+        (name, service, Some(b))
+    } else {
         // Nothing bound: a workflow of the file's name on the service is compared with
         // (one moved into the file with `workflows pull` plans as unchanged).
-        None => {
-            let (name, listed) = list_workflows(target, s.key.clone())?;
-            match plan::declared::same_name(&file, &listed) {
-                Some(w) => {
-                    found_by_name = true;
-                    let bound = Bound::found(w, &file);
-                    (name, Service::Found(Box::new(w.clone())), Some(bound))
-                }
-                None => (name, Service::NotAsked, None),
+        let (name, listed) = list_workflows(target, s.key.clone())?;
+        match plan::declared::same_name(&file, &listed) {
+            Some(w) => {
+                found_by_name = true;
+                let bound = Bound::found(w, &file);
+                (name, Service::Found(Box::new(w.clone())), Some(bound))
             }
+            None => (name, Service::NotAsked, None),
         }
     };
     let drift = Drift::of(&file, bound.as_ref(), &service, true);

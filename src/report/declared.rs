@@ -135,34 +135,33 @@ pub fn human(d: &DeclaredState, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "    in the file: \"{}\"", inert(&d.file.message))?;
         return Ok(());
     }
-    match d.drift.before() {
-        Some(before) => {
+    if let Some(before) = d.drift.before() {
+        writeln!(
+            out,
+            "    message: {}",
+            human_diff(&before.message, &d.file.message)
+        )?;
+        let (was, now) = (options_line(before), options_line(&d.file));
+        if was == now {
+            writeln!(out, "    reply options: {now}")?;
+        } else {
+            writeln!(out, "    reply options: {was} → {now}")?;
+        }
+        if before.call_back_url == d.file.call_back_url {
+            writeln!(out, "    callback: {}", callback_line(&d.file))?;
+        } else {
             writeln!(
                 out,
-                "    message: {}",
-                human_diff(&before.message, &d.file.message)
+                "    callback: {} → {}",
+                callback_line(before),
+                callback_line(&d.file)
             )?;
-            let (was, now) = (options_line(before), options_line(&d.file));
-            if was == now {
-                writeln!(out, "    reply options: {now}")?;
-            } else {
-                writeln!(out, "    reply options: {was} → {now}")?;
-            }
-            if before.call_back_url != d.file.call_back_url {
-                writeln!(
-                    out,
-                    "    callback: {} → {}",
-                    callback_line(before),
-                    callback_line(&d.file)
-                )?;
-            }
         }
-        None => {
-            writeln!(out, "    message: \"{}\"", inert(&d.file.message))?;
-            writeln!(out, "    reply options: {}", options_line(&d.file))?;
-        }
+    } else {
+        writeln!(out, "    message: \"{}\"", inert(&d.file.message))?;
+        writeln!(out, "    reply options: {}", options_line(&d.file))?;
+        writeln!(out, "    callback: {}", callback_line(&d.file))?;
     }
-    writeln!(out, "    callback: {}", callback_line(&d.file))?;
     if let Some(e) = d.earlier.filter(|e| e.called > 0) {
         writeln!(
             out,
@@ -205,14 +204,15 @@ pub fn markdown_message_change(title: &str, before: &str, after: &str, md: &mut 
     let mut inline = String::new();
     for p in word_diff(before, after) {
         match p {
-            Piece::Same(s) => inline.push_str(&md_inline(&s)),
             Piece::Removed(s) if !s.trim().is_empty() => {
                 let _ = write!(inline, "~~{}~~ ", md_inline(s.trim()));
             }
             Piece::Added(s) if !s.trim().is_empty() => {
                 let _ = write!(inline, "**{}** ", md_inline(s.trim()));
             }
-            Piece::Removed(s) | Piece::Added(s) => inline.push_str(&md_inline(&s)),
+            Piece::Same(s) | Piece::Removed(s) | Piece::Added(s) => {
+                inline.push_str(&md_inline(&s));
+            }
         }
     }
     let _ = writeln!(md, "> {}\n", inline.trim_end());

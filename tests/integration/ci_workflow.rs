@@ -377,6 +377,24 @@ fn the_merge_apply_step_runs_against_a_mock() {
         log.contains("created workflow `measles-second-dose`"),
         "{log}"
     );
+    second_dose_heard_the_new_words_after_the_merge(&mock);
+    assert_eq!(mock.calls().len(), calls.len() + 3);
+
+    // The same push with the ledger lost (a new, empty volume): the job stops rather than
+    // call everyone again.
+    let lost = ledger_dir.join("lost.db");
+    let out = run(&added, &modified, &lost);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--new-ledger"),
+        "{out:?}"
+    );
+    assert_eq!(mock.calls().len(), calls.len() + 3, "nobody called twice");
+}
+
+/// The declared workflow's calls: the first run's three with the first words, the three
+/// after the merge with the new words, each message on one workflow of its own.
+fn second_dose_heard_the_new_words_after_the_merge(mock: &Mock) {
     let placed = mock.get("/__mock/calls?limit=1000");
     let heard: Vec<(String, String)> = placed["data"]["calls"]
         .as_array()
@@ -410,18 +428,6 @@ fn the_merge_apply_step_runs_against_a_mock() {
             .all(|(w, m)| (w == &new_words[0].0) == m.contains(" at 9am at ")),
         "one workflow per message: {heard:?}"
     );
-    assert_eq!(mock.calls().len(), calls.len() + 3);
-
-    // The same push with the ledger lost (a new, empty volume): the job stops rather than
-    // call everyone again.
-    let lost = ledger_dir.join("lost.db");
-    let out = run(&added, &modified, &lost);
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--new-ledger"),
-        "{out:?}"
-    );
-    assert_eq!(mock.calls().len(), calls.len() + 3, "nobody called twice");
 }
 
 #[test]
