@@ -16,7 +16,7 @@ pub fn state_sentence(d: &DeclaredState) -> String {
         match &d.drift {
             Drift::Same { workflow_id, .. } => {
                 return format!(
-                    "the same as workflow {workflow_id} of that name on {target}, not created by outreach: apply binds the campaign to it and creates nothing"
+                    "unchanged: the same as workflow {workflow_id} of that name on {target}, not created by outreach; apply binds the campaign to it and creates nothing"
                 );
             }
             Drift::Changed { workflow_id, .. } => {
@@ -33,6 +33,9 @@ pub fn state_sentence(d: &DeclaredState) -> String {
                 .to_owned()
         }
         Drift::Absent => format!("not on {target} yet: apply creates it, then calls with it"),
+        Drift::Gone { workflow_id } if target == "the bundled mock" => format!(
+            "pushed as workflow {workflow_id} by an earlier run, but the bundled mock starts afresh on each run: apply creates it again, then calls with it"
+        ),
         Drift::Gone { workflow_id } => format!(
             "bound to workflow {workflow_id}, which {target} no longer has: apply creates it again, then calls with it"
         ),

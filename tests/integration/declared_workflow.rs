@@ -341,7 +341,9 @@ fn a_pulled_workflow_pasted_into_a_campaign_plans_unchanged_and_is_bound_not_cre
     let planned = plan(&c, &mock.url, &["--detailed-exitcode"]);
     let shown = text(&planned);
     assert!(
-        shown.contains(&format!("the same as workflow {id} of that name")),
+        shown.contains(&format!(
+            "unchanged: the same as workflow {id} of that name"
+        )),
         "{shown}"
     );
     assert!(!shown.contains(TOKEN), "{shown}");
