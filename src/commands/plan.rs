@@ -108,14 +108,24 @@ fn checked_workflow(
             created_at: None,
             updated_at: None,
         };
-        return Ok((
-            Some(WorkflowCheck::new(
-                "the campaign file",
-                campaign,
-                Some(workflow),
-            )),
-            None,
-        ));
+        let mut check = WorkflowCheck::new("the campaign file", campaign, Some(workflow));
+        if let Some(wanted) = &s.callback_url {
+            use secrecy::ExposeSecret as _;
+            let wanted = crate::campaign::workflow::without_token(
+                wanted.expose_secret(),
+                words.call_back_url.as_deref(),
+            );
+            match &words.call_back_url {
+                None => check.problems.push(
+                    "the workflow declares no call_back_url, so the service would send its outcomes nowhere: set `workflow.call_back_url` to the receiver's URL (see `outreach callbacks`)".to_owned(),
+                ),
+                Some(base) if *base != wanted => check.problems.push(
+                    "the workflow's call_back_url is not the --callback-url given (neither is shown in full: the flag's holds the receiver's token), so its outcomes would not reach this ledger's receiver".to_owned(),
+                ),
+                Some(_) => {}
+            }
+        }
+        return Ok((Some(check), None));
     }
     let mut check = match &s.target {
         Some(target) => Some(check_workflow(target, s.key.clone(), campaign)?),

@@ -506,3 +506,33 @@ on_both_backends! {
         assert_eq!(heard(&mock).len(), 3, "nobody called twice");
     }
 }
+
+/// `--callback-url` (the receiver's URL with its token) is checked against the declared
+/// `call_back_url`, offline, token ignored and never shown.
+#[test]
+fn the_receivers_url_is_checked_against_the_declared_one_without_its_token() {
+    let base = "https://outreach.example.org/callbacks";
+    let c = declared(2, FIRST, "r1", Some(base));
+    let offline = |url: &str| {
+        outreach()
+            .args(["plan", "--callback-url", url])
+            .arg(&c.path)
+            .arg("--state")
+            .arg(c.dir.path().join("none.db"))
+            .output()
+            .unwrap()
+    };
+    let same = offline(&format!("{base}/{TOKEN}"));
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(!text(&same).contains("PROBLEM"), "{}", text(&same));
+    let other = offline(&format!("https://elsewhere.example.org/callbacks/{TOKEN}"));
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    assert!(
+        text(&other).contains("is not the --callback-url given"),
+        "{}",
+        text(&other)
+    );
+    for out in [&same, &other] {
+        assert!(!all_text(out).contains(TOKEN));
+    }
+}
