@@ -205,7 +205,7 @@ async fn on_ledger(
     loaded: &Loaded,
     api: Api,
 ) -> anyhow::Result<Applied> {
-    let mut campaign = loaded.campaign.clone();
+    let campaign = loaded.campaign.clone();
     let round = campaign.round.clone().unwrap_or_default();
     // What is printed of the ledger: its file, or its URL with the password hidden.
     let state_path = ledger.path().to_path_buf();
@@ -231,17 +231,14 @@ async fn on_ledger(
     if api.live && !s.new_ledger {
         first_run_on_this_ledger(ledger, &campaign.name, &api, operator.prompt).await?;
     }
-    // A declared workflow exists on the target, as the file writes it, before any call.
-    match workflow::ensure(s, &api, ledger, &campaign, operator.prompt).await? {
-        workflow::Ensured::ById => {}
-        workflow::Ensured::Declared(id) => campaign.workflow_id = Some(id),
-        workflow::Ensured::NotConfirmed => {
-            return Err(anyhow::anyhow!(
-                "the creation of workflow `{}` was not confirmed; nothing was sent",
-                campaign.workflow.as_ref().map_or("", |w| w.name.as_str())
-            ));
-        }
-    }
+    // A declared workflow as the service has it: used as it is, or created right before
+    // the first batch (after the confirmation, the window and any pause).
+    let (call_workflow, pending_workflow) =
+        match workflow::prepare(s, &api, ledger, &campaign).await? {
+            workflow::Ensured::ById => (None, None),
+            workflow::Ensured::Use(id) => (Some(id), None),
+            workflow::Ensured::Create(creation) => (None, Some(creation)),
+        };
 
     let run_id = {
         let (id, name, round, lease) = (
@@ -280,6 +277,8 @@ async fn on_ledger(
         sent_calls: AtomicU64::new(0),
         claimed: AtomicU64::new(0),
         key_scope: api.key_scope.clone(),
+        pending_workflow: tokio::sync::Mutex::new(pending_workflow),
+        call_workflow: Mutex::new(call_workflow),
     });
 
     let heartbeat = Heartbeat::start(&shared, s.lease);
@@ -524,8 +523,16 @@ async fn run(
         let due = due.due;
 
         if first_pass && api.live && !due.is_empty() && !s.yes {
+            // One question for all that is about to happen: the workflow's words included.
+            let creating = shared
+                .pending_workflow
+                .lock()
+                .await
+                .as_ref()
+                .map(|c| c.sentence(&api.base))
+                .unwrap_or_default();
             let question = format!(
-                "About to place {} calls for `{}` on {}.",
+                "{creating}About to place {} calls for `{}` on {}.",
                 due.len(),
                 campaign.name,
                 api.base

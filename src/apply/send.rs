@@ -97,6 +97,8 @@ pub(super) async fn send_all(
                     }
                     continue;
                 }
+                // A declared workflow to create is created now, once: the run may send.
+                super::workflow::create_pending(s, shared, client).await?;
                 let mut group = write_ahead(shared, group).await?.into_iter();
                 while let Some(batch) = group.next() {
                     let permit = permits
@@ -402,7 +404,10 @@ async fn place(
                 "no call of the batch is this runner's any more".into(),
             )));
         }
-        let body = body.get_or_insert_with(|| request_body(&shared.campaign, batch));
+        let body = body.get_or_insert_with(|| {
+            let workflow = lock(&shared.call_workflow).clone();
+            request_body(&shared.campaign, workflow.as_deref(), batch)
+        });
         lock(&shared.counts).requests += 1;
         let r = client.place(route, body).await;
         let wait = match &r {
@@ -507,13 +512,13 @@ impl Answer {
 }
 
 /// The request body of a batch, with both voice settings always sent.
-pub(super) fn request_body(campaign: &Campaign, batch: &[Due]) -> Value {
+pub(super) fn request_body(campaign: &Campaign, workflow: Option<&str>, batch: &[Due]) -> Value {
     let entries: Vec<Value> = batch
         .iter()
         .map(|d| plan::entry(campaign.kind, &d.planned.call))
         .collect();
     json!({
-        "workflow_id": campaign.workflow_id,
+        "workflow_id": workflow.or(campaign.workflow_id.as_deref()),
         "tts_voice_accent": campaign.voice.accent,
         "tts_voice_gender": campaign.voice.gender.as_str(),
         "workflow_params": entries,

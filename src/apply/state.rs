@@ -53,6 +53,11 @@ pub(super) struct Shared {
     pub(super) claimed: AtomicU64,
     /// The shared request budget of the API key (a fingerprint, never the key).
     pub(super) key_scope: String,
+    /// A declared workflow to create before the first batch is written ahead (after the
+    /// confirmation, the window and any pause), if one is to be created.
+    pub(super) pending_workflow: tokio::sync::Mutex<Option<Box<super::workflow::Creation>>>,
+    /// The workflow the calls go out with, when it is not the campaign's `workflow_id`.
+    pub(super) call_workflow: Mutex<Option<String>>,
 }
 
 impl Shared {

@@ -4,20 +4,21 @@
 //! - Bound and unchanged: its calls use the bound workflow. Where the service offers the
 //!   workflow GET, a hand edit there since the push is refused (with the three versions)
 //!   unless `--overwrite-workflow`; where it does not, that is said.
-//! - Absent, or changed in the file: a new workflow is created (the documented POST, after
-//!   the same confirmation as the calls on a live target) and the campaign rebound to it, so
-//!   calls still queued on the old one keep their words and no [ours] endpoint is needed.
+//! - Absent, or changed in the file: a new workflow is created (the documented POST) and the
+//!   campaign rebound to it, so calls still queued on the old one keep their words and no
+//!   [ours] endpoint is needed. It is created right before the first batch is written ahead:
+//!   after the confirmation of the calls (whose question shows the message), the calling
+//!   window and any pause; a run with nothing to send creates nothing.
 //! - A failed create places no call. `--dry-run` creates nothing.
 
 use anyhow::bail;
 use voicebot_api::wire::Workflow;
 
-use super::prompt::Prompt;
-use super::stopped::NoOneToConfirm;
+use super::state::Shared;
 use super::{Api, ApplySettings};
 use crate::campaign::Campaign;
 use crate::campaign::workflow::Comparable;
-use crate::client::LookupError;
+use crate::client::{Client, LookupError};
 use crate::ledger::{AsyncLedger, BindingKey, WorkflowBinding};
 use crate::plan::declared::{Bound, Drift, Service, same_name};
 use crate::settings::target::Target;
@@ -27,9 +28,29 @@ pub(super) enum Ensured {
     /// The campaign names its workflow by id: nothing to do.
     ById,
     /// The declared workflow's id on the target.
-    Declared(String),
-    /// The operator declined the creation: nothing is sent.
-    NotConfirmed,
+    Use(String),
+    /// A workflow to create before the first batch.
+    Create(Box<Creation>),
+}
+
+/// A workflow apply will create (when it is about to send) and bind the campaign to.
+pub(super) struct Creation {
+    key: Key,
+    previous: Option<String>,
+    file: Comparable,
+    why: String,
+}
+
+impl Creation {
+    /// The start of the confirmation's question.
+    pub(super) fn sentence(&self, target: &str) -> String {
+        format!(
+            "About to create workflow `{}` on {target} ({}), with the message \"{}\". ",
+            self.key.name,
+            self.why,
+            inert(&self.file.message)
+        )
+    }
 }
 
 /// The id a dry run's requests name when the workflow would have been created.
@@ -54,13 +75,13 @@ impl Key {
     }
 }
 
-/// Makes the campaign's declared workflow exist on the target, as the file writes it.
-pub(super) async fn ensure(
+/// What the run does about the campaign's declared workflow on the target: use the bound
+/// one, create one, or refuse (edited by hand on the service).
+pub(super) async fn prepare(
     s: &ApplySettings,
     api: &Api,
     ledger: &AsyncLedger,
     campaign: &Campaign,
-    prompt: &dyn Prompt,
 ) -> anyhow::Result<Ensured> {
     let Some(declared) = &campaign.workflow else {
         return Ok(Ensured::ById);
@@ -105,14 +126,17 @@ pub(super) async fn ensure(
                     "workflow `{name}` ({workflow_id}) is bound and unchanged in the file; hand edits on {target} were not checked: it offers no workflow lookup"
                 );
             }
-            if found_by_name && !s.dry_run {
-                // Found by name and identical: bound from now on, nothing created.
-                bind(ledger, &key, None, workflow_id, &file).await?;
+            let stale = binding.as_ref().is_some_and(|b| b.digest != file.digest());
+            if (found_by_name || stale) && !s.dry_run {
+                // Found by name, or edited on the service to the file's words: bound to it
+                // from now on, nothing created.
+                let previous = binding.as_ref().map(|b| b.workflow_id.as_str());
+                bind(ledger, &key, previous, workflow_id, &file).await?;
                 tracing::info!(
                     "workflow `{name}` on {target} ({workflow_id}) is what the file declares: the campaign is bound to it"
                 );
             }
-            return Ok(Ensured::Declared(workflow_id.clone()));
+            return Ok(Ensured::Use(workflow_id.clone()));
         }
         Drift::HandEdited {
             workflow_id,
@@ -126,41 +150,62 @@ pub(super) async fn ensure(
         }
         _ => {}
     }
-    let why = why_create(&drift);
+    let why = why_create(&drift, found_by_name);
     if s.dry_run {
         tracing::info!(
             "dry run: would create workflow `{name}` on {target} ({why}) and call with it"
         );
-        return Ok(Ensured::Declared(
+        return Ok(Ensured::Use(
             drift.bound_id().unwrap_or(NOT_CREATED).to_owned(),
         ));
     }
-    if api.live && !s.yes {
-        let question = format!(
-            "About to create workflow `{name}` on {target} ({why}), with the message \"{}\", and call with it.",
-            inert(&file.message)
-        );
-        if !prompt.available() {
-            return Err(NoOneToConfirm { question }.into());
-        }
-        if !prompt.confirm(&format!("{question} Go ahead?")) {
-            return Ok(Ensured::NotConfirmed);
-        }
-    }
-    let previous = binding.as_ref().map(|b| b.workflow_id.as_str());
-    let id = create_and_bind(s, api, ledger, &key, previous, &file).await?;
-    if id.1 {
+    Ok(Ensured::Create(Box::new(Creation {
+        previous: binding.map(|b| b.workflow_id),
+        key,
+        file,
+        why,
+    })))
+}
+
+/// Creates the run's pending workflow, if any, once: right before the first batch is
+/// written ahead. A failed create ends the run before any call is recorded or placed.
+pub(super) async fn create_pending(
+    s: &ApplySettings,
+    shared: &std::sync::Arc<Shared>,
+    client: &Client,
+) -> anyhow::Result<()> {
+    let mut pending = shared.pending_workflow.lock().await;
+    let Some(creation) = pending.as_ref() else {
+        return Ok(());
+    };
+    let (id, created) = create_and_bind(
+        s,
+        client,
+        &shared.store,
+        &creation.key,
+        creation.previous.as_deref(),
+        &creation.file,
+    )
+    .await?;
+    if created {
         tracing::info!(
-            "created workflow `{name}` on {target} ({why}): {}; its calls use it",
-            id.0
+            "created workflow `{}` on {} ({}): {id}; its calls use it",
+            creation.key.name,
+            client.base(),
+            creation.why
         );
     }
-    Ok(Ensured::Declared(id.0))
+    *super::lock(&shared.call_workflow) = Some(id);
+    *pending = None;
+    Ok(())
 }
 
 /// Why apply creates a workflow, in words.
-fn why_create(drift: &Drift) -> String {
+fn why_create(drift: &Drift, found_by_name: bool) -> String {
     match drift {
+        Drift::Changed { workflow_id, .. } if found_by_name => format!(
+            "workflow {workflow_id} of that name on the service has other words, and outreach did not push it"
+        ),
         Drift::Absent => "it was not on the service".to_owned(),
         Drift::Gone { workflow_id } => {
             format!("the workflow it was bound to ({workflow_id}) is no longer on the service")
@@ -187,22 +232,46 @@ async fn read_binding(ledger: &AsyncLedger, key: &Key) -> anyhow::Result<Option<
 /// one created here (another runner may have bound one of the same words first).
 async fn create_and_bind(
     s: &ApplySettings,
-    api: &Api,
+    client: &Client,
     ledger: &AsyncLedger,
     key: &Key,
     previous: Option<&str>,
     file: &Comparable,
 ) -> anyhow::Result<(String, bool)> {
     let name = &key.name;
-    let target = &api.base;
-    let body = file.create_body(s.callback_token.as_ref().map(|token| {
+    let target = client.base();
+    let token = s.callback_token.as_ref().map(|token| {
         use secrecy::ExposeSecret as _;
         token.expose_secret()
-    }))?;
-    let created = api.client.create_workflow(&body).await.map_err(|e| {
-        anyhow::anyhow!("creating workflow `{name}` on {target}: {e}; no call was placed")
+    });
+    // The bundled mock is given no callback URL without a token (a pull request's dry run
+    // has none): it would send outcomes to the real receiver. What is bound is what was
+    // pushed.
+    let mut pushed = file.clone();
+    let body = match file.create_body(token) {
+        Ok(body) => body,
+        Err(crate::campaign::workflow::MissingToken) if s.target.is_mock() => {
+            tracing::warn!(
+                "no OUTREACH_CALLBACK_TOKEN: the mock's workflow `{name}` is created without its call_back_url"
+            );
+            pushed.call_back_url = None;
+            pushed.create_body(None)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let file = &pushed;
+    let created = client.create_workflow(&body).await.map_err(|e| {
+        anyhow::anyhow!(
+            "creating workflow `{name}` on {target}: {}; no call was placed",
+            scrub(&e.to_string(), s.callback_token.as_ref())
+        )
     })?;
     let id = created.id;
+    if !crate::client::is_workflow_id(&id) {
+        bail!(
+            "{target} answered the creation of workflow `{name}` with an id that is not one; no call was placed"
+        );
+    }
     if bind(ledger, key, previous, &id, file).await? {
         return Ok((id, true));
     }
@@ -318,11 +387,17 @@ fn version(c: &Comparable) -> String {
 
 /// Text for one log line: control characters and line breaks made visible.
 fn inert(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\n' => '⏎',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect()
+    crate::load::diagnostic::inert(s).replace('\n', "⏎")
+}
+
+/// A server's words with the receiver's token taken out: a service may echo the callback
+/// URL it was given in an error.
+fn scrub(text: &str, token: Option<&secrecy::SecretString>) -> String {
+    match token
+        .map(secrecy::ExposeSecret::expose_secret)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => text.replace(t, "<token>"),
+        None => text.to_owned(),
+    }
 }

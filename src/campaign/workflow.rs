@@ -238,22 +238,57 @@ pub fn shown_url(url: &str, base: Option<&str>) -> String {
     }
 }
 
-/// The placeholders of a message: `[name]` for robocalls, `{{name}}` for conversations.
-pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
+/// Where each placeholder of a message is, and its name: the one definition that validate,
+/// the length check and the message a plan shows all use. Robocalls fill `[name]` exactly
+/// (no space inside: `[ name ]` is read out as written); conversations `{{name}}`, spaces
+/// inside the braces allowed.
+fn spans(kind: Kind, message: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let (open, close) = match kind {
         Kind::Robocall => ("[", "]"),
         Kind::Conversation => ("{{", "}}"),
     };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(start) = message[at..].find(open).map(|i| at + i) {
+        let inner_start = start + open.len();
+        let Some(end) = message[inner_start..].find(close).map(|i| inner_start + i) else {
+            break;
+        };
+        let inner = &message[inner_start..end];
+        let name = match kind {
+            Kind::Robocall => inner,
+            Kind::Conversation => inner.trim(),
+        };
+        if !name.is_empty() && !name.contains(char::is_whitespace) {
+            out.push((start..end + close.len(), name.to_owned()));
+        }
+        at = end + close.len();
+    }
+    out
+}
+
+/// The placeholders of a message: `[name]` for robocalls, `{{name}}` for conversations.
+pub fn placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
+    spans(kind, message).into_iter().map(|(_, n)| n).collect()
+}
+
+/// A robocall message's `[ name ]`s: a name with spaces inside its brackets, which the
+/// service does not fill (a patient would hear the brackets and the word).
+pub fn spaced_placeholders(kind: Kind, message: &str) -> BTreeSet<String> {
+    if kind != Kind::Robocall {
+        return BTreeSet::new();
+    }
     let mut out = BTreeSet::new();
     let mut rest = message;
-    while let Some(start) = rest.find(open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(close) else { break };
-        let name = after[..end].trim();
-        if !name.is_empty() && !name.contains(char::is_whitespace) {
+    while let Some(start) = rest.find('[') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(']') else { break };
+        let inner = &after[..end];
+        let name = inner.trim();
+        if name != inner && !name.is_empty() && !name.contains(char::is_whitespace) {
             out.insert(name.to_owned());
         }
-        rest = &after[end + close.len()..];
+        rest = &after[end + 1..];
     }
     out
 }
@@ -264,20 +299,21 @@ pub fn heard_length(kind: Kind, message: &str, values: &BTreeMap<String, String>
     substitute(kind, message, values).chars().count()
 }
 
-/// The message as a patient would hear it.
+/// The message as a patient would hear it: each placeholder with a value filled, the
+/// others as written.
 pub fn substitute(kind: Kind, message: &str, values: &BTreeMap<String, String>) -> String {
-    let mut text = message.to_owned();
-    for (k, v) in values {
-        let token = match kind {
-            Kind::Robocall => format!("[{k}]"),
-            Kind::Conversation => format!("{{{{{k}}}}}"),
-        };
-        text = text.replace(&token, v);
-        if kind == Kind::Conversation {
-            text = text.replace(&format!("{{{{ {k} }}}}"), v);
+    let mut out = String::with_capacity(message.len());
+    let mut from = 0;
+    for (range, name) in spans(kind, message) {
+        out.push_str(&message[from..range.start]);
+        match values.get(&name) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&message[range.clone()]),
         }
+        from = range.end;
     }
-    text
+    out.push_str(&message[from..]);
+    out
 }
 
 #[cfg(test)]
@@ -398,9 +434,12 @@ mod tests {
             Kind::Robocall,
             "Hello [name], see you on [date] at [ clinic ]. [ ]",
         );
+        assert_eq!(p.into_iter().collect::<Vec<_>>(), ["date", "name"]);
         assert_eq!(
-            p.into_iter().collect::<Vec<_>>(),
-            ["clinic", "date", "name"]
+            spaced_placeholders(Kind::Robocall, "at [ clinic ] on [date]")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["clinic"]
         );
         let p = placeholders(
             Kind::Conversation,
@@ -419,8 +458,13 @@ mod tests {
             "Hello Ada!"
         );
         assert_eq!(
-            substitute(Kind::Conversation, "Hi {{name}} and {{ name }}", &vars),
+            substitute(Kind::Conversation, "Hi {{name}} and {{  name }}", &vars),
             "Hi Ada and Ada"
+        );
+        // What is not filled is heard as written; what is checked is what is filled.
+        assert_eq!(
+            substitute(Kind::Robocall, "Hello [ name ] [name] [other]", &vars),
+            "Hello [ name ] Ada [other]"
         );
     }
 }

@@ -271,6 +271,9 @@ impl Client {
         &self,
         workflow_id: &str,
     ) -> Result<Option<Vec<Batch>>, LookupError> {
+        if !is_workflow_id(workflow_id) {
+            return Err(not_an_id());
+        }
         let list: Option<BatchList> = self
             .get(&voicebot_api::routes::workflow_requests(workflow_id))
             .await?;
@@ -284,8 +287,19 @@ impl Client {
 
     /// A workflow ([ours] on the live service; `None` when unknown or not offered).
     pub async fn workflow(&self, workflow_id: &str) -> Result<Option<Workflow>, LookupError> {
+        if !is_workflow_id(workflow_id) {
+            return Err(not_an_id());
+        }
         self.get(&voicebot_api::routes::workflow(workflow_id)).await
     }
+}
+
+/// A workflow id that would not stay one path segment (from a hostile list or ledger).
+fn not_an_id() -> LookupError {
+    LookupError::Other(
+        "a workflow id that is not one (letters, digits, - and _ only) was not looked up"
+            .to_owned(),
+    )
 }
 
 /// An error's chain, without the URL's query (never holds secrets here, but stay terse).

@@ -24,11 +24,7 @@ pub const MAX_ID_CHARS: usize = 128;
 /// digits, `_` and `-` (every id the service and the mock hand out). Anything else (`/`, `..`,
 /// `%`, a query) could reach another path, and is refused before a URL is built.
 pub fn is_workflow_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_CHARS
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    id.len() <= MAX_ID_CHARS && routes::is_id(id)
 }
 
 /// What a failed create proves. A create is not idempotent: only `NotSent`, `Rejected` and

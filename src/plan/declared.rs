@@ -82,7 +82,13 @@ impl Drift {
                     .as_deref()
                     .or(b.pushed.as_ref().and_then(|p| p.call_back_url.as_deref()));
                 let theirs = Comparable::service(w, base);
-                if theirs.digest() != b.digest {
+                if theirs.digest() != b.digest && theirs.digest() == file.digest() {
+                    // Edited on the service to what the file now says: nothing to refuse.
+                    Drift::Same {
+                        workflow_id: id,
+                        checked: true,
+                    }
+                } else if theirs.digest() != b.digest {
                     Drift::HandEdited {
                         workflow_id: id,
                         pushed: b.pushed.clone(),
@@ -193,7 +199,11 @@ impl Bound {
 pub fn same_name<'w>(file: &Comparable, listed: &'w [Workflow]) -> Option<&'w Workflow> {
     let named: Vec<&Workflow> = listed
         .iter()
-        .filter(|w| w.name == file.name && w.status == voicebot_api::wire::WorkflowStatus::Active)
+        .filter(|w| {
+            w.name == file.name
+                && w.status == voicebot_api::wire::WorkflowStatus::Active
+                && voicebot_api::routes::is_id(&w.id)
+        })
         .collect();
     let digest = file.digest();
     named
@@ -329,7 +339,13 @@ mod tests {
         assert_eq!(changed.before().unwrap().message, "Hi [name]");
         let unchecked = Drift::of(&f, Some(&old), &Service::NotOffered, true);
         assert!(unchecked.creates() && !unchecked.hand_edits_checked());
-        // Edited on the service: whatever the file says.
+        // Edited on the service to the file's words: the same.
+        let to_file = Drift::of(&f, Some(&old), &service("Hello [name]"), true);
+        assert!(
+            matches!(to_file, Drift::Same { checked: true, .. }),
+            "{to_file:?}"
+        );
+        // Edited on the service to other words: whatever the file says.
         for b in [&same, &old] {
             let edited = Drift::of(&f, Some(b), &service("Hello [name]!!"), true);
             assert!(

@@ -62,7 +62,7 @@ pub fn state_sentence(d: &DeclaredState) -> String {
             }
         ),
         Drift::HandEdited { workflow_id, .. } => format!(
-            "edited on {target} since apply pushed it (workflow {workflow_id}): apply refuses until the file says what the service should have, or is run with --overwrite-workflow"
+            "edited on {target} since apply pushed it (workflow {workflow_id}): apply refuses until the file has the service's words (to keep them), or is run with --overwrite-workflow (to put the file's back)"
         ),
     }
 }
@@ -87,13 +87,7 @@ pub fn human_diff(before: &str, after: &str) -> String {
 /// Text made safe for a terminal: control characters (an escape sequence, a carriage
 /// return that would overwrite the line) shown as `?`, line breaks as `⏎`.
 fn inert(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\n' => '⏎',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect()
+    crate::load::diagnostic::inert(s).replace('\n', "⏎")
 }
 
 /// The reply options on one line.
@@ -205,18 +199,31 @@ fn fence(text: &str) -> String {
 pub fn markdown_message_change(title: &str, before: &str, after: &str, md: &mut String) {
     let _ = writeln!(md, "#### {title}\n");
     let mut inline = String::new();
+    let mut after_removed = false;
     for p in word_diff(before, after) {
-        match p {
-            Piece::Removed(s) if !s.trim().is_empty() => {
-                let _ = write!(inline, "~~{}~~ ", md_inline(s.trim()));
-            }
-            Piece::Added(s) if !s.trim().is_empty() => {
-                let _ = write!(inline, "**{}** ", md_inline(s.trim()));
-            }
+        let (mark, text) = match &p {
+            Piece::Removed(s) if !s.trim().is_empty() => ("~~", s),
+            Piece::Added(s) if !s.trim().is_empty() => ("**", s),
             Piece::Same(s) | Piece::Removed(s) | Piece::Added(s) => {
-                inline.push_str(&md_inline(&s));
+                inline.push_str(&md_inline(s));
+                after_removed = false;
+                continue;
             }
+        };
+        // The marks go around the words; the spaces around them stay outside.
+        let lead = &text[..text.len() - text.trim_start().len()];
+        let trail = &text[text.trim_end().len()..];
+        if after_removed && mark == "**" && lead.is_empty() && !inline.ends_with(' ') {
+            inline.push(' ');
         }
+        let _ = write!(
+            inline,
+            "{}{mark}{}{mark}{}",
+            md_inline(lead),
+            md_inline(text.trim()),
+            md_inline(trail)
+        );
+        after_removed = mark == "~~";
     }
     let _ = writeln!(md, "> {}\n", inline.trim_end());
     let body: String = before
@@ -283,7 +290,7 @@ fn md_inline(s: &str) -> String {
     for c in s.chars() {
         match c {
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('?'),
+            c if crate::load::diagnostic::is_hidden(c) => out.push('\u{fffd}'),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -312,6 +319,16 @@ mod tests {
             !hostile.contains('\u{1b}') && hostile.contains("[-"),
             "{hostile}"
         );
+        let bidi = human_diff("do come", "do \u{202e}not\u{202c} come");
+        assert!(!bidi.contains('\u{202e}'), "{bidi}");
+    }
+
+    #[test]
+    fn marks_go_around_words_and_spaces_stay_single() {
+        let mut md = String::new();
+        markdown_message_change("t", "I will come today", "I can come today at 9", &mut md);
+        let line = md.lines().find(|l| l.starts_with("> ")).unwrap();
+        assert_eq!(line, "> I ~~will~~ **can** come today **at 9**", "{md}");
     }
 
     #[test]

@@ -95,6 +95,47 @@ fn check_message(
             .help(format!("{} calls fill placeholders written {right}", kind.as_str())),
         );
     }
+    let spaced = crate::campaign::workflow::spaced_placeholders(kind, &w.message);
+    if !spaced.is_empty() {
+        let names: Vec<String> = spaced
+            .iter()
+            .take(5)
+            .map(|n| format!("`[ {n} ]`"))
+            .collect();
+        out.push(
+            Diagnostic::error(
+                Code::MessagePlaceholderKind,
+                format!(
+                    "the message writes {} with spaces inside the brackets: the service fills `[name]` only, so a patient would hear it as written",
+                    names.join(", ")
+                ),
+            )
+            .at(at, doc.span(at))
+            .help("write placeholders without spaces: [name]"),
+        );
+    }
+    for (field, text) in std::iter::once(("name", w.name.as_str()))
+        .chain(std::iter::once(("message", w.message.as_str())))
+        .chain(
+            w.response_options
+                .values()
+                .map(|v| ("response_options", v.as_str())),
+        )
+    {
+        if text.chars().any(crate::load::diagnostic::is_hidden) {
+            let pointer = format!("/workflow/{field}");
+            out.push(
+                Diagnostic::error(
+                    Code::BadText,
+                    format!(
+                        "`workflow.{field}` holds a control character or a mark that reorders or hides text on screen, so what a reviewer reads is not what a patient hears"
+                    ),
+                )
+                .at(pointer.clone(), doc.span(&pointer).or_else(|| doc.key_span(&pointer)))
+                .help("retype the text without it (it may have come from a copy and paste)"),
+            );
+        }
+    }
     let used = placeholders(kind, &w.message);
     let missing: Vec<&str> = used
         .iter()

@@ -482,10 +482,11 @@ fn a_pull_request_sees_the_message_diff_against_the_base_plan() {
     assert!(human.contains("{+second +}"), "{human}");
 }
 
-// Class: calls in doubt looked up on the workflow the campaign is bound to now, when they
-// were placed on the one bound before a change of words: they would be sent twice.
+// Class: calls in doubt looked up on the workflow the file's words point to, when they were
+// placed on the one bound before a change of words: they would be sent twice. (Every workflow
+// ever bound for the campaign is looked through.)
 on_both_backends! {
-    fn calls_in_doubt_on_an_earlier_workflow_are_found_after_a_rebind() {
+    fn calls_in_doubt_are_found_on_the_bound_workflow_when_its_words_change() {
         let mock = Mock::fast();
         mock.set_faults(&json!([{"route": "robocall", "drop_response_rate": 1.0}]));
         let c = declared(3, FIRST, "r1", None);
@@ -502,7 +503,8 @@ on_both_backends! {
         let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
         assert_eq!(summary["counts"]["resolved"], 3, "{summary}");
         assert_eq!(summary["counts"]["sent"], 0, "found on the earlier workflow: {summary}");
-        assert_eq!(workflows(&mock).len(), 2, "the new words were pushed");
+        // Nothing left to send: the new words are not pushed for nobody.
+        assert_eq!(workflows(&mock).len(), 1);
         assert_eq!(heard(&mock).len(), 3, "nobody called twice");
     }
 }
@@ -535,4 +537,64 @@ fn the_receivers_url_is_checked_against_the_declared_one_without_its_token() {
     for out in [&same, &other] {
         assert!(!all_text(out).contains(TOKEN));
     }
+}
+
+/// A run with nothing to send creates nothing; a hand edit that made the service say what
+/// the file says is taken, not refused, and bound without creating another.
+#[test]
+fn nothing_is_created_without_calls_to_send_and_a_service_edited_to_the_file_is_taken() {
+    let mock = Mock::fast();
+    let c = declared(2, FIRST, "r1", None);
+    let out = apply(&c, &mock.url, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = workflows(&mock)[0]["id"].as_str().unwrap().to_owned();
+
+    // New words, but every patient of the round was called: nothing to send, nothing made.
+    rewrite(&c, SECOND, "r1", None);
+    let out = apply(&c, &mock.url, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        workflows(&mock).len(),
+        1,
+        "no workflow for a run that sends nothing"
+    );
+
+    // Someone puts the file's new words on the service by hand: the file and the service
+    // agree, so the next round is called with that workflow, and none is created.
+    mock.send(
+        reqwest::Method::PATCH,
+        &format!("/voicebot/v1/workflows/{id}"),
+        &json!({"message": SECOND}),
+    );
+    rewrite(&c, SECOND, "r2", None);
+    let shown = text(&plan(&c, &mock.url, &[]));
+    assert!(
+        shown.contains(&format!("unchanged on {} (workflow {id})", mock.url)),
+        "{shown}"
+    );
+    let out = apply(&c, &mock.url, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(workflows(&mock).len(), 1);
+    let calls = heard(&mock);
+    assert_eq!(calls.len(), 4);
+    assert!(calls.iter().all(|(w, _, _)| w == &id));
+    // And the binding now holds those words: planned again, still unchanged.
+    let again = text(&plan(&c, &mock.url, &[]));
+    assert!(again.contains("unchanged on "), "{again}");
+}
+
+/// Marks that reorder or hide text make what a reviewer reads differ from what a patient
+/// hears: refused by validate, and shown inert by plan.
+#[test]
+fn a_message_with_hidden_marks_is_refused() {
+    let c = declared(
+        1,
+        "Hello [name], do \u{202e}not\u{202c} come today.",
+        "r1",
+        None,
+    );
+    let out = outreach().arg("validate").arg(&c.path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("bad-text"), "{}", text(&out));
+    assert!(!all_text(&out).contains('\u{202e}'));
 }

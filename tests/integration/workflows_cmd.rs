@@ -214,6 +214,15 @@ delivery: {{batch_size: 10}}
 "#
     );
     let path = dir.path().join("campaign.yaml");
+    // The service's message holds a control character (DEL): pulled as written, it is
+    // refused in a campaign, since a reviewer cannot see it.
+    std::fs::write(&path, &campaign).unwrap();
+    let checked = outreach().arg("validate").arg(&path).output().unwrap();
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked));
+    assert!(text(&checked).contains("bad-text"), "{}", text(&checked));
+    // Without it, the pulled block validates.
+    assert!(campaign.contains("\\u007F"), "{campaign}");
+    let campaign = campaign.replace(" \\u007F", "");
     std::fs::write(&path, &campaign).unwrap();
     let checked = outreach().arg("validate").arg(&path).output().unwrap();
     assert_eq!(

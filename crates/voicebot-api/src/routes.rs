@@ -21,6 +21,20 @@ pub const WORKFLOW_REQUESTS: &str = "/voicebot/v1/workflows/{id}/requests";
 /// One request (batch) and its calls [ours], as an axum pattern.
 pub const BATCH: &str = "/voicebot/v1/requests/{batch_id}";
 
+/// The longest id put in a path.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// Whether `id` may be put in a URL's path as it is: 1 to [`MAX_ID_CHARS`] ASCII letters,
+/// digits, `_` and `-` (every id the service and the mock hand out). Anything else (`/`, `..`,
+/// `%`, a query) could reach another path.
+pub fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The path of one call's status.
 pub fn status(call_id: &str) -> String {
     format!("/voicebot/v1/status/{call_id}")
