@@ -6,6 +6,7 @@ use super::{
     BTreeSet, Code, Diagnostic, Document, ExclusionSource, Path, PathBuf, Source, SourceError,
     check_country,
 };
+use crate::patients::encoding::EncodingError;
 
 pub(super) fn check_source(
     s: &dyn Source,
@@ -68,6 +69,28 @@ pub(super) fn check_source(
                     file_ptr,
                     "check that the file is in the format its name says",
                 ),
+                SourceError::HeaderNotFound(..) => (
+                    Code::SourceUnreadable,
+                    format!("{pointer}/header_row"),
+                    "`header_row` is the row number the spreadsheet shows (or the CSV line) of the column names",
+                ),
+                SourceError::Encoding(_, enc) => {
+                    let target = if matches!(enc, EncodingError::NotUtf8 { .. }) {
+                        file_ptr
+                    } else {
+                        format!("{pointer}/encoding")
+                    };
+                    let span = doc.span(&target);
+                    out.push(
+                        Diagnostic::error(
+                            Code::SourceEncoding,
+                            format!("{what} source {}: {e}", source_label(pointer)),
+                        )
+                        .at(target, span)
+                        .help(enc.advice()),
+                    );
+                    return;
+                }
                 SourceError::NoSheet { .. } => (
                     Code::SourceNoSheet,
                     format!("{pointer}/sheet"),
@@ -112,6 +135,7 @@ pub(super) fn check_source(
             .at(p.clone(), doc.key_span(&p)),
         );
     }
+    check_reading_options(s, pointer, format, doc, out);
     if s.delimiter().is_some() && format != Some(crate::campaign::FileFormat::Csv) {
         let p = format!("{pointer}/delimiter");
         out.push(
@@ -132,6 +156,42 @@ pub(super) fn check_source(
         |f| format!("`{f}` has"),
     );
     check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// The options of how a file is read that apply to its format only: `encoding` to CSV,
+/// `numbers_as` to spreadsheets (with the `default_country` a national number needs).
+fn check_reading_options(
+    s: &dyn Source,
+    pointer: &str,
+    format: Option<crate::campaign::FileFormat>,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::campaign::{FileFormat, NumbersAs};
+    let mut mismatch = |field: &str, message: &str| {
+        let p = format!("{pointer}/{field}");
+        out.push(
+            Diagnostic::error(Code::SourceOptionMismatch, message.to_owned())
+                .at(p.clone(), doc.key_span(&p)),
+        );
+    };
+    if s.encoding().is_some() && format != Some(FileFormat::Csv) {
+        mismatch(
+            "encoding",
+            "`encoding` only applies to CSV files (spreadsheets and JSON say their own)",
+        );
+    }
+    match s.numbers_as() {
+        Some(_) if !matches!(format, Some(FileFormat::Xlsx | FileFormat::Ods)) => mismatch(
+            "numbers_as",
+            "`numbers_as` only applies to spreadsheets (xlsx, ods), whose cells can be numbers",
+        ),
+        Some(NumbersAs::National) if s.default_country().is_none() => mismatch(
+            "numbers_as",
+            "`numbers_as: national` needs `default_country`: the country whose rules put the lost leading 0 back",
+        ),
+        _ => {}
+    }
 }
 
 /// Every column the campaign uses is one of the source's `columns`; `name` says which
