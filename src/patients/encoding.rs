@@ -199,6 +199,20 @@ impl<R: Read> Decoded<R> {
         self.in_pos += read;
         self.out_pos = 0;
         self.out_len = written;
+        if !self.named
+            && let Some(nul) = self.output[..written].iter().position(|&b| b == 0)
+        {
+            // Text has no NUL characters; UTF-16 without its mark is mostly ASCII and NULs,
+            // which is valid UTF-8 (issue 19): refused as what it looks like.
+            self.out_len = nul;
+            let line =
+                self.lines + 1 + self.output[..nul].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.failed = Some(EncodingError::NotUtf8 {
+                line,
+                likely: Likely::of(&self.input[..self.in_len], self.in_offset),
+            });
+            return;
+        }
         match result {
             DecoderResult::InputEmpty => self.finished = self.eof,
             DecoderResult::OutputFull => {}
@@ -328,16 +342,26 @@ mod tests {
 
     #[test]
     fn utf16_without_its_mark_is_named_as_such() {
-        let bytes = &utf16("name,phone\n\u{e9}\n", false)[2..];
-        // Little-endian ASCII without a mark is valid UTF-8 (zeros are NUL characters) up to
-        // the first byte over 0x7F.
+        let bytes = &utf16("name,phone\n\u{2019}\n", false)[2..];
+        // Little-endian ASCII without a mark is valid UTF-8, its zeros NUL characters (and
+        // U+2019 is the bytes 0x19 0x20): refused at the first NUL.
         match read_all(bytes, None) {
-            Err(EncodingError::NotUtf8 { likely, .. }) => assert_eq!(likely, Likely::Utf16Le),
+            Err(EncodingError::NotUtf8 { likely, line }) => {
+                assert_eq!((likely, line), (Likely::Utf16Le, 1));
+            }
             other => panic!("{other:?}"),
         }
+        let big = &utf16("name,phone\n", true)[2..];
+        assert!(matches!(
+            read_all(big, None),
+            Err(EncodingError::NotUtf8 {
+                likely: Likely::Utf16Be,
+                ..
+            })
+        ));
         assert_eq!(
             read_all(bytes, Some("utf-16le")).unwrap(),
-            "name,phone\n\u{e9}\n"
+            "name,phone\n\u{2019}\n"
         );
     }
 
