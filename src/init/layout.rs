@@ -106,12 +106,16 @@ pub fn pick_sheet(path: &Path, wanted: Option<&str>) -> Result<Option<SheetChoic
             phones,
         };
         match found {
-            Some((header, phones)) if best.as_ref().is_none_or(|b| phones > b.phones) => {
-                best = Some(choice(Some(header), phones));
+            Some((header, phones)) => {
+                if best.as_ref().is_none_or(|b| phones > b.phones) {
+                    best = Some(choice(Some(header), phones));
+                }
             }
-            Some(_) => {}
-            None if fallback.is_none() => fallback = Some(choice(None, 0)),
-            None => {}
+            None => {
+                if fallback.is_none() {
+                    fallback = Some(choice(None, 0));
+                }
+            }
         }
     }
     Ok(best.or(fallback))

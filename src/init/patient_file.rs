@@ -195,7 +195,7 @@ impl PatientFile {
             });
             tried.push((how, valid, sample));
         }
-        tried.sort_by(|a, b| b.1.cmp(&a.1));
+        tried.sort_by_key(|t| std::cmp::Reverse(t.1));
         match tried.as_slice() {
             [(how, best, _), rest @ ..]
                 if *best > 0 && rest.first().is_none_or(|(_, next, _)| next < best) =>

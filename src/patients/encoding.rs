@@ -91,7 +91,7 @@ impl Likely {
         let (mut even, mut odd) = (0usize, 0usize);
         for (i, &b) in bytes.iter().enumerate() {
             if b == 0 {
-                if (start + i as u64) % 2 == 0 {
+                if (start + i as u64).is_multiple_of(2) {
                     even += 1;
                 } else {
                     odd += 1;

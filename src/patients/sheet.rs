@@ -205,9 +205,7 @@ pub(super) fn rows(
         .skip(data)
         .filter(|(_, cells)| cells.iter().any(|c| !matches!(c, Data::Empty)))
         .map(|(i, cells)| {
-            let numeric = phone
-                .and_then(|p| cells.get(p))
-                .and_then(|c| whole_number(c));
+            let numeric = phone.and_then(|p| cells.get(p)).and_then(whole_number);
             let mut text: Vec<String> = (0..header.len())
                 .map(|j| match cells.get(j) {
                     None | Some(Data::Empty) => String::new(),

@@ -35,87 +35,10 @@ pub(super) fn check_source(
             ),
         );
     }
-    let file_ptr = format!("{pointer}/file");
     let columns = match crate::patients::source::columns(s, base) {
         Ok(cols) => cols,
         Err(e) => {
-            let (code, target, help) = match &e {
-                SourceError::Missing(_) => (
-                    Code::SourceMissing,
-                    file_ptr,
-                    if what == "opt-out" {
-                        "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
-                    } else {
-                        "check the path; it is relative to the campaign file"
-                    },
-                ),
-                SourceError::Outside { .. } | SourceError::InGit(_) => (
-                    Code::SourceOutside,
-                    file_ptr,
-                    "keep patient and opt-out files in the campaign's repository (not in .git), or allow a folder outside it with `--allow-source-outside DIR`",
-                ),
-                SourceError::NotAFile(..) => (
-                    Code::SourceNotAFile,
-                    file_ptr,
-                    "name a regular file: a named pipe, a device or a file of the kernel's is never read",
-                ),
-                SourceError::TooLarge(..) => (
-                    Code::SourceTooLarge,
-                    file_ptr,
-                    "check that the file is in the format its name says; split a larger list into several sources",
-                ),
-                SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
-                    Code::SourceUnreadable,
-                    file_ptr,
-                    "check that the file is in the format its name says",
-                ),
-                SourceError::HeaderNotFound(..) => (
-                    Code::SourceUnreadable,
-                    format!("{pointer}/header_row"),
-                    "`header_row` is the row number the spreadsheet shows (or the CSV line) of the column names",
-                ),
-                SourceError::Encoding(_, enc) => {
-                    let target = if matches!(enc, EncodingError::NotUtf8 { .. }) {
-                        file_ptr
-                    } else {
-                        format!("{pointer}/encoding")
-                    };
-                    let span = doc.span(&target);
-                    out.push(
-                        Diagnostic::error(
-                            Code::SourceEncoding,
-                            format!("{what} source {}: {e}", source_label(pointer)),
-                        )
-                        .at(target, span)
-                        .help(enc.advice()),
-                    );
-                    return;
-                }
-                SourceError::NoSheet { .. } => (
-                    Code::SourceNoSheet,
-                    format!("{pointer}/sheet"),
-                    "sheet names are case-sensitive",
-                ),
-                SourceError::UnknownFormat(_) => (
-                    Code::SourceUnknownFormat,
-                    file_ptr,
-                    "add `format: csv` (or xlsx, ods, json, ndjson)",
-                ),
-                SourceError::Neither | SourceError::Both => (
-                    Code::SourceFileOrInline,
-                    pointer.to_owned(),
-                    "give `file: patients.csv` or an `inline:` list of records",
-                ),
-            };
-            let span = doc.span(&target);
-            out.push(
-                Diagnostic::error(
-                    code,
-                    format!("{what} source {}: {e}", source_label(pointer)),
-                )
-                .at(target, span)
-                .help(help),
-            );
+            out.push(unreadable(&e, pointer, what, doc));
             return;
         }
     };
@@ -156,6 +79,83 @@ pub(super) fn check_source(
         |f| format!("`{f}` has"),
     );
     check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// Why a source could not be read, as a diagnostic at the field to change.
+fn unreadable(e: &SourceError, pointer: &str, what: &str, doc: &Document) -> Diagnostic {
+    let file_ptr = format!("{pointer}/file");
+    let (code, target, help) = match e {
+        SourceError::Missing(_) => (
+            Code::SourceMissing,
+            file_ptr,
+            if what == "opt-out" {
+                "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
+            } else {
+                "check the path; it is relative to the campaign file"
+            },
+        ),
+        SourceError::Outside { .. } | SourceError::InGit(_) => (
+            Code::SourceOutside,
+            file_ptr,
+            "keep patient and opt-out files in the campaign's repository (not in .git), or allow a folder outside it with `--allow-source-outside DIR`",
+        ),
+        SourceError::NotAFile(..) => (
+            Code::SourceNotAFile,
+            file_ptr,
+            "name a regular file: a named pipe, a device or a file of the kernel's is never read",
+        ),
+        SourceError::TooLarge(..) => (
+            Code::SourceTooLarge,
+            file_ptr,
+            "check that the file is in the format its name says; split a larger list into several sources",
+        ),
+        SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
+            Code::SourceUnreadable,
+            file_ptr,
+            "check that the file is in the format its name says",
+        ),
+        SourceError::HeaderNotFound(..) => (
+            Code::SourceUnreadable,
+            format!("{pointer}/header_row"),
+            "`header_row` is the row number the spreadsheet shows (or the CSV line) of the column names",
+        ),
+        SourceError::Encoding(_, enc) => {
+            let target = if matches!(enc, EncodingError::NotUtf8 { .. }) {
+                file_ptr
+            } else {
+                format!("{pointer}/encoding")
+            };
+            let span = doc.span(&target);
+            return Diagnostic::error(
+                Code::SourceEncoding,
+                format!("{what} source {}: {e}", source_label(pointer)),
+            )
+            .at(target, span)
+            .help(enc.advice());
+        }
+        SourceError::NoSheet { .. } => (
+            Code::SourceNoSheet,
+            format!("{pointer}/sheet"),
+            "sheet names are case-sensitive",
+        ),
+        SourceError::UnknownFormat(_) => (
+            Code::SourceUnknownFormat,
+            file_ptr,
+            "add `format: csv` (or xlsx, ods, json, ndjson)",
+        ),
+        SourceError::Neither | SourceError::Both => (
+            Code::SourceFileOrInline,
+            pointer.to_owned(),
+            "give `file: patients.csv` or an `inline:` list of records",
+        ),
+    };
+    let span = doc.span(&target);
+    Diagnostic::error(
+        code,
+        format!("{what} source {}: {e}", source_label(pointer)),
+    )
+    .at(target, span)
+    .help(help)
 }
 
 /// The options of how a file is read that apply to its format only: `encoding` to CSV,

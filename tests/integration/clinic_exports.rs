@@ -136,16 +136,12 @@ fn register_with_title(path: &Path) {
     sheet
         .write_string(0, 0, "Gwale PHC - ANC Register, January 2027")
         .unwrap();
-    for (c, h) in ["name", "phone", "next_visit"].iter().enumerate() {
-        sheet.write_string(2, c as u16, *h).unwrap();
+    for (c, h) in (0u16..).zip(["name", "phone", "next_visit"]) {
+        sheet.write_string(2, c, h).unwrap();
     }
-    for (r, (name, phone)) in [("Amina", "08031234567"), (NAME, "08051234567")]
-        .iter()
-        .enumerate()
-    {
-        let r = r as u32 + 3;
-        sheet.write_string(r, 0, *name).unwrap();
-        sheet.write_string(r, 1, *phone).unwrap();
+    for (r, (name, phone)) in (3u32..).zip([("Amina", "08031234567"), (NAME, "08051234567")]) {
+        sheet.write_string(r, 0, name).unwrap();
+        sheet.write_string(r, 1, phone).unwrap();
         sheet.write_string(r, 2, "2027-01-20").unwrap();
     }
     book.save(path).unwrap();
@@ -278,8 +274,7 @@ fn numeric_sheet(path: &Path, numbers: &[f64]) {
     let sheet = book.add_worksheet();
     sheet.write_string(0, 0, "name").unwrap();
     sheet.write_string(0, 1, "phone").unwrap();
-    for (i, n) in numbers.iter().enumerate() {
-        let r = i as u32 + 1;
+    for (r, n) in (1u32..).zip(numbers) {
         sheet.write_string(r, 0, format!("Patient {r}")).unwrap();
         sheet.write_number(r, 1, *n).unwrap();
     }
