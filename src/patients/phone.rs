@@ -465,6 +465,26 @@ mod tests {
     }
 
     #[test]
+    fn numeric_cells_are_read_as_the_source_says() {
+        use crate::campaign::NumbersAs;
+        let ng = country("NG");
+        let national = from_number_cell("8031234567", NumbersAs::National, Some("NG"));
+        assert_eq!(national, "08031234567");
+        assert_eq!(
+            normalise(&national, ng, &[]).unwrap().e164,
+            "+2348031234567"
+        );
+        let international = from_number_cell("2348135678901", NumbersAs::International, None);
+        assert_eq!(
+            normalise(&international, None, &[]).unwrap().e164,
+            "+2348135678901"
+        );
+        // An international number read as a national one is not taken apart: refused.
+        let wrong = from_number_cell("2348135678901", NumbersAs::National, Some("NG"));
+        assert!(normalise(&wrong, ng, &[]).is_err(), "{wrong}");
+    }
+
+    #[test]
     fn normalises_nigerian_numbers() {
         assert_eq!(ng("08076960623").unwrap(), "+2348076960623");
         assert_eq!(ng("+2348076960623").unwrap(), "+2348076960623");

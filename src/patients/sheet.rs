@@ -289,7 +289,55 @@ fn excel_date(serial: f64) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::excel_date;
+    use super::{excel_date, layout};
+    use calamine::{Data, Range};
+
+    fn sheet(rows: &[&[&str]], first_row: u32) -> Range<Data> {
+        let width = rows.iter().map(|r| r.len()).max().unwrap_or(1);
+        let last = (first_row + rows.len() as u32 - 1, width as u32 - 1);
+        let mut range = Range::new((first_row, 0), last);
+        for (r, cells) in rows.iter().enumerate() {
+            for (c, cell) in cells.iter().enumerate() {
+                if !cell.is_empty() {
+                    range.set_value(
+                        (first_row + r as u32, c as u32),
+                        Data::String((*cell).to_owned()),
+                    );
+                }
+            }
+        }
+        range
+    }
+
+    #[test]
+    fn the_header_is_on_its_row_and_skip_rows_counts_non_blank_rows_below_it() {
+        let register = sheet(
+            &[
+                &["Gwale PHC - ANC Register", ""],
+                &["", ""],
+                &["name", "phone"],
+                &["", ""],
+                &["(full name)", "(mobile)"],
+                &["Amina", "08031234567"],
+            ],
+            0,
+        );
+        // The default: the first non-blank row, the title.
+        assert_eq!(layout(&register, 1, 0), Some((0, 1)));
+        assert_eq!(layout(&register, 3, 0), Some((2, 3)));
+        // A blank row at `header_row` is passed over; the units line is skipped past the
+        // blank row between.
+        assert_eq!(layout(&register, 2, 1), Some((2, 5)));
+        // Past the last row: no header.
+        assert_eq!(layout(&register, 7, 0), None);
+        // More rows skipped than there are: no data.
+        assert_eq!(layout(&register, 3, 9), Some((2, 6)));
+        // Row numbers are the sheet's, where its used area starts lower down.
+        let lower = sheet(&[&["name", "phone"], &["Amina", "08031234567"]], 4);
+        assert_eq!(layout(&lower, 1, 0), Some((0, 1)));
+        assert_eq!(layout(&lower, 5, 0), Some((0, 1)));
+        assert_eq!(layout(&lower, 6, 0), Some((1, 2)));
+    }
 
     #[test]
     fn xlsx_datetime_cells_keep_their_time_of_day() {

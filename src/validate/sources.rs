@@ -273,6 +273,17 @@ pub(super) fn check_columns(
                 shown.join(", ")
             ),
         };
+        // A register's title taken as its header (issue 19): columns without names, or none
+        // of the columns the campaign uses.
+        let title_like = columns.iter().any(|c| c.trim().is_empty())
+            || needed.iter().all(|(_, c)| !columns.contains(c));
+        let listed = if title_like {
+            format!(
+                "{listed}. If the column names are on a later row (a title above them), set `header_row` to that row's number"
+            )
+        } else {
+            listed
+        };
         d = match crate::campaign::schema::suggest(col, &shown) {
             Some(s) => d.help(format!("did you mean `{s}`? {}", capitalised(&listed))),
             None => d.help(listed),

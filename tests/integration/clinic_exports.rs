@@ -174,7 +174,7 @@ fn a_register_with_a_title_row_is_read_from_its_header_row() {
         "default_country: NG",
     ));
     assert_ne!(p.code, 0);
-    assert!(p.output.contains("phone"), "{}", p.output);
+    assert!(p.output.contains("set `header_row`"), "{}", p.output);
 
     // Regression (issue 19): `init` took the title for the header, wrote
     // `phone_column: ""` and exited 1 ("a bug: please report it").
