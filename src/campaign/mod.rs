@@ -310,6 +310,27 @@ pub struct PatientSource {
     #[schemars(length(min = 1, max = 1), example = &";")]
     pub delimiter: Option<String>,
 
+    /// The row the column names are on: the line of a CSV file or the row number a
+    /// spreadsheet shows, from 1 (the default). Blank rows at it are passed over. Rows above
+    /// it (a register's title, the clinic's name) are not read.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1_048_576), example = 3)]
+    pub header_row: Option<u32>,
+
+    /// How many rows right below the header are not patients (a line of units or notes);
+    /// blank rows are not counted. Default 0.
+    #[serde(default)]
+    #[schemars(range(max = 1000), example = 1)]
+    pub skip_rows: Option<u32>,
+
+    /// For CSV files: the text encoding, when the file is not UTF-8 (`windows-1252`,
+    /// `iso-8859-1`, `utf-16le`…, any WHATWG label). Left out, UTF-8 is read (with or
+    /// without a byte-order mark) and UTF-16 with a byte-order mark; any other file is
+    /// refused, never guessed.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 40), example = &"windows-1252")]
+    pub encoding: Option<String>,
+
     /// Patients written in the campaign file itself, one record per patient. Quote phone
     /// numbers: `phone: "+2348031234567"`.
     #[serde(default)]
@@ -326,6 +347,14 @@ pub struct PatientSource {
     #[serde(default)]
     #[schemars(regex(pattern = r"^[A-Z]{2}$"), example = &"NG")]
     pub default_country: Option<String>,
+
+    /// For spreadsheets: how to read a phone cell stored as a number, whose leading `0` or
+    /// `+` the spreadsheet dropped. `national`: the number without its leading 0, put back
+    /// by `default_country`'s rules (`8031234567` → `08031234567`); `international`: the
+    /// whole number with its country code (`2348031234567` → `+2348031234567`). Left out,
+    /// such rows are skipped: the tool never guesses which it is.
+    #[serde(default)]
+    pub numbers_as: Option<NumbersAs>,
 
     /// Only call numbers from these countries (two-letter codes). Empty means any country.
     #[serde(default)]
@@ -360,6 +389,27 @@ pub struct ExclusionSource {
     #[serde(default)]
     #[schemars(length(min = 1, max = 1))]
     pub delimiter: Option<String>,
+
+    /// The row the column names are on: the line of a CSV file or the row number a
+    /// spreadsheet shows, from 1 (the default). Blank rows at it are passed over. Rows above
+    /// it (a register's title, the clinic's name) are not read.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1_048_576), example = 3)]
+    pub header_row: Option<u32>,
+
+    /// How many rows right below the header are not patients (a line of units or notes);
+    /// blank rows are not counted. Default 0.
+    #[serde(default)]
+    #[schemars(range(max = 1000), example = 1)]
+    pub skip_rows: Option<u32>,
+
+    /// For CSV files: the text encoding, when the file is not UTF-8 (`windows-1252`,
+    /// `iso-8859-1`, `utf-16le`…, any WHATWG label). Left out, UTF-8 is read (with or
+    /// without a byte-order mark) and UTF-16 with a byte-order mark; any other file is
+    /// refused, never guessed.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 40), example = &"windows-1252")]
+    pub encoding: Option<String>,
 
     /// Numbers written in the campaign file itself, one record each.
     #[serde(default)]
@@ -412,6 +462,14 @@ pub trait Source {
     fn inline(&self) -> Option<&[Record]>;
     fn phone_column(&self) -> &str;
     fn default_country(&self) -> Option<&str>;
+    /// The row the header is on, from 1.
+    fn header_row(&self) -> u32;
+    /// How many non-blank rows below the header are not data.
+    fn skip_rows(&self) -> u32;
+    /// The encoding a CSV file is read in, as written (a WHATWG label).
+    fn encoding(&self) -> Option<&str>;
+    /// How a spreadsheet's numeric phone cells are read; `None`: they are not.
+    fn numbers_as(&self) -> Option<NumbersAs>;
 
     /// The format given, or the one the file name implies.
     fn resolved_format(&self) -> Option<FileFormat> {
@@ -421,7 +479,7 @@ pub trait Source {
 }
 
 macro_rules! impl_source {
-    ($t:ty) => {
+    ($t:ty, $numbers_as:path) => {
         impl Source for $t {
             fn file(&self) -> Option<&str> {
                 self.file.as_deref()
@@ -444,11 +502,54 @@ macro_rules! impl_source {
             fn default_country(&self) -> Option<&str> {
                 self.default_country.as_deref()
             }
+            fn header_row(&self) -> u32 {
+                self.header_row.unwrap_or(1).max(1)
+            }
+            fn skip_rows(&self) -> u32 {
+                self.skip_rows.unwrap_or(0)
+            }
+            fn encoding(&self) -> Option<&str> {
+                self.encoding.as_deref()
+            }
+            fn numbers_as(&self) -> Option<NumbersAs> {
+                $numbers_as(self)
+            }
         }
     };
 }
-impl_source!(PatientSource);
-impl_source!(ExclusionSource);
+impl_source!(PatientSource, patient_numbers_as);
+impl_source!(ExclusionSource, opt_out_numbers_as);
+
+fn patient_numbers_as(s: &PatientSource) -> Option<NumbersAs> {
+    s.numbers_as
+}
+
+/// Opt-out lists read numeric cells as their text with `default_country`, as before: a
+/// number wrongly taken as opted out is a call not made, never a call to the wrong person.
+fn opt_out_numbers_as(_: &ExclusionSource) -> Option<NumbersAs> {
+    None
+}
+
+/// How a spreadsheet's phone cells stored as numbers are read (their leading `0` or `+` is
+/// lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NumbersAs {
+    /// The digits are a national number whose leading 0 (the trunk prefix) was dropped;
+    /// `default_country` says which country's rules put it back.
+    National,
+    /// The digits are the whole number, country code first, whose `+` was dropped.
+    International,
+}
+
+impl NumbersAs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumbersAs::National => "national",
+            NumbersAs::International => "international",
+        }
+    }
+}
 
 /// When calls may be placed, in the campaign's time zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

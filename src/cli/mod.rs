@@ -340,6 +340,10 @@ pub struct InitArgs {
     /// The column with the phone numbers (default: guessed from the values).
     #[arg(long, value_name = "COLUMN")]
     pub phone_column: Option<String>,
+    /// For spreadsheets: the sheet with the patients (default: the sheet with the most phone
+    /// numbers).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// The country of numbers written without a country code, such as NG (default: guessed).
     #[arg(long, value_name = "CODE")]
     pub country: Option<String>,

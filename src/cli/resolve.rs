@@ -313,6 +313,7 @@ fn init(args: InitArgs, color: bool) -> Config {
         dir,
         patients,
         phone_column,
+        sheet,
         country,
         name,
         kind,
@@ -325,6 +326,7 @@ fn init(args: InitArgs, color: bool) -> Config {
         dir,
         patients,
         phone_column,
+        sheet,
         country,
         name,
         kind: kind.map(|k| {

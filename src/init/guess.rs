@@ -88,12 +88,18 @@ pub fn read_sample(source: &PatientSource, base: &Path) -> Result<Sample, Source
 /// The delimiter of a CSV file, from its first lines: the candidate (`,` `;` tab `|`) that
 /// splits every line into the same number of fields, the most fields winning. A comma when
 /// nothing fits better.
-pub fn sniff_delimiter(path: &Path) -> std::io::Result<u8> {
+pub fn sniff_delimiter(
+    path: &Path,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> std::io::Result<u8> {
+    use std::io::Read as _;
     let file = crate::load::input_file::open(path)?;
     let mut head = Vec::new();
-    let mut reader = BufReader::new(file);
+    // Read as text: a UTF-16 file's bytes are not its characters.
+    let mut reader =
+        BufReader::new(crate::patients::encoding::Decoded::new(file, encoding).take(64 * 1024));
     for _ in 0..20 {
-        if reader.read_until(b'\n', &mut head)? == 0 || head.len() > 64 * 1024 {
+        if reader.read_until(b'\n', &mut head)? == 0 {
             break;
         }
     }
@@ -120,10 +126,14 @@ pub fn delimiter_of(head: &[u8]) -> u8 {
         } else {
             &widths[..]
         };
-        let Some(&width) = complete.first() else {
+        // A title or two above the header (issue 19) splits differently from the rows.
+        let lines = (0..=complete.len().saturating_sub(2).min(3))
+            .map(|skip| &complete[skip..])
+            .find(|rest| rest.first().is_some_and(|&w| rest.iter().all(|&x| x == w)));
+        let Some(&width) = lines.and_then(|rest| rest.first()) else {
             continue;
         };
-        if width > best.1 && complete.iter().all(|&w| w == width) {
+        if width > best.1 {
             best = (d, width);
         }
     }
@@ -413,7 +423,12 @@ pub fn guess_phone_column(
     sample: &Sample,
     given_country: Option<&str>,
 ) -> Result<PhoneScore, Vec<PhoneScore>> {
-    let ranked = rank_phone_columns(sample, given_country);
+    // A column without a name cannot be `phone_column` (issue 19: a title row taken as the
+    // header left the numbers under an empty name, and `phone_column: ""` was written).
+    let ranked: Vec<PhoneScore> = rank_phone_columns(sample, given_country)
+        .into_iter()
+        .filter(|s| !s.column.trim().is_empty())
+        .collect();
     match ranked.first() {
         Some(best) if best.share_ok() => Ok(best.clone()),
         _ => Err(ranked),
@@ -773,20 +788,6 @@ pub fn propose(
     out
 }
 
-/// The sheet of a workbook to read: the first one with a header and a data row. `None` when
-/// the workbook has none; the flag says whether it is the first sheet.
-pub fn pick_sheet(path: &Path) -> Result<Option<(String, bool)>, SourceError> {
-    use calamine::Reader;
-    let mut workbook = crate::patients::source::open_workbook(path)?;
-    for (i, name) in workbook.sheet_names().into_iter().enumerate() {
-        let range = crate::patients::source::sheet_range(&mut workbook, &name, path)?;
-        if range.rows().take(2).count() == 2 {
-            return Ok(Some((name, i == 0)));
-        }
-    }
-    Ok(None)
-}
-
 /// The format of a file whose name does not tell: JSON when it starts with `[`, NDJSON with
 /// `{`, CSV otherwise.
 pub fn sniff_format(path: &Path) -> std::io::Result<FileFormat> {
@@ -993,5 +994,10 @@ mod tests {
         assert_eq!(delimiter_of(b"a,b,c\n1,\"2;x\",3\n"), b',');
         assert_eq!(delimiter_of(b"name,note\n\"Ada\",\"a; b; c\"\n"), b',');
         assert_eq!(delimiter_of(b"phone\n0803\n"), b',');
+        // Regression (issue 19): a register's title above a tab-separated header.
+        assert_eq!(
+            delimiter_of(b"Gwale PHC - ANC Register, January 2027\nname\tphone\nAda\t0803\nBo\t0805\nCy\t0806\n"),
+            b'\t'
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! same code and reporters as `validate` and `plan` (printed plans masked).
 
 pub mod guess;
+pub mod layout;
+mod patient_file;
 pub mod schema;
 pub mod starter;
 
@@ -15,14 +17,14 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::Outcome;
-use crate::campaign::{FileFormat, Kind, PatientSource};
+use crate::campaign::{FileFormat, Kind};
 use crate::plan;
 use crate::report::plan::PlanView;
-use crate::report::words::plural;
 use crate::settings::InitSettings;
 use crate::settings::formats::PlanFormat;
 use crate::validate;
 use guess::{PhoneScore, Proposal, Role, Sample};
+use patient_file::PatientFile;
 use schema::SchemaFile;
 use starter::Starter;
 
@@ -71,7 +73,7 @@ pub fn run(
     // which may change the name).
     refuse_existing(&target_path(s, &name), s.force)?;
 
-    let mut file = PatientFile::read(&s.patients, s.phone_column.as_deref())?;
+    let mut file = PatientFile::read(&s.patients, s.phone_column.as_deref(), s.sheet.as_deref())?;
     file.describe(out)?;
 
     // The phone column and country: given, or guessed from the values.
@@ -96,7 +98,11 @@ pub fn run(
             "  (no terminal to confirm on: guesses accepted; --phone-column, --country, --name and --kind choose, --yes silences this)"
         )?;
     }
-    file.check_numeric_phones(&choices.phone.column, out)?;
+    file.check_numeric_phones(
+        &choices.phone.column,
+        choices.phone.country.country.as_deref(),
+        out,
+    )?;
     let others = guess::other_phone_columns(&file.sample, &choices.phone);
     let proposals = guess::propose(
         &file.sample,
@@ -116,130 +122,6 @@ pub fn run(
     }
     writeln!(out)?;
     check(s, &target, out)
-}
-
-/// A patient file as read: how to read it (format, delimiter, sheet) and its first rows.
-struct PatientFile {
-    path: PathBuf,
-    /// The format the file name tells, if it does.
-    named_format: Option<FileFormat>,
-    format: FileFormat,
-    /// CSV only: the delimiter sniffed.
-    delimiter: Option<u8>,
-    /// Spreadsheets only: the sheet read, and whether it is the first.
-    sheet: Option<(String, bool)>,
-    source: PatientSource,
-    sample: Sample,
-}
-
-impl PatientFile {
-    fn read(path: &Path, phone_column: Option<&str>) -> anyhow::Result<Self> {
-        let cannot = || format!("cannot read the patient file {}", path.display());
-        let file = path
-            .to_str()
-            .with_context(|| format!("{}: the file name is not UTF-8", path.display()))?
-            .to_owned();
-        let named_format = FileFormat::from_path(&file);
-        let format = match named_format {
-            Some(f) => f,
-            None => guess::sniff_format(path).with_context(cannot)?,
-        };
-        let delimiter = if format == FileFormat::Csv {
-            Some(guess::sniff_delimiter(path).with_context(cannot)?)
-        } else {
-            None
-        };
-        let sheet = if matches!(format, FileFormat::Xlsx | FileFormat::Ods) {
-            let Some(found) = guess::pick_sheet(path).with_context(cannot)? else {
-                bail!(
-                    "{}: no sheet has a header and a patient row",
-                    path.display()
-                );
-            };
-            Some(found)
-        } else {
-            None
-        };
-        let source = PatientSource {
-            file: Some(file),
-            format: Some(format),
-            sheet: sheet.as_ref().map(|(name, _)| name.clone()),
-            delimiter: delimiter.map(|d| char::from(d).to_string()),
-            inline: None,
-            phone_column: phone_column.unwrap_or("phone").to_owned(),
-            default_country: None,
-            allowed_countries: Vec::new(),
-            timezone: None,
-        };
-        let sample = guess::read_sample(&source, Path::new("")).with_context(cannot)?;
-        if sample.rows.is_empty() {
-            bail!("{}: no patient rows to learn from", path.display());
-        }
-        Ok(PatientFile {
-            path: path.to_path_buf(),
-            named_format,
-            format,
-            delimiter,
-            sheet,
-            source,
-            sample,
-        })
-    }
-
-    fn describe(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "Read {} ({}, {}, {}{})",
-            self.path.display(),
-            self.format.as_str(),
-            plural(self.sample.header.len() as u64, "column"),
-            plural(self.sample.total_rows, "row"),
-            match self.delimiter {
-                Some(b',') | None => String::new(),
-                Some(b'\t') => ", tab-separated".to_owned(),
-                Some(d) => format!(", separated by `{}`", char::from(d)),
-            }
-        )?;
-        if let Some((name, first)) = &self.sheet {
-            writeln!(
-                out,
-                "  sheet: `{name}`{}",
-                if *first {
-                    ""
-                } else {
-                    " (the first sheet with patients)"
-                }
-            )?;
-        }
-        if self.sample.unreadable_rows > 0 {
-            writeln!(
-                out,
-                "  warning: {} could not be read; `outreach plan` lists them",
-                plural(self.sample.unreadable_rows, "row")
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Numbers typed into a spreadsheet lose their leading 0 or +, and `plan` skips them:
-    /// re-reads the sample knowing the phone column, and warns.
-    fn check_numeric_phones(&mut self, column: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-        if self.sheet.is_none() {
-            return Ok(());
-        }
-        column.clone_into(&mut self.source.phone_column);
-        self.sample = guess::read_sample(&self.source, Path::new(""))
-            .with_context(|| format!("cannot read the patient file {}", self.path.display()))?;
-        if self.sample.numeric_phones > 0 {
-            writeln!(
-                out,
-                "  warning: {} of {} sampled phone cells are stored as numbers, which loses a leading 0 or +; `plan` skips them: format the column as text in the spreadsheet",
-                self.sample.numeric_phones,
-                self.sample.rows.len()
-            )?;
-        }
-        Ok(())
-    }
 }
 
 /// What the campaign will say: given by flags, guessed, or answered.
@@ -372,8 +254,11 @@ fn write_campaign(
         sheet: file
             .sheet
             .as_ref()
-            .filter(|(_, first)| !first)
-            .map(|(name, _)| name.as_str()),
+            .filter(|sheet| !sheet.first)
+            .map(|sheet| sheet.name.as_str()),
+        header_row: file.source.header_row,
+        encoding: file.source.encoding.as_deref(),
+        numbers_as: file.source.numbers_as,
         phone: &c.phone,
         country: country.as_deref(),
         allowed_countries: country.as_ref().is_some_and(|k| mostly_from(&c.phone, k)),
@@ -513,6 +398,12 @@ fn given_column(
     column: &str,
     country: Option<&str>,
 ) -> anyhow::Result<PhoneScore> {
+    if column.trim().is_empty() {
+        bail!(
+            "--phone-column: give the name of a column (its columns: {})",
+            sample.header.join(", ")
+        );
+    }
     let Some(index) = sample.header.iter().position(|h| h == column) else {
         bail!(
             "--phone-column {column}: the file has no such column (its columns: {})",
@@ -726,6 +617,7 @@ mod tests {
             dir: dir.to_path_buf(),
             patients,
             phone_column: None,
+            sheet: None,
             country: None,
             name: None,
             kind: None,

@@ -26,6 +26,23 @@ pub fn demo_workflow(kind: Kind) -> (&'static str, String) {
 }
 
 /// Everything the starter campaign is made of.
+/// How phone cells stored as numbers are read, when the sheet has some.
+fn numbers_as_line(w: &mut String, how: Option<crate::campaign::NumbersAs>) {
+    let Some(how) = how else {
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "    # Some phone cells are stored as numbers, which lost their leading 0 or +: read"
+    );
+    let _ = writeln!(
+        w,
+        "    # them as {} numbers (`national`: the 0 is put back by default_country's rules).",
+        how.as_str()
+    );
+    let _ = writeln!(w, "    numbers_as: {}", how.as_str());
+}
+
 #[derive(Debug)]
 pub struct Starter<'a> {
     pub name: &'a str,
@@ -41,6 +58,12 @@ pub struct Starter<'a> {
     pub delimiter: Option<u8>,
     /// Written only when it is not the first sheet.
     pub sheet: Option<&'a str>,
+    /// Written only when the header is not on the first row (a title above it).
+    pub header_row: Option<u32>,
+    /// Written only for a CSV file that is not UTF-8 (nor UTF-16 with its mark).
+    pub encoding: Option<&'a str>,
+    /// Written only when phone cells are stored as numbers.
+    pub numbers_as: Option<crate::campaign::NumbersAs>,
     pub phone: &'a PhoneScore,
     pub country: Option<&'a str>,
     /// Restrict calls to `country`: nearly every sampled number is from there.
@@ -228,6 +251,25 @@ fn patients(w: &mut String, s: &Starter<'_>) {
         );
         let _ = writeln!(w, "    delimiter: {}", quoted(&char::from(d).to_string()));
     }
+    if let Some(row) = s.header_row {
+        let _ = writeln!(
+            w,
+            "    # The row with the column names (the phone numbers start below it; the rows"
+        );
+        let _ = writeln!(w, "    # above it, such as a title, are not read).");
+        let _ = writeln!(w, "    header_row: {row}");
+    }
+    if let Some(label) = s.encoding {
+        let _ = writeln!(
+            w,
+            "    # The file is not UTF-8: it reads as {label}. CHECK that names are spelt right"
+        );
+        let _ = writeln!(
+            w,
+            "    # in `outreach plan`, or save the file as UTF-8 and remove this line."
+        );
+        let _ = writeln!(w, "    encoding: {label}");
+    }
     let _ = writeln!(w, "    # The column with the phone numbers.");
     let _ = writeln!(w, "    phone_column: {}", key(&s.phone.column));
     if let Some(c) = s.country {
@@ -248,12 +290,14 @@ fn patients(w: &mut String, s: &Starter<'_>) {
         );
         let prefix = if s.allowed_countries { "" } else { "# " };
         let _ = writeln!(w, "    {prefix}allowed_countries: [{c}]");
+        numbers_as_line(w, s.numbers_as);
     } else {
         let _ = writeln!(
             w,
             "    # REPLACE: the country of numbers written without a country code (two letters)."
         );
         let _ = writeln!(w, "    # default_country: NG");
+        numbers_as_line(w, s.numbers_as);
     }
     let _ = writeln!(w);
 }

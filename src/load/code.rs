@@ -56,6 +56,7 @@ pub enum Code {
     SourceOutside,
     SourceNotAFile,
     SourceTooLarge,
+    SourceEncoding,
     OptOutInvalidEntries,
     BadDelimiter,
     TemplateSyntax,
@@ -81,7 +82,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 72] = [
+    pub const ALL: [Code; 73] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -132,6 +133,7 @@ impl Code {
         Code::SourceOutside,
         Code::SourceNotAFile,
         Code::SourceTooLarge,
+        Code::SourceEncoding,
         Code::OptOutInvalidEntries,
         Code::BadDelimiter,
         Code::TemplateSyntax,
@@ -209,6 +211,7 @@ impl Code {
             Code::SourceOutside => "source-outside",
             Code::SourceNotAFile => "source-not-a-file",
             Code::SourceTooLarge => "source-too-large",
+            Code::SourceEncoding => "source-encoding",
             Code::OptOutInvalidEntries => "opt-out-invalid-entries",
             Code::BadDelimiter => "bad-delimiter",
             Code::TemplateSyntax => "template-syntax",

@@ -301,6 +301,28 @@ fn id_str(id: Id) -> String {
     id.as_ref().to_owned()
 }
 
+/// The text of a phone cell a spreadsheet stored as a number, whose leading `0` or `+` it
+/// dropped, read as the source says (`numbers_as`): the whole number after a `+`, or a
+/// national number with the country's trunk prefix (`0` in Nigeria) put back. The result is
+/// normalised like any other cell, so digits that are not a number of the country are still
+/// refused.
+pub fn from_number_cell(
+    digits: &str,
+    how: crate::campaign::NumbersAs,
+    country: Option<&str>,
+) -> String {
+    match how {
+        crate::campaign::NumbersAs::International => format!("+{digits}"),
+        crate::campaign::NumbersAs::National => {
+            let prefix = country
+                .and_then(|c| DATABASE.by_id(c))
+                .and_then(Metadata::national_prefix)
+                .unwrap_or("");
+            format!("{prefix}{digits}")
+        }
+    }
+}
+
 /// Parses a two-letter country code.
 pub fn country(code: &str) -> Option<Id> {
     code.parse().ok()
@@ -440,6 +462,26 @@ mod tests {
             }
         }
         assert!(checked > 1000, "only {checked} numbers checked");
+    }
+
+    #[test]
+    fn numeric_cells_are_read_as_the_source_says() {
+        use crate::campaign::NumbersAs;
+        let ng = country("NG");
+        let national = from_number_cell("8031234567", NumbersAs::National, Some("NG"));
+        assert_eq!(national, "08031234567");
+        assert_eq!(
+            normalise(&national, ng, &[]).unwrap().e164,
+            "+2348031234567"
+        );
+        let international = from_number_cell("2348135678901", NumbersAs::International, None);
+        assert_eq!(
+            normalise(&international, None, &[]).unwrap().e164,
+            "+2348135678901"
+        );
+        // An international number read as a national one is not taken apart: refused.
+        let wrong = from_number_cell("2348135678901", NumbersAs::National, Some("NG"));
+        assert!(normalise(&wrong, ng, &[]).is_err(), "{wrong}");
     }
 
     #[test]

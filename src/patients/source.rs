@@ -8,14 +8,18 @@
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::campaign::{FileFormat, Source};
 use crate::load::input_file::{self, InputError};
+use crate::patients::encoding::EncodingError;
 use crate::patients::location::{self, Refusal};
-use crate::patients::record_cap::{CappedLines, ElementCap, LineError, RecordCap, is_too_long};
+use crate::patients::record_cap::{CappedLines, ElementCap, LineError};
+pub use crate::patients::sheet::{
+    MAX_SHEET_CELLS, MAX_SPREADSHEET_UNPACKED, Workbook, open_workbook, sheet_range,
+};
 
 /// Why a source's columns could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,10 @@ pub enum SourceError {
     },
     #[error("the file {} has no header row", .0.display())]
     NoHeader(PathBuf),
+    #[error("the file {} has no row at or below row {} (its `header_row`) to take as its header", .0.display(), .1)]
+    HeaderNotFound(PathBuf, u32),
+    #[error("the file {} {}", .0.display(), .1)]
+    Encoding(PathBuf, EncodingError),
     #[error("cannot tell the format of {}: name it with `format:` (csv, xlsx, ods, json or ndjson)", .0.display())]
     UnknownFormat(PathBuf),
     #[error("a source needs either `file` or `inline`")]
@@ -109,22 +117,6 @@ fn json_problem(e: &serde_json::Error) -> String {
     format!("{what} (line {}, column {})", e.line(), e.column())
 }
 
-fn csv_delimiter(source: &dyn Source) -> u8 {
-    source
-        .delimiter()
-        .and_then(|d| d.bytes().next())
-        .unwrap_or(b',')
-}
-
-fn csv_reader(path: &Path, delimiter: u8) -> Result<csv::Reader<RecordCap<File>>, SourceError> {
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(RecordCap::new(open_file(path)?, delimiter)))
-}
-
-/// The column names a source provides, in file order (inline and JSON records: the union of
-/// their keys, in first-seen order).
 pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceError> {
     match (source.file(), source.inline()) {
         (Some(_), Some(_)) => Err(SourceError::Both),
@@ -138,33 +130,10 @@ pub fn columns(source: &dyn Source, base: &Path) -> Result<Vec<String>, SourceEr
             let unreadable =
                 |e: &dyn std::fmt::Display| SourceError::Unreadable(path.clone(), e.to_string());
             let cols = match format {
-                FileFormat::Csv => {
-                    let mut reader = csv_reader(&path, csv_delimiter(source))?;
-                    let headers = reader.headers().map_err(|e| {
-                        if is_too_long(&e) {
-                            SourceError::TooLarge(path.clone(), e.to_string())
-                        } else {
-                            unreadable(&e)
-                        }
-                    })?;
-                    let cols: Vec<String> = headers
-                        .iter()
-                        .enumerate()
-                        .map(|(i, h)| {
-                            let h = if i == 0 {
-                                h.trim_start_matches('\u{feff}')
-                            } else {
-                                h
-                            };
-                            h.trim().to_owned()
-                        })
-                        .collect();
-                    if cols.iter().all(String::is_empty) {
-                        return Err(SourceError::NoHeader(path));
-                    }
-                    cols
+                FileFormat::Csv => crate::patients::csv_file::open(&path, source, true)?.0,
+                FileFormat::Xlsx | FileFormat::Ods => {
+                    crate::patients::sheet::columns(&path, source)?
                 }
-                FileFormat::Xlsx | FileFormat::Ods => spreadsheet_columns(&path, source.sheet())?,
                 FileFormat::Json => json_columns(&path)?,
                 FileFormat::Ndjson => {
                     // The columns are the keys of the first records; a line that is not a
@@ -274,130 +243,6 @@ fn json_columns(path: &Path) -> Result<Vec<String>, SourceError> {
     Ok(keys)
 }
 
-/// The most a spreadsheet may unpack to (the sum of its parts' sizes): a sheet of 100,000
-/// patients is a few tens of MiB; a zip bomb of 1.5 KB unpacks to gigabytes.
-pub const MAX_SPREADSHEET_UNPACKED: u64 = 200 * 1024 * 1024;
-
-/// The most cells a sheet's used area (from its first to its last cell) may hold: the
-/// reader allocates the area whole, and one cell at the far corner (XFD1048576) of an
-/// otherwise empty sheet is 17 billion of them.
-pub const MAX_SHEET_CELLS: u64 = 5_000_000;
-
-/// A workbook that is a regular file and unpacks to at most [`MAX_SPREADSHEET_UNPACKED`]
-/// (counted as it inflates, see [`super::unpack`]).
-pub type Workbook = calamine::Sheets<BufReader<File>>;
-
-/// Opens a spreadsheet (xlsx, xlsm, xlsb, ods, xls), its unpacked size checked first.
-pub fn open_workbook(path: &Path) -> Result<Workbook, SourceError> {
-    let unreadable =
-        |e: &dyn std::fmt::Display| SourceError::Unreadable(path.to_path_buf(), e.to_string());
-    let mut file = open_file(path)?;
-    let zipped = {
-        let mut magic = [0u8; 4];
-        file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04"
-    };
-    io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if zipped {
-        super::unpack::check(BufReader::new(&file), ext.as_deref() == Some("ods")).map_err(
-            |p| match p {
-                super::unpack::Problem::Unreadable(m) => unreadable(&m),
-                super::unpack::Problem::TooLarge(m) => SourceError::TooLarge(path.to_path_buf(), m),
-            },
-        )?;
-        io::Seek::rewind(&mut file).map_err(|e| unreadable(&e))?;
-    }
-    let reader = BufReader::new(file);
-    let workbook = match ext.as_deref() {
-        Some("xls" | "xla") => calamine::open_workbook_from_rs(reader)
-            .map(calamine::Sheets::Xls)
-            .map_err(|e| unreadable(&e)),
-        Some("xlsb") => calamine::open_workbook_from_rs(reader)
-            .map(calamine::Sheets::Xlsb)
-            .map_err(|e| unreadable(&e)),
-        Some("ods") => calamine::open_workbook_from_rs(reader)
-            .map(calamine::Sheets::Ods)
-            .map_err(|e| unreadable(&e)),
-        _ if zipped => calamine::open_workbook_from_rs(reader)
-            .map(calamine::Sheets::Xlsx)
-            .map_err(|e| unreadable(&e)),
-        _ => calamine::open_workbook_from_rs(reader)
-            .map(calamine::Sheets::Xls)
-            .map_err(|e| unreadable(&e)),
-    }?;
-    Ok(workbook)
-}
-
-/// A sheet's cells, once its used area is known to be within [`MAX_SHEET_CELLS`] (xlsx and
-/// xlsm, whose cells can be counted before the area is allocated; ods sheets are counted
-/// before the workbook is opened, by [`super::unpack`]).
-pub fn sheet_range(
-    workbook: &mut Workbook,
-    name: &str,
-    path: &Path,
-) -> Result<calamine::Range<calamine::Data>, SourceError> {
-    use calamine::Reader;
-    let unreadable =
-        |e: &dyn std::fmt::Display| SourceError::Unreadable(path.to_path_buf(), e.to_string());
-    if let calamine::Sheets::Xlsx(xlsx) = workbook {
-        let mut cells = xlsx
-            .worksheet_cells_reader(name)
-            .map_err(|e| unreadable(&e))?;
-        let (mut rows, mut cols) = ((u32::MAX, 0u32), (u32::MAX, 0u32));
-        let mut count = 0u64;
-        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
-            let (r, c) = cell.get_position();
-            rows = (rows.0.min(r), rows.1.max(r));
-            cols = (cols.0.min(c), cols.1.max(c));
-            count += 1;
-            let area = u64::from(rows.1 - rows.0 + 1) * u64::from(cols.1 - cols.0 + 1);
-            if count > MAX_SHEET_CELLS || area > MAX_SHEET_CELLS {
-                return Err(SourceError::TooLarge(
-                    path.to_path_buf(),
-                    format!(
-                        "the sheet `{name}` spans {} rows by {} columns, more than the {MAX_SHEET_CELLS} cells a sheet may (a cell far from the others, such as one at the sheet's last row or column?)",
-                        rows.1 - rows.0 + 1,
-                        cols.1 - cols.0 + 1
-                    ),
-                ));
-            }
-        }
-    }
-    workbook.worksheet_range(name).map_err(|e| unreadable(&e))
-}
-
-fn spreadsheet_columns(path: &Path, sheet: Option<&str>) -> Result<Vec<String>, SourceError> {
-    use calamine::Reader;
-    let mut workbook = open_workbook(path)?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.to_owned(),
-        Some(s) => {
-            return Err(SourceError::NoSheet {
-                path: path.to_path_buf(),
-                sheet: s.to_owned(),
-                available: names,
-            });
-        }
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?,
-    };
-    let range = sheet_range(&mut workbook, &name, path)?;
-    let header = range
-        .rows()
-        .next()
-        .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?;
-    Ok(header
-        .iter()
-        .map(|c| c.to_string().trim().to_owned())
-        .collect())
-}
-
 fn union<I, K>(records: I) -> Vec<String>
 where
     I: IntoIterator<Item = K>,
@@ -502,20 +347,13 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
                 .ok_or_else(|| SourceError::UnknownFormat(resolve_path(base, file)))?;
             let path = locate(base, file)?;
             let iter: Box<dyn Iterator<Item = Result<Row, RowError>> + Send> = match format {
-                FileFormat::Csv => Box::new(CsvRows {
-                    reader: csv_reader(&path, csv_delimiter(source))?,
-                    width: header.len(),
-                    lines: LineCounter {
-                        reader: BufReader::new(open_file(&path)?),
-                        byte: 0,
-                        line: 1,
-                    },
-                    done: false,
-                }),
-                FileFormat::Xlsx | FileFormat::Ods => Box::new(
-                    spreadsheet_rows(&path, source.sheet(), source.phone_column(), &header)?
-                        .into_iter(),
-                ),
+                // `columns` has just decoded the whole file once.
+                FileFormat::Csv => {
+                    Box::new(crate::patients::csv_file::open(&path, source, false)?.1)
+                }
+                FileFormat::Xlsx | FileFormat::Ods => {
+                    Box::new(crate::patients::sheet::rows(&path, source, &header)?.into_iter())
+                }
                 FileFormat::Json => Box::new(json_rows(&path, header.clone())?),
                 FileFormat::Ndjson => {
                     let header2 = header.clone();
@@ -559,188 +397,6 @@ pub fn open(source: &dyn Source, base: &Path) -> Result<Rows, SourceError> {
     }
 }
 
-struct CsvRows {
-    reader: csv::Reader<RecordCap<File>>,
-    width: usize,
-    lines: LineCounter,
-    /// The file cannot be read on (a record too long, a disk error): nothing more comes.
-    done: bool,
-}
-
-/// Turns byte offsets into line numbers by reading the file alongside the CSV parser (whose
-/// own line count drifts on CRLF files and quoted line breaks).
-struct LineCounter {
-    reader: BufReader<File>,
-    byte: u64,
-    line: u64,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, byte: u64) -> u64 {
-        while self.byte < byte {
-            let Ok(buf) = self.reader.fill_buf() else {
-                break;
-            };
-            if buf.is_empty() {
-                break;
-            }
-            let take = usize::try_from(byte - self.byte)
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
-            self.line += buf[..take].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.byte += take as u64;
-            self.reader.consume(take);
-        }
-        // The parser reports a record as starting at the previous line's terminator; blank
-        // lines before it are skipped too. Step over them to the record's first byte.
-        while let Ok(buf) = self.reader.fill_buf() {
-            let run = buf
-                .iter()
-                .take_while(|&&b| b == b'\n' || b == b'\r')
-                .count();
-            if run == 0 {
-                break;
-            }
-            self.line += buf[..run].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.byte += run as u64;
-            self.reader.consume(run);
-        }
-        self.line
-    }
-}
-
-impl Iterator for CsvRows {
-    type Item = Result<Row, RowError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let mut record = csv::StringRecord::new();
-        loop {
-            return match self.reader.read_record(&mut record) {
-                Ok(false) => None,
-                Ok(true) => {
-                    let number = record
-                        .position()
-                        .map_or(0, |p| self.lines.line_at(p.byte()));
-                    if record.len() != self.width && record.iter().all(|c| c.trim().is_empty()) {
-                        // A blank line: nothing to call, nothing to report.
-                        continue;
-                    }
-                    Some(Ok(Row {
-                        number,
-                        cells: record,
-                        numeric_phone: false,
-                    }))
-                }
-                Err(e) => {
-                    let number = e.position().map_or(0, |p| self.lines.line_at(p.byte()));
-                    if let csv::ErrorKind::Io(io) = e.kind() {
-                        self.done = true;
-                        return Some(Err(RowError {
-                            number,
-                            message: format!("{io}; the rest of the file is not read"),
-                        }));
-                    }
-                    Some(Err(RowError {
-                        number,
-                        message: e.to_string(),
-                    }))
-                }
-            };
-        }
-    }
-}
-
-fn spreadsheet_rows(
-    path: &Path,
-    sheet: Option<&str>,
-    phone_column: &str,
-    header: &[String],
-) -> Result<Vec<Result<Row, RowError>>, SourceError> {
-    use calamine::{Data, Reader};
-    let mut workbook = open_workbook(path)?;
-    let name = match sheet {
-        Some(s) => s.to_owned(),
-        None => workbook
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or_else(|| SourceError::NoHeader(path.to_path_buf()))?,
-    };
-    let range = sheet_range(&mut workbook, &name, path)?;
-    let phone = header.iter().position(|h| h == phone_column);
-    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
-    Ok(range
-        .rows()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, cells)| cells.iter().any(|c| !matches!(c, Data::Empty)))
-        .map(|(i, cells)| {
-            let numeric_phone = phone
-                .and_then(|p| cells.get(p))
-                .is_some_and(|c| matches!(c, Data::Float(_) | Data::Int(_)));
-            let text: Vec<String> = (0..header.len())
-                .map(|j| match cells.get(j) {
-                    None | Some(Data::Empty) => String::new(),
-                    Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{f:.0}")
-                    }
-                    Some(Data::DateTime(d)) => {
-                        excel_date(d.as_f64()).unwrap_or_else(|| d.to_string())
-                    }
-                    Some(c) => c.to_string().trim().to_owned(),
-                })
-                .collect();
-            Ok(Row {
-                number: first_row + i as u64,
-                cells: text.into(),
-                numeric_phone,
-            })
-        })
-        .collect())
-}
-
-/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`, with its time of day
-/// (`YYYY-MM-DDTHH:MM:SS`) when the cell has one: an appointment's time matters as much as
-/// its date.
-fn excel_date(serial: f64) -> Option<String> {
-    if !(0.0..2_958_466.0).contains(&serial) {
-        return None;
-    }
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "bounded by the range check above"
-    )]
-    let mut days = serial.floor() as i64;
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "a fraction of a day in seconds, 0 to 86400"
-    )]
-    let mut seconds = ((serial - serial.floor()) * 86_400.0).round() as i64;
-    if seconds >= 86_400 {
-        // Rounded up to the next midnight.
-        days += 1;
-        seconds = 0;
-    }
-    let date = jiff::civil::date(1899, 12, 30)
-        .checked_add(jiff::Span::new().days(days))
-        .ok()?;
-    if seconds == 0 {
-        return Some(date.to_string());
-    }
-    let part = |n: i64| i8::try_from(n).ok();
-    let time = jiff::civil::Time::new(
-        part(seconds / 3600)?,
-        part(seconds / 60 % 60)?,
-        part(seconds % 60)?,
-        0,
-    )
-    .ok()?;
-    Some(date.to_datetime(time).to_string())
-}
-
-/// Streams the records of a JSON array from a parser thread through a bounded channel, so a
 /// large file is never held whole.
 fn json_rows(
     path: &Path,
@@ -796,26 +452,4 @@ fn json_rows(
         }
     });
     Ok(rx.into_iter())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::excel_date;
-
-    #[test]
-    fn xlsx_datetime_cells_keep_their_time_of_day() {
-        assert_eq!(excel_date(46_082.0).as_deref(), Some("2026-03-01"));
-        let half_past_two = 46_082.0 + 14.5 / 24.0;
-        assert_eq!(
-            excel_date(half_past_two).as_deref(),
-            Some("2026-03-01T14:30:00")
-        );
-        // A time a hair before midnight rounds to the next day, with no time left over.
-        assert_eq!(excel_date(46_082.999_999_9).as_deref(), Some("2026-03-02"));
-        assert_eq!(excel_date(-1.0), None);
-        // And the date reader reads the time back (what a template's date helpers show).
-        let rules = crate::render::dates::DateRules::strict_today();
-        let moment = rules.read("2026-03-01T14:30:00", None).unwrap();
-        assert_eq!(moment.time, Some(jiff::civil::time(14, 30, 0, 0)));
-    }
 }

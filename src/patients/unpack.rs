@@ -11,7 +11,7 @@
 
 use std::io::{self, BufReader, Read, Seek};
 
-use super::source::{MAX_SHEET_CELLS, MAX_SPREADSHEET_UNPACKED};
+use super::sheet::{MAX_SHEET_CELLS, MAX_SPREADSHEET_UNPACKED};
 use crate::load::input_file;
 
 /// Why a spreadsheet is not read.

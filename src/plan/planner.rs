@@ -156,7 +156,7 @@ impl<'a> Planner<'a> {
                 si,
                 row.number,
                 SkipReason::PhoneStoredAsNumber,
-                "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; format the column as text".to_owned(),
+                "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; say how to read such numbers on the source: `numbers_as: national` (with `default_country`) or `numbers_as: international`, or format the column as text".to_owned(),
                 Some(raw),
             );
         };

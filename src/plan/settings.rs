@@ -26,8 +26,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::campaign::values::Written;
 use crate::campaign::{
-    Campaign, Day, Delivery, ExclusionSource, FileFormat, FrequencyCap, PatientSource, Retry,
-    RetryOutcome, Schedule, Voice, Window,
+    Campaign, Day, Delivery, ExclusionSource, FileFormat, FrequencyCap, NumbersAs, PatientSource,
+    Retry, RetryOutcome, Schedule, Voice, Window,
 };
 use crate::plan::model::{Header, SourceRole, Summary};
 
@@ -288,9 +288,13 @@ fn patient_rows(rows: &mut Rows, i: usize, p: &PatientSource) {
         format,
         sheet,
         delimiter,
+        header_row,
+        skip_rows,
+        encoding,
         inline,
         phone_column,
         default_country,
+        numbers_as,
         allowed_countries,
         timezone,
     } = p;
@@ -299,8 +303,13 @@ fn patient_rows(rows: &mut Rows, i: usize, p: &PatientSource) {
     rows.opt(&format!("{at}.format"), format.map(FileFormat::as_str));
     rows.opt(&format!("{at}.sheet"), sheet.as_deref());
     rows.opt(&format!("{at}.delimiter"), delimiter.as_deref());
+    layout_rows(rows, &at, *header_row, *skip_rows, encoding.as_deref());
     rows.put(&format!("{at}.phone_column"), phone_column);
     rows.opt(&format!("{at}.default_country"), default_country.as_deref());
+    rows.opt(
+        &format!("{at}.numbers_as"),
+        numbers_as.map(NumbersAs::as_str),
+    );
     let allowed: Vec<&str> = allowed_countries.iter().map(|c| c.0.as_str()).collect();
     rows.put(
         &format!("{at}.allowed_countries"),
@@ -319,6 +328,9 @@ fn exclusion_rows(rows: &mut Rows, i: usize, e: &ExclusionSource, digest: Option
         format,
         sheet,
         delimiter,
+        header_row,
+        skip_rows,
+        encoding,
         inline,
         phone_column,
         default_country,
@@ -334,9 +346,30 @@ fn exclusion_rows(rows: &mut Rows, i: usize, e: &ExclusionSource, digest: Option
     rows.opt(&format!("{at}.format"), format.map(FileFormat::as_str));
     rows.opt(&format!("{at}.sheet"), sheet.as_deref());
     rows.opt(&format!("{at}.delimiter"), delimiter.as_deref());
+    layout_rows(rows, &at, *header_row, *skip_rows, encoding.as_deref());
     rows.put(&format!("{at}.phone_column"), phone_column);
     rows.opt(&format!("{at}.default_country"), default_country.as_deref());
     rows.put(&format!("{at}.allow_invalid"), &allow_invalid.to_string());
+}
+
+/// Where a source's rows start and how its text is read: another row or encoding is other
+/// patients or other words.
+fn layout_rows(
+    rows: &mut Rows,
+    at: &str,
+    header_row: Option<u32>,
+    skip_rows: Option<u32>,
+    encoding: Option<&str>,
+) {
+    rows.opt(
+        &format!("{at}.header_row"),
+        header_row.map(|r| r.to_string()).as_deref(),
+    );
+    rows.opt(
+        &format!("{at}.skip_rows"),
+        skip_rows.map(|r| r.to_string()).as_deref(),
+    );
+    rows.opt(&format!("{at}.encoding"), encoding);
 }
 
 fn source_name(file: Option<&str>, inline: Option<&[crate::campaign::Record]>) -> String {

@@ -205,6 +205,8 @@ pub struct InitSettings {
     pub dir: PathBuf,
     pub patients: PathBuf,
     pub phone_column: Option<String>,
+    /// `--sheet`: the spreadsheet's sheet to read, instead of the one with phone numbers.
+    pub sheet: Option<String>,
     pub country: Option<String>,
     pub name: Option<String>,
     pub kind: Option<Kind>,

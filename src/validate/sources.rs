@@ -6,6 +6,7 @@ use super::{
     BTreeSet, Code, Diagnostic, Document, ExclusionSource, Path, PathBuf, Source, SourceError,
     check_country,
 };
+use crate::patients::encoding::EncodingError;
 
 pub(super) fn check_source(
     s: &dyn Source,
@@ -34,65 +35,10 @@ pub(super) fn check_source(
             ),
         );
     }
-    let file_ptr = format!("{pointer}/file");
     let columns = match crate::patients::source::columns(s, base) {
         Ok(cols) => cols,
         Err(e) => {
-            let (code, target, help) = match &e {
-                SourceError::Missing(_) => (
-                    Code::SourceMissing,
-                    file_ptr,
-                    if what == "opt-out" {
-                        "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
-                    } else {
-                        "check the path; it is relative to the campaign file"
-                    },
-                ),
-                SourceError::Outside { .. } | SourceError::InGit(_) => (
-                    Code::SourceOutside,
-                    file_ptr,
-                    "keep patient and opt-out files in the campaign's repository (not in .git), or allow a folder outside it with `--allow-source-outside DIR`",
-                ),
-                SourceError::NotAFile(..) => (
-                    Code::SourceNotAFile,
-                    file_ptr,
-                    "name a regular file: a named pipe, a device or a file of the kernel's is never read",
-                ),
-                SourceError::TooLarge(..) => (
-                    Code::SourceTooLarge,
-                    file_ptr,
-                    "check that the file is in the format its name says; split a larger list into several sources",
-                ),
-                SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
-                    Code::SourceUnreadable,
-                    file_ptr,
-                    "check that the file is in the format its name says",
-                ),
-                SourceError::NoSheet { .. } => (
-                    Code::SourceNoSheet,
-                    format!("{pointer}/sheet"),
-                    "sheet names are case-sensitive",
-                ),
-                SourceError::UnknownFormat(_) => (
-                    Code::SourceUnknownFormat,
-                    file_ptr,
-                    "add `format: csv` (or xlsx, ods, json, ndjson)",
-                ),
-                SourceError::Neither | SourceError::Both => (
-                    Code::SourceFileOrInline,
-                    pointer.to_owned(),
-                    "give `file: patients.csv` or an `inline:` list of records",
-                ),
-            };
-            let span = doc.span(&target);
-            out.push(
-                Diagnostic::error(
-                    code,
-                    format!("{what} source {}: {e}", source_label(pointer)),
-                )
-                .at(target, span)
-                .help(help),
-            );
+            out.push(unreadable(&e, pointer, what, doc));
             return;
         }
     };
@@ -112,6 +58,7 @@ pub(super) fn check_source(
             .at(p.clone(), doc.key_span(&p)),
         );
     }
+    check_reading_options(s, pointer, format, doc, out);
     if s.delimiter().is_some() && format != Some(crate::campaign::FileFormat::Csv) {
         let p = format!("{pointer}/delimiter");
         out.push(
@@ -132,6 +79,119 @@ pub(super) fn check_source(
         |f| format!("`{f}` has"),
     );
     check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// Why a source could not be read, as a diagnostic at the field to change.
+fn unreadable(e: &SourceError, pointer: &str, what: &str, doc: &Document) -> Diagnostic {
+    let file_ptr = format!("{pointer}/file");
+    let (code, target, help) = match e {
+        SourceError::Missing(_) => (
+            Code::SourceMissing,
+            file_ptr,
+            if what == "opt-out" {
+                "an opt-out list must exist: without it nobody is called. Check the path; it is relative to the campaign file"
+            } else {
+                "check the path; it is relative to the campaign file"
+            },
+        ),
+        SourceError::Outside { .. } | SourceError::InGit(_) => (
+            Code::SourceOutside,
+            file_ptr,
+            "keep patient and opt-out files in the campaign's repository (not in .git), or allow a folder outside it with `--allow-source-outside DIR`",
+        ),
+        SourceError::NotAFile(..) => (
+            Code::SourceNotAFile,
+            file_ptr,
+            "name a regular file: a named pipe, a device or a file of the kernel's is never read",
+        ),
+        SourceError::TooLarge(..) => (
+            Code::SourceTooLarge,
+            file_ptr,
+            "check that the file is in the format its name says; split a larger list into several sources",
+        ),
+        SourceError::Unreadable(..) | SourceError::NoHeader(_) => (
+            Code::SourceUnreadable,
+            file_ptr,
+            "check that the file is in the format its name says",
+        ),
+        SourceError::HeaderNotFound(..) => (
+            Code::SourceUnreadable,
+            format!("{pointer}/header_row"),
+            "`header_row` is the row number the spreadsheet shows (or the CSV line) of the column names",
+        ),
+        SourceError::Encoding(_, enc) => {
+            let target = if matches!(enc, EncodingError::NotUtf8 { .. }) {
+                file_ptr
+            } else {
+                format!("{pointer}/encoding")
+            };
+            let span = doc.span(&target);
+            return Diagnostic::error(
+                Code::SourceEncoding,
+                format!("{what} source {}: {e}", source_label(pointer)),
+            )
+            .at(target, span)
+            .help(enc.advice());
+        }
+        SourceError::NoSheet { .. } => (
+            Code::SourceNoSheet,
+            format!("{pointer}/sheet"),
+            "sheet names are case-sensitive",
+        ),
+        SourceError::UnknownFormat(_) => (
+            Code::SourceUnknownFormat,
+            file_ptr,
+            "add `format: csv` (or xlsx, ods, json, ndjson)",
+        ),
+        SourceError::Neither | SourceError::Both => (
+            Code::SourceFileOrInline,
+            pointer.to_owned(),
+            "give `file: patients.csv` or an `inline:` list of records",
+        ),
+    };
+    let span = doc.span(&target);
+    Diagnostic::error(
+        code,
+        format!("{what} source {}: {e}", source_label(pointer)),
+    )
+    .at(target, span)
+    .help(help)
+}
+
+/// The options of how a file is read that apply to its format only: `encoding` to CSV,
+/// `numbers_as` to spreadsheets (with the `default_country` a national number needs).
+fn check_reading_options(
+    s: &dyn Source,
+    pointer: &str,
+    format: Option<crate::campaign::FileFormat>,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::campaign::{FileFormat, NumbersAs};
+    let mut mismatch = |field: &str, message: &str| {
+        let p = format!("{pointer}/{field}");
+        out.push(
+            Diagnostic::error(Code::SourceOptionMismatch, message.to_owned())
+                .at(p.clone(), doc.key_span(&p)),
+        );
+    };
+    if s.encoding().is_some() && format != Some(FileFormat::Csv) {
+        mismatch(
+            "encoding",
+            "`encoding` only applies to CSV files (spreadsheets and JSON say their own)",
+        );
+    }
+    match s.numbers_as() {
+        Some(_) if !matches!(format, Some(FileFormat::Xlsx | FileFormat::Ods)) => mismatch(
+            "numbers_as",
+            "`numbers_as` only applies to spreadsheets (xlsx, ods), whose cells can be numbers",
+        ),
+        Some(NumbersAs::National) if s.default_country().is_none() => mismatch(
+            "numbers_as",
+            "`numbers_as: national` needs `default_country`: the country whose rules put the lost leading 0 back",
+        ),
+        _ => {}
+    }
 }
 
 /// Every column the campaign uses is one of the source's `columns`; `name` says which
@@ -212,6 +272,17 @@ pub(super) fn check_columns(
                 "its columns: {}, and {n} not shown (too long, or looking like a secret)",
                 shown.join(", ")
             ),
+        };
+        // A register's title taken as its header (issue 19): columns without names, or none
+        // of the columns the campaign uses.
+        let title_like = columns.iter().any(|c| c.trim().is_empty())
+            || needed.iter().all(|(_, c)| !columns.contains(c));
+        let listed = if title_like {
+            format!(
+                "{listed}. If the column names are on a later row (a title above them), set `header_row` to that row's number"
+            )
+        } else {
+            listed
         };
         d = match crate::campaign::schema::suggest(col, &shown) {
             Some(s) => d.help(format!("did you mean `{s}`? {}", capitalised(&listed))),

@@ -6,6 +6,7 @@ mod apply_ends;
 mod backend;
 mod callbacks;
 mod ci_workflow;
+mod clinic_exports;
 mod compare;
 mod dates;
 mod declared_workflow;
