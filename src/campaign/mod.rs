@@ -83,6 +83,14 @@ pub struct Campaign {
     #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 64), example = &"2026-12")]
     pub round: Option<String>,
 
+    /// Which rows of every patient source are called, as a condition over their columns,
+    /// such as `next_visit between today and today + 3d` (`today` is the plan's date in the
+    /// campaign's time zone). A source's own `where` applies too. The other rows are left
+    /// out as `filtered-out`. See the README for the language.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000), example = &"status == \"active\" and age >= 18")]
+    pub filter: Option<String>,
+
     /// Where the patients come from: one or more files or inline lists.
     #[schemars(length(min = 1))]
     pub patients: Vec<PatientSource>,
@@ -336,6 +344,12 @@ pub struct PatientSource {
     #[serde(default)]
     #[schemars(example = &"Africa/Accra")]
     pub timezone: Option<String>,
+
+    /// Which rows of this source are called, as a condition over its columns, such as
+    /// `next_visit between today and today + 3d`; the campaign's `where` applies too.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000), example = &"clinic == \"Gwale PHC\"")]
+    pub filter: Option<String>,
 }
 
 /// An opt-out list: numbers that must never be called.

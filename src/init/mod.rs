@@ -170,6 +170,7 @@ impl PatientFile {
             default_country: None,
             allowed_countries: Vec::new(),
             timezone: None,
+            filter: None,
         };
         let sample = guess::read_sample(&source, Path::new("")).with_context(cannot)?;
         if sample.rows.is_empty() {

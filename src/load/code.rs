@@ -67,6 +67,8 @@ pub enum Code {
     TemplateDateFormat,
     TemplateWholeRow,
     TemplateComparison,
+    FilterSyntax,
+    FilterType,
     EmptyValue,
     UnknownTimezone,
     UnknownCountry,
@@ -81,7 +83,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 72] = [
+    pub const ALL: [Code; 74] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -143,6 +145,8 @@ impl Code {
         Code::TemplateDateFormat,
         Code::TemplateWholeRow,
         Code::TemplateComparison,
+        Code::FilterSyntax,
+        Code::FilterType,
         Code::EmptyValue,
         Code::UnknownTimezone,
         Code::UnknownCountry,
@@ -220,6 +224,8 @@ impl Code {
             Code::TemplateDateFormat => "template-date-format",
             Code::TemplateWholeRow => "template-whole-row",
             Code::TemplateComparison => "template-comparison",
+            Code::FilterSyntax => "filter-syntax",
+            Code::FilterType => "filter-type",
             Code::EmptyValue => "empty-value",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",

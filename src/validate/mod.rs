@@ -5,6 +5,7 @@
 //! ([`crate::campaign::schema`]) → semantic rules that a schema cannot express (this module).
 
 pub mod files;
+mod filters;
 mod names;
 mod sources;
 mod templates;
@@ -234,6 +235,7 @@ struct Partial {
     tags: BTreeMap<String, String>,
     allow_empty: Vec<String>,
     dedupe: String,
+    filter: Option<String>,
     patients: Vec<(usize, PatientSource)>,
     exclude: Vec<(usize, ExclusionSource)>,
     schedule: Option<Schedule>,
@@ -256,6 +258,7 @@ impl Partial {
             tags: section(&pruned, "tags").unwrap_or_default(),
             allow_empty: section(&pruned, "allow_empty").unwrap_or_default(),
             dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
+            filter: section(&pruned, "where"),
             patients: items(&pruned, "patients"),
             exclude: items(&pruned, "exclude"),
             schedule: section(&pruned, "schedule"),
@@ -417,6 +420,11 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         }
     }
 
+    // Filters: the campaign's reads every source's columns, a source's its own.
+    let everywhere = c.filter.as_deref().map_or_else(Vec::new, |f| {
+        filters::check(f, "/where", doc, source, &mut out)
+    });
+
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
     for (i, s) in &c.patients {
         let pointer = format!("/patients/{i}");
@@ -430,6 +438,17 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                 .filter(|(_, col)| !c.defaults.contains_key(col))
                 .cloned(),
         );
+        // A filter reads cells, never `defaults`.
+        needed.extend(
+            everywhere
+                .iter()
+                .map(|col| ("/where".to_owned(), col.clone())),
+        );
+        if let Some(f) = &s.filter {
+            let at = format!("{pointer}/where");
+            let own = filters::check(f, &at, doc, source, &mut out);
+            needed.extend(own.into_iter().map(|col| (at.clone(), col)));
+        }
         check_source(s, &pointer, base, doc, &needed, "patient", &mut out);
         if let Some(tz) = &s.timezone {
             check_timezone(tz, &format!("{pointer}/timezone"), doc, &mut out);
