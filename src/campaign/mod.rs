@@ -78,9 +78,15 @@ pub struct Campaign {
     pub voice: Voice,
 
     /// A label for one pass of a recurring campaign, such as a month. Each patient is called
-    /// at most once per round; a new round calls everyone again.
+    /// at most once per round; a new round calls everyone again. It may be a template over
+    /// the row's columns, `visit-{{date next_visit '%Y-%m-%d'}}`: each row then has its own
+    /// round, so a campaign run every day reminds each patient once per visit.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 64), example = &"2026-12")]
+    #[schemars(
+        regex(pattern = r"^(?:[A-Za-z0-9._-]|\{\{[^{}]{1,160}\}\})+$"),
+        length(max = 200),
+        example = &"2026-12"
+    )]
     pub round: Option<String>,
 
     /// Which rows of every patient source are called, as a condition over their columns,
@@ -150,6 +156,13 @@ pub struct Campaign {
     /// Without it, a date that could be read two ways is refused for its row.
     #[serde(default)]
     pub dates: dates::Dates,
+}
+
+impl Campaign {
+    /// The `round`, when it is a template rendered per row (`visit-{{next_visit}}`).
+    pub fn round_template(&self) -> Option<&str> {
+        self.round.as_deref().filter(|r| r.contains("{{"))
+    }
 }
 
 fn example_variables() -> serde_json::Value {

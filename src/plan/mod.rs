@@ -197,6 +197,21 @@ pub fn plan_on(
     )
     .map_err(PlanError::Template)?
     .allowing_empty(&campaign.allow_empty);
+    // A `round` template is rendered like the variables (with the defaults), per row.
+    let round = campaign
+        .round_template()
+        .map(|t| {
+            let template =
+                std::collections::BTreeMap::from([(planner::ROUND.to_owned(), t.to_owned())]);
+            Renderer::new(
+                &template,
+                &std::collections::BTreeMap::new(),
+                &campaign.defaults,
+                DateRules::new(&campaign.dates, today),
+            )
+        })
+        .transpose()
+        .map_err(PlanError::Template)?;
     // Filters are tested on the plan's date, read by the same rules as the templates' dates.
     let dates = DateRules::new(&campaign.dates, today);
     let everywhere = parse_filter(campaign.filter.as_deref(), "where")?;
@@ -228,7 +243,10 @@ pub fn plan_on(
             si,
             s,
             &rows.header,
-            renderer.bind(&rows.header),
+            (
+                renderer.bind(&rows.header),
+                round.as_ref().map(|r| r.bind(&rows.header)),
+            ),
             (filters, &dates),
         );
         in_parallel(rows, &|row| src.prepare(row), &mut |prepared| {

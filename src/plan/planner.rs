@@ -16,6 +16,9 @@ use crate::plan::workers::{Prepared, Ready};
 use crate::render::Bound;
 use crate::render::dates::DateRules;
 
+/// The name a `round` template renders under (and is named by in a skip's words).
+pub(super) const ROUND: &str = "round";
+
 /// A `where:` filter bound to a source's header, and whose it is (for the skip's words).
 pub(super) struct RowFilter<'a> {
     pub(super) bound: crate::filter::Bound<'a>,
@@ -32,6 +35,8 @@ pub(super) struct SourceRows<'a> {
     country: Option<Id>,
     allowed: Vec<Id>,
     bound: Bound<'a>,
+    /// The campaign's `round` as a template, rendered per row.
+    round: Option<Bound<'a>>,
     filters: Vec<RowFilter<'a>>,
     dates: &'a DateRules,
     campaign: &'a Campaign,
@@ -43,7 +48,7 @@ impl<'a> SourceRows<'a> {
         index: usize,
         source: &PatientSource,
         header: &[String],
-        bound: Bound<'a>,
+        (bound, round): (Bound<'a>, Option<Bound<'a>>),
         (filters, dates): (Vec<RowFilter<'a>>, &'a DateRules),
     ) -> Self {
         let phone_idx = header.iter().position(|h| h == &source.phone_column);
@@ -68,6 +73,7 @@ impl<'a> SourceRows<'a> {
                 .filter_map(|c| crate::patients::phone::country(&c.0))
                 .collect(),
             bound,
+            round,
             filters,
             dates,
             campaign,
@@ -98,13 +104,19 @@ impl<'a> SourceRows<'a> {
         let raw = self.phone_cell(&row);
         let number = crate::patients::phone::normalise(raw, self.country, &self.allowed);
         let rest = number.map(|number| {
-            let values = self.bound.render(&row.cells);
-            let key = call_key(
-                &self.campaign.name,
-                self.campaign.round.as_deref(),
-                &number.e164,
-            );
-            (number, values, key)
+            // A row's own round (a template) is part of its key: one call per number and
+            // visit, however many days the campaign runs.
+            let round = match &self.round {
+                None => Ok(self.campaign.round.clone()),
+                Some(r) => r.render(&row.cells).map(|mut v| v.variables.remove(ROUND)),
+            };
+            match round {
+                Ok(round) => {
+                    let key = call_key(&self.campaign.name, round.as_deref(), &number.e164);
+                    (number, self.bound.render(&row.cells), key)
+                }
+                Err(problem) => (number, Err(problem), String::new()),
+            }
         });
         Ok((row, Ready::Phone(rest)))
     }

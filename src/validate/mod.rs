@@ -236,6 +236,7 @@ struct Partial {
     allow_empty: Vec<String>,
     dedupe: String,
     filter: Option<String>,
+    round: Option<String>,
     patients: Vec<(usize, PatientSource)>,
     exclude: Vec<(usize, ExclusionSource)>,
     schedule: Option<Schedule>,
@@ -259,6 +260,7 @@ impl Partial {
             allow_empty: section(&pruned, "allow_empty").unwrap_or_default(),
             dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
             filter: section(&pruned, "where"),
+            round: section(&pruned, "round"),
             patients: items(&pruned, "patients"),
             exclude: items(&pruned, "exclude"),
             schedule: section(&pruned, "schedule"),
@@ -421,9 +423,37 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
     }
 
     // Filters: the campaign's reads every source's columns, a source's its own.
-    let everywhere = c.filter.as_deref().map_or_else(Vec::new, |f| {
-        filters::check(f, "/where", doc, source, &mut out)
-    });
+    let mut everywhere: Vec<(String, String)> = c
+        .filter
+        .as_deref()
+        .map_or_else(Vec::new, |f| {
+            filters::check(f, "/where", doc, source, &mut out)
+        })
+        .into_iter()
+        .map(|col| ("/where".to_owned(), col))
+        .collect();
+    // A `round` template reads every source's columns too (or their defaults).
+    if let Some(round) = c.round.as_deref().filter(|r| r.contains("{{")) {
+        match crate::render::template::references(round) {
+            Err(e) => out.push(
+                Diagnostic::error(
+                    Code::TemplateSyntax,
+                    format!(
+                        "the `round` template does not parse: {}",
+                        explain_syntax(round, &e.message)
+                    ),
+                )
+                .at("/round", at("/round"))
+                .help("a round per row looks like `visit-{{date next_visit '%Y-%m-%d'}}`"),
+            ),
+            Ok(refs) => everywhere.extend(
+                refs.columns
+                    .into_iter()
+                    .filter(|col| !c.defaults.contains_key(col))
+                    .map(|col| ("/round".to_owned(), col)),
+            ),
+        }
+    }
 
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
     for (i, s) in &c.patients {
@@ -439,11 +469,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                 .cloned(),
         );
         // A filter reads cells, never `defaults`.
-        needed.extend(
-            everywhere
-                .iter()
-                .map(|col| ("/where".to_owned(), col.clone())),
-        );
+        needed.extend(everywhere.iter().cloned());
         if let Some(f) = &s.filter {
             let at = format!("{pointer}/where");
             let own = filters::check(f, &at, doc, source, &mut out);
