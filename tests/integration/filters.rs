@@ -181,9 +181,15 @@ fn validate_reports_a_column_missing_in_one_source_and_a_type_error_with_its_spa
             .iter()
             .any(|(_, m)| m.contains("patients.csv") && m.contains("`next_visit`"))
     );
-    assert!(says("/where", "next_visit", "patient source 2"), "{missing:?}");
+    assert!(
+        says("/where", "next_visit", "patient source 2"),
+        "{missing:?}"
+    );
     assert!(says("/where", "status", "patient source 2"), "{missing:?}");
-    assert!(says("/patients/1/where", "clinic", "patient source 2"), "{missing:?}");
+    assert!(
+        says("/patients/1/where", "clinic", "patient source 2"),
+        "{missing:?}"
+    );
     assert_eq!(missing.len(), 4, "{missing:?}");
 
     // `clinic > 5` reads `clinic` as a number; a date compared with a number is an error.
