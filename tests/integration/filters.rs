@@ -50,6 +50,10 @@ fn plan_at(path: &Path, now: &str) -> (Vec<String>, Value) {
         .iter()
         .map(|c| c["variables"]["name"].as_str().unwrap().to_owned())
         .collect();
+    // Rows a filter leaves out are counted, never listed one by one.
+    if let Some(out) = plan["skipped"].get("filtered-out") {
+        assert_eq!(out["examples"], serde_json::json!([]), "{plan:#}");
+    }
     (ids, plan["summary"].clone())
 }
 
@@ -191,6 +195,23 @@ fn validate_reports_a_column_missing_in_one_source_and_a_type_error_with_its_spa
         "{missing:?}"
     );
     assert_eq!(missing.len(), 4, "{missing:?}");
+
+    // A `round` template's columns are checked like a variable's, in every source.
+    let rounds = yaml.replace("version: 1\n", "version: 1\nround: \"visit-{{ward}}\"\n");
+    std::fs::write(&path, &rounds).unwrap();
+    let out = outreach()
+        .args(["validate", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ward = json["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["pointer"] == "/round" && d["code"] == "source-missing-column")
+        .count();
+    assert_eq!(ward, 2, "{json:#}");
 
     // `clinic > 5` reads `clinic` as a number; a date compared with a number is an error.
     let typed = yaml.replace("clinic > 5", "today > 5");
