@@ -446,12 +446,29 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                 .at("/round", at("/round"))
                 .help("a round per row looks like `visit-{{date next_visit '%Y-%m-%d'}}`"),
             ),
-            Ok(refs) => everywhere.extend(
-                refs.columns
-                    .into_iter()
-                    .filter(|col| !c.defaults.contains_key(col))
-                    .map(|col| ("/round".to_owned(), col)),
-            ),
+            Ok(refs) => {
+                for helper in &refs.unknown_helpers {
+                    out.push(
+                        Diagnostic::error(
+                            Code::TemplateUnknownHelper,
+                            format!(
+                                "the `round` template uses `{helper}`, which is not a known helper"
+                            ),
+                        )
+                        .at("/round", at("/round"))
+                        .help(format!(
+                            "the helpers are: {}",
+                            crate::render::template::HELPERS.join(", ")
+                        )),
+                    );
+                }
+                everywhere.extend(
+                    refs.columns
+                        .into_iter()
+                        .filter(|col| !c.defaults.contains_key(col))
+                        .map(|col| ("/round".to_owned(), col)),
+                );
+            }
         }
     }
 

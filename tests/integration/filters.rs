@@ -212,6 +212,19 @@ fn validate_reports_a_column_missing_in_one_source_and_a_type_error_with_its_spa
         .filter(|d| d["pointer"] == "/round" && d["code"] == "source-missing-column")
         .count();
     assert_eq!(ward, 2, "{json:#}");
+    std::fs::write(&path, rounds.replace("{{ward}}", "{{wat ward}}")).unwrap();
+    let out = outreach()
+        .args(["validate", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unknown = json["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["pointer"] == "/round" && d["code"] == "template-unknown-helper");
+    assert!(unknown, "{json:#}");
 
     // `clinic > 5` reads `clinic` as a number; a date compared with a number is an error.
     let typed = yaml.replace("clinic > 5", "today > 5");
