@@ -15,6 +15,7 @@ pub mod client;
 pub mod clock;
 pub mod commands;
 pub mod endpoint;
+pub mod filter;
 pub mod init;
 pub mod ledger;
 pub mod load;

@@ -12,8 +12,11 @@
 //! it for this target. Calls placed since the plan was made stay in it; apply subtracts them
 //! as for any plan.
 //!
-//! Planning reads no clock today, so "evaluated at the plan's recorded date" holds as is;
-//! should planning come to depend on its date, it is given `created_at` here.
+//! Planning depends on its date (`today` of the campaign's `where:` filters, and the dates of
+//! patient files read against it), so the plan is made again on the date the saved plan
+//! recorded (`today`), or, for a plan made before that was recorded, on the date of its
+//! `created_at` in the campaign's time zone: a plan saved before midnight and applied after
+//! is verified as it was made, not refused for the new day.
 
 use std::collections::HashMap;
 use std::io;
@@ -37,6 +40,10 @@ pub(super) struct SavedHead {
     pub(super) kind: Kind,
     pub(super) workflow_id: Option<String>,
     pub(super) round: Option<String>,
+    /// The date the plan was made on, as recorded (`None` in older plans).
+    pub(super) today: Option<jiff::civil::Date>,
+    /// When the plan was made: its date, in the campaign's zone, for older plans.
+    pub(super) created_at: jiff::Timestamp,
     pub(super) sources: Vec<SourceInfo>,
     pub(super) settings: Settings,
     /// Where each batch starts among the calls, in file order, and its `index` as written.
@@ -62,6 +69,8 @@ impl SavedHead {
             kind: saved.campaign.kind,
             workflow_id: saved.campaign.workflow_id.as_deref().map(ToOwned::to_owned),
             round: saved.campaign.round.as_deref().map(ToOwned::to_owned),
+            today: saved.today,
+            created_at: saved.created_at,
             sources: saved.sources.clone(),
             settings: saved.settings.clone()?,
             batches,
@@ -106,7 +115,12 @@ pub(super) fn verify(
         cursor: 0,
         difference: None,
     };
-    let made = plan::plan(campaign, campaign_path, &mut check);
+    let today = head.today.unwrap_or_else(|| {
+        let zone =
+            jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        head.created_at.to_zoned_datetime(zone).date()
+    });
+    let made = plan::plan_on(campaign, campaign_path, today, &mut check);
     if let Some(what) = check.difference {
         return Err(refuse(what));
     }
@@ -199,7 +213,10 @@ impl Compare<'_> {
     fn field_difference(&self, saved: &Planned, timezone: &str, now: &Call) -> Option<String> {
         let s = &saved.call;
         let round = self.campaign.round.as_deref();
-        if s.key != call_key(&self.campaign.name, round, &s.phone) {
+        // A round rendered per row makes the key from the row: equal to the key made now
+        // (the caller's match), it is the key of its number if the numbers are equal.
+        let templated = self.campaign.round_template().is_some();
+        if !templated && s.key != call_key(&self.campaign.name, round, &s.phone) {
             return Some("key: not the idempotency key of its number".to_owned());
         }
         if s.phone != now.phone {
@@ -287,15 +304,17 @@ impl Sink for Compare<'_> {
                 Some(saved) => {
                     let round = self.campaign.round.as_deref();
                     let s = &saved.call;
-                    let what = if s.key == call_key(&self.campaign.name, round, &s.phone) {
-                        format!(
-                            "the campaign makes the call for {} (key {}) here",
-                            mask(&now.phone),
-                            now.key
-                        )
-                    } else {
-                        "key: not the idempotency key of its number".to_owned()
-                    };
+                    let templated = self.campaign.round_template().is_some();
+                    let what =
+                        if templated || s.key == call_key(&self.campaign.name, round, &s.phone) {
+                            format!(
+                                "the campaign makes the call for {} (key {}) here",
+                                mask(&now.phone),
+                                now.key
+                            )
+                        } else {
+                            "key: not the idempotency key of its number".to_owned()
+                        };
                     let what = format!("{}: {what}", self.saved_call(self.cursor));
                     return Err(self.differ(what));
                 }

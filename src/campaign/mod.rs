@@ -78,10 +78,24 @@ pub struct Campaign {
     pub voice: Voice,
 
     /// A label for one pass of a recurring campaign, such as a month. Each patient is called
-    /// at most once per round; a new round calls everyone again.
+    /// at most once per round; a new round calls everyone again. It may be a template over
+    /// the row's columns, `visit-{{date next_visit '%Y-%m-%d'}}`: each row then has its own
+    /// round, so a campaign run every day reminds each patient once per visit.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 64), example = &"2026-12")]
+    #[schemars(
+        regex(pattern = r"^(?:[A-Za-z0-9._-]|\{\{[^{}]{1,160}\}\})+$"),
+        length(max = 200),
+        example = &"2026-12"
+    )]
     pub round: Option<String>,
+
+    /// Which rows of every patient source are called, as a condition over their columns,
+    /// such as `next_visit between today and today + 3d` (`today` is the plan's date in the
+    /// campaign's time zone). A source's own `where` applies too. The other rows are left
+    /// out as `filtered-out`. See the README for the language.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000), example = &"status == \"active\" and age >= 18")]
+    pub filter: Option<String>,
 
     /// Where the patients come from: one or more files or inline lists.
     #[schemars(length(min = 1))]
@@ -142,6 +156,13 @@ pub struct Campaign {
     /// Without it, a date that could be read two ways is refused for its row.
     #[serde(default)]
     pub dates: dates::Dates,
+}
+
+impl Campaign {
+    /// The `round`, when it is a template rendered per row (`visit-{{next_visit}}`).
+    pub fn round_template(&self) -> Option<&str> {
+        self.round.as_deref().filter(|r| r.contains("{{"))
+    }
 }
 
 fn example_variables() -> serde_json::Value {
@@ -365,6 +386,12 @@ pub struct PatientSource {
     #[serde(default)]
     #[schemars(example = &"Africa/Accra")]
     pub timezone: Option<String>,
+
+    /// Which rows of this source are called, as a condition over its columns, such as
+    /// `next_visit between today and today + 3d`; the campaign's `where` applies too.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000), example = &"clinic == \"Gwale PHC\"")]
+    pub filter: Option<String>,
 }
 
 /// An opt-out list: numbers that must never be called.

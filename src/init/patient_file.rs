@@ -89,6 +89,7 @@ impl PatientFile {
             numbers_as: None,
             allowed_countries: Vec::new(),
             timezone: None,
+            filter: None,
         };
         let sample = guess::read_sample(&source, Path::new("")).with_context(cannot)?;
         if sample.rows.is_empty() {

@@ -68,6 +68,8 @@ pub enum Code {
     TemplateDateFormat,
     TemplateWholeRow,
     TemplateComparison,
+    FilterSyntax,
+    FilterType,
     EmptyValue,
     UnknownTimezone,
     UnknownCountry,
@@ -82,7 +84,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 73] = [
+    pub const ALL: [Code; 75] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -145,6 +147,8 @@ impl Code {
         Code::TemplateDateFormat,
         Code::TemplateWholeRow,
         Code::TemplateComparison,
+        Code::FilterSyntax,
+        Code::FilterType,
         Code::EmptyValue,
         Code::UnknownTimezone,
         Code::UnknownCountry,
@@ -223,6 +227,8 @@ impl Code {
             Code::TemplateDateFormat => "template-date-format",
             Code::TemplateWholeRow => "template-whole-row",
             Code::TemplateComparison => "template-comparison",
+            Code::FilterSyntax => "filter-syntax",
+            Code::FilterType => "filter-type",
             Code::EmptyValue => "empty-value",
             Code::UnknownTimezone => "unknown-timezone",
             Code::UnknownCountry => "unknown-country",

@@ -27,7 +27,7 @@ pub use model::{
     Call, Header, KEY_TAG, PLAN_FORMAT, PLAN_VERSION, PlanError, Sink, Skip, SourceInfo,
     SourceRole, Summary, call_key, file_digest,
 };
-use planner::{Planner, SourceRows};
+use planner::{Planner, RowFilter, SourceRows};
 pub use saved::{JsonPlanWriter, entry, save_with};
 pub use sinks::{Discard, Overview, Rendering, SKIP_EXAMPLES, Tee};
 pub use skip::SkipReason;
@@ -55,7 +55,12 @@ fn label(s: &dyn Source, role: &str, index: usize) -> String {
 }
 
 /// The plan's header: digests of the campaign and every source file.
-fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Header, PlanError> {
+fn header(
+    campaign: &Campaign,
+    campaign_path: &Path,
+    base: &Path,
+    today: jiff::civil::Date,
+) -> Result<Header, PlanError> {
     let io_err = |path: &Path| {
         let path = path.display().to_string();
         move |source| PlanError::Io { path, source }
@@ -118,28 +123,41 @@ fn header(campaign: &Campaign, campaign_path: &Path, base: &Path) -> Result<Head
         campaign_file: campaign_path.display().to_string(),
         campaign_sha256: file_digest(campaign_path).map_err(io_err(campaign_path))?,
         sources,
+        today,
         workflow: None,
     })
 }
 
 /// The plan's date: the clock's today in the campaign's time zone (a date more than five
-/// years after it is refused).
-fn plan_date(campaign: &Campaign) -> jiff::civil::Date {
+/// years after it is refused, and `today` of its `where:` filters).
+pub fn plan_date(campaign: &Campaign) -> jiff::civil::Date {
     let zone =
         jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     crate::clock::now().to_zoned_datetime(zone).date()
 }
 
-/// Makes the plan of `campaign` (read from `campaign_path`), feeding `sink`.
+/// Makes the plan of `campaign` (read from `campaign_path`) on the clock's date, feeding
+/// `sink`.
 pub fn plan(
     campaign: &Campaign,
     campaign_path: &Path,
     sink: &mut dyn Sink,
 ) -> Result<Summary, PlanError> {
+    plan_on(campaign, campaign_path, plan_date(campaign), sink)
+}
+
+/// Makes the plan of `campaign` as on `today` (in the campaign's time zone): apply
+/// verifies a saved plan on the date it recorded.
+pub fn plan_on(
+    campaign: &Campaign,
+    campaign_path: &Path,
+    today: jiff::civil::Date,
+    sink: &mut dyn Sink,
+) -> Result<Summary, PlanError> {
     let base = campaign_path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let header = header(campaign, campaign_path, &base)?;
+    let header = header(campaign, campaign_path, &base, today)?;
     sink.header(&header, campaign)?;
 
     // Opt-outs first, failing closed: an unreadable list stops the plan.
@@ -175,23 +193,78 @@ pub fn plan(
         &campaign.variables,
         &campaign.tags,
         &campaign.defaults,
-        DateRules::new(&campaign.dates, plan_date(campaign)),
+        DateRules::new(&campaign.dates, today),
     )
     .map_err(PlanError::Template)?
     .allowing_empty(&campaign.allow_empty);
+    // A `round` template is rendered like the variables (with the defaults), per row.
+    let round = campaign
+        .round_template()
+        .map(|t| {
+            let template =
+                std::collections::BTreeMap::from([(planner::ROUND.to_owned(), t.to_owned())]);
+            Renderer::new(
+                &template,
+                &std::collections::BTreeMap::new(),
+                &campaign.defaults,
+                DateRules::new(&campaign.dates, today),
+            )
+        })
+        .transpose()
+        .map_err(PlanError::Template)?;
+    // Filters are tested on the plan's date, read by the same rules as the templates' dates.
+    let dates = DateRules::new(&campaign.dates, today);
+    let everywhere = parse_filter(campaign.filter.as_deref(), "where")?;
+    let own = campaign
+        .patients
+        .iter()
+        .enumerate()
+        .map(|(i, s)| parse_filter(s.filter.as_deref(), &format!("patients[{i}].where")))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {
             label: label(s, "patient", si),
             source: e,
         })?;
-        let src = SourceRows::new(campaign, si, s, &rows.header, renderer.bind(&rows.header));
+        let filters = everywhere
+            .iter()
+            .map(|f| RowFilter {
+                bound: f.bind(&rows.header),
+                whose: "the campaign's",
+            })
+            .chain(own[si].iter().map(|f| RowFilter {
+                bound: f.bind(&rows.header),
+                whose: "the source's",
+            }))
+            .collect();
+        let src = SourceRows::new(
+            campaign,
+            si,
+            s,
+            &rows.header,
+            (
+                renderer.bind(&rows.header),
+                round.as_ref().map(|r| r.bind(&rows.header)),
+            ),
+            (filters, &dates),
+        );
         in_parallel(rows, &|row| src.prepare(row), &mut |prepared| {
             planner.consume(&src, prepared)
         })?;
         planner.flush(&src.timezone)?;
     }
     Ok(planner.finish()?)
+}
+
+/// A `where:` filter, checked (validate refuses a campaign whose filter does not parse first).
+fn parse_filter(text: Option<&str>, at: &str) -> Result<Option<crate::filter::Filter>, PlanError> {
+    text.map(crate::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| PlanError::Filter {
+            at: at.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 /// Saves a plan to `path` atomically, readable by its owner only (it holds patient data).

@@ -49,6 +49,8 @@ pub enum PlanError {
     Io { path: String, source: io::Error },
     #[error("{0}")]
     Template(String),
+    #[error("`{at}`: {message}")]
+    Filter { at: String, message: String },
     #[error("writing the plan: {0}")]
     Write(#[from] io::Error),
 }
@@ -114,6 +116,11 @@ pub struct Header {
     pub campaign_file: String,
     pub campaign_sha256: String,
     pub sources: Vec<SourceInfo>,
+    /// The plan's date, `today` of the campaign's `where:` filters and of its dates: the
+    /// clock's date in the campaign's time zone, or the date a saved plan recorded when apply
+    /// makes it again to verify it.
+    #[serde(skip)]
+    pub today: jiff::civil::Date,
     /// What patients hear from the campaign's workflow, when `plan` fetched it from a target
     /// (`None` offline): recorded among the plan's settings, so that `--compare` shows a
     /// message changed on the service. See [`crate::plan::workflow_check::Fetched`].

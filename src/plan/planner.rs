@@ -12,8 +12,18 @@ use crate::patients::source::{Row, RowError};
 use crate::plan::dedupe::{Dedupe, Duplicate};
 use crate::plan::model::{Call, Sink, Skip, Summary, call_key};
 use crate::plan::skip::SkipReason;
-use crate::plan::workers::Prepared;
+use crate::plan::workers::{Prepared, Ready};
 use crate::render::Bound;
+use crate::render::dates::DateRules;
+
+/// The name a `round` template renders under (and is named by in a skip's words).
+pub(super) const ROUND: &str = "round";
+
+/// A `where:` filter bound to a source's header, and whose it is (for the skip's words).
+pub(super) struct RowFilter<'a> {
+    pub(super) bound: crate::filter::Bound<'a>,
+    pub(super) whose: &'static str,
+}
 
 /// One patient source, as the row loop reads it: where its columns are and how its numbers
 /// and words are made.
@@ -25,6 +35,10 @@ pub(super) struct SourceRows<'a> {
     country: Option<Id>,
     allowed: Vec<Id>,
     bound: Bound<'a>,
+    /// The campaign's `round` as a template, rendered per row.
+    round: Option<Bound<'a>>,
+    filters: Vec<RowFilter<'a>>,
+    dates: &'a DateRules,
     campaign: &'a Campaign,
 }
 
@@ -34,7 +48,8 @@ impl<'a> SourceRows<'a> {
         index: usize,
         source: &PatientSource,
         header: &[String],
-        bound: Bound<'a>,
+        (bound, round): (Bound<'a>, Option<Bound<'a>>),
+        (filters, dates): (Vec<RowFilter<'a>>, &'a DateRules),
     ) -> Self {
         let phone_idx = header.iter().position(|h| h == &source.phone_column);
         let dedupe_idx = (campaign.dedupe != "phone")
@@ -58,6 +73,9 @@ impl<'a> SourceRows<'a> {
                 .filter_map(|c| crate::patients::phone::country(&c.0))
                 .collect(),
             bound,
+            round,
+            filters,
+            dates,
             campaign,
         }
     }
@@ -66,21 +84,41 @@ impl<'a> SourceRows<'a> {
     /// threads.
     pub(super) fn prepare(&self, row: Result<Row, RowError>) -> Prepared {
         let row = row?;
+        // Filters first: a row the campaign is not for is left out whatever its number.
+        for f in &self.filters {
+            match f.bound.test(&row.cells, self.dates) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let why = format!("{} `where` leaves this row out", f.whose);
+                    return Ok((row, Ready::Filtered(SkipReason::FilteredOut, why)));
+                }
+                Err(problem) => {
+                    let why = format!("{} `where` cannot test this row: {problem}", f.whose);
+                    return Ok((row, Ready::Filtered(SkipReason::FilterUnreadable, why)));
+                }
+            }
+        }
         if row.numeric_phone {
-            return Ok((row, None));
+            return Ok((row, Ready::NumericPhone));
         }
         let raw = self.phone_cell(&row);
         let number = crate::patients::phone::normalise(raw, self.country, &self.allowed);
         let rest = number.map(|number| {
-            let values = self.bound.render(&row.cells);
-            let key = call_key(
-                &self.campaign.name,
-                self.campaign.round.as_deref(),
-                &number.e164,
-            );
-            (number, values, key)
+            // A row's own round (a template) is part of its key: one call per number and
+            // visit, however many days the campaign runs.
+            let round = match &self.round {
+                None => Ok(self.campaign.round.clone()),
+                Some(r) => r.render(&row.cells).map(|mut v| v.variables.remove(ROUND)),
+            };
+            match round {
+                Ok(round) => {
+                    let key = call_key(&self.campaign.name, round.as_deref(), &number.e164);
+                    (number, self.bound.render(&row.cells), key)
+                }
+                Err(problem) => (number, Err(problem), String::new()),
+            }
         });
-        Ok((row, Some(rest)))
+        Ok((row, Ready::Phone(rest)))
     }
 
     fn phone_cell<'r>(&self, row: &'r Row) -> &'r str {
@@ -127,12 +165,7 @@ impl<'a> Planner<'a> {
         reason: String,
         phone: Option<String>,
     ) -> io::Result<()> {
-        self.summary.skipped += 1;
-        *self
-            .summary
-            .skipped_by_reason
-            .entry(code.as_str())
-            .or_default() += 1;
+        self.count_skip(code);
         self.sink.skip(&Skip {
             source,
             row,
@@ -140,6 +173,15 @@ impl<'a> Planner<'a> {
             reason,
             phone,
         })
+    }
+
+    fn count_skip(&mut self, code: SkipReason) {
+        self.summary.skipped += 1;
+        *self
+            .summary
+            .skipped_by_reason
+            .entry(code.as_str())
+            .or_default() += 1;
     }
 
     /// One prepared row of `src`, in row order: skipped with its reason, or a call.
@@ -151,14 +193,26 @@ impl<'a> Planner<'a> {
             Err(e) => return self.skip(si, e.number, SkipReason::UnreadableRow, e.message, None),
         };
         let raw = src.phone_cell(&row).to_owned();
-        let Some(prepared) = prepared else {
-            return self.skip(
-                si,
-                row.number,
-                SkipReason::PhoneStoredAsNumber,
-                "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; say how to read such numbers on the source: `numbers_as: national` (with `default_country`) or `numbers_as: international`, or format the column as text".to_owned(),
-                Some(raw),
-            );
+        let prepared = match prepared {
+            Ready::Phone(p) => p,
+            Ready::Filtered(SkipReason::FilteredOut, _) => {
+                // Counted, not listed: a register filtered to this week's visits leaves out
+                // most of its rows, which are not problems to fix.
+                self.count_skip(SkipReason::FilteredOut);
+                return Ok(());
+            }
+            Ready::Filtered(code, reason) => {
+                return self.skip(si, row.number, code, reason, Some(raw));
+            }
+            Ready::NumericPhone => {
+                return self.skip(
+                    si,
+                    row.number,
+                    SkipReason::PhoneStoredAsNumber,
+                    "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; say how to read such numbers on the source: `numbers_as: national` (with `default_country`) or `numbers_as: international`, or format the column as text".to_owned(),
+                    Some(raw),
+                );
+            }
         };
         let (number, values, key) = match prepared {
             Ok(p) => p,

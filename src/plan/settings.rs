@@ -57,6 +57,7 @@ impl Settings {
             workflow,
             voice,
             round,
+            filter,
             patients,
             variables,
             defaults,
@@ -86,6 +87,10 @@ impl Settings {
         rows.put("voice.accent", accent);
         rows.put("voice.gender", gender.as_str());
         rows.put("round", round.as_deref().unwrap_or(NONE));
+        // Who is called: rows the filters leave out are not.
+        if let Some(filter) = filter {
+            rows.put("where", filter);
+        }
         for (i, p) in patients.iter().enumerate() {
             patient_rows(&mut rows, i, p);
         }
@@ -297,6 +302,7 @@ fn patient_rows(rows: &mut Rows, i: usize, p: &PatientSource) {
         numbers_as,
         allowed_countries,
         timezone,
+        filter,
     } = p;
     let at = format!("patients[{i}]");
     rows.put(&at, &source_name(file.as_deref(), inline.as_deref()));
@@ -320,6 +326,9 @@ fn patient_rows(rows: &mut Rows, i: usize, p: &PatientSource) {
         },
     );
     rows.opt(&format!("{at}.timezone"), timezone.as_deref());
+    if let Some(filter) = filter {
+        rows.put(&format!("{at}.where"), filter);
+    }
 }
 
 fn exclusion_rows(rows: &mut Rows, i: usize, e: &ExclusionSource, digest: Option<&str>) {
@@ -512,7 +521,13 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("campaigns/measles-reminder.yaml");
         let campaign = crate::validate::check_file(&path).campaign.unwrap();
-        let header = crate::plan::header(&campaign, &path, path.parent().unwrap()).unwrap();
+        let header = crate::plan::header(
+            &campaign,
+            &path,
+            path.parent().unwrap(),
+            jiff::civil::date(2026, 12, 1),
+        )
+        .unwrap();
         (campaign, header)
     }
 

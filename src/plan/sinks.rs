@@ -87,6 +87,11 @@ impl Sink for Overview {
     }
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.summary = summary.clone();
+        // Rows a filter leaves out reach no sink one by one: their count is the summary's.
+        let code = SkipReason::FilteredOut.as_str();
+        if let Some(&n) = summary.skipped_by_reason.get(code) {
+            self.skips.entry(code).or_default().0 = n;
+        }
         Ok(())
     }
 }

@@ -21,6 +21,10 @@ pub enum SkipReason {
     MissingValue,
     TemplateError,
     UnreadableRow,
+    /// A `where:` filter leaves the row out (counted, not listed).
+    FilteredOut,
+    /// A `where:` filter needs a cell that is empty or cannot be read as its type.
+    FilterUnreadable,
     /// The ledger shows the call placed already (the plan subtracts it).
     AlreadyCalled,
     /// A code this build does not know, read from a plan saved by another version.
@@ -29,7 +33,7 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// Every reason a plan of this build can hold.
-    pub const ALL: [SkipReason; 11] = [
+    pub const ALL: [SkipReason; 13] = [
         SkipReason::InvalidPhone,
         SkipReason::MissingPhone,
         SkipReason::NotAPhoneLine,
@@ -40,6 +44,8 @@ impl SkipReason {
         SkipReason::MissingValue,
         SkipReason::TemplateError,
         SkipReason::UnreadableRow,
+        SkipReason::FilteredOut,
+        SkipReason::FilterUnreadable,
         SkipReason::AlreadyCalled,
     ];
 
@@ -56,6 +62,8 @@ impl SkipReason {
             SkipReason::MissingValue => "missing-value",
             SkipReason::TemplateError => "template-error",
             SkipReason::UnreadableRow => "unreadable-row",
+            SkipReason::FilteredOut => "filtered-out",
+            SkipReason::FilterUnreadable => "filter-unreadable",
             SkipReason::AlreadyCalled => "already-called",
             SkipReason::Other => "other",
         }

@@ -3,24 +3,27 @@
 use crate::patients::phone::PhoneProblem;
 use crate::render::Rendered;
 
-/// A row with its number, and (for a valid number) its rendered values and key; `None` for
-/// a phone cell a spreadsheet stored as a number.
-pub(super) type Prepared = Result<
-    (
-        crate::patients::source::Row,
-        Option<
-            Result<
-                (
-                    crate::patients::phone::Phone,
-                    Result<Rendered, crate::render::RenderProblem>,
-                    String,
-                ),
-                PhoneProblem,
-            >,
+/// A row with what its preparation found.
+pub(super) type Prepared =
+    Result<(crate::patients::source::Row, Ready), crate::patients::source::RowError>;
+
+/// What a row's preparation found: left out by a `where:` filter (or a cell a filter cannot
+/// read), a phone cell a spreadsheet stored as a number, or its number and (for a valid
+/// number) its rendered values and key.
+pub(super) enum Ready {
+    Filtered(crate::plan::skip::SkipReason, String),
+    NumericPhone,
+    Phone(
+        Result<
+            (
+                crate::patients::phone::Phone,
+                Result<Rendered, crate::render::RenderProblem>,
+                String,
+            ),
+            PhoneProblem,
         >,
     ),
-    crate::patients::source::RowError,
->;
+}
 
 /// Maps `items` with `work` on worker threads (up to two: the machine this was measured on
 /// has two cores) in chunks, and hands the results to `consume` in the items' order. A

@@ -296,7 +296,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             for e in examples {
                 writeln!(out, "    {}", v.skip_line(e))?;
             }
-            if *count > examples.len() as u64 {
+            if !examples.is_empty() && *count > examples.len() as u64 {
                 writeln!(out, "    … and {} more", count - examples.len() as u64)?;
             }
         }

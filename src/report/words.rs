@@ -36,6 +36,8 @@ pub fn skipped(reason: SkipReason) -> &'static str {
         SkipReason::MissingValue => "rows missing a value the message needs",
         SkipReason::TemplateError => "rows a template could not fill",
         SkipReason::UnreadableRow => "rows that cannot be read",
+        SkipReason::FilteredOut => "rows the `where` filters leave out",
+        SkipReason::FilterUnreadable => "rows a `where` filter cannot test",
         SkipReason::AlreadyCalled => "patients already called this round",
         SkipReason::Other => "rows left out for a reason this version does not know",
     }

@@ -5,6 +5,7 @@
 //! ([`crate::campaign::schema`]) → semantic rules that a schema cannot express (this module).
 
 pub mod files;
+mod filters;
 mod names;
 mod sources;
 mod templates;
@@ -234,6 +235,8 @@ struct Partial {
     tags: BTreeMap<String, String>,
     allow_empty: Vec<String>,
     dedupe: String,
+    filter: Option<String>,
+    round: Option<String>,
     patients: Vec<(usize, PatientSource)>,
     exclude: Vec<(usize, ExclusionSource)>,
     schedule: Option<Schedule>,
@@ -256,6 +259,8 @@ impl Partial {
             tags: section(&pruned, "tags").unwrap_or_default(),
             allow_empty: section(&pruned, "allow_empty").unwrap_or_default(),
             dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
+            filter: section(&pruned, "where"),
+            round: section(&pruned, "round"),
             patients: items(&pruned, "patients"),
             exclude: items(&pruned, "exclude"),
             schedule: section(&pruned, "schedule"),
@@ -417,6 +422,56 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         }
     }
 
+    // Filters: the campaign's reads every source's columns, a source's its own.
+    let mut everywhere: Vec<(String, String)> = c
+        .filter
+        .as_deref()
+        .map_or_else(Vec::new, |f| {
+            filters::check(f, "/where", doc, source, &mut out)
+        })
+        .into_iter()
+        .map(|col| ("/where".to_owned(), col))
+        .collect();
+    // A `round` template reads every source's columns too (or their defaults).
+    if let Some(round) = c.round.as_deref().filter(|r| r.contains("{{")) {
+        match crate::render::template::references(round) {
+            Err(e) => out.push(
+                Diagnostic::error(
+                    Code::TemplateSyntax,
+                    format!(
+                        "the `round` template does not parse: {}",
+                        explain_syntax(round, &e.message)
+                    ),
+                )
+                .at("/round", at("/round"))
+                .help("a round per row looks like `visit-{{date next_visit '%Y-%m-%d'}}`"),
+            ),
+            Ok(refs) => {
+                for helper in &refs.unknown_helpers {
+                    out.push(
+                        Diagnostic::error(
+                            Code::TemplateUnknownHelper,
+                            format!(
+                                "the `round` template uses `{helper}`, which is not a known helper"
+                            ),
+                        )
+                        .at("/round", at("/round"))
+                        .help(format!(
+                            "the helpers are: {}",
+                            crate::render::template::HELPERS.join(", ")
+                        )),
+                    );
+                }
+                everywhere.extend(
+                    refs.columns
+                        .into_iter()
+                        .filter(|col| !c.defaults.contains_key(col))
+                        .map(|col| ("/round".to_owned(), col)),
+                );
+            }
+        }
+    }
+
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
     for (i, s) in &c.patients {
         let pointer = format!("/patients/{i}");
@@ -430,6 +485,13 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                 .filter(|(_, col)| !c.defaults.contains_key(col))
                 .cloned(),
         );
+        // A filter reads cells, never `defaults`.
+        needed.extend(everywhere.iter().cloned());
+        if let Some(f) = &s.filter {
+            let at = format!("{pointer}/where");
+            let own = filters::check(f, &at, doc, source, &mut out);
+            needed.extend(own.into_iter().map(|col| (at.clone(), col)));
+        }
         check_source(s, &pointer, base, doc, &needed, "patient", &mut out);
         if let Some(tz) = &s.timezone {
             check_timezone(tz, &format!("{pointer}/timezone"), doc, &mut out);

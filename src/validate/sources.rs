@@ -442,6 +442,10 @@ pub(super) fn purpose(pointer: &str) -> String {
         "should hold the phone numbers".to_owned()
     } else if pointer == "/dedupe" {
         "`dedupe` names".to_owned()
+    } else if pointer.ends_with("/where") {
+        "the `where` filter reads".to_owned()
+    } else if pointer == "/round" {
+        "the `round` template uses (or give it a value under `defaults`)".to_owned()
     } else {
         let mut parts = pointer.trim_start_matches('/').splitn(2, '/');
         let section = parts.next().unwrap_or("");

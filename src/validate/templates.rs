@@ -51,7 +51,7 @@ fn expression_span(text: &str, value: Span, template: &str, pos: (usize, usize))
     })
 }
 
-fn position(text: &str, offset: usize) -> Pos {
+pub(super) fn position(text: &str, offset: usize) -> Pos {
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     Pos {

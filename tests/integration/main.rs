@@ -12,6 +12,7 @@ mod dates;
 mod declared_workflow;
 mod documented;
 mod fake_clock;
+mod filters;
 mod hints;
 mod hostile_sources;
 mod hostile_text;

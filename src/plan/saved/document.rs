@@ -44,6 +44,11 @@ pub(super) struct PlanDocument<'a, S, B> {
     pub(super) created_at: Timestamp,
     /// `outreach <version>`.
     pub(super) tool: Cow<'a, str>,
+    /// The plan's date in the campaign's time zone (`today` of its `where:` filters), so
+    /// that apply verifies a saved plan on the date it was made; absent in plans made before
+    /// it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) today: Option<jiff::civil::Date>,
     pub(super) campaign: PlanCampaign<'a>,
     /// Patient sources, then opt-out lists; a call's `source` is an index into them.
     pub(super) sources: Cow<'a, [SourceInfo]>,

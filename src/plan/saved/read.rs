@@ -33,6 +33,9 @@ pub struct SavedPlan {
     /// The document's version: [`PLAN_VERSION`], or 1 (made by an older outreach).
     pub version: u32,
     pub created_at: jiff::Timestamp,
+    /// The plan's date in the campaign's time zone; `None` in a plan made before it was
+    /// recorded.
+    pub today: Option<jiff::civil::Date>,
     /// The build that wrote it: `outreach <version>`.
     pub tool: String,
     pub campaign: PlanCampaign<'static>,
@@ -229,6 +232,7 @@ fn checked<S, E: SavedEntry>(
     Ok(SavedPlan {
         version: doc.version,
         created_at: doc.created_at,
+        today: doc.today,
         tool: doc.tool.into_owned(),
         campaign: doc.campaign,
         sources,

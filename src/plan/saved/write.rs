@@ -130,6 +130,7 @@ fn head<'a>(
         version: PLAN_VERSION,
         created_at,
         tool: Cow::Owned(format!("outreach {}", env!("CARGO_PKG_VERSION"))),
+        today: Some(header.today),
         campaign: PlanCampaign {
             name: Cow::Borrowed(&c.name),
             description: Cow::Borrowed(&c.description),
@@ -289,12 +290,19 @@ mod tests {
         let at: jiff::Timestamp = "2026-12-01T10:32:10.270505037Z".parse().unwrap();
         for name in ["csv-robocall.yaml", "json-conversation.yaml"] {
             let (path, c) = fixture(name);
-            let header = crate::plan::header(&c, &path, path.parent().unwrap()).unwrap();
+            let header = crate::plan::header(
+                &c,
+                &path,
+                path.parent().unwrap(),
+                jiff::civil::date(2026, 12, 1),
+            )
+            .unwrap();
             let expected = json!({
                 "format": PLAN_FORMAT,
                 "version": PLAN_VERSION,
                 "created_at": at.to_string(),
                 "tool": format!("outreach {}", env!("CARGO_PKG_VERSION")),
+                "today": "2026-12-01",
                 "campaign": {
                     "name": c.name,
                     "description": c.description,
