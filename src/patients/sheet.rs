@@ -294,15 +294,13 @@ mod tests {
 
     fn sheet(rows: &[&[&str]], first_row: u32) -> Range<Data> {
         let width = rows.iter().map(|r| r.len()).max().unwrap_or(1);
-        let last = (first_row + rows.len() as u32 - 1, width as u32 - 1);
-        let mut range = Range::new((first_row, 0), last);
-        for (r, cells) in rows.iter().enumerate() {
-            for (c, cell) in cells.iter().enumerate() {
+        let last_row = (first_row..).nth(rows.len() - 1).unwrap();
+        let last_col = (0u32..).nth(width - 1).unwrap();
+        let mut range = Range::new((first_row, 0), (last_row, last_col));
+        for (r, cells) in (first_row..).zip(rows) {
+            for (c, cell) in (0u32..).zip(cells.iter()) {
                 if !cell.is_empty() {
-                    range.set_value(
-                        (first_row + r as u32, c as u32),
-                        Data::String((*cell).to_owned()),
-                    );
+                    range.set_value((r, c), Data::String((*cell).to_owned()));
                 }
             }
         }

@@ -433,43 +433,8 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         .map(|col| ("/where".to_owned(), col))
         .collect();
     // A `round` template reads every source's columns too (or their defaults).
-    if let Some(round) = c.round.as_deref().filter(|r| r.contains("{{")) {
-        match crate::render::template::references(round) {
-            Err(e) => out.push(
-                Diagnostic::error(
-                    Code::TemplateSyntax,
-                    format!(
-                        "the `round` template does not parse: {}",
-                        explain_syntax(round, &e.message)
-                    ),
-                )
-                .at("/round", at("/round"))
-                .help("a round per row looks like `visit-{{date next_visit '%Y-%m-%d'}}`"),
-            ),
-            Ok(refs) => {
-                for helper in &refs.unknown_helpers {
-                    out.push(
-                        Diagnostic::error(
-                            Code::TemplateUnknownHelper,
-                            format!(
-                                "the `round` template uses `{helper}`, which is not a known helper"
-                            ),
-                        )
-                        .at("/round", at("/round"))
-                        .help(format!(
-                            "the helpers are: {}",
-                            crate::render::template::HELPERS.join(", ")
-                        )),
-                    );
-                }
-                everywhere.extend(
-                    refs.columns
-                        .into_iter()
-                        .filter(|col| !c.defaults.contains_key(col))
-                        .map(|col| ("/round".to_owned(), col)),
-                );
-            }
-        }
+    if let Some(round) = c.round.as_deref() {
+        everywhere.extend(templates::check_round(round, &c.defaults, doc, &mut out));
     }
 
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.

@@ -2,6 +2,8 @@
 //! helper given the wrong number of arguments, or a `date` format that does not render,
 //! would otherwise pass validate and skip every patient at plan time.
 
+use std::collections::BTreeMap;
+
 use crate::load::diagnostic::{Code, Diagnostic};
 use crate::load::document::Document;
 use crate::load::yaml::{Pos, Span};
@@ -58,5 +60,57 @@ pub(super) fn position(text: &str, offset: usize) -> Pos {
         line: before.matches('\n').count() + 1,
         column: before[line_start..].chars().count() + 1,
         offset,
+    }
+}
+
+/// A `round` written as a template (`visit-{{next_visit}}`): its syntax and helpers, and the
+/// columns it reads (pointed at `/round`) that `defaults` do not give.
+pub(super) fn check_round(
+    round: &str,
+    defaults: &BTreeMap<String, String>,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    if !round.contains("{{") {
+        return Vec::new();
+    }
+    let at = doc.span("/round");
+    match crate::render::template::references(round) {
+        Err(e) => {
+            out.push(
+                Diagnostic::error(
+                    Code::TemplateSyntax,
+                    format!(
+                        "the `round` template does not parse: {}",
+                        super::explain_syntax(round, &e.message)
+                    ),
+                )
+                .at("/round", at)
+                .help("a round per row looks like `visit-{{date next_visit '%Y-%m-%d'}}`"),
+            );
+            Vec::new()
+        }
+        Ok(refs) => {
+            for helper in &refs.unknown_helpers {
+                out.push(
+                    Diagnostic::error(
+                        Code::TemplateUnknownHelper,
+                        format!(
+                            "the `round` template uses `{helper}`, which is not a known helper"
+                        ),
+                    )
+                    .at("/round", at)
+                    .help(format!(
+                        "the helpers are: {}",
+                        crate::render::template::HELPERS.join(", ")
+                    )),
+                );
+            }
+            refs.columns
+                .into_iter()
+                .filter(|col| !defaults.contains_key(col))
+                .map(|col| ("/round".to_owned(), col))
+                .collect()
+        }
     }
 }
