@@ -63,6 +63,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Config::Status {
             campaign,
             state,
+            target,
             json,
             all,
             sync,
@@ -70,7 +71,13 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             if let Some(s) = &sync {
                 commands::sync::before_showing(s)?;
             }
-            commands::status::run(campaign.as_deref(), &state, json, all, out)
+            commands::status::run(
+                campaign.as_deref(),
+                &state,
+                target.as_ref(),
+                crate::report::status::View { json, all },
+                out,
+            )
         }
         Config::Report {
             campaign,
@@ -88,7 +95,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 &commands::report::ReportArgs {
                     campaign: &campaign,
                     state: &state,
-                    target: &target,
+                    target: target.as_ref(),
                     format,
                     file: file.as_deref(),
                     unmask,

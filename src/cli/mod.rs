@@ -68,6 +68,34 @@ pub struct TargetArgs {
     pub state: Option<PathBuf>,
 }
 
+/// Which target's calls `report` shows, and where their record is kept. Unlike
+/// [`TargetArgs`], no flag has a default: with none, the report shows the target the ledger
+/// has for the campaign (and says which, and how to pick another).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportTargetArgs {
+    /// The calls placed on the bundled mock.
+    #[arg(long, conflicts_with_all = ["api_url", "target"])]
+    pub mock: bool,
+    /// The calls placed on this voicebot API base URL.
+    #[arg(long, value_name = "URL", conflicts_with = "target")]
+    pub api_url: Option<String>,
+    /// The calls placed on this target, named as `outreach status` prints it (`mock`, a URL).
+    #[arg(long, value_name = "ID")]
+    pub target: Option<String>,
+    /// With --sync: read the API key from this file (otherwise from INTRON_API_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// The ledger: a SQLite file (default: .outreach/state.db beside the campaign), or a
+    /// shared Postgres database (postgres://…).
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "OUTREACH_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub state: Option<PathBuf>,
+}
+
 /// Where patient and opt-out files may be read from.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SourceArgs {
@@ -151,11 +179,12 @@ pub enum Command {
         /// (needs the campaign file; the live API unless --mock or --api-url).
         #[arg(long, requires = "campaign")]
         sync: bool,
-        /// With --sync: the bundled mock (started in-process, so it knows no earlier calls).
-        #[arg(long, requires = "sync", conflicts_with = "api_url")]
+        /// Only the calls placed on the bundled mock (with --sync: looked up on a mock
+        /// started in-process, so it knows no earlier calls).
+        #[arg(long, conflicts_with = "api_url")]
         mock: bool,
-        /// With --sync: the voicebot API base URL.
-        #[arg(long, value_name = "URL", requires = "sync")]
+        /// Only the calls placed on this voicebot API base URL (with --sync: looked up there).
+        #[arg(long, value_name = "URL")]
         api_url: Option<String>,
         /// With --sync: read the API key from this file (otherwise from INTRON_API_KEY).
         #[arg(long, value_name = "FILE", requires = "sync")]
@@ -181,7 +210,7 @@ pub enum Command {
         /// The campaign file.
         campaign: PathBuf,
         #[command(flatten)]
-        target: TargetArgs,
+        target: ReportTargetArgs,
         /// Output format: table, json, csv, or html (a self-contained page with charts).
         #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
@@ -191,8 +220,9 @@ pub enum Command {
         /// Show phone numbers of pending and in-doubt calls.
         #[arg(long)]
         unmask: bool,
-        /// Look up the campaign's open calls on the target first, as `outreach sync` does.
-        #[arg(long)]
+        /// Look up the campaign's open calls on the server first, as `outreach sync` does:
+        /// on --mock or --api-url, else the live API (never the ledger's guess).
+        #[arg(long, conflicts_with = "target")]
         sync: bool,
     },
     /// Look up the outcomes of a campaign's open calls on the server and record them.

@@ -9,7 +9,8 @@ use secrecy::SecretString;
 
 use crate::campaign::Kind;
 use crate::cli::{
-    ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, SourceArgs, TargetArgs, WatchArgs,
+    ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, ReportTargetArgs, SourceArgs,
+    TargetArgs, WatchArgs,
 };
 use crate::settings::target::{ApiUrl, Target, TargetId};
 use crate::settings::{ApplySettings, Config, InitSettings, Logging, PlanSettings, WatchSettings};
@@ -53,18 +54,28 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             state,
             json,
             all,
-        } => status(
-            campaign,
-            state,
-            json,
-            all,
-            sync.then_some(TargetArgs {
-                mock,
-                api_url: api_url.unwrap_or_else(|| crate::settings::target::LIVE_URL.to_owned()),
-                api_key_file,
-                state: None,
-            }),
-        )?,
+        } => {
+            // Without --sync, --mock and --api-url only choose which target's rows are shown.
+            let shown = if mock {
+                Some(TargetId::Mock)
+            } else {
+                api_url.as_deref().map(TargetId::url).transpose()?
+            };
+            status(
+                campaign,
+                state,
+                json,
+                all,
+                shown,
+                sync.then_some(TargetArgs {
+                    mock,
+                    api_url: api_url
+                        .unwrap_or_else(|| crate::settings::target::LIVE_URL.to_owned()),
+                    api_key_file,
+                    state: None,
+                }),
+            )?
+        }
         Command::Report {
             campaign,
             target,
@@ -72,20 +83,7 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             out,
             unmask,
             sync,
-        } => {
-            let campaign = campaign_file(campaign)?;
-            Config::Report {
-                state: state_for(target.state.clone(), Some(&campaign))?,
-                target: target_id(&target)?,
-                sync: sync
-                    .then(|| sync_settings(&campaign, &target, false))
-                    .transpose()?,
-                campaign,
-                format,
-                out,
-                unmask,
-            }
-        }
+        } => report(campaign, &target, format, out, unmask, sync)?,
         Command::Sync {
             campaign,
             target,
@@ -251,6 +249,7 @@ fn status(
     state: Option<PathBuf>,
     json: bool,
     all: bool,
+    target: Option<TargetId>,
     sync: Option<TargetArgs>,
 ) -> anyhow::Result<Config> {
     let campaign = campaign.map(campaign_file).transpose()?;
@@ -269,6 +268,7 @@ fn status(
     Ok(Config::Status {
         state,
         campaign,
+        target,
         json,
         all,
         sync,
@@ -295,6 +295,58 @@ fn sync_settings(
         },
         json,
         request_timeout: Duration::from_secs(30),
+    })
+}
+
+/// `outreach report`: the target a flag names, or none (the command takes the ledger's);
+/// with `--sync`, the server looked up on (the live API by default) and reported on.
+fn report(
+    campaign: PathBuf,
+    target: &ReportTargetArgs,
+    format: crate::settings::formats::ReportFormat,
+    out: Option<PathBuf>,
+    unmask: bool,
+    sync: bool,
+) -> anyhow::Result<Config> {
+    let campaign = campaign_file(campaign)?;
+    let asked = report_target(target)?;
+    // `report --sync` looks up on a server named by the flags (the live API by
+    // default, as `sync` does), and then reports on that one.
+    let sync_target = TargetArgs {
+        mock: target.mock,
+        api_url: target
+            .api_url
+            .clone()
+            .unwrap_or_else(|| crate::settings::target::LIVE_URL.to_owned()),
+        api_key_file: target.api_key_file.clone(),
+        state: target.state.clone(),
+    };
+    Ok(Config::Report {
+        state: state_for(target.state.clone(), Some(&campaign))?,
+        target: if sync {
+            Some(target_id(&sync_target)?)
+        } else {
+            asked
+        },
+        sync: sync
+            .then(|| sync_settings(&campaign, &sync_target, false))
+            .transpose()?,
+        campaign,
+        format,
+        out,
+        unmask,
+    })
+}
+
+/// The target `report` was asked for by `--mock`, `--api-url` or `--target`; `None` when
+/// no flag names one (the command then takes the ledger's).
+fn report_target(args: &ReportTargetArgs) -> anyhow::Result<Option<TargetId>> {
+    Ok(if args.mock {
+        Some(TargetId::Mock)
+    } else if let Some(url) = &args.api_url {
+        Some(TargetId::url(url)?)
+    } else {
+        args.target.as_deref().map(TargetId::stored).transpose()?
     })
 }
 

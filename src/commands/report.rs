@@ -7,6 +7,7 @@ use anyhow::Context as _;
 
 use crate::Outcome;
 use crate::report::outcomes;
+use crate::report::shown_target::ShownTarget;
 use crate::settings::formats::ReportFormat;
 use crate::settings::target::TargetId;
 use crate::validate;
@@ -15,7 +16,8 @@ use crate::validate;
 pub struct ReportArgs<'a> {
     pub campaign: &'a Path,
     pub state: &'a Path,
-    pub target: &'a TargetId,
+    /// The target a flag named; `None`: the one the ledger has calls of the campaign on.
+    pub target: Option<&'a TargetId>,
     pub format: ReportFormat,
     /// Write the report here instead of to standard output.
     pub file: Option<&'a Path>,
@@ -29,8 +31,14 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .campaign
         .with_context(|| format!("{} is not a valid campaign", a.campaign.display()))?;
     let ledger = super::open_existing(a.state)?;
-    let figures =
-        crate::report::figures::Figures::compute(&ledger, &a.target.to_string(), &c, a.campaign)?;
+    let shown = ShownTarget::pick(a.target, &ledger.counts(Some(&c.name))?);
+    let mut figures = crate::report::figures::Figures::compute(&ledger, &shown.id, &c, a.campaign)?;
+    figures.target_note = shown.note();
+    if a.format != ReportFormat::Table
+        && let Some(note) = &figures.target_note
+    {
+        tracing::warn!("the report shows {}: {note}", shown.id);
+    }
     if let Some(e) = &figures.plan_error {
         tracing::warn!(
             "the campaign could not be planned, so the report has no planned or skipped counts: {e}"

@@ -4,18 +4,21 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::Outcome;
+use crate::report::status::View;
+use crate::settings::target::TargetId;
 
-/// Runs `outreach status`.
+/// Runs `outreach status`: of one campaign or all, of one target (`--mock`, `--api-url`) or
+/// all.
 pub fn run(
     campaign: Option<&Path>,
     state: &Path,
-    json: bool,
-    all: bool,
+    target: Option<&TargetId>,
+    view: View,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let name = campaign.map(super::campaign_name).transpose()?;
     let ledger = super::open_existing(state)?;
-    let view = crate::report::status::View { json, all };
-    crate::report::status::status(&ledger, name.as_deref(), view, out)?;
+    let target = target.map(ToString::to_string);
+    crate::report::status::status(&ledger, name.as_deref(), target.as_deref(), view, out)?;
     Ok(Outcome::Success)
 }

@@ -59,6 +59,10 @@ pub struct Figures {
     pub timeline: Timeline,
     /// Patients still pending or in doubt (number masked unless asked).
     pub open: Vec<OpenCall>,
+    /// Why this target is the one shown, for people (the table says it; other formats
+    /// leave it to the log).
+    #[serde(skip)]
+    pub target_note: Option<String>,
 }
 
 /// What the plan of the campaign says, for the headline figures.

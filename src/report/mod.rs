@@ -16,6 +16,7 @@ pub mod mask;
 pub mod outcomes;
 pub mod plan;
 pub mod progress;
+pub mod shown_target;
 pub mod status;
 pub mod sync;
 pub mod validation;

@@ -79,6 +79,9 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         f.campaign,
         words::target(&f.target)
     )?;
+    if let Some(note) = &f.target_note {
+        writeln!(out, "  ({note})")?;
+    }
     if !f.description.is_empty() {
         writeln!(out, "  {}", f.description)?;
     }

@@ -61,11 +61,16 @@ fn listed(r: &Runner, all: bool) -> bool {
 pub fn status(
     ledger: &Ledger,
     campaign: Option<&str>,
+    target: Option<&str>,
     view: View,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let counts = ledger.counts(campaign)?;
-    let runners = ledger.runners(campaign)?;
+    let mut counts = ledger.counts(campaign)?;
+    let mut runners = ledger.runners(campaign)?;
+    if let Some(t) = target {
+        counts.retain(|c| c.target == t);
+        runners.retain(|r| r.target == t);
+    }
     if view.json {
         let doc = StatusDocument {
             ledger: ledger.path().display().to_string(),
@@ -95,8 +100,11 @@ pub fn status(
     if counts.is_empty() {
         writeln!(
             out,
-            "  no calls recorded{}",
-            campaign.map(|c| format!(" for {c}")).unwrap_or_default()
+            "  no calls recorded{}{}",
+            campaign.map(|c| format!(" for {c}")).unwrap_or_default(),
+            target
+                .map(|t| format!(" on {}", crate::report::words::target(t)))
+                .unwrap_or_default()
         )?;
         return Ok(());
     }

@@ -29,6 +29,8 @@ pub enum Config {
     Status {
         campaign: Option<PathBuf>,
         state: PathBuf,
+        /// `--mock`, `--api-url`: only this target's rows.
+        target: Option<TargetId>,
         json: bool,
         /// Runs that stopped without finishing long ago are listed too.
         all: bool,
@@ -38,7 +40,9 @@ pub enum Config {
     Report {
         campaign: PathBuf,
         state: PathBuf,
-        target: TargetId,
+        /// The target asked for (`--mock`, `--api-url`, `--target`, or the one `--sync`
+        /// looks up on); `None`: the one the ledger has for the campaign.
+        target: Option<TargetId>,
         format: ReportFormat,
         /// Write the report here instead of to standard output.
         out: Option<PathBuf>,

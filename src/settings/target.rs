@@ -151,6 +151,19 @@ impl TargetId {
         ApiUrl::parse(url).map(TargetId::Url)
     }
 
+    /// A target named as the ledger stores it and `status` prints it (`mock`,
+    /// `dry-run:…`, a server's URL, in any spelling of it).
+    pub fn stored(id: &str) -> Result<Self, BadApiUrl> {
+        let id = id.trim();
+        if id == "mock" {
+            return Ok(TargetId::Mock);
+        }
+        if let Some(inner) = id.strip_prefix("dry-run:") {
+            return Ok(TargetId::DryRun(Box::new(TargetId::stored(inner)?)));
+        }
+        TargetId::url(id)
+    }
+
     /// The live service's id.
     pub fn live() -> Self {
         TargetId::Url(ApiUrl::live())
@@ -236,6 +249,25 @@ mod tests {
         );
         assert_eq!(shown_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(shown_url("host@x/p"), "x/p");
+    }
+
+    #[test]
+    fn a_target_named_as_status_prints_it_is_that_target() {
+        for id in [
+            "mock",
+            "dry-run:mock",
+            "https://voicebot.intron.health",
+            "dry-run:http://127.0.0.1:8080",
+        ] {
+            assert_eq!(TargetId::stored(id).unwrap().to_string(), id);
+        }
+        assert_eq!(
+            TargetId::stored("HTTP://127.0.0.1:8080/")
+                .unwrap()
+                .to_string(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(TargetId::stored("mok").is_err());
     }
 
     fn id(url: &str) -> String {

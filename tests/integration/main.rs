@@ -30,6 +30,7 @@ mod plan_props;
 mod postgres_tls;
 mod refused;
 mod report_html;
+mod report_targets;
 mod same_name;
 mod scale_out;
 mod schema;
