@@ -35,6 +35,23 @@ fn fetch_workflow(
     key: Option<secrecy::SecretString>,
     workflow_id: &str,
 ) -> anyhow::Result<(String, Option<voicebot_api::wire::Workflow>)> {
+    on_target(target, key, "fetch", async |client, name| {
+        client
+            .workflow(workflow_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching the workflow from {name}: {e}"))
+    })
+}
+
+/// Runs `ask` with a client of the target (the bundled mock started for it, and stopped
+/// after), on a runtime of its own; what it found and the target's name for people. `what`
+/// the plan does with the workflow, for the error without a key.
+fn on_target<T>(
+    target: &Target,
+    key: Option<secrecy::SecretString>,
+    what: &str,
+    ask: impl AsyncFnOnce(&client::Client, &str) -> anyhow::Result<T>,
+) -> anyhow::Result<(String, T)> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let endpoint = Endpoint::open(target).await?;
@@ -44,18 +61,15 @@ fn fetch_workflow(
                 secrecy::SecretString::from("outreach-mock-key")
             }
             None => anyhow::bail!(
-                "no API key to fetch the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
+                "no API key to {what} the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
             ),
         };
         let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
             .map_err(anyhow::Error::msg)?;
-        let workflow = client
-            .workflow(workflow_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("fetching the workflow from {}: {e}", endpoint.name))?;
+        let found = ask(&client, &endpoint.name).await?;
         let name = endpoint.name.clone();
         endpoint.close().await;
-        Ok((name, workflow))
+        Ok((name, found))
     })
 }
 
@@ -261,34 +275,17 @@ fn list_workflows(
     target: &Target,
     key: Option<secrecy::SecretString>,
 ) -> anyhow::Result<(String, Vec<voicebot_api::wire::Workflow>)> {
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let endpoint = Endpoint::open(target).await?;
-        let key = match key {
-            Some(k) => k,
-            None if matches!(target, Target::Mock) => {
-                secrecy::SecretString::from("outreach-mock-key")
-            }
-            None => anyhow::bail!(
-                "no API key to compare the workflow: set INTRON_API_KEY or pass --api-key-file FILE"
-            ),
-        };
-        let client = client::Client::new(&endpoint.base, key, std::time::Duration::from_secs(30))
-            .map_err(anyhow::Error::msg)?;
-        let listed = match client.workflows_all().await {
+    on_target(target, key, "compare", async |client, name| {
+        Ok(match client.workflows_all().await {
             Ok(Some(all)) => all.workflows,
             Ok(None) => Vec::new(),
             Err(e) => {
                 tracing::warn!(
-                    "cannot list the workflows on {} ({e}): a workflow of the same name there is not looked for",
-                    endpoint.name
+                    "cannot list the workflows on {name} ({e}): a workflow of the same name there is not looked for"
                 );
                 Vec::new()
             }
-        };
-        let name = endpoint.name.clone();
-        endpoint.close().await;
-        Ok((name, listed))
+        })
     })
 }
 
