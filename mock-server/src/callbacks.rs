@@ -44,7 +44,8 @@ pub(crate) async fn deliver(
                 break;
             }
             Ok(response) => last_status = Some(response.status().as_u16()),
-            Err(error) => last_error = Some(error.to_string()),
+            // reqwest's error names the URL, and the URL holds the receiver's token.
+            Err(error) => last_error = Some(error.without_url().to_string()),
         }
     }
     tracing::info!(
@@ -64,7 +65,7 @@ pub(crate) async fn deliver(
     }
     deliveries.push_back(Delivery {
         request_id: due.payload.request_id,
-        url: due.url,
+        url: crate::journal::redacted_url(&due.url),
         attempts,
         delivered,
         last_status,

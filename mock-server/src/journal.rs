@@ -126,6 +126,51 @@ fn capture_target(target: &str, text: &mut Vec<u8>) {
     }
 }
 
+/// A callback URL as the mock shows it (the journal, `/__mock/callbacks`): the receiver's
+/// token travels in it (its last path segment, or a query), so the user, password, query,
+/// fragment and last path segment are replaced. Something that is not a URL is not shown.
+pub fn redacted_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return "[not a URL]".to_owned();
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        let _ = parsed.set_username("redacted");
+        let _ = parsed.set_password(None);
+    }
+    if parsed.query().is_some() {
+        parsed.set_query(Some("[redacted]"));
+    }
+    parsed.set_fragment(None);
+    let path = parsed.path().trim_end_matches('/').to_owned();
+    if let Some((head, last)) = path.rsplit_once('/')
+        && !last.is_empty()
+    {
+        parsed.set_path(&format!("{head}/[redacted]"));
+    }
+    parsed.to_string()
+}
+
+/// A request body with the `call_back_url` of a workflow's create or update body redacted
+/// ([`redacted_url`]); `None` when it names no such field (kept as it came). Only bodies
+/// that hold the field's name are parsed again; one that holds it and is not a JSON object
+/// is not kept at all, since the token may be anywhere in it.
+fn redacted_body(body: &[u8]) -> Option<Vec<u8>> {
+    const FIELD: &[u8] = b"call_back_url";
+    if !body.windows(FIELD.len()).any(|w| w == FIELD) {
+        return None;
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return Some(b"[not kept: a body naming call_back_url that is not JSON]".to_vec());
+    };
+    if let Some(url) = value.get_mut("call_back_url")
+        && let Some(text) = url.as_str()
+        && !text.is_empty()
+    {
+        *url = Value::String(redacted_url(text));
+    }
+    serde_json::to_vec(&value).ok()
+}
+
 /// A query parameter's name as a server reads it (`api%5Fkey` is `api_key`, `+` a space).
 fn percent_decoded(name: &str) -> String {
     let bytes = name.as_bytes();
@@ -215,8 +260,11 @@ impl JournalEntry {
         latency_us: u64,
     ) {
         self.body_len = body.len();
+        // Redacted whole, then cut: a cut body would no longer parse.
+        let redacted = redacted_body(body);
+        let kept = redacted.as_deref().unwrap_or(body);
         self.data
-            .extend_from_slice(&body[..body.len().min(MAX_STORED_BODY)]);
+            .extend_from_slice(&kept[..kept.len().min(MAX_STORED_BODY)]);
         self.status = status;
         self.fault = fault;
         self.latency_us = latency_us;
@@ -437,5 +485,55 @@ mod tests {
         let error = open_file(&link).unwrap_err();
         assert!(error.to_string().contains("symbolic link"), "{error}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    }
+
+    #[test]
+    fn a_workflows_callback_token_is_not_kept() {
+        let token = "Zq8mW2pLx7Rk4Tn9Bv6Hc3Jd5Fg1Ys0";
+        for (url, shown) in [
+            (
+                format!("https://outreach.example.org/callbacks/{token}"),
+                "https://outreach.example.org/callbacks/[redacted]",
+            ),
+            (
+                format!("https://outreach.example.org/cb?token={token}"),
+                "https://outreach.example.org/[redacted]?[redacted]",
+            ),
+            (
+                format!("https://user:{token}@outreach.example.org/"),
+                "https://redacted@outreach.example.org/",
+            ),
+        ] {
+            let body = serde_json::to_vec(
+                &serde_json::json!({"name": "n", "message": "m", "call_back_url": url}),
+            )
+            .unwrap();
+            let mut entry = JournalEntry::capture(
+                1,
+                0,
+                Method::POST,
+                "/voicebot/v1/workflows",
+                &HeaderMap::new(),
+                body.len(),
+            );
+            entry.finish(&body, Some(201), None, 0);
+            let view = entry.view();
+            assert_eq!(view.body["call_back_url"], shown, "{url}");
+            assert_eq!(view.body["message"], "m");
+            assert!(!String::from_utf8_lossy(entry.body()).contains(token));
+        }
+        // A body that names the field and is not JSON is not kept.
+        let mut entry = JournalEntry::capture(2, 0, Method::POST, "/x", &HeaderMap::new(), 0);
+        entry.finish(
+            format!("{{\"call_back_url\": \"https://h/{token}\"").as_bytes(),
+            Some(400),
+            None,
+            0,
+        );
+        assert!(!String::from_utf8_lossy(entry.body()).contains(token));
+        // Other bodies are kept byte for byte.
+        let mut entry = JournalEntry::capture(3, 0, Method::POST, "/x", &HeaderMap::new(), 0);
+        entry.finish(b"{ \"a\":1 }", Some(200), None, 0);
+        assert_eq!(entry.body(), b"{ \"a\":1 }");
     }
 }
