@@ -396,6 +396,65 @@ fn a_rejection_carries_the_servers_message_cut_and_inert() {
     assert!(!message.chars().any(char::is_control));
 }
 
+// A redirect is never followed: a batch of patients' numbers re-sent to the address a proxy
+// or a hostile server names would leave for a host nobody configured. Nothing was placed.
+#[test]
+fn a_redirect_is_not_followed_and_nothing_is_sent_there() {
+    let elsewhere = MockServer::start();
+    let caught = elsewhere.mock(|when, then| {
+        when.any_request();
+        then.status(200).json_body(batch_created("b-elsewhere"));
+    });
+    let server = MockServer::start();
+    let client = client(&server);
+    let rt = runtime();
+    for status in [301, 302, 303, 307, 308] {
+        let mut redirect = server.mock(|when, then| {
+            when.any_request();
+            then.status(status).header(
+                "Location",
+                format!("{}/voicebot/v1/call?secret=s3cr3t", elsewhere.base_url()),
+            );
+        });
+        let answer =
+            rt.block_on(client.place("/voicebot/v1/call", &json!({"phone": "+2348031234567"})));
+        let Err(SendError::NotSent(m)) = &answer else {
+            panic!("{status}: {answer:?}");
+        };
+        assert!(
+            m.contains(&format!("redirect to {}", elsewhere.base_url())),
+            "{m}"
+        );
+        assert!(
+            !m.contains("s3cr3t"),
+            "the location's query is not repeated: {m}"
+        );
+        assert!(matches!(
+            rt.block_on(client.status("c-1")),
+            Err(LookupError::Other(m)) if m.contains("does not follow redirects")
+        ));
+        let created = rt.block_on(client.create_workflow(&CreateWorkflow {
+            name: "n".into(),
+            message: "m".into(),
+            workflow_type: WorkflowType::Robocall,
+            include_reply: None,
+            response_options: None,
+            call_back_url: None,
+            description: None,
+        }));
+        assert!(
+            matches!(created, Err(CreateError::NotSent(_))),
+            "{created:?}"
+        );
+        redirect.delete();
+    }
+    assert_eq!(
+        caught.calls(),
+        0,
+        "nothing reached the address redirected to"
+    );
+}
+
 // A 404 on a lookup means "not supported" (the assumed endpoints) or "unknown id": `None`.
 #[test]
 fn a_404_on_a_lookup_is_none() {

@@ -150,6 +150,10 @@ impl Client {
     /// A client for `base` (no trailing slash needed) with an API key.
     pub fn new(base: &str, key: SecretString, timeout: Duration) -> Result<Self, String> {
         let http = reqwest::Client::builder()
+            // A redirect is answered, never followed: a POST re-sent to wherever a proxy or a
+            // hostile server points would carry patients' numbers (and, to the same host, the
+            // key) to an address nobody configured. See [`redirected`].
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(timeout)
             .user_agent(concat!("outreach/", env!("CARGO_PKG_VERSION")))
@@ -196,6 +200,10 @@ impl Client {
             return Err(SendError::RateLimited {
                 retry_after: retry_after(&resp),
             });
+        }
+        if status.is_redirection() {
+            // Nothing was placed: the server did not take the request, it pointed elsewhere.
+            return Err(SendError::NotSent(redirected(&resp)));
         }
         let text = body_text(resp, MAX_PLACE_ANSWER).await;
         if status.is_success() {
@@ -247,6 +255,9 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             return Err(LookupError::Unauthorized);
         }
+        if status.is_redirection() {
+            return Err(LookupError::Other(redirected(&resp)));
+        }
         let text = body_text(resp, cap)
             .await
             .map_err(|e| LookupError::Other(e.to_string()))?;
@@ -292,6 +303,32 @@ impl Client {
         }
         self.get(&voicebot_api::routes::workflow(workflow_id)).await
     }
+}
+
+/// What a redirect answer says, for an error: its status and the scheme, host and port it
+/// points to (never its path or query, which may hold anything), and what to do.
+pub(crate) fn redirected(resp: &reqwest::Response) -> String {
+    let to = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| resp.url().join(l).ok())
+        .map_or_else(
+            || "an address it does not give".to_owned(),
+            |u| {
+                let host = u.host_str().unwrap_or("?");
+                match u.port() {
+                    Some(port) => format!("{}://{host}:{port}", u.scheme()),
+                    None => format!("{}://{host}", u.scheme()),
+                }
+            },
+        );
+    // A parsed host holds no control characters; a long one is cut.
+    let to: String = to.chars().take(MESSAGE_CHARS).collect();
+    format!(
+        "the server answered {} with a redirect to {to}; outreach does not follow redirects (the request would carry patients' numbers to an address nobody configured): point --api-url at the address meant",
+        resp.status().as_u16()
+    )
 }
 
 /// A workflow id that would not stay one path segment (from a hostile list or ledger).

@@ -78,6 +78,9 @@ impl Client {
                 }
             })?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(CreateError::NotSent(super::redirected(&resp)));
+        }
         let text = body_text(resp, MAX_CREATE_ANSWER).await;
         if status.is_success() {
             let text = text.map_err(|e| {
