@@ -396,7 +396,8 @@ async fn record(
                     key,
                     *attempt,
                     *state,
-                    Some(call_id.as_str()),
+                    // An item without a call id (read as empty) records none.
+                    (!call_id.is_empty()).then_some(call_id.as_str()),
                     *duration,
                     reply.as_deref(),
                     *retry_at,

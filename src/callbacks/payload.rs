@@ -172,6 +172,20 @@ mod tests {
         );
     }
 
+    // One item without a call id (the field is in every [doc] sample, but nothing says it is
+    // always sent) refused the whole callback, and with it the outcomes of every other call.
+    #[test]
+    fn an_item_without_a_call_id_is_read_with_the_others() {
+        let body = br#"{"request_id":"b","status":"COMPLETED","request_calls":[
+            {"call_id":"c1","phone_number":"+2348031234567","processing_status":"VOICE_CALL_PROCESSED"},
+            {"phone_number":"+2348031234568","processing_status":"VOICE_CALL_TIMEOUT"}]}"#;
+        let calls = read(body, 64, now()).unwrap().calls.unwrap();
+        assert_eq!(calls[0].call_id.as_deref(), Some("c1"));
+        assert_eq!(calls[1].call_id, None);
+        assert_eq!(calls[1].phone.as_deref(), Some("+2348031234568"));
+        assert_eq!(calls[1].state, Some(CallState::NoAnswer));
+    }
+
     #[test]
     fn a_callback_without_calls_has_none() {
         let received = read(br#"{"request_id":"b","status":"COMPLETED"}"#, 64, now()).unwrap();
@@ -183,6 +197,7 @@ mod tests {
         for body in [
             &br#"{"request_id": "+2348031234567", "status": 2348031234567}"#[..],
             br#"{"request_id": "b", "status": "x", "request_calls": [{"call_id": "+2348031234567"}]}"#,
+            br#"{"request_id": "b", "status": "x", "request_calls": [{"phone_number": "+2348031234567"}]}"#,
             br#"{"request_id": +2348031234567"#,
             br#"["+2348031234567"]"#,
             br#"{"request_id":"b","status":"x"} +2348031234567"#,

@@ -175,6 +175,9 @@ pub struct BatchCreated {
 /// `data` of `GET /voicebot/v1/status/{call_id}`, and one item of `request_calls`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallStatus {
+    /// Empty when the item has none: a callback item without it is still matched by its tag
+    /// or number, and one such item must not refuse the outcomes of the whole batch.
+    #[serde(default)]
     pub call_id: String,
     /// Absent in the seed's own sample although the call was processed: optional.
     #[serde(default, deserialize_with = "lenient_seconds")]
