@@ -35,10 +35,7 @@ pub fn run(
             "no campaign files (*.yaml, *.yml) in {places}: write one with `outreach init --patients PATIENTS.csv`"
         );
     }
-    let mut reports: Vec<_> = files
-        .iter()
-        .map(|f| validate::check_file(f).report)
-        .collect();
+    let mut reports = validate::files::check_all(&files);
     validate::files::duplicate_names(&mut reports);
     validation::reporter(format, color).validation(&reports, out)?;
     Ok(if reports.iter().all(FileReport::is_valid) {

@@ -35,7 +35,7 @@ pub(super) fn check_source(
             ),
         );
     }
-    let columns = match crate::patients::source::columns(s, base) {
+    let columns = match columns_once(s, base) {
         Ok(cols) => cols,
         Err(e) => {
             out.push(unreadable(&e, pointer, what, doc));
@@ -79,6 +79,60 @@ pub(super) fn check_source(
         |f| format!("`{f}` has"),
     );
     check_columns(&name, &columns, pointer, needed, doc, out);
+}
+
+/// A source's columns, read once per version of its file (size and time of change) and way
+/// of reading it, however many campaigns name it: `validate` of a repository whose campaigns
+/// share one register read its header (and, for CSV, checked its whole text) once per
+/// campaign. Whether the campaign may read the file is asked every time (each campaign has
+/// its own repository); only a file's columns are kept, never an error.
+fn columns_once(
+    s: &dyn Source,
+    base: &Path,
+) -> Result<Vec<String>, crate::patients::source::SourceError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError};
+
+    use crate::patients::source::{columns, locate};
+    /// The file, its version, and every option that changes how its header is read.
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>, String);
+    /// A long `watch` session sees many versions: past this many, the record starts again.
+    const KEPT: usize = 4096;
+    static READ: Mutex<Option<HashMap<Key, Vec<String>>>> = Mutex::new(None);
+
+    // Inline records are part of the campaign itself; a source with both or an unknown
+    // format is refused by `columns` in its own words, in its own order.
+    let (Some(file), None, Some(_)) = (s.file(), s.inline(), s.resolved_format()) else {
+        return columns(s, base);
+    };
+    let path = locate(base, file)?;
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return columns(s, base);
+    };
+    let how = format!(
+        "{:?}|{:?}|{:?}|{}|{}|{:?}|{:?}",
+        s.resolved_format(),
+        s.sheet(),
+        s.delimiter(),
+        s.header_row(),
+        s.skip_rows(),
+        s.encoding(),
+        s.numbers_as(),
+    );
+    let key = (path, meta.len(), meta.modified().ok(), how);
+    let lock = || READ.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = lock().as_ref().and_then(|read| read.get(&key)) {
+        return Ok(found.clone());
+    }
+    // Read outside the lock: validate checks files on every core.
+    let found = columns(s, base)?;
+    let mut read = lock();
+    let read = read.get_or_insert_with(HashMap::new);
+    if read.len() >= KEPT {
+        read.clear();
+    }
+    read.insert(key, found.clone());
+    Ok(found)
 }
 
 /// Why a source could not be read, as a diagnostic at the field to change.
@@ -457,7 +511,34 @@ pub(super) fn purpose(pointer: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::showable;
+    use super::{columns_once, showable};
+
+    // The columns are kept per version of the file: a header changed between two reads (a
+    // `watch` session) is read again, and a file read through another campaign's options
+    // (another header row) is not given the first one's columns.
+    #[test]
+    fn columns_are_read_again_when_the_file_or_the_options_change() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".git"), "").unwrap();
+        let file = dir.path().join("p.csv");
+        std::fs::write(&file, "Register\nphone,name\n+2348031234567,A\n").unwrap();
+        let source = |header_row: u32| -> crate::campaign::PatientSource {
+            serde_json::from_value(serde_json::json!({
+                "file": "p.csv", "phone_column": "phone", "header_row": header_row
+            }))
+            .unwrap()
+        };
+        assert_eq!(columns_once(&source(1), dir.path()).unwrap(), ["Register"]);
+        assert_eq!(
+            columns_once(&source(2), dir.path()).unwrap(),
+            ["phone", "name"]
+        );
+        std::fs::write(&file, "Register\nphone,name,clinic\n+2348031234567,A,B\n").unwrap();
+        assert_eq!(
+            columns_once(&source(2), dir.path()).unwrap(),
+            ["phone", "name", "clinic"]
+        );
+    }
 
     #[test]
     fn column_names_are_shown_and_secrets_are_not() {
