@@ -12,6 +12,7 @@ pub mod figures;
 pub mod headline;
 pub mod html;
 pub mod ledger;
+pub mod list_file;
 pub mod mask;
 pub mod outcomes;
 pub mod plan;
