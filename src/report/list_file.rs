@@ -167,7 +167,10 @@ impl Out<'_> {
     /// Flushes; a file is synced to disk before it is renamed into place.
     fn close(self) -> io::Result<()> {
         match self {
-            Out::File(f) => f.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all(),
+            Out::File(f) => f
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all(),
             Out::Stdout(w) => w.flush(),
         }
     }
@@ -772,7 +775,11 @@ mod tests {
                     .unwrap()
                     .get_days();
                 let want = f64::from(days) + (9.0 * 60.0 + 14.0) / 1440.0;
-                assert!((d.as_f64() - want).abs() < 1e-6, "{} for {want}", d.as_f64());
+                assert!(
+                    (d.as_f64() - want).abs() < 1e-6,
+                    "{} for {want}",
+                    d.as_f64()
+                );
             }
             other => panic!("not a date: {other:?}"),
         }
