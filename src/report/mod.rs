@@ -18,6 +18,7 @@ pub mod outcomes;
 pub mod plan;
 pub mod progress;
 pub mod shown_target;
+pub mod skipped_list;
 pub mod status;
 pub mod sync;
 pub mod validation;

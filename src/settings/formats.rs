@@ -54,3 +54,11 @@ pub enum ListFormat {
     /// One JSON document (`format: outreach-list`), rows as objects keyed by column.
     Json,
 }
+
+/// The per-patient lists `plan --list` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListKind {
+    /// Every row the plan leaves out, filtered rows included: its source, row, reason and
+    /// the value at fault, for the clinic to fix.
+    Skipped,
+}

@@ -35,6 +35,7 @@ mod same_name;
 mod scale_out;
 mod schema;
 mod signals;
+mod skipped_list;
 mod status;
 mod strict;
 mod sync;
