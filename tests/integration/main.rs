@@ -16,6 +16,7 @@ mod filters;
 mod hints;
 mod hostile_sources;
 mod hostile_text;
+mod human_times;
 mod init;
 mod ledger_safety;
 mod links;
