@@ -75,7 +75,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 campaign.as_deref(),
                 &state,
                 target.as_ref(),
-                crate::report::status::View { json, all },
+                crate::report::status::View {
+                    json,
+                    all,
+                    zone: None,
+                },
                 out,
             )
         }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::settings::formats::{PlanFormat, ReportFormat, ValidateFormat, WatchFormat};
+use crate::settings::formats::{ListKind, ReportFormat, ValidateFormat, WatchFormat};
 
 /// Parses the command line, clap's own help and errors coloured as `--color` says.
 pub fn parse() -> Result<Cli, clap::Error> {
@@ -408,12 +408,20 @@ pub struct InitArgs {
 pub struct PlanArgs {
     /// The campaign file.
     pub campaign: PathBuf,
-    /// Save the full plan as JSON to this file.
+    /// Save the full plan as JSON to this file. With --list: the list's file instead (no
+    /// plan is saved), owner-only.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Output format: human, json (a summary document for CI) or markdown (a pull-request comment).
-    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Human)]
-    pub format: PlanFormat,
+    /// Output format: human (the default), json (a summary document for CI) or markdown (a
+    /// pull-request comment). With --list: csv (the default, or as --out's extension says),
+    /// xlsx (needs --out) or json.
+    #[arg(long, short = 'f', value_enum, value_name = "FORMAT")]
+    pub format: Option<PlanOutput>,
+    /// Write a list instead of the plan: `skipped` is every row the plan leaves out (filtered
+    /// rows included), in row order, with its source, row, reason and the value at fault,
+    /// for the clinic to fix. Phone numbers masked unless --unmask.
+    #[arg(long, value_enum, value_name = "LIST")]
+    pub list: Option<ListKind>,
     /// Show phone numbers and patient data in printed output (never in pull requests!).
     #[arg(long)]
     pub unmask: bool,
@@ -465,6 +473,22 @@ pub struct PlanArgs {
     pub callback_url: Option<String>,
     #[command(flatten)]
     pub sources: SourceArgs,
+}
+
+/// What `plan --format` accepts: the plan's formats, and with `--list` the list's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanOutput {
+    /// A summary, a sample of calls and the skipped rows grouped by reason.
+    Human,
+    /// The plan's summary document (`outreach-plan-summary`); with --list, the list as one
+    /// document (`outreach-list`).
+    Json,
+    /// A pull-request comment: summary table, sample, skip reasons.
+    Markdown,
+    /// With --list: comma-separated values, formulas made inert.
+    Csv,
+    /// With --list: an Excel workbook, written to --out FILE.
+    Xlsx,
 }
 
 // The flags of `outreach apply` (its help text is the variant\'s).

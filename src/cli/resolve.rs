@@ -9,11 +9,14 @@ use secrecy::SecretString;
 
 use crate::campaign::Kind;
 use crate::cli::{
-    ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, ReportTargetArgs, SourceArgs,
-    TargetArgs, WatchArgs,
+    ApplyArgs, ApplyFormat, Cli, Command, InitArgs, PlanArgs, PlanOutput, ReportTargetArgs,
+    SourceArgs, TargetArgs, WatchArgs,
 };
+use crate::settings::formats::{ListFormat, ListKind, PlanFormat};
 use crate::settings::target::{ApiUrl, Target, TargetId};
-use crate::settings::{ApplySettings, Config, InitSettings, Logging, PlanSettings, WatchSettings};
+use crate::settings::{
+    ApplySettings, Config, InitSettings, ListSettings, Logging, PlanSettings, WatchSettings,
+};
 
 /// How the log is written: read before [`resolve`], so that its errors are logged as asked.
 pub fn logging(cli: &Cli) -> Logging {
@@ -412,8 +415,16 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         state,
         compare,
         callback_url,
+        list,
         sources: _,
     } = args;
+    let (format, list) = plan_output(
+        format,
+        list,
+        out.as_deref(),
+        (compare.is_some(), strict, detailed_exitcode),
+    )?;
+    let out = if list.is_some() { None } else { out };
     if !mock && let Some(url) = &api_url {
         crate::clock::reaching_a_server(&crate::settings::target::shown_url(url));
     }
@@ -444,7 +455,85 @@ fn plan(args: PlanArgs, color: bool) -> anyhow::Result<Config> {
         sample,
         color,
         compare,
+        list,
     }))
+}
+
+/// What `plan` writes: the plan in a format, or with `--list` a list in a list's format to
+/// `--out` (or stdout); contradictory flags refused in words. `asked` is whether
+/// --compare, --strict and --detailed-exitcode were given, which are about a plan.
+fn plan_output(
+    format: Option<PlanOutput>,
+    list: Option<ListKind>,
+    out: Option<&Path>,
+    (compare, strict, detailed): (bool, bool, bool),
+) -> anyhow::Result<(PlanFormat, Option<ListSettings>)> {
+    let Some(kind) = list else {
+        return Ok((
+            match format {
+                None | Some(PlanOutput::Human) => PlanFormat::Human,
+                Some(PlanOutput::Json) => PlanFormat::Json,
+                Some(PlanOutput::Markdown) => PlanFormat::Markdown,
+                Some(f @ (PlanOutput::Csv | PlanOutput::Xlsx)) => anyhow::bail!(
+                    "--format {} is a list's format: add --list skipped for the list of skipped rows, or choose human, json or markdown for the plan",
+                    if f == PlanOutput::Csv { "csv" } else { "xlsx" }
+                ),
+            },
+            None,
+        ));
+    };
+    for (given, flag, what) in [
+        (compare, "--compare", "shows what changed in the plan"),
+        (strict, "--strict", "refuses the plan"),
+        (
+            detailed,
+            "--detailed-exitcode",
+            "says whether the plan has calls pending",
+        ),
+    ] {
+        if given {
+            anyhow::bail!(
+                "{flag} {what}, and --list writes a list instead of the plan: run them as two commands"
+            );
+        }
+    }
+    let by_name = || {
+        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" => Some(ListFormat::Xlsx),
+            "json" => Some(ListFormat::Json),
+            _ => None,
+        }
+    };
+    let format = match format {
+        Some(PlanOutput::Csv) => ListFormat::Csv,
+        Some(PlanOutput::Xlsx) => ListFormat::Xlsx,
+        Some(PlanOutput::Json) => ListFormat::Json,
+        Some(f @ (PlanOutput::Human | PlanOutput::Markdown)) => {
+            let name = if f == PlanOutput::Human {
+                "human"
+            } else {
+                "markdown"
+            };
+            anyhow::bail!(
+                "--list writes csv, xlsx or json, not --format {name}, which is the plan's"
+            )
+        }
+        None => by_name().unwrap_or(ListFormat::Csv),
+    };
+    if format == ListFormat::Xlsx && out.is_none() {
+        anyhow::bail!(
+            "--format xlsx writes a binary file, which is not written to standard output: name the file with --out FILE.xlsx"
+        );
+    }
+    Ok((
+        PlanFormat::Human,
+        Some(ListSettings {
+            kind,
+            format,
+            out: out.map(Path::to_path_buf),
+        }),
+    ))
 }
 
 fn apply(args: ApplyArgs) -> anyhow::Result<Config> {

@@ -11,8 +11,9 @@ use crate::client;
 use crate::endpoint::Endpoint;
 use crate::ledger;
 use crate::plan::{self, workflow_check::WorkflowCheck};
-use crate::settings::PlanSettings;
+use crate::settings::formats::ListKind;
 use crate::settings::target::{Target, TargetId};
+use crate::settings::{ListSettings, PlanSettings};
 use crate::validate;
 
 /// Fetches the campaign's workflow from a target and checks it.
@@ -314,6 +315,9 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         show_invalid(s, &checked.report, out)?;
         return Ok(Outcome::Problems);
     };
+    if let Some(list) = &s.list {
+        return write_list(s, list, &campaign, out);
+    }
     let Some(timing) = when(s, &campaign) else {
         return Ok(Outcome::Problems);
     };
@@ -429,6 +433,42 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// `plan --list skipped`: the plan made (less what the ledger placed, as `plan` shows it),
+/// every skipped row written to the list; no plan is shown or saved, and no workflow fetched.
+fn write_list(
+    s: &PlanSettings,
+    list: &ListSettings,
+    campaign: &campaign::Campaign,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    use crate::report::list_file::{Destination, ListWriter};
+    use crate::report::skipped_list::{self, SkippedList};
+    let ListKind::Skipped = list.kind;
+    let target_id = s
+        .target
+        .as_ref()
+        .map_or_else(TargetId::live, Target::id)
+        .to_string();
+    let history = history(s, campaign, &target_id)?;
+    let zone =
+        jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let columns = skipped_list::columns();
+    let rows = {
+        let destination = match &list.out {
+            Some(path) => Destination::File(path),
+            None => Destination::Stdout(&mut *out),
+        };
+        let writer = ListWriter::create(list.format, destination, "skipped", &columns, &zone)?;
+        let mut sink = SkippedList::new(writer, campaign, s.unmask);
+        make_plan(s, campaign, history, &target_id, None, &mut sink)?;
+        sink.finish_list()?
+    };
+    if let Some(path) = &list.out {
+        skipped_list::wrote(rows, &campaign.name, path, out)?;
+    }
+    Ok(Outcome::Success)
 }
 
 /// Why a plan that was made is refused (exit 1, nothing saved): a source whose templates

@@ -158,6 +158,16 @@ pub trait Sink {
     fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()>;
     fn skip(&mut self, skip: &Skip) -> io::Result<()>;
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// A row a `where:` filter leaves out (`filtered-out`). The summary counts them always;
+    /// they reach a sink one by one only when it asks ([`Sink::wants_filtered`]: a list of
+    /// every skipped row), so a plan that lists none pays nothing for them.
+    fn filtered(&mut self, _skip: &Skip) -> io::Result<()> {
+        Ok(())
+    }
+    /// Whether [`Sink::filtered`] wants each filtered row. Asked once, before the rows.
+    fn wants_filtered(&self) -> bool {
+        false
+    }
 }
 
 /// The idempotency key of a call: stable across runs, unique per campaign, round and number.

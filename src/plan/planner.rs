@@ -135,6 +135,8 @@ pub(super) struct Planner<'a> {
     seen: Dedupe,
     batch: Vec<Call>,
     batch_size: usize,
+    /// Whether the sink wants each row a filter leaves out ([`Sink::wants_filtered`]).
+    list_filtered: bool,
     pub(super) summary: Summary,
 }
 
@@ -146,7 +148,9 @@ impl<'a> Planner<'a> {
         summary: Summary,
     ) -> Self {
         let batch_size = campaign.delivery.batch_size.max(1) as usize;
+        let list_filtered = sink.wants_filtered();
         Planner {
+            list_filtered,
             campaign,
             sink,
             opted_out,
@@ -195,10 +199,20 @@ impl<'a> Planner<'a> {
         let raw = src.phone_cell(&row).to_owned();
         let prepared = match prepared {
             Ready::Phone(p) => p,
-            Ready::Filtered(SkipReason::FilteredOut, _) => {
+            Ready::Filtered(SkipReason::FilteredOut, reason) => {
                 // Counted, not listed: a register filtered to this week's visits leaves out
-                // most of its rows, which are not problems to fix.
+                // most of its rows, which are not problems to fix. Only a list of every
+                // skipped row (`plan --list skipped`) is given them.
                 self.count_skip(SkipReason::FilteredOut);
+                if self.list_filtered {
+                    self.sink.filtered(&Skip {
+                        source: si,
+                        row: row.number,
+                        code: SkipReason::FilteredOut,
+                        reason,
+                        phone: Some(raw),
+                    })?;
+                }
                 return Ok(());
             }
             Ready::Filtered(code, reason) => {
@@ -223,7 +237,7 @@ impl<'a> Planner<'a> {
         };
         let n = number.as_u64();
         if self.opted_out.contains(&n) {
-            let reason = "the number is on an opt-out list".to_owned();
+            let reason = crate::plan::skip::ON_AN_OPT_OUT_LIST.to_owned();
             return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw));
         }
         // The words before dedupe: a row that cannot be called never claims its number, so

@@ -135,4 +135,11 @@ impl Sink for Tee<'_> {
         self.0.finish(summary)?;
         self.1.finish(summary)
     }
+    fn filtered(&mut self, skip: &Skip) -> io::Result<()> {
+        self.0.filtered(skip)?;
+        self.1.filtered(skip)
+    }
+    fn wants_filtered(&self) -> bool {
+        self.0.wants_filtered() || self.1.wants_filtered()
+    }
 }

@@ -8,6 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::patients::phone::PhoneProblem;
 use crate::render::RenderProblem;
 
+/// The words of an `opted-out` skip whose number is on one of the campaign's `exclude` lists
+/// (a list of skipped rows names the list).
+pub const ON_AN_OPT_OUT_LIST: &str = "the number is on an opt-out list";
+
 /// Why a row is not called. `as_str` is the stable code written to plans and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {

@@ -154,6 +154,14 @@ impl Sink for Subtract<'_> {
         self.inner.skip(skip)
     }
 
+    fn filtered(&mut self, skip: &Skip) -> io::Result<()> {
+        self.inner.filtered(skip)
+    }
+
+    fn wants_filtered(&self) -> bool {
+        self.inner.wants_filtered()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.flush()?;
         let mut summary = summary.clone();

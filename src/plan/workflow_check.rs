@@ -55,6 +55,12 @@ impl Sink for Fetched<'_> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.sink.finish(summary)
     }
+    fn filtered(&mut self, skip: &crate::plan::Skip) -> io::Result<()> {
+        self.sink.filtered(skip)
+    }
+    fn wants_filtered(&self) -> bool {
+        self.sink.wants_filtered()
+    }
 }
 
 pub use crate::campaign::workflow::{heard_length, placeholders, substitute};

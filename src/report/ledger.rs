@@ -54,7 +54,9 @@ pub fn write(done: &Done<'_>, out: &mut dyn Write) -> io::Result<()> {
         } => writeln!(out, "{campaign} was not paused."),
         Done::Purged { records, before } => writeln!(
             out,
-            "Purged patient data from {records} call records last updated before {before}; counts and outcomes are kept."
+            "Purged patient data from {records} call records last updated before {}; counts and outcomes are kept.",
+            // The whole ledger's, whose campaigns record no zone: the machine's.
+            crate::clock::human_local(*before)
         ),
         Done::Migrated {
             ledger,

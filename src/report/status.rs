@@ -41,10 +41,21 @@ impl Document for StatusDocument<'_> {
 /// What `status` shows: JSON or text, and whether runs that stopped without finishing long
 /// ago are listed in the text.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct View {
+pub struct View<'z> {
     pub json: bool,
     /// Every run still marked running, however long ago it stopped (the JSON always lists them).
     pub all: bool,
+    /// The zone the text's times are in: the campaign's, when one is shown; else the
+    /// machine's (a ledger's campaigns record no zone).
+    pub zone: Option<&'z jiff::tz::TimeZone>,
+}
+
+impl View<'_> {
+    /// A time for people, in the view's zone.
+    fn time(&self, at: jiff::Timestamp) -> String {
+        self.zone
+            .map_or_else(|| clock::human_local(at), |z| clock::human(at, z))
+    }
 }
 
 /// How long a run that stopped without finishing stays in the text: said with when it was
@@ -62,7 +73,7 @@ pub fn status(
     ledger: &Ledger,
     campaign: Option<&str>,
     target: Option<&str>,
-    view: View,
+    view: View<'_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut counts = ledger.counts(campaign)?;
@@ -94,7 +105,7 @@ pub fn status(
     if !shown.is_empty() {
         writeln!(out, "Runners")?;
         for r in shown {
-            writeln!(out, "  {}", runner(r))?;
+            writeln!(out, "  {}", runner(r, &view))?;
         }
     }
     if counts.is_empty() {
@@ -115,7 +126,7 @@ pub fn status(
             format!(" round {}", c.round)
         };
         let paused = match ledger.paused_since(&c.campaign)? {
-            Some(since) => format!(" (PAUSED since {})", clock::human_local(since)),
+            Some(since) => format!(" (PAUSED since {})", view.time(since)),
             None => String::new(),
         };
         writeln!(out, "{}{round} on {}{paused}", c.campaign, c.target)?;
@@ -149,7 +160,7 @@ fn meaning(state: CallState) -> &'static str {
 
 /// One runner, in a line: at work (its heartbeat's age), or stopped without finishing (when
 /// it was last heard from).
-fn runner(r: &Runner) -> String {
+fn runner(r: &Runner, view: &View<'_>) -> String {
     let round = if r.round.is_empty() {
         String::new()
     } else {
@@ -168,7 +179,7 @@ fn runner(r: &Runner) -> String {
     } else {
         format!(
             "{who}, stopped without finishing (crashed or killed), last heard from {}: the calls it was sending are looked up by the next run",
-            clock::human_local(r.last_heartbeat)
+            view.time(r.last_heartbeat)
         )
     }
 }
@@ -220,12 +231,22 @@ mod tests {
         let hour = Duration::from_secs(3600);
         let live = a_runner(true, Duration::from_secs(3));
         assert_eq!(
-            runner(&live),
+            runner(&live, &View::default()),
             "ci-7 pid 41 on mock: measles round 2026-12, heartbeat 3 s ago, 4 calls claimed"
         );
         let dead = a_runner(false, hour);
-        let said = runner(&dead);
+        let said = runner(&dead, &View::default());
         let when = clock::human_local(dead.last_heartbeat);
+        let lagos = jiff::tz::TimeZone::get("Africa/Lagos").unwrap();
+        let in_lagos = View {
+            zone: Some(&lagos),
+            ..View::default()
+        };
+        assert!(
+            runner(&dead, &in_lagos).contains(&clock::human(dead.last_heartbeat, &lagos)),
+            "the campaign's zone"
+        );
+        assert!(runner(&dead, &in_lagos).contains(" WAT:"));
         assert_eq!(
             said,
             format!(

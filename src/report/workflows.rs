@@ -172,6 +172,14 @@ fn cell(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// A time the service gave, for people: in the one format, in the machine's zone (a
+/// workflow belongs to no campaign); text that is not an RFC 3339 time is shown as it is.
+fn when(text: &str) -> String {
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| line(text), crate::clock::human_local)
+}
+
 /// Text from the server on one line, never cut.
 fn line(text: &str) -> String {
     cell(text, usize::MAX)
@@ -300,12 +308,12 @@ pub fn show(server: &str, w: &Workflow, json: bool, out: &mut dyn Write) -> io::
     writeln!(
         out,
         "created:       {}",
-        view.created_at.as_deref().map_or_else(none, line)
+        view.created_at.as_deref().map_or_else(none, when)
     )?;
     writeln!(
         out,
         "updated:       {}",
-        view.updated_at.as_deref().map_or_else(none, line)
+        view.updated_at.as_deref().map_or_else(none, when)
     )?;
     let chars = view.message.chars().count();
     writeln!(out, "message ({chars} characters):")?;

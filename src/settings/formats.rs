@@ -43,3 +43,22 @@ pub enum WatchFormat {
     /// One JSON object per line (`{"event": "run", …}`), for tools and tests.
     Json,
 }
+
+/// Formats of a per-patient list (`plan --list`), written by `report/list_file.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Comma-separated, one row per line; cells a spreadsheet would run as formulas made inert.
+    Csv,
+    /// An Excel workbook (needs --out FILE): header bold and frozen, numbers as numbers.
+    Xlsx,
+    /// One JSON document (`format: outreach-list`), rows as objects keyed by column.
+    Json,
+}
+
+/// The per-patient lists `plan --list` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListKind {
+    /// Every row the plan leaves out, filtered rows included: its source, row, reason and
+    /// the value at fault, for the clinic to fix.
+    Skipped,
+}

@@ -12,7 +12,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::campaign::Kind;
-use crate::settings::formats::{PlanFormat, ReportFormat, ValidateFormat, WatchFormat};
+use crate::settings::formats::{
+    ListFormat, ListKind, PlanFormat, ReportFormat, ValidateFormat, WatchFormat,
+};
 use crate::settings::target::{Target, TargetId};
 
 /// What to do, fully resolved.
@@ -111,6 +113,16 @@ pub struct PlanSettings {
     pub compare: Option<PathBuf>,
     /// The receiver's callback URL the workflow must carry (it holds the token).
     pub callback_url: Option<SecretString>,
+    /// `--list`: a list written instead of the plan (then `out` is `None`).
+    pub list: Option<ListSettings>,
+}
+
+/// `plan --list KIND`: which list, in which format, to which file (stdout without one).
+#[derive(Debug, Clone)]
+pub struct ListSettings {
+    pub kind: ListKind,
+    pub format: ListFormat,
+    pub out: Option<PathBuf>,
 }
 
 /// Settings of `outreach watch`.
