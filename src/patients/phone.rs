@@ -119,8 +119,15 @@ pub fn normalise(
     if !international && default_country.is_none() {
         return Err(PhoneProblem::NoCountry);
     }
-    let number = phonenumber::parse(if international { None } else { default_country }, &cleaned)
-        .map_err(|_| PhoneProblem::Invalid)?;
+    // An international number is parsed with no country, and phonenumber then searches the
+    // regions of its code (`source_for`) on its locked regexes; for a code regions share
+    // (+1, +44, …) that search is this thread's, and the region it finds is named instead.
+    let country = if international {
+        TYPES.with(|t| t.borrow_mut().parse_region(&cleaned[1..]))
+    } else {
+        default_country
+    };
+    let number = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
     // Validity is "the number matches a type of its region's metadata"; `number_type` does
     // that same search (a dozen regexes) on the national number without its leading zeros,
     // so when it has none one search answers both questions. With leading zeros (Italy) the
@@ -215,6 +222,9 @@ struct SharedRegion {
     meta: &'static Metadata,
     /// The national numbers that belong to it (`None`: those of a type of its own).
     leading: Option<regex::Regex>,
+    /// Its international dialling prefix (`011`, `00`), which phonenumber's parser strips
+    /// after a `+` when it is given the region.
+    idd: Option<regex::Regex>,
     /// Its types, compiled the first time a number is searched in them (+1 has 25 regions;
     /// a list seldom holds numbers of more than a few).
     types: std::cell::OnceCell<Option<RegionTypes>>,
@@ -257,27 +267,70 @@ impl Types {
             .as_ref()?;
         Some(match regions {
             CodeRegions::One(types, id) => (types.number_type(national), *id),
-            CodeRegions::Shared(regions) => {
-                // The first region whose leading digits start the number, or (for a region
-                // without them) of whose types the number is one.
-                for region in regions {
-                    let kind = match &region.leading {
-                        Some(leading) if leading.is_match(national) => {
-                            region.types()?.number_type(national)
-                        }
-                        Some(_) => continue,
-                        None => match region.types()?.number_type(national) {
-                            Type::Unknown => continue,
-                            kind => kind,
-                        },
-                    };
-                    return Some((kind, Some(region.id)));
-                }
-                (Type::Unknown, None)
-            }
+            CodeRegions::Shared(regions) => match source_for(regions, national).ok()? {
+                Some((region, kind)) => (kind, Some(region.id)),
+                None => (Type::Unknown, None),
+            },
         })
     }
+
+    /// The region phonenumber's parser reads `digits` (an international number after its
+    /// `+`) in when it is given none, if the code is one regions share and naming the region
+    /// to the parser reads it the same way; `None` otherwise (the parser is given no region).
+    fn parse_region(&mut self, digits: &str) -> Option<Id> {
+        // The parser's own steps: a code never starts with 0; the code is the first one to
+        // three digits the metadata knows (codes are prefix-free); the rest, without its
+        // leading zeros, is what `source_for` is asked about.
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (code, len) = (1..=3.min(digits.len())).find_map(|len| {
+            let code = digits[..len].parse::<u16>().ok()?;
+            DATABASE.by_code(&code).map(|_| (code, len))
+        })?;
+        let regions = self
+            .codes
+            .entry(code)
+            .or_insert_with(|| regions_of(code))
+            .as_ref()?;
+        let CodeRegions::Shared(regions) = regions else {
+            return None;
+        };
+        let (region, _) = source_for(regions, digits[len..].trim_start_matches('0')).ok()??;
+        // Given a region, the parser also strips its dialling prefix from the start of the
+        // digits; where that would change them, it is given none.
+        match &region.idd {
+            Some(idd) if idd.is_match(digits) => None,
+            _ => Some(region.id),
+        }
+    }
 }
+
+/// phonenumber's `validator::source_for` over the regions of a shared code: the first region
+/// whose leading digits start the number, or (for a region without them) of whose types the
+/// number is one, with its type (`None` when there is none).
+fn source_for<'r>(
+    regions: &'r [SharedRegion],
+    national: &str,
+) -> Result<Option<(&'r SharedRegion, Type)>, Uncompiled> {
+    for region in regions {
+        let kind = match &region.leading {
+            Some(leading) if leading.is_match(national) => {
+                region.types().ok_or(Uncompiled)?.number_type(national)
+            }
+            Some(_) => continue,
+            None => match region.types().ok_or(Uncompiled)?.number_type(national) {
+                Type::Unknown => continue,
+                kind => kind,
+            },
+        };
+        return Ok(Some((region, kind)));
+    }
+    Ok(None)
+}
+
+/// A region's pattern does not compile here: phonenumber's own search answers.
+struct Uncompiled;
 
 fn regions_of(code: u16) -> Option<CodeRegions> {
     let db: &'static phonenumber::metadata::Database = &DATABASE;
@@ -297,6 +350,10 @@ fn regions_of(code: u16) -> Option<CodeRegions> {
                     meta,
                     leading: match meta.leading_digits() {
                         Some(l) => Some(anchored(l.as_str())?),
+                        None => None,
+                    },
+                    idd: match meta.international_prefix() {
+                        Some(p) => Some(anchored(p.as_str())?),
                         None => None,
                     },
                     types: std::cell::OnceCell::new(),
@@ -546,6 +603,65 @@ mod tests {
             shared > 300,
             "only {shared} numbers of shared codes checked"
         );
+    }
+
+    /// phonenumber's parse of an international number with the region `parse_region` names
+    /// for it, against its parse with none.
+    fn same_parse(types: &mut Types, text: &str) -> Result<(), String> {
+        let region = types.parse_region(&text[1..]);
+        let named = phonenumber::parse(region, text);
+        let none = phonenumber::parse(None, text);
+        match (named, none) {
+            (Ok(a), Ok(b)) if a == b => Ok(()),
+            (Err(_), Err(_)) => Ok(()),
+            (a, b) => Err(format!("{text} in {region:?}: {a:?} against {b:?}")),
+        }
+    }
+
+    /// Naming the region the parser would find gives the same number, for every example
+    /// number of every region of a shared code (and a few non-examples).
+    #[test]
+    fn naming_a_shared_codes_region_parses_as_phonenumber_does() {
+        let mut types = Types::default();
+        let mut named = 0;
+        for meta in DATABASE.iter() {
+            let code = meta.country_code();
+            if DATABASE.region(&code).is_none_or(|r| r.len() < 2) {
+                continue;
+            }
+            let d = meta.descriptors();
+            for example in [Some(d.general()), d.fixed_line(), d.mobile(), d.toll_free()]
+                .into_iter()
+                .flatten()
+                .filter_map(Descriptor::example)
+            {
+                for national in [
+                    example.to_owned(),
+                    format!("0{example}"),
+                    format!("{example}9"),
+                    example[1..].to_owned(),
+                ] {
+                    let text = format!("+{code}{national}");
+                    same_parse(&mut types, &text).unwrap();
+                    named += usize::from(types.parse_region(&text[1..]).is_some());
+                }
+            }
+        }
+        assert!(named > 300, "only {named} numbers parsed in a named region");
+    }
+
+    proptest::proptest! {
+        /// The same over any digits after a shared code.
+        #[test]
+        fn a_shared_codes_region_parses_any_digits_as_phonenumber_does(
+            which in 0usize..10,
+            digits in "[0-9]{2,13}",
+        ) {
+            let code = ["1", "44", "7", "61", "39", "47", "262", "590", "599", "212"][which];
+            let mut types = Types::default();
+            let text = format!("+{code}{digits}");
+            proptest::prop_assert!(same_parse(&mut types, &text).is_ok(), "{:?}", same_parse(&mut types, &text));
+        }
     }
 
     #[test]
