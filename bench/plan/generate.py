@@ -1,11 +1,15 @@
 """Generates a large patient CSV with realistic Nigerian numbers for the plan benchmark.
 
-Usage: python3 generate.py OUT_DIR ROWS
+Usage: python3 generate.py OUT_DIR ROWS [--visits]
 
 Writes OUT_DIR/patients.csv (ROWS rows: 3% invalid numbers, 2% duplicates of earlier
 rows, numbers written in the formats clinics use), OUT_DIR/opt-outs.csv (1% of the
-patients) and OUT_DIR/campaign.yaml.
+patients) and OUT_DIR/campaign.yaml. With --visits the rows also have a `next_visit` column,
+a date from 15 days before today to 45 days after it (so `next_visit between today and
+today + 30d` keeps about half of them), drawn from a generator of its own: the other
+columns are the same with or without it.
 """
+import datetime
 import os
 import random
 import sys
@@ -34,12 +38,16 @@ def fmt(local, r):
 
 def main():
     out, rows = sys.argv[1], int(sys.argv[2])
+    visits = "--visits" in sys.argv[3:]
     os.makedirs(out, exist_ok=True)
     r = random.Random(2026)
+    v = random.Random(19)
+    today = datetime.date.today()
     numbers = []
     opted = []
     with open(os.path.join(out, "patients.csv"), "w") as f:
-        f.write("patient_id,first_name,phone,appointment_date,clinic\n")
+        f.write("patient_id,first_name,phone,appointment_date,clinic"
+                + (",next_visit\n" if visits else "\n"))
         for i in range(rows):
             roll = r.random()
             if roll < 0.03:
@@ -53,7 +61,10 @@ def main():
                 if r.random() < 0.01:
                     opted.append(local)
             day = 1 + i % 28
-            f.write(f"P{i:07d},{r.choice(FIRST)},{phone},2026-12-{day:02d},{r.choice(CLINICS)}\n")
+            f.write(f"P{i:07d},{r.choice(FIRST)},{phone},2026-12-{day:02d},{r.choice(CLINICS)}")
+            if visits:
+                f.write(f",{today + datetime.timedelta(days=v.randrange(-15, 46))}")
+            f.write("\n")
     with open(os.path.join(out, "opt-outs.csv"), "w") as f:
         f.write("phone\n")
         for n in opted:

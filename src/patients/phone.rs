@@ -119,24 +119,35 @@ pub fn normalise(
     if !international && default_country.is_none() {
         return Err(PhoneProblem::NoCountry);
     }
-    let number = phonenumber::parse(if international { None } else { default_country }, &cleaned)
-        .map_err(|_| PhoneProblem::Invalid)?;
+    // An international number is parsed with no country, and phonenumber then searches the
+    // regions of its code (`source_for`) on its locked regexes; for a code regions share
+    // (+1, +44, …) that search is this thread's, and the region it finds is named instead.
+    let country = if international {
+        TYPES.with(|t| t.borrow_mut().parse_region(&cleaned[1..]))
+    } else {
+        default_country
+    };
+    let number = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
     // Validity is "the number matches a type of its region's metadata"; `number_type` does
     // that same search (a dozen regexes) on the national number without its leading zeros,
     // so when it has none one search answers both questions. With leading zeros (Italy) the
-    // two differ and both are asked.
-    if number.national().zeros() > 0 && !number.is_valid_with(&DATABASE) {
-        return Err(PhoneProblem::Invalid);
+    // two differ and both are asked. Both run on this thread's regexes (`Types::search`);
+    // phonenumber's own, behind its process-wide lock, only answer what those cannot.
+    let code = number.code().value();
+    if number.national().zeros() > 0 {
+        let with_zeros = number.national().to_string();
+        let valid = match TYPES.with(|t| t.borrow_mut().search(code, &with_zeros)) {
+            Some((kind, _)) => kind != Type::Unknown,
+            None => number.is_valid_with(&DATABASE),
+        };
+        if !valid {
+            return Err(PhoneProblem::Invalid);
+        }
     }
     let national = number.national().value().to_string();
-    let (kind, country) = match single_region(number.code().value()) {
-        // The common case (one region for the country code): this thread's own regexes.
-        Some(meta) => {
-            let (kind, id) = TYPES.with(|t| t.borrow_mut().number_type(meta, &national));
-            (kind.unwrap_or_else(|| number.number_type(&DATABASE)), id)
-        }
-        None => (number.number_type(&DATABASE), number.country().id()),
-    };
+    let (kind, country) = TYPES
+        .with(|t| t.borrow_mut().search(code, &national))
+        .unwrap_or_else(|| (number.number_type(&DATABASE), number.country().id()));
     match kind {
         Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
         Type::TollFree => return Err(PhoneProblem::NotALine("toll-free")),
@@ -162,17 +173,6 @@ pub fn normalise(
     })
 }
 
-/// The metadata of a country code that belongs to one region (as phonenumber's `source_for`
-/// finds it); `None` for shared codes (+1, +44, +7, …) and non-geographic ones.
-fn single_region(code: u16) -> Option<&'static Metadata> {
-    let db: &'static phonenumber::metadata::Database = &DATABASE;
-    let regions = db.region(&code)?;
-    match regions.as_slice() {
-        [one] if *one != "001" => db.by_id(*one),
-        _ => None,
-    }
-}
-
 /// One descriptor's pattern and lengths, compiled for this thread.
 struct Desc {
     re: regex::Regex,
@@ -181,15 +181,8 @@ struct Desc {
 
 impl Desc {
     fn new(d: &Descriptor) -> Option<Desc> {
-        // phonenumber matches with `find` and asks for a match at 0: the same as an anchored
-        // match. Whitespace in the metadata's patterns is insignificant; the line break keeps
-        // the group's end out of a trailing comment.
-        let re = regex::RegexBuilder::new(&format!("^(?:{}\n)", d.national_number().as_str()))
-            .ignore_whitespace(true)
-            .build()
-            .ok()?;
         Some(Desc {
-            re,
+            re: anchored(d.national_number().as_str())?,
             lengths: d.possible_length().to_vec(),
         })
     }
@@ -198,6 +191,19 @@ impl Desc {
         let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
         (self.lengths.is_empty() || self.lengths.contains(&len)) && self.re.is_match(value)
     }
+}
+
+/// A pattern phonenumber matches with `find`, asking for a match at 0: compiled anchored.
+fn anchored(pattern: &str) -> Option<regex::Regex> {
+    // Whitespace in the metadata's patterns is insignificant; the line break keeps the
+    // group's end out of a trailing comment.
+    // The text matched is a national number's ASCII digits, so `\d` need not be Unicode's
+    // (hundreds of digits, which make each automaton larger and slower to build).
+    regex::RegexBuilder::new(&format!("^(?:{pattern}\n)"))
+        .ignore_whitespace(true)
+        .unicode(false)
+        .build()
+        .ok()
 }
 
 /// A region's number types, compiled for this thread.
@@ -211,25 +217,151 @@ struct RegionTypes {
     same_pattern: bool,
 }
 
-/// The number-type search of phonenumber's `validator::number_type`, with regexes compiled for
-/// this thread: phonenumber keeps every regex behind one process-wide mutex, on which plan's
-/// worker threads would queue.
+/// A region that shares its country code, as phonenumber's `source_for` tries it.
+struct SharedRegion {
+    meta: &'static Metadata,
+    /// The national numbers that belong to it (`None`: those of a type of its own).
+    leading: Option<regex::Regex>,
+    /// Its international dialling prefix (`011`, `00`), which phonenumber's parser strips
+    /// after a `+` when it is given the region.
+    idd: Option<regex::Regex>,
+    /// Its types, compiled the first time a number is searched in them (+1 has 25 regions;
+    /// a list seldom holds numbers of more than a few).
+    types: std::cell::OnceCell<Option<RegionTypes>>,
+    id: Id,
+}
+
+impl SharedRegion {
+    fn types(&self) -> Option<&RegionTypes> {
+        self.types.get_or_init(|| compile(self.meta)).as_ref()
+    }
+}
+
+/// The regions of a country code, compiled for this thread.
+enum CodeRegions {
+    /// A country code of one region: its types, and its country.
+    One(RegionTypes, Option<Id>),
+    /// A code that regions share (+1, +44, +7, +61, …), in the metadata's order.
+    Shared(Vec<SharedRegion>),
+}
+
+/// phonenumber's search for a number's region (`validator::source_for`) and type
+/// (`validator::number_type`), with regexes compiled for this thread: phonenumber keeps every
+/// regex behind one process-wide mutex, on which plan's worker threads would queue.
 #[derive(Default)]
 struct Types {
-    /// By country code: the region's types (`None`: a pattern does not compile here) and its
-    /// country.
-    regions: std::collections::HashMap<u16, (Option<RegionTypes>, Option<Id>)>,
+    /// By country code (`None`: not searched here, phonenumber answers: a non-geographic
+    /// code, one the metadata does not have, or a pattern that does not compile here).
+    codes: std::collections::HashMap<u16, Option<CodeRegions>>,
 }
 
 impl Types {
-    /// The number's type (`None` when a pattern of the region does not compile here:
-    /// phonenumber's own search answers then) and the region's country.
-    fn number_type(&mut self, meta: &Metadata, national: &str) -> (Option<Type>, Option<Id>) {
-        let (types, id) = self
-            .regions
-            .entry(meta.country_code())
-            .or_insert_with(|| (compile(meta), meta.id().parse().ok()));
-        (types.as_ref().map(|r| r.number_type(national)), *id)
+    /// The type of national number `national` (without leading zeros for its type, with
+    /// them for its validity, as phonenumber asks) under country code `code`, and the region's
+    /// country; `None` when phonenumber's own search must answer.
+    fn search(&mut self, code: u16, national: &str) -> Option<(Type, Option<Id>)> {
+        let regions = self
+            .codes
+            .entry(code)
+            .or_insert_with(|| regions_of(code))
+            .as_ref()?;
+        Some(match regions {
+            CodeRegions::One(types, id) => (types.number_type(national), *id),
+            CodeRegions::Shared(regions) => match source_for(regions, national).ok()? {
+                Some((region, kind)) => (kind, Some(region.id)),
+                None => (Type::Unknown, None),
+            },
+        })
+    }
+
+    /// The region phonenumber's parser reads `digits` (an international number after its
+    /// `+`) in when it is given none, if the code is one regions share and naming the region
+    /// to the parser reads it the same way; `None` otherwise (the parser is given no region).
+    fn parse_region(&mut self, digits: &str) -> Option<Id> {
+        // The parser's own steps: a code never starts with 0; the code is the first one to
+        // three digits the metadata knows (codes are prefix-free); the rest, without its
+        // leading zeros, is what `source_for` is asked about.
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (code, len) = (1..=3.min(digits.len())).find_map(|len| {
+            let code = digits[..len].parse::<u16>().ok()?;
+            DATABASE.by_code(&code).map(|_| (code, len))
+        })?;
+        let regions = self
+            .codes
+            .entry(code)
+            .or_insert_with(|| regions_of(code))
+            .as_ref()?;
+        let CodeRegions::Shared(regions) = regions else {
+            return None;
+        };
+        let (region, _) = source_for(regions, digits[len..].trim_start_matches('0')).ok()??;
+        // Given a region, the parser also strips its dialling prefix from the start of the
+        // digits; where that would change them, it is given none.
+        match &region.idd {
+            Some(idd) if idd.is_match(digits) => None,
+            _ => Some(region.id),
+        }
+    }
+}
+
+/// phonenumber's `validator::source_for` over the regions of a shared code: the first region
+/// whose leading digits start the number, or (for a region without them) of whose types the
+/// number is one, with its type (`None` when there is none).
+fn source_for<'r>(
+    regions: &'r [SharedRegion],
+    national: &str,
+) -> Result<Option<(&'r SharedRegion, Type)>, Uncompiled> {
+    for region in regions {
+        let kind = match &region.leading {
+            Some(leading) if leading.is_match(national) => {
+                region.types().ok_or(Uncompiled)?.number_type(national)
+            }
+            Some(_) => continue,
+            None => match region.types().ok_or(Uncompiled)?.number_type(national) {
+                Type::Unknown => continue,
+                kind => kind,
+            },
+        };
+        return Ok(Some((region, kind)));
+    }
+    Ok(None)
+}
+
+/// A region's pattern does not compile here: phonenumber's own search answers.
+struct Uncompiled;
+
+fn regions_of(code: u16) -> Option<CodeRegions> {
+    let db: &'static phonenumber::metadata::Database = &DATABASE;
+    let regions = db.region(&code)?;
+    match regions.as_slice() {
+        // Non-geographic numbers (+800, +882, …) are left to phonenumber: rare in a list.
+        [] | ["001"] => None,
+        [one] => {
+            let meta = db.by_id(*one)?;
+            Some(CodeRegions::One(compile(meta)?, meta.id().parse().ok()))
+        }
+        shared => shared
+            .iter()
+            .map(|region| {
+                let meta = db.by_id(*region)?;
+                Some(SharedRegion {
+                    meta,
+                    leading: match meta.leading_digits() {
+                        Some(l) => Some(anchored(l.as_str())?),
+                        None => None,
+                    },
+                    idd: match meta.international_prefix() {
+                        Some(p) => Some(anchored(p.as_str())?),
+                        None => None,
+                    },
+                    types: std::cell::OnceCell::new(),
+                    id: region.parse().ok()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(CodeRegions::Shared),
     }
 }
 
@@ -408,16 +540,16 @@ mod tests {
         normalise(raw, Some(Id::NG), &[]).map(|p| p.e164)
     }
 
-    /// This thread's type search answers as phonenumber's for every example number of every
-    /// single-region country code in the metadata (and for a few non-examples).
+    /// This thread's search answers as phonenumber's (the region, the type, the validity)
+    /// for every example number of every region in the metadata, those of the country codes
+    /// regions share (+1, +7, +44, +61, …) included, and for a few non-examples.
     #[test]
     fn the_thread_local_type_search_agrees_with_phonenumber() {
         let mut types = Types::default();
-        let mut checked = 0;
+        let (mut checked, mut shared) = (0, 0);
         for meta in DATABASE.iter() {
-            if single_region(meta.country_code()).map(Metadata::id) != Some(meta.id()) {
-                continue;
-            }
+            let code = meta.country_code();
+            let is_shared = DATABASE.region(&code).is_some_and(|r| r.len() > 1);
             let d = meta.descriptors();
             let examples = [
                 Some(d.general()),
@@ -442,26 +574,94 @@ mod tests {
                     format!("{example}9"),
                     example[1..].to_owned(),
                 ] {
-                    let Ok(number) =
-                        phonenumber::parse(None, format!("+{}{national}", meta.country_code()))
-                    else {
+                    let Ok(number) = phonenumber::parse(None, format!("+{code}{national}")) else {
                         continue;
                     };
                     let value = number.national().value().to_string();
-                    let (ours, id) = types.number_type(meta, &value);
-                    assert_eq!(
-                        ours,
-                        Some(number.number_type(&DATABASE)),
-                        "{} +{} {value}",
-                        meta.id(),
-                        meta.country_code()
-                    );
-                    assert_eq!(id, number.country().id(), "{}", meta.id());
+                    let Some((ours, id)) = types.search(code, &value) else {
+                        // Only non-geographic codes are left to phonenumber.
+                        assert_eq!(meta.id(), "001", "+{code} {value}");
+                        continue;
+                    };
+                    let what = format!("{} +{code} {value}", meta.id());
+                    assert_eq!(ours, number.number_type(&DATABASE), "{what}");
+                    assert_eq!(id, number.country().id(), "{what}");
+                    let with_zeros = number.national().to_string();
+                    let valid = types
+                        .search(code, &with_zeros)
+                        .map(|(t, _)| t != Type::Unknown);
+                    assert_eq!(valid, Some(number.is_valid_with(&DATABASE)), "{what}");
                     checked += 1;
+                    if is_shared {
+                        shared += 1;
+                    }
                 }
             }
         }
         assert!(checked > 1000, "only {checked} numbers checked");
+        assert!(
+            shared > 300,
+            "only {shared} numbers of shared codes checked"
+        );
+    }
+
+    /// phonenumber's parse of an international number with the region `parse_region` names
+    /// for it, against its parse with none.
+    fn same_parse(types: &mut Types, text: &str) -> Result<(), String> {
+        let region = types.parse_region(&text[1..]);
+        let named = phonenumber::parse(region, text);
+        let none = phonenumber::parse(None, text);
+        match (named, none) {
+            (Ok(a), Ok(b)) if a == b => Ok(()),
+            (Err(_), Err(_)) => Ok(()),
+            (a, b) => Err(format!("{text} in {region:?}: {a:?} against {b:?}")),
+        }
+    }
+
+    /// Naming the region the parser would find gives the same number, for every example
+    /// number of every region of a shared code (and a few non-examples).
+    #[test]
+    fn naming_a_shared_codes_region_parses_as_phonenumber_does() {
+        let mut types = Types::default();
+        let mut named = 0;
+        for meta in DATABASE.iter() {
+            let code = meta.country_code();
+            if DATABASE.region(&code).is_none_or(|r| r.len() < 2) {
+                continue;
+            }
+            let d = meta.descriptors();
+            for example in [Some(d.general()), d.fixed_line(), d.mobile(), d.toll_free()]
+                .into_iter()
+                .flatten()
+                .filter_map(Descriptor::example)
+            {
+                for national in [
+                    example.to_owned(),
+                    format!("0{example}"),
+                    format!("{example}9"),
+                    example[1..].to_owned(),
+                ] {
+                    let text = format!("+{code}{national}");
+                    same_parse(&mut types, &text).unwrap();
+                    named += usize::from(types.parse_region(&text[1..]).is_some());
+                }
+            }
+        }
+        assert!(named > 300, "only {named} numbers parsed in a named region");
+    }
+
+    proptest::proptest! {
+        /// The same over any digits after a shared code.
+        #[test]
+        fn a_shared_codes_region_parses_any_digits_as_phonenumber_does(
+            which in 0usize..10,
+            digits in "[0-9]{2,13}",
+        ) {
+            let code = ["1", "44", "7", "61", "39", "47", "262", "590", "599", "212"][which];
+            let mut types = Types::default();
+            let text = format!("+{code}{digits}");
+            proptest::prop_assert!(same_parse(&mut types, &text).is_ok(), "{:?}", same_parse(&mut types, &text));
+        }
     }
 
     #[test]

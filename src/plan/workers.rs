@@ -3,6 +3,11 @@
 use crate::patients::phone::PhoneProblem;
 use crate::render::Rendered;
 
+/// The most worker threads a plan starts: the reading, the dedupe and the writing stay on one
+/// thread, which more workers than this would only wait on, while each holds up to two
+/// chunks of rows in memory.
+const MAX_WORKERS: usize = 8;
+
 /// A row with what its preparation found.
 pub(super) type Prepared =
     Result<(crate::patients::source::Row, Ready), crate::patients::source::RowError>;
@@ -25,8 +30,8 @@ pub(super) enum Ready {
     ),
 }
 
-/// Maps `items` with `work` on worker threads (up to two: the machine this was measured on
-/// has two cores) in chunks, and hands the results to `consume` in the items' order. A
+/// Maps `items` with `work` on worker threads (one per core the process may use, up to
+/// [`MAX_WORKERS`]) in chunks, and hands the results to `consume` in the items' order. A
 /// `consume` error stops the reading and is returned.
 pub(super) fn in_parallel<T: Send, U: Send, E>(
     items: impl Iterator<Item = T>,
@@ -34,9 +39,11 @@ pub(super) fn in_parallel<T: Send, U: Send, E>(
     consume: &mut dyn FnMut(U) -> Result<(), E>,
 ) -> Result<(), E> {
     const CHUNK: usize = 256;
+    // The cores this process may use (a cgroup's quota or an affinity mask counted, as
+    // `available_parallelism` does), not a number fixed for the machine it was measured on.
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, 2);
+        .clamp(1, MAX_WORKERS);
     let mut items = items;
     std::thread::scope(|scope| {
         let mut to = Vec::with_capacity(workers);
