@@ -10,6 +10,7 @@
 
 pub mod dates;
 pub mod limits;
+pub mod names;
 pub mod suspect;
 pub mod template;
 
