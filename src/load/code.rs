@@ -66,6 +66,7 @@ pub enum Code {
     TemplateTooDeep,
     TemplateHelperArguments,
     TemplateDateFormat,
+    UnknownLocale,
     TemplateWholeRow,
     TemplateComparison,
     FilterSyntax,
@@ -84,7 +85,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 75] = [
+    pub const ALL: [Code; 76] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -145,6 +146,7 @@ impl Code {
         Code::TemplateTooDeep,
         Code::TemplateHelperArguments,
         Code::TemplateDateFormat,
+        Code::UnknownLocale,
         Code::TemplateWholeRow,
         Code::TemplateComparison,
         Code::FilterSyntax,
@@ -225,6 +227,7 @@ impl Code {
             Code::TemplateTooDeep => "template-too-deep",
             Code::TemplateHelperArguments => "template-helper-arguments",
             Code::TemplateDateFormat => "template-date-format",
+            Code::UnknownLocale => "unknown-locale",
             Code::TemplateWholeRow => "template-whole-row",
             Code::TemplateComparison => "template-comparison",
             Code::FilterSyntax => "filter-syntax",

@@ -10,6 +10,7 @@
 
 pub mod dates;
 pub mod limits;
+pub mod names;
 pub mod suspect;
 pub mod template;
 
@@ -70,7 +71,8 @@ enum Arg {
 enum Piece {
     Text(String),
     Column(String),
-    Helper(&'static str, Vec<Arg>),
+    /// A helper, its arguments, and the language of its `locale=`, looked up once here.
+    Helper(&'static str, Vec<Arg>, Option<Arc<names::Names>>),
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +137,7 @@ fn fast_program(source: &str) -> Option<Vec<Piece>> {
             TemplateElement::RawString(s) => pieces.push(Piece::Text(s.clone())),
             TemplateElement::Comment(_) => {}
             TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
-                if h.block || !h.hash.is_empty() || h.template.is_some() {
+                if h.block || h.template.is_some() {
                     return None;
                 }
                 let name = match &h.name {
@@ -152,7 +154,17 @@ fn fast_program(source: &str) -> Option<Vec<Piece>> {
                 } else {
                     let helper = *template::HELPERS.iter().find(|&&x| x == name)?;
                     let args = h.params.iter().map(param_arg).collect::<Option<Vec<_>>>()?;
-                    pieces.push(Piece::Helper(helper, args));
+                    // `locale="ha"` is the one named argument; anything else is handlebars'.
+                    let language = match h.hash.get(template::LOCALE) {
+                        None if h.hash.is_empty() => None,
+                        Some(Parameter::Literal(serde_json::Value::String(tag)))
+                            if h.hash.len() == 1 && template::takes_locale(helper) =>
+                        {
+                            Some(names::for_tag(tag).ok()?)
+                        }
+                        _ => return None,
+                    };
+                    pieces.push(Piece::Helper(helper, args, language));
                 }
             }
             _ => return None,
@@ -262,7 +274,7 @@ impl Bound<'_> {
                         column: col.clone(),
                     })?);
                 }
-                Piece::Helper(helper, args) => {
+                Piece::Helper(helper, args, language) => {
                     let mut values: Vec<&str> = Vec::with_capacity(args.len());
                     for (i, a) in args.iter().enumerate() {
                         match a {
@@ -284,12 +296,10 @@ impl Bound<'_> {
                         _ => None,
                     };
                     let rules = &self.renderer.dates;
-                    let text =
-                        template::apply(helper, &values, rules, column).map_err(|message| {
-                            RenderProblem::Failed {
-                                template: c.name.clone(),
-                                message,
-                            }
+                    let text = template::apply(helper, &values, rules, column, language.as_deref())
+                        .map_err(|message| RenderProblem::Failed {
+                            template: c.name.clone(),
+                            message,
                         })?;
                     out.push_str(&text);
                 }
@@ -464,7 +474,38 @@ mod tests {
         ));
     }
 
-    const FAST_TEMPLATES: [&str; 8] = [
+    #[test]
+    fn dates_and_numbers_in_a_language() {
+        let r = renderer(
+            &[
+                ("when", "{{date date '%A %-d %B' locale=\"ha\"}}"),
+                ("short", "{{date date locale=\"sw\"}}"),
+                ("count", "{{number ward locale=\"rw\"}}"),
+                ("plain", "{{number ward}}"),
+            ],
+            &[],
+        );
+        assert!(r.variables.iter().all(|v| v.fast.is_some()));
+        let b = r.bind(&header());
+        let row: csv::StringRecord = vec!["Ada", "Yaba", "2027-01-15", "1234567.5"].into();
+        let out = b.render(&row).unwrap();
+        assert_eq!(out.variables["when"], "Jummaʼa 15 Janairu");
+        assert_eq!(out.variables["short"], "15 Januari 2027");
+        assert_eq!(out.variables["count"], "1.234.567,5");
+        assert_eq!(out.variables["plain"], "1,234,567.5");
+        // A cell that is not a number fails its row, and the reason does not repeat it.
+        let row: csv::StringRecord = vec!["Ada", "Yaba", "2027-01-15", "12 units"].into();
+        match b.render(&row).unwrap_err() {
+            RenderProblem::Failed { template, message } => {
+                assert_eq!(template, "count");
+                assert!(message.contains("`ward` is not a number"), "{message}");
+                assert!(!message.contains("12 units"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const FAST_TEMPLATES: [&str; 10] = [
         "Hello {{first_name}}",
         "{{title first_name}} at {{upper clinic}}",
         "{{default ward 'your ward'}}",
@@ -473,6 +514,8 @@ mod tests {
         "{{mask first_name}}!",
         "{{{clinic}}} & {{clinic}}",
         "{{default clinic first_name}}",
+        "{{date date '%a %-d %b %Y' locale=\"yo\"}}",
+        "{{number ward locale=\"rw\"}}",
     ];
 
     proptest! {
@@ -481,7 +524,7 @@ mod tests {
         fn fast_and_slow_paths_agree(
             which in 0usize..FAST_TEMPLATES.len(),
             cells in proptest::collection::vec(
-                prop_oneof!["", " ", "[a-zA-Z' -]{1,12}", "2026-(0[1-9]|1[0-2])-(0[1-9]|1[0-9])", "x&<y>\"z"],
+                prop_oneof!["", " ", "[a-zA-Z' -]{1,12}", "-?[0-9]{1,9}(\\.[0-9]{1,3})?", "2026-(0[1-9]|1[0-2])-(0[1-9]|1[0-9])", "x&<y>\"z"],
                 4,
             ),
             with_default in any::<bool>(),

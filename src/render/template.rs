@@ -8,6 +8,11 @@
 //! - `{{date x "%d %B %Y"}}`: reformat a date column (`2026-12-03`, `15 Jan 2027`, …) with a
 //!   strftime format; how dates are read, and which are refused, is [`crate::render::dates`]
 //! - `{{mask x}}`: keep the last 4 characters, mask the rest (`*******4567`)
+//! - `{{number x}}`: an amount or count with grouping (`1,234,567.5`)
+//!
+//! `date` and `number` take `locale="ha"` (a language tag): names and separators in that
+//! language, from CLDR ([`crate::render::names`]). Without it, `date` writes English as jiff
+//! does and `number` writes English separators.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,9 +24,20 @@ use handlebars::{
 };
 
 use crate::render::dates::{self, DateRules};
+use crate::render::names::{self, Names};
 
 /// Helpers this tool registers.
-pub const HELPERS: [&str; 7] = ["upper", "lower", "title", "trim", "default", "date", "mask"];
+pub const HELPERS: [&str; 8] = [
+    "upper", "lower", "title", "trim", "default", "date", "mask", "number",
+];
+
+/// The one named argument a helper takes: `locale=` on `date` and `number`.
+pub const LOCALE: &str = "locale";
+
+/// Whether `helper` takes `locale=`.
+pub fn takes_locale(helper: &str) -> bool {
+    matches!(helper, "date" | "number")
+}
 
 /// Helpers and block helpers handlebars provides that make sense in a message.
 const BUILTINS: [&str; 12] = [
@@ -63,11 +79,21 @@ pub fn references(source: &str) -> Result<References, SyntaxError> {
     Ok(refs)
 }
 
+/// Which kind of argument problem: each has its own `Code` in validate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgumentKind {
+    /// The wrong number of arguments, or a named argument the helper does not take.
+    Count,
+    /// A date format that does not render (in its language, when `locale=` is given).
+    DateFormat,
+    /// A `locale=` that is not a literal tag CLDR has.
+    Locale,
+}
+
 /// What is wrong with a helper's arguments, found without a patient row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArgumentProblem {
-    /// A date format that does not render, rather than a wrong number of arguments.
-    pub date_format: bool,
+    pub kind: ArgumentKind,
     pub message: String,
     pub help: String,
     /// 1-based line and column of the expression inside the template, when known.
@@ -135,7 +161,10 @@ fn helper_arguments(
     };
     let usage = match name {
         "default" => "`{{default column \"text\"}}`: the column, or the text when it is empty",
-        "date" => "`{{date column}}` or `{{date column \"%A %-d %B\"}}` (a strftime format)",
+        "date" => {
+            "`{{date column}}` or `{{date column \"%A %-d %B\"}}` (a strftime format), with `locale=\"ha\"` for another language's names"
+        }
+        "number" => "`{{number column}}` or `{{number column locale=\"rw\"}}`",
         "upper" => "`{{upper column}}`",
         "lower" => "`{{lower column}}`",
         "title" => "`{{title column}}`",
@@ -150,7 +179,7 @@ fn helper_arguments(
             (l, m) => format!("{l} or {m} arguments"),
         };
         out.push(ArgumentProblem {
-            date_format: false,
+            kind: ArgumentKind::Count,
             message: format!(
                 "`{name}` takes {takes}, and is given {n}{}",
                 if n > most && n > 1 && name != "default" {
@@ -163,11 +192,48 @@ fn helper_arguments(
             position,
         });
     }
-    if !h.hash.is_empty() {
+    let unknown_names = h.hash.keys().any(|k| !(takes_locale(name) && k == LOCALE));
+    if unknown_names {
         out.push(ArgumentProblem {
-            date_format: false,
-            message: format!("`{name}` takes no named arguments (`name=value`)"),
+            kind: ArgumentKind::Count,
+            message: if takes_locale(name) {
+                format!("`{name}` takes one named argument, `locale=`")
+            } else {
+                format!("`{name}` takes no named arguments (`name=value`)")
+            },
             help: format!("write it as {usage}"),
+            position,
+        });
+    }
+    let language = match h.hash.get(LOCALE) {
+        Some(value) if takes_locale(name) => match locale_argument(value) {
+            Ok(names) => Some(names),
+            Err((message, help)) => {
+                out.push(ArgumentProblem {
+                    kind: ArgumentKind::Locale,
+                    message: format!("`{name}`: {message}"),
+                    help,
+                    position,
+                });
+                None
+            }
+        },
+        _ => None,
+    };
+    let format = match h.params.get(1) {
+        Some(Parameter::Literal(serde_json::Value::String(format))) => Some(format.as_str()),
+        None => Some(DEFAULT_DATE_FORMAT),
+        Some(_) => None,
+    };
+    if name == "date"
+        && let (Some(names), Some(format)) = (&language, format)
+        && let Some(why) = names.format_problem(format)
+    {
+        out.push(ArgumentProblem {
+            kind: ArgumentKind::DateFormat,
+            message: format!("the date format `{format}` cannot be written: {why}"),
+            help: "write the date's parts: `%A %-d %B %Y` for the names, `%H:%M` for a time"
+                .to_owned(),
             position,
         });
     }
@@ -176,12 +242,38 @@ fn helper_arguments(
         && let Err(why) = dates::check_format(format)
     {
         out.push(ArgumentProblem {
-            date_format: true,
+            kind: ArgumentKind::DateFormat,
             message: format!("the date format `{format}` cannot be written: {why}"),
             help: "a strftime format, such as `%A %-d %B` (Thursday 3 December) or `%d/%m/%Y`; `%Q`, `%Z` and `%z` (a time zone) cannot be written, as the dates of a patient file have none".to_owned(),
             position,
         });
     }
+}
+
+/// A `locale=` value read without a row: a literal tag whose language CLDR has. `Err` holds
+/// the message and the help.
+fn locale_argument(value: &Parameter) -> Result<std::sync::Arc<Names>, (String, String)> {
+    let Parameter::Literal(serde_json::Value::String(tag)) = value else {
+        return Err((
+            "`locale=` must be a language tag written in quotes, such as `locale=\"ha\"`, not a column".to_owned(),
+            "a column of languages per patient is not read yet: write the tag, such as `locale=\"yo\"`".to_owned(),
+        ));
+    };
+    names::for_tag(tag).map_err(|e| {
+        let near = names::suggestions(tag);
+        let help = if near.is_empty() {
+            "a language tag CLDR has, such as `ha`, `yo`, `ig`, `sw`, `am`, `zu`, `rw`, `pcm` or `en`; a language CLDR lacks has no fallback yet".to_owned()
+        } else {
+            format!(
+                "did you mean {}? A language CLDR lacks has no fallback yet",
+                near.iter()
+                    .map(|t| format!("`locale=\"{t}\"`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        };
+        (e.to_string(), help)
+    })
 }
 
 fn is_helper(name: &str) -> bool {
@@ -291,7 +383,7 @@ pub fn registry(rules: &Arc<DateRules>) -> Handlebars<'static> {
 /// How many arguments each helper takes: the least and the most.
 pub fn arity(helper: &str) -> Option<(usize, usize)> {
     match helper {
-        "upper" | "lower" | "title" | "trim" | "mask" => Some((1, 1)),
+        "upper" | "lower" | "title" | "trim" | "mask" | "number" => Some((1, 1)),
         "default" => Some((2, 2)),
         "date" => Some((1, 2)),
         _ => None,
@@ -301,12 +393,13 @@ pub fn arity(helper: &str) -> Option<(usize, usize)> {
 /// Applies one of this tool's helpers to text arguments. Shared by the handlebars helpers and
 /// the fast renderer ([`crate::render`]), so both give the same result. `column` is the
 /// column of the first argument, when it is one (a date column may be declared
-/// `excel_serial`, and the reasons name it).
+/// `excel_serial`, and the reasons name it). `language` is the `locale=` given, if any.
 pub fn apply(
     helper: &str,
     args: &[&str],
     rules: &DateRules,
     column: Option<&str>,
+    language: Option<&Names>,
 ) -> Result<String, String> {
     let arg = |i: usize| {
         args.get(i).copied().ok_or_else(|| {
@@ -336,7 +429,23 @@ pub fn apply(
             let format = args.get(1).copied().unwrap_or(DEFAULT_DATE_FORMAT);
             let moment = rules.read(raw, column)?;
             let what = column.map_or_else(|| "the date".to_owned(), |c| format!("`{c}`"));
-            dates::format(format, moment, &what)?
+            match language {
+                Some(names) => dates::format(&names.localise(format, moment.date)?, moment, &what)?,
+                None => dates::format(format, moment, &what)?,
+            }
+        }
+        "number" => {
+            let raw = arg(0)?;
+            let what = column.map_or_else(|| "the number".to_owned(), |c| format!("`{c}`"));
+            let english;
+            let names = match language {
+                Some(names) => names,
+                None => {
+                    english = names::for_tag("en").map_err(|e| e.to_string())?;
+                    &english
+                }
+            };
+            names.number(raw).map_err(|why| format!("{what} {why}"))?
         }
         other => return Err(format!("`{other}` is not a helper")),
     })
@@ -387,14 +496,23 @@ impl HelperDef for Shared {
                 }
             }
         }
+        let language = match h.hash_get(LOCALE) {
+            Some(v) if takes_locale(self.name) => {
+                let tag = v.value().as_str().ok_or_else(|| {
+                    RenderErrorReason::Other("`locale=` is not a language tag".to_owned())
+                })?;
+                Some(names::for_tag(tag).map_err(|e| RenderErrorReason::Other(e.to_string()))?)
+            }
+            _ => None,
+        };
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let column = h
             .params()
             .first()
             .and_then(|p| p.relative_path())
             .map(|c| c.trim_start_matches('[').trim_end_matches(']'));
-        let text =
-            apply(self.name, &refs, &self.rules, column).map_err(RenderErrorReason::Other)?;
+        let text = apply(self.name, &refs, &self.rules, column, language.as_deref())
+            .map_err(RenderErrorReason::Other)?;
         out.write(&text)?;
         Ok(())
     }
@@ -481,15 +599,46 @@ mod tests {
         assert!(problems("{{date d '%A %-d %B'}} {{upper x}} {{default c 'here'}}").is_empty());
         let p = problems("Hello\n  {{date d '%A %Q'}}");
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].date_format && p[0].message.contains("%A %Q"), "{p:?}");
+        assert!(
+            p[0].kind == ArgumentKind::DateFormat && p[0].message.contains("%A %Q"),
+            "{p:?}"
+        );
         assert_eq!(p[0].position, Some((2, 3)));
         let p = problems("{{upper}} {{default c}} {{title a b}} {{date d '%d' 'x'}}");
         assert_eq!(p.len(), 4, "{p:?}");
-        assert!(p.iter().all(|p| !p.date_format));
+        assert!(p.iter().all(|p| p.kind == ArgumentKind::Count));
         let p = problems("{{#if a}}{{lower (upper a b)}}{{else}}{{mask a format='x'}}{{/if}}");
         assert_eq!(p.len(), 2, "nested and in blocks: {p:?}");
         // A format from a column cannot be checked without a row, and is left to the plan.
         assert!(problems("{{date d f}}").is_empty());
+    }
+
+    #[test]
+    fn locales_are_checked_without_a_row() {
+        let kinds = |t: &str| {
+            check_arguments(t)
+                .into_iter()
+                .map(|p| p.kind)
+                .collect::<Vec<_>>()
+        };
+        assert!(kinds("{{date d '%A %-d %B' locale=\"ha\"}} {{number n locale='rw'}}").is_empty());
+        assert!(kinds("{{date d '%c' locale='en-GB'}} {{number n}}").is_empty());
+        assert_eq!(kinds("{{date d locale='tw'}}"), [ArgumentKind::Locale]);
+        assert_eq!(kinds("{{number n locale=lang}}"), [ArgumentKind::Locale]);
+        assert_eq!(
+            kinds("{{date d '%c' locale='ha'}}"),
+            [ArgumentKind::DateFormat]
+        );
+        assert_eq!(
+            kinds("{{date d '%^A' locale='yo'}}"),
+            [ArgumentKind::DateFormat]
+        );
+        assert_eq!(kinds("{{number n lang='ha'}}"), [ArgumentKind::Count]);
+        assert_eq!(kinds("{{upper n locale='ha'}}"), [ArgumentKind::Count]);
+        assert_eq!(kinds("{{number n m}}"), [ArgumentKind::Count]);
+        let p = check_arguments("{{date d locale='hau'}}");
+        assert!(p[0].message.contains("`hau`"), "{p:?}");
+        assert!(p[0].help.contains("locale=\"ha\""), "{p:?}");
     }
 
     #[test]
@@ -501,13 +650,20 @@ mod tests {
     #[test]
     fn helpers_render() {
         let hb = registry(&Arc::new(DateRules::strict_today()));
-        let data = json!({"n": "ADA o'brien", "d": "2026-12-03", "p": "+2348031234567", "e": ""});
+        let data = json!({"n": "ADA o'brien", "d": "2026-12-03", "p": "+2348031234567", "e": "", "f": "2027-01-15"});
         let r = |t: &str| hb.render_template(t, &data).unwrap();
         assert_eq!(r("{{title n}}"), "Ada O'brien");
         assert_eq!(r("{{upper n}}"), "ADA O'BRIEN");
         assert_eq!(r("{{date d '%d %B %Y'}}"), "03 December 2026");
         assert_eq!(r("{{mask p}}"), "**********4567");
         assert_eq!(r("{{default e 'your clinic'}}"), "your clinic");
+        assert_eq!(
+            r("{{date f '%A %-d %B' locale='ha'}}"),
+            "Jummaʼa 15 Janairu"
+        );
+        assert_eq!(r("{{number 1234.5 locale='rw'}}"), "1.234,5");
+        assert!(hb.render_template("{{number n}}", &data).is_err());
+        assert!(hb.render_template("{{date d locale='tw'}}", &data).is_err());
         assert!(hb.render_template("{{missing}}", &data).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::load::diagnostic::{Code, Diagnostic};
 use crate::load::document::Document;
 use crate::load::yaml::{Pos, Span};
+use crate::render::template::ArgumentKind;
 
 /// Reports the argument problems of the template `name` (at `pointer`, written in `text`).
 pub(super) fn check_helper_arguments(
@@ -18,10 +19,10 @@ pub(super) fn check_helper_arguments(
     out: &mut Vec<Diagnostic>,
 ) {
     for p in crate::render::template::check_arguments(template) {
-        let code = if p.date_format {
-            Code::TemplateDateFormat
-        } else {
-            Code::TemplateHelperArguments
+        let code = match p.kind {
+            ArgumentKind::DateFormat => Code::TemplateDateFormat,
+            ArgumentKind::Locale => Code::UnknownLocale,
+            ArgumentKind::Count => Code::TemplateHelperArguments,
         };
         let span = doc.span(pointer);
         let at = p
