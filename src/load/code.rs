@@ -53,6 +53,8 @@ pub enum Code {
     SourceNoSheet,
     SourceOptionMismatch,
     SourceMissingColumn,
+    /// `list_columns` names a column twice, the phone column, or more than 20.
+    ListColumnInvalid,
     SourceOutside,
     SourceNotAFile,
     SourceTooLarge,
@@ -84,7 +86,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 75] = [
+    pub const ALL: [Code; 76] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -132,6 +134,7 @@ impl Code {
         Code::SourceNoSheet,
         Code::SourceOptionMismatch,
         Code::SourceMissingColumn,
+        Code::ListColumnInvalid,
         Code::SourceOutside,
         Code::SourceNotAFile,
         Code::SourceTooLarge,
@@ -212,6 +215,7 @@ impl Code {
             Code::SourceNoSheet => "source-no-sheet",
             Code::SourceOptionMismatch => "source-option-mismatch",
             Code::SourceMissingColumn => "source-missing-column",
+            Code::ListColumnInvalid => "list-column-invalid",
             Code::SourceOutside => "source-outside",
             Code::SourceNotAFile => "source-not-a-file",
             Code::SourceTooLarge => "source-too-large",
