@@ -88,6 +88,7 @@ fn runner(url: &str, campaign: &str, batch: usize) -> (u64, u64) {
                 phone,
                 source: "bench.csv",
                 row: 0,
+                list_values: &outreach::ledger::NO_LIST_VALUES,
             })
             .collect();
         let recorded = ledger

@@ -116,6 +116,7 @@ pub(super) async fn write_ahead(
                     phone: &d.planned.call.phone,
                     source: &d.planned.source_label,
                     row: d.planned.call.row,
+                    list_values: &d.planned.call.list_values,
                 })
                 .collect();
             let recorded = l.begin(&s.run_id, &s.target_id, &s.campaign.name, &s.round, &new)?;

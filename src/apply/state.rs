@@ -154,6 +154,7 @@ pub(super) mod test_calls {
                 phone: "+2348031234567".to_owned(),
                 source: 0,
                 row: 2,
+                list_values: crate::ledger::ListValues::default(),
                 rendered: Rendered {
                     variables: BTreeMap::new(),
                     tags: BTreeMap::new(),

@@ -625,6 +625,7 @@ mod tests {
             message: None,
             source: None,
             row: None,
+            list_values: crate::ledger::ListValues::default(),
             created_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,
             run_id: "r".into(),

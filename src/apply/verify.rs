@@ -243,6 +243,9 @@ impl Compare<'_> {
         {
             return Some(format!("{tags}.{name}: not the tag the campaign makes"));
         }
+        if s.list_values != now.list_values {
+            return Some("list_values: not the values of its row's `list_columns`".to_owned());
+        }
         if saved.timezone != timezone {
             return Some(format!(
                 "its batch's timezone is {}, the campaign places it in {timezone}",

@@ -128,6 +128,14 @@ pub struct Campaign {
     #[schemars(example = example_tags())]
     pub tags: BTreeMap<String, String>,
 
+    /// Columns of the patient sources kept with each call in the ledger, in this order, for
+    /// `report --list` and `report --by`: `[clinic, ward]`. Each must be a column of every
+    /// source with a header; at most 20, no duplicates, not a source's phone column (the
+    /// number is listed on its own, masked). `purge` removes them with the other patient data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), example = &["clinic", "ward"])]
+    pub list_columns: Vec<String>,
+
     /// Opt-out lists: anyone whose number appears here is never called.
     #[serde(default)]
     pub exclude: Vec<ExclusionSource>,

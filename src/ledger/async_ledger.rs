@@ -269,6 +269,7 @@ mod tests {
                         phone: "+2348031234567",
                         source: "p.csv",
                         row: 2,
+                        list_values: &crate::ledger::NO_LIST_VALUES,
                     };
                     l.begin(&run, "mock", "c", "r", &[call])
                 })

@@ -22,6 +22,7 @@ use jiff::Timestamp;
 mod async_ledger;
 mod callbacks;
 mod files;
+mod list_values;
 mod location;
 mod mark;
 mod model;
@@ -32,6 +33,7 @@ mod workflows;
 
 pub use async_ledger::AsyncLedger;
 pub use callbacks::{CallOutcome, CallbackOutcomes, KEPT_MAX, Recorded};
+pub use list_values::{BadListValues, ListValues, NO_LIST_VALUES};
 pub use location::{Location, LocationError};
 pub use model::{
     Attempt, BadTime, CallState, KeyHistory, LedgerError, NewCall, OpenWork, RunStatus, Runner,

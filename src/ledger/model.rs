@@ -262,6 +262,8 @@ pub struct NewCall<'a> {
     pub phone: &'a str,
     pub source: &'a str,
     pub row: u64,
+    /// The row's values of the campaign's `list_columns` (SQLite 8, Postgres 6).
+    pub list_values: &'a super::ListValues,
 }
 
 /// The history of one key under a target.
@@ -295,6 +297,9 @@ pub struct Attempt {
     pub message: Option<String>,
     pub source: Option<String>,
     pub row: Option<u64>,
+    /// The row's values of the campaign's `list_columns`, as written at write-ahead; none
+    /// once purged, and for calls recorded before they were kept.
+    pub list_values: super::ListValues,
     pub created_at: Timestamp,
     /// Also the token [`super::Ledger::resolve`] checks the row against: written back as the
     /// text it was read from (`Timestamp`'s Display round-trips what it wrote).

@@ -12,19 +12,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::callbacks::SqliteCallbacks;
 use super::targets::{self, TargetsRewritten};
 use super::workflows::SqliteWorkflows;
 use super::{
-    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
-    StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
+    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, ListValues, NewCall,
+    Runner, StoredSeconds, StoredTime, UnknownState, files, hostname, mark, now,
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -93,6 +93,11 @@ const MIGRATION_7: &str = "CREATE TABLE workflow_bindings (
     );
     CREATE INDEX workflow_pushes_by_campaign ON workflow_pushes(target, campaign);
     PRAGMA user_version = 7;";
+
+/// Version 8: the values of the campaign's `list_columns` kept with each call, as the text
+/// of a JSON object (issue 19: see `list_values.rs`); purged with the number.
+const MIGRATION_8: &str = "ALTER TABLE calls ADD COLUMN list_values TEXT;
+    PRAGMA user_version = 8;";
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
@@ -192,11 +197,13 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         created_at: r.get::<_, StoredTime>(13)?.0,
         updated_at: r.get::<_, StoredTime>(14)?.0,
         run_id: r.get(15)?,
+        list_values: ListValues::from_stored(r.get::<_, Option<String>>(16)?.as_deref())
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(16, Type::Text, Box::new(e)))?,
     })
 }
 
 /// The columns [`row_to_attempt`] reads.
-const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
+const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values";
 
 /// The stored targets' rewrite (see `targets.rs`) inside a SQLite transaction: the targets
 /// of `calls` and `runs` (the other tables hold none).
@@ -506,13 +513,13 @@ impl Sqlite {
             rewritten = Some(targets::rewrite(&mut SqliteRewrite(&tx)).map_err(&sql)?);
             tx.execute_batch("PRAGMA user_version = 5;").map_err(&sql)?;
         }
-        if version < 6 && upto >= 6 {
-            // Outcomes from the service's callbacks (issue 17): see `callbacks/`.
-            tx.execute_batch(MIGRATION_6).map_err(&sql)?;
-        }
-        if version < 7 && upto >= 7 {
-            // Declared workflows bound to the service's (issue 18): see `workflows/`.
-            tx.execute_batch(MIGRATION_7).map_err(&sql)?;
+        // Outcomes from the service's callbacks (issue 17: see `callbacks/`); declared
+        // workflows bound to the service's (issue 18: `workflows/`); the list columns kept
+        // with each call (issue 19: `list_values.rs`).
+        for (v, migration) in [(6, MIGRATION_6), (7, MIGRATION_7), (8, MIGRATION_8)] {
+            if version < v && upto >= v {
+                tx.execute_batch(migration).map_err(&sql)?;
+            }
         }
         tx.commit().map_err(&sql)?;
         if rewritten.is_some() {
@@ -750,24 +757,36 @@ impl Sqlite {
         write_deferred(&tx, deferred).map_err(&sql)?;
         let mut recorded = Vec::with_capacity(calls.len());
         {
+            // Calls without list values (a campaign without `list_columns`) are written as
+            // a build before version 8 wrote them, leaving the column NULL: the upgrade tests
+            // make older ledgers through this statement.
+            let with_lists = calls.iter().any(|c| !c.list_values.is_empty());
             let mut stmt = tx
-                .prepare_cached(
+                .prepare_cached(if with_lists {
+                    "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10, ?11)
+                     ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10, list_values = ?11
+                     WHERE calls.state = 'not_sent'"
+                } else {
                     "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10)
                      ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10
-                     WHERE calls.state = 'not_sent'",
-                )
+                     WHERE calls.state = 'not_sent'"
+                })
                 .map_err(&sql)?;
             for (i, c) in calls.iter().enumerate() {
                 let row = i64::try_from(c.row).unwrap_or(i64::MAX);
                 // One row changed: inserted, or a `not_sent` attempt taken up again. None:
                 // recorded already. (Cheaper than RETURNING, which SQLite materialises.)
-                let changed = stmt
-                    .execute(params![
-                        target, campaign, round, c.key, c.attempt, c.phone, c.source, row, run_id,
-                        t
-                    ])
-                    .map_err(&sql)?;
+                let list = c.list_values.to_stored();
+                let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+                    &target, &campaign, &round, &c.key, &c.attempt, &c.phone, &c.source, &row,
+                    &run_id, &t,
+                ];
+                if with_lists {
+                    values.push(&list);
+                }
+                let changed = stmt.execute(&*values).map_err(&sql)?;
                 if changed > 0 {
                     recorded.push(i);
                 }
@@ -1083,7 +1102,7 @@ impl Sqlite {
         let n = self
             .conn
             .execute(
-                "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
+                "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL, list_values = NULL
                  WHERE updated_at < ?1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
                 params![before.to_string()],
             )
@@ -1124,6 +1143,7 @@ mod tests {
             phone: "+2348031234567",
             source: "p.csv",
             row: 2,
+            list_values: &crate::ledger::NO_LIST_VALUES,
         }
     }
 
@@ -1531,7 +1551,7 @@ mod tests {
         }
         assert_eq!(user_version(&path), 5);
         let mut l = Ledger::open(&path).unwrap();
-        assert_eq!((user_version(&path), SCHEMA_VERSION), (7, 7));
+        assert_eq!((user_version(&path), SCHEMA_VERSION), (8, 8));
         let conn = Connection::open(&path).unwrap();
         let replies: String = conn
             .query_row(
@@ -1549,6 +1569,98 @@ mod tests {
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Answered
         );
+    }
+
+    fn clinic_and_ward() -> ListValues {
+        let columns = ["clinic".to_owned(), "ward".to_owned()];
+        ListValues::from_row(&columns, |c| Some(format!("{c} 1")))
+    }
+
+    // Issue 19: a version 7 ledger (no list values) keeps its calls, which read as having
+    // none, and takes calls with their list values, read back in the campaign's order.
+    #[test]
+    fn a_version_7_ledger_is_upgraded_and_keeps_list_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let old = Sqlite::connect(&path, 7).unwrap();
+            old.conn
+                .execute_batch(
+                    "INSERT INTO runs (id, target, campaign, round, started_at, status)
+                        VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+                     INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
+                        VALUES ('mock', 'c', 'r', 'k0', 1, '+2348031234560', 'p.csv', 2, 'answered', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z');",
+                )
+                .unwrap();
+        }
+        assert_eq!(user_version(&path), 7);
+        let mut l = Ledger::open(&path).unwrap();
+        assert_eq!(user_version(&path), 8);
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        let values = clinic_and_ward();
+        let with_values = NewCall {
+            list_values: &values,
+            ..call("k1")
+        };
+        l.begin(&run, "mock", "c", "r", &[with_values]).unwrap();
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        assert_eq!(a.len(), 2);
+        let old = a.iter().find(|a| a.key == "k0").unwrap();
+        assert_eq!(
+            (old.state, old.list_values.is_empty()),
+            (CallState::Answered, true)
+        );
+        let new = a.iter().find(|a| a.key == "k1").unwrap();
+        assert_eq!(new.list_values, values);
+        assert_eq!(
+            new.list_values.iter().collect::<Vec<_>>(),
+            [("clinic", "clinic 1"), ("ward", "ward 1")]
+        );
+    }
+
+    // Issue 19: purge removes the list values with the number, in the file too.
+    #[test]
+    fn purge_removes_the_list_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut l = Ledger::open(&path).unwrap();
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        let values = clinic_and_ward();
+        let calls = [
+            NewCall {
+                list_values: &values,
+                ..call("k1")
+            },
+            NewCall {
+                list_values: &values,
+                ..call("k2")
+            },
+        ];
+        l.begin(&run, "mock", "c", "r", &calls).unwrap();
+        l.outcome("mock", "k1", 1, CallState::NoAnswer, None, None, None, None)
+            .unwrap();
+        assert_eq!(l.purge("9999-01-01T00:00:00Z".parse().unwrap()).unwrap(), 1);
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        let k1 = a.iter().find(|a| a.key == "k1").unwrap();
+        assert_eq!(
+            (k1.phone.as_deref(), k1.list_values.is_empty()),
+            (None, true)
+        );
+        // A call still sending keeps its number and values until its outcome is known.
+        let k2 = a.iter().find(|a| a.key == "k2").unwrap();
+        assert_eq!(k2.list_values, values);
+        drop(l);
+        let stored: Option<String> = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT list_values FROM calls WHERE key = 'k1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(stored, None);
     }
 
     #[test]

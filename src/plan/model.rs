@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::campaign::Campaign;
+use crate::ledger::ListValues;
 use crate::patients::source::SourceError;
 use crate::plan::skip::SkipReason;
 use crate::render::Rendered;
@@ -67,6 +68,9 @@ pub struct Call {
     /// The row in the source (see [`crate::patients::source::Row::number`]).
     pub row: u64,
     pub rendered: Rendered,
+    /// The row's values of the campaign's `list_columns`, in their order: kept in the
+    /// ledger with the call, never sent.
+    pub list_values: ListValues,
 }
 
 /// A row that is not called, and why.

@@ -8,6 +8,7 @@ use std::io;
 use phonenumber::country::Id;
 
 use crate::campaign::{Campaign, PatientSource};
+use crate::ledger::ListValues;
 use crate::patients::source::{Row, RowError};
 use crate::plan::dedupe::{Dedupe, Duplicate};
 use crate::plan::model::{Call, Sink, Skip, Summary, call_key};
@@ -32,6 +33,8 @@ pub(super) struct SourceRows<'a> {
     pub(super) timezone: String,
     phone_idx: Option<usize>,
     dedupe_idx: Option<usize>,
+    /// Where each of the campaign's `list_columns` is in the header, in their order.
+    list_idx: Vec<Option<usize>>,
     country: Option<Id>,
     allowed: Vec<Id>,
     bound: Bound<'a>,
@@ -43,6 +46,18 @@ pub(super) struct SourceRows<'a> {
 }
 
 impl<'a> SourceRows<'a> {
+    /// The row's values of the campaign's `list_columns`, in their order.
+    fn list_values(&self, row: &Row) -> ListValues {
+        let mut at = self.list_idx.iter();
+        ListValues::from_row(&self.campaign.list_columns, |_| {
+            at.next()
+                .copied()
+                .flatten()
+                .and_then(|i| row.cells.get(i))
+                .map(ToOwned::to_owned)
+        })
+    }
+
     pub(super) fn new(
         campaign: &'a Campaign,
         index: usize,
@@ -63,6 +78,11 @@ impl<'a> SourceRows<'a> {
                 .unwrap_or_else(|| campaign.schedule.timezone.clone()),
             phone_idx,
             dedupe_idx,
+            list_idx: campaign
+                .list_columns
+                .iter()
+                .map(|c| header.iter().position(|h| h == c))
+                .collect(),
             country: source
                 .default_country
                 .as_deref()
@@ -266,6 +286,7 @@ impl<'a> Planner<'a> {
             source: si,
             row: row.number,
             rendered: values,
+            list_values: src.list_values(&row),
         });
         self.summary.calls += 1;
         if self.batch.len() == self.batch_size {

@@ -69,6 +69,10 @@ impl Settings {
             dates,
             allow_empty,
             opt_out_replies,
+            // Not compared: the columns kept in the ledger change nothing a patient hears or
+            // who is called. A saved plan records each call's values (`list_values`), and
+            // apply checks them against the row, so what is stored is the row's either way.
+            list_columns: _,
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());

@@ -234,6 +234,7 @@ struct Partial {
     defaults: BTreeMap<String, String>,
     tags: BTreeMap<String, String>,
     allow_empty: Vec<String>,
+    list_columns: Vec<String>,
     dedupe: String,
     filter: Option<String>,
     round: Option<String>,
@@ -258,6 +259,7 @@ impl Partial {
             defaults: section(&pruned, "defaults").unwrap_or_default(),
             tags: section(&pruned, "tags").unwrap_or_default(),
             allow_empty: section(&pruned, "allow_empty").unwrap_or_default(),
+            list_columns: section(&pruned, "list_columns").unwrap_or_default(),
             dedupe: section(&pruned, "dedupe").unwrap_or_else(|| "phone".to_owned()),
             filter: section(&pruned, "where"),
             round: section(&pruned, "round"),
@@ -437,6 +439,8 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         everywhere.extend(templates::check_round(round, &c.defaults, doc, &mut out));
     }
 
+    check_list_columns(c, doc, &mut out);
+
     // Sources: exactly one of file/inline, the file exists, its columns cover what is used.
     for (i, s) in &c.patients {
         let pointer = format!("/patients/{i}");
@@ -452,6 +456,12 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         );
         // A filter reads cells, never `defaults`.
         needed.extend(everywhere.iter().cloned());
+        needed.extend(
+            c.list_columns
+                .iter()
+                .enumerate()
+                .map(|(j, col)| (format!("/list_columns/{j}"), col.clone())),
+        );
         if let Some(f) = &s.filter {
             let at = format!("{pointer}/where");
             let own = filters::check(f, &at, doc, source, &mut out);
@@ -861,6 +871,50 @@ fn suspect_diagnostic(
 /// Blank values a call would carry: a default that is empty, and an inline patient's empty
 /// value for a column a template reads (refused even where a default would stand in: a blank
 /// written for one patient is more likely a slip than a wish for the default).
+/// `list_columns`: at most [`crate::ledger::ListValues::MAX_COLUMNS`], each once, and not a
+/// source's phone column. The phone column is refused: the number is listed on its own and
+/// masked unless `--unmask`; a copy in the list's columns would print it in clear.
+fn check_list_columns(c: &Partial, doc: &Document, out: &mut Vec<Diagnostic>) {
+    let max = crate::ledger::ListValues::MAX_COLUMNS;
+    if c.list_columns.len() > max {
+        out.push(
+            Diagnostic::error(
+                Code::ListColumnInvalid,
+                format!(
+                    "`list_columns` names {} columns; at most {max} are kept with each call",
+                    c.list_columns.len()
+                ),
+            )
+            .at("/list_columns".to_owned(), doc.span("/list_columns"))
+            .help("keep the columns a follow-up list or a breakdown needs"),
+        );
+    }
+    for (j, col) in c.list_columns.iter().enumerate() {
+        let pointer = format!("/list_columns/{j}");
+        let problem = if c.list_columns[..j].contains(col) {
+            Some(format!("`list_columns` names `{col}` twice"))
+        } else if c.patients.iter().any(|(_, s)| &s.phone_column == col) {
+            Some(format!(
+                "`list_columns` names `{col}`, the phone column: the number is listed on its own, masked unless `--unmask`"
+            ))
+        } else if col.chars().count() > crate::ledger::ListValues::MAX_CHARS {
+            Some(format!(
+                "`list_columns` names a column longer than {} characters",
+                crate::ledger::ListValues::MAX_CHARS
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            out.push(
+                Diagnostic::error(Code::ListColumnInvalid, message)
+                    .at(pointer.clone(), doc.span(&pointer))
+                    .help("remove it from `list_columns`"),
+            );
+        }
+    }
+}
+
 fn check_empty_values(
     c: &Partial,
     used: &[(String, String)],

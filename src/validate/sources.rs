@@ -494,6 +494,8 @@ pub(super) fn source_label(pointer: &str) -> String {
 pub(super) fn purpose(pointer: &str) -> String {
     if pointer.ends_with("/phone_column") {
         "should hold the phone numbers".to_owned()
+    } else if pointer.starts_with("/list_columns/") {
+        "`list_columns` names".to_owned()
     } else if pointer == "/dedupe" {
         "`dedupe` names".to_owned()
     } else if pointer.ends_with("/where") {

@@ -239,6 +239,7 @@ impl Model<'_> {
                 phone: "+2348031234567",
                 source: "patients.csv",
                 row: 2,
+                list_values: &crate::ledger::NO_LIST_VALUES,
             })
             .collect();
         let recorded = r

@@ -6,7 +6,7 @@ use crate::ledger::targets::{self, TargetsRewritten};
 use crate::settings::target::{budget_scope, split_budget_scope};
 
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 5;
+pub const PG_SCHEMA_VERSION: i32 = 6;
 
 /// Version 4 (issue 17): see `ledger/callbacks/`.
 const MIGRATION_4: &str =
@@ -61,6 +61,11 @@ const MIGRATION_5: &str = "CREATE TABLE workflow_bindings (
     );
     CREATE INDEX workflow_pushes_by_campaign ON workflow_pushes (target, campaign);
     UPDATE outreach_schema SET version = 5 WHERE id = 1;";
+
+/// Version 6 (issue 19): the values of the campaign's `list_columns` kept with each call, as
+/// the text of a JSON object (not `jsonb`, which would reorder them; see `list_values.rs`).
+const MIGRATION_6: &str = "ALTER TABLE calls ADD COLUMN list_values TEXT;
+    UPDATE outreach_schema SET version = 6 WHERE id = 1;";
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
@@ -192,15 +197,15 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Migrated, postgres
         tx.execute("UPDATE outreach_schema SET version = 3 WHERE id = 1", &[])?;
         rewritten = Some(done);
     }
-    if version < 4 && upto >= 4 {
-        // Outcomes from the service's callbacks (issue 17): see `ledger/callbacks/`. The
-        // receiver finds a callback's calls by batch id; each batch's stats; the callbacks
-        // kept until their batch is known (or refused, for inspection); the numbers whose
-        // reply opted them out, and the replies each campaign counts as one.
-        tx.batch_execute(MIGRATION_4)?;
-    }
-    if version < 5 && upto >= 5 {
-        tx.batch_execute(MIGRATION_5)?;
+    // Outcomes from the service's callbacks (issue 17, see `ledger/callbacks/`: the receiver
+    // finds a callback's calls by batch id; each batch's stats; the callbacks kept until
+    // their batch is known, or refused, for inspection; the numbers whose reply opted them
+    // out, and the replies each campaign counts as one); declared workflows' bindings
+    // (issue 18); the list columns' values (issue 19).
+    for (v, migration) in [(4, MIGRATION_4), (5, MIGRATION_5), (6, MIGRATION_6)] {
+        if version < v && upto >= v {
+            tx.batch_execute(migration)?;
+        }
     }
     tx.commit()?;
     Ok(Migrated {

@@ -12,8 +12,8 @@ use postgres::types::{FromSql, Type};
 use super::callbacks::PgCallbacks;
 use super::workflows::PgWorkflows;
 use super::{
-    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, NewCall, Runner,
-    StoredSeconds, StoredTime, UnknownState, hostname, now,
+    Attempt, BadTime, CallState, CountRow, Deferred, KeyHistory, LedgerError, ListValues, NewCall,
+    Runner, StoredSeconds, StoredTime, UnknownState, hostname, now,
 };
 
 mod connection;
@@ -98,6 +98,10 @@ parsed_column!(CallState, &str, |text: &str| CallState::parse(text)
     .ok_or_else(|| UnknownState(text.to_owned())));
 // A timestamp column: RFC 3339 text.
 parsed_column!(StoredTime, &str, StoredTime::parse);
+// The list columns' values: a JSON object's text, bounded (see `list_values.rs`).
+parsed_column!(ListValues, &str, |text: &str| ListValues::from_stored(
+    Some(text)
+));
 // A length of time column (or one the database computes): seconds.
 parsed_column!(StoredSeconds, f64, StoredSeconds::new);
 
@@ -193,11 +197,12 @@ fn row_to_attempt(r: &postgres::Row) -> Result<Attempt, postgres::Error> {
         created_at: r.try_get::<_, StoredTime>(13)?.0,
         updated_at: r.try_get::<_, StoredTime>(14)?.0,
         run_id: r.get(15),
+        list_values: r.try_get::<_, Option<ListValues>>(16)?.unwrap_or_default(),
     })
 }
 
 /// The columns [`row_to_attempt`] reads.
-const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id";
+const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values";
 
 impl Postgres {
     /// Connects to the database and applies the migrations.
@@ -500,6 +505,7 @@ impl Postgres {
             .iter()
             .map(|c| i64::try_from(c.row).unwrap_or(i64::MAX))
             .collect();
+        let lists: Vec<Option<String>> = calls.iter().map(|c| c.list_values.to_stored()).collect();
         let recorded = self.run(move |c| {
             let mut tx = c.transaction()?;
             if !pg_live(&mut tx, &run)? {
@@ -509,16 +515,16 @@ impl Postgres {
             // Only calls whose claim this run holds (its lease, by the database's clock): a
             // claim another runner took over when this one's ran out is theirs to record.
             let got = tx.query(
-                "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
-                 SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5
-                 FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[]) AS u(key, attempt, phone, source, row)
+                "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
+                 SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5, u.list_values
+                 FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[], $11::text[]) AS u(key, attempt, phone, source, row, list_values)
                  JOIN work w ON w.target = $1 AND w.key = u.key AND w.attempt = u.attempt
                    AND w.claimed_by = $4 AND w.lease_until >= now()
                  ORDER BY u.key, u.attempt
-                 ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+                 ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at, list_values = EXCLUDED.list_values
                  WHERE calls.state = 'not_sent'
                  RETURNING key, attempt",
-                &[&tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows],
+                &[&tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows, &lists],
             )?;
             // Done: the claimed calls recorded now, or by another runner before.
             tx.execute(
@@ -862,7 +868,7 @@ impl Postgres {
         let b = before.to_string();
         self.run(move |c| {
             let n = c.execute(
-                "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL
+                "UPDATE calls SET phone = NULL, source = NULL, row = NULL, reply = NULL, message = NULL, list_values = NULL
                  WHERE updated_at < $1 AND phone IS NOT NULL AND state NOT IN ('sending', 'accepted', 'in_doubt')",
                 &[&b],
             )?;
@@ -964,6 +970,7 @@ pub(crate) mod tests {
             phone: "+2348031234567",
             source: "p.csv",
             row: 2,
+            list_values: &crate::ledger::NO_LIST_VALUES,
         }
     }
 
@@ -1210,7 +1217,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!((version, super::PG_SCHEMA_VERSION), (5, 5));
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (6, 6));
         let replies: String = c
             .query_one(
                 "SELECT opt_out_replies FROM campaigns WHERE name = 'c'",
@@ -1227,6 +1234,73 @@ pub(crate) mod tests {
             l.history("mock", "c", "r").unwrap()["k1"].state,
             CallState::Answered
         );
+    }
+
+    fn clinic_and_ward() -> crate::ledger::ListValues {
+        let columns = ["clinic".to_owned(), "ward".to_owned()];
+        crate::ledger::ListValues::from_row(&columns, |c| Some(format!("{c} 1")))
+    }
+
+    // Issue 19: a version 5 ledger (no list values) keeps its calls, which read as having
+    // none, and takes calls with their list values, read back in the campaign's order; purge
+    // removes them with the number.
+    #[test]
+    fn a_version_5_ledger_is_upgraded_and_keeps_list_values_until_purged() {
+        let Some(db) = TestDb::create("upgrade_5") else {
+            return;
+        };
+        let mut c = migrated_to(&db, 5);
+        c.batch_execute(
+            "INSERT INTO runs (id, target, campaign, round, started_at, status)
+                VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+             INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
+                VALUES ('mock', 'c', 'r', 'k0', 1, '+2348031234560', 'p.csv', 2, 'answered', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z');",
+        )
+        .unwrap();
+        let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let version: i32 = c
+            .query_one("SELECT version FROM outreach_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (6, 6));
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        claimed(&l, &run, &["k1"]);
+        let values = clinic_and_ward();
+        let with_values = NewCall {
+            list_values: &values,
+            ..new_call("k1")
+        };
+        assert_eq!(
+            l.begin(&run, "mock", "c", "r", &[with_values]).unwrap(),
+            [0]
+        );
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        let old = a.iter().find(|a| a.key == "k0").unwrap();
+        assert_eq!(
+            (old.state, old.list_values.is_empty()),
+            (CallState::Answered, true)
+        );
+        let new = a.iter().find(|a| a.key == "k1").unwrap();
+        assert_eq!(
+            new.list_values.iter().collect::<Vec<_>>(),
+            [("clinic", "clinic 1"), ("ward", "ward 1")]
+        );
+        l.outcome("mock", "k1", 1, CallState::NoAnswer, None, None, None, None)
+            .unwrap();
+        assert_eq!(l.purge("9999-01-01T00:00:00Z".parse().unwrap()).unwrap(), 2);
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        let k1 = a.iter().find(|a| a.key == "k1").unwrap();
+        assert_eq!(
+            (k1.phone.as_deref(), k1.list_values.is_empty()),
+            (None, true)
+        );
+        let stored: Option<String> = c
+            .query_one("SELECT list_values FROM calls WHERE key = 'k1'", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(stored, None);
     }
 
     #[test]

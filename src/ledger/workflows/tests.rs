@@ -403,6 +403,7 @@ fn a_version_6_ledger_is_upgraded_and_binds_workflows() {
             phone: "+2348031234567",
             source: "p.csv",
             row: 2,
+            list_values: &crate::ledger::NO_LIST_VALUES,
         };
         old.begin("r1", TARGET, "measles", "r", &[call], &[])
             .unwrap();
@@ -418,7 +419,7 @@ fn a_version_6_ledger_is_upgraded_and_binds_workflows() {
     }
     assert_eq!(version(), 6);
     let l = Ledger::open(&path).unwrap();
-    assert_eq!((version(), crate::ledger::SCHEMA_VERSION), (7, 7));
+    assert_eq!((version(), crate::ledger::SCHEMA_VERSION), (8, 8));
     upgraded_keeps_calls_and_binds(&l);
 }
 
@@ -446,7 +447,7 @@ fn a_version_4_ledger_is_upgraded_and_binds_workflows() {
         .query_one("SELECT version FROM outreach_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (5, 5));
+    assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (6, 6));
     upgraded_keeps_calls_and_binds(&l);
 }
 

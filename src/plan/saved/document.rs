@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::Kind;
+use crate::ledger::ListValues;
 use crate::plan::model::{KEY_TAG, Skip, SourceInfo, Summary};
 pub(super) use crate::plan::settings::Settings;
 use crate::render::Rendered;
@@ -103,6 +104,19 @@ pub(super) struct SavedCall<'a, E> {
     pub(super) source: usize,
     pub(super) row: u64,
     pub(super) entry: E,
+    /// The row's values of the campaign's `list_columns`, in their order: what apply keeps in
+    /// the ledger, never sent. Absent without list columns (and in plans made before them).
+    #[serde(default, skip_serializing_if = "no_list_values")]
+    pub(super) list_values: Cow<'a, ListValues>,
+}
+
+/// Whether a call has no list values to write.
+#[expect(
+    clippy::ptr_arg,
+    reason = "serde's `skip_serializing_if` passes the field itself"
+)]
+fn no_list_values(values: &Cow<'_, ListValues>) -> bool {
+    values.is_empty()
 }
 
 /// A request entry as read back, taken apart into what a [`crate::plan::Call`] holds.

@@ -294,6 +294,7 @@ fn call_of<E: SavedEntry>(
         source: c.source,
         row: c.row,
         rendered,
+        list_values: c.list_values.into_owned(),
     })
 }
 
@@ -486,6 +487,12 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/plan")
             .join(fixture);
+        planned_at(&path)
+    }
+
+    /// The campaign at `path` planned into a saved plan, and what its sink was given.
+    fn planned_at(path: &Path) -> (Vec<u8>, Kept, Campaign) {
+        let path = path.to_path_buf();
         let campaign = crate::validate::check_file(&path).campaign.unwrap();
         let mut writer = JsonPlanWriter::new(Vec::new());
         let mut kept = Kept::default();
@@ -546,6 +553,43 @@ mod tests {
             assert_eq!(saved.skipped, kept.skips, "{fixture}");
             assert_eq!(saved.summary, kept.summary, "{fixture}");
         }
+    }
+
+    // Issue 19: each call's `list_columns` values are written in the saved plan (what apply
+    // stores from it), in the campaign's order, and read back; a plan without them (made
+    // before they were kept, or by a campaign without list columns) reads as having none.
+    #[test]
+    fn list_values_are_saved_with_each_call_and_read_back() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan");
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["patients.csv", "opt-outs.csv"] {
+            std::fs::copy(fixtures.join(file), dir.path().join(file)).unwrap();
+        }
+        let text = std::fs::read_to_string(fixtures.join("csv-robocall.yaml")).unwrap();
+        let path = dir.path().join("lists.yaml");
+        std::fs::write(
+            &path,
+            text.replace("schedule:", "list_columns: [clinic, patient_id]\nschedule:"),
+        )
+        .unwrap();
+        let (bytes, kept, _) = planned_at(&path);
+        let saved = parse("lists", &bytes).unwrap();
+        assert_eq!(saved.batches, kept.batches);
+        let first = &saved.batches[0].calls[0];
+        assert_eq!(
+            first.list_values.iter().collect::<Vec<_>>(),
+            [("clinic", "Yaba PHC"), ("patient_id", "P01")]
+        );
+        let doc: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            doc.pointer("/batches/0/calls/0/list_values"),
+            Some(&json!({"clinic": "Yaba PHC", "patient_id": "P01"}))
+        );
+        let (without, ..) = planned("csv-robocall.yaml");
+        let doc: Value = serde_json::from_slice(&without).unwrap();
+        assert_eq!(doc.pointer("/batches/0/calls/0/list_values"), None);
+        let saved = parse("plain", &without).unwrap();
+        assert!(saved.batches[0].calls[0].list_values.is_empty());
     }
 
     #[test]

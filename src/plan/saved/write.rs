@@ -64,6 +64,7 @@ impl Serialize for CallsOut<'_> {
                     kind: self.kind,
                     call,
                 },
+                list_values: Cow::Borrowed(&call.list_values),
             })?;
         }
         seq.end()
@@ -351,6 +352,7 @@ mod tests {
             source: 1,
             row: 7,
             rendered,
+            list_values: crate::ledger::ListValues::default(),
         };
         let mut clash = call.clone();
         clash
