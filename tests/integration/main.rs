@@ -17,6 +17,7 @@ mod hints;
 mod hostile_sources;
 mod hostile_text;
 mod init;
+mod languages;
 mod ledger_safety;
 mod links;
 mod loader_props;
