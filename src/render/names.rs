@@ -162,8 +162,11 @@ impl Names {
         if months_wide[0] == root_january() {
             return Err(NamesError::NotInCldr(shown_tag));
         }
-        let decimal = DecimalFormatter::try_new((&locale).into(), Default::default())
-            .map_err(|e| data(e.to_string()))?;
+        let decimal = DecimalFormatter::try_new(
+            (&locale).into(),
+            icu_decimal::options::DecimalFormatterOptions::default(),
+        )
+        .map_err(|e| data(e.to_string()))?;
         Ok(Names {
             english: locale.id.language.as_str() == "en",
             weekdays_wide: words(&locale, "EEEE", week()).map_err(data)?,

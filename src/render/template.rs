@@ -437,15 +437,12 @@ pub fn apply(
         "number" => {
             let raw = arg(0)?;
             let what = column.map_or_else(|| "the number".to_owned(), |c| format!("`{c}`"));
-            let english;
-            let names = match language {
-                Some(names) => names,
-                None => {
-                    english = names::for_tag("en").map_err(|e| e.to_string())?;
-                    &english
-                }
+            let written = if let Some(names) = language {
+                names.number(raw)
+            } else {
+                names::for_tag("en").map_err(|e| e.to_string())?.number(raw)
             };
-            names.number(raw).map_err(|why| format!("{what} {why}"))?
+            written.map_err(|why| format!("{what} {why}"))?
         }
         other => return Err(format!("`{other}` is not a helper")),
     })

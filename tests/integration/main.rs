@@ -18,6 +18,7 @@ mod hostile_sources;
 mod hostile_text;
 mod human_times;
 mod init;
+mod languages;
 mod ledger_safety;
 mod links;
 mod loader_props;
