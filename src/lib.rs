@@ -90,6 +90,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             format,
             out: file,
             unmask,
+            by,
             sync,
         } => {
             if let Some(s) = &sync {
@@ -103,6 +104,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     format,
                     file: file.as_deref(),
                     unmask,
+                    by: &by,
                 },
                 out,
             )

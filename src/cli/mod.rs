@@ -220,6 +220,12 @@ pub enum Command {
         /// Show phone numbers of pending and in-doubt calls.
         #[arg(long)]
         unmask: bool,
+        /// Also break the patients down by COLUMN, one of the campaign's `list_columns:`
+        /// (the value recorded with each call when it was placed: clinic, ward…), in every
+        /// format; patients whose call has none are counted as `(not recorded)`. May be
+        /// given several times.
+        #[arg(long, value_name = "COLUMN")]
+        by: Vec<String>,
         /// Look up the campaign's open calls on the server first, as `outreach sync` does:
         /// on --mock or --api-url, else the live API (never the ledger's guess).
         #[arg(long, conflicts_with = "target")]

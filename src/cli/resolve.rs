@@ -85,8 +85,9 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             format,
             out,
             unmask,
+            by,
             sync,
-        } => report(campaign, &target, format, out, unmask, sync)?,
+        } => report(campaign, &target, format, out, unmask, by, sync)?,
         Command::Sync {
             campaign,
             target,
@@ -309,6 +310,7 @@ fn report(
     format: crate::settings::formats::ReportFormat,
     out: Option<PathBuf>,
     unmask: bool,
+    by: Vec<String>,
     sync: bool,
 ) -> anyhow::Result<Config> {
     let campaign = campaign_file(campaign)?;
@@ -338,6 +340,7 @@ fn report(
         format,
         out,
         unmask,
+        by,
     })
 }
 

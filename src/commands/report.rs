@@ -22,6 +22,8 @@ pub struct ReportArgs<'a> {
     /// Write the report here instead of to standard output.
     pub file: Option<&'a Path>,
     pub unmask: bool,
+    /// `--by COLUMN`: columns of the campaign's `list_columns:`.
+    pub by: &'a [String],
 }
 
 /// Runs `outreach report`.
@@ -30,9 +32,11 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let c = checked
         .campaign
         .with_context(|| format!("{} is not a valid campaign", a.campaign.display()))?;
+    check_by(a.by, &c.list_columns)?;
     let ledger = super::open_existing(a.state)?;
     let shown = ShownTarget::pick(a.target, &ledger.counts(Some(&c.name))?);
-    let mut figures = crate::report::figures::Figures::compute(&ledger, &shown.id, &c, a.campaign)?;
+    let mut figures =
+        crate::report::figures::Figures::compute(&ledger, &shown.id, &c, a.campaign, a.by)?;
     figures.target_note = shown.note();
     if a.format != ReportFormat::Table
         && let Some(note) = &figures.target_note
@@ -59,4 +63,22 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         None => outcomes::write(&figures, a.format, a.unmask, out)?,
     }
     Ok(Outcome::Success)
+}
+
+/// Every `--by` column is one the campaign keeps with its calls (`list_columns:`): any other
+/// was never recorded, and a breakdown of it would be one group of `(not recorded)`.
+fn check_by(by: &[String], kept: &[String]) -> anyhow::Result<()> {
+    let Some(unknown) = by.iter().find(|c| !kept.contains(c)) else {
+        return Ok(());
+    };
+    let shown = crate::load::diagnostic::quoted(unknown);
+    if kept.is_empty() {
+        anyhow::bail!(
+            "--by {shown}: the campaign keeps no column with its calls; list the columns to break reports down by under `list_columns:` (`list_columns: [clinic]`), and calls placed from then on record them"
+        );
+    }
+    anyhow::bail!(
+        "--by {shown}: not one of the campaign's list_columns ({}); only those are recorded with each call",
+        kept.join(", ")
+    )
 }

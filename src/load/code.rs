@@ -87,7 +87,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 76] = [
+    pub const ALL: [Code; 77] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,

@@ -55,6 +55,11 @@ pub struct Figures {
     pub by_source: BTreeMap<String, Breakdown>,
     /// Patients by the voice accent they were called with (one per campaign today).
     pub by_accent: BTreeMap<String, Breakdown>,
+    /// Patients by a column of the campaign's `list_columns:`, as stored with their call at
+    /// write-ahead (`report --by COLUMN`): one entry per column asked for, in that order;
+    /// absent when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_column: Vec<ColumnBreakdown>,
     /// Attempts over time, by when they were sent, in the campaign's time zone.
     pub timeline: Timeline,
     /// Patients still pending or in doubt (number masked unless asked).
@@ -200,6 +205,37 @@ impl Breakdown {
     }
 }
 
+/// Patients by the value one `list_columns:` column has on their row.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ColumnBreakdown {
+    pub column: String,
+    /// One group per value, in the values' order, then the patients whose call has no value
+    /// recorded (`value` null: purged, or placed before the column was listed). Their totals
+    /// sum to the patients of the report.
+    pub groups: Vec<ColumnGroup>,
+}
+
+/// The patients of one value of a column.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ColumnGroup {
+    pub value: Option<String>,
+    /// `total`, `answered`, … beside `value` in the document.
+    #[serde(flatten)]
+    pub calls: Breakdown,
+}
+
+impl ColumnGroup {
+    /// Its value for people, on one line and inert (it comes from a patient file):
+    /// `(empty)` for a blank cell, `(not recorded)` for none.
+    pub fn label(&self) -> String {
+        match self.value.as_deref() {
+            None => "(not recorded)".to_owned(),
+            Some("") => "(empty)".to_owned(),
+            Some(v) => crate::load::diagnostic::inert(v).replace(['\n', '\t', '\r'], " "),
+        }
+    }
+}
+
 /// Attempts that may have reached a patient, bucketed by when they were sent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Timeline {
@@ -234,12 +270,14 @@ pub struct OpenCall {
 
 impl Figures {
     /// Computes the figures from the ledger, and plans the campaign (read from
-    /// `campaign_path`) for the planned and skipped counts.
+    /// `campaign_path`) for the planned and skipped counts; `by` names the `list_columns:`
+    /// to break the patients down by (checked by the caller).
     pub fn compute(
         ledger: &Ledger,
         target: &str,
         campaign: &Campaign,
         campaign_path: &Path,
+        by: &[String],
     ) -> Result<Figures, LedgerError> {
         let round = campaign.round.clone().unwrap_or_default();
         let attempts = ledger.attempts(target, &campaign.name, &round, &[])?;
@@ -303,6 +341,7 @@ impl Figures {
         f.first_local = local(first);
         f.last_local = local(last);
         f.timeline = timeline(&sent_at, &tz, crate::clock::now());
+        f.by_column = by_column(by, latest.values().copied());
         for a in latest.values() {
             if a.state.may_have_called() {
                 f.patients_called += 1;
@@ -361,6 +400,37 @@ impl Figures {
         }
         f
     }
+}
+
+/// The patients (their latest attempts) by the value each column of `by` has on their row,
+/// the groups in the values' order and the unrecorded last.
+fn by_column<'a>(
+    by: &[String],
+    latest: impl Iterator<Item = &'a crate::ledger::Attempt>,
+) -> Vec<ColumnBreakdown> {
+    let mut by_value: Vec<BTreeMap<(bool, String), Breakdown>> = vec![BTreeMap::new(); by.len()];
+    for a in latest {
+        for (column, groups) in by.iter().zip(&mut by_value) {
+            let key = match a.list_values.get(column) {
+                Some(v) => (false, v.to_owned()),
+                None => (true, String::new()),
+            };
+            groups.entry(key).or_default().add(a.state);
+        }
+    }
+    by.iter()
+        .zip(by_value)
+        .map(|(column, groups)| ColumnBreakdown {
+            column: column.clone(),
+            groups: groups
+                .into_iter()
+                .map(|((unrecorded, value), calls)| ColumnGroup {
+                    value: (!unrecorded).then_some(value),
+                    calls,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A plan sink that keeps nothing: the report needs only the plan's summary.
@@ -504,49 +574,68 @@ pub struct BreakdownRow {
     pub calls: Breakdown,
 }
 
-/// The breakdowns in a fixed order, each with its rows: by source, accent, attempt and time
+/// The breakdowns in a fixed order, each with its rows: by source, accent, attempt, each
+/// column asked for (`by_column.clinic`, keyed by value, `(not recorded)` for none) and time
 /// (whose rows machines key by their RFC 3339 start and people read in the one time format).
-pub fn breakdowns(f: &Figures) -> Vec<(&'static str, Vec<BreakdownRow>)> {
+pub fn breakdowns(f: &Figures) -> Vec<(std::borrow::Cow<'static, str>, Vec<BreakdownRow>)> {
+    use std::borrow::Cow;
     let same = |k: String, calls: &Breakdown| BreakdownRow {
         label: k.clone(),
         key: k,
         calls: calls.clone(),
     };
-    vec![
+    let mut all = vec![
         (
-            "by_source",
+            Cow::Borrowed("by_source"),
             f.by_source
                 .iter()
                 .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
         (
-            "by_accent",
+            Cow::Borrowed("by_accent"),
             f.by_accent
                 .iter()
                 .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
         (
-            "by_attempt",
+            Cow::Borrowed("by_attempt"),
             f.by_attempt
                 .iter()
                 .map(|(k, v)| same(k.to_string(), v))
                 .collect(),
         ),
+    ];
+    all.extend(f.by_column.iter().map(|c| {
         (
-            "timeline",
-            f.timeline
-                .buckets
+            Cow::Owned(format!("by_column.{}", c.column)),
+            c.groups
                 .iter()
-                .map(|b| BreakdownRow {
-                    key: b.start.clone(),
-                    label: b.label.clone(),
-                    calls: b.calls.clone(),
+                .map(|g| BreakdownRow {
+                    key: g
+                        .value
+                        .clone()
+                        .unwrap_or_else(|| "(not recorded)".to_owned()),
+                    label: g.label(),
+                    calls: g.calls.clone(),
                 })
                 .collect(),
-        ),
-    ]
+        )
+    }));
+    all.push((
+        Cow::Borrowed("timeline"),
+        f.timeline
+            .buckets
+            .iter()
+            .map(|b| BreakdownRow {
+                key: b.start.clone(),
+                label: b.label.clone(),
+                calls: b.calls.clone(),
+            })
+            .collect(),
+    ));
+    all
 }
 
 #[cfg(test)]

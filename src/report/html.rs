@@ -146,23 +146,18 @@ struct Section {
 /// What a section is called and says, and what its table's rows are.
 #[derive(Serialize)]
 struct Heading {
-    id: &'static str,
+    id: String,
     title: String,
-    intro: &'static str,
-    row_header: &'static str,
+    intro: String,
+    row_header: String,
 }
 
-fn heading(
-    id: &'static str,
-    title: &str,
-    intro: &'static str,
-    row_header: &'static str,
-) -> Heading {
+fn heading(id: &str, title: &str, intro: &str, row_header: &str) -> Heading {
     Heading {
-        id,
+        id: id.to_owned(),
         title: title.to_owned(),
-        intro,
-        row_header,
+        intro: intro.to_owned(),
+        row_header: row_header.to_owned(),
     }
 }
 
@@ -317,6 +312,7 @@ fn sections(f: &Figures) -> Vec<Section> {
             .map(|(k, b)| (k.clone(), None, format!("/by_accent/{}", token(k)), b))
             .collect::<Vec<_>>(),
     ));
+    sections.extend(by_column_sections(f));
     sections.push(breakdown_section(
         heading(
             "by-attempt",
@@ -345,6 +341,36 @@ fn sections(f: &Figures) -> Vec<Section> {
         &replies,
     ));
     sections
+}
+
+/// `report --by COLUMN`: one more chart per column, its groups as the JSON has them.
+fn by_column_sections(f: &Figures) -> Vec<Section> {
+    let mut out = Vec::new();
+    for (i, c) in f.by_column.iter().enumerate() {
+        let column = crate::load::diagnostic::inert(&c.column);
+        out.push(breakdown_section(
+            heading(
+                &format!("by-column-{i}"),
+                &format!("Outcomes by {column}"),
+                &format!(
+                    "Patients by the {column} their row had when they were called (as the ledger recorded it), by the outcome of their latest call."
+                ),
+                &column,
+            ),
+            &c.groups
+                .iter()
+                .enumerate()
+                .map(|(j, g)| {
+                    let label = g.label();
+                    // The label is the JSON's value only when it is shown as it is stored.
+                    let measure = (g.value.as_deref() == Some(label.as_str()))
+                        .then(|| format!("/by_column/{i}/groups/{j}/value"));
+                    (label, measure, format!("/by_column/{i}/groups/{j}"), &g.calls)
+                })
+                .collect::<Vec<_>>(),
+        ));
+    }
+    out
 }
 
 /// A chart of one count per row, with its table.

@@ -130,9 +130,12 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         if rows.is_empty() {
             continue;
         }
-        let title = match name {
+        let title = match name.as_ref() {
             "timeline" => format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
-            other => words::breakdown(other).to_owned(),
+            other => match other.strip_prefix("by_column.") {
+                Some(column) => format!("Outcomes by {column}"),
+                None => words::breakdown(other).to_owned(),
+            },
         };
         let width = rows
             .iter()

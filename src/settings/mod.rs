@@ -49,6 +49,8 @@ pub enum Config {
         /// Write the report here instead of to standard output.
         out: Option<PathBuf>,
         unmask: bool,
+        /// `--by COLUMN`: the `list_columns:` to break the patients down by, in order.
+        by: Vec<String>,
         /// `--sync`: the campaign's outcomes looked up first.
         sync: Option<SyncSettings>,
     },

@@ -31,6 +31,7 @@ mod plan;
 mod plan_props;
 mod postgres_tls;
 mod refused;
+mod report_by;
 mod report_html;
 mod report_targets;
 mod same_name;

@@ -517,13 +517,36 @@ fn the_example_campaigns_report_renders_in_chromium() {
     );
     let page = dir.path().join("report.html");
     outreach()
-        .args(["report", campaign, "--mock", "--format", "html", "--state"])
+        .args([
+            "report", campaign, "--mock", "--format", "html", "--by", "clinic", "--state",
+        ])
         .arg(&state)
         .arg("--out")
         .arg(&page)
         .assert()
         .success();
     let html = std::fs::read_to_string(&page).unwrap();
+    // `--by clinic`: one more chart, with its table, for the patients by clinic.
+    assert!(
+        html.contains(r#"<section id="by-column-0">"#),
+        "the chart by clinic"
+    );
+    assert!(html.contains("Outcomes by clinic"));
+    let json = outreach()
+        .args([
+            "report", campaign, "--mock", "--format", "json", "--by", "clinic", "--state",
+        ])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        json["by_column"][0]["groups"]
+            .as_array()
+            .is_some_and(|g| g.len() > 1),
+        "{json}"
+    );
+    assert_same_figures(&html, &json);
     assert_eq!(static_problems(&html), Vec::<String>::new());
     let seen = look_at(&chromium, &page);
     assert_eq!(seen.problems, Vec::<String>::new());
