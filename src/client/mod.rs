@@ -202,8 +202,10 @@ impl Client {
             });
         }
         if status.is_redirection() {
-            // Nothing was placed: the server did not take the request, it pointed elsewhere.
-            return Err(SendError::NotSent(redirected(&resp)));
+            // In doubt, never "not sent": the request reached something, and a 303 after a
+            // POST is how a server says it did the work (post/redirect/get). Retried blind,
+            // the batch would be placed again on every retry.
+            return Err(SendError::InDoubt(redirected(&resp)));
         }
         let text = body_text(resp, MAX_PLACE_ANSWER).await;
         if status.is_success() {

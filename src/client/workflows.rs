@@ -79,7 +79,8 @@ impl Client {
             })?;
         let status = resp.status();
         if status.is_redirection() {
-            return Err(CreateError::NotSent(super::redirected(&resp)));
+            // The server may have created it (a 303 after a POST says it did): in doubt.
+            return Err(CreateError::InDoubt(super::redirected(&resp)));
         }
         let text = body_text(resp, MAX_CREATE_ANSWER).await;
         if status.is_success() {

@@ -226,6 +226,14 @@ impl Names {
         if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
             return Err(NumberProblem::NotANumber);
         }
+        // `0012` is a code or a padded field, not an amount: grouped, it would be read out as
+        // `0,012` (`0.012` in German). Refused, as is `-0`, rather than guessed.
+        let negative_zero = text.starts_with('-')
+            && whole.bytes().all(|b| b == b'0')
+            && fraction.is_none_or(|f| f.bytes().all(|b| b == b'0'));
+        if (whole.len() > 1 && whole.starts_with('0')) || negative_zero {
+            return Err(NumberProblem::Padded);
+        }
         let value =
             fixed_decimal::Decimal::try_from_str(text).map_err(|_| NumberProblem::NotANumber)?;
         Ok(writeable::Writeable::write_to_string(&self.decimal.format(&value)).into_owned())
@@ -354,6 +362,10 @@ pub enum NumberProblem {
     NotANumber,
     #[error("is longer than {MAX_NUMBER_LEN} characters, too long to be an amount or a count")]
     TooLong,
+    #[error(
+        "starts with a 0 (or is -0), as a code or a padded field does, not an amount or a count"
+    )]
+    Padded,
 }
 
 /// Tags CLDR has that a campaign may mean when it writes a code or name CLDR lacks: the
@@ -477,6 +489,13 @@ mod tests {
         ] {
             assert_eq!(n("en", bad), Err(NumberProblem::NotANumber), "{bad:?}");
         }
+        // Padded: read out as `0,012` (found by a second reader). A lone 0 is a number.
+        for padded in ["0012", "0001234", "00", "-0", "-0.00", "00.5"] {
+            assert_eq!(n("de", padded), Err(NumberProblem::Padded), "{padded:?}");
+        }
+        assert_eq!(n("en", "0").unwrap(), "0");
+        assert_eq!(n("en", "0.5").unwrap(), "0.5");
+        assert_eq!(n("en", "-0.5").unwrap(), "-0.5");
         assert_eq!(n("en", &"9".repeat(41)), Err(NumberProblem::TooLong));
         assert!(n("en", &"9".repeat(40)).is_ok());
     }

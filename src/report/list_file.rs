@@ -507,13 +507,22 @@ fn inert(text: &str) -> String {
     }
 }
 
-/// Whether `p` has the form of a phone number we write: `+` and digits, some masked by `*`.
+/// Whether `p` has the form of a phone number we write: `+` and digits, or the masker's
+/// `+` digits, a run of three or more `*`, digits. Nothing else with a `*` (`+2*3` is
+/// arithmetic to a spreadsheet).
 fn ours(p: &str) -> bool {
-    p.strip_prefix('+').is_some_and(|rest| {
-        rest.len() <= 20
-            && rest.bytes().any(|b| b.is_ascii_digit())
-            && rest.bytes().all(|b| b.is_ascii_digit() || b == b'*')
-    })
+    let Some(rest) = p.strip_prefix('+').filter(|r| r.len() <= 20) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match rest.find('*') {
+        None => digits(rest),
+        Some(first) => {
+            let (head, masked) = rest.split_at(first);
+            let tail = masked.trim_start_matches('*');
+            digits(head) && masked.len() - tail.len() >= 3 && digits(tail)
+        }
+    }
 }
 
 fn csv_text(cell: Cell<'_>) -> String {
@@ -644,6 +653,9 @@ mod tests {
         assert_eq!(csv_of(&[Cell::Phone("+1+cmd")]), "'+1+cmd\n");
         assert_eq!(csv_of(&[Cell::Phone("=1")]), "'=1\n");
         assert_eq!(csv_of(&[Cell::Phone("+")]), "'+\n");
+        // Arithmetic is not a masked number (found by a second reader).
+        assert_eq!(csv_of(&[Cell::Phone("+2*3")]), "'+2*3\n");
+        assert_eq!(csv_of(&[Cell::Phone("+2***3*4")]), "'+2***3*4\n");
     }
 
     #[test]

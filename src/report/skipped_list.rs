@@ -157,7 +157,7 @@ impl<'a> SkippedList<'a> {
             },
             Cell::Text(&detail),
         ];
-        self.list.row(&cells).map_err(io::Error::other)
+        self.list.row(&cells).map_err(as_io)
     }
 }
 
@@ -189,4 +189,19 @@ impl Sink for SkippedList<'_> {
 pub fn wrote(rows: u64, campaign: &str, path: &Path, out: &mut dyn Write) -> io::Result<()> {
     let rows = crate::report::words::plural(rows, "skipped row");
     writeln!(out, "Wrote {rows} of {campaign} to {}", path.display())
+}
+
+/// A list's error as the plan's sinks give theirs: a closed pipe stays a closed pipe (so that
+/// `plan --list skipped | head` ends quietly, as every command does), anything else wrapped.
+fn as_io(e: ListError) -> io::Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        {
+            return io::ErrorKind::BrokenPipe.into();
+        }
+        source = s.source();
+    }
+    io::Error::other(e)
 }

@@ -94,8 +94,17 @@ fn columns_once(
     use std::sync::{Mutex, PoisonError};
 
     use crate::patients::source::{columns, locate};
-    /// The file, its version, and every option that changes how its header is read.
-    type Key = (PathBuf, u64, Option<std::time::SystemTime>, String);
+    /// The file, its version (size, time of change, and on Unix its inode and the time its
+    /// status changed, which no tool sets back: `cp -p`, `touch -r` and coarse timestamps
+    /// keep the time of change of an edited file), and every option that changes how its
+    /// header is read.
+    type Key = (
+        PathBuf,
+        u64,
+        Option<std::time::SystemTime>,
+        [i64; 3],
+        String,
+    );
     /// A long `watch` session sees many versions: past this many, the record starts again.
     const KEPT: usize = 4096;
     static READ: Mutex<Option<HashMap<Key, Vec<String>>>> = Mutex::new(None);
@@ -119,7 +128,18 @@ fn columns_once(
         s.encoding(),
         s.numbers_as(),
     );
-    let key = (path, meta.len(), meta.modified().ok(), how);
+    #[cfg(unix)]
+    let status = {
+        use std::os::unix::fs::MetadataExt as _;
+        [
+            i64::try_from(meta.ino()).unwrap_or(i64::MAX),
+            meta.ctime(),
+            meta.ctime_nsec(),
+        ]
+    };
+    #[cfg(not(unix))]
+    let status = [0; 3];
+    let key = (path, meta.len(), meta.modified().ok(), status, how);
     let lock = || READ.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(found) = lock().as_ref().and_then(|read| read.get(&key)) {
         return Ok(found.clone());
