@@ -91,6 +91,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             out: file,
             unmask,
             by,
+            list,
             sync,
         } => {
             if let Some(s) = &sync {
@@ -105,6 +106,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     file: file.as_deref(),
                     unmask,
                     by: &by,
+                    list: list.as_ref(),
                 },
                 out,
             )

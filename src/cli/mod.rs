@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::settings::formats::{ListKind, ReportFormat, ValidateFormat, WatchFormat};
+use crate::settings::formats::{ListKind, ValidateFormat, WatchFormat};
 
 /// Parses the command line, clap's own help and errors coloured as `--color` says.
 pub fn parse() -> Result<Cli, clap::Error> {
@@ -211,9 +211,18 @@ pub enum Command {
         campaign: PathBuf,
         #[command(flatten)]
         target: ReportTargetArgs,
-        /// Output format: table, json, csv, or html (a self-contained page with charts).
-        #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
-        format: ReportFormat,
+        /// Output format: table (default), json, csv, or html (a self-contained page with
+        /// charts); with --list: csv (default), xlsx (needs --out) or json.
+        #[arg(long, short = 'f', value_enum)]
+        format: Option<ReportOutput>,
+        /// Instead of the figures, one row per patient of a kind: unreached (no answered call
+        /// and none still due or pending: for a home visit or an SMS), answered, failed,
+        /// no-answer, in-doubt, pending; or skipped (every row the plan leaves out, as
+        /// `plan --list skipped`). Each row: source, row, the campaign's list_columns, the
+        /// number (masked unless --unmask), the last state, attempts, the last call's time in
+        /// the campaign's zone, the reply. --out FILE is owner-only.
+        #[arg(long, value_enum, value_name = "KIND")]
+        list: Option<crate::settings::formats::PatientListKind>,
         /// Write the report to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -479,6 +488,21 @@ pub struct PlanArgs {
     pub callback_url: Option<String>,
     #[command(flatten)]
     pub sources: SourceArgs,
+}
+
+/// What `report --format` accepts: the report's formats, and with `--list` the list's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportOutput {
+    /// Aligned text for people.
+    Table,
+    /// One document (`outreach-report`); with --list, the list (`outreach-list`).
+    Json,
+    /// A measure per row; with --list, a patient per row, formulas made inert.
+    Csv,
+    /// A self-contained page with charts.
+    Html,
+    /// With --list: an Excel workbook, written to --out FILE.
+    Xlsx,
 }
 
 /// What `plan --format` accepts: the plan's formats, and with `--list` the list's.

@@ -86,8 +86,12 @@ pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
             out,
             unmask,
             by,
+            list,
             sync,
-        } => report(campaign, &target, format, out, unmask, by, sync)?,
+        } => {
+            let output = report_output(format, list, out.as_deref(), !by.is_empty())?;
+            report(campaign, &target, output, out, unmask, by, sync)?
+        }
         Command::Sync {
             campaign,
             target,
@@ -307,7 +311,10 @@ fn sync_settings(
 fn report(
     campaign: PathBuf,
     target: &ReportTargetArgs,
-    format: crate::settings::formats::ReportFormat,
+    (format, list): (
+        crate::settings::formats::ReportFormat,
+        Option<crate::settings::PatientListSettings>,
+    ),
     out: Option<PathBuf>,
     unmask: bool,
     by: Vec<String>,
@@ -341,7 +348,69 @@ fn report(
         out,
         unmask,
         by,
+        list,
     })
+}
+
+/// What `report` writes: the figures in a format, or with `--list` a list of patients in a
+/// list's format to `--out` (or stdout); contradictory flags refused in words.
+fn report_output(
+    format: Option<crate::cli::ReportOutput>,
+    list: Option<crate::settings::formats::PatientListKind>,
+    out: Option<&Path>,
+    by: bool,
+) -> anyhow::Result<(
+    crate::settings::formats::ReportFormat,
+    Option<crate::settings::PatientListSettings>,
+)> {
+    use crate::cli::ReportOutput as O;
+    use crate::settings::formats::ReportFormat as F;
+    let Some(kind) = list else {
+        return Ok((
+            match format {
+                None | Some(O::Table) => F::Table,
+                Some(O::Json) => F::Json,
+                Some(O::Csv) => F::Csv,
+                Some(O::Html) => F::Html,
+                Some(O::Xlsx) => anyhow::bail!(
+                    "--format xlsx is a list's format: add --list KIND (such as --list unreached) for a list of patients, or choose table, json, csv or html for the report"
+                ),
+            },
+            None,
+        ));
+    };
+    if by {
+        anyhow::bail!(
+            "--by breaks the report's figures down, and --list writes a list of patients instead: the list already has a column per list_columns"
+        );
+    }
+    let by_name = || {
+        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" => Some(ListFormat::Xlsx),
+            "json" => Some(ListFormat::Json),
+            _ => None,
+        }
+    };
+    let format = match format {
+        Some(O::Csv) => ListFormat::Csv,
+        Some(O::Xlsx) => ListFormat::Xlsx,
+        Some(O::Json) => ListFormat::Json,
+        Some(f @ (O::Table | O::Html)) => anyhow::bail!(
+            "--list writes csv, xlsx or json, not --format {}, which is the report's",
+            if f == O::Table { "table" } else { "html" }
+        ),
+        None => by_name().unwrap_or(ListFormat::Csv),
+    };
+    if format == ListFormat::Xlsx && out.is_none() {
+        anyhow::bail!(
+            "--format xlsx writes a binary file, which is not written to standard output: name the file with --out FILE.xlsx"
+        );
+    }
+    Ok((
+        F::Table,
+        Some(crate::settings::PatientListSettings { kind, format }),
+    ))
 }
 
 /// The target `report` was asked for by `--mock`, `--api-url` or `--target`; `None` when

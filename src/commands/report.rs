@@ -6,8 +6,10 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::Outcome;
-use crate::report::outcomes;
+use crate::report::list_file::Destination;
 use crate::report::shown_target::ShownTarget;
+use crate::report::{outcomes, patient_list};
+use crate::settings::formats::PatientListKind;
 use crate::settings::formats::ReportFormat;
 use crate::settings::target::TargetId;
 use crate::validate;
@@ -24,6 +26,8 @@ pub struct ReportArgs<'a> {
     pub unmask: bool,
     /// `--by COLUMN`: columns of the campaign's `list_columns:`.
     pub by: &'a [String],
+    /// `--list KIND`: a list of patients instead of the figures.
+    pub list: Option<&'a crate::settings::PatientListSettings>,
 }
 
 /// Runs `outreach report`.
@@ -33,8 +37,31 @@ pub fn run(a: &ReportArgs<'_>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .campaign
         .with_context(|| format!("{} is not a valid campaign", a.campaign.display()))?;
     check_by(a.by, &c.list_columns)?;
+    if let Some(list) = a.list
+        && list.kind == PatientListKind::Skipped
+    {
+        // The plan's skipped rows, as `plan --list skipped` writes them; no ledger needed.
+        return skipped(&c, a, list.format, out);
+    }
     let ledger = super::open_existing(a.state)?;
     let shown = ShownTarget::pick(a.target, &ledger.counts(Some(&c.name))?);
+    if let Some(list) = a.list {
+        if let Some(note) = shown.note() {
+            tracing::info!("the list is of {}: {note}", shown.id);
+        }
+        let round = c.round.clone().unwrap_or_default();
+        let attempts = ledger.attempts(&shown.id, &c.name, &round, &[])?;
+        let destination = match a.file {
+            Some(path) => Destination::File(path),
+            None => Destination::Stdout(&mut *out),
+        };
+        let rows =
+            patient_list::write(&c, &attempts, list.kind, list.format, destination, a.unmask)?;
+        if let Some(path) = a.file {
+            patient_list::wrote(rows, list.kind, path, out)?;
+        }
+        return Ok(Outcome::Success);
+    }
     let mut figures =
         crate::report::figures::Figures::compute(&ledger, &shown.id, &c, a.campaign, a.by)?;
     figures.target_note = shown.note();
@@ -81,4 +108,32 @@ fn check_by(by: &[String], kept: &[String]) -> anyhow::Result<()> {
         "--by {shown}: not one of the campaign's list_columns ({}); only those are recorded with each call",
         kept.join(", ")
     )
+}
+
+/// `report --list skipped`: every row planning the campaign now leaves out, as `plan --list
+/// skipped` lists them (what the ledger placed is not subtracted: those rows are patients).
+fn skipped(
+    c: &crate::campaign::Campaign,
+    a: &ReportArgs<'_>,
+    format: crate::settings::formats::ListFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    use crate::report::list_file::ListWriter;
+    use crate::report::skipped_list::{self, SkippedList};
+    let zone = jiff::tz::TimeZone::get(&c.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let columns = skipped_list::columns();
+    let rows = {
+        let destination = match a.file {
+            Some(path) => Destination::File(path),
+            None => Destination::Stdout(&mut *out),
+        };
+        let writer = ListWriter::create(format, destination, "skipped", &columns, &zone)?;
+        let mut sink = SkippedList::new(writer, c, a.unmask);
+        crate::plan::plan(c, a.campaign, &mut sink)?;
+        sink.finish_list()?
+    };
+    if let Some(path) = a.file {
+        skipped_list::wrote(rows, &c.name, path, out)?;
+    }
+    Ok(Outcome::Success)
 }

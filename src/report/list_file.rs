@@ -264,7 +264,8 @@ impl<'a> ListWriter<'a> {
     /// Starts the list `list` (its name: the JSON's `list` field and the XLSX sheet's name)
     /// of `columns` in `format` at `destination`, its header written. `zone` is the
     /// campaign's: XLSX writes times as Excel dates and times in it (format
-    /// `yyyy-mm-dd hh:mm`), which a clinic can sort and filter; CSV and JSON keep RFC 3339.
+    /// `yyyy-mm-dd hh:mm`), which a clinic can sort and filter; CSV and JSON as RFC 3339 with
+    /// its offset (`2026-12-01T09:14:00+01:00`).
     pub fn create(
         format: ListFormat,
         destination: Destination<'a>,
@@ -338,12 +339,14 @@ impl<'a> ListWriter<'a> {
         match &mut self.writer {
             Writer::Csv(w) => {
                 for cell in cells {
-                    w.write_field(csv_text(*cell)).map_err(csv_error)?;
+                    w.write_field(csv_text(*cell, &self.zone))
+                        .map_err(csv_error)?;
                 }
                 w.write_record(None::<&[u8]>).map_err(csv_error)?;
             }
             Writer::Json(out) => {
-                json_row(out, self.rows == 0, &self.columns, cells).map_err(ListError::Write)?;
+                json_row(out, self.rows == 0, &self.columns, cells, &self.zone)
+                    .map_err(ListError::Write)?;
             }
             Writer::Xlsx(sheet) => {
                 let row = u32::try_from(self.rows + 1)
@@ -525,12 +528,20 @@ fn ours(p: &str) -> bool {
     }
 }
 
-fn csv_text(cell: Cell<'_>) -> String {
+/// An instant as RFC 3339 with the offset of the list's zone (the campaign's): the time a
+/// clinic reads, and still one machines parse.
+/// To the second: the ledger's nanoseconds are noise to a clinic.
+fn local(at: Timestamp, zone: &TimeZone) -> String {
+    let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
+    at.display_with_offset(zone.to_offset(at)).to_string()
+}
+
+fn csv_text(cell: Cell<'_>, zone: &TimeZone) -> String {
     match cell {
         Cell::Phone(p) if ours(p) => p.to_owned(),
         Cell::Text(t) | Cell::Phone(t) => inert(t),
         Cell::Whole(n) => n.to_string(),
-        Cell::Time(at) => at.to_string(),
+        Cell::Time(at) => local(at, zone),
         Cell::Empty => String::new(),
     }
 }
@@ -545,6 +556,7 @@ fn json_row(
     first: bool,
     columns: &[Column],
     cells: &[Cell<'_>],
+    zone: &TimeZone,
 ) -> io::Result<()> {
     out.write_all(if first { b"\n{" } else { b",\n{" })?;
     for (i, (c, cell)) in columns.iter().zip(cells).enumerate() {
@@ -556,7 +568,7 @@ fn json_row(
         match *cell {
             Cell::Text(t) | Cell::Phone(t) => serde_json::to_writer(&mut *out, t)?,
             Cell::Whole(n) => serde_json::to_writer(&mut *out, &n)?,
-            Cell::Time(at) => serde_json::to_writer(&mut *out, &at.to_string())?,
+            Cell::Time(at) => serde_json::to_writer(&mut *out, &local(at, zone))?,
             Cell::Empty => out.write_all(b"null")?,
         }
     }
@@ -662,7 +674,7 @@ mod tests {
     fn csv_keeps_numbers_times_in_rfc_3339_and_empty_cells() {
         assert_eq!(
             csv_of(&[Cell::Whole(-3), Cell::Time(at()), Cell::Empty]),
-            "-3,2026-12-01T08:14:00Z,\n"
+            "-3,2026-12-01T08:14:00+00:00,\n"
         );
     }
 
@@ -719,7 +731,7 @@ mod tests {
                 "columns": ["row", "phone", "name", "at", "note"],
                 "rows": [
                     {"row": 2, "phone": "+234*******4567", "name": "=x",
-                     "at": "2026-12-01T08:14:00Z", "note": null},
+                     "at": "2026-12-01T09:14:00+01:00", "note": null},
                     {"row": 3, "phone": null, "name": "Ada", "at": null, "note": "\"quoted\"\n"},
                 ]
             })

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod list_file;
 pub mod mask;
 pub mod outcomes;
+pub mod patient_list;
 pub mod plan;
 pub mod progress;
 pub mod shown_target;

@@ -55,6 +55,27 @@ pub enum ListFormat {
     Json,
 }
 
+/// The per-patient lists `report --list` writes, from the ledger (and `skipped`, from
+/// planning the campaign now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PatientListKind {
+    /// No answered call, and none still due or pending: failed, no answer, in doubt, not
+    /// sent, rejected, outcome unknown, with no retry left.
+    Unreached,
+    /// At least one call answered.
+    Answered,
+    /// The latest call failed.
+    Failed,
+    /// The latest call was not answered.
+    NoAnswer,
+    /// The latest call's request may or may not have reached the service.
+    InDoubt,
+    /// The latest call is accepted or being sent, its outcome not known yet.
+    Pending,
+    /// Every row the plan leaves out, as `plan --list skipped` writes it.
+    Skipped,
+}
+
 /// The per-patient lists `plan --list` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListKind {

@@ -51,6 +51,8 @@ pub enum Config {
         unmask: bool,
         /// `--by COLUMN`: the `list_columns:` to break the patients down by, in order.
         by: Vec<String>,
+        /// `--list KIND`: a list of patients instead of the figures (to `out`).
+        list: Option<PatientListSettings>,
         /// `--sync`: the campaign's outcomes looked up first.
         sync: Option<SyncSettings>,
     },
@@ -117,6 +119,13 @@ pub struct PlanSettings {
     pub callback_url: Option<SecretString>,
     /// `--list`: a list written instead of the plan (then `out` is `None`).
     pub list: Option<ListSettings>,
+}
+
+/// `report --list KIND`: which patients, in which format (to the report's `--out`).
+#[derive(Debug, Clone)]
+pub struct PatientListSettings {
+    pub kind: formats::PatientListKind,
+    pub format: ListFormat,
 }
 
 /// `plan --list KIND`: which list, in which format, to which file (stdout without one).

@@ -27,6 +27,7 @@ mod logs;
 mod lookups;
 mod outcomes;
 mod owner_only;
+mod patient_lists;
 mod plan;
 mod plan_props;
 mod postgres_tls;

@@ -12,7 +12,7 @@ use crate::outreach;
 
 /// Patients at three clinics (one row with none), their campaign keeping `clinic` and
 /// `ward` with each call.
-fn clinic_campaign() -> Campaign {
+pub(crate) fn clinic_campaign() -> Campaign {
     // The test campaign's folder and ledger, its patients and campaign file written over.
     let mut c = crate::apply::campaign(0, "");
     let dir = &c.dir;
