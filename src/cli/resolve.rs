@@ -352,6 +352,26 @@ fn report(
     })
 }
 
+/// A list's format, for `plan --list` and `report --list`: the one `--format` named, else the
+/// one `--out`'s extension names (`.xlsx`, `.json`), else CSV; XLSX only to a file.
+fn list_format(named: Option<ListFormat>, out: Option<&Path>) -> anyhow::Result<ListFormat> {
+    let by_name = || {
+        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" => Some(ListFormat::Xlsx),
+            "json" => Some(ListFormat::Json),
+            _ => None,
+        }
+    };
+    let format = named.or_else(by_name).unwrap_or(ListFormat::Csv);
+    if format == ListFormat::Xlsx && out.is_none() {
+        anyhow::bail!(
+            "--format xlsx writes a binary file, which is not written to standard output: name the file with --out FILE.xlsx"
+        );
+    }
+    Ok(format)
+}
+
 /// What `report` writes: the figures in a format, or with `--list` a list of patients in a
 /// list's format to `--out` (or stdout); contradictory flags refused in words.
 fn report_output(
@@ -384,29 +404,17 @@ fn report_output(
             "--by breaks the report's figures down, and --list writes a list of patients instead: the list already has a column per list_columns"
         );
     }
-    let by_name = || {
-        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "xlsx" => Some(ListFormat::Xlsx),
-            "json" => Some(ListFormat::Json),
-            _ => None,
-        }
-    };
     let format = match format {
-        Some(O::Csv) => ListFormat::Csv,
-        Some(O::Xlsx) => ListFormat::Xlsx,
-        Some(O::Json) => ListFormat::Json,
+        Some(O::Csv) => Some(ListFormat::Csv),
+        Some(O::Xlsx) => Some(ListFormat::Xlsx),
+        Some(O::Json) => Some(ListFormat::Json),
         Some(f @ (O::Table | O::Html)) => anyhow::bail!(
             "--list writes csv, xlsx or json, not --format {}, which is the report's",
             if f == O::Table { "table" } else { "html" }
         ),
-        None => by_name().unwrap_or(ListFormat::Csv),
+        None => None,
     };
-    if format == ListFormat::Xlsx && out.is_none() {
-        anyhow::bail!(
-            "--format xlsx writes a binary file, which is not written to standard output: name the file with --out FILE.xlsx"
-        );
-    }
+    let format = list_format(format, out)?;
     Ok((
         F::Table,
         Some(crate::settings::PatientListSettings { kind, format }),
@@ -569,18 +577,10 @@ fn plan_output(
             );
         }
     }
-    let by_name = || {
-        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "xlsx" => Some(ListFormat::Xlsx),
-            "json" => Some(ListFormat::Json),
-            _ => None,
-        }
-    };
     let format = match format {
-        Some(PlanOutput::Csv) => ListFormat::Csv,
-        Some(PlanOutput::Xlsx) => ListFormat::Xlsx,
-        Some(PlanOutput::Json) => ListFormat::Json,
+        Some(PlanOutput::Csv) => Some(ListFormat::Csv),
+        Some(PlanOutput::Xlsx) => Some(ListFormat::Xlsx),
+        Some(PlanOutput::Json) => Some(ListFormat::Json),
         Some(f @ (PlanOutput::Human | PlanOutput::Markdown)) => {
             let name = if f == PlanOutput::Human {
                 "human"
@@ -591,13 +591,9 @@ fn plan_output(
                 "--list writes csv, xlsx or json, not --format {name}, which is the plan's"
             )
         }
-        None => by_name().unwrap_or(ListFormat::Csv),
+        None => None,
     };
-    if format == ListFormat::Xlsx && out.is_none() {
-        anyhow::bail!(
-            "--format xlsx writes a binary file, which is not written to standard output: name the file with --out FILE.xlsx"
-        );
-    }
+    let format = list_format(format, out)?;
     Ok((
         PlanFormat::Human,
         Some(ListSettings {

@@ -443,8 +443,8 @@ fn write_list(
     campaign: &campaign::Campaign,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    use crate::report::list_file::{Destination, ListWriter};
-    use crate::report::skipped_list::{self, SkippedList};
+    use crate::report::list_file::Destination;
+    use crate::report::skipped_list;
     let ListKind::Skipped = list.kind;
     let target_id = s
         .target
@@ -452,19 +452,15 @@ fn write_list(
         .map_or_else(TargetId::live, Target::id)
         .to_string();
     let history = history(s, campaign, &target_id)?;
-    let zone =
-        jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let columns = skipped_list::columns();
-    let rows = {
-        let destination = match &list.out {
-            Some(path) => Destination::File(path),
-            None => Destination::Stdout(&mut *out),
-        };
-        let writer = ListWriter::create(list.format, destination, "skipped", &columns, &zone)?;
-        let mut sink = SkippedList::new(writer, campaign, s.unmask);
-        make_plan(s, campaign, history, &target_id, None, &mut sink)?;
-        sink.finish_list()?
+    let destination = match &list.out {
+        Some(path) => Destination::File(path),
+        None => Destination::Stdout(&mut *out),
     };
+    let rows = skipped_list::write(campaign, list.format, destination, s.unmask, |sink| {
+        make_plan(s, campaign, history, &target_id, None, sink)
+            .map(drop)
+            .map_err(anyhow::Error::from)
+    })?;
     if let Some(path) = &list.out {
         skipped_list::wrote(rows, &campaign.name, path, out)?;
     }

@@ -118,20 +118,16 @@ fn skipped(
     format: crate::settings::formats::ListFormat,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    use crate::report::list_file::ListWriter;
-    use crate::report::skipped_list::{self, SkippedList};
-    let zone = jiff::tz::TimeZone::get(&c.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let columns = skipped_list::columns();
-    let rows = {
-        let destination = match a.file {
-            Some(path) => Destination::File(path),
-            None => Destination::Stdout(&mut *out),
-        };
-        let writer = ListWriter::create(format, destination, "skipped", &columns, &zone)?;
-        let mut sink = SkippedList::new(writer, c, a.unmask);
-        crate::plan::plan(c, a.campaign, &mut sink)?;
-        sink.finish_list()?
+    use crate::report::skipped_list;
+    let destination = match a.file {
+        Some(path) => Destination::File(path),
+        None => Destination::Stdout(&mut *out),
     };
+    let rows = skipped_list::write(c, format, destination, a.unmask, |sink| {
+        crate::plan::plan(c, a.campaign, sink)
+            .map(drop)
+            .map_err(anyhow::Error::from)
+    })?;
     if let Some(path) = a.file {
         skipped_list::wrote(rows, &c.name, path, out)?;
     }

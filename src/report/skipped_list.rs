@@ -185,6 +185,24 @@ impl Sink for SkippedList<'_> {
     }
 }
 
+/// Writes the list of `campaign`'s skipped rows to `destination`, `plan` running the plan
+/// into its sink (`plan --list skipped` subtracts the ledger's calls; `report --list skipped`
+/// plans the campaign alone); how many rows.
+pub fn write<E: From<ListError>>(
+    campaign: &Campaign,
+    format: crate::settings::formats::ListFormat,
+    destination: crate::report::list_file::Destination<'_>,
+    unmask: bool,
+    plan: impl FnOnce(&mut dyn Sink) -> Result<(), E>,
+) -> Result<u64, E> {
+    let zone =
+        jiff::tz::TimeZone::get(&campaign.schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let writer = ListWriter::create(format, destination, "skipped", &columns(), &zone)?;
+    let mut sink = SkippedList::new(writer, campaign, unmask);
+    plan(&mut sink)?;
+    Ok(sink.finish_list()?)
+}
+
 /// Says where the list was written (`plan --list skipped --out FILE`).
 pub fn wrote(rows: u64, campaign: &str, path: &Path, out: &mut dyn Write) -> io::Result<()> {
     let rows = crate::report::words::plural(rows, "skipped row");
