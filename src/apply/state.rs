@@ -155,6 +155,7 @@ pub(super) mod test_calls {
                 source: 0,
                 row: 2,
                 list_values: crate::ledger::ListValues::default(),
+                language: None,
                 rendered: Rendered {
                     variables: BTreeMap::new(),
                     tags: BTreeMap::new(),

@@ -71,6 +71,10 @@ pub struct Call {
     /// The row's values of the campaign's `list_columns`, in their order: kept in the
     /// ledger with the call, never sent.
     pub list_values: ListValues,
+    /// The language of the campaign's `languages:` this patient is called in (their row's
+    /// `language:` column, mapped), which picks the voice and the message; `None` in a
+    /// campaign of one language.
+    pub language: Option<String>,
 }
 
 /// A row that is not called, and why.

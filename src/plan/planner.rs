@@ -287,6 +287,7 @@ impl<'a> Planner<'a> {
             row: row.number,
             rendered: values,
             list_values: src.list_values(&row),
+            language: None,
         });
         self.summary.calls += 1;
         if self.batch.len() == self.batch_size {

@@ -295,6 +295,7 @@ fn call_of<E: SavedEntry>(
         row: c.row,
         rendered,
         list_values: c.list_values.into_owned(),
+        language: None,
     })
 }
 

@@ -353,6 +353,7 @@ mod tests {
             row: 7,
             rendered,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
         };
         let mut clash = call.clone();
         clash
