@@ -53,8 +53,12 @@ pub(super) async fn reconcile(
     } else {
         // A declared workflow is a new workflow each time its words change: calls in doubt
         // may be on any of the ones bound before.
-        let mut ids: Vec<String> = campaign.workflow_id.iter().cloned().collect();
-        if campaign.workflow.is_some() {
+        let speakers = campaign.speakers();
+        let mut ids: Vec<String> = speakers
+            .iter()
+            .filter_map(|s| s.workflow_id.map(ToOwned::to_owned))
+            .collect();
+        if speakers.iter().any(|s| s.workflow.is_some()) {
             let bound = shared
                 .ledger(move |l, s| l.bound_workflow_ids(&s.target_id, &s.campaign.name))
                 .await?;

@@ -39,6 +39,7 @@ pub fn skipped(reason: SkipReason) -> &'static str {
         SkipReason::FilteredOut => "rows the `where` filters leave out",
         SkipReason::FilterUnreadable => "rows a `where` filter cannot test",
         SkipReason::AlreadyCalled => "patients already called this round",
+        SkipReason::UnknownLanguage => "patients in a language the campaign does not map",
         SkipReason::Other => "rows left out for a reason this version does not know",
     }
 }

@@ -25,6 +25,7 @@ mod loader_props;
 mod locations;
 mod logs;
 mod lookups;
+mod many_languages;
 mod outcomes;
 mod owner_only;
 mod patient_lists;
