@@ -618,6 +618,7 @@ mod tests {
             source: 0,
             row: 2,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
             rendered: Rendered {
                 variables: [
                     ("name".to_owned(), name.to_owned()),
