@@ -70,6 +70,7 @@ pub fn breakdown(name: &str) -> &'static str {
     match name {
         "by_source" => "Outcomes by source",
         "by_accent" => "Outcomes by accent",
+        "by_language" => "Outcomes by language",
         "by_attempt" => "Outcomes by attempt (the retry funnel)",
         _ => "Outcomes",
     }

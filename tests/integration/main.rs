@@ -35,6 +35,7 @@ mod postgres_tls;
 mod refused;
 mod report_by;
 mod report_html;
+mod report_languages;
 mod report_targets;
 mod same_name;
 mod scale_out;
