@@ -384,11 +384,13 @@ impl Figures {
                 .entry(a.source.clone().unwrap_or_else(|| "(purged)".to_owned()))
                 .or_default()
                 .add(a.state);
-            // Each campaign has one voice; the ledger does not record it per attempt.
-            f.by_accent
-                .entry(campaign.voice.accent.clone())
-                .or_default()
-                .add(a.state);
+            // The voice of the call's language (the campaign's own without languages); a
+            // language the campaign no longer has is named as recorded.
+            let accent = match campaign.speaker(a.language.as_deref()) {
+                Some(speaker) => speaker.voice.accent.clone(),
+                None => format!("({} language)", a.language.as_deref().unwrap_or("no")),
+            };
+            f.by_accent.entry(accent).or_default().add(a.state);
             if matches!(
                 a.state,
                 CallState::InDoubt | CallState::Accepted | CallState::Sending

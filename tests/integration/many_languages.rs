@@ -219,6 +219,33 @@ fn each_patient_is_called_in_their_language_with_its_voice_workflow_and_dates() 
     }
     // Everyone mapped was called once; the unmapped were not.
     assert_eq!(called, expected);
+
+    // The report breaks the outcomes down by language and by each language's accent.
+    let report = crate::apply::report_json(&c, &mock.url);
+    let groups = report["by_language"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    let sum = |field: &str| {
+        groups
+            .iter()
+            .map(|g| g[field].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let total = groups
+        .iter()
+        .map(|g| g["total"].as_u64().unwrap_or_else(|| panic!("{g}")))
+        .sum::<u64>();
+    assert_eq!(total, 6, "{report}");
+    assert_eq!(
+        sum("answered"),
+        report["answered"].as_u64().unwrap(),
+        "{report}"
+    );
+    let accents: Vec<&str> = report["by_accent"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(accents, ["hausa", "igbo", "pidgin", "yoruba"], "{report}");
 }
 
 #[test]
