@@ -660,4 +660,56 @@ mod tests {
             Some("voice.accent")
         );
     }
+    // Issue 20: each language's voice, workflow and names, and how a patient's language is
+    // read, are settings: a saved plan made with other ones is refused.
+    #[test]
+    fn a_campaign_of_languages_records_each_languages_voice_and_the_mapping() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns/immunisation-kano.yaml");
+        let campaign = crate::validate::check_file(&path).campaign.unwrap();
+        let header = crate::plan::header(
+            &campaign,
+            &path,
+            path.parent().unwrap(),
+            jiff::civil::date(2026, 12, 1),
+        )
+        .unwrap();
+        let before = Settings::of(&campaign, &header);
+        let row = |name: &str| {
+            before
+                .0
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(row("language.column").as_deref(), Some("language"));
+        assert_eq!(row("language.values.HAU").as_deref(), Some("ha"));
+        assert_eq!(row("language.default").as_deref(), Some(NONE));
+        assert_eq!(row("languages.ha.voice.accent").as_deref(), Some("hausa"));
+        assert_eq!(
+            row("languages.en.workflow.name").as_deref(),
+            Some("immunisation-kano-en")
+        );
+        assert_eq!(
+            row("voice.accent"),
+            None,
+            "the campaign has no voice of its own"
+        );
+        for change in [
+            |c: &mut Campaign| c.languages.get_mut("ha").unwrap().voice.accent = "yoruba".into(),
+            |c: &mut Campaign| {
+                c.language
+                    .as_mut()
+                    .unwrap()
+                    .values
+                    .insert("Hausa".into(), "en".into());
+            },
+            |c: &mut Campaign| c.languages.get_mut("en").unwrap().names = Some("fr".into()),
+        ] {
+            let mut changed = campaign.clone();
+            change(&mut changed);
+            let now = Settings::of(&changed, &header);
+            assert!(before.first_difference(&now).is_some(), "{now:?}");
+        }
+    }
 }

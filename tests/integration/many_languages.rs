@@ -365,3 +365,49 @@ fn a_date_format_one_of_the_campaigns_languages_cannot_write_is_refused() {
     assert!(text.contains("template-date-format"), "{text}");
     assert!(text.contains("cannot be written in `ha`"), "{text}");
 }
+
+#[test]
+fn a_saved_plan_whose_batch_changed_language_is_refused_and_nothing_is_sent() {
+    let mock = Mock::fast();
+    let c = campaign(1, "");
+    std::fs::write(&c.path, yaml()).unwrap();
+    std::fs::write(c.dir.path().join("patients.csv"), patients()).unwrap();
+    let saved = c.dir.path().join("plan.json");
+    let out = outreach()
+        .args(["plan", "--out"])
+        .arg(&saved)
+        .arg(&c.path)
+        .arg("--state")
+        .arg(c.state())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        text.contains(r#""language":"en""#),
+        "each batch records its language"
+    );
+    for (bad, said) in [
+        (r#""language":"ha""#, "its batch's language is `ha`"),
+        (r#""language":"en\n""#, "not a language tag"),
+    ] {
+        std::fs::write(&saved, text.replacen(r#""language":"en""#, bad, 1)).unwrap();
+        let out = crate::apply::apply_input(&saved, &c, &mock.url, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(mock.call_requests().is_empty());
+    }
+}
