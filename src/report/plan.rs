@@ -907,7 +907,7 @@ fn markdown_languages(v: &PlanView<'_>, derived: &Masker, md: &mut String) {
         let calls = v.overview.languages.get(l.key);
         let _ = writeln!(
             md,
-            "##### `{}`: {} {} voice · {} · {}\n",
+            "##### Language `{}`: {} {} voice · {} · {}\n",
             md_escape(l.key),
             l.language.voice.accent,
             l.language.voice.gender.as_str(),
@@ -967,12 +967,25 @@ fn markdown_sample(v: &PlanView<'_>, derived: &Masker, md: &mut String) {
             s.calls,
             if v.unmask { "" } else { " (masked)" }
         );
-        let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
-        for call in &v.overview.sample {
-            let (vars, tags) = PlanView::call_fields(derived, call);
+        let languages = !v.languages.is_empty();
+        if languages {
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} |",
+                "| language | phone | variables | tags |\n|---|---|---|---|"
+            );
+        } else {
+            let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
+        }
+        for call in &v.overview.sample {
+            let (vars, tags) = PlanView::call_fields(derived, call);
+            let language = match (&call.language, languages) {
+                (Some(l), true) => format!("| `{}` ", md_escape(l)),
+                (None, true) => "| ".to_owned(),
+                (_, false) => String::new(),
+            };
+            let _ = writeln!(
+                md,
+                "{language}| `{}` | {} | {} |",
                 v.phone(&call.phone),
                 md_escape(&vars),
                 md_escape(&tags)
