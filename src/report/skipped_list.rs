@@ -41,6 +41,8 @@ pub struct SkippedList<'a> {
     sources: Vec<(String, String)>,
     /// The campaign's opt-out lists, as it names them.
     opt_out_lists: Vec<String>,
+    /// The column of each patient's language, in a campaign of several.
+    language_column: String,
     /// Skips not yet written, by source, row and arrival.
     pending: BTreeMap<(usize, u64, u64), Skip>,
     arrived: u64,
@@ -69,6 +71,11 @@ impl<'a> SkippedList<'a> {
             unmask,
             sources,
             opt_out_lists,
+            language_column: campaign
+                .language
+                .as_ref()
+                .map(|l| l.column.clone())
+                .unwrap_or_default(),
             pending: BTreeMap::new(),
             arrived: 0,
         }
@@ -115,6 +122,8 @@ impl<'a> SkippedList<'a> {
                     .map(|p| crate::report::mask::phone(self.unmask, p))
                     .unwrap_or_default(),
             ),
+            // The cell as written is in the reason's words (up to 40 characters).
+            SkipReason::UnknownLanguage => (self.language_column.as_str(), String::new()),
             _ => ("", String::new()),
         };
         let detail = if skip.code == SkipReason::OptedOut
