@@ -236,7 +236,13 @@ async fn on_ledger(
     // One per language of a campaign in several.
     let mut call_workflow = std::collections::BTreeMap::new();
     let mut pending_workflow = Vec::new();
-    for speaker in campaign.speakers() {
+    // A language none of the plan's patients speaks gets no workflow created for it.
+    let spoken = |l: Option<&str>| loaded.calls.iter().any(|p| p.call.language.as_deref() == l);
+    for speaker in campaign
+        .speakers()
+        .into_iter()
+        .filter(|s| spoken(s.language) || s.language.is_none())
+    {
         let whose = (campaign.name.as_str(), campaign.kind);
         match workflow::prepare(s, &api, ledger, whose, speaker).await? {
             workflow::Ensured::ById => {}

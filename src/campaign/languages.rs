@@ -229,11 +229,13 @@ impl<'a> LanguageReader<'a> {
         Reading::Unknown(if cell.trim().is_empty() {
             format!("its `{column}` is empty and the campaign's `language:` has no `default`")
         } else {
+            // The cell is patient data (and, were `column:` the wrong one, could be a name
+            // or a number): only its first letter and length are said.
+            let first: String = cell.trim().chars().take(1).collect();
+            let n = cell.trim().chars().count();
             format!(
-                "its `{column}` says {}, which `language.values` does not map to a language of the campaign, and `language:` has no `default`",
-                crate::load::diagnostic::quoted(&crate::load::diagnostic::inert(
-                    &cell.chars().take(40).collect::<String>()
-                ))
+                "its `{column}` says {}*** ({n} characters), which `language.values` does not map to a language of the campaign, and `language:` has no `default`",
+                crate::load::diagnostic::inert(&first)
             )
         })
     }

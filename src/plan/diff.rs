@@ -71,6 +71,8 @@ impl Sink for Snapshot {
 pub enum Field {
     Variable,
     Tag,
+    /// The language a patient is called in (its voice and workflow): `name` is `language`.
+    Language,
 }
 
 /// One value that differs between two plans of the same call.
@@ -173,7 +175,7 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
     for (key, call) in &after.calls {
         match before.calls.get(key) {
             None => d.added.push(call.clone()),
-            Some(old) if old.rendered != call.rendered => {
+            Some(old) if old.rendered != call.rendered || old.language != call.language => {
                 let mut changes = Vec::new();
                 field_changes(
                     Field::Variable,
@@ -187,6 +189,14 @@ pub fn diff(before: &Snapshot, after: &Snapshot) -> PlanDiff {
                     &call.rendered.tags,
                     &mut changes,
                 );
+                if old.language != call.language {
+                    changes.push(FieldChange {
+                        field: Field::Language,
+                        name: "language".to_owned(),
+                        before: old.language.clone(),
+                        after: call.language.clone(),
+                    });
+                }
                 d.changed.push(Changed {
                     call: call.clone(),
                     changes,

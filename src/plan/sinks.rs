@@ -74,13 +74,12 @@ impl Sink for Overview {
         }
         let room = self.sample_size.saturating_sub(self.sample.len());
         self.sample.extend(calls.iter().take(room).cloned());
-        // A batch is of one language.
-        if let Some(first) = calls.first()
-            && let Some(language) = &first.language
-        {
-            let entry = self.languages.entry(language.clone()).or_default();
-            entry.calls += calls.len() as u64;
-            entry.sample.get_or_insert_with(|| first.clone());
+        for c in calls {
+            if let Some(language) = &c.language {
+                let entry = self.languages.entry(language.clone()).or_default();
+                entry.calls += 1;
+                entry.sample.get_or_insert_with(|| c.clone());
+            }
         }
         Ok(())
     }

@@ -36,7 +36,9 @@ pub struct Subtract<'a> {
     /// Calls skipped for a reply that opted them out.
     opted_out: u64,
     campaign: &'a Campaign,
-    pending: Vec<Call>,
+    /// The calls kept, by language (a request has one voice and one workflow), to be
+    /// batched again.
+    pending: std::collections::BTreeMap<Option<String>, Vec<Call>>,
     pending_zone: String,
     batches: u64,
     removed: u64,
@@ -56,7 +58,7 @@ impl<'a> Subtract<'a> {
             replied: recorded.replied,
             opted_out: 0,
             campaign,
-            pending: Vec::new(),
+            pending: std::collections::BTreeMap::new(),
             pending_zone: String::new(),
             batches: 0,
             removed: 0,
@@ -93,11 +95,24 @@ impl<'a> Subtract<'a> {
         ))
     }
 
+    /// Hands every language's kept calls on, as batches.
     fn flush(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
+        let languages: Vec<Option<String>> = self.pending.keys().cloned().collect();
+        for language in languages {
+            self.flush_one(language.as_ref())?;
         }
-        let calls = std::mem::take(&mut self.pending);
+        Ok(())
+    }
+
+    /// Hands one language's kept calls on, as a batch.
+    fn flush_one(&mut self, language: Option<&String>) -> io::Result<()> {
+        let Some(calls) = self
+            .pending
+            .remove(&language.cloned())
+            .filter(|c| !c.is_empty())
+        else {
+            return Ok(());
+        };
         self.inner.batch(self.batches, &self.pending_zone, &calls)?;
         self.batches += 1;
         Ok(())
@@ -142,9 +157,10 @@ impl Sink for Subtract<'_> {
                 })?;
                 continue;
             }
-            self.pending.push(c.clone());
-            if self.pending.len() == size {
-                self.flush()?;
+            let kept = self.pending.entry(c.language.clone()).or_default();
+            kept.push(c.clone());
+            if kept.len() == size {
+                self.flush_one(c.language.as_ref())?;
             }
         }
         Ok(())

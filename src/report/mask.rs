@@ -38,6 +38,8 @@ impl Masker {
         let key = match field {
             Field::Variable => format!("v:{name}"),
             Field::Tag => format!("t:{name}"),
+            // A key of the campaign's `languages:`, not the patient's cell.
+            Field::Language => return v.to_owned(),
         };
         // A value whose template is gone (a removed variable) is masked: we cannot tell.
         if self.unmask || !self.derived.get(&key).copied().unwrap_or(true) {
@@ -69,6 +71,7 @@ impl Masker {
                 let name = match f.field {
                     Field::Variable => f.name.clone(),
                     Field::Tag => format!("tag {}", f.name),
+                    Field::Language => "language".to_owned(),
                 };
                 format!("{name}: {} → {}", show(&f.before), show(&f.after))
             })

@@ -96,6 +96,7 @@ impl Changes<'_> {
                 let name = match f.field {
                     Field::Variable => f.name.clone(),
                     Field::Tag => format!("tag {}", f.name),
+                    Field::Language => "language".to_owned(),
                 };
                 *out.entry(name).or_default() += 1;
             }

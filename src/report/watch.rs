@@ -261,6 +261,7 @@ fn field_name(f: Field) -> &'static str {
     match f {
         Field::Variable => "variable",
         Field::Tag => "tag",
+        Field::Language => "language",
     }
 }
 

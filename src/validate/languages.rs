@@ -80,9 +80,24 @@ pub(super) fn check(
             ));
         }
     }
+    let keys: Vec<String> = doc
+        .value
+        .get("languages")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        out.push(invalid(
+            doc,
+            "/languages",
+            "`languages:` is empty: its patients would be called in no language".to_owned(),
+            "give each language its voice and workflow: `ha: {voice: {accent: hausa}, workflow_id: ...}`",
+        ));
+        return None;
+    }
     check_keys(c, doc, out);
     if let Some(column) = c.column {
-        check_mapping(c, column, doc, out);
+        check_mapping(&keys, column, doc, out);
     }
     check_workflows(c, doc, out)
 }
@@ -95,8 +110,21 @@ fn check_keys(c: &Languages<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
         .and_then(Value::as_object)
         .map(|m| m.keys().collect())
         .unwrap_or_default();
+    let mut folded: BTreeMap<String, &str> = BTreeMap::new();
     for key in keys {
         let pointer = format!("/languages/{}", escape(key));
+        if let Some(other) = folded.insert(key.to_lowercase(), key) {
+            out.push(invalid(
+                doc,
+                &pointer,
+                format!(
+                    "languages `{}` and `{}` differ only in case: a patient's cell matches both",
+                    crate::load::diagnostic::inert(other),
+                    crate::load::diagnostic::inert(key)
+                ),
+                "keep one of them",
+            ));
+        }
         if !is_tag(key) {
             out.push(
                 Diagnostic::error(
@@ -182,18 +210,39 @@ fn check_voice(
 }
 
 /// `values` and `default` name languages of the campaign.
+/// (`keys`: every key `languages:` gives, well formed or not), and no value takes another
+/// language's own tag.
 fn check_mapping(
-    c: &Languages<'_>,
+    keys: &[String],
     column: &LanguageColumn,
     doc: &Document,
     out: &mut Vec<Diagnostic>,
 ) {
-    let known: Vec<&str> = c.each.keys().map(String::as_str).collect();
+    let known: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| is_tag(k))
+        .collect();
     let offered = known.join(", ");
     let mut folded: BTreeMap<String, &str> = BTreeMap::new();
     for (written, language) in &column.values {
         let pointer = format!("/language/values/{}", escape(written));
-        if !c.each.contains_key(language) {
+        let fold = written.trim().to_lowercase();
+        if let Some(own) = keys.iter().find(|k| k.to_lowercase() == fold)
+            && own != language
+        {
+            out.push(invalid(
+                doc,
+                &pointer,
+                format!(
+                    "`language.values` maps {} to `{}`, but `{own}` is a language of the campaign: its patients would be called in another",
+                    quoted(&crate::load::diagnostic::inert(written)),
+                    crate::load::diagnostic::inert(language)
+                ),
+                "remove the entry: a cell that is a language's tag is read as that language",
+            ));
+        }
+        if !keys.contains(language) {
             out.push(invalid(
                 doc,
                 &pointer,
@@ -205,7 +254,6 @@ fn check_mapping(
                 &format!("map it to one of: {offered}"),
             ));
         }
-        let fold = written.trim().to_lowercase();
         if let Some(other) = folded.insert(fold, language)
             && other != language
         {
@@ -221,7 +269,7 @@ fn check_mapping(
         }
     }
     if let Some(default) = &column.default
-        && !c.each.contains_key(default)
+        && !keys.contains(default)
     {
         out.push(invalid(
             doc,

@@ -516,6 +516,8 @@ pub(super) fn purpose(pointer: &str) -> String {
         "should hold the phone numbers".to_owned()
     } else if pointer.starts_with("/list_columns/") {
         "`list_columns` names".to_owned()
+    } else if pointer == "/language/column" {
+        "`language.column` names (each patient's language)".to_owned()
     } else if pointer == "/dedupe" {
         "`dedupe` names".to_owned()
     } else if pointer.ends_with("/where") {

@@ -135,7 +135,10 @@ fn plan_shows_each_language(c: &crate::apply::Campaign, mock: &Mock) {
         .iter()
         .map(|e| e["reason"].as_str().unwrap())
         .collect();
-    assert!(reasons[0].contains("French"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("says F*** (6 characters)") && !reasons[0].contains("French"),
+        "{reasons:?}"
+    );
     assert!(reasons[1].contains("is empty"), "{reasons:?}");
 }
 
@@ -410,4 +413,140 @@ fn a_saved_plan_whose_batch_changed_language_is_refused_and_nothing_is_sent() {
         );
         assert!(mock.call_requests().is_empty());
     }
+}
+
+#[test]
+fn languages_that_clash_or_redirect_a_tag_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("patients.csv"), patients()).unwrap();
+    let cases = [
+        // Two keys equal but for case: a cell `en-NG` would match both.
+        (
+            yaml().replace(
+                "  en:\n",
+                "  en-ng:\n    voice: {accent: pidgin}\n    workflow_id: DEMO\n  en-NG:\n    voice: {accent: yoruba}\n    workflow_id: DEMO\n  en:\n",
+            ).replace("DEMO", DEMO),
+            "/languages/en-NG",
+            "differ only in case",
+        ),
+        // A value that is another language's own tag.
+        (
+            yaml().replace("English: en}", "English: en, HA: en}"),
+            "/language/values/HA",
+            "`ha` is a language of the campaign",
+        ),
+        // No language at all.
+        (
+            {
+                let y = yaml();
+                let start = y.find("languages:\n").unwrap();
+                let end = y.find("patients:\n").unwrap();
+                format!("{}languages: {{}}\n{}", &y[..start], &y[end..])
+            },
+            "/languages",
+            "is empty",
+        ),
+        // The column is missing from the patient file.
+        (
+            yaml().replace("column: language", "column: Language"),
+            "/language/column",
+            "`language.column` names",
+        ),
+    ];
+    for (text, pointer, words) in cases {
+        std::fs::write(d.join("c.yaml"), text).unwrap();
+        let out = outreach()
+            .current_dir(d)
+            .args(["validate", "--format", "json", "c.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{pointer}");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = doc["files"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| {
+                g["pointer"] == pointer && g["message"].as_str().unwrap_or("").contains(words)
+            });
+        assert!(found, "{pointer} {words}: {doc}");
+    }
+}
+
+#[test]
+fn a_plan_made_after_a_run_keeps_each_batch_in_one_language_and_compare_shows_a_changed_one() {
+    let mock = Mock::fast();
+    let c = campaign(1, "");
+    std::fs::write(&c.path, yaml()).unwrap();
+    std::fs::write(c.dir.path().join("patients.csv"), patients()).unwrap();
+    let run = apply(&c, &mock.url, &["--json"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let before = mock.call_requests().len();
+    // New patients, in two languages, after the first run.
+    let mut more = patients();
+    more.push_str("New 1,08032000011,2027-01-15,Hausa\nNew 2,08032000012,2027-01-15,English\n");
+    std::fs::write(c.dir.path().join("patients.csv"), &more).unwrap();
+    let saved = c.dir.path().join("plan.json");
+    let plan = |extra: &[&str]| {
+        outreach()
+            .env("INTRON_API_KEY", KEY)
+            .args(["plan", "--api-url", &mock.url, "--state"])
+            .arg(c.state())
+            .arg(&c.path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&["--out", saved.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = crate::apply::apply_input(&saved, &c, &mock.url, &["--json"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let requests = mock.call_requests();
+    let new: Vec<&Value> = requests[before..].iter().collect();
+    assert_eq!(new.len(), 2, "one request per language: {new:?}");
+    for r in new {
+        let phone = r["body"]["workflow_params"][0]["phone_number"]
+            .as_str()
+            .unwrap();
+        let accent = if phone.ends_with("11") {
+            "hausa"
+        } else {
+            "pidgin"
+        };
+        assert_eq!(r["body"]["tts_voice_accent"], accent, "{r}");
+    }
+    // A patient whose language changed is a changed call in --compare.
+    std::fs::write(c.dir.path().join("patients.csv"), patients()).unwrap();
+    let base = c.dir.path().join("base.json");
+    let fresh = |extra: &[&str]| {
+        outreach()
+            .args(["plan", "--unmask"])
+            .arg(&c.path)
+            .args(["--state", c.dir.path().join("none.db").to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(fresh(&["--out", base.to_str().unwrap()]).status.success());
+    std::fs::write(
+        c.dir.path().join("patients.csv"),
+        patients().replace(",English\n", ",Hausa\n"),
+    )
+    .unwrap();
+    let out = fresh(&["--compare", base.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("language: en → ha"), "{text}");
 }

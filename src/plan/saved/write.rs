@@ -183,6 +183,13 @@ impl<W: Write> Sink for JsonPlanWriter<W> {
     }
 
     fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        // A batch is of one language: its calls are sent with that language's voice.
+        let language = calls.first().and_then(|c| c.language.as_deref());
+        if calls.iter().any(|c| c.language.as_deref() != language) {
+            return Err(io::Error::other(
+                "a batch mixes languages: the plan is not written",
+            ));
+        }
         if !self.first_batch {
             self.out.write_all(b",")?;
         }
