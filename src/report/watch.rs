@@ -617,6 +617,7 @@ mod tests {
             phone: phone.to_owned(),
             source: 0,
             row: 2,
+            language: None,
             list_values: crate::ledger::ListValues::default(),
             rendered: Rendered {
                 variables: [
