@@ -89,6 +89,7 @@ fn runner(url: &str, campaign: &str, batch: usize) -> (u64, u64) {
                 source: "bench.csv",
                 row: 0,
                 list_values: &outreach::ledger::NO_LIST_VALUES,
+                language: None,
             })
             .collect();
         let recorded = ledger

@@ -117,6 +117,7 @@ pub(super) async fn write_ahead(
                     source: &d.planned.source_label,
                     row: d.planned.call.row,
                     list_values: &d.planned.call.list_values,
+                    language: d.planned.call.language.as_deref(),
                 })
                 .collect();
             let recorded = l.begin(&s.run_id, &s.target_id, &s.campaign.name, &s.round, &new)?;

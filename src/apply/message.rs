@@ -18,9 +18,22 @@ const EXAMPLES: usize = 5;
 /// [`MAX_MESSAGE_CHARS`]; a workflow that cannot be read leaves the check to the server.
 pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow::Result<()> {
     let campaign = &loaded.campaign;
+    // Each language's message against its own calls.
+    for speaker in campaign.speakers() {
+        refuse_for(api, loaded, speaker).await?;
+    }
+    Ok(())
+}
+
+async fn refuse_for(
+    api: &Api,
+    loaded: &Loaded,
+    speaker: crate::campaign::languages::Speaker<'_>,
+) -> anyhow::Result<()> {
+    let campaign = &loaded.campaign;
     // A declared workflow's message is the file's: nothing to fetch.
-    let declared = campaign.workflow.as_ref().map(|w| w.message.clone());
-    let fetched = match (&declared, campaign.workflow_id.as_deref()) {
+    let declared = speaker.workflow.map(|w| w.message.clone());
+    let fetched = match (&declared, speaker.workflow_id) {
         (Some(_), _) | (None, None) => None,
         (None, Some(id)) => Some(api.client.workflow(id).await),
     };
@@ -38,6 +51,7 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
     let over: Vec<(String, u64, usize)> = loaded
         .calls
         .iter()
+        .filter(|p| p.call.language.as_deref() == speaker.language)
         .filter_map(|p| {
             let n = heard_length(campaign.kind, &message, &p.call.rendered.variables);
             (n > MAX_MESSAGE_CHARS).then(|| (p.source_label.clone(), p.call.row, n))
@@ -55,10 +69,9 @@ pub(super) async fn refuse_over_the_limit(api: &Api, loaded: &Loaded) -> anyhow:
     bail!(
         "{} {calls} would exceed the {MAX_MESSAGE_CHARS}-character message limit of workflow {}: {}; nothing was sent. Shorten those values (or the workflow's message), then run again",
         over.len(),
-        campaign
+        speaker
             .workflow_id
-            .as_deref()
-            .or(campaign.workflow.as_ref().map(|w| w.name.as_str()))
+            .or(speaker.workflow.map(|w| w.name.as_str()))
             .unwrap_or_default(),
         examples.join(", ")
     )

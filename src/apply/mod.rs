@@ -233,12 +233,19 @@ async fn on_ledger(
     }
     // A declared workflow as the service has it: used as it is, or created right before
     // the first batch (after the confirmation, the window and any pause).
-    let (call_workflow, pending_workflow) =
-        match workflow::prepare(s, &api, ledger, &campaign).await? {
-            workflow::Ensured::ById => (None, None),
-            workflow::Ensured::Use(id) => (Some(id), None),
-            workflow::Ensured::Create(creation) => (None, Some(creation)),
-        };
+    // One per language of a campaign in several.
+    let mut call_workflow = std::collections::BTreeMap::new();
+    let mut pending_workflow = Vec::new();
+    for speaker in campaign.speakers() {
+        let whose = (campaign.name.as_str(), campaign.kind);
+        match workflow::prepare(s, &api, ledger, whose, speaker).await? {
+            workflow::Ensured::ById => {}
+            workflow::Ensured::Use(id) => {
+                call_workflow.insert(speaker.binding_language().to_owned(), id);
+            }
+            workflow::Ensured::Create(creation) => pending_workflow.push(*creation),
+        }
+    }
 
     let run_id = {
         let (id, name, round, lease) = (
@@ -524,13 +531,13 @@ async fn run(
 
         if first_pass && api.live && !due.is_empty() && !s.yes {
             // One question for all that is about to happen: the workflow's words included.
-            let creating = shared
+            let creating: String = shared
                 .pending_workflow
                 .lock()
                 .await
-                .as_ref()
+                .iter()
                 .map(|c| c.sentence(&api.base))
-                .unwrap_or_default();
+                .collect();
             let question = format!(
                 "{creating}About to place {} calls for `{}` on {}.",
                 due.len(),

@@ -53,8 +53,12 @@ pub(super) async fn reconcile(
     } else {
         // A declared workflow is a new workflow each time its words change: calls in doubt
         // may be on any of the ones bound before.
-        let mut ids: Vec<String> = campaign.workflow_id.iter().cloned().collect();
-        if campaign.workflow.is_some() {
+        let speakers = campaign.speakers();
+        let mut ids: Vec<String> = speakers
+            .iter()
+            .filter_map(|s| s.workflow_id.map(ToOwned::to_owned))
+            .collect();
+        if speakers.iter().any(|s| s.workflow.is_some()) {
             let bound = shared
                 .ledger(move |l, s| l.bound_workflow_ids(&s.target_id, &s.campaign.name))
                 .await?;
@@ -434,6 +438,7 @@ mod tests {
             source: None,
             row: None,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
             created_at: at,
             updated_at: at,
             run_id: "run".into(),
@@ -626,6 +631,7 @@ mod tests {
             source: None,
             row: None,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
             created_at: t.parse().unwrap(),
             updated_at: t.parse().unwrap(),
             run_id: "r".into(),

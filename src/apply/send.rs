@@ -87,9 +87,7 @@ pub(super) async fn send_all(
                         break;
                     }
                     let batch = recheck(shared, &opted_out, chunk).await?;
-                    if !batch.is_empty() {
-                        group.push(batch);
-                    }
+                    group.extend(by_language(batch));
                 }
                 if group.is_empty() {
                     if exhausted {
@@ -405,7 +403,10 @@ async fn place(
             )));
         }
         let body = body.get_or_insert_with(|| {
-            let workflow = lock(&shared.call_workflow).clone();
+            let language = batch.first().and_then(|d| d.planned.call.language.clone());
+            let workflow = lock(&shared.call_workflow)
+                .get(language.as_deref().unwrap_or(""))
+                .cloned();
             request_body(&shared.campaign, workflow.as_deref(), batch)
         });
         lock(&shared.counts).requests += 1;
@@ -511,18 +512,42 @@ impl Answer {
     }
 }
 
-/// The request body of a batch, with both voice settings always sent.
+/// The request body of a batch, with both voice settings always sent: the voice and the
+/// workflow of its calls' language (a batch is of one language, [`by_language`]).
 pub(super) fn request_body(campaign: &Campaign, workflow: Option<&str>, batch: &[Due]) -> Value {
     let entries: Vec<Value> = batch
         .iter()
         .map(|d| plan::entry(campaign.kind, &d.planned.call))
         .collect();
+    let language = batch
+        .first()
+        .and_then(|d| d.planned.call.language.as_deref());
+    // A saved plan is verified against the campaign before this: its languages are the
+    // campaign's. Were one not, the request names no workflow and the service refuses it.
+    let speaker = campaign.speaker(language);
     json!({
-        "workflow_id": workflow.or(campaign.workflow_id.as_deref()),
-        "tts_voice_accent": campaign.voice.accent,
-        "tts_voice_gender": campaign.voice.gender.as_str(),
+        "workflow_id": workflow.or(speaker.and_then(|s| s.workflow_id)),
+        "tts_voice_accent": speaker.map(|s| s.voice.accent.as_str()),
+        "tts_voice_gender": speaker.map(|s| s.voice.gender.as_str()),
         "workflow_params": entries,
     })
+}
+
+/// A chunk of due calls split by language, each part in plan order: a request has one
+/// voice and one workflow.
+fn by_language(chunk: Vec<Due>) -> Vec<Vec<Due>> {
+    let mut parts: Vec<Vec<Due>> = Vec::new();
+    for d in chunk {
+        let language = d.planned.call.language.as_deref();
+        match parts
+            .iter_mut()
+            .find(|p| p[0].planned.call.language.as_deref() == language)
+        {
+            Some(part) => part.push(d),
+            None => parts.push(vec![d]),
+        }
+    }
+    parts
 }
 
 /// What a run last said it waits for: each wait is said once, and again only when it

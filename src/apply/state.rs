@@ -55,9 +55,10 @@ pub(super) struct Shared {
     pub(super) key_scope: String,
     /// A declared workflow to create before the first batch is written ahead (after the
     /// confirmation, the window and any pause), if one is to be created.
-    pub(super) pending_workflow: tokio::sync::Mutex<Option<Box<super::workflow::Creation>>>,
-    /// The workflow the calls go out with, when it is not the campaign's `workflow_id`.
-    pub(super) call_workflow: Mutex<Option<String>>,
+    pub(super) pending_workflow: tokio::sync::Mutex<Vec<super::workflow::Creation>>,
+    /// The workflow the calls go out with, when it is not the campaign's `workflow_id` (or
+    /// its language's), by the language of `languages:` (`""` for the campaign's own).
+    pub(super) call_workflow: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl Shared {

@@ -626,6 +626,7 @@ mod tests {
             source: None,
             row: None,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
             created_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,
             run_id: "r".into(),

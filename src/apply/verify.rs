@@ -246,6 +246,17 @@ impl Compare<'_> {
         if s.list_values != now.list_values {
             return Some("list_values: not the values of its row's `list_columns`".to_owned());
         }
+        if s.language != now.language {
+            let said = |l: &Option<String>| {
+                l.as_deref()
+                    .map_or_else(|| "none".to_owned(), |l| format!("`{l}`"))
+            };
+            return Some(format!(
+                "its batch's language is {}, the campaign calls its patient in {}",
+                said(&s.language),
+                said(&now.language)
+            ));
+        }
         if saved.timezone != timezone {
             return Some(format!(
                 "its batch's timezone is {}, the campaign places it in {timezone}",

@@ -16,7 +16,7 @@ use voicebot_api::wire::Workflow;
 
 use super::state::Shared;
 use super::{Api, ApplySettings};
-use crate::campaign::Campaign;
+use crate::campaign::languages::Speaker;
 use crate::campaign::workflow::Comparable;
 use crate::client::{Client, LookupError};
 use crate::ledger::{AsyncLedger, BindingKey, WorkflowBinding};
@@ -44,8 +44,13 @@ pub(super) struct Creation {
 impl Creation {
     /// The start of the confirmation's question.
     pub(super) fn sentence(&self, target: &str) -> String {
+        let language = if self.key.language.is_empty() {
+            String::new()
+        } else {
+            format!(" for `{}`", self.key.language)
+        };
         format!(
-            "About to create workflow `{}` on {target} ({}), with the message \"{}\". ",
+            "About to create workflow `{}`{language} on {target} ({}), with the message \"{}\". ",
             self.key.name,
             self.why,
             inert(&self.file.message)
@@ -62,6 +67,8 @@ struct Key {
     target: String,
     campaign: String,
     name: String,
+    /// The language of `languages:` the workflow is for; `""` for the campaign's own.
+    language: String,
 }
 
 impl Key {
@@ -70,28 +77,30 @@ impl Key {
             target: &self.target,
             campaign: &self.campaign,
             workflow_name: &self.name,
-            language: "",
+            language: &self.language,
         }
     }
 }
 
-/// What the run does about the campaign's declared workflow on the target: use the bound
-/// one, create one, or refuse (edited by hand on the service).
+/// What the run does about a declared workflow of the campaign (its own, or a language's)
+/// on the target: use the bound one, create one, or refuse (edited by hand on the service).
 pub(super) async fn prepare(
     s: &ApplySettings,
     api: &Api,
     ledger: &AsyncLedger,
-    campaign: &Campaign,
+    (campaign, kind): (&str, crate::campaign::Kind),
+    speaker: Speaker<'_>,
 ) -> anyhow::Result<Ensured> {
-    let Some(declared) = &campaign.workflow else {
+    let Some(declared) = speaker.workflow else {
         return Ok(Ensured::ById);
     };
-    let file = Comparable::declared(declared, campaign.kind);
+    let file = Comparable::declared(declared, kind);
     // A dry run reads the real target's binding and writes none.
     let key = Key {
         target: s.target.id().to_string(),
-        campaign: campaign.name.clone(),
+        campaign: campaign.to_owned(),
         name: declared.name.clone(),
+        language: speaker.binding_language().to_owned(),
     };
     let binding = read_binding(ledger, &key).await?;
     let (bound, service, found_by_name) = match &binding {
@@ -167,7 +176,7 @@ pub(super) async fn prepare(
     })))
 }
 
-/// Creates the run's pending workflow, if any, once: right before the first batch is
+/// Creates the run's pending workflows, if any, once: right before the first batch is
 /// written ahead. A failed create ends the run before any call is recorded or placed.
 pub(super) async fn create_pending(
     s: &ApplySettings,
@@ -175,9 +184,21 @@ pub(super) async fn create_pending(
     client: &Client,
 ) -> anyhow::Result<()> {
     let mut pending = shared.pending_workflow.lock().await;
-    let Some(creation) = pending.as_ref() else {
-        return Ok(());
-    };
+    while let Some(creation) = pending.first() {
+        let id = create_one(s, client, shared, creation).await?;
+        super::lock(&shared.call_workflow).insert(creation.key.language.clone(), id);
+        pending.remove(0);
+    }
+    Ok(())
+}
+
+/// Creates one pending workflow: its id.
+async fn create_one(
+    s: &ApplySettings,
+    client: &Client,
+    shared: &Shared,
+    creation: &Creation,
+) -> anyhow::Result<String> {
     let (id, created) = create_and_bind(
         s,
         client,
@@ -195,9 +216,7 @@ pub(super) async fn create_pending(
             creation.why
         );
     }
-    *super::lock(&shared.call_workflow) = Some(id);
-    *pending = None;
-    Ok(())
+    Ok(id)
 }
 
 /// Why apply creates a workflow, in words.

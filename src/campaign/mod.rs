@@ -7,6 +7,7 @@
 
 pub mod dates;
 pub mod language_names;
+pub mod languages;
 pub mod schema;
 pub mod values;
 pub mod windows;
@@ -77,6 +78,19 @@ pub struct Campaign {
     /// The voice that reads the message. Defaults to a female `pidgin` voice.
     #[serde(default)]
     pub voice: Voice,
+
+    /// Which column says each patient's language, and how its values map to the languages
+    /// of `languages:`: `{column: language, values: {Hausa: ha, Yoruba: yo}, default: en}`.
+    /// Give it with `languages:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<languages::LanguageColumn>,
+
+    /// Each language's voice and message, keyed by language tag (`ha`, `yo`, `en`): a patient
+    /// is called in their language, read by `language:`. With it, the campaign gives no
+    /// `voice`, `workflow` or `workflow_id` of its own. The `date` and `number` helpers write
+    /// month, day and number names in the patient's language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, languages::Language>,
 
     /// A label for one pass of a recurring campaign, such as a month. Each patient is called
     /// at most once per round; a new round calls everyone again. It may be a template over

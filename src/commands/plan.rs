@@ -178,7 +178,7 @@ fn checked_workflow(
 fn declared_state(
     s: &PlanSettings,
     campaign: &campaign::Campaign,
-    target_id: &str,
+    (target_id, language): (&str, &str),
 ) -> anyhow::Result<Option<plan::declared::DeclaredState>> {
     use crate::campaign::workflow::Comparable;
     use plan::declared::{Bound, DeclaredState, Drift, EarlierCalls, Service};
@@ -210,7 +210,7 @@ fn declared_state(
                 target: target_id,
                 campaign: &campaign.name,
                 workflow_name: &declared.name,
-                language: "",
+                language,
             })?
             .map(|b| Bound {
                 pushed: Comparable::from_json(&b.pushed),
@@ -272,6 +272,32 @@ fn declared_state(
 
 /// The workflows a target lists ([ours]: none where the list is not offered), and the
 /// target's name for people.
+/// Each language of a campaign in several, checked as a campaign of its voice and workflow
+/// would be: its workflow fetched or read from the file, and a declared one's state on the
+/// target (bound under the language).
+fn language_views<'c>(
+    s: &PlanSettings,
+    campaign: &'c campaign::Campaign,
+    target_id: &str,
+) -> anyhow::Result<Vec<crate::report::plan::LanguageView<'c>>> {
+    let mut out = Vec::new();
+    for (key, language) in &campaign.languages {
+        let Some(one) = campaign.in_language(key) else {
+            continue;
+        };
+        let (check, unchecked) = checked_workflow(s, &one)?;
+        let declared = declared_state(s, &one, (target_id, key))?;
+        out.push(crate::report::plan::LanguageView {
+            key,
+            language,
+            check,
+            unchecked,
+            declared,
+        });
+    }
+    Ok(out)
+}
+
 fn list_workflows(
     target: &Target,
     key: Option<secrecy::SecretString>,
@@ -324,13 +350,25 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // The plan to compare with is read first: a bad --compare is known before any work.
     let before = s.compare.as_deref().map(read_saved_plan).transpose()?;
     let mut overview = plan::Overview::new(s.sample);
-    let (mut check, unchecked) = checked_workflow(s, &campaign)?;
     // Once calls were made, the plan subtracts them (per target, as apply records them).
     let target_id = s
         .target
         .as_ref()
         .map_or_else(TargetId::live, Target::id)
         .to_string();
+    // A campaign in several languages is checked language by language, each as a campaign
+    // of its own voice and workflow would be.
+    let (mut check, unchecked, declared) = if campaign.has_languages() {
+        (None, None, None)
+    } else {
+        let (check, unchecked) = checked_workflow(s, &campaign)?;
+        (
+            check,
+            unchecked,
+            declared_state(s, &campaign, (&target_id, ""))?,
+        )
+    };
+    let mut languages = language_views(s, &campaign, &target_id)?;
     let history = history(s, &campaign, &target_id)?;
     let mut now = crate::plan::diff::Snapshot::default();
     // The fetched workflow's words go into the header, for the settings the plan records.
@@ -338,7 +376,6 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .as_ref()
         .filter(|_| campaign.workflow.is_none())
         .and_then(|c| c.workflow.clone());
-    let declared = declared_state(s, &campaign, &target_id)?;
     {
         // The snapshot is only kept (it holds every call) when there is something to compare.
         let mut nothing = plan::Discard;
@@ -347,19 +384,21 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         } else {
             &mut nothing
         };
-        let mut null = plan::Discard;
-        let mut lengths;
-        let measure: &mut dyn plan::Sink = match check.as_mut() {
-            Some(c) => {
-                lengths = crate::plan::workflow_check::Lengths {
-                    check: c,
-                    kind: campaign.kind,
-                };
-                &mut lengths
-            }
-            None => &mut null,
+        // Every message measured against its workflow (its language's, in several).
+        let mut measure = crate::plan::workflow_check::LanguageLengths {
+            checks: check
+                .as_mut()
+                .map(|c| (None, c))
+                .into_iter()
+                .chain(
+                    languages
+                        .iter_mut()
+                        .filter_map(|l| l.check.as_mut().map(|c| (Some(l.key), c))),
+                )
+                .collect(),
+            kind: campaign.kind,
         };
-        let mut inner = plan::Tee(snapshot, measure);
+        let mut inner = plan::Tee(snapshot, &mut measure);
         let mut report = plan::Tee(&mut overview, &mut inner);
         let make = |sink: &mut dyn plan::Sink| {
             make_plan(s, &campaign, history, &target_id, fetched.as_ref(), sink)
@@ -377,31 +416,14 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             c.rendered.tags.clear();
         }
     }
-    let changes = match (&before, &s.compare) {
-        (Some(before), Some(path)) => Some(crate::report::plan::Changes {
-            against: path,
-            diff: crate::plan::diff::diff(before, &now),
-            sources: now.sources.clone(),
-            sample: s.sample,
-        }),
-        _ => None,
-    };
+    let changes = changes(s, before.as_ref(), &now);
     let summary = overview.summary.clone();
-    if let Some(c) = check.as_mut() {
-        c.finish();
-    }
-    let refused = refusal(s, &campaign, &overview);
-    if refused.is_none()
-        && let Some(m) = misplaced(&campaign, &overview)
-    {
-        tracing::warn!("{m}; --strict makes this an error");
-    }
+    let all_checks = check
+        .iter_mut()
+        .chain(languages.iter_mut().filter_map(|l| l.check.as_mut()));
+    all_checks.for_each(WorkflowCheck::finish);
+    let refused = refuse_or_warn(s, &campaign, &overview)?;
     let saved = s.out.as_deref().filter(|_| refused.is_none());
-    if refused.is_some()
-        && let Some(path) = &s.out
-    {
-        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
-    }
     let view = crate::report::plan::PlanView {
         campaign: &campaign,
         campaign_path: &s.campaign,
@@ -411,13 +433,15 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         message_unchecked: unchecked.as_deref(),
         workflow: check.as_ref(),
         declared: declared.as_ref(),
+        languages: &languages,
         changes: changes.as_ref(),
         timing: Some(&timing),
     };
     crate::report::plan::write(s.format, &view, out)?;
-    if let Some(c) = &check
-        && !c.problems.is_empty()
-    {
+    let problems = check
+        .iter()
+        .chain(languages.iter().filter_map(|l| l.check.as_ref()));
+    if problems.into_iter().any(|c| !c.problems.is_empty()) {
         return Ok(Outcome::Problems);
     }
     if let Some(why) = refused {
@@ -427,12 +451,51 @@ pub fn run(s: &PlanSettings, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // With --compare, anything that differs from the base plan is a change to review (exit 2
     // with --detailed-exitcode), even when it leaves no call to place.
     let differs = changes.as_ref().is_some_and(|c| c.diff.differs())
-        || declared.as_ref().is_some_and(|d| d.drift.is_change());
+        || declared.as_ref().is_some_and(|d| d.drift.is_change())
+        || languages
+            .iter()
+            .any(|l| l.declared.as_ref().is_some_and(|d| d.drift.is_change()));
     Ok(if summary.calls > 0 || differs {
         Outcome::Pending
     } else {
         Outcome::Success
     })
+}
+
+/// What changed since the plan compared with (`--compare`).
+fn changes<'p>(
+    s: &'p PlanSettings,
+    before: Option<&crate::plan::diff::Snapshot>,
+    now: &crate::plan::diff::Snapshot,
+) -> Option<crate::report::plan::Changes<'p>> {
+    let (before, path) = (before?, s.compare.as_deref()?);
+    Some(crate::report::plan::Changes {
+        against: path,
+        diff: crate::plan::diff::diff(before, now),
+        sources: now.sources.clone(),
+        sample: s.sample,
+    })
+}
+
+/// Why the plan is refused ([`refusal`]; its saved file removed), or the warning of a
+/// misplaced default.
+fn refuse_or_warn(
+    s: &PlanSettings,
+    campaign: &campaign::Campaign,
+    overview: &plan::Overview,
+) -> anyhow::Result<Option<String>> {
+    let refused = refusal(s, campaign, overview);
+    if refused.is_none()
+        && let Some(m) = misplaced(campaign, overview)
+    {
+        tracing::warn!("{m}; --strict makes this an error");
+    }
+    if refused.is_some()
+        && let Some(path) = &s.out
+    {
+        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    Ok(refused)
 }
 
 /// `plan --list skipped`: the plan made (less what the ledger placed, as `plan` shows it),

@@ -333,6 +333,7 @@ fn check(s: &InitSettings, target: &Path, out: &mut dyn Write) -> anyhow::Result
             ),
             workflow: None,
             declared: None,
+            languages: &[],
             changes: None,
             // A starter's dates are the user's to set: when it would call is not the point.
             timing: None,

@@ -270,6 +270,7 @@ mod tests {
                         source: "p.csv",
                         row: 2,
                         list_values: &crate::ledger::NO_LIST_VALUES,
+                        language: None,
                     };
                     l.begin(&run, "mock", "c", "r", &[call])
                 })

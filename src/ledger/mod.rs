@@ -20,6 +20,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 mod async_ledger;
+mod call_language;
 mod callbacks;
 mod files;
 mod list_values;
@@ -32,6 +33,7 @@ mod targets;
 mod workflows;
 
 pub use async_ledger::AsyncLedger;
+pub use call_language::BadLanguage;
 pub use callbacks::{CallOutcome, CallbackOutcomes, KEPT_MAX, Recorded};
 pub use list_values::{BadListValues, ListValues, NO_LIST_VALUES};
 pub use location::{Location, LocationError};
@@ -282,6 +284,16 @@ impl Ledger {
         calls: &[NewCall<'_>],
     ) -> Result<Vec<usize>, LedgerError> {
         async_ledger::not_on_an_executor();
+        // A language the ledger could not read back is refused before anything is written.
+        if let Some(problem) = calls
+            .iter()
+            .find_map(|c| c.language.and_then(|l| call_language::check(l).err()))
+        {
+            return Err(LedgerError::Language {
+                path: self.path().to_path_buf(),
+                problem,
+            });
+        }
         let deferred = &self.deferred;
         let recorded = match &mut self.store {
             Store::Sqlite(s) => s.begin(run_id, target, campaign, round, calls, deferred),

@@ -203,15 +203,22 @@ pub enum LedgerError {
     Cancelled,
     #[error("the ledger {} is a SQLite file: {what} needs a shared (Postgres) ledger", path.display())]
     NotShared { path: PathBuf, what: &'static str },
-    /// A shared ledger refused a write of this run (issue 14, class 11): its heartbeat is
-    /// older than its lease by the database's clock, so other runners may have taken its
-    /// calls over. A run past its lease never gets it back.
+    /// A call whose language is not a language tag, refused before anything was written
+    /// (see `call_language.rs`).
+    #[error("the ledger {} refused a call: {problem}", path.display())]
+    Language {
+        path: PathBuf,
+        problem: super::BadLanguage,
+    },
     /// A workflow binding refused before anything was written (see `workflows/`).
     #[error("the ledger {} refused a workflow binding: {problem}", path.display())]
     Binding {
         path: PathBuf,
         problem: super::BindingProblem,
     },
+    /// A shared ledger refused a write of this run (issue 14, class 11): its heartbeat is
+    /// older than its lease by the database's clock, so other runners may have taken its
+    /// calls over. A run past its lease never gets it back.
     #[error("this runner's lease on the ledger {} ran out (it stalled, or could not reach the database, for longer than --lease): other runners may have taken over its calls, so it records and sends nothing more, and they look up the calls it left `sending`", path.display())]
     LeaseLost { path: PathBuf },
 }
@@ -264,6 +271,9 @@ pub struct NewCall<'a> {
     pub row: u64,
     /// The row's values of the campaign's `list_columns` (SQLite 8, Postgres 6).
     pub list_values: &'a super::ListValues,
+    /// The key of the campaign's `languages:` the call is placed in (SQLite 9, Postgres 7);
+    /// `None` in a campaign without languages. A short language tag (`call_language.rs`).
+    pub language: Option<&'a str>,
 }
 
 /// The history of one key under a target.
@@ -300,6 +310,10 @@ pub struct Attempt {
     /// The row's values of the campaign's `list_columns`, as written at write-ahead; none
     /// once purged, and for calls recorded before they were kept.
     pub list_values: super::ListValues,
+    /// The key of the campaign's `languages:` the call was placed in, as written at
+    /// write-ahead; `None` for calls of a campaign without languages, and for calls recorded
+    /// before they were kept. Kept by `purge`: the campaign's grouping, not the patient's cell.
+    pub language: Option<String>,
     pub created_at: Timestamp,
     /// Also the token [`super::Ledger::resolve`] checks the row against: written back as the
     /// text it was read from (`Timestamp`'s Display round-trips what it wrote).

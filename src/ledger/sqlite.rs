@@ -8,6 +8,7 @@
 //! locks; a SQLite ledger in WAL mode does not belong on one anyway.)
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::call_language;
 use super::callbacks::SqliteCallbacks;
 use super::targets::{self, TargetsRewritten};
 use super::workflows::SqliteWorkflows;
@@ -24,7 +26,7 @@ use super::{
 };
 
 /// The SQLite schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The ledger in a SQLite file.
 pub(super) struct Sqlite {
@@ -98,6 +100,19 @@ const MIGRATION_7: &str = "CREATE TABLE workflow_bindings (
 /// of a JSON object (issue 19: see `list_values.rs`); purged with the number.
 const MIGRATION_8: &str = "ALTER TABLE calls ADD COLUMN list_values TEXT;
     PRAGMA user_version = 8;";
+
+/// Version 9: the key of the campaign's `languages:` each call was placed in (issue 20: see
+/// `call_language.rs`); kept by purge, the campaign's grouping as the voice is.
+const MIGRATION_9: &str = "ALTER TABLE calls ADD COLUMN language TEXT;
+    PRAGMA user_version = 9;";
+
+/// The migrations that each add what one issue needs, in order.
+const LATER_MIGRATIONS: [(i64, &str); 4] = [
+    (6, MIGRATION_6),
+    (7, MIGRATION_7),
+    (8, MIGRATION_8),
+    (9, MIGRATION_9),
+];
 
 const SETTLE_SQL: &str = "UPDATE calls SET state = ?3, batch_id = COALESCE(?4, batch_id), message = COALESCE(?5, message), updated_at = ?6
      WHERE target = ?1 AND key = ?2 AND attempt = ?7";
@@ -199,11 +214,38 @@ fn row_to_attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         run_id: r.get(15)?,
         list_values: ListValues::from_stored(r.get::<_, Option<String>>(16)?.as_deref())
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(16, Type::Text, Box::new(e)))?,
+        language: call_language::from_stored(r.get(17)?)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, Type::Text, Box::new(e)))?,
     })
 }
 
+/// The write-ahead's statement: the calls' columns, with `list_values` (as `?11`) and
+/// `language` (next) only when some call has them, so that a ledger of an older version
+/// takes calls without them.
+fn insert_sql(with_lists: bool, with_languages: bool) -> String {
+    let mut columns = String::new();
+    let mut values = String::new();
+    let mut updates = String::new();
+    let mut n = 10;
+    for (name, with) in [("list_values", with_lists), ("language", with_languages)] {
+        if with {
+            n += 1;
+            // Writing to a String cannot fail.
+            let _ = write!(columns, ", {name}");
+            let _ = write!(values, ", ?{n}");
+            let _ = write!(updates, ", {name} = ?{n}");
+        }
+    }
+    format!(
+        "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at{columns})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10{values})
+         ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10{updates}
+         WHERE calls.state = 'not_sent'"
+    )
+}
+
 /// The columns [`row_to_attempt`] reads.
-const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values";
+const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values, language";
 
 /// The stored targets' rewrite (see `targets.rs`) inside a SQLite transaction: the targets
 /// of `calls` and `runs` (the other tables hold none).
@@ -515,8 +557,9 @@ impl Sqlite {
         }
         // Outcomes from the service's callbacks (issue 17: see `callbacks/`); declared
         // workflows bound to the service's (issue 18: `workflows/`); the list columns kept
-        // with each call (issue 19: `list_values.rs`).
-        for (v, migration) in [(6, MIGRATION_6), (7, MIGRATION_7), (8, MIGRATION_8)] {
+        // with each call (issue 19: `list_values.rs`); the language of each call (issue 20:
+        // `call_language.rs`).
+        for (v, migration) in LATER_MIGRATIONS {
             if version < v && upto >= v {
                 tx.execute_batch(migration).map_err(&sql)?;
             }
@@ -757,22 +800,14 @@ impl Sqlite {
         write_deferred(&tx, deferred).map_err(&sql)?;
         let mut recorded = Vec::with_capacity(calls.len());
         {
-            // Calls without list values (a campaign without `list_columns`) are written as
-            // a build before version 8 wrote them, leaving the column NULL: the upgrade tests
-            // make older ledgers through this statement.
+            // Calls without list values (a campaign without `list_columns`) or without a
+            // language (a campaign without `languages:`) are written as a build before
+            // version 8 (or 9) wrote them, leaving the column NULL: the upgrade tests make
+            // older ledgers through this statement.
             let with_lists = calls.iter().any(|c| !c.list_values.is_empty());
+            let with_languages = calls.iter().any(|c| c.language.is_some());
             let mut stmt = tx
-                .prepare_cached(if with_lists {
-                    "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10, ?11)
-                     ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10, list_values = ?11
-                     WHERE calls.state = 'not_sent'"
-                } else {
-                    "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sending', ?9, ?10, ?10)
-                     ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = ?9, updated_at = ?10
-                     WHERE calls.state = 'not_sent'"
-                })
+                .prepare_cached(&insert_sql(with_lists, with_languages))
                 .map_err(&sql)?;
             for (i, c) in calls.iter().enumerate() {
                 let row = i64::try_from(c.row).unwrap_or(i64::MAX);
@@ -785,6 +820,9 @@ impl Sqlite {
                 ];
                 if with_lists {
                     values.push(&list);
+                }
+                if with_languages {
+                    values.push(&c.language);
                 }
                 let changed = stmt.execute(&*values).map_err(&sql)?;
                 if changed > 0 {
@@ -1098,6 +1136,8 @@ impl Sqlite {
 
     // Calls still waiting for an outcome keep their number (a conversation's outcome is
     // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
+    // The call's `language` is kept: the campaign's grouping (a key of its `languages:`, as
+    // the voice is), not what the patient's row said.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn
@@ -1144,6 +1184,7 @@ mod tests {
             source: "p.csv",
             row: 2,
             list_values: &crate::ledger::NO_LIST_VALUES,
+            language: None,
         }
     }
 
@@ -1551,7 +1592,7 @@ mod tests {
         }
         assert_eq!(user_version(&path), 5);
         let mut l = Ledger::open(&path).unwrap();
-        assert_eq!((user_version(&path), SCHEMA_VERSION), (8, 8));
+        assert_eq!((user_version(&path), SCHEMA_VERSION), (9, 9));
         let conn = Connection::open(&path).unwrap();
         let replies: String = conn
             .query_row(
@@ -1595,7 +1636,7 @@ mod tests {
         }
         assert_eq!(user_version(&path), 7);
         let mut l = Ledger::open(&path).unwrap();
-        assert_eq!(user_version(&path), 8);
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
             .unwrap();
@@ -1661,6 +1702,125 @@ mod tests {
             })
             .unwrap();
         assert_eq!(stored, None);
+    }
+
+    // Issue 20: a version 8 ledger (no languages) keeps its calls and their list values,
+    // which read as placed in no language, and takes calls with their language; purge keeps
+    // the language (the campaign's grouping) while it removes the number.
+    #[test]
+    fn a_version_8_ledger_is_upgraded_and_keeps_languages_through_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let old = Sqlite::connect(&path, 8).unwrap();
+            old.conn
+                .execute_batch(
+                    r#"INSERT INTO runs (id, target, campaign, round, started_at, status)
+                        VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+                     INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
+                        VALUES ('mock', 'c', 'r', 'k0', 1, '+2348031234560', 'p.csv', 2, 'answered', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z', '{"clinic":"clinic 1"}');"#,
+                )
+                .unwrap();
+        }
+        assert_eq!(user_version(&path), 8);
+        let mut l = Ledger::open(&path).unwrap();
+        assert_eq!((user_version(&path), SCHEMA_VERSION), (9, 9));
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        let calls = [
+            NewCall {
+                language: Some("ha"),
+                ..call("k1")
+            },
+            call("k2"),
+        ];
+        assert_eq!(l.begin(&run, "mock", "c", "r", &calls).unwrap(), [0, 1]);
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        let by_key = |k: &str| a.iter().find(|a| a.key == k).unwrap().clone();
+        let old = by_key("k0");
+        assert_eq!(
+            (old.state, old.list_values.get("clinic"), old.language),
+            (CallState::Answered, Some("clinic 1"), None)
+        );
+        assert_eq!(by_key("k1").language.as_deref(), Some("ha"));
+        assert_eq!(by_key("k2").language, None);
+        l.outcome("mock", "k1", 1, CallState::NoAnswer, None, None, None, None)
+            .unwrap();
+        assert_eq!(l.purge("9999-01-01T00:00:00Z".parse().unwrap()).unwrap(), 2);
+        let k1 = l
+            .attempts("mock", "c", "r", &[])
+            .unwrap()
+            .into_iter()
+            .find(|a| a.key == "k1")
+            .unwrap();
+        assert_eq!(
+            (k1.phone.as_deref(), k1.language.as_deref()),
+            (None, Some("ha"))
+        );
+    }
+
+    // Issue 20: a call whose language is not a short tag is refused before anything is
+    // written, and a stored one (a hand edit) fails the read in words naming the ledger,
+    // never quoting the value.
+    #[test]
+    fn a_language_that_is_not_a_tag_is_refused_written_and_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut l = Ledger::open(&path).unwrap();
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        let long = "h".repeat(36);
+        for bad in ["Hausa language", long.as_str(), ""] {
+            let e = l
+                .begin(
+                    &run,
+                    "mock",
+                    "c",
+                    "r",
+                    &[
+                        call("k0"),
+                        NewCall {
+                            language: Some(bad),
+                            ..call("k1")
+                        },
+                    ],
+                )
+                .unwrap_err();
+            assert!(matches!(e, LedgerError::Language { .. }), "{e:?}");
+            assert!(e.to_string().contains("state.db"), "{e}");
+        }
+        assert!(
+            l.attempts("mock", "c", "r", &[]).unwrap().is_empty(),
+            "nothing written"
+        );
+        l.begin(
+            &run,
+            "mock",
+            "c",
+            "r",
+            &[NewCall {
+                language: Some("yo"),
+                ..call("k1")
+            }],
+        )
+        .unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute(
+                "UPDATE calls SET language = 'yo<script>+2348031234567' WHERE key = 'k1'",
+                [],
+            )
+            .unwrap();
+        let e = l.attempts("mock", "c", "r", &[]).unwrap_err();
+        let said = e.to_string();
+        assert!(said.contains("state.db"), "{said}");
+        assert!(said.contains("not a language tag"), "{said}");
+        assert!(
+            !said.contains("script") && !said.contains("234803"),
+            "{said}"
+        );
     }
 
     #[test]

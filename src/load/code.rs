@@ -55,6 +55,7 @@ pub enum Code {
     SourceMissingColumn,
     /// `list_columns` names a column twice, the phone column, or more than 20.
     ListColumnInvalid,
+    LanguagesInvalid,
     SourceOutside,
     SourceNotAFile,
     SourceTooLarge,
@@ -87,7 +88,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 77] = [
+    pub const ALL: [Code; 78] = [
         Code::YamlSyntax,
         Code::YamlTab,
         Code::YamlDuplicateKey,
@@ -136,6 +137,7 @@ impl Code {
         Code::SourceOptionMismatch,
         Code::SourceMissingColumn,
         Code::ListColumnInvalid,
+        Code::LanguagesInvalid,
         Code::SourceOutside,
         Code::SourceNotAFile,
         Code::SourceTooLarge,
@@ -218,6 +220,7 @@ impl Code {
             Code::SourceOptionMismatch => "source-option-mismatch",
             Code::SourceMissingColumn => "source-missing-column",
             Code::ListColumnInvalid => "list-column-invalid",
+            Code::LanguagesInvalid => "languages-invalid",
             Code::SourceOutside => "source-outside",
             Code::SourceNotAFile => "source-not-a-file",
             Code::SourceTooLarge => "source-too-large",

@@ -221,6 +221,7 @@ pub fn plan_on(
         .enumerate()
         .map(|(i, s)| parse_filter(s.filter.as_deref(), &format!("patients[{i}].where")))
         .collect::<Result<Vec<_>, _>>()?;
+    let languages = planner::Languages::of(campaign).map_err(PlanError::Template)?;
     let mut planner = Planner::new(campaign, sink, &opt_outs.numbers, summary);
     for (si, s) in campaign.patients.iter().enumerate() {
         let rows = crate::patients::source::open(s, &base).map_err(|e| PlanError::Source {
@@ -248,6 +249,7 @@ pub fn plan_on(
                 round.as_ref().map(|r| r.bind(&rows.header)),
             ),
             (filters, &dates),
+            languages.as_ref(),
         );
         in_parallel(rows, &|row| src.prepare(row), &mut |prepared| {
             planner.consume(&src, prepared)

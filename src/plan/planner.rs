@@ -14,8 +14,12 @@ use crate::plan::dedupe::{Dedupe, Duplicate};
 use crate::plan::model::{Call, Sink, Skip, Summary, call_key};
 use crate::plan::skip::SkipReason;
 use crate::plan::workers::{Prepared, Ready};
+use std::sync::Arc;
+
+use crate::campaign::languages::{LanguageReader, Reading};
 use crate::render::Bound;
 use crate::render::dates::DateRules;
+use crate::render::names::Names;
 
 /// The name a `round` template renders under (and is named by in a skip's words).
 pub(super) const ROUND: &str = "round";
@@ -43,6 +47,41 @@ pub(super) struct SourceRows<'a> {
     filters: Vec<RowFilter<'a>>,
     dates: &'a DateRules,
     campaign: &'a Campaign,
+    /// How the row's language is read, and where its column is, in a campaign of languages.
+    language: Option<(&'a Languages<'a>, Option<usize>)>,
+}
+
+/// The languages of a campaign, ready for the row loop: how a cell is read, and each
+/// language's key and the names its dates and numbers are written with, in `languages:`
+/// order (a call's batch is its language's).
+pub(super) struct Languages<'a> {
+    pub(super) reader: LanguageReader<'a>,
+    pub(super) keys: Vec<&'a str>,
+    pub(super) names: Vec<Option<Arc<Names>>>,
+}
+
+impl<'a> Languages<'a> {
+    /// The languages of `campaign`, `None` without. A language whose names cannot be had is
+    /// an error (validate refuses it first).
+    pub(super) fn of(campaign: &'a Campaign) -> Result<Option<Self>, String> {
+        let Some(reader) = LanguageReader::new(campaign) else {
+            return Ok(None);
+        };
+        let mut keys = Vec::new();
+        let mut names = Vec::new();
+        for (key, l) in &campaign.languages {
+            let tag = l.names.as_deref().unwrap_or(key);
+            let found =
+                crate::render::names::for_tag(tag).map_err(|e| format!("languages.{key}: {e}"))?;
+            keys.push(key.as_str());
+            names.push(Some(found));
+        }
+        Ok(Some(Languages {
+            reader,
+            keys,
+            names,
+        }))
+    }
 }
 
 impl<'a> SourceRows<'a> {
@@ -65,6 +104,7 @@ impl<'a> SourceRows<'a> {
         header: &[String],
         (bound, round): (Bound<'a>, Option<Bound<'a>>),
         (filters, dates): (Vec<RowFilter<'a>>, &'a DateRules),
+        languages: Option<&'a Languages<'a>>,
     ) -> Self {
         let phone_idx = header.iter().position(|h| h == &source.phone_column);
         let dedupe_idx = (campaign.dedupe != "phone")
@@ -97,6 +137,22 @@ impl<'a> SourceRows<'a> {
             filters,
             dates,
             campaign,
+            language: languages.map(|l| {
+                let column = l.reader.column();
+                (l, header.iter().position(|h| h == column))
+            }),
+        }
+    }
+
+    /// The row's language, as an index into [`Languages::keys`].
+    fn language(&self, row: &Row) -> super::workers::Language {
+        let Some((languages, at)) = self.language else {
+            return Ok(None);
+        };
+        let cell = at.and_then(|i| row.cells.get(i));
+        match languages.reader.read(cell) {
+            Reading::Language(key) => Ok(languages.keys.iter().position(|k| *k == key)),
+            Reading::Unknown(why) => Err(why),
         }
     }
 
@@ -130,12 +186,22 @@ impl<'a> SourceRows<'a> {
                 None => Ok(self.campaign.round.clone()),
                 Some(r) => r.render(&row.cells).map(|mut v| v.variables.remove(ROUND)),
             };
+            let language = self.language(&row);
+            let names = match (&language, self.language) {
+                (Ok(Some(i)), Some((l, _))) => l.names.get(*i).and_then(Option::as_ref),
+                _ => None,
+            };
             match round {
                 Ok(round) => {
                     let key = call_key(&self.campaign.name, round.as_deref(), &number.e164);
-                    (number, self.bound.render(&row.cells), key)
+                    (
+                        number,
+                        self.bound.render_in(&row.cells, names),
+                        key,
+                        language,
+                    )
                 }
-                Err(problem) => (number, Err(problem), String::new()),
+                Err(problem) => (number, Err(problem), String::new(), language),
             }
         });
         Ok((row, Ready::Phone(rest)))
@@ -153,7 +219,11 @@ pub(super) struct Planner<'a> {
     sink: &'a mut dyn Sink,
     opted_out: &'a HashSet<u64>,
     seen: Dedupe,
-    batch: Vec<Call>,
+    /// The batches being filled: one per language (one for a campaign without languages),
+    /// since a request has one voice and one workflow.
+    batches: Vec<Vec<Call>>,
+    /// The language keys, in [`Planner::batches`]' order.
+    languages: Vec<&'a str>,
     batch_size: usize,
     /// Whether the sink wants each row a filter leaves out ([`Sink::wants_filtered`]).
     list_filtered: bool,
@@ -169,13 +239,17 @@ impl<'a> Planner<'a> {
     ) -> Self {
         let batch_size = campaign.delivery.batch_size.max(1) as usize;
         let list_filtered = sink.wants_filtered();
+        let languages: Vec<&str> = campaign.languages.keys().map(String::as_str).collect();
         Planner {
             list_filtered,
             campaign,
             sink,
             opted_out,
             seen: Dedupe::default(),
-            batch: Vec::with_capacity(batch_size),
+            batches: (0..languages.len().max(1))
+                .map(|_| Vec::with_capacity(batch_size))
+                .collect(),
+            languages,
             batch_size,
             summary,
         }
@@ -248,7 +322,7 @@ impl<'a> Planner<'a> {
                 );
             }
         };
-        let (number, values, key) = match prepared {
+        let (number, values, key, language) = match prepared {
             Ok(p) => p,
             Err(problem) => {
                 let code = SkipReason::from(&problem);
@@ -260,6 +334,20 @@ impl<'a> Planner<'a> {
             let reason = crate::plan::skip::ON_AN_OPT_OUT_LIST.to_owned();
             return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw));
         }
+        // A patient is called in their language or not at all.
+        let language = match language {
+            Ok(language) => language,
+            Err(why) => {
+                let reason = format!("{why}: not called in a guessed language");
+                return self.skip(
+                    si,
+                    row.number,
+                    SkipReason::UnknownLanguage,
+                    reason,
+                    Some(raw),
+                );
+            }
+        };
         // The words before dedupe: a row that cannot be called never claims its number, so
         // the first row that can be called is the one called (and the duplicate's message,
         // "which is called instead", is true).
@@ -280,30 +368,54 @@ impl<'a> Planner<'a> {
             let reason = format!("{what} as {place}, which is called instead");
             return self.skip(si, row.number, SkipReason::Duplicate, reason, Some(raw));
         }
-        self.batch.push(Call {
+        let at = language.unwrap_or(0);
+        let Some(batch) = self.batches.get_mut(at) else {
+            // Not reached: a language's index is one of `languages:`.
+            let reason = "its language is not one of the campaign's".to_owned();
+            return self.skip(
+                si,
+                row.number,
+                SkipReason::UnknownLanguage,
+                reason,
+                Some(raw),
+            );
+        };
+        batch.push(Call {
             key,
             phone: number.e164,
             source: si,
             row: row.number,
             rendered: values,
             list_values: src.list_values(&row),
-            language: None,
+            language: language
+                .and_then(|i| self.languages.get(i))
+                .map(|k| (*k).to_owned()),
         });
         self.summary.calls += 1;
-        if self.batch.len() == self.batch_size {
-            self.flush(&src.timezone)?;
+        if batch.len() == self.batch_size {
+            self.flush_one(at, &src.timezone)?;
         }
         Ok(())
     }
 
-    /// Hands the batch being filled to the sink. Called at the end of each source too:
-    /// batches never mix sources, so each has one time zone.
-    pub(super) fn flush(&mut self, timezone: &str) -> io::Result<()> {
-        if !self.batch.is_empty() {
-            self.sink
-                .batch(self.summary.batches, timezone, &self.batch)?;
+    /// Hands one language's batch being filled to the sink.
+    fn flush_one(&mut self, at: usize, timezone: &str) -> io::Result<()> {
+        let Some(batch) = self.batches.get_mut(at) else {
+            return Ok(());
+        };
+        if !batch.is_empty() {
+            self.sink.batch(self.summary.batches, timezone, batch)?;
             self.summary.batches += 1;
-            self.batch.clear();
+            batch.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands the batches being filled to the sink, in `languages:` order. Called at the end
+    /// of each source too: batches never mix sources, so each has one time zone.
+    pub(super) fn flush(&mut self, timezone: &str) -> io::Result<()> {
+        for at in 0..self.batches.len() {
+            self.flush_one(at, timezone)?;
         }
         Ok(())
     }

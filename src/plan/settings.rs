@@ -73,6 +73,8 @@ impl Settings {
             // who is called. A saved plan records each call's values (`list_values`), and
             // apply checks them against the row, so what is stored is the row's either way.
             list_columns: _,
+            language,
+            languages,
         } = campaign;
         rows.put("name", name);
         rows.put("kind", kind.as_str());
@@ -80,16 +82,19 @@ impl Settings {
             rows.put("workflow_id", id);
         }
         if let Some(declared) = workflow {
-            declared_rows(&mut rows, declared);
+            declared_rows(&mut rows, "", declared);
         } else if let Some(words) = &header.workflow {
             rows.put("workflow.message", &words.message);
             for (option, words) in &words.response_options {
                 rows.put(&format!("workflow.response_options.{option}"), words);
             }
         }
-        let Voice { accent, gender } = voice;
-        rows.put("voice.accent", accent);
-        rows.put("voice.gender", gender.as_str());
+        if languages.is_empty() {
+            let Voice { accent, gender } = voice;
+            rows.put("voice.accent", accent);
+            rows.put("voice.gender", gender.as_str());
+        }
+        language_rows(&mut rows, language.as_ref(), languages);
         rows.put("round", round.as_deref().unwrap_or(NONE));
         // Who is called: rows the filters leave out are not.
         if let Some(filter) = filter {
@@ -245,7 +250,7 @@ const DECLARED: &str = "workflow.name";
 
 /// The rows of a workflow declared in the campaign: everything that is pushed, the callback
 /// URL as the file writes it (the receiver's token is never in it).
-fn declared_rows(rows: &mut Rows, w: &crate::campaign::workflow::DeclaredWorkflow) {
+fn declared_rows(rows: &mut Rows, prefix: &str, w: &crate::campaign::workflow::DeclaredWorkflow) {
     let crate::campaign::workflow::DeclaredWorkflow {
         name,
         description,
@@ -254,25 +259,69 @@ fn declared_rows(rows: &mut Rows, w: &crate::campaign::workflow::DeclaredWorkflo
         response_options,
         call_back_url,
     } = w;
-    rows.put(DECLARED, name);
+    rows.put(&format!("{prefix}{DECLARED}"), name);
     if let Some(d) = description {
-        rows.put("workflow.description", d);
+        rows.put(&format!("{prefix}workflow.description"), d);
     }
-    rows.put("workflow.message", message);
+    rows.put(&format!("{prefix}workflow.message"), message);
     rows.put(
-        "workflow.include_reply",
+        &format!("{prefix}workflow.include_reply"),
         if *include_reply { "yes" } else { "no" },
     );
     for (option, words) in response_options {
-        rows.put(&format!("workflow.response_options.{option}"), words);
+        rows.put(
+            &format!("{prefix}workflow.response_options.{option}"),
+            words,
+        );
     }
     rows.opt(
-        "workflow.call_back_url",
+        &format!("{prefix}workflow.call_back_url"),
         call_back_url
             .as_deref()
             .map(|u| crate::campaign::workflow::shown_url(u, None))
             .as_deref(),
     );
+}
+
+/// The rows of a campaign in several languages: how a patient's language is read, and each
+/// language's voice, workflow and the language its names are written in.
+fn language_rows(
+    rows: &mut Rows,
+    column: Option<&crate::campaign::languages::LanguageColumn>,
+    languages: &std::collections::BTreeMap<String, crate::campaign::languages::Language>,
+) {
+    if let Some(crate::campaign::languages::LanguageColumn {
+        column,
+        values,
+        default,
+    }) = column
+    {
+        rows.put("language.column", column);
+        for (written, language) in values {
+            rows.put(&format!("language.values.{written}"), language);
+        }
+        rows.opt("language.default", default.as_deref());
+    }
+    for (key, l) in languages {
+        let crate::campaign::languages::Language {
+            voice: Voice { accent, gender },
+            workflow_id,
+            workflow,
+            names,
+        } = l;
+        let prefix = format!("languages.{key}.");
+        rows.put(&format!("{prefix}voice.accent"), accent);
+        rows.put(&format!("{prefix}voice.gender"), gender.as_str());
+        if let Some(id) = workflow_id {
+            rows.put(&format!("{prefix}workflow_id"), id);
+        }
+        if let Some(declared) = workflow {
+            declared_rows(rows, &prefix, declared);
+        }
+        if let Some(names) = names {
+            rows.put(&format!("{prefix}names"), names);
+        }
+    }
 }
 
 /// Whether a setting is one of the [`FETCHED`] words.

@@ -20,7 +20,17 @@ pub struct Overview {
     pub rendering: BTreeMap<usize, Rendering>,
     /// `missing-value` skips per column left empty.
     pub missing_columns: BTreeMap<String, u64>,
+    /// In a campaign of several languages: each language's calls, and its first call (the
+    /// sample a reviewer who speaks it reads).
+    pub languages: BTreeMap<String, LanguageCalls>,
     pub summary: Summary,
+}
+
+/// The calls of one language of the plan.
+#[derive(Debug, Default, Clone)]
+pub struct LanguageCalls {
+    pub calls: u64,
+    pub sample: Option<Call>,
 }
 
 /// Whether a source's templates were filled: rows whose words were made (called, or left out
@@ -64,6 +74,14 @@ impl Sink for Overview {
         }
         let room = self.sample_size.saturating_sub(self.sample.len());
         self.sample.extend(calls.iter().take(room).cloned());
+        // A batch is of one language.
+        if let Some(first) = calls.first()
+            && let Some(language) = &first.language
+        {
+            let entry = self.languages.entry(language.clone()).or_default();
+            entry.calls += calls.len() as u64;
+            entry.sample.get_or_insert_with(|| first.clone());
+        }
         Ok(())
     }
     fn skip(&mut self, skip: &Skip) -> io::Result<()> {

@@ -31,13 +31,15 @@ pub enum SkipReason {
     FilterUnreadable,
     /// The ledger shows the call placed already (the plan subtracts it).
     AlreadyCalled,
+    /// The row's language is none the campaign maps (and it has no `default`).
+    UnknownLanguage,
     /// A code this build does not know, read from a plan saved by another version.
     Other,
 }
 
 impl SkipReason {
     /// Every reason a plan of this build can hold.
-    pub const ALL: [SkipReason; 13] = [
+    pub const ALL: [SkipReason; 14] = [
         SkipReason::InvalidPhone,
         SkipReason::MissingPhone,
         SkipReason::NotAPhoneLine,
@@ -51,6 +53,7 @@ impl SkipReason {
         SkipReason::FilteredOut,
         SkipReason::FilterUnreadable,
         SkipReason::AlreadyCalled,
+        SkipReason::UnknownLanguage,
     ];
 
     /// The stable code.
@@ -69,6 +72,7 @@ impl SkipReason {
             SkipReason::FilteredOut => "filtered-out",
             SkipReason::FilterUnreadable => "filter-unreadable",
             SkipReason::AlreadyCalled => "already-called",
+            SkipReason::UnknownLanguage => "unknown-language",
             SkipReason::Other => "other",
         }
     }

@@ -24,11 +24,16 @@ pub(super) enum Ready {
                 crate::patients::phone::Phone,
                 Result<Rendered, crate::render::RenderProblem>,
                 String,
+                Language,
             ),
             PhoneProblem,
         >,
     ),
 }
+
+/// A row's language: the index of its language among the campaign's `languages:` (`None`
+/// without languages), or why it has none the campaign maps.
+pub(super) type Language = Result<Option<usize>, String>;
 
 /// Maps `items` with `work` on worker threads (one per core the process may use, up to
 /// [`MAX_WORKERS`]) in chunks, and hands the results to `consume` in the items' order. A

@@ -195,6 +195,35 @@ impl Sink for Lengths<'_> {
     }
 }
 
+/// Measures every rendered message against its workflow: the campaign's (a check keyed
+/// `None`), or in a campaign of several languages, its language's.
+pub struct LanguageLengths<'a> {
+    /// Each language's check, by its key.
+    pub checks: Vec<(Option<&'a str>, &'a mut WorkflowCheck)>,
+    pub kind: Kind,
+}
+
+impl Sink for LanguageLengths<'_> {
+    fn header(&mut self, _: &Header, _: &Campaign) -> io::Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, index: u64, timezone: &str, calls: &[Call]) -> io::Result<()> {
+        // A batch is of one language.
+        let language = calls.first().and_then(|c| c.language.as_deref());
+        let kind = self.kind;
+        if let Some((_, check)) = self.checks.iter_mut().find(|(k, _)| *k == language) {
+            Lengths { check, kind }.batch(index, timezone, calls)?;
+        }
+        Ok(())
+    }
+    fn skip(&mut self, _: &crate::plan::Skip) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

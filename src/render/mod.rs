@@ -263,6 +263,7 @@ impl Bound<'_> {
         c: &Compiled,
         pieces: &[Piece],
         row: &csv::StringRecord,
+        row_names: Option<&names::Names>,
     ) -> Result<String, RenderProblem> {
         let mut out = String::new();
         for p in pieces {
@@ -296,11 +297,14 @@ impl Bound<'_> {
                         _ => None,
                     };
                     let rules = &self.renderer.dates;
-                    let text = template::apply(helper, &values, rules, column, language.as_deref())
-                        .map_err(|message| RenderProblem::Failed {
+                    // `locale=` first, then the row's language.
+                    let names = language.as_deref().or(row_names);
+                    let text = template::apply(helper, &values, rules, column, names).map_err(
+                        |message| RenderProblem::Failed {
                             template: c.name.clone(),
                             message,
-                        })?;
+                        },
+                    )?;
                     out.push_str(&text);
                 }
             }
@@ -360,13 +364,26 @@ impl Bound<'_> {
 
     /// Renders every variable and tag for one row.
     pub fn render(&self, row: &csv::StringRecord) -> Result<Rendered, RenderProblem> {
+        self.render_in(row, None)
+    }
+
+    /// Renders every variable and tag for one row whose patient speaks the language of
+    /// `names` (`None`: English, as jiff writes it): the `date` and `number` helpers without a
+    /// `locale=` write in it.
+    pub fn render_in(
+        &self,
+        row: &csv::StringRecord,
+        names: Option<&Arc<names::Names>>,
+    ) -> Result<Rendered, RenderProblem> {
+        // English is written as it always was (jiff's names, `%c` and `%p` included).
+        let names = names.filter(|n| !n.is_english());
         let mut context: Option<serde_json::Value> = None;
         let mut run = |c: &Compiled| -> Result<String, RenderProblem> {
             let text = if let Some(pieces) = &c.fast {
-                self.run_fast(c, pieces, row)
+                self.run_fast(c, pieces, row, names.map(|n| &**n))
             } else {
                 let ctx = context.get_or_insert_with(|| self.context(row));
-                self.run_slow(c, ctx)
+                template::with_row_language(names, || self.run_slow(c, ctx))
             }?;
             self.words(c, text)
         };

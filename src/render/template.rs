@@ -104,26 +104,33 @@ pub struct ArgumentProblem {
 /// takes ([`arity`]), no named arguments, and a `date` format given as text renders with the
 /// formatter the helper uses ([`dates::check_format`]), so that "valid" means "renders".
 pub fn check_arguments(source: &str) -> Vec<ArgumentProblem> {
+    check_arguments_in(source, &[])
+}
+
+/// [`check_arguments`] in a campaign whose patients speak `languages` (the names of each,
+/// English left out): a `date` without `locale=` is written in each, so its format must be
+/// one each can write.
+pub fn check_arguments_in(source: &str, languages: &[Arc<Names>]) -> Vec<ArgumentProblem> {
     let mut out = Vec::new();
     if let Ok(t) = Template::compile(source) {
-        arguments_in(&t, &mut out);
+        arguments_in(&t, languages, &mut out);
     }
     out
 }
 
-fn arguments_in(t: &Template, out: &mut Vec<ArgumentProblem>) {
+fn arguments_in(t: &Template, rows: &[Arc<Names>], out: &mut Vec<ArgumentProblem>) {
     for (i, element) in t.elements.iter().enumerate() {
         let position = t.mapping.get(i).map(|m| (m.0, m.1));
         match element {
             TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
-                helper_arguments(h, position, out);
+                helper_arguments(h, position, rows, out);
             }
             TemplateElement::HelperBlock(h) => {
                 for p in &h.params {
-                    param_arguments(p, position, out);
+                    param_arguments(p, position, rows, out);
                 }
                 for inner in [&h.template, &h.inverse].into_iter().flatten() {
-                    arguments_in(inner, out);
+                    arguments_in(inner, rows, out);
                 }
             }
             _ => {}
@@ -134,22 +141,24 @@ fn arguments_in(t: &Template, out: &mut Vec<ArgumentProblem>) {
 fn param_arguments(
     p: &Parameter,
     position: Option<(usize, usize)>,
+    rows: &[Arc<Names>],
     out: &mut Vec<ArgumentProblem>,
 ) {
     if let Parameter::Subexpression(s) = p
         && let TemplateElement::Expression(h) = s.element.as_ref()
     {
-        helper_arguments(h, position, out);
+        helper_arguments(h, position, rows, out);
     }
 }
 
 fn helper_arguments(
     h: &HelperTemplate,
     position: Option<(usize, usize)>,
+    rows: &[Arc<Names>],
     out: &mut Vec<ArgumentProblem>,
 ) {
     for p in &h.params {
-        param_arguments(p, position, out);
+        param_arguments(p, position, rows, out);
     }
     let name = match &h.name {
         Parameter::Name(n) => n.as_str(),
@@ -225,13 +234,29 @@ fn helper_arguments(
         None => Some(DEFAULT_DATE_FORMAT),
         Some(_) => None,
     };
+    // With `locale=`, its language; without, each language the campaign's patients speak.
+    let languages: Vec<&Names> = match (&language, h.hash.contains_key(LOCALE)) {
+        (Some(names), _) => vec![&**names],
+        (None, false) => rows.iter().map(|n| &**n).collect(),
+        (None, true) => Vec::new(),
+    };
     if name == "date"
-        && let (Some(names), Some(format)) = (&language, format)
-        && let Some(why) = names.format_problem(format)
+        && let Some(format) = format
+        && let Some((names, why)) = languages
+            .iter()
+            .find_map(|n| n.format_problem(format).map(|why| (n, why)))
     {
+        let whose = if language.is_some() {
+            String::new()
+        } else {
+            format!(
+                " in `{}`, a language of the campaign's patients",
+                names.tag()
+            )
+        };
         out.push(ArgumentProblem {
             kind: ArgumentKind::DateFormat,
-            message: format!("the date format `{format}` cannot be written: {why}"),
+            message: format!("the date format `{format}` cannot be written{whose}: {why}"),
             help: "write the date's parts: `%A %-d %B %Y` for the names, `%H:%M` for a time"
                 .to_owned(),
             position,
@@ -256,16 +281,16 @@ fn locale_argument(value: &Parameter) -> Result<std::sync::Arc<Names>, (String, 
     let Parameter::Literal(serde_json::Value::String(tag)) = value else {
         return Err((
             "`locale=` must be a language tag written in quotes, such as `locale=\"ha\"`, not a column".to_owned(),
-            "a column of languages per patient is not read yet: write the tag, such as `locale=\"yo\"`".to_owned(),
+            "write the tag, such as `locale=\"yo\"`; to write each patient's dates in their own language, give the campaign `language:` and `languages:` and leave `locale=` out".to_owned(),
         ));
     };
     names::for_tag(tag).map_err(|e| {
         let near = names::suggestions(tag);
         let help = if near.is_empty() {
-            "a language tag CLDR has, such as `ha`, `yo`, `ig`, `sw`, `am`, `zu`, `rw`, `pcm` or `en`; a language CLDR lacks has no fallback yet".to_owned()
+            "a language tag CLDR has, such as `ha`, `yo`, `ig`, `sw`, `am`, `zu`, `rw`, `pcm` or `en`; for a language of `languages:` that CLDR lacks, say the one its names are written in with `names:`".to_owned()
         } else {
             format!(
-                "did you mean {}? A language CLDR lacks has no fallback yet",
+                "did you mean {}? For a language of `languages:` that CLDR lacks, say the one its names are written in with `names:`",
                 near.iter()
                     .map(|t| format!("`locale=\"{t}\"`"))
                     .collect::<Vec<_>>()
@@ -500,6 +525,7 @@ impl HelperDef for Shared {
                 })?;
                 Some(names::for_tag(tag).map_err(|e| RenderErrorReason::Other(e.to_string()))?)
             }
+            _ if takes_locale(self.name) => ROW_LANGUAGE.with(|l| l.borrow().clone()),
             _ => None,
         };
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -513,6 +539,26 @@ impl HelperDef for Shared {
         out.write(&text)?;
         Ok(())
     }
+}
+
+thread_local! {
+    /// The language of the row being rendered on this thread, for the registry's helpers
+    /// (the fast path is given it directly): set only by [`with_row_language`], for one
+    /// render, so it never outlives its row.
+    static ROW_LANGUAGE: std::cell::RefCell<Option<Arc<Names>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a render through the handlebars registry) with the row's language set for the
+/// `date` and `number` helpers that give no `locale=`.
+pub(super) fn with_row_language<T>(names: Option<&Arc<Names>>, f: impl FnOnce() -> T) -> T {
+    let Some(names) = names else {
+        return f();
+    };
+    ROW_LANGUAGE.with(|l| *l.borrow_mut() = Some(Arc::clone(names)));
+    let out = f();
+    ROW_LANGUAGE.with(|l| *l.borrow_mut() = None);
+    out
 }
 
 /// Title Case: the first letter of each word upper-case, the rest lower-case.

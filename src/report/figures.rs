@@ -60,6 +60,12 @@ pub struct Figures {
     /// absent when none was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub by_column: Vec<ColumnBreakdown>,
+    /// Patients by the language their latest call was placed in (the key of the campaign's
+    /// `languages:`, as the ledger recorded it at write-ahead), each group with its success
+    /// rate: the keys in order, then the calls recorded without one (`language` null). Their
+    /// totals sum to the patients of the report. Absent when no call has a language.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_language: Vec<LanguageGroup>,
     /// Attempts over time, by when they were sent, in the campaign's time zone.
     pub timeline: Timeline,
     /// Patients still pending or in doubt (number masked unless asked).
@@ -236,6 +242,29 @@ impl ColumnGroup {
     }
 }
 
+/// The patients whose latest call was placed in one language.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LanguageGroup {
+    /// The key of the campaign's `languages:` (`ha`); null for calls recorded without one.
+    pub language: Option<String>,
+    /// `total`, `answered`, … beside `language` in the document.
+    #[serde(flatten)]
+    pub calls: Breakdown,
+    /// Answered among the group's ended calls, in percent, as the report's `success_rate`;
+    /// null when none has ended.
+    pub success_rate: Option<f64>,
+}
+
+impl LanguageGroup {
+    /// Its language for people: the key (a short tag the ledger checked), `(not recorded)`
+    /// for none.
+    pub fn label(&self) -> String {
+        self.language
+            .clone()
+            .unwrap_or_else(|| "(not recorded)".to_owned())
+    }
+}
+
 /// Attempts that may have reached a patient, bucketed by when they were sent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Timeline {
@@ -342,6 +371,9 @@ impl Figures {
         f.last_local = local(last);
         f.timeline = timeline(&sent_at, &tz, crate::clock::now());
         f.by_column = by_column(by, latest.values().copied());
+        if attempts.iter().any(|a| a.language.is_some()) {
+            f.by_language = by_language(latest.values().copied());
+        }
         for a in latest.values() {
             if a.state.may_have_called() {
                 f.patients_called += 1;
@@ -375,18 +407,7 @@ impl Figures {
             let avg = durations.iter().sum::<f64>() / durations.len() as f64;
             f.average_duration = Some((avg * 10.0).round() / 10.0);
         }
-        let answered = f.latest.get(ReportState::Answered);
-        // An outcome that never arrived counts as not reached; a batch completed without
-        // per-call data says nothing either way, so it is left out.
-        let finals = answered
-            + f.latest.get(ReportState::Failed)
-            + f.latest.get(ReportState::NoAnswer)
-            + f.latest.get(ReportState::OutcomeUnknown);
-        if finals > 0 {
-            #[expect(clippy::cast_precision_loss, reason = "a percentage for people")]
-            let rate = answered as f64 * 100.0 / finals as f64;
-            f.success_rate = Some((rate * 10.0).round() / 10.0);
-        }
+        f.success_rate = success_rate(&f.latest);
         Ok(f)
     }
 
@@ -400,6 +421,43 @@ impl Figures {
         }
         f
     }
+}
+
+/// Answered among patients whose outcome is known or given up on, in percent to a tenth;
+/// `None` when none is. An outcome that never arrived counts as not reached; a batch
+/// completed without per-call data says nothing either way, so it is left out.
+fn success_rate(latest: &StateCounts) -> Option<f64> {
+    let answered = latest.get(ReportState::Answered);
+    let finals = answered
+        + latest.get(ReportState::Failed)
+        + latest.get(ReportState::NoAnswer)
+        + latest.get(ReportState::OutcomeUnknown);
+    (finals > 0).then(|| {
+        #[expect(clippy::cast_precision_loss, reason = "a percentage for people")]
+        let rate = answered as f64 * 100.0 / finals as f64;
+        (rate * 10.0).round() / 10.0
+    })
+}
+
+/// The patients (their latest attempts) by the language their call was placed in, the
+/// languages in order and the unrecorded last.
+fn by_language<'a>(latest: impl Iterator<Item = &'a crate::ledger::Attempt>) -> Vec<LanguageGroup> {
+    let mut groups: BTreeMap<(bool, &str), Breakdown> = BTreeMap::new();
+    for a in latest {
+        let key = match a.language.as_deref() {
+            Some(l) => (false, l),
+            None => (true, ""),
+        };
+        groups.entry(key).or_default().add(a.state);
+    }
+    groups
+        .into_iter()
+        .map(|((unrecorded, language), calls)| LanguageGroup {
+            language: (!unrecorded).then(|| language.to_owned()),
+            success_rate: success_rate(&calls.states),
+            calls,
+        })
+        .collect()
 }
 
 /// The patients (their latest attempts) by the value each column of `by` has on their row,
@@ -572,45 +630,81 @@ pub struct BreakdownRow {
     pub key: String,
     pub label: String,
     pub calls: Breakdown,
+    /// Its success rate, in a breakdown that shows one ([`BreakdownTable::rated`]).
+    pub success_rate: Option<f64>,
 }
 
-/// The breakdowns in a fixed order, each with its rows: by source, accent, attempt, each
-/// column asked for (`by_column.clinic`, keyed by value, `(not recorded)` for none) and time
-/// (whose rows machines key by their RFC 3339 start and people read in the one time format).
-pub fn breakdowns(f: &Figures) -> Vec<(std::borrow::Cow<'static, str>, Vec<BreakdownRow>)> {
+/// One breakdown: its name in the CSV (`by_source`, `by_column.clinic`), whether its rows
+/// show their success rate (by language, so a programme sees a group answering less), and
+/// its rows.
+pub struct BreakdownTable {
+    pub name: std::borrow::Cow<'static, str>,
+    pub rated: bool,
+    pub rows: Vec<BreakdownRow>,
+}
+
+/// The breakdowns in a fixed order, each with its rows: by source, accent, language (when
+/// any call has one, keyed by the language, `(not recorded)` for none), attempt, each column
+/// asked for (`by_column.clinic`, keyed by value, `(not recorded)` for none) and time (whose
+/// rows machines key by their RFC 3339 start and people read in the one time format).
+pub fn breakdowns(f: &Figures) -> Vec<BreakdownTable> {
     use std::borrow::Cow;
     let same = |k: String, calls: &Breakdown| BreakdownRow {
         label: k.clone(),
         key: k,
         calls: calls.clone(),
+        success_rate: None,
+    };
+    let plain = |name: &'static str, rows: Vec<BreakdownRow>| BreakdownTable {
+        name: Cow::Borrowed(name),
+        rated: false,
+        rows,
     };
     let mut all = vec![
-        (
-            Cow::Borrowed("by_source"),
+        plain(
+            "by_source",
             f.by_source
                 .iter()
                 .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
-        (
-            Cow::Borrowed("by_accent"),
+        plain(
+            "by_accent",
             f.by_accent
                 .iter()
                 .map(|(k, v)| same(k.clone(), v))
                 .collect(),
         ),
-        (
-            Cow::Borrowed("by_attempt"),
-            f.by_attempt
-                .iter()
-                .map(|(k, v)| same(k.to_string(), v))
-                .collect(),
-        ),
     ];
+    if !f.by_language.is_empty() {
+        all.push(BreakdownTable {
+            name: Cow::Borrowed("by_language"),
+            rated: true,
+            rows: f
+                .by_language
+                .iter()
+                .map(|g| BreakdownRow {
+                    key: g.label(),
+                    label: g.label(),
+                    calls: g.calls.clone(),
+                    success_rate: g.success_rate,
+                })
+                .collect(),
+        });
+    }
+    all.push(plain(
+        "by_attempt",
+        f.by_attempt
+            .iter()
+            .map(|(k, v)| same(k.to_string(), v))
+            .collect(),
+    ));
     all.extend(f.by_column.iter().map(|c| {
-        (
-            Cow::Owned(format!("by_column.{}", c.column)),
-            c.groups
+        BreakdownTable {
+            name: Cow::Owned(format!("by_column.{}", c.column)),
+            rated: false,
+            rows: c
+                .groups
                 .iter()
                 .map(|g| BreakdownRow {
                     key: g
@@ -619,12 +713,13 @@ pub fn breakdowns(f: &Figures) -> Vec<(std::borrow::Cow<'static, str>, Vec<Break
                         .unwrap_or_else(|| "(not recorded)".to_owned()),
                     label: g.label(),
                     calls: g.calls.clone(),
+                    success_rate: None,
                 })
                 .collect(),
-        )
+        }
     }));
-    all.push((
-        Cow::Borrowed("timeline"),
+    all.push(plain(
+        "timeline",
         f.timeline
             .buckets
             .iter()
@@ -632,6 +727,7 @@ pub fn breakdowns(f: &Figures) -> Vec<(std::borrow::Cow<'static, str>, Vec<Break
                 key: b.start.clone(),
                 label: b.label.clone(),
                 calls: b.calls.clone(),
+                success_rate: None,
             })
             .collect(),
     ));
@@ -662,6 +758,93 @@ mod tests {
             serde_json::to_string(&counts).unwrap(),
             r#"{"answered":1,"failed":1,"no_answer":1,"outcome_unknown":1,"completed":1,"in_doubt":1,"pending":2,"rejected":1,"not_sent":1}"#
         );
+    }
+
+    fn attempt(
+        key: &str,
+        n: u32,
+        state: CallState,
+        language: Option<&str>,
+    ) -> crate::ledger::Attempt {
+        crate::ledger::Attempt {
+            campaign: "c".into(),
+            round: String::new(),
+            key: key.into(),
+            attempt: n,
+            phone: None,
+            state,
+            batch_id: None,
+            call_id: None,
+            reply: None,
+            duration: None,
+            message: None,
+            source: None,
+            row: None,
+            list_values: crate::ledger::ListValues::default(),
+            language: language.map(str::to_owned),
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            run_id: "r".into(),
+        }
+    }
+
+    // Issue 20: patients by the language of their latest call, each group with its own
+    // success rate, the keys in order and the unrecorded last; the groups sum to the totals.
+    #[test]
+    fn patients_are_grouped_by_the_language_of_their_latest_call() {
+        use CallState::{Answered, Completed, Failed, NoAnswer, Sending};
+        let latest = [
+            attempt("k1", 2, Answered, Some("yo")),
+            attempt("k2", 1, NoAnswer, Some("ha")),
+            attempt("k3", 1, Answered, Some("ha")),
+            attempt("k4", 1, Failed, Some("ha")),
+            attempt("k5", 1, Sending, Some("pcm")),
+            attempt("k6", 1, Completed, None),
+        ];
+        let groups = by_language(latest.iter());
+        let shown: Vec<(String, u64, Option<f64>)> = groups
+            .iter()
+            .map(|g| (g.label(), g.calls.total, g.success_rate))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("ha".to_owned(), 3, Some(33.3)),
+                ("pcm".to_owned(), 1, None),
+                ("yo".to_owned(), 1, Some(100.0)),
+                ("(not recorded)".to_owned(), 1, None),
+            ]
+        );
+        assert_eq!(groups.iter().map(|g| g.calls.total).sum::<u64>(), 6);
+        for state in ReportState::ALL {
+            let mut all = StateCounts::default();
+            for a in &latest {
+                all.add(a.state);
+            }
+            let sum: u64 = groups.iter().map(|g| g.calls.get(state)).sum();
+            assert_eq!(sum, all.get(state), "{state:?}");
+        }
+        let doc = serde_json::to_value(&groups).unwrap();
+        assert_eq!(doc[0]["language"], "ha");
+        assert_eq!(doc[0]["answered"], 1);
+        assert_eq!(doc[0]["success_rate"], 33.3);
+        assert_eq!(doc[3]["language"], serde_json::Value::Null);
+        // In the breakdowns, after the accent and rated; absent when no call has a language.
+        let f = Figures {
+            by_language: groups,
+            ..Figures::default()
+        };
+        let names: Vec<(String, bool)> = breakdowns(&f)
+            .iter()
+            .map(|t| (t.name.to_string(), t.rated))
+            .collect();
+        assert_eq!(names[2], ("by_language".to_owned(), true));
+        assert!(
+            breakdowns(&Figures::default())
+                .iter()
+                .all(|t| t.name != "by_language")
+        );
+        assert!(by_language([].iter()).is_empty());
     }
 
     #[test]

@@ -312,6 +312,7 @@ fn sections(f: &Figures) -> Vec<Section> {
             .map(|(k, b)| (k.clone(), None, format!("/by_accent/{}", token(k)), b))
             .collect::<Vec<_>>(),
     ));
+    sections.extend(by_language_section(f));
     sections.extend(by_column_sections(f));
     sections.push(breakdown_section(
         heading(
@@ -341,6 +342,45 @@ fn sections(f: &Figures) -> Vec<Section> {
         &replies,
     ));
     sections
+}
+
+/// Patients by the language their call was placed in, when any call has one: the groups as
+/// the JSON has them, each with its success rate beside its counts.
+fn by_language_section(f: &Figures) -> Option<Section> {
+    if f.by_language.is_empty() {
+        return None;
+    }
+    let mut section = breakdown_section(
+        heading(
+            "by-language",
+            words::breakdown("by_language"),
+            "Patients by the language they were called in (as the ledger recorded it), by the outcome of their latest call, with the success rate of each: answered of ended calls.",
+            "language",
+        ),
+        &f.by_language
+            .iter()
+            .enumerate()
+            .map(|(j, g)| {
+                let measure = g
+                    .language
+                    .is_some()
+                    .then(|| format!("/by_language/{j}/language"));
+                (g.label(), measure, format!("/by_language/{j}"), &g.calls)
+            })
+            .collect::<Vec<_>>(),
+    );
+    section.columns.push(Column {
+        label: "success rate (%)",
+        colour: "",
+    });
+    for (j, (row, g)) in section.rows.iter_mut().zip(&f.by_language).enumerate() {
+        row.cells.push(cell(
+            format!("/by_language/{j}/success_rate"),
+            g.success_rate
+                .map_or_else(|| "n/a".to_owned(), words::tenths),
+        ));
+    }
+    Some(section)
 }
 
 /// `report --by COLUMN`: one more chart per column, its groups as the JSON has them.

@@ -40,8 +40,9 @@ pub fn write(
             for (k, v) in measures(&f) {
                 writeln!(out, "{prefix},{},{v}", csv_cell(&k))?;
             }
-            for (name, rows) in breakdowns(&f) {
-                for row in rows {
+            for table in breakdowns(&f) {
+                let name = &table.name;
+                for row in table.rows {
                     let (key, b) = (&row.key, &row.calls);
                     writeln!(
                         out,
@@ -57,6 +58,15 @@ pub fn write(
                             b.get(state)
                         )?;
                     }
+                    if table.rated {
+                        writeln!(
+                            out,
+                            "{prefix},{},{}",
+                            csv_cell(&format!("{name}.{key}.success_rate_percent")),
+                            row.success_rate
+                                .map_or_else(String::new, |r| format!("{r:.1}"))
+                        )?;
+                    }
                 }
             }
             Ok(())
@@ -64,6 +74,9 @@ pub fn write(
         ReportFormat::Table => table(&f, out),
     }
 }
+
+/// The heading of a rated breakdown's last column: answered of its ended calls.
+const RATE: &str = "success rate";
 
 /// The report for people: the campaign, its headline figures in words, then each breakdown
 /// as a table with the states as columns.
@@ -120,17 +133,18 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         f.latest.get(state) > 0
             || breakdowns
                 .iter()
-                .any(|(_, rows)| rows.iter().any(|r| r.calls.get(state) > 0))
+                .any(|t| t.rows.iter().any(|r| r.calls.get(state) > 0))
     };
     let columns: Vec<ReportState> = ReportState::ALL
         .into_iter()
         .filter(|s| !s.said_only_when_seen() || seen(*s))
         .collect();
-    for (name, rows) in breakdowns {
+    for table in breakdowns {
+        let rows = &table.rows;
         if rows.is_empty() {
             continue;
         }
-        let title = match name.as_ref() {
+        let title = match table.name.as_ref() {
             "timeline" => format!("Calls per {} ({})", f.timeline.bucket, f.timezone),
             other => match other.strip_prefix("by_column.") {
                 Some(column) => format!("Outcomes by {column}"),
@@ -148,13 +162,22 @@ fn table(f: &Figures, out: &mut dyn Write) -> io::Result<()> {
         for state in &columns {
             write!(out, "  {}", words::state(*state))?;
         }
+        if table.rated {
+            write!(out, "  {RATE}")?;
+        }
         writeln!(out)?;
-        for row in &rows {
+        for row in rows {
             let (label, b) = (&row.label, &row.calls);
             write!(out, "{label:<width$} {:>6}", b.total)?;
             for state in &columns {
                 let w = words::state(*state).chars().count();
                 write!(out, "  {:>w$}", b.get(*state))?;
+            }
+            if table.rated {
+                let rate = row
+                    .success_rate
+                    .map_or_else(|| "n/a".to_owned(), |r| format!("{} %", words::tenths(r)));
+                write!(out, "  {rate:>w$}", w = RATE.len())?;
             }
             writeln!(out)?;
         }
@@ -206,6 +229,53 @@ mod tests {
     use super::*;
     use crate::ledger::CallState;
     use crate::report::figures::OpenCall;
+
+    // Issue 20: the table and the CSV show each language's success rate beside its counts.
+    #[test]
+    fn the_table_and_csv_show_each_language_with_its_success_rate() {
+        use crate::report::figures::{Breakdown, LanguageGroup};
+        let group = |language: Option<&str>, total, success_rate| LanguageGroup {
+            language: language.map(str::to_owned),
+            calls: Breakdown {
+                total,
+                ..Breakdown::default()
+            },
+            success_rate,
+        };
+        let f = Figures {
+            campaign: "c".into(),
+            by_language: vec![group(Some("ha"), 3, Some(66.7)), group(None, 1, None)],
+            ..Figures::default()
+        };
+        let mut out = Vec::new();
+        write(&f, ReportFormat::Table, false, &mut out).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("Outcomes by language"))
+            .take(3)
+            .collect();
+        assert!(lines[0].ends_with("success rate"), "{table}");
+        assert!(
+            lines[1].starts_with("ha ") && lines[1].ends_with("66.7 %"),
+            "{table}"
+        );
+        assert!(
+            lines[2].starts_with("(not recorded)") && lines[2].ends_with("n/a"),
+            "{table}"
+        );
+        let mut out = Vec::new();
+        write(&f, ReportFormat::Csv, false, &mut out).unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        for line in [
+            "c,,,by_language.ha.total,3",
+            "c,,,by_language.ha.success_rate_percent,66.7",
+            "c,,,by_language.(not recorded).total,1",
+            "c,,,by_language.(not recorded).success_rate_percent,",
+        ] {
+            assert!(csv.lines().any(|l| l == line), "{line} in {csv}");
+        }
+    }
 
     #[test]
     fn the_json_leads_with_its_format_and_keeps_the_states_as_fields() {

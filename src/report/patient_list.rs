@@ -26,9 +26,15 @@ struct Patient<'a> {
 }
 
 /// Whether `p` is of the list `kind`. `unreached`: no attempt answered, and the latest ended
-/// without reaching the patient with no retry left (`retry.attempts` spent, or its outcome
-/// not one the campaign calls again).
-fn belongs(kind: PatientListKind, p: &Patient<'_>, campaign: &Campaign) -> bool {
+/// without reaching the patient with no retry left (`retry.attempts` spent, its outcome
+/// not one the campaign calls again, or no calling window open after the retry's delay:
+/// the campaign's `not_after` has passed or will before the retry is due).
+fn belongs(
+    kind: PatientListKind,
+    p: &Patient<'_>,
+    campaign: &Campaign,
+    later: &dyn Fn(&Attempt) -> bool,
+) -> bool {
     let state = p.latest.state;
     match kind {
         PatientListKind::Answered => p.answered,
@@ -45,7 +51,8 @@ fn belongs(kind: PatientListKind, p: &Patient<'_>, campaign: &Campaign) -> bool 
                     CallState::NoAnswer => retried(RetryOutcome::NoAnswer),
                     CallState::OutcomeUnknown => retried(RetryOutcome::OutcomeUnknown),
                     _ => false,
-                };
+                }
+                && later(p.latest);
             !p.answered
                 && !still_due
                 && matches!(
@@ -99,9 +106,25 @@ pub fn write(
             p.latest = a;
         }
     }
+    // A retry is still to come only if a window opens once its delay has passed.
+    let calendar =
+        crate::campaign::windows::Calendar::new(&campaign.schedule, &campaign.schedule.timezone)
+            .ok();
+    let now = crate::clock::now();
+    let delay = campaign.delivery.retry.delay.value().0;
+    let later = |a: &Attempt| {
+        let due = a
+            .updated_at
+            .checked_add(delay)
+            .unwrap_or(a.updated_at)
+            .max(now);
+        calendar
+            .as_ref()
+            .is_some_and(|c| c.next_open(due).is_some())
+    };
     let mut listed: Vec<&Patient<'_>> = patients
         .values()
-        .filter(|p| belongs(kind, p, campaign))
+        .filter(|p| belongs(kind, p, campaign, &later))
         .collect();
     // Purged rows (no source) last, then by key: a stable order.
     // Compared in place: no text copied per comparison.

@@ -33,10 +33,47 @@ pub struct PlanView<'a> {
     pub workflow: Option<&'a WorkflowCheck>,
     /// A workflow declared in the campaign, and where it stands on the target.
     pub declared: Option<&'a crate::plan::declared::DeclaredState>,
+    /// In a campaign of several languages: each language, its workflow checked as `workflow`
+    /// and `declared` are for a campaign of one (those are then `None`).
+    pub languages: &'a [LanguageView<'a>],
     /// What changed since a plan saved earlier (`plan --compare`).
     pub changes: Option<&'a Changes<'a>>,
     /// When the calls can go (the windows, the next opening, `not_after`, `max_calls`).
     pub timing: Option<&'a Timing>,
+}
+
+/// One language of a campaign in several, as the plan shows it.
+pub struct LanguageView<'a> {
+    /// Its key in `languages:`.
+    pub key: &'a str,
+    pub language: &'a crate::campaign::languages::Language,
+    /// Its workflow checked (on a target, or as the file declares it).
+    pub check: Option<WorkflowCheck>,
+    /// Why its message was not checked, if it was not.
+    pub unchecked: Option<String>,
+    /// Its declared workflow's state on the target.
+    pub declared: Option<crate::plan::declared::DeclaredState>,
+}
+
+impl LanguageView<'_> {
+    /// How the language's workflow is named: its id, or the name it declares.
+    fn workflow_label(&self) -> String {
+        match (&self.language.workflow_id, &self.language.workflow) {
+            (Some(id), _) => id.clone(),
+            (None, Some(w)) => format!("{} (declared in the file)", w.name),
+            (None, None) => "none".to_owned(),
+        }
+    }
+
+    /// The sentence saying its dates and numbers are in another language, when CLDR lacks it.
+    fn names_sentence(&self) -> Option<String> {
+        self.language.names.as_deref().map(|names| {
+            format!(
+                "CLDR has no month and day names for `{}`: its dates and numbers are written in `{names}`",
+                self.key
+            )
+        })
+    }
 }
 
 /// What changed since a plan saved earlier (`plan --compare PLAN.json`).
@@ -124,9 +161,21 @@ impl PlanView<'_> {
         )
     }
 
+    /// The workflow check of a call's language (the campaign's, without languages).
+    fn check_of(&self, c: &Call) -> Option<&WorkflowCheck> {
+        match &c.language {
+            None => self.workflow,
+            Some(key) => self
+                .languages
+                .iter()
+                .find(|l| l.key == key)
+                .and_then(|l| l.check.as_ref()),
+        }
+    }
+
     /// The message as the patient hears it, with patient data masked unless --unmask.
     fn heard(&self, derived: &Masker, c: &Call) -> Option<String> {
-        let w = self.workflow?;
+        let w = self.check_of(c)?;
         let mut shown = c.clone();
         for (k, val) in &mut shown.rendered.variables {
             *val = derived.variable(k, val);
@@ -209,14 +258,29 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
         .as_deref()
         .map(|r| format!(" · round {r}"))
         .unwrap_or_default();
-    writeln!(
-        out,
-        "  {} · workflow {} · {} {} voice{round}",
-        c.kind.as_str(),
-        workflow_label(c),
-        c.voice.accent,
-        c.voice.gender.as_str()
-    )?;
+    if v.languages.is_empty() {
+        writeln!(
+            out,
+            "  {} · workflow {} · {} {} voice{round}",
+            c.kind.as_str(),
+            workflow_label(c),
+            c.voice.accent,
+            c.voice.gender.as_str()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  {} · {} ({}), each patient's read from column `{}`{round}",
+            c.kind.as_str(),
+            plural(v.languages.len() as u64, "language"),
+            v.languages
+                .iter()
+                .map(|l| l.key)
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.language.as_ref().map_or("", |l| l.column.as_str()),
+        )?;
+    }
     if let Some(over) = v.timing.and_then(Timing::over_sentence) {
         writeln!(out, "  WARNING: {over}")?;
     }
@@ -229,6 +293,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(w) = v.workflow {
         human_workflow(w, v.declared.is_some(), out)?;
     }
+    human_languages(v, &derived, out)?;
     if let Some(ch) = v.changes {
         if let Some((before, after)) = message_change(ch) {
             super::declared::human_compared(before, after, out)?;
@@ -263,31 +328,7 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(ch) = v.changes {
         human_changes(v, ch, out)?;
     }
-    if !v.overview.sample.is_empty() {
-        writeln!(out)?;
-        let masked = if v.unmask {
-            ""
-        } else {
-            "; numbers and patient data masked, --unmask to show"
-        };
-        writeln!(
-            out,
-            "Sample ({} of {}{masked}):",
-            v.overview.sample.len(),
-            s.calls
-        )?;
-        for call in &v.overview.sample {
-            let (vars, tags) = PlanView::call_fields(&derived, call);
-            write!(out, "  {}  {vars}", v.phone(&call.phone))?;
-            if !tags.is_empty() {
-                write!(out, "  [tags: {tags}]")?;
-            }
-            writeln!(out)?;
-            if let Some(heard) = v.heard(&derived, call) {
-                writeln!(out, "      hears: \"{heard}\"")?;
-            }
-        }
-    }
+    human_sample(v, &derived, out)?;
     if !v.overview.skips.is_empty() {
         writeln!(out)?;
         writeln!(out, "Skipped, by reason:")?;
@@ -313,6 +354,83 @@ fn human(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
             "Nothing saved: pass --out plan.json to keep the full plan."
         ),
     }
+}
+
+/// The sample of calls: each call's values and what its patient hears.
+fn human_sample(v: &PlanView<'_>, derived: &Masker, out: &mut dyn Write) -> io::Result<()> {
+    let s = &v.overview.summary;
+    if !v.overview.sample.is_empty() {
+        writeln!(out)?;
+        let masked = if v.unmask {
+            ""
+        } else {
+            "; numbers and patient data masked, --unmask to show"
+        };
+        writeln!(
+            out,
+            "Sample ({} of {}{masked}):",
+            v.overview.sample.len(),
+            s.calls
+        )?;
+        for call in &v.overview.sample {
+            let (vars, tags) = PlanView::call_fields(derived, call);
+            let language = call
+                .language
+                .as_deref()
+                .map(|l| format!("[{l}] "))
+                .unwrap_or_default();
+            write!(out, "  {language}{}  {vars}", v.phone(&call.phone))?;
+            if !tags.is_empty() {
+                write!(out, "  [tags: {tags}]")?;
+            }
+            writeln!(out)?;
+            if let Some(heard) = v.heard(derived, call) {
+                writeln!(out, "      hears: \"{heard}\"")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each language of a campaign in several: its voice, workflow, calls, where its names come
+/// from, its workflow's state and check, and one sample of what its patients hear.
+fn human_languages(v: &PlanView<'_>, derived: &Masker, out: &mut dyn Write) -> io::Result<()> {
+    for l in v.languages {
+        let calls = v.overview.languages.get(l.key);
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  language {}: {} {} voice · workflow {} · {}",
+            l.key,
+            l.language.voice.accent,
+            l.language.voice.gender.as_str(),
+            l.workflow_label(),
+            plural(calls.map_or(0, |c| c.calls), "call")
+        )?;
+        let mut lines = Vec::new();
+        if let Some(names) = l.names_sentence() {
+            writeln!(out, "    {names}")?;
+        }
+        if let Some(why) = &l.unchecked {
+            writeln!(out, "    message not checked: {why}")?;
+        }
+        if let Some(d) = &l.declared {
+            super::declared::human(d, &mut lines)?;
+        }
+        if let Some(w) = &l.check {
+            human_workflow(w, l.declared.is_some(), &mut lines)?;
+        }
+        // Indented under the language.
+        for line in String::from_utf8_lossy(&lines).lines() {
+            writeln!(out, "  {line}")?;
+        }
+        if let Some(call) = calls.and_then(|c| c.sample.as_ref())
+            && let Some(heard) = v.heard(derived, call)
+        {
+            writeln!(out, "    hears ({}): \"{heard}\"", v.phone(&call.phone))?;
+        }
+    }
+    Ok(())
 }
 
 /// The workflow as found on the target, and its problems.
@@ -465,6 +583,9 @@ pub struct PlanSummary<'a> {
     /// A workflow declared in the campaign, and where it stands on the target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_workflow: Option<DeclaredInfo<'a>>,
+    /// In a campaign of several languages: each language's voice, workflow, calls and sample.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<LanguageInfo<'a>>,
     pub masked: bool,
     pub summary: &'a Summary,
     /// When the calls can go; times in RFC 3339.
@@ -477,6 +598,28 @@ pub struct PlanSummary<'a> {
     /// With `--compare`: counts only, as the examples would carry patient data into CI logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<ChangeCounts>,
+}
+
+/// One language of the JSON plan.
+#[derive(Debug, Serialize)]
+pub struct LanguageInfo<'a> {
+    pub language: &'a str,
+    pub accent: &'a str,
+    pub gender: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_name: Option<&'a str>,
+    /// The language its dates and numbers are written in, when CLDR lacks its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names_from: Option<&'a str>,
+    pub calls: u64,
+    pub message_checked: bool,
+    pub workflow: Option<WorkflowInfo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_workflow: Option<DeclaredInfo<'a>>,
+    /// Its first call, masked unless `--unmask`.
+    pub sample: Option<SampleCall>,
 }
 
 /// A declared workflow in the JSON plan: callback URLs without the token.
@@ -545,6 +688,9 @@ pub struct ScheduleInfo<'a> {
 #[derive(Debug, Serialize)]
 pub struct SampleCall {
     pub phone_number: String,
+    /// The language it is called in, in a campaign of several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub variables: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub source: String,
@@ -605,30 +751,30 @@ impl<'a> PlanView<'a> {
                 round: c.round.as_deref(),
             },
             message_checked: self.message_unchecked.is_none(),
-            workflow: self.workflow.map(|w| WorkflowInfo {
-                target: &w.target,
-                found: w.workflow.is_some(),
-                name: w.workflow.as_ref().map(|x| x.name.as_str()),
-                message: w.workflow.as_ref().map(|x| x.message.as_str()),
-                longest_message: w.longest,
-                too_long: w.too_long,
-                problems: &w.problems,
-            }),
-            declared_workflow: self.declared.map(|d| DeclaredInfo {
-                name: &d.file.name,
-                state: d.drift.code(),
-                creates: d.drift.creates(),
-                target: d.target.as_deref(),
-                workflow_id: d.drift.bound_id(),
-                hand_edits_checked: d.drift.hand_edits_checked(),
-                message: &d.file.message,
-                message_before: d.drift.before().map(|b| b.message.as_str()),
-                digest: d.file.digest(),
-                earlier_calls: d.earlier.map(|e| EarlierInfo {
-                    called: e.called,
-                    answered: e.answered,
-                }),
-            }),
+            workflow: self.workflow.map(workflow_info),
+            declared_workflow: self.declared.map(declared_info),
+            languages: self
+                .languages
+                .iter()
+                .map(|l| {
+                    let calls = self.overview.languages.get(l.key);
+                    LanguageInfo {
+                        language: l.key,
+                        accent: &l.language.voice.accent,
+                        gender: l.language.voice.gender.as_str(),
+                        workflow_id: l.language.workflow_id.as_deref(),
+                        workflow_name: l.language.workflow.as_ref().map(|w| w.name.as_str()),
+                        names_from: l.language.names.as_deref(),
+                        calls: calls.map_or(0, |c| c.calls),
+                        message_checked: l.unchecked.is_none(),
+                        workflow: l.check.as_ref().map(workflow_info),
+                        declared_workflow: l.declared.as_ref().map(declared_info),
+                        sample: calls
+                            .and_then(|c| c.sample.as_ref())
+                            .map(|c| self.sample_call(&derived, c)),
+                    }
+                })
+                .collect(),
             masked: !self.unmask,
             summary: &self.overview.summary,
             schedule: self.timing.map(|t| ScheduleInfo {
@@ -639,14 +785,7 @@ impl<'a> PlanView<'a> {
                 .overview
                 .sample
                 .iter()
-                .map(|c| SampleCall {
-                    phone_number: self.phone(&c.phone),
-                    variables: derived.values(Field::Variable, &c.rendered.variables),
-                    tags: derived.values(Field::Tag, &c.rendered.tags),
-                    source: self.source_label(c.source),
-                    row: c.row,
-                    heard: self.heard(&derived, c),
-                })
+                .map(|c| self.sample_call(&derived, c))
                 .collect(),
             skipped: self
                 .overview
@@ -688,6 +827,51 @@ impl<'a> PlanView<'a> {
     }
 }
 
+impl PlanView<'_> {
+    /// A call of the sample, masked as the rest of the output.
+    fn sample_call(&self, derived: &Masker, c: &Call) -> SampleCall {
+        SampleCall {
+            phone_number: self.phone(&c.phone),
+            language: c.language.clone(),
+            variables: derived.values(Field::Variable, &c.rendered.variables),
+            tags: derived.values(Field::Tag, &c.rendered.tags),
+            source: self.source_label(c.source),
+            row: c.row,
+            heard: self.heard(derived, c),
+        }
+    }
+}
+
+fn workflow_info(w: &WorkflowCheck) -> WorkflowInfo<'_> {
+    WorkflowInfo {
+        target: &w.target,
+        found: w.workflow.is_some(),
+        name: w.workflow.as_ref().map(|x| x.name.as_str()),
+        message: w.workflow.as_ref().map(|x| x.message.as_str()),
+        longest_message: w.longest,
+        too_long: w.too_long,
+        problems: &w.problems,
+    }
+}
+
+fn declared_info(d: &crate::plan::declared::DeclaredState) -> DeclaredInfo<'_> {
+    DeclaredInfo {
+        name: &d.file.name,
+        state: d.drift.code(),
+        creates: d.drift.creates(),
+        target: d.target.as_deref(),
+        workflow_id: d.drift.bound_id(),
+        hand_edits_checked: d.drift.hand_edits_checked(),
+        message: &d.file.message,
+        message_before: d.drift.before().map(|b| b.message.as_str()),
+        digest: d.file.digest(),
+        earlier_calls: d.earlier.map(|e| EarlierInfo {
+            called: e.called,
+            answered: e.answered,
+        }),
+    }
+}
+
 fn json_summary(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     write_pretty(&v.summary_document(), out)
 }
@@ -707,6 +891,94 @@ fn md_workflow_label(c: &Campaign) -> String {
         (Some(id), _) => format!("`{id}`"),
         (None, Some(w)) => format!("`{}` (declared in the file)", w.name.replace('`', "'")),
         (None, None) => "none".to_owned(),
+    }
+}
+
+/// Each language of a campaign in several, grouped: its voice and workflow, its declared
+/// workflow's state and words, and one sample of what its patients hear, for a reviewer who
+/// speaks it.
+fn markdown_languages(v: &PlanView<'_>, derived: &Masker, md: &mut String) {
+    if v.languages.is_empty() {
+        return;
+    }
+    let masked = if v.unmask { "" } else { ", masked" };
+    let _ = writeln!(md, "#### Samples by language\n");
+    for l in v.languages {
+        let calls = v.overview.languages.get(l.key);
+        let _ = writeln!(
+            md,
+            "##### `{}`: {} {} voice · {} · {}\n",
+            md_escape(l.key),
+            l.language.voice.accent,
+            l.language.voice.gender.as_str(),
+            md_escape(&l.workflow_label()),
+            plural(calls.map_or(0, |c| c.calls), "call")
+        );
+        if let Some(names) = l.names_sentence() {
+            let _ = writeln!(md, "> {}\n", md_escape(&names));
+        }
+        if let Some(d) = &l.declared {
+            super::declared::markdown(d, md);
+        }
+        if let Some(why) = &l.unchecked {
+            let _ = writeln!(md, "> The message was not checked: {}.\n", md_escape(why));
+        }
+        if let Some(w) = &l.check {
+            for p in &w.problems {
+                let _ = writeln!(md, "> **Problem:** {}\n", md_escape(p));
+            }
+        }
+        match calls
+            .and_then(|c| c.sample.as_ref())
+            .map(|c| (c, v.heard(derived, c)))
+        {
+            Some((call, Some(heard))) => {
+                let _ = writeln!(
+                    md,
+                    "A patient hears (`{}`{masked}): _{}_\n",
+                    v.phone(&call.phone),
+                    md_escape(&heard)
+                );
+            }
+            Some((call, None)) => {
+                let (vars, _) = PlanView::call_fields(derived, call);
+                let _ = writeln!(
+                    md,
+                    "A call's values (`{}`{masked}): {}\n",
+                    v.phone(&call.phone),
+                    md_escape(&vars)
+                );
+            }
+            None => {
+                let _ = writeln!(md, "No call in this language.\n");
+            }
+        }
+    }
+}
+
+/// The sample of calls in a collapsed table.
+fn markdown_sample(v: &PlanView<'_>, derived: &Masker, md: &mut String) {
+    let s = &v.overview.summary;
+    if !v.overview.sample.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Sample: {} of {} calls{}</summary>\n",
+            v.overview.sample.len(),
+            s.calls,
+            if v.unmask { "" } else { " (masked)" }
+        );
+        let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
+        for call in &v.overview.sample {
+            let (vars, tags) = PlanView::call_fields(derived, call);
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} |",
+                v.phone(&call.phone),
+                md_escape(&vars),
+                md_escape(&tags)
+            );
+        }
+        let _ = writeln!(md, "\n</details>");
     }
 }
 
@@ -818,19 +1090,30 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let derived = v.masker();
     let mut md = String::new();
     let _ = writeln!(md, "### outreach plan: `{}`\n", c.name);
-    let _ = writeln!(
-        md,
-        "`{}` · {} · workflow {} · {} {} voice{}\n",
-        v.campaign_path.display(),
-        c.kind.as_str(),
-        md_workflow_label(c),
-        c.voice.accent,
-        c.voice.gender.as_str(),
-        c.round
-            .as_deref()
-            .map(|r| format!(" · round `{r}`"))
-            .unwrap_or_default()
-    );
+    let round = c
+        .round
+        .as_deref()
+        .map(|r| format!(" · round `{r}`"))
+        .unwrap_or_default();
+    if v.languages.is_empty() {
+        let _ = writeln!(
+            md,
+            "`{}` · {} · workflow {} · {} {} voice{round}\n",
+            v.campaign_path.display(),
+            c.kind.as_str(),
+            md_workflow_label(c),
+            c.voice.accent,
+            c.voice.gender.as_str(),
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "`{}` · {} · {}{round}\n",
+            v.campaign_path.display(),
+            c.kind.as_str(),
+            plural(v.languages.len() as u64, "language"),
+        );
+    }
     if let Some(over) = v.timing.and_then(Timing::over_sentence) {
         let _ = writeln!(md, "> **Warning:** {}.\n", md_escape(&over));
     }
@@ -838,6 +1121,7 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(d) = v.declared {
         super::declared::markdown(d, &mut md);
     }
+    markdown_languages(v, &derived, &mut md);
     if let Some(ch) = v.changes {
         if let Some((before, after)) = message_change(ch) {
             super::declared::markdown_message_change(
@@ -885,27 +1169,7 @@ fn markdown(v: &PlanView<'_>, out: &mut dyn Write) -> io::Result<()> {
     if let Some(ch) = v.changes {
         markdown_changes(v, ch, &mut md);
     }
-    if !v.overview.sample.is_empty() {
-        let _ = writeln!(
-            md,
-            "\n<details><summary>Sample: {} of {} calls{}</summary>\n",
-            v.overview.sample.len(),
-            s.calls,
-            if v.unmask { "" } else { " (masked)" }
-        );
-        let _ = writeln!(md, "| phone | variables | tags |\n|---|---|---|");
-        for call in &v.overview.sample {
-            let (vars, tags) = PlanView::call_fields(&derived, call);
-            let _ = writeln!(
-                md,
-                "| `{}` | {} | {} |",
-                v.phone(&call.phone),
-                md_escape(&vars),
-                md_escape(&tags)
-            );
-        }
-        let _ = writeln!(md, "\n</details>");
-    }
+    markdown_sample(v, &derived, &mut md);
     if !v.overview.skips.is_empty() {
         let _ = writeln!(
             md,
@@ -951,6 +1215,7 @@ mod tests {
             message_unchecked: Some("no target"),
             workflow: None,
             declared: None,
+            languages: &[],
             changes: None,
             timing: None,
         };

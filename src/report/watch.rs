@@ -619,6 +619,7 @@ mod tests {
             row: 2,
             language: None,
             list_values: crate::ledger::ListValues::default(),
+            language: None,
             rendered: Rendered {
                 variables: [
                     ("name".to_owned(), name.to_owned()),

@@ -39,6 +39,7 @@ pub fn skipped(reason: SkipReason) -> &'static str {
         SkipReason::FilteredOut => "rows the `where` filters leave out",
         SkipReason::FilterUnreadable => "rows a `where` filter cannot test",
         SkipReason::AlreadyCalled => "patients already called this round",
+        SkipReason::UnknownLanguage => "patients in a language the campaign does not map",
         SkipReason::Other => "rows left out for a reason this version does not know",
     }
 }
@@ -69,6 +70,7 @@ pub fn breakdown(name: &str) -> &'static str {
     match name {
         "by_source" => "Outcomes by source",
         "by_accent" => "Outcomes by accent",
+        "by_language" => "Outcomes by language",
         "by_attempt" => "Outcomes by attempt (the retry funnel)",
         _ => "Outcomes",
     }

@@ -6,6 +6,7 @@
 
 pub mod files;
 mod filters;
+mod languages;
 mod names;
 mod sources;
 mod templates;
@@ -133,7 +134,7 @@ pub fn check_text(path: &Path, text: &str, base: &Path) -> Checked {
         let traps: HashSet<String> = diags.iter().map(|d| d.pointer.clone()).collect();
         let mut schema_diags = crate::campaign::schema::check(&doc, &traps);
         for d in &mut schema_diags {
-            if d.pointer == "/voice/accent" && d.code == Code::NotAllowedValue {
+            if d.pointer.ends_with("/voice/accent") && d.code == Code::NotAllowedValue {
                 accent_help(d, &doc.value);
             }
             let country = d.pointer.ends_with("/default_country")
@@ -197,7 +198,7 @@ fn boolean_help(d: &mut Diagnostic) {
 fn accent_help(d: &mut Diagnostic, value: &Value) {
     let kind: Kind = section(value, "kind").unwrap_or_default();
     let given = value
-        .pointer("/voice/accent")
+        .pointer(&d.pointer)
         .and_then(Value::as_str)
         .unwrap_or_default();
     let allowed: Vec<String> = kind.accents().iter().map(|a| (*a).to_owned()).collect();
@@ -244,6 +245,8 @@ struct Partial {
     delivery: Option<Delivery>,
     opt_out_replies: Vec<String>,
     workflow: Option<crate::campaign::workflow::DeclaredWorkflow>,
+    language: Option<crate::campaign::languages::LanguageColumn>,
+    languages: BTreeMap<String, crate::campaign::languages::Language>,
 }
 
 impl Partial {
@@ -269,6 +272,8 @@ impl Partial {
             delivery: section(&pruned, "delivery"),
             opt_out_replies: section(&pruned, "opt_out_replies").unwrap_or_default(),
             workflow: section(&pruned, "workflow"),
+            language: section(&pruned, "language"),
+            languages: languages::entries(&pruned),
         }
     }
 }
@@ -307,18 +312,36 @@ fn remove(value: &mut Value, pointer: &str) {
 fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let at = |p: &str| doc.span(p);
-    check_workflow_id(doc, &mut out);
-    workflow::check(
-        doc,
-        c.kind,
-        c.workflow.as_ref(),
-        &c.variables,
-        &c.opt_out_replies,
-        &mut out,
-    );
+    let in_languages = doc.value.get("languages").is_some() || doc.value.get("language").is_some();
+    let used = if in_languages {
+        for key in c.languages.keys() {
+            check_workflow_id(doc, &format!("/languages/{}", escape(key)), &mut out);
+        }
+        let languages = languages::Languages {
+            kind: c.kind,
+            column: c.language.as_ref(),
+            each: &c.languages,
+            variables: &c.variables,
+            opt_out_replies: &c.opt_out_replies,
+        };
+        languages::check(&languages, doc, &mut out)
+    } else {
+        check_workflow_id(doc, "", &mut out);
+        workflow::check(
+            doc,
+            ("", c.kind),
+            c.workflow.as_ref(),
+            &c.variables,
+            &c.opt_out_replies,
+            &mut out,
+        )
+    };
+    if let Some(used) = used {
+        workflow::check_unused(doc, c.kind, &c.variables, &used, &mut out);
+    }
 
     // The voice must suit the kind of call.
-    if !c.kind.accents().contains(&c.voice.accent.as_str()) {
+    if !in_languages && !c.kind.accents().contains(&c.voice.accent.as_str()) {
         let allowed = c.kind.accents();
         let mut d = Diagnostic::error(
             Code::AccentNotForKind,
@@ -368,6 +391,13 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
 
     names::check_reserved(c.kind, &c.variables, &c.tags, doc, &mut out);
 
+    // The languages a helper without `locale=` writes in (English as always, left out).
+    let spoken: Vec<std::sync::Arc<crate::render::names::Names>> = c
+        .languages
+        .iter()
+        .filter_map(|(k, l)| crate::render::names::for_tag(l.names.as_deref().unwrap_or(k)).ok())
+        .filter(|n| !n.is_english())
+        .collect();
     // Templates: parse, and collect the columns they read.
     let mut used: Vec<(String, String)> = Vec::new(); // (pointer, column)
     for (section, templates) in [("variables", &c.variables), ("tags", &c.tags)] {
@@ -412,7 +442,7 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
                             .at(pointer.clone(), at(&pointer)),
                         );
                     }
-                    templates::check_helper_arguments(name, text, &pointer, doc, source, &mut out);
+                    templates::check_helper_arguments(name, text, &pointer, doc, (source, &spoken), &mut out);
                     for col in refs.columns {
                         used.push((pointer.clone(), col));
                     }
@@ -456,6 +486,9 @@ fn semantic(c: &Partial, doc: &Document, base: &Path, source: &str) -> Vec<Diagn
         );
         // A filter reads cells, never `defaults`.
         needed.extend(everywhere.iter().cloned());
+        if let Some(language) = &c.language {
+            needed.push(("/language/column".to_owned(), language.column.clone()));
+        }
         needed.extend(
             c.list_columns
                 .iter()
@@ -615,7 +648,7 @@ fn explain_syntax(text: &str, reason: &str) -> String {
 /// A `workflow_id` left as a placeholder (`REPLACE`, `TODO`, `xxx`, `<your workflow>`) is an
 /// error: its calls would go to no workflow, or a stranger's. An id that is not a UUID is
 /// only a warning: the contract says the client accepts any non-empty id.
-fn check_workflow_id(doc: &Document, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_workflow_id(doc: &Document, base: &str, out: &mut Vec<Diagnostic>) {
     const PLACEHOLDERS: [&str; 12] = [
         "replace",
         "todo",
@@ -630,7 +663,8 @@ fn check_workflow_id(doc: &Document, out: &mut Vec<Diagnostic>) {
         "dummy",
         "sample",
     ];
-    let Some(id) = doc.value.pointer("/workflow_id").and_then(Value::as_str) else {
+    let at = format!("{base}/workflow_id");
+    let Some(id) = doc.value.pointer(&at).and_then(Value::as_str) else {
         return;
     };
     let id = id.trim();
@@ -650,14 +684,14 @@ fn check_workflow_id(doc: &Document, out: &mut Vec<Diagnostic>) {
         || (id.starts_with("{{") && id.ends_with("}}"))
         || lower == "id"
         || lower == "workflow_id";
-    let span = doc.span("/workflow_id");
+    let span = doc.span(&at);
     if placeholder {
         out.push(
             Diagnostic::error(
                 Code::WorkflowIdPlaceholder,
                 format!("`workflow_id` is `{id}`, a placeholder, not a workflow's id"),
             )
-            .at("/workflow_id", span)
+            .at(at.clone(), span)
             .help("give the id of your workflow on the service, then check it with `outreach plan CAMPAIGN --mock` (the demo workflows) or `--api-url URL` (yours)"),
         );
     } else if !is_uuid(id) {
@@ -666,7 +700,7 @@ fn check_workflow_id(doc: &Document, out: &mut Vec<Diagnostic>) {
                 Code::WorkflowIdNotUuid,
                 format!("`workflow_id` `{id}` is not a UUID, as the service's ids are"),
             )
-            .at("/workflow_id", span)
+            .at(at, span)
             .help("check it with `outreach plan CAMPAIGN --api-url URL`: it fetches the workflow and its message"),
         );
     }

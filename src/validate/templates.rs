@@ -15,10 +15,10 @@ pub(super) fn check_helper_arguments(
     template: &str,
     pointer: &str,
     doc: &Document,
-    text: &str,
+    (text, languages): (&str, &[std::sync::Arc<crate::render::names::Names>]),
     out: &mut Vec<Diagnostic>,
 ) {
-    for p in crate::render::template::check_arguments(template) {
+    for p in crate::render::template::check_arguments_in(template, languages) {
         let code = match p.kind {
             ArgumentKind::DateFormat => Code::TemplateDateFormat,
             ArgumentKind::Locale => Code::UnknownLocale,

@@ -15,54 +15,92 @@ use crate::load::document::Document;
 pub(super) const TOKEN_VAR: &str = "OUTREACH_CALLBACK_TOKEN";
 
 /// Checks the campaign's workflow: `declared` is its `workflow:` block when that parsed.
+///
+/// `base` is where the workflow is given: `""` for the campaign's own, `/languages/ha` for a
+/// language's. Returns the placeholders of a declared message (for the unused-variable
+/// warning, which the caller gives once over every message).
 pub(super) fn check(
     doc: &Document,
-    kind: Kind,
+    (base, kind): (&str, Kind),
     declared: Option<&DeclaredWorkflow>,
     variables: &BTreeMap<String, String>,
     opt_out_replies: &[String],
     out: &mut Vec<Diagnostic>,
-) {
-    if !doc.value.is_object() {
-        return; // the schema says what the file is instead
-    }
-    let has_id = doc.value.get("workflow_id").is_some();
-    let has_decl = doc.value.get("workflow").is_some();
+) -> Option<Vec<String>> {
+    let Some(holder) = doc.value.pointer(base).filter(|v| v.is_object()) else {
+        return None; // the schema says what the file is instead
+    };
+    let has_id = holder.get("workflow_id").is_some();
+    let has_decl = holder.get("workflow").is_some();
+    let whose = if base.is_empty() {
+        "the campaign".to_owned()
+    } else {
+        format!("`{}`", base.trim_start_matches('/').replace('/', "."))
+    };
+    let workflow_at = format!("{base}/workflow");
     match (has_id, has_decl) {
         (true, true) => out.push(
             Diagnostic::error(
                 Code::WorkflowTwice,
-                "the campaign gives both `workflow_id` and `workflow`: its calls would go to one and its review show the other",
+                format!("{whose} gives both `workflow_id` and `workflow`: its calls would go to one and its review show the other"),
             )
-            .at("/workflow", doc.key_span("/workflow"))
+            .at(workflow_at.clone(), doc.key_span(&workflow_at))
             .help("keep `workflow:` to have the message in the file (apply creates it on the service), or `workflow_id` to call a workflow written on the service; `outreach workflows pull ID` writes the `workflow:` block of an existing one"),
         ),
         (false, false) => out.push(
             Diagnostic::error(
                 Code::WorkflowMissing,
-                "the campaign names no workflow: give `workflow_id` (a workflow on the service) or `workflow:` (its message, written here)",
+                format!("{whose} names no workflow: give `workflow_id` (a workflow on the service) or `workflow:` (its message, written here)"),
             )
-            .at("", doc.span(""))
+            .at(base, doc.span(base))
             .help("`outreach workflows list --mock` lists the demo workflows; `outreach workflows pull ID` writes a `workflow:` block from one"),
         ),
         _ => {}
     }
-    let Some(w) = declared else { return };
-    check_message(doc, kind, w, variables, out);
-    check_options(doc, w, opt_out_replies, out);
+    let w = declared?;
+    let used = check_message(doc, (&workflow_at, kind), w, variables, out);
+    check_options(doc, &workflow_at, w, opt_out_replies, out);
     if let Some(url) = &w.call_back_url {
-        check_callback_url(doc, url, out);
+        check_callback_url(doc, &workflow_at, url, out);
+    }
+    Some(used)
+}
+
+/// Warns of each variable no declared message uses (`used`: the placeholders of every
+/// message, when all are declared).
+pub(super) fn check_unused(
+    doc: &Document,
+    kind: Kind,
+    variables: &BTreeMap<String, String>,
+    used: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    for name in variables.keys() {
+        if !used.contains(name) {
+            let pointer = format!("/variables/{}", crate::load::document::escape(name));
+            out.push(
+                Diagnostic::warning(
+                    Code::VariableUnused,
+                    format!("the variable `{name}` is not used by the workflow's message"),
+                )
+                .at(pointer.clone(), doc.key_span(&pointer))
+                .help(match kind {
+                    Kind::Robocall => format!("write [{name}] where the message should say it, or remove the variable"),
+                    Kind::Conversation => format!("write {{{{{name}}}}} where the message should say it, or remove the variable"),
+                }),
+            );
+        }
     }
 }
 
 fn check_message(
     doc: &Document,
-    kind: Kind,
+    (workflow_at, kind): (&str, Kind),
     w: &DeclaredWorkflow,
     variables: &BTreeMap<String, String>,
     out: &mut Vec<Diagnostic>,
-) {
-    let at = "/workflow/message";
+) -> Vec<String> {
+    let at = &format!("{workflow_at}/message");
     let (wrong, right) = match kind {
         Kind::Robocall => ("{{", "[name]"),
         Kind::Conversation => ("[", "{{name}}"),
@@ -123,7 +161,7 @@ fn check_message(
         )
     {
         if text.chars().any(crate::load::diagnostic::is_hidden) {
-            let pointer = format!("/workflow/{field}");
+            let pointer = format!("{workflow_at}/{field}");
             out.push(
                 Diagnostic::error(
                     Code::BadText,
@@ -160,26 +198,12 @@ fn check_message(
             .help("give each a template under `variables:`, or take it out of the message: a patient would hear the placeholder as written"),
         );
     }
-    for name in variables.keys() {
-        if !used.contains(name) {
-            let pointer = format!("/variables/{}", crate::load::document::escape(name));
-            out.push(
-                Diagnostic::warning(
-                    Code::VariableUnused,
-                    format!("the variable `{name}` is not used by the workflow's message"),
-                )
-                .at(pointer.clone(), doc.key_span(&pointer))
-                .help(match kind {
-                    Kind::Robocall => format!("write [{name}] where the message should say it, or remove the variable"),
-                    Kind::Conversation => format!("write {{{{{name}}}}} where the message should say it, or remove the variable"),
-                }),
-            );
-        }
-    }
+    used.into_iter().collect()
 }
 
 fn check_options(
     doc: &Document,
+    workflow_at: &str,
     w: &DeclaredWorkflow,
     opt_out_replies: &[String],
     out: &mut Vec<Diagnostic>,
@@ -188,7 +212,7 @@ fn check_options(
         let fine = key.len() == 1 && matches!(key.as_bytes()[0], b'1'..=b'9');
         if !fine {
             let pointer = format!(
-                "/workflow/response_options/{}",
+                "{workflow_at}/response_options/{}",
                 crate::load::document::escape(key)
             );
             out.push(
@@ -210,7 +234,7 @@ fn check_options(
                 Code::ReplyOptionsMismatch,
                 "`include_reply` is true but the workflow offers no `response_options`: the patient would be asked to press a key for nothing",
             )
-            .at("/workflow/include_reply", doc.span("/workflow/include_reply"))
+            .at(format!("{workflow_at}/include_reply"), doc.span(&format!("{workflow_at}/include_reply")))
             .help("list the answers under `response_options` (`\"1\": I will come`), or set `include_reply: false`"),
         );
     } else if !w.include_reply && !w.response_options.is_empty() {
@@ -219,7 +243,7 @@ fn check_options(
                 Code::ReplyOptionsMismatch,
                 "the workflow lists `response_options` but `include_reply` is false, so they would never be read out",
             )
-            .at("/workflow/response_options", doc.key_span("/workflow/response_options"))
+            .at(format!("{workflow_at}/response_options"), doc.key_span(&format!("{workflow_at}/response_options")))
             .help("set `include_reply: true` to let patients answer, or remove the options"),
         );
     }
@@ -248,8 +272,8 @@ fn check_options(
     }
 }
 
-fn check_callback_url(doc: &Document, url: &str, out: &mut Vec<Diagnostic>) {
-    let at = "/workflow/call_back_url";
+fn check_callback_url(doc: &Document, workflow_at: &str, url: &str, out: &mut Vec<Diagnostic>) {
+    let at = &format!("{workflow_at}/call_back_url");
     let span = doc.span(at);
     let token = std::env::var(TOKEN_VAR).ok().filter(|t| t.len() >= 8);
     if let Some(token) = token

@@ -167,7 +167,7 @@ fn review_steps_run_as_written() {
     let out = run_step(dry, dir.path());
     assert!(out.status.success(), "{out:?}");
     let runs = documents(&out.stdout);
-    assert_eq!(runs.len(), 4, "one summary per campaign: {out:?}");
+    assert_eq!(runs.len(), 5, "one summary per campaign: {out:?}");
     for r in &runs {
         assert_eq!(r["format"], "outreach-apply");
         assert_eq!(r["target"], "mock", "{r}");

@@ -212,7 +212,7 @@ fn a_folder_or_a_missing_file_is_refused_the_same_way_by_every_command() {
         let text = String::from_utf8_lossy(&folder.stderr);
         assert_eq!(folder.status.code(), Some(2), "{args:?}: {text}");
         assert!(
-            text.contains("campaigns is a folder, not a campaign file: name one of its 4 campaigns, such as campaigns/measles-reminder.yaml"),
+            text.contains("campaigns is a folder, not a campaign file: name one of its 5 campaigns, such as campaigns/immunisation-kano.yaml"),
             "{args:?}: {text}"
         );
         let missing = outreach()

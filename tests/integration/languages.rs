@@ -113,7 +113,7 @@ fn validate_refuses_a_language_cldr_lacks_and_english_only_formats() {
         (
             "{{date visit locale=\\\"tw\\\"}}",
             "unknown-locale",
-            "no fallback yet",
+            "with `names:`",
         ),
         (
             "{{date visit '%c' locale=\\\"ha\\\"}}",

@@ -141,3 +141,34 @@ fn the_skipped_list_of_report_is_the_plans() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("invalid-phone"));
 }
+
+on_both_backends! {
+    // A patient whose retry would come after the campaign's `not_after` is not called again:
+    // the list names them unreached once the schedule is over, not while it still runs.
+    fn a_retry_the_schedule_leaves_no_time_for_is_unreached() {
+        let mock = Mock::with_outcomes(&serde_json::json!({"no_answer": 1}));
+        let c = crate::apply::campaign(3, "delivery:\n  retry: {attempts: 2, delay: 1h, outcomes: [no_answer]}\n");
+        let yaml = std::fs::read_to_string(&c.path).unwrap().replace(
+            "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n",
+            "  windows: [{days: [every_day], from: \"00:00\", until: \"24:00\"}]\n  not_after: 2099-06-30\n",
+        );
+        assert!(yaml.contains("not_after"), "{yaml}");
+        std::fs::write(&c.path, yaml).unwrap();
+        let out = apply(&c, &mock.url, &[]);
+        assert!(out.status.code().is_some_and(|code| code <= 1), "{}", text(&out));
+        let flags = ["--list", "unreached", "--unmask", "--format", "json"];
+        // The retry is still to come: nobody is unreached yet.
+        assert!(rows(&list(&c, &flags)).is_empty());
+        // After `not_after`, no window opens for it: all three are.
+        let after = outreach()
+            .env("OUTREACH_FAKE_NOW", "2099-07-15T10:00:00Z")
+            .args(["report", "--state"])
+            .arg(c.state())
+            .arg(&c.path)
+            .args(flags)
+            .output()
+            .unwrap();
+        let listed = rows(&after);
+        assert_eq!(phones(&listed), c.numbers.iter().cloned().collect());
+    }
+}

@@ -81,7 +81,7 @@ fn numbers(v: &Value, at: &str, out: &mut Vec<String>) {
 }
 
 /// Checks that the page shows exactly the JSON's figures, and all of them.
-fn assert_same_figures(html: &str, json: &Value) {
+pub(crate) fn assert_same_figures(html: &str, json: &Value) {
     let shown = measures(html);
     assert!(!shown.is_empty(), "no data-measure in the page");
     for (pointer, text) in &shown {
@@ -113,7 +113,7 @@ fn assert_same_figures(html: &str, json: &Value) {
 }
 
 /// What must hold of the page's text: no script, nothing fetched, every chart with a table.
-fn static_problems(html: &str) -> Vec<String> {
+pub(crate) fn static_problems(html: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let lower = html.to_ascii_lowercase();
     for banned in [

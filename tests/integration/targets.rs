@@ -99,12 +99,12 @@ fn as_an_older_build_wrote_it(state: &Path, normal: &str, spelt: &str) {
                 .unwrap();
             }
             // Without what the later versions added (the callback receiver's tables, the
-            // workflow bindings, the calls' list values).
+            // workflow bindings, the calls' list values and languages).
             conn.execute_batch(
                 "DROP INDEX calls_by_batch; DROP TABLE batches; DROP TABLE kept_callbacks;
                  DROP TABLE reply_opt_outs; ALTER TABLE campaigns DROP COLUMN opt_out_replies;
                  DROP TABLE workflow_bindings; DROP TABLE workflow_pushes;
-                 ALTER TABLE calls DROP COLUMN list_values;
+                 ALTER TABLE calls DROP COLUMN list_values; ALTER TABLE calls DROP COLUMN language;
                  PRAGMA user_version = 4;",
             )
             .unwrap();
@@ -136,7 +136,7 @@ fn as_an_older_build_wrote_it(state: &Path, normal: &str, spelt: &str) {
                 "DROP INDEX calls_by_batch; DROP TABLE batches; DROP TABLE kept_callbacks;
                  DROP TABLE reply_opt_outs; ALTER TABLE campaigns DROP COLUMN opt_out_replies;
                  DROP TABLE workflow_bindings; DROP TABLE workflow_pushes;
-                 ALTER TABLE calls DROP COLUMN list_values;
+                 ALTER TABLE calls DROP COLUMN list_values; ALTER TABLE calls DROP COLUMN language;
                  UPDATE outreach_schema SET version = 2;",
             )
             .unwrap();

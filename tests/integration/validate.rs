@@ -37,7 +37,7 @@ fn examples_are_valid() {
     let out = outreach().arg("validate").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(
-        text.contains("4 files checked: 4 valid, 0 invalid (0 errors, 0 warnings)"),
+        text.contains("5 files checked: 5 valid, 0 invalid (0 errors, 0 warnings)"),
         "{text}"
     );
 }
@@ -151,9 +151,9 @@ fn json_output_is_documented_shape() {
     assert_eq!(json["format"], "outreach-validate");
     assert_eq!(json["version"], 1);
     assert_eq!(json["valid"], false);
-    assert_eq!(json["summary"]["files"], 5);
+    assert_eq!(json["summary"]["files"], 6);
     assert_eq!(json["summary"]["invalid"], 1);
-    let bad = &json["files"][4];
+    let bad = &json["files"][5];
     assert_eq!(bad["path"], "tests/fixtures/invalid/bad-accent.yaml");
     let d = &bad["diagnostics"][0];
     assert_eq!(d["code"], "not-allowed-value");

@@ -240,6 +240,7 @@ impl Model<'_> {
                 source: "patients.csv",
                 row: 2,
                 list_values: &crate::ledger::NO_LIST_VALUES,
+                language: None,
             })
             .collect();
         let recorded = r

@@ -48,6 +48,7 @@ fn new_call<'a>(key: &'a str, phone: &'a str) -> NewCall<'a> {
         source: "p.csv",
         row: 2,
         list_values: &crate::ledger::NO_LIST_VALUES,
+        language: None,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::ledger::targets::{self, TargetsRewritten};
 use crate::settings::target::{budget_scope, split_budget_scope};
 
 /// The schema version this build writes to Postgres.
-pub const PG_SCHEMA_VERSION: i32 = 6;
+pub const PG_SCHEMA_VERSION: i32 = 7;
 
 /// Version 4 (issue 17): see `ledger/callbacks/`.
 const MIGRATION_4: &str =
@@ -66,6 +66,19 @@ const MIGRATION_5: &str = "CREATE TABLE workflow_bindings (
 /// the text of a JSON object (not `jsonb`, which would reorder them; see `list_values.rs`).
 const MIGRATION_6: &str = "ALTER TABLE calls ADD COLUMN list_values TEXT;
     UPDATE outreach_schema SET version = 6 WHERE id = 1;";
+
+/// Version 7 (issue 20): the key of the campaign's `languages:` each call was placed in (see
+/// `call_language.rs`); kept by purge, the campaign's grouping as the voice is.
+const MIGRATION_7: &str = "ALTER TABLE calls ADD COLUMN language TEXT;
+    UPDATE outreach_schema SET version = 7 WHERE id = 1;";
+
+/// The migrations that each add what one issue needs, in order.
+const LATER_MIGRATIONS: [(i32, &str); 4] = [
+    (4, MIGRATION_4),
+    (5, MIGRATION_5),
+    (6, MIGRATION_6),
+    (7, MIGRATION_7),
+];
 
 /// Every runner migrates at start; the advisory lock makes concurrent starts take turns.
 const MIGRATION_LOCK: i64 = 0x6f75_7472_6561_6368; // "outreach"
@@ -201,8 +214,8 @@ pub(super) fn migrate_to(c: &mut Client, upto: i32) -> Result<Migrated, postgres
     // finds a callback's calls by batch id; each batch's stats; the callbacks kept until
     // their batch is known, or refused, for inspection; the numbers whose reply opted them
     // out, and the replies each campaign counts as one); declared workflows' bindings
-    // (issue 18); the list columns' values (issue 19).
-    for (v, migration) in [(4, MIGRATION_4), (5, MIGRATION_5), (6, MIGRATION_6)] {
+    // (issue 18); the list columns' values (issue 19); each call's language (issue 20).
+    for (v, migration) in LATER_MIGRATIONS {
         if version < v && upto >= v {
             tx.batch_execute(migration)?;
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use postgres::types::{FromSql, Type};
 
+use super::call_language;
 use super::callbacks::PgCallbacks;
 use super::workflows::PgWorkflows;
 use super::{
@@ -102,6 +103,11 @@ parsed_column!(StoredTime, &str, StoredTime::parse);
 parsed_column!(ListValues, &str, |text: &str| ListValues::from_stored(
     Some(text)
 ));
+/// A call's language, checked as it is read (see `call_language.rs`).
+struct PgLanguage(String);
+// A language column: a short language tag.
+parsed_column!(PgLanguage, &str, |text: &str| call_language::check(text)
+    .map(|()| PgLanguage(text.to_owned())));
 // A length of time column (or one the database computes): seconds.
 parsed_column!(StoredSeconds, f64, StoredSeconds::new);
 
@@ -198,11 +204,12 @@ fn row_to_attempt(r: &postgres::Row) -> Result<Attempt, postgres::Error> {
         updated_at: r.try_get::<_, StoredTime>(14)?.0,
         run_id: r.get(15),
         list_values: r.try_get::<_, Option<ListValues>>(16)?.unwrap_or_default(),
+        language: r.try_get::<_, Option<PgLanguage>>(17)?.map(|l| l.0),
     })
 }
 
 /// The columns [`row_to_attempt`] reads.
-const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values";
+const COLUMNS: &str = "campaign, round, key, attempt, phone, state, batch_id, call_id, reply, duration, message, source, row, created_at, updated_at, run_id, list_values, language";
 
 impl Postgres {
     /// Connects to the database and applies the migrations.
@@ -506,6 +513,10 @@ impl Postgres {
             .map(|c| i64::try_from(c.row).unwrap_or(i64::MAX))
             .collect();
         let lists: Vec<Option<String>> = calls.iter().map(|c| c.list_values.to_stored()).collect();
+        let languages: Vec<Option<String>> = calls
+            .iter()
+            .map(|c| c.language.map(str::to_owned))
+            .collect();
         let recorded = self.run(move |c| {
             let mut tx = c.transaction()?;
             if !pg_live(&mut tx, &run)? {
@@ -515,16 +526,19 @@ impl Postgres {
             // Only calls whose claim this run holds (its lease, by the database's clock): a
             // claim another runner took over when this one's ran out is theirs to record.
             let got = tx.query(
-                "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
-                 SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5, u.list_values
-                 FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[], $11::text[]) AS u(key, attempt, phone, source, row, list_values)
+                "INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values, language)
+                 SELECT $1, $2, $3, u.key, u.attempt, u.phone, u.source, u.row, 'sending', $4, $5, $5, u.list_values, u.language
+                 FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::int8[], $11::text[], $12::text[]) AS u(key, attempt, phone, source, row, list_values, language)
                  JOIN work w ON w.target = $1 AND w.key = u.key AND w.attempt = u.attempt
                    AND w.claimed_by = $4 AND w.lease_until >= now()
                  ORDER BY u.key, u.attempt
-                 ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at, list_values = EXCLUDED.list_values
+                 ON CONFLICT (target, key, attempt) DO UPDATE SET state = 'sending', run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at, list_values = EXCLUDED.list_values, language = EXCLUDED.language
                  WHERE calls.state = 'not_sent'
                  RETURNING key, attempt",
-                &[&tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows, &lists],
+                &[
+                    &tg, &cp, &rd, &run, &t, &keys, &nums, &phones, &sources, &rows, &lists,
+                    &languages,
+                ],
             )?;
             // Done: the claimed calls recorded now, or by another runner before.
             tx.execute(
@@ -864,6 +878,8 @@ impl Postgres {
 
     // Calls still waiting for an outcome keep their number (a conversation's outcome is
     // matched by it); `completed` and `outcome_unknown` are final, and purged like the rest.
+    // The call's `language` is kept: the campaign's grouping (a key of its `languages:`, as
+    // the voice is), not what the patient's row said.
     pub(super) fn purge(&self, before: Timestamp) -> Result<u64, LedgerError> {
         let b = before.to_string();
         self.run(move |c| {
@@ -971,6 +987,7 @@ pub(crate) mod tests {
             source: "p.csv",
             row: 2,
             list_values: &crate::ledger::NO_LIST_VALUES,
+            language: None,
         }
     }
 
@@ -1217,7 +1234,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!((version, super::PG_SCHEMA_VERSION), (6, 6));
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (7, 7));
         let replies: String = c
             .query_one(
                 "SELECT opt_out_replies FROM campaigns WHERE name = 'c'",
@@ -1262,7 +1279,7 @@ pub(crate) mod tests {
             .query_one("SELECT version FROM outreach_schema", &[])
             .unwrap()
             .get(0);
-        assert_eq!((version, super::PG_SCHEMA_VERSION), (6, 6));
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (7, 7));
         let run = l
             .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
             .unwrap();
@@ -1301,6 +1318,76 @@ pub(crate) mod tests {
             .unwrap()
             .get(0);
         assert_eq!(stored, None);
+    }
+
+    // Issue 20: a version 6 ledger (no languages) keeps its calls and their list values,
+    // which read as placed in no language, and takes calls with their language; purge keeps
+    // the language (the campaign's grouping) while it removes the number; a stored language
+    // that is not a tag (a hand edit) fails the read without being quoted.
+    #[test]
+    fn a_version_6_ledger_is_upgraded_and_keeps_languages_through_purge() {
+        let Some(db) = TestDb::create("upgrade_6") else {
+            return;
+        };
+        let mut c = migrated_to(&db, 6);
+        c.batch_execute(
+            r#"INSERT INTO runs (id, target, campaign, round, started_at, status)
+                VALUES ('r1', 'mock', 'c', 'r', '2026-11-01T09:00:00Z', 'done');
+             INSERT INTO calls (target, campaign, round, key, attempt, phone, source, row, state, run_id, created_at, updated_at, list_values)
+                VALUES ('mock', 'c', 'r', 'k0', 1, '+2348031234560', 'p.csv', 2, 'answered', 'r1', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z', '{"clinic":"clinic 1"}');"#,
+        )
+        .unwrap();
+        let mut l = Ledger::open(std::path::Path::new(&db.url)).unwrap();
+        let version: i32 = c
+            .query_one("SELECT version FROM outreach_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!((version, super::PG_SCHEMA_VERSION), (7, 7));
+        let run = l
+            .start_run("mock", "c", "r", std::time::Duration::from_secs(30))
+            .unwrap();
+        claimed(&l, &run, &["k1", "k2"]);
+        let calls = [
+            NewCall {
+                language: Some("ha"),
+                ..new_call("k1")
+            },
+            new_call("k2"),
+        ];
+        assert_eq!(l.begin(&run, "mock", "c", "r", &calls).unwrap(), [0, 1]);
+        let a = l.attempts("mock", "c", "r", &[]).unwrap();
+        let by_key = |k: &str| a.iter().find(|a| a.key == k).unwrap().clone();
+        let old = by_key("k0");
+        assert_eq!(
+            (old.state, old.list_values.get("clinic"), old.language),
+            (CallState::Answered, Some("clinic 1"), None)
+        );
+        assert_eq!(by_key("k1").language.as_deref(), Some("ha"));
+        assert_eq!(by_key("k2").language, None);
+        l.outcome("mock", "k1", 1, CallState::NoAnswer, None, None, None, None)
+            .unwrap();
+        assert_eq!(l.purge("9999-01-01T00:00:00Z".parse().unwrap()).unwrap(), 2);
+        let k1 = l
+            .attempts("mock", "c", "r", &[])
+            .unwrap()
+            .into_iter()
+            .find(|a| a.key == "k1")
+            .unwrap();
+        assert_eq!(
+            (k1.phone.as_deref(), k1.language.as_deref()),
+            (None, Some("ha"))
+        );
+        c.execute(
+            "UPDATE calls SET language = 'yo<script>+2348031234567' WHERE key = 'k1'",
+            &[],
+        )
+        .unwrap();
+        let said = l.attempts("mock", "c", "r", &[]).unwrap_err().to_string();
+        assert!(said.contains("not a language tag"), "{said}");
+        assert!(
+            !said.contains("script") && !said.contains("234803"),
+            "{said}"
+        );
     }
 
     #[test]

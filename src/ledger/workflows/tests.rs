@@ -404,6 +404,7 @@ fn a_version_6_ledger_is_upgraded_and_binds_workflows() {
             source: "p.csv",
             row: 2,
             list_values: &crate::ledger::NO_LIST_VALUES,
+            language: None,
         };
         old.begin("r1", TARGET, "measles", "r", &[call], &[])
             .unwrap();
@@ -419,7 +420,7 @@ fn a_version_6_ledger_is_upgraded_and_binds_workflows() {
     }
     assert_eq!(version(), 6);
     let l = Ledger::open(&path).unwrap();
-    assert_eq!((version(), crate::ledger::SCHEMA_VERSION), (8, 8));
+    assert_eq!((version(), crate::ledger::SCHEMA_VERSION), (9, 9));
     upgraded_keeps_calls_and_binds(&l);
 }
 
@@ -447,7 +448,7 @@ fn a_version_4_ledger_is_upgraded_and_binds_workflows() {
         .query_one("SELECT version FROM outreach_schema", &[])
         .unwrap()
         .get(0);
-    assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (6, 6));
+    assert_eq!((version, crate::ledger::PG_SCHEMA_VERSION), (7, 7));
     upgraded_keeps_calls_and_binds(&l);
 }
 

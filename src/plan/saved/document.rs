@@ -89,6 +89,10 @@ pub(super) struct Batch<'a, C> {
     pub(super) index: u64,
     /// The IANA time zone of its calls.
     pub(super) timezone: Cow<'a, str>,
+    /// The language of its calls (a key of the campaign's `languages:`), which picks the
+    /// voice and the workflow they are sent with; absent in a campaign of one language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) language: Option<Cow<'a, str>>,
     /// Written as a streamed sequence, read as a `Vec` of [`SavedCall`]s.
     pub(super) calls: C,
 }

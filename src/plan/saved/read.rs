@@ -2,6 +2,7 @@
 //! and located when it refuses a plan, without quoting what the file holds (patients'
 //! numbers).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::io::Read as _;
@@ -210,11 +211,21 @@ fn checked<S, E: SavedEntry>(
     let sources = doc.sources.into_owned();
     let mut out = Vec::with_capacity(batches.len());
     for (i, batch) in batches.into_iter().enumerate() {
+        let language = batch.language.map(Cow::into_owned);
+        if let Some(l) = &language
+            && !crate::campaign::languages::is_tag(l)
+        {
+            return Err(invalid(
+                Some(format!("batches[{i}].language")),
+                "not a language tag, as plans write them".to_owned(),
+            ));
+        }
         let mut calls = Vec::with_capacity(batch.calls.len());
         for (j, c) in batch.calls.into_iter().enumerate() {
-            let call = call_of(c, &sources).map_err(|(field, problem)| {
+            let mut call = call_of(c, &sources).map_err(|(field, problem)| {
                 invalid(Some(format!("batches[{i}].calls[{j}].{field}")), problem)
             })?;
+            call.language.clone_from(&language);
             calls.push(call);
         }
         out.push(SavedBatch {

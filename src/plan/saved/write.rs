@@ -192,6 +192,10 @@ impl<W: Write> Sink for JsonPlanWriter<W> {
         let batch = Batch {
             index,
             timezone: Cow::Borrowed(timezone),
+            language: calls
+                .first()
+                .and_then(|c| c.language.as_deref())
+                .map(Cow::Borrowed),
             calls: CallsOut {
                 kind: self.kind,
                 calls,
@@ -377,6 +381,7 @@ mod tests {
             let streamed = serde_json::to_string(&Batch {
                 index: 3,
                 timezone: Cow::Borrowed("Africa/Lagos"),
+                language: None,
                 calls: CallsOut {
                     kind,
                     calls: &calls,
