@@ -617,7 +617,6 @@ mod tests {
             phone: phone.to_owned(),
             source: 0,
             row: 2,
-            language: None,
             list_values: crate::ledger::ListValues::default(),
             language: None,
             rendered: Rendered {
