@@ -218,11 +218,21 @@ pub fn code_of(cell: &str) -> Option<&'static str> {
     }) {
         return Some(l.code);
     }
-    // A tag with a region or script (`en-NG`, `sw_KE`): its language.
-    let (primary, rest) = folded.split_once(['-', '_'])?;
-    let subtags_fit = rest
-        .split(['-', '_'])
-        .all(|s| (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
+    // A tag with a script, a region or both (`en-NG`, `sw_KE`, `ha-Latn-NG`): its language.
+    // Nothing else: `LG-0001`, a patient id, is not Luganda.
+    let mut parts = folded.split(['-', '_']);
+    let primary = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let script = |s: &str| s.len() == 4 && s.chars().all(|c| c.is_ascii_alphabetic());
+    let region = |s: &str| {
+        (s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()))
+            || (s.len() == 3 && s.chars().all(|c| c.is_ascii_digit()))
+    };
+    let subtags_fit = match rest.as_slice() {
+        [one] => script(one) || region(one),
+        [s, r] => script(s) && region(r),
+        _ => false,
+    };
     if !subtags_fit {
         return None;
     }
@@ -278,6 +288,8 @@ mod tests {
             ("ENG", "en"),
             ("en-NG", "en"),
             ("sw_KE", "sw"),
+            ("ha-Latn-NG", "ha"),
+            ("en-001", "en"),
             ("Kiswahili", "sw"),
             ("isiZulu", "zu"),
             ("አማርኛ", "am"),
@@ -304,6 +316,11 @@ mod tests {
             "en-",
             "en-N",
             "xx-NG",
+            // Regression: the patient ids of the measles example were read as Luganda.
+            "LG-0001",
+            "ha-12",
+            "en-NG-NG",
+            "en-Latn-x",
             "Hausa, English",
             "Hausa\nEnglish",
         ] {
