@@ -420,6 +420,12 @@ fn language_blocks(w: &mut String, g: &LanguageGuess, kind: Kind) {
             ),
         };
         let _ = writeln!(w, "#   {}:   # {name}", key(code));
+        if crate::render::names::for_tag(code).is_err() {
+            let _ = writeln!(
+                w,
+                "#     names: en   # CLDR has no {name}: dates and numbers written as in English"
+            );
+        }
         match accent {
             Some(a) => {
                 let note = note.map(|n| format!("   # {n}")).unwrap_or_default();
@@ -817,6 +823,8 @@ mod tests {
             "the most frequent first"
         );
         assert_eq!(v["languages"]["tiv"]["voice"]["accent"], "tiv");
+        assert_eq!(v["languages"]["tiv"]["names"], "en", "CLDR has no Tiv");
+        assert_eq!(v["languages"]["ha"].get("names"), None, "CLDR has Hausa");
         assert_eq!(v["languages"]["ha"].get("workflow_id"), None);
 
         let mut w = String::new();
