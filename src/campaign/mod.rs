@@ -6,6 +6,7 @@
 //! written for the programme manager who reads them in an editor tooltip.
 
 pub mod dates;
+pub mod language_names;
 pub mod languages;
 pub mod schema;
 pub mod values;

@@ -6,6 +6,7 @@
 //! same code and reporters as `validate` and `plan` (printed plans masked).
 
 pub mod guess;
+pub mod language;
 pub mod layout;
 mod patient_file;
 pub mod schema;
@@ -111,8 +112,14 @@ pub fn run(
         choices.kind == Kind::Robocall,
     );
     report_proposals(&proposals, out)?;
+    let language = language::guess(&file.sample, choices.phone.index);
+    language::report(&language, out)?;
+    let language = match language {
+        language::Found::Column(g) => Some(g),
+        language::Found::Unread(_) | language::Found::Nothing => None,
+    };
 
-    let (target, schema_note) = write_campaign(s, &file, &choices, &proposals)?;
+    let (target, schema_note) = write_campaign(s, &file, &choices, &proposals, language.as_ref())?;
     writeln!(out, "Wrote {}", target.display())?;
     if let Some(note) = schema_note {
         writeln!(out, "{note}")?;
@@ -220,6 +227,7 @@ fn write_campaign(
     file: &PatientFile,
     c: &Choices,
     proposals: &[Proposal],
+    language: Option<&language::LanguageGuess>,
 ) -> anyhow::Result<(PathBuf, Option<String>)> {
     let target = target_path(s, &c.name);
     refuse_existing(&target, s.force)?;
@@ -267,6 +275,7 @@ fn write_campaign(
         rows: file.sample.total_rows,
         sampled_rows: file.sample.rows.len(),
         dates: &dates,
+        language,
     });
     write_file(&target, &text, s.force)?;
     let ensured = schema_file.ensure()?;

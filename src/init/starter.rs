@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::campaign::{CONVERSATION_ACCENTS, FileFormat, Kind, PROVIDER_REQUESTS_PER_SECOND};
 use crate::init::guess::{ColumnKind, PhoneScore, Proposal, Role};
+use crate::init::language::LanguageGuess;
 use crate::report::words::plural;
 
 /// The voicebot mock's seeded workflow of a kind, and its message: a starter campaign plans
@@ -77,6 +78,9 @@ pub struct Starter<'a> {
     pub sampled_rows: usize,
     /// How the date columns are read, when their values need it.
     pub dates: &'a crate::init::guess::DatesGuess,
+    /// The column guessed to hold each patient's language: its mapping is written
+    /// commented out.
+    pub language: Option<&'a LanguageGuess>,
 }
 
 /// A YAML double-quoted scalar (JSON strings are valid YAML).
@@ -115,7 +119,7 @@ fn accent(kind: Kind, country: Option<&str>) -> &'static str {
 pub fn yaml(s: &Starter<'_>) -> String {
     let mut y = String::new();
     for section in [
-        header, patients, variables, dates, opt_outs, schedule, delivery,
+        header, patients, languages, variables, dates, opt_outs, schedule, delivery,
     ] {
         section(&mut y, s);
     }
@@ -298,6 +302,146 @@ fn patients(w: &mut String, s: &Starter<'_>) {
         );
         let _ = writeln!(w, "    # default_country: NG");
         numbers_as_line(w, s.numbers_as);
+    }
+    let _ = writeln!(w);
+}
+
+/// A YAML double-quoted scalar that shows every character a terminal or an editor would act
+/// on as an escape: controls (newlines and tabs included), line and paragraph separators,
+/// the marks that reorder text. Such a value stays on its line, inside its comment.
+fn inert_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if crate::load::diagnostic::is_hidden(c) => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The most characters of a value the starter shows in a comment when it is not mapped.
+const SHOWN_CHARS: usize = 40;
+
+/// `language:` and `languages:`, commented out, when a column looks like the patients'
+/// languages: the mapping of the values seen, and each language's suggested voice.
+fn languages(w: &mut String, s: &Starter<'_>) {
+    if let Some(g) = s.language {
+        language_blocks(w, g, s.kind);
+    }
+}
+
+fn language_blocks(w: &mut String, g: &LanguageGuess, kind: Kind) {
+    use crate::campaign::language_names;
+    let _ = writeln!(
+        w,
+        "# Languages (commented out): {} looks like each patient's language.",
+        inert_quoted(&g.column)
+    );
+    for line in [
+        "# To call each patient in their own language, with a workflow and voice per language,",
+        "# uncomment both blocks (remove the `# ` at the start of each line), give each language",
+        "# its workflow, and delete the top-level `workflow_id` and `voice` above: a campaign with",
+        "# languages has none.",
+        "# language:",
+    ] {
+        let _ = writeln!(w, "{line}");
+    }
+    let _ = writeln!(w, "#   column: {}", inert_quoted(&g.column));
+    let _ = writeln!(
+        w,
+        "#   # What the column says -> a key of `languages:`, matched ignoring case and blanks"
+    );
+    let _ = writeln!(
+        w,
+        "#   # (a cell that already is a key, such as `ha`, needs no entry)."
+    );
+    let mapped: Vec<_> = g
+        .values
+        .iter()
+        .filter_map(|v| v.code.map(|c| (v, c)))
+        .filter(|(v, c)| !v.text.eq_ignore_ascii_case(c))
+        .collect();
+    let _ = writeln!(
+        w,
+        "#   values:{}",
+        if mapped.is_empty() { " {}" } else { "" }
+    );
+    for (v, code) in mapped {
+        let _ = writeln!(w, "#     {}: {}", inert_quoted(&v.text), key(code));
+    }
+    for v in g.values.iter().filter(|v| v.code.is_none()) {
+        let mut text: String = v.text.chars().take(SHOWN_CHARS).collect();
+        if v.text.chars().nth(SHOWN_CHARS).is_some() {
+            text.push('…');
+        }
+        let _ = writeln!(
+            w,
+            "#     # {}: REPLACE   # not a language init knows: map it, or leave it to default",
+            inert_quoted(&text)
+        );
+    }
+    if g.more_values > 0 {
+        let _ = writeln!(
+            w,
+            "#     # … and {} more: a value not listed is the default's, or skipped",
+            plural(g.more_values as u64, "value")
+        );
+    }
+    let _ = writeln!(
+        w,
+        "#   # The language of a row whose cell is empty or not listed; without it, such a row is"
+    );
+    let _ = writeln!(w, "#   # skipped (`unknown-language`).");
+    let _ = writeln!(
+        w,
+        "#   # default: {}",
+        g.languages.first().copied().unwrap_or("en")
+    );
+    let _ = writeln!(w, "# languages:");
+    for code in &g.languages {
+        let name = language_names::english_name(code).unwrap_or(code);
+        let (accent, note) = match kind {
+            Kind::Robocall => (
+                language_names::suggested_accent(code),
+                language_names::language(code).and_then(|l| l.note),
+            ),
+            Kind::Conversation => (
+                Some(if *code == "en" { "english" } else { "pidgin" }),
+                Some("conversation calls have two accents: pidgin and english"),
+            ),
+        };
+        let _ = writeln!(w, "#   {}:   # {name}", key(code));
+        if crate::render::names::for_tag(code).is_err() {
+            let _ = writeln!(
+                w,
+                "#     names: en   # CLDR has no {name}: dates and numbers written as in English"
+            );
+        }
+        match accent {
+            Some(a) => {
+                let note = note.map(|n| format!("   # {n}")).unwrap_or_default();
+                let _ = writeln!(w, "#     voice: {{accent: {a}, gender: female}}{note}");
+            }
+            None => {
+                let _ = writeln!(
+                    w,
+                    "#     voice: {{accent: REPLACE, gender: female}}   # no {name} accent: pick the nearest above"
+                );
+            }
+        }
+        let _ = writeln!(
+            w,
+            "#     # REPLACE: `workflow_id: <your {name} workflow's id>`, or declare one: `workflow: {{name: ..., message: ...}}`"
+        );
     }
     let _ = writeln!(w);
 }
@@ -600,6 +744,160 @@ mod tests {
         assert_eq!(key("Off"), "\"Off\"");
         assert_eq!(key("First Name"), "\"First Name\"");
         assert_eq!(key("2nd"), "\"2nd\"");
+    }
+
+    /// The commented blocks, un-commented and read by the campaign loader.
+    fn uncommented(block: &str) -> serde_json::Value {
+        let start = block.find("# language:\n").expect("a language block");
+        let mut text = String::new();
+        for l in block[start..].lines() {
+            text.push_str(l.strip_prefix("# ").unwrap_or(l));
+            text.push('\n');
+        }
+        let (doc, diags) = crate::load::document::load(&text);
+        assert!(diags.is_empty(), "{diags:?}\n{text}");
+        doc.expect("a document").value
+    }
+
+    fn guessed(header: &str, cells: &[&str]) -> LanguageGuess {
+        let sample = crate::init::guess::Sample {
+            header: vec!["tel".to_owned(), header.to_owned()],
+            rows: cells
+                .iter()
+                .map(|c| vec!["0803".to_owned(), (*c).to_owned()])
+                .collect(),
+            ..crate::init::guess::Sample::default()
+        };
+        match crate::init::language::guess(&sample, 0) {
+            crate::init::language::Found::Column(g) => g,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_language_blocks_map_each_value_and_suggest_accents() {
+        // Found by its values (7 of 8), whatever its name says.
+        let g = guessed(
+            "Lang\n# x: \"y\"",
+            &[
+                "Hausa", "HAU", "Yoruba", "English", "ha", "Tiv", "Oromo", "Other",
+            ],
+        );
+        let mut w = String::new();
+        language_blocks(&mut w, &g, Kind::Robocall);
+        assert!(
+            w.lines().all(|l| l.is_empty() || l.starts_with('#')),
+            "all commented:\n{w}"
+        );
+        for line in [
+            "#     \"Hausa\": ha\n",
+            "#     \"HAU\": ha\n",
+            "#     \"Yoruba\": yo\n",
+            "#     \"English\": en\n",
+            "#   ha:   # Hausa\n#     voice: {accent: hausa, gender: female}\n",
+            "#   yo:   # Yoruba\n#     voice: {accent: yoruba, gender: female}\n",
+            "#     voice: {accent: pidgin, gender: female}   # robocall accents have no `english`",
+            "#     voice: {accent: REPLACE, gender: female}   # no Oromo accent",
+            "#     # \"Other\": REPLACE   # not a language init knows",
+            "#   # default: ha\n",
+            "REPLACE: `workflow_id: <your Hausa workflow's id>`",
+        ] {
+            assert!(w.contains(line), "missing {line:?} in\n{w}");
+        }
+        assert!(
+            !w.contains("\"ha\": ha"),
+            "a cell that is a key needs no entry:\n{w}"
+        );
+        let v = uncommented(&w);
+        assert_eq!(v["language"]["column"], "Lang\n# x: \"y\"");
+        assert_eq!(v["language"]["values"]["HAU"], "ha");
+        assert_eq!(
+            v["language"].get("default"),
+            None,
+            "default stays a comment"
+        );
+        let keys: Vec<&String> = v["languages"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["ha", "yo", "en", "tiv", "om"],
+            "the most frequent first"
+        );
+        assert_eq!(v["languages"]["tiv"]["voice"]["accent"], "tiv");
+        assert_eq!(v["languages"]["tiv"]["names"], "en", "CLDR has no Tiv");
+        assert_eq!(v["languages"]["ha"].get("names"), None, "CLDR has Hausa");
+        assert_eq!(v["languages"]["ha"].get("workflow_id"), None);
+
+        let mut w = String::new();
+        language_blocks(&mut w, &g, Kind::Conversation);
+        assert!(
+            w.contains("#   en:   # English\n#     voice: {accent: english"),
+            "{w}"
+        );
+        assert!(
+            w.contains("#   ha:   # Hausa\n#     voice: {accent: pidgin"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_inside_the_comment() {
+        let long = "x".repeat(10_000);
+        let cells = [
+            "Nigerian\nPidgin",
+            "Nigerian\u{2028}Pidgin",
+            "Yoruba",
+            "Yoruba",
+            "Igbo",
+            "a\n  language: {column: phone}",
+            "# x",
+            "\"quoted\": yes",
+            "key: value",
+            "bell\u{7}\u{1b}[31m\u{85}\u{202e}",
+            &long,
+        ];
+        // 5 of 11 are languages: not found by values, so the column is named like one.
+        let g = guessed("Language\n", &cells);
+        let mut w = String::new();
+        language_blocks(&mut w, &g, Kind::Robocall);
+        assert!(
+            w.lines().all(|l| l.is_empty() || l.starts_with('#')),
+            "all commented:\n{w}"
+        );
+        assert!(
+            !w.chars()
+                .any(|c| crate::load::diagnostic::is_hidden(c) && c != '\n'),
+            "{w:?}"
+        );
+        assert!(w.len() < 4_000, "the long cell is cut: {} bytes", w.len());
+        assert!(w.contains("#     \"Nigerian\\nPidgin\": pcm\n"), "{w}");
+        assert!(w.contains("#     \"Nigerian\\u2028Pidgin\": pcm\n"), "{w}");
+        assert!(
+            w.contains("#     # \"bell\\u0007\\u001B[31m\\u0085\\u202E\": REPLACE"),
+            "{w}"
+        );
+        let v = uncommented(&w);
+        let values = v["language"]["values"].as_object().unwrap();
+        let mut mapped: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+            .collect();
+        mapped.sort_unstable();
+        assert_eq!(
+            mapped,
+            [
+                ("Igbo", "ig"),
+                ("Nigerian\nPidgin", "pcm"),
+                ("Nigerian\u{2028}Pidgin", "pcm"),
+                ("Yoruba", "yo")
+            ],
+            "only languages are mapped, each value read back as written"
+        );
+        assert_eq!(v["language"]["column"], "Language\n");
+        assert_eq!(
+            v.as_object().unwrap().len(),
+            2,
+            "nothing but the two blocks: {v}"
+        );
     }
 
     #[test]

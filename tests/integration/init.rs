@@ -577,3 +577,173 @@ fn refuses_when_no_column_holds_phone_numbers() {
         r.stderr
     );
 }
+
+/// A Nigerian list with a `Language` column (issue 20).
+fn languages_file(dir: &Path, extra: &[&str]) -> PathBuf {
+    let path = dir.join("kano-languages.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(["name", "phone", "Language"]).unwrap();
+    let languages = ["Hausa", "Yoruba", "English", "HAU", "Hausa", "hausa"]
+        .iter()
+        .chain(extra);
+    for (i, language) in languages.enumerate() {
+        w.write_record([
+            format!("Patient {i}"),
+            format!("0803123{:04}", 4000 + i),
+            (*language).to_owned(),
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+/// The starter's language blocks un-commented, the placeholder replaced by a workflow, and
+/// the top-level workflow and voice removed, as the comment above them says.
+fn with_languages(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    let mut voice = false;
+    for line in text.lines() {
+        if line.starts_with("workflow_id:") {
+            continue;
+        }
+        if line == "voice:" {
+            voice = true;
+            continue;
+        }
+        if voice && line.starts_with("  ") {
+            continue;
+        }
+        voice = false;
+        inside |= line == "# language:";
+        inside &= !line.is_empty();
+        let line = if inside {
+            line.strip_prefix("# ").unwrap_or(line)
+        } else {
+            line
+        };
+        if inside && line.trim_start().starts_with("# REPLACE: `workflow_id") {
+            out.push_str("    workflow_id: 9b643eb4-0799-4761-bd34-9580eb315aaf\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn a_language_column_gives_its_mapping_and_accents_commented_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.yaml");
+    let r = init(&languages_file(dir.path(), &["Twi"]), &out, &["--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(
+            "language column (guessed): `Language`, named like a language column: 7 of 7 sampled values are languages: Hausa (ha), Yoruba (yo), English (en), Twi (tw)"
+        ),
+        "{}",
+        r.stdout
+    );
+    for line in [
+        "# language:\n#   column: \"Language\"\n",
+        "#     \"Hausa\": ha\n",
+        "#     \"HAU\": ha\n",
+        "#     \"Yoruba\": yo\n",
+        "#     \"English\": en\n",
+        "#   # default: ha\n",
+        "# languages:\n#   ha:   # Hausa\n#     voice: {accent: hausa, gender: female}\n",
+        "#   yo:   # Yoruba\n#     voice: {accent: yoruba, gender: female}\n",
+        "#   en:   # English\n#     voice: {accent: pidgin, gender: female}   # robocall accents have no `english`",
+        // CLDR has no Twi: un-commented, the campaign must say whose names it writes.
+        "#   tw:   # Twi\n#     names: en   # CLDR has no Twi",
+    ] {
+        assert!(r.text.contains(line), "missing {line:?} in\n{}", r.text);
+    }
+    // As written (the blocks commented), it validates.
+    validate(&r.campaign);
+
+    // Un-commented, with a workflow for each language, it validates too.
+    let edited = dir.path().join("k-languages.yaml");
+    let text = with_languages(&r.text);
+    assert!(
+        text.contains("\nlanguage:\n  column: \"Language\"\n"),
+        "{text}"
+    );
+    std::fs::write(&edited, &text).unwrap();
+    let v = outreach().arg("validate").arg(&edited).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}\n{text}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
+
+#[test]
+fn no_language_column_no_language_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.yaml");
+    let r = init(
+        &root().join("campaigns/patients/lagos-measles.csv"),
+        &out,
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.text.contains("# language:"), "{}", r.text);
+    assert!(!r.text.contains("languages:"), "{}", r.text);
+    assert!(!r.text.contains("# Languages"), "{}", r.text);
+    assert!(!r.stdout.contains("language column"), "{}", r.stdout);
+}
+
+#[test]
+fn hostile_language_cells_stay_inside_the_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.yaml");
+    let long = "y".repeat(10_000);
+    let hostile = [
+        "Nigerian\nPidgin",
+        "x\nversion: 2",
+        "# note",
+        "say \"hi\"",
+        "key: value",
+        "\u{7}\u{1b}[2J\u{202e}",
+        long.as_str(),
+    ];
+    let r = init(&languages_file(dir.path(), &hostile), &out, &["--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let start = r.text.find("# Languages").expect("a language section");
+    let section = &r.text[start..];
+    let section = &section[..section.find("\n\n").unwrap()];
+    assert!(
+        section.lines().all(|l| l.starts_with('#')),
+        "every line a comment:\n{section}"
+    );
+    assert!(
+        section.contains("#     \"Nigerian\\nPidgin\": pcm\n"),
+        "{section}"
+    );
+    assert!(
+        section.contains("#     # \"x\\nversion: 2\": REPLACE"),
+        "{section}"
+    );
+    assert!(
+        section.contains("#     # \"\\u0007\\u001B[2J\\u202E\": REPLACE"),
+        "{section}"
+    );
+    assert!(!section.contains(&"y".repeat(41)), "the long cell is cut");
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    // The campaign as written still validates: nothing escaped the comment.
+    validate(&r.campaign);
+    // Un-commented, the values read back as written.
+    let edited = dir.path().join("k-languages.yaml");
+    std::fs::write(&edited, with_languages(&r.text)).unwrap();
+    let v = outreach().arg("validate").arg(&edited).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
