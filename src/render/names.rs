@@ -162,8 +162,15 @@ impl Names {
         if months_wide[0] == root_january() {
             return Err(NamesError::NotInCldr(shown_tag));
         }
+        // Latin digits always, as the dates write them: a language whose CLDR default is
+        // another numbering system (`bn`, `ff-Adlm`) keeps its separators, not its digits.
+        let mut latin = locale.clone();
+        latin.extensions.unicode.keywords.set(
+            icu_locale_core::extensions::unicode::key!("nu"),
+            icu_locale_core::extensions::unicode::value!("latn"),
+        );
         let decimal = DecimalFormatter::try_new(
-            (&locale).into(),
+            (&latin).into(),
             icu_decimal::options::DecimalFormatterOptions::default(),
         )
         .map_err(|e| data(e.to_string()))?;
@@ -551,6 +558,19 @@ mod tests {
             .collect();
         for t in others {
             assert!(Arc::ptr_eq(&first, &t.join().unwrap()));
+        }
+    }
+    #[test]
+    fn numbers_keep_latin_digits_in_every_language() {
+        // `bn`'s default digits are Bengali: CLDR has it, so the test is not empty.
+        assert!(Names::new("bn").is_ok());
+        for tag in ["bn", "ar", "ff-Adlm", "fa", "my"] {
+            let Ok(names) = Names::new(tag) else { continue };
+            let written = names.number("1234567.5").unwrap();
+            assert!(
+                written.chars().filter(char::is_ascii_digit).count() == 8,
+                "{tag}: {written}"
+            );
         }
     }
 }
