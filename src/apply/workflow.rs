@@ -152,8 +152,14 @@ pub(super) async fn prepare(
             pushed,
             service,
         } if !s.overwrite_workflow => {
+            // In a campaign of languages the whole run stops: say whose workflow it is.
+            let whose = if key.language.is_empty() {
+                String::new()
+            } else {
+                format!("language `{}`: ", key.language)
+            };
             bail!(
-                "{}",
+                "{whose}{}",
                 three_versions(name, workflow_id, target, pushed.as_ref(), service, &file)
             );
         }

@@ -550,3 +550,54 @@ fn a_plan_made_after_a_run_keeps_each_batch_in_one_language_and_compare_shows_a_
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("language: en → ha"), "{text}");
 }
+
+#[test]
+fn a_hand_edited_workflow_of_one_language_stops_the_run_and_names_its_language() {
+    let mock = Mock::fast();
+    let c = campaign(1, "");
+    std::fs::write(&c.path, yaml()).unwrap();
+    std::fs::write(c.dir.path().join("patients.csv"), patients()).unwrap();
+    let run = apply(&c, &mock.url, &["--json"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let url = format!("{}/voicebot/v1/workflows?limit=100", mock.url);
+    let listed: Value = mock.rt.block_on(async {
+        let answer = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(KEY)
+            .send()
+            .await;
+        answer.unwrap().json().await.unwrap()
+    });
+    let id = listed["data"]["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "ml-ha")
+        .map(|w| w["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    mock.send(
+        reqwest::Method::PATCH,
+        &format!("/voicebot/v1/workflows/{id}"),
+        &serde_json::json!({"message": "Sannu [name], zo yau."}),
+    );
+    // A new round: every patient is due again.
+    std::fs::write(
+        &c.path,
+        yaml().replace("round: \"2027-01\"", "round: \"2027-02\""),
+    )
+    .unwrap();
+    let sent = mock.call_requests().len();
+    let refused = apply(&c, &mock.url, &[]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0), "{said}");
+    assert!(said.contains("language `ha`: workflow `ml-ha`"), "{said}");
+    assert_eq!(
+        mock.call_requests().len(),
+        sent,
+        "no language's calls were sent"
+    );
+}
