@@ -129,12 +129,7 @@ impl Campaign {
         }
         self.languages
             .iter()
-            .map(|(key, l)| Speaker {
-                language: Some(key),
-                voice: &l.voice,
-                workflow_id: l.workflow_id.as_deref(),
-                workflow: l.workflow.as_ref(),
-            })
+            .map(|(key, l)| l.speaker(key))
             .collect()
     }
 
@@ -145,12 +140,22 @@ impl Campaign {
         match language {
             None if self.languages.is_empty() => self.speakers().into_iter().next(),
             None => None,
-            Some(key) => self.languages.get_key_value(key).map(|(key, l)| Speaker {
-                language: Some(key),
-                voice: &l.voice,
-                workflow_id: l.workflow_id.as_deref(),
-                workflow: l.workflow.as_ref(),
-            }),
+            Some(key) => self
+                .languages
+                .get_key_value(key)
+                .map(|(key, l)| l.speaker(key)),
+        }
+    }
+}
+
+impl Language {
+    /// This language's voice and workflow, keyed `key`.
+    fn speaker<'a>(&'a self, key: &'a str) -> Speaker<'a> {
+        Speaker {
+            language: Some(key),
+            voice: &self.voice,
+            workflow_id: self.workflow_id.as_deref(),
+            workflow: self.workflow.as_ref(),
         }
     }
 }
@@ -241,8 +246,9 @@ impl<'a> LanguageReader<'a> {
     }
 }
 
-/// A cell as it is matched: trimmed, lower case.
-fn fold(s: &str) -> String {
+/// A cell as it is matched: trimmed, lower case. Validate folds with it too, so that what it
+/// calls a clash is what the reader would confuse.
+pub fn fold(s: &str) -> String {
     s.trim().to_lowercase()
 }
 

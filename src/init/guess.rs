@@ -809,10 +809,11 @@ pub fn sniff_format(path: &Path) -> std::io::Result<FileFormat> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn sample(header: &[&str], rows: &[&[&str]]) -> Sample {
+    /// A sample of `rows` under `header` (also for `language.rs`'s tests).
+    pub(in crate::init) fn sample(header: &[&str], rows: &[&[&str]]) -> Sample {
         Sample {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
             rows: rows

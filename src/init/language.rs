@@ -218,18 +218,7 @@ pub fn report(found: &Found, out: &mut dyn Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(header: &[&str], rows: &[&[&str]]) -> Sample {
-        Sample {
-            header: header.iter().map(|h| (*h).to_owned()).collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
-                .collect(),
-            total_rows: rows.len() as u64,
-            ..Sample::default()
-        }
-    }
+    use crate::init::guess::tests::sample;
 
     fn found(s: &Sample) -> LanguageGuess {
         match guess(s, 0) {

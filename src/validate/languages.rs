@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::campaign::Kind;
-use crate::campaign::languages::{Language, LanguageColumn, is_tag};
+use crate::campaign::languages::{Language, LanguageColumn, fold, is_tag};
 use crate::load::diagnostic::{Code, Diagnostic, quoted};
 use crate::load::document::{Document, escape};
 
@@ -113,7 +113,7 @@ fn check_keys(c: &Languages<'_>, doc: &Document, out: &mut Vec<Diagnostic>) {
     let mut folded: BTreeMap<String, &str> = BTreeMap::new();
     for key in keys {
         let pointer = format!("/languages/{}", escape(key));
-        if let Some(other) = folded.insert(key.to_lowercase(), key) {
+        if let Some(other) = folded.insert(fold(key), key) {
             out.push(invalid(
                 doc,
                 &pointer,
@@ -227,8 +227,8 @@ fn check_mapping(
     let mut folded: BTreeMap<String, &str> = BTreeMap::new();
     for (written, language) in &column.values {
         let pointer = format!("/language/values/{}", escape(written));
-        let fold = written.trim().to_lowercase();
-        if let Some(own) = keys.iter().find(|k| k.to_lowercase() == fold)
+        let folded_cell = fold(written);
+        if let Some(own) = keys.iter().find(|k| fold(k) == folded_cell)
             && own != language
         {
             out.push(invalid(
@@ -254,7 +254,7 @@ fn check_mapping(
                 &format!("map it to one of: {offered}"),
             ));
         }
-        if let Some(other) = folded.insert(fold, language)
+        if let Some(other) = folded.insert(folded_cell, language)
             && other != language
         {
             out.push(invalid(

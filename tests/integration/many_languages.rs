@@ -78,6 +78,30 @@ fn patients() -> String {
     csv
 }
 
+/// The mock's workflows: id by name.
+fn workflow_ids(mock: &Mock) -> BTreeMap<String, String> {
+    let url = format!("{}/voicebot/v1/workflows?limit=100", mock.url);
+    let listed: Value = mock.rt.block_on(async {
+        let answer = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(KEY)
+            .send()
+            .await;
+        answer.unwrap().json().await.unwrap()
+    });
+    listed["data"]["workflows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap().to_owned(),
+                w["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The E.164 form of a row's number.
 fn e164(local: &str) -> String {
     format!("+234{}", &local[1..])
@@ -166,26 +190,7 @@ fn each_patient_is_called_in_their_language_with_its_voice_workflow_and_dates() 
     );
 
     // The declared workflows were created, one per language; `yo` calls the demo workflow.
-    let url = format!("{}/voicebot/v1/workflows?limit=100", mock.url);
-    let listed: Value = mock.rt.block_on(async {
-        let answer = reqwest::Client::new()
-            .get(url)
-            .bearer_auth(KEY)
-            .send()
-            .await;
-        answer.unwrap().json().await.unwrap()
-    });
-    let id_of: BTreeMap<String, String> = listed["data"]["workflows"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{listed}"))
-        .iter()
-        .map(|w| {
-            (
-                w["name"].as_str().unwrap().to_owned(),
-                w["id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let id_of = workflow_ids(&mock);
     let workflow = |language: &str| match language {
         "yo" => DEMO.to_owned(),
         other => id_of[&format!("ml-{other}")].clone(),
@@ -563,22 +568,7 @@ fn a_hand_edited_workflow_of_one_language_stops_the_run_and_names_its_language()
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let url = format!("{}/voicebot/v1/workflows?limit=100", mock.url);
-    let listed: Value = mock.rt.block_on(async {
-        let answer = reqwest::Client::new()
-            .get(url)
-            .bearer_auth(KEY)
-            .send()
-            .await;
-        answer.unwrap().json().await.unwrap()
-    });
-    let id = listed["data"]["workflows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == "ml-ha")
-        .map(|w| w["id"].as_str().unwrap().to_owned())
-        .unwrap();
+    let id = workflow_ids(&mock)["ml-ha"].clone();
     mock.send(
         reqwest::Method::PATCH,
         &format!("/voicebot/v1/workflows/{id}"),
