@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod location;
 pub mod opt_outs;
 pub mod phone;
+mod phone_parse;
 mod record_cap;
 pub mod sheet;
 pub mod source;

@@ -127,27 +127,39 @@ pub fn normalise(
     } else {
         default_country
     };
-    let number = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
+    // The parse runs on this thread's regexes (`phone_parse`); what it leaves, and the rare
+    // questions below its searches cannot answer, go to phonenumber's own (locked) parser.
+    let (code, national) = match super::phone_parse::parse(country, &cleaned) {
+        Some(parsed) => parsed.map_err(|()| PhoneProblem::Invalid)?,
+        None => {
+            let n = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
+            (n.code().value(), *n.national())
+        }
+    };
+    let crate_parse = || phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid);
     // Validity is "the number matches a type of its region's metadata"; `number_type` does
     // that same search (a dozen regexes) on the national number without its leading zeros,
     // so when it has none one search answers both questions. With leading zeros (Italy) the
     // two differ and both are asked. Both run on this thread's regexes (`Types::search`);
     // phonenumber's own, behind its process-wide lock, only answer what those cannot.
-    let code = number.code().value();
-    if number.national().zeros() > 0 {
-        let with_zeros = number.national().to_string();
+    if national.zeros() > 0 {
+        let with_zeros = national.to_string();
         let valid = match TYPES.with(|t| t.borrow_mut().search(code, &with_zeros)) {
             Some((kind, _)) => kind != Type::Unknown,
-            None => number.is_valid_with(&DATABASE),
+            None => crate_parse()?.is_valid_with(&DATABASE),
         };
         if !valid {
             return Err(PhoneProblem::Invalid);
         }
     }
-    let national = number.national().value().to_string();
-    let (kind, country) = TYPES
-        .with(|t| t.borrow_mut().search(code, &national))
-        .unwrap_or_else(|| (number.number_type(&DATABASE), number.country().id()));
+    let (kind, country) =
+        match TYPES.with(|t| t.borrow_mut().search(code, &national.value().to_string())) {
+            Some(found) => found,
+            None => {
+                let number = crate_parse()?;
+                (number.number_type(&DATABASE), number.country().id())
+            }
+        };
     match kind {
         Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
         Type::TollFree => return Err(PhoneProblem::NotALine("toll-free")),
@@ -161,40 +173,40 @@ pub fn normalise(
         _ => return Err(PhoneProblem::Invalid),
     }
     if !allowed.is_empty() && !country.is_some_and(|c| allowed.contains(&c)) {
-        let name = country.map_or_else(|| format!("+{}", number.code().value()), id_str);
+        let name = country.map_or_else(|| format!("+{code}"), id_str);
         return Err(PhoneProblem::CountryNotAllowed(name));
     }
     // E.164 is `+`, the country code and the national number (leading zeros included): what
     // `number.format().mode(Mode::E164)` writes, without the formatter's search for a
     // national format pattern (regexes), which E.164 does not use.
     Ok(Phone {
-        e164: format!("+{}{}", number.code().value(), number.national()),
+        e164: format!("+{code}{national}"),
         country: country.map(id_str),
     })
 }
 
 /// One descriptor's pattern and lengths, compiled for this thread.
-struct Desc {
+pub(super) struct Desc {
     re: regex::Regex,
     lengths: Vec<u16>,
 }
 
 impl Desc {
-    fn new(d: &Descriptor) -> Option<Desc> {
+    pub(super) fn new(d: &Descriptor) -> Option<Desc> {
         Some(Desc {
             re: anchored(d.national_number().as_str())?,
             lengths: d.possible_length().to_vec(),
         })
     }
 
-    fn is_match(&self, value: &str) -> bool {
+    pub(super) fn is_match(&self, value: &str) -> bool {
         let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
         (self.lengths.is_empty() || self.lengths.contains(&len)) && self.re.is_match(value)
     }
 }
 
 /// A pattern phonenumber matches with `find`, asking for a match at 0: compiled anchored.
-fn anchored(pattern: &str) -> Option<regex::Regex> {
+pub(super) fn anchored(pattern: &str) -> Option<regex::Regex> {
     // Whitespace in the metadata's patterns is insignificant; the line break keeps the
     // group's end out of a trailing comment.
     // The text matched is a national number's ASCII digits, so `\d` need not be Unicode's
