@@ -17,11 +17,12 @@ pub enum Duplicate {
     Column(Place),
 }
 
-/// The rows seen so far.
+/// The rows seen so far. foldhash rather than SipHash: the set is asked once per row, and
+/// its seed is random per process, so a hostile list cannot pick numbers that collide.
 #[derive(Debug, Default)]
 pub struct Dedupe {
-    by_number: HashMap<u64, Place>,
-    by_column: HashMap<String, Place>,
+    by_number: HashMap<u64, Place, foldhash::fast::RandomState>,
+    by_column: HashMap<String, Place, foldhash::fast::RandomState>,
 }
 
 impl Dedupe {

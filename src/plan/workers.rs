@@ -36,10 +36,11 @@ pub(super) enum Ready {
 pub(super) type Language = Result<Option<usize>, String>;
 
 /// Maps `items` with `work` on worker threads (one per core the process may use, up to
-/// [`MAX_WORKERS`]) in chunks, and hands the results to `consume` in the items' order. A
-/// `consume` error stops the reading and is returned.
+/// [`MAX_WORKERS`]) in chunks, and hands the results to `consume` in the items' order. The
+/// items are read on a thread of their own. A `consume` error stops the reading and is
+/// returned.
 pub(super) fn in_parallel<T: Send, U: Send, E>(
-    items: impl Iterator<Item = T>,
+    items: impl Iterator<Item = T> + Send,
     work: &(dyn Fn(T) -> U + Sync),
     consume: &mut dyn FnMut(U) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -49,8 +50,21 @@ pub(super) fn in_parallel<T: Send, U: Send, E>(
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, MAX_WORKERS);
-    let mut items = items;
     std::thread::scope(|scope| {
+        // Reading the file (decoding, parsing the CSV) was a third of this thread's work,
+        // and this thread (dedupe, batches, the plan's writing) the slowest stage: the
+        // reader runs beside it, at most two chunks per worker ahead.
+        let (chunks_tx, chunks) = std::sync::mpsc::sync_channel::<Vec<T>>(2 * workers);
+        scope.spawn(move || {
+            let mut items = items;
+            loop {
+                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+                // An error to send: the plan stopped (a `consume` error), so reading stops.
+                if chunk.is_empty() || chunks_tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
         let mut to = Vec::with_capacity(workers);
         let mut from = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -71,14 +85,14 @@ pub(super) fn in_parallel<T: Send, U: Send, E>(
         let (mut sent, mut received, mut exhausted) = (0usize, 0usize, false);
         loop {
             while !exhausted && sent - received < 2 * workers {
-                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
-                if chunk.is_empty() {
-                    exhausted = true;
-                } else {
-                    to[sent % workers]
-                        .send(chunk)
-                        .expect("a plan worker stopped");
-                    sent += 1;
+                match chunks.recv() {
+                    Ok(chunk) => {
+                        to[sent % workers]
+                            .send(chunk)
+                            .expect("a plan worker stopped");
+                        sent += 1;
+                    }
+                    Err(_) => exhausted = true,
                 }
             }
             if received == sent {
