@@ -21,8 +21,46 @@ pub enum Duplicate {
 /// its seed is random per process, so a hostile list cannot pick numbers that collide.
 #[derive(Debug, Default)]
 pub struct Dedupe {
-    by_number: HashMap<u64, Place, foldhash::fast::RandomState>,
+    /// Every number's first row, packed into one `u64` ([`pack`]): a national list's
+    /// million numbers make this the plan's largest table.
+    by_number: HashMap<u64, u64, foldhash::fast::RandomState>,
+    /// The places too large to pack (a source index past 65,535 or a row past 2^48), by number.
+    wide: HashMap<u64, Place, foldhash::fast::RandomState>,
     by_column: HashMap<String, Place, foldhash::fast::RandomState>,
+}
+
+/// The bits of a packed place that hold the row.
+const ROW_BITS: u32 = 48;
+/// The packed value of a place kept in [`Dedupe::wide`].
+const WIDE: u64 = u64::MAX;
+
+/// A place as one `u64`: the source's index above the row, or [`WIDE`] when it does not fit.
+fn pack((source, row): Place) -> u64 {
+    match u64::try_from(source) {
+        Ok(s) if s < (1 << (64 - ROW_BITS)) - 1 && row < (1 << ROW_BITS) => (s << ROW_BITS) | row,
+        _ => WIDE,
+    }
+}
+
+impl Dedupe {
+    /// The first row of `number`, if it was seen.
+    fn first_of(&self, number: u64) -> Option<Place> {
+        match *self.by_number.get(&number)? {
+            WIDE => self.wide.get(&number).copied(),
+            packed => Some((
+                usize::try_from(packed >> ROW_BITS).unwrap_or(usize::MAX),
+                packed & ((1 << ROW_BITS) - 1),
+            )),
+        }
+    }
+
+    fn record_number(&mut self, number: u64, at: Place) {
+        let packed = pack(at);
+        if packed == WIDE {
+            self.wide.insert(number, at);
+        }
+        self.by_number.insert(number, packed);
+    }
 }
 
 impl Dedupe {
@@ -32,10 +70,10 @@ impl Dedupe {
     /// call (their number valid, not opted out, their words rendered).
     pub fn see(&mut self, number: u64, column: Option<&str>, at: Place) -> Option<Duplicate> {
         let Some(value) = column else {
-            if let Some(first) = self.by_number.get(&number) {
-                return Some(Duplicate::Number(*first));
+            if let Some(first) = self.first_of(number) {
+                return Some(Duplicate::Number(first));
             }
-            self.by_number.insert(number, at);
+            self.record_number(number, at);
             return None;
         };
         let value = value.trim();
@@ -46,10 +84,10 @@ impl Dedupe {
             self.by_column.insert(value.to_owned(), at);
         }
         // Two keys must never call one number twice.
-        if let Some(first) = self.by_number.get(&number) {
-            return Some(Duplicate::Number(*first));
+        if let Some(first) = self.first_of(number) {
+            return Some(Duplicate::Number(first));
         }
-        self.by_number.insert(number, at);
+        self.record_number(number, at);
         None
     }
 }
@@ -64,6 +102,21 @@ mod tests {
         assert_eq!(d.see(1, None, (0, 2)), None);
         assert_eq!(d.see(2, None, (0, 3)), None);
         assert_eq!(d.see(1, None, (1, 2)), Some(Duplicate::Number((0, 2))));
+    }
+
+    #[test]
+    fn places_too_large_to_pack_are_kept_whole() {
+        let mut d = Dedupe::default();
+        let far = (70_000, 5);
+        let deep = (1, 1 << 50);
+        let last = (65_534, (1 << 48) - 1);
+        assert_eq!(d.see(1, None, far), None);
+        assert_eq!(d.see(2, None, deep), None);
+        assert_eq!(d.see(3, None, last), None);
+        assert_eq!(d.see(1, None, (0, 9)), Some(Duplicate::Number(far)));
+        assert_eq!(d.see(2, None, (0, 9)), Some(Duplicate::Number(deep)));
+        assert_eq!(d.see(3, None, (0, 9)), Some(Duplicate::Number(last)));
+        assert_eq!(d.wide.len(), 2);
     }
 
     #[test]
