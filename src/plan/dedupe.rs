@@ -21,45 +21,80 @@ pub enum Duplicate {
 /// its seed is random per process, so a hostile list cannot pick numbers that collide.
 #[derive(Debug, Default)]
 pub struct Dedupe {
-    /// Every number's first row, packed into one `u64` ([`pack`]): a national list's
-    /// million numbers make this the plan's largest table.
-    by_number: HashMap<u64, u64, foldhash::fast::RandomState>,
-    /// The places too large to pack (a source index past 65,535 or a row past 2^48), by number.
-    wide: HashMap<u64, Place, foldhash::fast::RandomState>,
+    by_number: Numbers,
     by_column: HashMap<String, Place, foldhash::fast::RandomState>,
 }
 
-/// The bits of a packed place that hold the row.
-const ROW_BITS: u32 = 48;
-/// The packed value of a place kept in [`Dedupe::wide`].
-const WIDE: u64 = u64::MAX;
+/// How many tables [`Numbers`] spreads its numbers over.
+const SHARDS: usize = 64;
+/// The bits of a packed place that hold the row (the source's index is in the four above).
+const ROW_BITS: u32 = 28;
+/// The packed value of a place kept in [`Numbers::wide`].
+const WIDE: u32 = u32::MAX;
 
-/// A place as one `u64`: the source's index above the row, or [`WIDE`] when it does not fit.
-fn pack((source, row): Place) -> u64 {
-    match u64::try_from(source) {
-        Ok(s) if s < (1 << (64 - ROW_BITS)) - 1 && row < (1 << ROW_BITS) => (s << ROW_BITS) | row,
+/// Every number's first row: a national list's million numbers make this the plan's largest
+/// table. A number is split into two `u32`s and its place packed into a third ([`pack`]), so
+/// an entry is 12 bytes, not 24; and the numbers are spread over [`SHARDS`] tables by their
+/// hash, so that growing one copies a sixty-fourth of them, not the whole table at once.
+#[derive(Debug)]
+struct Numbers {
+    hasher: foldhash::fast::RandomState,
+    shards: Vec<HashMap<[u32; 2], u32, foldhash::fast::RandomState>>,
+    /// The places too large to pack (a source index past 14 or a row past 2^28), by number.
+    wide: HashMap<u64, Place, foldhash::fast::RandomState>,
+}
+
+impl Default for Numbers {
+    fn default() -> Self {
+        Numbers {
+            hasher: foldhash::fast::RandomState::default(),
+            shards: (0..SHARDS).map(|_| HashMap::default()).collect(),
+            wide: HashMap::default(),
+        }
+    }
+}
+
+/// A place in a `u32`, the source's index above the row, or [`WIDE`] when it does not fit.
+fn pack((source, row): Place) -> u32 {
+    match (u32::try_from(source), u32::try_from(row)) {
+        (Ok(s), Ok(r)) if s < (1 << (32 - ROW_BITS)) - 1 && r < (1 << ROW_BITS) => {
+            (s << ROW_BITS) | r
+        }
         _ => WIDE,
     }
 }
 
-impl Dedupe {
+impl Numbers {
+    fn key(&self, number: u64) -> (usize, [u32; 2]) {
+        use std::hash::BuildHasher as _;
+        let shard = usize::try_from(self.hasher.hash_one(number) >> 58).unwrap_or(0) % SHARDS;
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "the number split in halves"
+        )]
+        let halves = [(number >> 32) as u32, number as u32];
+        (shard, halves)
+    }
+
     /// The first row of `number`, if it was seen.
     fn first_of(&self, number: u64) -> Option<Place> {
-        match *self.by_number.get(&number)? {
+        let (shard, key) = self.key(number);
+        match *self.shards[shard].get(&key)? {
             WIDE => self.wide.get(&number).copied(),
             packed => Some((
-                usize::try_from(packed >> ROW_BITS).unwrap_or(usize::MAX),
-                packed & ((1 << ROW_BITS) - 1),
+                (packed >> ROW_BITS) as usize,
+                u64::from(packed & ((1 << ROW_BITS) - 1)),
             )),
         }
     }
 
-    fn record_number(&mut self, number: u64, at: Place) {
+    fn record(&mut self, number: u64, at: Place) {
         let packed = pack(at);
         if packed == WIDE {
             self.wide.insert(number, at);
         }
-        self.by_number.insert(number, packed);
+        let (shard, key) = self.key(number);
+        self.shards[shard].insert(key, packed);
     }
 }
 
@@ -70,10 +105,10 @@ impl Dedupe {
     /// call (their number valid, not opted out, their words rendered).
     pub fn see(&mut self, number: u64, column: Option<&str>, at: Place) -> Option<Duplicate> {
         let Some(value) = column else {
-            if let Some(first) = self.first_of(number) {
+            if let Some(first) = self.by_number.first_of(number) {
                 return Some(Duplicate::Number(first));
             }
-            self.record_number(number, at);
+            self.by_number.record(number, at);
             return None;
         };
         let value = value.trim();
@@ -84,10 +119,10 @@ impl Dedupe {
             self.by_column.insert(value.to_owned(), at);
         }
         // Two keys must never call one number twice.
-        if let Some(first) = self.first_of(number) {
+        if let Some(first) = self.by_number.first_of(number) {
             return Some(Duplicate::Number(first));
         }
-        self.record_number(number, at);
+        self.by_number.record(number, at);
         None
     }
 }
@@ -107,16 +142,16 @@ mod tests {
     #[test]
     fn places_too_large_to_pack_are_kept_whole() {
         let mut d = Dedupe::default();
-        let far = (70_000, 5);
-        let deep = (1, 1 << 50);
-        let last = (65_534, (1 << 48) - 1);
+        let far = (15, 5);
+        let deep = (1, 1 << 28);
+        let last = (14, (1 << 28) - 1);
         assert_eq!(d.see(1, None, far), None);
         assert_eq!(d.see(2, None, deep), None);
         assert_eq!(d.see(3, None, last), None);
         assert_eq!(d.see(1, None, (0, 9)), Some(Duplicate::Number(far)));
         assert_eq!(d.see(2, None, (0, 9)), Some(Duplicate::Number(deep)));
         assert_eq!(d.see(3, None, (0, 9)), Some(Duplicate::Number(last)));
-        assert_eq!(d.wide.len(), 2);
+        assert_eq!(d.by_number.wide.len(), 2);
     }
 
     #[test]
