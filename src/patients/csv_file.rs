@@ -35,6 +35,58 @@ fn problem(path: &Path, e: &csv::Error) -> SourceError {
     }
 }
 
+/// A version of a file whose text was decoded whole and found good in this process: `plan`
+/// validates a campaign (which checks its sources) and then opens them to plan, and a
+/// million-row file was decoded twice before its first row. A file written since has another
+/// length or modification time, and is checked again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Version {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    encoding: Option<&'static str>,
+}
+
+/// The versions checked, the latest last (at most [`CHECKED_KEPT`]).
+static CHECKED: std::sync::Mutex<Vec<Version>> = std::sync::Mutex::new(Vec::new());
+const CHECKED_KEPT: usize = 64;
+
+impl Version {
+    /// The version of the file opened (`None` where it cannot be told).
+    #[cfg(not(unix))]
+    fn of(_: &File, _: Option<&'static encoding_rs::Encoding>) -> Option<Version> {
+        None
+    }
+
+    /// The version of the file opened (`None` where it cannot be told).
+    #[cfg(unix)]
+    fn of(file: &File, encoding: Option<&'static encoding_rs::Encoding>) -> Option<Version> {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = file.metadata().ok()?;
+        Some(Version {
+            device: meta.dev(),
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            encoding: encoding.map(encoding_rs::Encoding::name),
+        })
+    }
+
+    fn was_checked(&self) -> bool {
+        CHECKED.lock().is_ok_and(|c| c.contains(self))
+    }
+
+    fn remember(self) {
+        if let Ok(mut checked) = CHECKED.lock() {
+            if checked.len() == CHECKED_KEPT {
+                checked.remove(0);
+            }
+            checked.push(self);
+        }
+    }
+}
+
 /// Opens a CSV source: its columns, and its rows below the header and the `skip_rows` after
 /// it. With `check`, the whole file is decoded once first, so that a file not in its
 /// encoding is refused before any row is planned rather than cut short at the row that
@@ -47,10 +99,17 @@ pub(super) fn open(
     let named = encoding::resolve(source.encoding())
         .map_err(|e| SourceError::Encoding(path.to_path_buf(), e))?;
     if check {
-        encoding::check(open_file(path)?, named).map_err(|e| match EncodingError::of_io(&e) {
-            Some(enc) => SourceError::Encoding(path.to_path_buf(), enc.clone()),
-            None => SourceError::Unreadable(path.to_path_buf(), e.to_string()),
-        })?;
+        let file = open_file(path)?;
+        let version = Version::of(&file, named);
+        if !version.as_ref().is_some_and(Version::was_checked) {
+            encoding::check(file, named).map_err(|e| match EncodingError::of_io(&e) {
+                Some(enc) => SourceError::Encoding(path.to_path_buf(), enc.clone()),
+                None => SourceError::Unreadable(path.to_path_buf(), e.to_string()),
+            })?;
+            if let Some(v) = version {
+                v.remember();
+            }
+        }
     }
     let delimiter = delimiter(source);
     let mut reader = csv::ReaderBuilder::new()
@@ -244,4 +303,39 @@ pub fn head(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source() -> crate::campaign::PatientSource {
+        serde_json::from_value(serde_json::json!({"file": "p.csv", "phone_column": "phone"}))
+            .unwrap()
+    }
+
+    /// A version checked once is not decoded again, but a file written since is: the check
+    /// that refuses a file not in its encoding still runs on what is there now.
+    #[test]
+    fn a_file_written_since_it_was_checked_is_checked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.csv");
+        std::fs::write(&file, "phone,name\n+2348031234567,Ada\n").unwrap();
+        assert!(open(&file, &source(), true).is_ok());
+        let opened = open_file(&file).unwrap();
+        assert!(Version::of(&opened, None).unwrap().was_checked());
+        // Not UTF-8, one byte longer.
+        std::fs::write(&file, b"phone,name\n+2348031234567,Ad\xe9a\n").unwrap();
+        let opened = open_file(&file).unwrap();
+        assert!(!Version::of(&opened, None).unwrap().was_checked());
+        assert!(matches!(
+            open(&file, &source(), true),
+            Err(SourceError::Encoding(..))
+        ));
+        // A refused file is never remembered as checked.
+        assert!(matches!(
+            open(&file, &source(), true),
+            Err(SourceError::Encoding(..))
+        ));
+    }
 }
