@@ -7,6 +7,7 @@
 mod document;
 mod read;
 mod write;
+mod writeback;
 
 pub use document::PlanCampaign;
 pub use read::{MAX_PLAN_BYTES, SavedBatch, SavedPlan, SavedPlanError, parse, read};

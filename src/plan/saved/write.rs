@@ -266,14 +266,15 @@ pub fn save_with(
             path: tmp.display().to_string(),
             source,
         })?;
-    let mut writer = JsonPlanWriter::new(BufWriter::new(file));
+    let mut writer = JsonPlanWriter::new(BufWriter::new(super::writeback::Writeback::new(file)?));
     let result = make(&mut writer);
     match result {
         Ok(summary) => {
             let file = writer
                 .into_inner()
                 .into_inner()
-                .map_err(|e| PlanError::Write(e.into_error()))?;
+                .map_err(|e| PlanError::Write(e.into_error()))?
+                .finish()?;
             file.sync_all()?;
             std::fs::rename(&tmp, path).map_err(|source| PlanError::Io {
                 path: path.display().to_string(),
