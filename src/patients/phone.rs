@@ -129,12 +129,11 @@ pub fn normalise(
     };
     // The parse runs on this thread's regexes (`phone_parse`); what it leaves, and the rare
     // questions below its searches cannot answer, go to phonenumber's own (locked) parser.
-    let (code, national) = match super::phone_parse::parse(country, &cleaned) {
-        Some(parsed) => parsed.map_err(|()| PhoneProblem::Invalid)?,
-        None => {
-            let n = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
-            (n.code().value(), *n.national())
-        }
+    let (code, national) = if let Some(parsed) = super::phone_parse::parse(country, &cleaned) {
+        parsed.map_err(|()| PhoneProblem::Invalid)?
+    } else {
+        let n = phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid)?;
+        (n.code().value(), *n.national())
     };
     let crate_parse = || phonenumber::parse(country, &cleaned).map_err(|_| PhoneProblem::Invalid);
     // Validity is "the number matches a type of its region's metadata"; `number_type` does
@@ -152,14 +151,13 @@ pub fn normalise(
             return Err(PhoneProblem::Invalid);
         }
     }
-    let (kind, country) =
-        match TYPES.with(|t| t.borrow_mut().search(code, &national.value().to_string())) {
-            Some(found) => found,
-            None => {
-                let number = crate_parse()?;
-                (number.number_type(&DATABASE), number.country().id())
-            }
-        };
+    let found = TYPES.with(|t| t.borrow_mut().search(code, &national.value().to_string()));
+    let (kind, country) = if let Some(found) = found {
+        found
+    } else {
+        let number = crate_parse()?;
+        (number.number_type(&DATABASE), number.country().id())
+    };
     match kind {
         Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
         Type::TollFree => return Err(PhoneProblem::NotALine("toll-free")),

@@ -68,7 +68,7 @@ impl Numbers {
     fn key(&self, number: u64) -> (usize, [u32; 2]) {
         use std::hash::BuildHasher as _;
         let shard = usize::try_from(self.hasher.hash_one(number) >> 58).unwrap_or(0) % SHARDS;
-        #[allow(
+        #[expect(
             clippy::cast_possible_truncation,
             reason = "the number split in halves"
         )]
