@@ -290,7 +290,8 @@ impl<'a> Planner<'a> {
             Ok(r) => r,
             Err(e) => return self.skip(si, e.number, SkipReason::UnreadableRow, e.message, None),
         };
-        let raw = src.phone_cell(&row).to_owned();
+        // The phone cell as written, for a skip's words (not copied for a call).
+        let raw = || src.phone_cell(&row).to_owned();
         let prepared = match prepared {
             Ready::Phone(p) => p,
             Ready::Filtered(SkipReason::FilteredOut, reason) => {
@@ -304,13 +305,13 @@ impl<'a> Planner<'a> {
                         row: row.number,
                         code: SkipReason::FilteredOut,
                         reason,
-                        phone: Some(raw),
+                        phone: Some(raw()),
                     })?;
                 }
                 return Ok(());
             }
             Ready::Filtered(code, reason) => {
-                return self.skip(si, row.number, code, reason, Some(raw));
+                return self.skip(si, row.number, code, reason, Some(raw()));
             }
             Ready::NumericPhone => {
                 return self.skip(
@@ -318,7 +319,7 @@ impl<'a> Planner<'a> {
                     row.number,
                     SkipReason::PhoneStoredAsNumber,
                     "the spreadsheet stores this phone number as a number, so its leading 0 or + is lost; say how to read such numbers on the source: `numbers_as: national` (with `default_country`) or `numbers_as: international`, or format the column as text".to_owned(),
-                    Some(raw),
+                    Some(raw()),
                 );
             }
         };
@@ -326,13 +327,13 @@ impl<'a> Planner<'a> {
             Ok(p) => p,
             Err(problem) => {
                 let code = SkipReason::from(&problem);
-                return self.skip(si, row.number, code, problem.describe(), Some(raw));
+                return self.skip(si, row.number, code, problem.describe(), Some(raw()));
             }
         };
         let n = number.as_u64();
         if self.opted_out.contains(&n) {
             let reason = crate::plan::skip::ON_AN_OPT_OUT_LIST.to_owned();
-            return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw));
+            return self.skip(si, row.number, SkipReason::OptedOut, reason, Some(raw()));
         }
         // A patient is called in their language or not at all.
         let language = match language {
@@ -344,7 +345,7 @@ impl<'a> Planner<'a> {
                     row.number,
                     SkipReason::UnknownLanguage,
                     reason,
-                    Some(raw),
+                    Some(raw()),
                 );
             }
         };
@@ -355,7 +356,7 @@ impl<'a> Planner<'a> {
             Ok(r) => r,
             Err(problem) => {
                 let code = SkipReason::from(&problem);
-                return self.skip(si, row.number, code, problem.describe(), Some(raw));
+                return self.skip(si, row.number, code, problem.describe(), Some(raw()));
             }
         };
         let column = src.dedupe_idx.map(|i| row.cells.get(i).unwrap_or(""));
@@ -366,7 +367,7 @@ impl<'a> Planner<'a> {
             };
             let place = super::first_row(self.campaign, si, first);
             let reason = format!("{what} as {place}, which is called instead");
-            return self.skip(si, row.number, SkipReason::Duplicate, reason, Some(raw));
+            return self.skip(si, row.number, SkipReason::Duplicate, reason, Some(raw()));
         }
         let at = language.unwrap_or(0);
         let Some(batch) = self.batches.get_mut(at) else {
@@ -377,7 +378,7 @@ impl<'a> Planner<'a> {
                 row.number,
                 SkipReason::UnknownLanguage,
                 reason,
-                Some(raw),
+                Some(raw()),
             );
         };
         batch.push(Call {
